@@ -1,0 +1,126 @@
+// Package chat holds hubbub's domain types and the two contracts every
+// deployment is built from: [Store], the record of rooms and messages, and
+// [Broker], which carries news of them between nodes.
+//
+// The store is the truth; the broker may lose news. A client that sees a gap
+// in a room's sequence numbers fetches what it missed from the store's
+// history, so nothing the store committed is ever lost to a user.
+//
+// The package depends on the standard library only.
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Store returns; implementations wrap nothing around them so that
+// callers can compare with errors.Is.
+var (
+	ErrNoSuchRoom = errors.New("no such room")
+	ErrRoomExists = errors.New("room exists")
+	ErrClosed     = errors.New("closed")
+)
+
+// DefaultRoom is the room every store creates when it is first opened.
+const DefaultRoom = "lobby"
+
+// Room is a chat room. Name is its identity.
+type Room struct {
+	Name      string
+	Topic     string
+	Private   bool
+	Owner     string    // who created it; empty for the default room
+	CreatedAt time.Time // set by the store
+	LastSeq   int64     // sequence of the newest message, 0 if none; set by the store
+}
+
+// Message is a committed message. Seq is unique within Room, starts at 1 and
+// grows by exactly one per message, with no gaps.
+type Message struct {
+	Room   string
+	Seq    int64
+	Author string
+	Guest  bool
+	Body   string
+	CMID   string    // client message id; empty when the client sent none
+	Time   time.Time // commit time, millisecond precision
+}
+
+// NewMessage is a message to append.
+type NewMessage struct {
+	Room   string
+	Author string
+	Guest  bool
+	Body   string
+	// CMID, when not empty, makes the append idempotent: appending a second
+	// message with the same Room, Author and CMID stores nothing and returns
+	// the first message with Duplicate set.
+	CMID string
+}
+
+// AppendResult is the outcome of appending one message of a batch.
+type AppendResult struct {
+	Message   Message
+	Duplicate bool  // Message is an earlier message with the same CMID
+	Err       error // ErrNoSuchRoom; the other messages of the batch are unaffected
+}
+
+// Store is the durable record of rooms and messages. Implementations are
+// safe for concurrent use. Every method returns ErrClosed after Close.
+type Store interface {
+	// Append commits a batch of messages in one transaction and returns one
+	// result per message, in order. When Append returns a nil error every
+	// result without Err is durable (it survives a crash of the process
+	// and, as far as the storage allows, of the machine). Messages of one
+	// room in a batch get increasing sequence numbers in batch order.
+	// A non-nil error means nothing of the batch was committed.
+	Append(ctx context.Context, batch []NewMessage) ([]AppendResult, error)
+
+	// HistoryBefore returns up to limit messages of room with Seq < before
+	// (before <= 0 means from the newest), the newest of them, in ascending
+	// Seq order.
+	HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]Message, error)
+
+	// HistoryAfter returns up to limit messages of room with Seq > after,
+	// the oldest of them, in ascending Seq order.
+	HistoryAfter(ctx context.Context, room string, after int64, limit int) ([]Message, error)
+
+	// CreateRoom creates a room, or returns ErrRoomExists.
+	CreateRoom(ctx context.Context, r Room) error
+
+	// Room returns one room with its LastSeq, or ErrNoSuchRoom.
+	Room(ctx context.Context, name string) (Room, error)
+
+	// Rooms returns every room, ordered by name.
+	Rooms(ctx context.Context) ([]Room, error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+
+	// Close releases the store. It does not wait for calls in progress.
+	Close() error
+}
+
+// Broker carries encoded events between the nodes that serve a room.
+// Delivery is at most once: a broker may drop a payload (a node restarting,
+// a network partition), and readers heal gaps from the Store.
+//
+// Implementations are safe for concurrent use.
+type Broker interface {
+	// Publish sends payload to every subscriber of room on every node,
+	// including this one. Payloads published by one goroutine to one room
+	// are delivered to each subscriber in publish order.
+	Publish(ctx context.Context, room string, payload []byte) error
+
+	// Subscribe calls deliver with every payload published to room until
+	// cancel is called. deliver must not block and must not keep payload
+	// past its return unless it treats it as read-only. Calls of one
+	// subscription never overlap. After cancel returns, deliver is not
+	// called again.
+	Subscribe(room string, deliver func(payload []byte)) (cancel func(), err error)
+
+	// Close ends every subscription and releases the broker.
+	Close() error
+}

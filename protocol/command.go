@@ -1,0 +1,39 @@
+package protocol
+
+// Operations of protocol v1: the value of a command's "op" field.
+const (
+	OpHello   = "hello"   // identify; the first command of every connection
+	OpPing    = "ping"    // application-level round trip; replies ok
+	OpRooms   = "rooms"   // list the rooms you can see
+	OpCreate  = "create"  // create a room
+	OpJoin    = "join"    // join a room: receive its events, appear in its presence list
+	OpLeave   = "leave"   // leave a room
+	OpSend    = "send"    // send a message to a joined room
+	OpHistory = "history" // page through a room's stored messages
+	OpTyping  = "typing"  // tell a joined room you are typing
+)
+
+// Command is one client request: a JSON object with an "op" and the fields
+// that op takes. Fields an op does not take are refused with
+// [CodeUnknownField]; see [Decode] for every rule.
+//
+// The zero value of an optional field means "absent"; Before and After are
+// pointers because 0 is a meaningful sequence bound.
+type Command struct {
+	// ID, when set, is echoed in the server's reply so the client can match
+	// it. A command without an id gets a reply only when it fails.
+	ID string `json:"id,omitempty"`
+	Op string `json:"op"`
+
+	Name    string `json:"name,omitempty"`    // hello: guest display name
+	Room    string `json:"room,omitempty"`    // the room operated on
+	Topic   string `json:"topic,omitempty"`   // create: room topic
+	Private bool   `json:"private,omitempty"` // create: invite-only room
+	Body    string `json:"body,omitempty"`    // send: message text
+	// CMID is the client message id of a send: resending a command with
+	// the same CMID returns the first acknowledgement and stores nothing.
+	CMID   string `json:"cmid,omitempty"`
+	Before *int64 `json:"before,omitempty"` // history: messages with seq < Before
+	After  *int64 `json:"after,omitempty"`  // history: messages with seq > After
+	Limit  int    `json:"limit,omitempty"`  // history: page size, 1..MaxHistoryLimit
+}

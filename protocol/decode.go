@@ -1,0 +1,251 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Error is a refusal with a stable [Code] and a sentence for humans. The
+// server sends it to the client as an error event.
+type Error struct {
+	Code   Code
+	Reason string
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Reason }
+
+// Errorf returns an *Error with code and a formatted reason.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err if it is (or wraps) an *Error, and
+// [CodeInternal] otherwise.
+func CodeOf(err error) Code {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+type fieldKind int
+
+const (
+	kindString fieldKind = iota
+	kindInt
+	kindBool
+)
+
+// field describes one command field: its JSON type and where it goes.
+type field struct {
+	kind fieldKind
+	set  func(c *Command, s string, n int64, b bool)
+}
+
+var fields = map[string]field{
+	"id":      {kindString, func(c *Command, s string, _ int64, _ bool) { c.ID = s }},
+	"op":      {kindString, func(c *Command, s string, _ int64, _ bool) { c.Op = s }},
+	"name":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Name = s }},
+	"room":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Room = s }},
+	"topic":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.Topic = s }},
+	"private": {kindBool, func(c *Command, _ string, _ int64, b bool) { c.Private = b }},
+	"body":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Body = s }},
+	"cmid":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.CMID = s }},
+	"before":  {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Before = &n }},
+	"after":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.After = &n }},
+	"limit":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Limit = int(n) }},
+}
+
+// opSpec lists the fields an op takes besides id and op.
+type opSpec struct {
+	required []string
+	optional []string
+}
+
+var ops = map[string]opSpec{
+	OpHello:   {optional: []string{"name"}},
+	OpPing:    {},
+	OpRooms:   {},
+	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
+	OpJoin:    {required: []string{"room"}},
+	OpLeave:   {required: []string{"room"}},
+	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid"}},
+	OpHistory: {required: []string{"room"}, optional: []string{"before", "after", "limit"}},
+	OpTyping:  {required: []string{"room"}},
+}
+
+// Ops returns the operations of protocol v1, for documentation and tests.
+func Ops() []string {
+	out := make([]string, 0, len(ops))
+	for op := range ops {
+		out = append(out, op)
+	}
+	return out
+}
+
+func (s opSpec) takes(name string) bool {
+	if name == "id" || name == "op" {
+		return true
+	}
+	for _, f := range s.required {
+		if f == name {
+			return true
+		}
+	}
+	for _, f := range s.optional {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Decode parses one client frame into a Command, strictly. It refuses, with
+// an *Error carrying the code in parentheses:
+//
+//   - anything but a single JSON object, or invalid UTF-8 (bad_json)
+//   - anything but whitespace after the object (trailing_data)
+//   - a field name that appears twice (duplicate_field)
+//   - a missing or unknown op (unknown_op)
+//   - a field the op does not take (unknown_field)
+//   - a value of the wrong JSON type, null included (bad_type)
+//   - a required field that is absent (missing_field)
+//   - a value over its limit (too_long) or against its rule (invalid_value),
+//     as [Command.Validate] checks.
+//
+// When the frame parsed but a rule failed, the returned Command still holds
+// the id, so the error reply can carry it. Decode never panics.
+func Decode(data []byte) (Command, error) {
+	var c Command
+	if !utf8.Valid(data) {
+		return c, Errorf(CodeBadJSON, "frame is not valid UTF-8")
+	}
+	raw, err := splitObject(data)
+	if err != nil {
+		return c, err
+	}
+	// The id first, so that every later error can carry it.
+	if v, ok := raw["id"]; ok {
+		if err := setField(&c, "id", v); err != nil {
+			return c, err
+		}
+	}
+	v, ok := raw["op"]
+	if !ok {
+		return c, Errorf(CodeUnknownOp, "missing op")
+	}
+	if err := setField(&c, "op", v); err != nil {
+		return c, err
+	}
+	spec, ok := ops[c.Op]
+	if !ok {
+		return c, Errorf(CodeUnknownOp, "unknown op %q", truncate(c.Op, 32))
+	}
+	for name, v := range raw {
+		if name == "id" || name == "op" {
+			continue
+		}
+		if !spec.takes(name) {
+			return c, Errorf(CodeUnknownField, "op %s does not take field %q", c.Op, truncate(name, 32))
+		}
+		if err := setField(&c, name, v); err != nil {
+			return c, err
+		}
+	}
+	for _, name := range spec.required {
+		if _, ok := raw[name]; !ok {
+			return c, Errorf(CodeMissingField, "op %s needs field %q", c.Op, name)
+		}
+	}
+	return c, c.Validate()
+}
+
+// splitObject returns the top-level fields of a JSON object, refusing
+// duplicates and trailing data.
+func splitObject(data []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, Errorf(CodeBadJSON, "not JSON")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, Errorf(CodeBadJSON, "a command is a JSON object")
+	}
+	raw := make(map[string]json.RawMessage, 8)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, Errorf(CodeBadJSON, "malformed object")
+		}
+		name, ok := tok.(string)
+		if !ok {
+			return nil, Errorf(CodeBadJSON, "malformed object")
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, Errorf(CodeBadJSON, "malformed value")
+		}
+		if _, dup := raw[name]; dup {
+			return nil, Errorf(CodeDuplicateField, "field %q appears twice", truncate(name, 32))
+		}
+		raw[name] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, Errorf(CodeBadJSON, "malformed object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, Errorf(CodeTrailingData, "data after the command object")
+	}
+	return raw, nil
+}
+
+func setField(c *Command, name string, v json.RawMessage) error {
+	f, ok := fields[name]
+	if !ok {
+		return Errorf(CodeUnknownField, "unknown field %q", truncate(name, 32))
+	}
+	want := [...]string{kindString: "a string", kindInt: "an integer", kindBool: "true or false"}[f.kind]
+	bad := Errorf(CodeBadType, "field %q must be %s", name, want)
+	switch f.kind {
+	case kindString:
+		if len(v) == 0 || v[0] != '"' {
+			return bad
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return bad
+		}
+		f.set(c, s, 0, false)
+	case kindInt:
+		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return bad
+		}
+		var n int64
+		if err := json.Unmarshal(v, &n); err != nil {
+			return bad
+		}
+		f.set(c, "", n, false)
+	case kindBool:
+		var b bool
+		if len(v) == 0 || (v[0] != 't' && v[0] != 'f') || json.Unmarshal(v, &b) != nil {
+			return bad
+		}
+		f.set(c, "", 0, b)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

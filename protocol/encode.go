@@ -1,0 +1,57 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// EncodeEvent returns the wire form of ev: compact JSON without a trailing
+// newline. HTML characters are not escaped (the browser client renders text
+// with textContent, never as HTML).
+func EncodeEvent(ev *Event) ([]byte, error) {
+	return encode(ev)
+}
+
+// EncodeCommand returns the wire form of c: compact JSON without a trailing
+// newline.
+func EncodeCommand(c *Command) ([]byte, error) {
+	return encode(c)
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// SplitFrame calls fn with each event object of a server frame, in order.
+// It stops at and returns the first error fn returns.
+func SplitFrame(frame []byte, fn func(obj []byte) error) error {
+	for len(frame) > 0 {
+		line := frame
+		if i := bytes.IndexByte(frame, '\n'); i >= 0 {
+			line, frame = frame[:i], frame[i+1:]
+		} else {
+			frame = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeEvent parses one server event object. It is lenient, as a client
+// should be: unknown fields are ignored, so servers can add fields.
+func DecodeEvent(obj []byte) (Event, error) {
+	var ev Event
+	err := json.Unmarshal(obj, &ev)
+	return ev, err
+}

@@ -1,0 +1,60 @@
+package protocol
+
+// Event types: the value of a server frame's "type" field.
+const (
+	TypeOK      = "ok"      // a command succeeded; carries the command's id
+	TypeError   = "error"   // a command failed; carries id (if any), code and reason
+	TypeMessage = "message" // a new message in a joined room
+	TypeJoin    = "join"    // a user joined a room you are in
+	TypeLeave   = "leave"   // a user left a room you are in
+	TypeTyping  = "typing"  // a user is typing in a room you are in
+)
+
+// Event is one server frame object. Which fields are set depends on Type;
+// docs/protocol.md shows each with an example. Unset fields are omitted on
+// the wire.
+type Event struct {
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"` // ok, error: the command's id
+
+	Code   Code   `json:"code,omitempty"`   // error: stable error code
+	Reason string `json:"reason,omitempty"` // error: a sentence for humans; do not parse
+
+	Room string `json:"room,omitempty"` // join, leave, typing; ok of join/leave/typing
+	User string `json:"user,omitempty"` // join, leave, typing: who
+
+	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message
+	Messages []Message  `json:"messages,omitempty"` // ok of history, in ascending seq
+	More     bool       `json:"more,omitempty"`     // ok of history: older (before) or newer (after) pages exist
+	Rooms    []RoomInfo `json:"rooms,omitempty"`    // ok of rooms
+	Info     *RoomInfo  `json:"info,omitempty"`     // ok of create and join
+	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
+	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
+}
+
+// Message is a stored chat message. Seq is assigned by the server's store:
+// it starts at 1 in each room and increases by exactly one per message.
+type Message struct {
+	Room  string `json:"room"`
+	Seq   int64  `json:"seq"`
+	From  string `json:"from"`
+	Guest bool   `json:"guest,omitempty"` // the author is a guest, not an account
+	Body  string `json:"body"`
+	CMID  string `json:"cmid,omitempty"`
+	TS    int64  `json:"ts"` // commit time, Unix milliseconds
+}
+
+// RoomInfo describes a room.
+type RoomInfo struct {
+	Name    string `json:"name"`
+	Topic   string `json:"topic,omitempty"`
+	Private bool   `json:"private,omitempty"`
+	LastSeq int64  `json:"last_seq"` // sequence of the newest message, 0 if none
+	Online  int    `json:"online"`   // users in the room on this server now
+}
+
+// Identity is who a connection speaks as.
+type Identity struct {
+	Name  string `json:"name"`
+	Guest bool   `json:"guest,omitempty"`
+}

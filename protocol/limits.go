@@ -1,0 +1,37 @@
+package protocol
+
+// Limits of protocol v1. A server may be configured with a smaller frame
+// limit, never with larger name or body limits: clients rely on these.
+const (
+	// MaxFrameBytes is the default largest client text frame the server
+	// reads (64 KiB). A larger frame closes the connection with 1009.
+	MaxFrameBytes = 64 << 10
+
+	// MaxServerFrameBytes is the largest frame a server sends. Clients
+	// should set their read limit to at least this.
+	MaxServerFrameBytes = 4 << 20
+
+	// MaxBodyBytes is the largest message body, in bytes of UTF-8.
+	MaxBodyBytes = 4096
+
+	// MaxNameRunes is the longest display name, in characters.
+	MaxNameRunes = 32
+
+	// MaxRoomNameBytes is the longest room name; room names are ASCII.
+	MaxRoomNameBytes = 32
+
+	// MaxTopicRunes is the longest room topic, in characters.
+	MaxTopicRunes = 256
+
+	// MaxIDBytes is the longest command id and client message id.
+	MaxIDBytes = 64
+
+	// DefaultHistoryLimit is the page size of a history command without a
+	// limit; MaxHistoryLimit is the largest page a client may ask for.
+	DefaultHistoryLimit = 50
+	MaxHistoryLimit     = 100
+
+	// MaxPasswordBytes and MinPasswordBytes bound account passwords.
+	MinPasswordBytes = 8
+	MaxPasswordBytes = 128
+)

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/membroker"
+	"github.com/hubbub-chat/hubbub/internal/server"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+)
+
+var errHelp = errors.New("help requested")
+
+// Main is the hubbubd program: ParseFlags, then Run until ctx ends. Tests
+// start it in-process the same way.
+type Main struct {
+	Addr            string
+	DataDir         string
+	AllowedOrigins  stringList
+	TLSCert, TLSKey string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	Server          server.Config // the tunable limits; Store and Broker are set by Run
+
+	Stdout, Stderr io.Writer
+	// Ready, if not nil, receives the listening address once serving.
+	Ready chan<- string
+}
+
+// NewMain returns a Main with the embedded defaults.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// ParseFlags reads args, then fills every flag not given on the command
+// line from its HUBBUB_* environment variable (looked up with getenv).
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	fs := flag.NewFlagSet("hubbubd", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	cfg := &m.Server
+	fs.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "listen `address` (host:port)")
+	fs.StringVar(&m.DataDir, "data", "hubbub-data", "`directory` of the SQLite database (hubbub.db)")
+	fs.Var(&m.AllowedOrigins, "allowed-origin", "browser `origin` allowed besides the server's own host, as scheme://host[:port]; repeat or comma-separate")
+	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
+	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&m.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for sockets to close")
+	fs.Int64Var(&cfg.ReadLimit, "read-limit", 64<<10, "largest client frame in `bytes`; larger closes with 1009")
+	fs.DurationVar(&cfg.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
+	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "deadline of each socket write")
+	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
+	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")
+	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: hubbubd [flags]\n\nhubbubd is the hubbub chat server. Every flag can also be set with an\nenvironment variable: HUBBUB_ and the flag name in upper case with '_' for '-'\n(for example HUBBUB_ADDR=0.0.0.0:8080). A flag on the command line wins.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || envErr != nil {
+			return
+		}
+		name := "HUBBUB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	if (m.TLSCert == "") != (m.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	return nil
+}
+
+// Run opens the store, serves until ctx ends, then shuts down gracefully:
+// sockets are closed with 1001, the committer drains, and the store and
+// broker are closed last.
+func (m *Main) Run(ctx context.Context) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(m.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+
+	store, err := sqlitestore.Open(filepath.Join(m.DataDir, "hubbub.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	broker := membroker.New()
+	defer broker.Close()
+
+	cfg := m.Server
+	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
+	cfg.AllowedOrigins = m.AllowedOrigins
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second, // a slow handshake cannot hold a connection
+		MaxHeaderBytes:    16 << 10,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if m.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(m.TLSCert, m.TLSKey)
+		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("tls: %w", err)
+		}
+		// HTTP/1.1 only: the WebSocket upgrade of RFC 6455 needs it.
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+		scheme = "https"
+	}
+	addr := ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "hubbubd: serving on %s://%s (data in %s)\n", scheme, addr, m.DataDir)
+	log.Info("serving", "addr", addr, "tls", scheme == "https", "data", m.DataDir)
+	if m.Ready != nil {
+		m.Ready <- addr
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		if scheme == "https" {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("websocket shutdown incomplete", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown incomplete", "err", err)
+	}
+	<-errc
+	log.Info("stopped")
+	return nil
+}
+

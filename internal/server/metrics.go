@@ -1,0 +1,61 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the server's Prometheus series, on a registry of its own so
+// that several servers in one process (tests) do not collide.
+type metrics struct {
+	reg            *prometheus.Registry
+	conns          prometheus.Gauge
+	upgradeRefused prometheus.Counter
+	slowConsumers  prometheus.Counter
+	timeouts       prometheus.Counter
+	badCommands    prometheus.Counter
+	deliveries     prometheus.Counter
+	frames         prometheus.Counter
+	committed      prometheus.Counter
+	duplicates     prometheus.Counter
+	commitBatch    prometheus.Histogram
+	commitSeconds  prometheus.Histogram
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hubbub_connections", Help: "Open WebSocket connections."}),
+		upgradeRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_upgrades_refused_total", Help: "WebSocket handshakes refused (origin, bad request)."}),
+		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_slow_consumer_closes_total", Help: "Connections closed because their send queue overflowed."}),
+		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_read_timeouts_total", Help: "Connections dropped because the peer went silent."}),
+		badCommands: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_bad_commands_total", Help: "Client commands refused by the decoder."}),
+		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_deliveries_total", Help: "Broadcast events queued to connections."}),
+		frames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_frames_written_total", Help: "Data frames written (one frame may carry many events)."}),
+		committed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_messages_committed_total", Help: "Messages committed to the store."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_duplicate_sends_total", Help: "Sends answered from an earlier commit (same cmid)."}),
+		commitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hubbub_commit_batch_size", Help: "Messages per store transaction.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hubbub_commit_seconds", Help: "Duration of one store transaction.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+	}
+	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.timeouts, m.badCommands,
+		m.deliveries, m.frames, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func deadlineIn(d time.Duration) time.Time { return time.Now().Add(d) }

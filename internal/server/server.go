@@ -1,0 +1,240 @@
+// Package server is hubbubd's HTTP and WebSocket front: the routes, the
+// upgrade with its Origin and subprotocol policy, one read loop and one
+// write loop per connection, the chat session behind /ws, the echo behind
+// /echo, group commit of messages, and graceful shutdown.
+//
+// A Server is an http.Handler. It does not listen by itself: hubbubd (or a
+// test) serves it with an http.Server, and calls Shutdown before closing
+// that server, because http.Server.Shutdown neither closes nor waits for
+// hijacked connections such as WebSockets.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hubbub-chat/hubbub/internal/hub"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Server serves hubbub over HTTP. Create it with New; it is safe for
+// concurrent use.
+type Server struct {
+	cfg      Config // immutable after New
+	log      *slog.Logger
+	hub      *hub.Hub
+	commit   *committer
+	mux      *http.ServeMux
+	upgrader websocket.Upgrader
+	metrics  *metrics
+	origins  map[string]bool // normalised AllowedOrigins
+
+	connID   atomic.Uint64
+	draining atomic.Bool
+
+	mu    sync.Mutex // guards conns
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup // one per running connection
+}
+
+// New returns a Server for cfg. It starts the committer goroutine, which
+// Shutdown stops.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Broker == nil {
+		return nil, errors.New("server: Config.Store and Config.Broker are required")
+	}
+	cfg.setDefaults()
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		hub:     hub.New(cfg.Broker),
+		conns:   make(map[*conn]struct{}),
+		origins: make(map[string]bool),
+		metrics: newMetrics(),
+	}
+	for _, o := range cfg.AllowedOrigins {
+		n, err := normalizeOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("server: allowed origin %q: %w", o, err)
+		}
+		s.origins[n] = true
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		// Write buffers are borrowed for a write and returned, so an idle
+		// connection holds none.
+		WriteBufferPool:   &sync.Pool{},
+		CheckOrigin:       s.checkOrigin,
+		EnableCompression: false, // gorilla's read limit counts compressed bytes
+	}
+	s.commit = newCommitter(s)
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /ws", s.serveChat)
+	s.mux.HandleFunc("GET /echo", s.serveEcho)
+	s.mux.HandleFunc("GET /healthz", s.serveHealthz)
+	s.mux.HandleFunc("GET /readyz", s.serveReadyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.mux.Handle("/", cfg.Web)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// Registry returns the Prometheus registry holding the server's metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.cfg.Store.Ping(r.Context()); err != nil {
+		s.log.Warn("readyz: store unreachable", "err", err)
+		http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// checkOrigin allows a request without Origin (not a browser), an Origin
+// whose host is the request's own Host, and the configured allowlist.
+// Everything else is refused; gorilla then answers 403 without upgrading.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	n, err := normalizeOrigin(origin)
+	return err == nil && s.origins[n]
+}
+
+func normalizeOrigin(o string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", errors.New("want scheme://host[:port]")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// upgrade performs the WebSocket handshake and registers the connection.
+// It writes the HTTP error itself and returns nil when it refuses.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) *websocket.Conn {
+	if s.draining.Load() {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return nil
+	}
+	var h http.Header
+	if subprotocol != "" {
+		if !slices.Contains(websocket.Subprotocols(r), subprotocol) {
+			if websocket.IsWebSocketUpgrade(r) && !s.checkOrigin(r) {
+				http.Error(w, "origin not allowed", http.StatusForbidden)
+				return nil
+			}
+			http.Error(w, "missing subprotocol "+subprotocol, http.StatusBadRequest)
+			return nil
+		}
+		h = http.Header{"Sec-WebSocket-Protocol": {subprotocol}}
+	}
+	ws, err := s.upgrader.Upgrade(w, r, h)
+	if err != nil {
+		// gorilla has written the HTTP error (400, 403, ...).
+		s.metrics.upgradeRefused.Inc()
+		s.log.Debug("upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
+		return nil
+	}
+	return ws
+}
+
+// run registers c, serves it, and unregisters it. It runs on the
+// handler's goroutine, which net/http has handed over to the socket.
+func (s *Server) run(c *conn) {
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "shutting down"), deadlineIn(s.cfg.WriteTimeout))
+		c.ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.metrics.conns.Inc()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.metrics.conns.Dec()
+		s.wg.Done()
+	}()
+	c.serve()
+}
+
+// Shutdown stops the server gracefully: it refuses new upgrades (503) and
+// marks /readyz unready, closes every WebSocket with 1001 going away after
+// what is queued for it, and waits for them until ctx ends, then cuts the
+// remaining sockets. Finally it stops the committer: every send accepted
+// before is committed and acknowledged (if its socket is still there).
+// It does not close the Store or the Broker, which belong to the caller,
+// nor the http.Server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining.Store(true)
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(protocol.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, c := range conns {
+			c.ws.NetConn().Close()
+		}
+		<-done
+	}
+	s.commit.stop()
+	return err
+}

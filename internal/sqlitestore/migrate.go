@@ -1,0 +1,77 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// migrations is the schema's history. The database's user_version is the
+// number of entries already applied; Open applies the rest in order, all in
+// one transaction. Append new entries at the end; never edit or reorder one
+// that has been released.
+//
+// Times are integer milliseconds since the Unix epoch, booleans 0 or 1.
+var migrations = []string{
+	// 1: rooms and messages.
+	`CREATE TABLE rooms (
+		name       TEXT    NOT NULL PRIMARY KEY,
+		topic      TEXT    NOT NULL DEFAULT '',
+		private    INTEGER NOT NULL DEFAULT 0,
+		owner      TEXT    NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		last_seq   INTEGER NOT NULL DEFAULT 0
+	) STRICT;
+	CREATE TABLE messages (
+		room   TEXT    NOT NULL REFERENCES rooms (name),
+		seq    INTEGER NOT NULL,
+		author TEXT    NOT NULL,
+		guest  INTEGER NOT NULL,
+		body   TEXT    NOT NULL,
+		cmid   TEXT    NOT NULL DEFAULT '',
+		ts     INTEGER NOT NULL,
+		PRIMARY KEY (room, seq)
+	) STRICT;
+	CREATE UNIQUE INDEX messages_cmid ON messages (room, author, cmid) WHERE cmid <> '';`,
+}
+
+// migrate brings the schema of db up to date and makes sure the default
+// room exists.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("migrate: schema version %d is newer than this program knows (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate: to version %d: %w", i+1, err)
+		}
+	}
+	if version < len(migrations) {
+		// PRAGMA takes no parameters; the value is a constant of ours.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("migrate: write schema version: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO rooms (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+		chat.DefaultRoom, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("migrate: create default room: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+// Package sqlitestore implements [chat.Store] on a SQLite database file,
+// using the pure-Go driver modernc.org/sqlite. It is hubbub's default store:
+// one file, no service to run.
+//
+// The database runs in WAL mode with synchronous=FULL, so a transaction is
+// on stable storage when its commit returns. Writes go through a single
+// connection and take the write lock when they begin (BEGIN IMMEDIATE), so
+// concurrent Appends queue in the process instead of failing with
+// SQLITE_BUSY; reads use a separate pool of read-only connections that WAL
+// lets run beside the writer.
+//
+// Only one process should write to a database file at a time. A second
+// process is not prevented, but it waits for the write lock for at most the
+// busy timeout (5 s) and then fails.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+var _ chat.Store = (*Store)(nil)
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// process before it fails with SQLITE_BUSY.
+const busyTimeoutMS = 5000
+
+// Store is a [chat.Store] backed by one SQLite database file. It is safe
+// for concurrent use. Create it with [Open]; the zero value is not usable.
+type Store struct {
+	// Immutable after Open.
+	path   string
+	writer *sql.DB // exactly one connection; every write goes through it
+	reader *sql.DB // read-only connections for history and rooms
+	stmts  writeStmts
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error // set by closeOnce
+}
+
+// Open opens the database file at path, creating it and its directory if
+// needed, and brings its schema up to date. The default room exists when
+// Open returns. Open fails if the file was written by a newer version of
+// hubbub whose schema this one does not know.
+//
+// path names a file; ":memory:" and SQLite URIs are not supported.
+func Open(path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlitestore: open %q: need a file path", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+
+	s := &Store{path: abs}
+	// The writer opens first: its first connection switches the file to WAL
+	// and the migrations create the schema before any reader looks at it.
+	s.writer, err = sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	s.writer.SetConnMaxLifetime(0)
+	s.writer.SetConnMaxIdleTime(0)
+
+	if err := migrate(context.Background(), s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	if err := s.stmts.prepare(context.Background(), s.writer); err != nil {
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+
+	s.reader, err = sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		s.stmts.close()
+		s.writer.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.reader.SetMaxOpenConns(n)
+	s.reader.SetMaxIdleConns(n)
+	if err := s.reader.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn returns the driver name for the file at abs. The pragmas are DSN
+// parameters so that every connection the pools open gets them, not just
+// the first one.
+func dsn(abs string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if readOnly {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:///C:/...
+	}
+	// A file: URI escapes '?', '#' and '%' in the path, which a plain name
+	// passed to the driver could not.
+	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Ping reports whether the database file can be read.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	var v int64
+	if err := s.reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return s.fail("ping", err)
+	}
+	return nil
+}
+
+// Close closes the database. Calls in progress may finish or fail; later
+// calls return [chat.ErrClosed]. Close may be called more than once; later calls return
+// what the first returned.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		// The last connection to close checkpoints the WAL into the main
+		// file, so the writer goes last.
+		var errs []error
+		if s.reader != nil {
+			errs = append(errs, s.reader.Close())
+		}
+		s.stmts.close()
+		errs = append(errs, s.writer.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlitestore: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// fail turns err from operation op into the error a method returns:
+// [chat.ErrClosed] when the store was closed, err wrapped with op otherwise.
+func (s *Store) fail(op string, err error) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}

@@ -1,0 +1,104 @@
+package sqlitestore_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/internal/storetest"
+)
+
+// factory gives each test a database file of its own in t.TempDir().
+func factory(t *testing.T) func() chat.Store {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	return func() chat.Store {
+		s, err := sqlitestore.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, factory)
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	// Characters that mean something in a URI or to the driver's DSN
+	// parser must still name a plain file.
+	dir := filepath.Join(t.TempDir(), "a dir", "with?query#frag%20and&_pragma=x")
+	path := filepath.Join(dir, "hubbub.db")
+	s, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	if got := s.Path(); got != path {
+		t.Errorf("Path() = %q, want %q", got, path)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("after Open and Close: %v", err)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+		s, err := sqlitestore.Open(path)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) = nil error, want an error", path)
+		}
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close #%d: %v", i+1, err)
+		}
+	}
+}
+
+// BenchmarkAppend shows what grouping commits buys: every Append is one
+// transaction and one fsync of the WAL, whatever the batch size.
+func BenchmarkAppend(b *testing.B) {
+	for _, size := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			batch := make([]chat.NewMessage, size)
+			for i := range batch {
+				batch[i] = chat.NewMessage{
+					Room:   chat.DefaultRoom,
+					Author: "alice",
+					Body:   strings.Repeat("x", 100),
+				}
+			}
+			n := 0
+			for b.Loop() {
+				for i := range batch {
+					n++
+					batch[i].CMID = fmt.Sprint(n)
+				}
+				if _, err := s.Append(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
+		})
+	}
+}

@@ -1,0 +1,136 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// ignoreCreatedAt leaves Room.CreatedAt, which the store sets, to
+// checkStoreTime.
+var ignoreCreatedAt = cmpopts.IgnoreFields(chat.Room{}, "CreatedAt")
+
+func testDefaultRoom(t *testing.T, f Factory) {
+	s := start(t, f)
+	want := chat.Room{Name: chat.DefaultRoom}
+
+	got, err := s.Room(t.Context(), chat.DefaultRoom)
+	if err != nil {
+		t.Fatalf("Room(%q): %v", chat.DefaultRoom, err)
+	}
+	if diff := cmp.Diff(want, got, ignoreCreatedAt); diff != "" {
+		t.Errorf("Room(%q) mismatch (-want +got):\n%s", chat.DefaultRoom, diff)
+	}
+	if err := checkStoreTime(got.CreatedAt); err != nil {
+		t.Errorf("Room(%q).CreatedAt: %v", chat.DefaultRoom, err)
+	}
+
+	rooms, err := s.Rooms(t.Context())
+	if err != nil {
+		t.Fatalf("Rooms: %v", err)
+	}
+	if diff := cmp.Diff([]chat.Room{want}, rooms, ignoreCreatedAt); diff != "" {
+		t.Errorf("Rooms mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testRooms(t *testing.T, f Factory) {
+	s := start(t, f)
+	ctx := t.Context()
+
+	// Created in this order; Rooms must sort them by bytes: upper case
+	// before lower case, multi-byte UTF-8 last.
+	create := []chat.Room{
+		{Name: "secret", Topic: "shh", Private: true, Owner: "bob"},
+		{Name: "ärger", Owner: "carol"},
+		{Name: "general", Topic: "anything goes", Owner: "alice"},
+		// CreatedAt and LastSeq are the store's to set.
+		{Name: "Zeta", CreatedAt: time.Unix(1, 0), LastSeq: 99},
+	}
+	for _, r := range create {
+		if err := s.CreateRoom(ctx, r); err != nil {
+			t.Fatalf("CreateRoom(%q): %v", r.Name, err)
+		}
+	}
+
+	t.Run("Exists", func(t *testing.T) {
+		for _, name := range []string{"secret", chat.DefaultRoom} {
+			err := s.CreateRoom(ctx, chat.Room{Name: name, Topic: "again"})
+			if !errors.Is(err, chat.ErrRoomExists) {
+				t.Errorf("CreateRoom(%q) again = %v, want %v", name, err, chat.ErrRoomExists)
+			}
+		}
+		r, err := s.Room(ctx, "secret")
+		if err != nil {
+			t.Fatalf("Room: %v", err)
+		}
+		if r.Topic != "shh" {
+			t.Errorf("after a failed CreateRoom, Topic = %q, want %q", r.Topic, "shh")
+		}
+	})
+
+	t.Run("NoSuchRoom", func(t *testing.T) {
+		for _, name := range []string{"nope", "Secret", "secret ", ""} {
+			_, err := s.Room(ctx, name)
+			if !errors.Is(err, chat.ErrNoSuchRoom) {
+				t.Errorf("Room(%q) = %v, want %v", name, err, chat.ErrNoSuchRoom)
+			}
+		}
+	})
+
+	// Two messages in general, one in Zeta.
+	mustAppend(t, s, []chat.NewMessage{
+		{Room: "general", Author: "alice", Body: "hi"},
+		{Room: "Zeta", Author: "alice", Body: "hi"},
+		{Room: "general", Author: "alice", Body: "hi again"},
+	})
+
+	want := []chat.Room{
+		{Name: "Zeta", LastSeq: 1},
+		{Name: "general", Topic: "anything goes", Owner: "alice", LastSeq: 2},
+		{Name: chat.DefaultRoom},
+		{Name: "secret", Topic: "shh", Private: true, Owner: "bob"},
+		{Name: "ärger", Owner: "carol"},
+	}
+
+	t.Run("Room", func(t *testing.T) {
+		for _, w := range want {
+			got, err := s.Room(ctx, w.Name)
+			if err != nil {
+				t.Errorf("Room(%q): %v", w.Name, err)
+				continue
+			}
+			if diff := cmp.Diff(w, got, ignoreCreatedAt); diff != "" {
+				t.Errorf("Room(%q) mismatch (-want +got):\n%s", w.Name, diff)
+			}
+			if err := checkStoreTime(got.CreatedAt); err != nil {
+				t.Errorf("Room(%q).CreatedAt: %v", w.Name, err)
+			}
+		}
+	})
+
+	t.Run("Rooms", func(t *testing.T) {
+		got, err := s.Rooms(ctx)
+		if err != nil {
+			t.Fatalf("Rooms: %v", err)
+		}
+		if diff := cmp.Diff(want, got, ignoreCreatedAt); diff != "" {
+			t.Errorf("Rooms mismatch (-want +got):\n%s", diff)
+		}
+		// Rooms and Room agree, CreatedAt included.
+		for _, r := range got {
+			one, err := s.Room(ctx, r.Name)
+			if err != nil {
+				t.Fatalf("Room(%q): %v", r.Name, err)
+			}
+			if diff := cmp.Diff(one, r); diff != "" {
+				t.Errorf("Rooms and Room(%q) disagree (-Room +Rooms):\n%s", r.Name, diff)
+			}
+		}
+	})
+}

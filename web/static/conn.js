@@ -1,0 +1,295 @@
+// The connection to the server: one WebSocket speaking protocol v1, with
+// request/reply matching by command id and reconnection with exponential
+// backoff and full jitter. What to do on each new socket (hello, re-join,
+// catch up) is the caller's business: see the `handshake` option.
+
+export const SUBPROTOCOL = "hubbub.v1";
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 20_000;
+const PING_EVERY_MS = 25_000;
+const PING_TIMEOUT_MS = 10_000;
+
+// Close codes of protocol v1 (protocol/codes.go).
+export const Close = Object.freeze({
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  internal: 1011,
+  tryAgainLater: 1013,
+  slowConsumer: 4000,
+  identifyTimeout: 4001,
+});
+
+// RequestError is the server's refusal of a command: an error event with a
+// stable code and a human reason.
+export class RequestError extends Error {
+  constructor(code, reason) {
+    super(reason || code);
+    this.code = code;
+    this.reason = reason || "";
+  }
+}
+
+// Disconnected rejects requests that could not be sent or whose reply was
+// lost because the socket closed. Whether the command took effect is unknown.
+export class Disconnected extends Error {
+  constructor(msg = "not connected") {
+    super(msg);
+    this.code = "disconnected";
+  }
+}
+
+// backoffDelay returns the delay before reconnect attempt n (0-based):
+// uniformly random in [0, min(cap, base·2ⁿ)] ("full jitter").
+export function backoffDelay(attempt) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
+  return Math.random() * ceiling;
+}
+
+// wsURL returns the URL of the server's WebSocket endpoint on the page's
+// own host: ws: for http: pages and wss: for https: pages.
+export function wsURL(loc = window.location) {
+  const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${loc.host}/ws`;
+}
+
+// Connection states, reported by the "state" event:
+//   connecting  a socket is being opened or the handshake is running
+//   ready       the handshake succeeded; commands flow
+//   waiting     closed; the next attempt is at detail.retryAt
+//   offline     the browser is offline; waiting for it to come back
+//   stopped     stop() was called
+export class Connection extends EventTarget {
+  // handshake(conn) runs on every new socket before it counts as ready; it
+  // may send requests. If it throws, the socket is closed; a thrown error
+  // with `fatal` set stops reconnecting.
+  constructor({ url = wsURL(), handshake = async () => {} } = {}) {
+    super();
+    this.url = url;
+    this.handshake = handshake;
+    this.state = "stopped";
+    this.detail = {};
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map(); // id → {resolve, reject, timer}
+    this.attempt = 0;
+    this.retryTimer = 0;
+    this.connectTimer = 0;
+    this.pingTimer = 0;
+
+    window.addEventListener("online", () => {
+      if (this.state === "offline" || this.state === "waiting") this.connectNow();
+    });
+    window.addEventListener("offline", () => {
+      if (this.state === "waiting") {
+        clearTimeout(this.retryTimer);
+        this.setState("offline", {});
+      }
+    });
+  }
+
+  get ready() {
+    return this.state === "ready";
+  }
+
+  // start opens the first socket.
+  start() {
+    if (this.state !== "stopped") return;
+    this.attempt = 0;
+    this.open();
+  }
+
+  // stop closes the socket and does not reconnect.
+  stop() {
+    clearTimeout(this.retryTimer);
+    this.setState("stopped", {});
+    this.drop(Close.normal, "bye");
+  }
+
+  // connectNow skips the rest of a backoff wait.
+  connectNow() {
+    if (this.state !== "waiting" && this.state !== "offline") return;
+    clearTimeout(this.retryTimer);
+    this.open();
+  }
+
+  // request sends cmd with a fresh id and resolves with the ok event, or
+  // rejects with RequestError (the server refused) or Disconnected.
+  request(cmd, timeoutMs = REQUEST_TIMEOUT_MS) {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Disconnected());
+    }
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Disconnected("no reply from the server"));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      ws.send(JSON.stringify({ id, ...cmd }));
+    });
+  }
+
+  // notify sends cmd without an id: the server replies only if it fails.
+  // It reports whether the command was handed to the socket.
+  notify(cmd) {
+    if (!this.ready) return false;
+    this.ws.send(JSON.stringify(cmd));
+    return true;
+  }
+
+  setState(state, detail) {
+    this.state = state;
+    this.detail = detail;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, ...detail } }));
+  }
+
+  open() {
+    if (!navigator.onLine) {
+      this.setState("offline", {});
+      return;
+    }
+    this.setState("connecting", { attempt: this.attempt });
+    let ws;
+    try {
+      ws = new WebSocket(this.url, SUBPROTOCOL);
+    } catch (err) {
+      this.closed(0, String(err));
+      return;
+    }
+    this.ws = ws;
+    this.connectTimer = setTimeout(() => this.drop(0, "connection timed out"), CONNECT_TIMEOUT_MS);
+    ws.onopen = () => {
+      clearTimeout(this.connectTimer);
+      this.runHandshake(ws);
+    };
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = (ev) => {
+      if (this.ws === ws) this.closed(ev.code, ev.reason);
+    };
+    ws.onerror = () => {}; // onclose follows and carries what is known
+  }
+
+  async runHandshake(ws) {
+    try {
+      await this.handshake(this);
+    } catch (err) {
+      if (this.ws !== ws) return;
+      if (err && err.fatal) {
+        this.setState("stopped", { reason: err.message });
+        this.drop(Close.normal, "handshake refused");
+        return;
+      }
+      this.drop(0, err && err.message ? err.message : "handshake failed");
+      return;
+    }
+    if (this.ws !== ws) return;
+    this.attempt = 0;
+    this.setState("ready", {});
+    this.schedulePing();
+  }
+
+  schedulePing() {
+    clearTimeout(this.pingTimer);
+    this.pingTimer = setTimeout(async () => {
+      if (!this.ready) return;
+      const ws = this.ws;
+      try {
+        await this.request({ op: "ping" }, PING_TIMEOUT_MS);
+      } catch (err) {
+        if (err instanceof Disconnected && this.ws === ws) {
+          this.drop(0, "the server stopped answering");
+          return;
+        }
+      }
+      if (this.ws === ws) this.schedulePing();
+    }, PING_EVERY_MS);
+  }
+
+  receive(data) {
+    if (typeof data !== "string") return; // binary frames are reserved
+    // A server frame holds one or more JSON objects separated by '\n'.
+    for (const line of data.split("\n")) {
+      if (line.trim() === "") continue;
+      let ev;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        console.warn("hubbub: ignoring a malformed server event");
+        continue;
+      }
+      if (!ev || typeof ev !== "object") continue;
+      const waiter = ev.id ? this.pending.get(ev.id) : undefined;
+      if (waiter && (ev.type === "ok" || ev.type === "error")) {
+        this.pending.delete(ev.id);
+        clearTimeout(waiter.timer);
+        if (ev.type === "ok") waiter.resolve(ev);
+        else waiter.reject(new RequestError(ev.code, ev.reason));
+        continue;
+      }
+      this.dispatchEvent(new CustomEvent("event", { detail: ev }));
+    }
+  }
+
+  // drop abandons the current socket at once (without waiting for the
+  // closing handshake) and handles it as closed with code and reason.
+  drop(code, reason) {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    try {
+      ws.close(Close.normal);
+    } catch {
+      // already closing
+    }
+    this.closed(code, reason);
+  }
+
+  closed(code, reason) {
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.pingTimer);
+    this.ws = null;
+    for (const [id, w] of this.pending) {
+      clearTimeout(w.timer);
+      w.reject(new Disconnected("connection lost"));
+      this.pending.delete(id);
+    }
+    this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason } }));
+    if (this.state === "stopped") return;
+
+    let attempt = this.attempt;
+    let why = reason || "";
+    switch (code) {
+      case Close.goingAway:
+        why = "The server is restarting.";
+        break;
+      case Close.slowConsumer:
+        why = "The connection fell behind; resuming.";
+        break;
+      case Close.tryAgainLater:
+        why = "The server is busy.";
+        attempt = Math.max(attempt, 4); // start the wait at up to 8 s
+        break;
+      case Close.policy:
+        why = reason ? `Disconnected by the server: ${reason}` : "Disconnected by the server.";
+        attempt = Math.max(attempt, 2);
+        break;
+      default:
+        if (!why) why = "Connection lost.";
+    }
+    this.attempt = attempt + 1;
+    if (!navigator.onLine) {
+      this.setState("offline", { code, reason: why });
+      return;
+    }
+    const delay = backoffDelay(attempt);
+    const retryAt = Date.now() + delay;
+    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.setState("waiting", { code, reason: why, retryAt });
+  }
+}

@@ -1,0 +1,127 @@
+// Small DOM helpers. Everything that comes from the network is put on the
+// page as text (textContent, text nodes); this file holds the only places
+// that build elements from data, and none of them parses HTML.
+
+// el creates an element with attributes and children. Children are nodes
+// or strings; strings become text nodes. Attribute values are set with
+// setAttribute, except `class` (className) and `text` (textContent).
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(typeof c === "string" ? document.createTextNode(c) : c);
+  }
+  return node;
+}
+
+// A URL candidate: http(s):// then anything up to white space or a
+// character that cannot end a URL in running text.
+const urlRE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const trailingRE = /[.,;:!?'"»)\]}]+$/;
+
+// appendBody appends body to node as text, with http: and https: URLs as
+// links that open in a new tab and send no referrer. A candidate that
+// `new URL` does not accept, or whose scheme is anything else, stays text.
+export function appendBody(node, body) {
+  let at = 0;
+  for (const m of body.matchAll(urlRE)) {
+    let raw = m[0];
+    // Keep a closing parenthesis that closes one opened inside the URL
+    // (Wikipedia style), drop other trailing punctuation.
+    const trail = raw.match(trailingRE);
+    if (trail) {
+      let cut = trail[0];
+      if (cut.startsWith(")") && count(raw, "(") > count(raw.slice(0, -cut.length), ")")) {
+        cut = cut.slice(1);
+      }
+      raw = raw.slice(0, raw.length - cut.length);
+    }
+    let url;
+    try {
+      url = new URL(raw);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+    if (m.index > at) node.append(document.createTextNode(body.slice(at, m.index)));
+    const a = document.createElement("a");
+    a.href = url.href;
+    a.textContent = raw;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer nofollow";
+    node.append(a);
+    at = m.index + raw.length;
+  }
+  if (at < body.length) node.append(document.createTextNode(body.slice(at)));
+}
+
+function count(s, ch) {
+  let n = 0;
+  for (const c of s) if (c === ch) n++;
+  return n;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
+const dayYearFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
+
+export const formatTime = (ms) => timeFmt.format(ms);
+export const formatFull = (ms) => fullFmt.format(ms);
+
+// dayKey identifies the local calendar day of a Unix-ms time.
+export function dayKey(ms) {
+  const d = new Date(ms);
+  return d.getFullYear() * 10000 + d.getMonth() * 100 + d.getDate();
+}
+
+export function formatDay(ms) {
+  const now = new Date();
+  const today = dayKey(now.getTime());
+  const key = dayKey(ms);
+  if (key === today) return "Today";
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (key === dayKey(y.getTime())) return "Yesterday";
+  return new Date(ms).getFullYear() === now.getFullYear() ? dayFmt.format(ms) : dayYearFmt.format(ms);
+}
+
+// colorClass picks one of eight avatar colours from a name, stably.
+export function colorClass(name) {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return "c" + ((h >>> 0) % 8);
+}
+
+// initial is the first character of a name, for avatars.
+export function initial(name) {
+  const first = Array.from(name.trim())[0] || "?";
+  return first.toLocaleUpperCase();
+}
+
+export function avatar(name, extra = "") {
+  return el("span", { class: `avatar ${colorClass(name)} ${extra}`.trim(), "aria-hidden": "true", text: initial(name) });
+}
+
+// newCMID returns a random client message id: 22 characters of base64url
+// (16 random bytes), inside the protocol's charset A-Za-z0-9_- and limit.
+export function newCMID() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// byteLength is the UTF-8 length of s, which is what the server limits.
+const encoder = new TextEncoder();
+export const byteLength = (s) => encoder.encode(s).length;

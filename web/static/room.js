@@ -1,0 +1,238 @@
+// One joined room: what the client knows of it (sequence bookkeeping,
+// members, typing) and the list of messages it shows, kept as its own DOM
+// element so that switching rooms keeps each room's scroll position.
+//
+// The list holds confirmed messages in ascending seq order, followed by the
+// user's own messages that the server has not acknowledged yet ("local"
+// items) in the order they were written.
+
+import { el, appendBody, avatar, formatTime, formatFull, formatDay, dayKey } from "./dom.js";
+
+// Consecutive messages by one author within this time are grouped under
+// one header.
+const GROUP_MS = 5 * 60 * 1000;
+
+export class Room {
+  constructor(name, seen) {
+    this.name = name;
+    this.info = { name, topic: "", last_seq: 0, online: 0 };
+    // last is the highest seq up to which every message is held (no gaps),
+    // or null before the first history page arrived.
+    this.last = null;
+    this.oldest = null; // lowest seq held
+    this.hasOlder = false;
+    this.seen = seen; // highest seq the user has seen (persisted), or null
+    this.latest = 0; // highest seq known to exist
+    this.buffer = new Map(); // seq → message that arrived ahead of a gap
+    this.syncing = null; // the catch-up in progress (a Promise)
+    this.loadingOlder = false;
+    this.joined = false; // joined on the current connection
+    this.members = new Set();
+    this.typing = new Map(); // user → expiry (ms)
+    this.lastTypingSent = 0;
+    this.draft = "";
+    this.pinned = true; // the view follows new messages
+    this.scrollTop = 0;
+
+    this.items = []; // {seq, msg, li, local}; confirmed first, then local
+    this.confirmed = 0; // how many of items are confirmed
+    this.locals = new Map(); // cmid → item, for unacknowledged sends
+    this.list = el("ol", { class: "messages", "aria-label": `Messages in #${name}` });
+  }
+
+  get unread() {
+    if (this.seen === null) return 0;
+    return Math.max(0, this.latest - this.seen);
+  }
+
+  // has reports whether the message with seq is shown.
+  has(seq) {
+    return this.find(seq) >= 0;
+  }
+
+  // find returns the index in items of seq, or -1.
+  find(seq) {
+    const i = this.lowerBound(seq);
+    return i < this.confirmed && this.items[i].seq === seq ? i : -1;
+  }
+
+  lowerBound(seq) {
+    let lo = 0;
+    let hi = this.confirmed;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.items[mid].seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  // addConfirmed shows stored messages (any order, duplicates ignored). A
+  // message that acknowledges one of our local sends (same cmid, from us)
+  // takes its place. It returns the messages that were new.
+  addConfirmed(msgs, me) {
+    const added = [];
+    for (const m of msgs) {
+      if (!m || !Number.isSafeInteger(m.seq)) continue;
+      if (m.seq > this.latest) this.latest = m.seq;
+      const local = m.cmid && m.from === me ? this.locals.get(m.cmid) : undefined;
+      if (local) {
+        this.locals.delete(m.cmid);
+        this.removeItem(local);
+      }
+      if (this.has(m.seq)) continue;
+      const item = local || { seq: m.seq, msg: m, li: null, local: false };
+      item.seq = m.seq;
+      item.msg = m;
+      item.local = false;
+      if (!item.li) item.li = renderMessage(m, m.from === me);
+      else updateRendered(item.li, m);
+      setState(item.li, m.from === me ? "sent" : "");
+      const i = this.lowerBound(m.seq);
+      this.items.splice(i, 0, item);
+      this.confirmed++;
+      const next = this.items[i + 1];
+      this.list.insertBefore(item.li, next ? next.li : null);
+      this.regroup(i - 1, i + 2);
+      if (this.oldest === null || m.seq < this.oldest) this.oldest = m.seq;
+      added.push(m);
+    }
+    return added;
+  }
+
+  // addLocal shows a message the user just wrote, before the server has it.
+  addLocal(msg, onRetry, onDiscard) {
+    const li = renderMessage(msg, true);
+    const item = { seq: null, msg, li, local: true, onRetry, onDiscard };
+    const status = li.querySelector(".status");
+    const retry = el("button", { type: "button", class: "link-btn retry", text: "Retry" });
+    const discard = el("button", { type: "button", class: "link-btn discard", text: "Discard" });
+    retry.addEventListener("click", () => onRetry(msg.cmid));
+    discard.addEventListener("click", () => onDiscard(msg.cmid));
+    status.append(el("span", { class: "status-text" }), retry, discard);
+    this.items.push(item);
+    this.locals.set(msg.cmid, item);
+    this.list.append(li);
+    this.regroup(this.items.length - 2, this.items.length);
+    this.setLocalState(msg.cmid, "sending");
+    return item;
+  }
+
+  // setLocalState shows a local message as "sending" or "failed" (with
+  // why, and a retry button).
+  setLocalState(cmid, state, why = "") {
+    const item = this.locals.get(cmid);
+    if (!item) return;
+    item.state = state;
+    setState(item.li, state);
+    const text = item.li.querySelector(".status-text");
+    if (state === "sending") text.textContent = "Sending…";
+    else text.textContent = why ? `Failed — ${why}` : "Failed to send.";
+  }
+
+  discardLocal(cmid) {
+    const item = this.locals.get(cmid);
+    if (!item) return;
+    this.locals.delete(cmid);
+    this.removeItem(item);
+  }
+
+  removeItem(item) {
+    const i = this.items.indexOf(item);
+    if (i < 0) return;
+    this.items.splice(i, 1);
+    if (!item.local) this.confirmed--;
+    item.li.remove();
+    this.regroup(i - 1, i + 1);
+  }
+
+  // clear forgets every confirmed message (a resync from the newest page).
+  clear() {
+    for (const item of this.items.slice(0, this.confirmed)) item.li.remove();
+    this.items.splice(0, this.confirmed);
+    this.confirmed = 0;
+    this.oldest = null;
+    this.last = null;
+    this.buffer.clear();
+    this.regroup(0, 1);
+  }
+
+  // regroup recomputes the day dividers and author grouping of items
+  // [from, to).
+  regroup(from, to) {
+    for (let i = Math.max(0, from); i < Math.min(to, this.items.length); i++) {
+      const cur = this.items[i];
+      const prev = i > 0 ? this.items[i - 1] : null;
+      const newDay = !prev || dayKey(prev.msg.ts) !== dayKey(cur.msg.ts);
+      const cont =
+        !newDay &&
+        prev.msg.from === cur.msg.from &&
+        Math.abs(cur.msg.ts - prev.msg.ts) < GROUP_MS &&
+        prev.state !== "failed";
+      cur.li.classList.toggle("newday", newDay);
+      cur.li.classList.toggle("cont", cont);
+      if (newDay) cur.li.querySelector(".day-label").textContent = formatDay(cur.msg.ts);
+    }
+  }
+
+  // refreshDays relabels the day dividers ("Today" becomes "Yesterday").
+  refreshDays() {
+    this.regroup(0, this.items.length);
+  }
+
+  // activeTypists returns who is typing now, dropping expired entries.
+  activeTypists(now = Date.now()) {
+    const out = [];
+    for (const [user, until] of this.typing) {
+      if (until <= now) this.typing.delete(user);
+      else out.push(user);
+    }
+    return out.sort();
+  }
+}
+
+function setState(li, state) {
+  if (state) li.dataset.state = state;
+  else delete li.dataset.state;
+}
+
+// renderMessage builds the list item of one message; every value from the
+// network goes in as text.
+function renderMessage(m, mine) {
+  const time = el("time", { class: "time", datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), text: formatTime(m.ts) });
+  const gutterTime = el("time", { class: "gutter-time", "aria-hidden": "true", text: formatTime(m.ts) });
+  const body = el("div", { class: "body" });
+  appendBody(body, m.body);
+  const meta = el(
+    "div",
+    { class: "meta" },
+    el("span", { class: "author", text: m.from }),
+    m.guest ? el("span", { class: "tag", text: "guest" }) : null,
+    time,
+    el("span", { class: "sent-mark", title: "Sent", "aria-label": "sent" }, "✓"),
+  );
+  const li = el(
+    "li",
+    { class: mine ? "msg mine" : "msg" },
+    el("div", { class: "day", role: "separator" }, el("span", { class: "day-label" })),
+    el(
+      "div",
+      { class: "msg-row" },
+      el("div", { class: "gutter" }, avatar(m.from), gutterTime),
+      el("div", { class: "msg-main" }, meta, body, el("div", { class: "status" })),
+    ),
+  );
+  if (Number.isSafeInteger(m.seq)) li.dataset.seq = String(m.seq);
+  return li;
+}
+
+// updateRendered updates a local message's item once the server stored it.
+function updateRendered(li, m) {
+  li.dataset.seq = String(m.seq);
+  for (const t of li.querySelectorAll("time")) {
+    t.textContent = formatTime(m.ts);
+  }
+  const time = li.querySelector("time.time");
+  time.dateTime = new Date(m.ts).toISOString();
+  time.title = formatFull(m.ts);
+}

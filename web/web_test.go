@@ -1,0 +1,190 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, method, path string, hdr map[string]string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestHandlerServesAssets(t *testing.T) {
+	h := Handler()
+	tests := []struct {
+		path     string
+		wantType string
+		wantBody string // a substring
+	}{
+		{"/", "text/html; charset=utf-8", "<!doctype html>"},
+		{"/index.html", "text/html; charset=utf-8", `<script type="module" src="/app.js">`},
+		{"/app.js", "text/javascript; charset=utf-8", "import "},
+		{"/conn.js", "text/javascript; charset=utf-8", "hubbub.v1"},
+		{"/style.css", "text/css; charset=utf-8", ":root"},
+		{"/favicon.svg", "image/svg+xml", "<svg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res := get(t, h, http.MethodGet, tt.path, nil)
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200", res.StatusCode)
+			}
+			if got := res.Header.Get("Content-Type"); got != tt.wantType {
+				t.Errorf("Content-Type = %q, want %q", got, tt.wantType)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("Cache-Control = %q, want no-cache", got)
+			}
+			if res.Header.Get("ETag") == "" {
+				t.Error("no ETag")
+			}
+			if !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("body does not contain %q", tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestHandlerSecurityHeaders(t *testing.T) {
+	h := Handler()
+	want := map[string]string{
+		"Content-Security-Policy": ContentSecurityPolicy,
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"X-Frame-Options":         "DENY",
+	}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/", http.StatusOK},
+		{http.MethodGet, "/app.js", http.StatusOK},
+		{http.MethodHead, "/", http.StatusOK},
+		{http.MethodGet, "/nope", http.StatusNotFound},
+		{http.MethodPost, "/", http.StatusMethodNotAllowed},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			res := get(t, h, tc.method, tc.path, nil)
+			if res.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d", res.StatusCode, tc.status)
+			}
+			for k, v := range want {
+				if got := res.Header.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+	if !strings.Contains(ContentSecurityPolicy, "script-src 'self'") || strings.Contains(ContentSecurityPolicy, "unsafe") {
+		t.Errorf("policy %q is not strict", ContentSecurityPolicy)
+	}
+}
+
+func TestHandlerNotFound(t *testing.T) {
+	h := Handler()
+	for _, p := range []string{"/nope", "/static/app.js", "/app.js/", "/../web.go", "/web.go", "/index.htm", "/.well-known/x"} {
+		res := get(t, h, http.MethodGet, p, nil)
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status = %d, want 404", p, res.StatusCode)
+		}
+	}
+}
+
+func TestHandlerHeadAndMethods(t *testing.T) {
+	h := Handler()
+	res := get(t, h, http.MethodHead, "/app.js", nil)
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Errorf("HEAD: status %d, %d body bytes; want 200 and none", res.StatusCode, len(body))
+	}
+	if res.Header.Get("Content-Length") == "" {
+		t.Error("HEAD: no Content-Length")
+	}
+	res = get(t, h, http.MethodDelete, "/app.js", nil)
+	if res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE: status = %d, want 405", res.StatusCode)
+	}
+	if got := res.Header.Get("Allow"); got != "GET, HEAD" {
+		t.Errorf("DELETE: Allow = %q, want %q", got, "GET, HEAD")
+	}
+}
+
+func TestHandlerConditionalGet(t *testing.T) {
+	h := Handler()
+	first := get(t, h, http.MethodGet, "/style.css", nil)
+	etag := first.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) {
+		t.Fatalf("ETag = %q, want a quoted strong validator", etag)
+	}
+	res := get(t, h, http.MethodGet, "/style.css", map[string]string{"If-None-Match": etag})
+	if res.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match current: status = %d, want 304", res.StatusCode)
+	}
+	res = get(t, h, http.MethodGet, "/style.css", map[string]string{"If-None-Match": `"stale"`})
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("If-None-Match stale: status = %d, want 200", res.StatusCode)
+	}
+	other := get(t, h, http.MethodGet, "/app.js", nil).Header.Get("ETag")
+	if other == etag {
+		t.Errorf("two files share ETag %s", etag)
+	}
+}
+
+// TestAssetsStayInsideThePolicy guards the rules that keep the client safe
+// under its Content-Security-Policy and against injected markup: no inline
+// script, style or event handler in the HTML, and no API in the JavaScript
+// that parses strings as HTML or code.
+func TestAssetsStayInsideThePolicy(t *testing.T) {
+	forbiddenJS := []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute(\"on", "srcdoc"}
+	inlineHandler := regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`)
+	styleAttr := regexp.MustCompile(`(?i)<[^>]*\sstyle\s*=`)
+	inlineScript := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]`)
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		src := string(b)
+		switch {
+		case strings.HasSuffix(p, ".js"):
+			for _, f := range forbiddenJS {
+				if strings.Contains(src, f) {
+					t.Errorf("%s uses %s", p, f)
+				}
+			}
+		case strings.HasSuffix(p, ".html"):
+			if m := inlineHandler.FindString(src); m != "" {
+				t.Errorf("%s has an inline event handler: %s", p, m)
+			}
+			if m := styleAttr.FindString(src); m != "" {
+				t.Errorf("%s has a style attribute: %s", p, m)
+			}
+			if strings.Contains(src, "<style") {
+				t.Errorf("%s has a <style> element", p)
+			}
+			if m := inlineScript.FindString(src); m != "" {
+				t.Errorf("%s has an inline script: %s", p, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,359 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Timing of one connection.
+const (
+	writeWait  = 10 * time.Second // longest a frame write may take
+	pongWait   = 60 * time.Second // longest silence from the server before the connection counts as dead
+	pingPeriod = 25 * time.Second // how often the writer pings the server; < pongWait
+	helloWait  = 10 * time.Second // longest the hello round trip may take
+	closeGrace = time.Second      // how long Close waits for the server's close frame
+	syncWait   = 30 * time.Second // longest a re-join or history round trip of a resume may take
+)
+
+// HandshakeError reports that the server answered the WebSocket handshake
+// with an HTTP status instead of switching protocols: 400 when the
+// subprotocol is missing, 401 or 403 when the token is refused, 503 when it
+// is overloaded.
+type HandshakeError struct {
+	StatusCode int
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("websocket handshake refused: HTTP %d", e.StatusCode)
+}
+
+// helloError is the server's refusal of hello. It unwraps to the
+// *protocol.Error, so protocol.CodeOf reads its code.
+type helloError struct {
+	err *protocol.Error
+}
+
+func (e *helloError) Error() string { return "hello refused: " + e.err.Error() }
+func (e *helloError) Unwrap() error { return e.err }
+
+// wsURL turns what a user typed into the URL of the server's WebSocket
+// endpoint: ws:// and wss:// URLs are used as given (with /ws added when
+// the path is empty), http:// and https:// base URLs get the ws scheme and
+// /ws appended to their path.
+func wsURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("bad server URL: %w", err)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("bad server URL %q: no host", raw)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/ws"
+		}
+	case "http", "https":
+		u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
+		if !strings.HasSuffix(u.Path, "/ws") {
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
+		}
+	default:
+		return "", fmt.Errorf("bad server URL %q: scheme must be ws, wss, http or https", raw)
+	}
+	u.RawPath = ""
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// conn is one WebSocket connection and the state its two goroutines share.
+type conn struct {
+	// Immutable after connect.
+	ws   *websocket.Conn
+	gen  uint64            // 1 for the first connection of a Client, then 2, 3, ...
+	self protocol.Identity // from the hello reply
+
+	wake       chan struct{} // capacity 1: the writer has work
+	dead       chan struct{} // closed by fail: the connection is finished
+	readerDone chan struct{} // closed when readLoop returns
+	failOnce   sync.Once
+	err        error // why the connection ended; written once before dead is closed
+
+	mu        sync.Mutex // guards the fields below
+	queue     [][]byte   // command frames for the writer, in order
+	pongs     []string   // pong payloads the writer owes the server
+	closeCode int        // the close frame the writer sends when the connection ends; 0: none
+}
+
+func newConn(ws *websocket.Conn, gen uint64, self protocol.Identity) *conn {
+	return &conn{
+		ws:         ws,
+		gen:        gen,
+		self:       self,
+		wake:       make(chan struct{}, 1),
+		dead:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+}
+
+// enqueue hands a command frame to the writer. It never blocks.
+func (cn *conn) enqueue(frame []byte) {
+	cn.mu.Lock()
+	cn.queue = append(cn.queue, frame)
+	cn.mu.Unlock()
+	cn.poke()
+}
+
+func (cn *conn) poke() {
+	select {
+	case cn.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the connection with err (the first call wins). The writer then
+// closes the socket.
+func (cn *conn) fail(err error) {
+	cn.failOnce.Do(func() {
+		cn.err = err
+		close(cn.dead)
+	})
+}
+
+// closeWith ends the connection cleanly: the writer sends a close frame
+// with code, waits briefly for the server's, and closes the socket.
+func (cn *conn) closeWith(code int, err error) {
+	cn.mu.Lock()
+	if cn.closeCode == 0 {
+		cn.closeCode = code
+	}
+	cn.mu.Unlock()
+	cn.fail(err)
+}
+
+// isDead reports whether the connection has ended.
+func (cn *conn) isDead() bool {
+	select {
+	case <-cn.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// dialWS opens a WebSocket to the server and says hello. The returned
+// socket is ready for readLoop and writeLoop.
+func (c *Client) dialWS(ctx context.Context, name string) (*websocket.Conn, protocol.Identity, error) {
+	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header.Clone())
+	if err != nil {
+		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
+			return nil, protocol.Identity{}, &HandshakeError{StatusCode: resp.StatusCode}
+		}
+		return nil, protocol.Identity{}, err
+	}
+	if got := ws.Subprotocol(); got != protocol.Subprotocol {
+		ws.Close()
+		return nil, protocol.Identity{}, fmt.Errorf("server chose subprotocol %q, want %q", got, protocol.Subprotocol)
+	}
+	ws.SetReadLimit(protocol.MaxServerFrameBytes)
+	self, err := hello(ctx, ws, name)
+	if err != nil {
+		ws.Close()
+		return nil, protocol.Identity{}, err
+	}
+	return ws, self, nil
+}
+
+// helloID is the command id of hello; it is sent before any other command.
+const helloID = "hello"
+
+// hello identifies the connection and returns who it speaks as. It reads
+// and writes ws itself: the connection's goroutines do not run yet.
+func hello(ctx context.Context, ws *websocket.Conn, name string) (protocol.Identity, error) {
+	deadline := time.Now().Add(helloWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ws.SetWriteDeadline(deadline)
+	ws.SetReadDeadline(deadline)
+	// Cancelling ctx moves the deadlines to now, which ends a blocked read.
+	stop := context.AfterFunc(ctx, func() { ws.NetConn().SetDeadline(time.Now()) })
+	defer stop()
+
+	frame, err := protocol.EncodeCommand(&protocol.Command{ID: helloID, Op: protocol.OpHello, Name: name})
+	if err != nil {
+		return protocol.Identity{}, err
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		return protocol.Identity{}, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
+	}
+	for {
+		typ, data, err := ws.ReadMessage()
+		if err != nil {
+			return protocol.Identity{}, ctxOr(ctx, fmt.Errorf("wait for hello reply: %w", err))
+		}
+		if typ != websocket.TextMessage {
+			continue
+		}
+		var (
+			reply protocol.Event
+			found bool
+		)
+		err = protocol.SplitFrame(data, func(obj []byte) error {
+			ev, err := protocol.DecodeEvent(obj)
+			if err != nil {
+				return fmt.Errorf("server sent malformed event: %w", err)
+			}
+			if ev.ID == helloID && (ev.Type == protocol.TypeOK || ev.Type == protocol.TypeError) {
+				reply, found = ev, true
+			}
+			return nil
+		})
+		if err != nil {
+			return protocol.Identity{}, err
+		}
+		if !found {
+			continue
+		}
+		if reply.Type == protocol.TypeError {
+			return protocol.Identity{}, &helloError{err: &protocol.Error{Code: reply.Code, Reason: reply.Reason}}
+		}
+		if reply.Self == nil {
+			return protocol.Identity{}, errors.New("server's hello reply has no self")
+		}
+		if !stop() {
+			return protocol.Identity{}, ctx.Err()
+		}
+		ws.SetWriteDeadline(time.Time{})
+		ws.SetReadDeadline(time.Time{})
+		return *reply.Self, nil
+	}
+}
+
+// ctxOr returns ctx's error if ctx has ended (it explains err), else err.
+func ctxOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// readLoop is the connection's only reader. It reads frames until the
+// connection fails, handing every event to c.handle, which may block on a
+// full events buffer.
+func (c *Client) readLoop(ctx context.Context, cn *conn) {
+	defer close(cn.readerDone)
+	ws := cn.ws
+	extend := func() { ws.SetReadDeadline(time.Now().Add(pongWait)) }
+	ws.SetPongHandler(func(string) error { extend(); return nil })
+	ws.SetPingHandler(func(data string) error {
+		extend()
+		cn.mu.Lock()
+		cn.pongs = append(cn.pongs, data)
+		cn.mu.Unlock()
+		cn.poke()
+		return nil
+	})
+	ws.SetCloseHandler(func(code int, _ string) error {
+		// Answer the server's close frame from the writer, which owns
+		// every write. Codes that must not be sent become 1000.
+		if code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure || code == websocket.CloseTLSHandshake {
+			code = protocol.CloseNormal
+		}
+		cn.mu.Lock()
+		if cn.closeCode == 0 {
+			cn.closeCode = code
+		}
+		cn.mu.Unlock()
+		return nil
+	})
+	for {
+		extend()
+		typ, data, err := ws.ReadMessage()
+		if err != nil {
+			cn.fail(err)
+			return
+		}
+		if typ != websocket.TextMessage {
+			c.log.Warn("server sent a binary frame; ignored", "conn", cn.gen, "bytes", len(data))
+			continue
+		}
+		err = protocol.SplitFrame(data, func(obj []byte) error { return c.handle(ctx, cn, obj) })
+		if err != nil { // only when ctx ended during a delivery
+			cn.fail(err)
+			return
+		}
+	}
+}
+
+// writeLoop is the connection's only writer: commands, pongs, pings and
+// the close frame. It closes the socket when the connection ends.
+func (c *Client) writeLoop(cn *conn) {
+	ws := cn.ws
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case <-cn.dead:
+			c.closeSocket(cn)
+			return
+		case <-ping.C:
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				cn.fail(fmt.Errorf("write ping: %w", err))
+			}
+		case <-cn.wake:
+			cn.mu.Lock()
+			queue, pongs := cn.queue, cn.pongs
+			cn.queue, cn.pongs = nil, nil
+			cn.mu.Unlock()
+			if err := writeAll(ws, pongs, queue); err != nil {
+				cn.fail(err)
+			}
+		}
+	}
+}
+
+func writeAll(ws *websocket.Conn, pongs []string, queue [][]byte) error {
+	for _, p := range pongs {
+		if err := ws.WriteControl(websocket.PongMessage, []byte(p), time.Now().Add(writeWait)); err != nil {
+			return fmt.Errorf("write pong: %w", err)
+		}
+	}
+	for _, frame := range queue {
+		ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			return fmt.Errorf("write command: %w", err)
+		}
+	}
+	return nil
+}
+
+// closeSocket sends the close frame the connection owes, if any, and
+// closes the socket. After a close frame of its own it waits up to
+// closeGrace for the server's answer, so that the server sees a clean close.
+func (c *Client) closeSocket(cn *conn) {
+	cn.mu.Lock()
+	code := cn.closeCode
+	cn.mu.Unlock()
+	if code != 0 {
+		err := cn.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(writeWait))
+		if err == nil {
+			t := time.NewTimer(closeGrace)
+			select {
+			case <-cn.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	cn.ws.Close()
+}

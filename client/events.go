@@ -1,0 +1,105 @@
+package client
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Event is one thing a [Client] reports on [Client.Events]: a room event
+// ([MessageEvent], [JoinEvent], [LeaveEvent], [TypingEvent]), a change of the
+// connection's state ([StateEvent]) or a failure no caller could be told
+// about ([ErrorEvent]). Use a type switch; more event types may be added.
+type Event interface {
+	isEvent()
+}
+
+// MessageEvent is a message of a joined room. For each room the client
+// delivers every message exactly once, in sequence order, across
+// reconnects: from the join on (the messages after the room's LastSeq in
+// the join reply) until the room is left.
+type MessageEvent struct {
+	Message protocol.Message
+}
+
+// JoinEvent reports that User joined Room.
+type JoinEvent struct {
+	Room string
+	User string
+}
+
+// LeaveEvent reports that User left Room.
+type LeaveEvent struct {
+	Room string
+	User string
+}
+
+// TypingEvent reports that User is typing in Room.
+type TypingEvent struct {
+	Room string
+	User string
+}
+
+// State is the state of a client's connection.
+type State int
+
+// States a [StateEvent] reports.
+const (
+	// Connected: a connection is up, hello succeeded and every joined room
+	// was re-joined. Messages missed while disconnected follow.
+	Connected State = iota + 1
+	// Reconnecting: the connection dropped (or a dial failed); the client
+	// dials again at Next.
+	Reconnecting
+	// Closed: the client stopped. It is the last event before the channel
+	// is closed.
+	Closed
+)
+
+func (s State) String() string {
+	switch s {
+	case Connected:
+		return "connected"
+	case Reconnecting:
+		return "reconnecting"
+	case Closed:
+		return "closed"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// StateEvent reports a change of the connection's state. State events are
+// advisory: the client drops one rather than wait when the events buffer is
+// full (room events are never dropped).
+type StateEvent struct {
+	State State
+
+	// Self is who the connection speaks as (Connected).
+	Self protocol.Identity
+
+	// Attempt counts the dials since the last good connection, from 1;
+	// Next is when that dial starts (Reconnecting).
+	Attempt int
+	Next    time.Time
+
+	// Err is why the connection dropped or the last dial failed
+	// (Reconnecting), or why the client stopped by itself (Closed; nil
+	// after Close).
+	Err error
+}
+
+// ErrorEvent reports a failure that happened outside any call, such as a
+// room that could not be re-joined after a reconnect (Room is set, and the
+// client no longer counts itself in that room).
+type ErrorEvent struct {
+	Room string
+	Err  error
+}
+
+func (MessageEvent) isEvent() {}
+func (JoinEvent) isEvent()    {}
+func (LeaveEvent) isEvent()   {}
+func (TypingEvent) isEvent()  {}
+func (StateEvent) isEvent()   {}
+func (ErrorEvent) isEvent()   {}

@@ -1,0 +1,354 @@
+package client
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// call is one command waiting for its reply.
+type call struct {
+	// Immutable after register.
+	seq   uint64 // numeric id: resends go out in the order the calls were made
+	cmd   protocol.Command
+	frame []byte
+	retry bool  // a caller call sent again after a reconnect
+	conn  *conn // an internal call bound to this connection; nil for a caller's call
+	reply chan result
+
+	// Guarded by Client.mu.
+	sentGen   uint64 // generation of the connection it was last queued on; 0: never
+	abandoned bool   // the caller stopped waiting; finish the call without resending
+}
+
+type result struct {
+	ev  protocol.Event
+	err error
+}
+
+// finish hands the call its outcome. It never blocks: each call is finished
+// once, because only the goroutine that removes it from pending finishes it.
+func (ca *call) finish(ev protocol.Event, err error) {
+	select {
+	case ca.reply <- result{ev, err}:
+	default:
+	}
+}
+
+// register validates cmd, gives it an id, records it as pending and queues
+// it on cn (internal calls) or on the ready connection, if any (caller
+// calls; they wait for one otherwise).
+func (c *Client) register(cmd protocol.Command, retry bool, cn *conn) (*call, error) {
+	if err := cmd.Validate(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil, c.stopErr
+	}
+	c.nextID++
+	cmd.ID = strconv.FormatUint(c.nextID, 10)
+	frame, err := protocol.EncodeCommand(&cmd)
+	if err != nil {
+		return nil, err
+	}
+	ca := &call{seq: c.nextID, cmd: cmd, frame: frame, retry: retry, conn: cn, reply: make(chan result, 1)}
+	c.pending[cmd.ID] = ca
+	if cn == nil && cmd.Op == protocol.OpJoin {
+		c.joining[cmd.Room]++
+	}
+	target := cn
+	if target == nil {
+		target = c.cur
+	}
+	if target != nil {
+		ca.sentGen = target.gen
+		target.enqueue(frame)
+	}
+	return ca, nil
+}
+
+// removeLocked forgets a pending call. c.mu is held.
+func (c *Client) removeLocked(ca *call) {
+	delete(c.pending, ca.cmd.ID)
+	if ca.conn == nil && ca.cmd.Op == protocol.OpJoin {
+		if c.joining[ca.cmd.Room]--; c.joining[ca.cmd.Room] <= 0 {
+			delete(c.joining, ca.cmd.Room)
+		}
+	}
+}
+
+// do runs one caller command and waits for its reply.
+func (c *Client) do(ctx context.Context, cmd protocol.Command, retry bool) (protocol.Event, error) {
+	ca, err := c.register(cmd, retry, nil)
+	if err != nil {
+		return protocol.Event{}, err
+	}
+	select {
+	case r := <-ca.reply:
+		return r.ev, r.err
+	case <-ctx.Done():
+		c.abandon(ca)
+		return protocol.Event{}, ctx.Err()
+	}
+}
+
+// abandon is called when the caller stops waiting. A call that was never
+// queued is forgotten; one that was is left pending until its reply or the
+// end of its connection, so that the reply's side effects (a join, a
+// leave) still reach the room table, and it is never resent.
+func (c *Client) abandon(ca *call) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[ca.cmd.ID] != ca {
+		return
+	}
+	if ca.sentGen == 0 {
+		c.removeLocked(ca)
+		return
+	}
+	ca.abandoned = true
+}
+
+// markReady makes cn the connection caller calls go to, and queues on it
+// every waiting caller call not yet queued on it, in the order they were
+// made.
+func (c *Client) markReady(cn *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped || cn.isDead() {
+		return
+	}
+	c.cur = cn
+	var resend []*call
+	for _, ca := range c.pending {
+		if ca.conn == nil && !ca.abandoned && ca.sentGen != cn.gen {
+			resend = append(resend, ca)
+		}
+	}
+	slices.SortFunc(resend, func(a, b *call) int { return cmp.Compare(a.seq, b.seq) })
+	for _, ca := range resend {
+		if ca.sentGen != 0 {
+			c.log.Debug("resending", "op", ca.cmd.Op, "id", ca.cmd.ID, "conn", cn.gen)
+		}
+		ca.sentGen = cn.gen
+		cn.enqueue(ca.frame)
+	}
+}
+
+// connectionEnded settles the calls that cn's end leaves without a reply:
+// internal calls fail, abandoned calls are forgotten, Create and Typing fail
+// with ErrConnectionLost, and the rest wait for the next connection.
+func (c *Client) connectionEnded(cn *conn) {
+	c.mu.Lock()
+	var failed []*call
+	for _, ca := range c.pending {
+		switch {
+		case ca.conn == cn:
+			c.removeLocked(ca)
+			failed = append(failed, ca)
+		case ca.conn != nil || ca.sentGen != cn.gen:
+		case ca.abandoned:
+			c.removeLocked(ca)
+		case !ca.retry:
+			c.removeLocked(ca)
+			failed = append(failed, ca)
+		}
+	}
+	c.mu.Unlock()
+	for _, ca := range failed {
+		ca.finish(protocol.Event{}, ErrConnectionLost)
+	}
+}
+
+// reply hands a server reply to the call that waits for it, after applying
+// what a join or leave reply means for the room table.
+func (c *Client) reply(ctx context.Context, ev protocol.Event) error {
+	c.mu.Lock()
+	ca := c.pending[ev.ID]
+	joiningLeft := 0
+	if ca != nil {
+		c.removeLocked(ca)
+		joiningLeft = c.joining[ca.cmd.Room]
+	}
+	c.mu.Unlock()
+	if ca == nil {
+		if ev.Type == protocol.TypeError {
+			c.log.Warn("server error for no pending command", "id", ev.ID, "code", ev.Code, "reason", ev.Reason)
+		}
+		return nil
+	}
+	var err error
+	if ev.Type == protocol.TypeError {
+		err = &protocol.Error{Code: ev.Code, Reason: ev.Reason}
+	}
+	var deliverErr error
+	switch ca.cmd.Op {
+	case protocol.OpJoin:
+		deliverErr = c.joinReplied(ctx, ca.cmd.Room, ev, err, joiningLeft)
+	case protocol.OpLeave:
+		if err == nil || protocol.CodeOf(err) == protocol.CodeNotJoined {
+			c.left(ca.cmd.Room)
+		}
+	}
+	ca.finish(ev, err)
+	return deliverErr
+}
+
+// internal runs a command of the client's own on cn (a re-join or a history
+// fetch of a resume). It waits out rate_limited refusals and fails when cn
+// ends or the reply takes longer than syncWait.
+func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (protocol.Event, error) {
+	wait := c.bo.base
+	for {
+		ca, err := c.register(cmd, false, cn)
+		if err != nil {
+			return protocol.Event{}, err
+		}
+		t := time.NewTimer(syncWait)
+		var r result
+		select {
+		case r = <-ca.reply:
+		case <-cn.dead:
+			r.err = ErrConnectionLost
+		case <-ctx.Done():
+			r.err = ctx.Err()
+		case <-t.C:
+			r.err = fmt.Errorf("no reply to %s in %v", cmd.Op, syncWait)
+		}
+		t.Stop()
+		if protocol.CodeOf(r.err) != protocol.CodeRateLimited || !errors.As(r.err, new(*protocol.Error)) {
+			return r.ev, r.err
+		}
+		t = time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-cn.dead:
+			t.Stop()
+			return protocol.Event{}, ErrConnectionLost
+		case <-ctx.Done():
+			t.Stop()
+			return protocol.Event{}, ctx.Err()
+		}
+		wait = min(2*wait, c.bo.max)
+	}
+}
+
+// Ping makes an application-level round trip to the server.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpPing}, true)
+	return err
+}
+
+// Rooms lists the rooms the client can see.
+func (c *Client) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpRooms}, true)
+	return ev.Rooms, err
+}
+
+// Create creates a public room with a topic (which may be empty). Create
+// does not join the room. If the connection drops before the reply, Create
+// returns ErrConnectionLost and the room may exist.
+func (c *Client) Create(ctx context.Context, room, topic string) (protocol.RoomInfo, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpCreate, Room: room, Topic: topic}, false)
+	if err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	if ev.Info == nil {
+		return protocol.RoomInfo{}, errors.New("client: server's create reply has no info")
+	}
+	return *ev.Info, nil
+}
+
+// Join joins room and returns its description and who is in it now. From
+// then on the client delivers the room's messages after info.LastSeq as
+// MessageEvents, and re-joins the room after every reconnect, until Leave.
+// Joining a room twice is harmless.
+func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo, members []string, err error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpJoin, Room: room}, true)
+	if err != nil {
+		return protocol.RoomInfo{}, nil, err
+	}
+	if ev.Info == nil {
+		return protocol.RoomInfo{}, nil, errors.New("client: server's join reply has no info")
+	}
+	return *ev.Info, ev.Members, nil
+}
+
+// Leave leaves room: no more of its events are delivered and it is not
+// re-joined after a reconnect.
+func (c *Client) Leave(ctx context.Context, room string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpLeave, Room: room}, true)
+	return err
+}
+
+// Send sends a message to a joined room and returns it as stored, with its
+// sequence number, once the server has committed it.
+//
+// Send is idempotent: it gives the message a random client message id
+// (cmid), and if the connection drops before the acknowledgement, it sends
+// the same command again after the reconnect; the server answers a repeated
+// cmid with the first acknowledgement and stores nothing. So a message is
+// stored once however many reconnects happen, and Send keeps waiting until
+// the acknowledgement arrives or ctx ends. If ctx ends first, Send returns
+// ctx's error and the message may or may not have been stored (if it was,
+// it arrives as a MessageEvent like any other).
+func (c *Client) Send(ctx context.Context, room, body string) (protocol.Message, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: newCMID()}, true)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	if ev.Message == nil {
+		return protocol.Message{}, errors.New("client: server's send reply has no message")
+	}
+	return *ev.Message, nil
+}
+
+// newCMID returns a random client message id: 16 random bytes, base64url
+// without padding (22 characters of A-Za-z0-9-_).
+func newCMID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HistoryBefore returns up to limit stored messages of room with seq <
+// before, the newest of them, in ascending seq order; before <= 0 means up
+// to the newest message. more reports whether older messages exist. limit
+// 0 means the server's default page size (protocol.DefaultHistoryLimit);
+// the largest is protocol.MaxHistoryLimit.
+func (c *Client) HistoryBefore(ctx context.Context, room string, before int64, limit int) (msgs []protocol.Message, more bool, err error) {
+	cmd := protocol.Command{Op: protocol.OpHistory, Room: room, Limit: limit}
+	if before > 0 {
+		cmd.Before = &before
+	}
+	ev, err := c.do(ctx, cmd, true)
+	return ev.Messages, ev.More, err
+}
+
+// HistoryAfter returns up to limit stored messages of room with seq >
+// after, the oldest of them, in ascending seq order; after 0 means from the
+// first message. more reports whether newer messages exist. limit is as
+// for HistoryBefore.
+func (c *Client) HistoryAfter(ctx context.Context, room string, after int64, limit int) (msgs []protocol.Message, more bool, err error) {
+	cmd := protocol.Command{Op: protocol.OpHistory, Room: room, After: &after, Limit: limit}
+	ev, err := c.do(ctx, cmd, true)
+	return ev.Messages, ev.More, err
+}
+
+// Typing tells the members of a joined room that the user is typing. It is
+// not sent again after a reconnect: if the connection drops before the
+// reply, Typing returns ErrConnectionLost.
+func (c *Client) Typing(ctx context.Context, room string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpTyping, Room: room}, false)
+	return err
+}

@@ -57,7 +57,9 @@ var fields = map[string]field{
 	"cmid":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.CMID = s }},
 	"before":  {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Before = &n }},
 	"after":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.After = &n }},
-	"limit":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Limit = int(n) }},
+	// limit is clamped to -1..MaxHistoryLimit+1 before the conversion, so
+	// that on 32-bit platforms int(n) cannot wrap a huge limit into range.
+	"limit": {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Limit = int(min(max(n, -1), MaxHistoryLimit+1)) }},
 }
 
 // opSpec lists the fields an op takes besides id and op.
@@ -110,29 +112,37 @@ func (s opSpec) takes(name string) bool {
 //   - anything but a single JSON object, or invalid UTF-8 (bad_json)
 //   - anything but whitespace after the object (trailing_data)
 //   - a field name that appears twice (duplicate_field)
-//   - a missing or unknown op (unknown_op)
+//   - a missing or unknown op (unknown_op); an op that is not a string
+//     (bad_type)
 //   - a field the op does not take (unknown_field)
 //   - a value of the wrong JSON type, null included (bad_type)
 //   - a required field that is absent (missing_field)
 //   - a value over its limit (too_long) or against its rule (invalid_value),
 //     as [Command.Validate] checks.
 //
+// A frame that breaks several rules gets the code of the first rule in this
+// list; among fields, the first in the frame decides. The same frame always
+// gets the same code.
+//
 // When the frame parsed but a rule failed, the returned Command still holds
-// the id, so the error reply can carry it. Decode never panics.
+// the id (if it is a string and appears once), so the error reply can carry
+// it. Decode never panics.
 func Decode(data []byte) (Command, error) {
 	var c Command
 	if !utf8.Valid(data) {
 		return c, Errorf(CodeBadJSON, "frame is not valid UTF-8")
 	}
-	raw, err := splitObject(data)
+	raw, names, dup, err := splitObject(data)
 	if err != nil {
 		return c, err
 	}
-	// The id first, so that every later error can carry it.
-	if v, ok := raw["id"]; ok {
-		if err := setField(&c, "id", v); err != nil {
-			return c, err
-		}
+	// The id first, so that every later error can carry it. An id of the
+	// wrong type is reported below, in its turn.
+	if v, ok := raw["id"]; ok && dup != "id" {
+		_ = setField(&c, "id", v)
+	}
+	if dup != "" {
+		return c, Errorf(CodeDuplicateField, "field %q appears twice", truncate(dup, 32))
 	}
 	v, ok := raw["op"]
 	if !ok {
@@ -145,14 +155,17 @@ func Decode(data []byte) (Command, error) {
 	if !ok {
 		return c, Errorf(CodeUnknownOp, "unknown op %q", truncate(c.Op, 32))
 	}
-	for name, v := range raw {
-		if name == "id" || name == "op" {
-			continue
-		}
+	// Fields in frame order, never map order, so that the code is stable.
+	for _, name := range names {
 		if !spec.takes(name) {
 			return c, Errorf(CodeUnknownField, "op %s does not take field %q", c.Op, truncate(name, 32))
 		}
-		if err := setField(&c, name, v); err != nil {
+	}
+	for _, name := range names {
+		if name == "op" {
+			continue
+		}
+		if err := setField(&c, name, raw[name]); err != nil {
 			return c, err
 		}
 	}
@@ -164,44 +177,50 @@ func Decode(data []byte) (Command, error) {
 	return c, c.Validate()
 }
 
-// splitObject returns the top-level fields of a JSON object, refusing
-// duplicates and trailing data.
-func splitObject(data []byte) (map[string]json.RawMessage, error) {
+// splitObject returns the top-level fields of a JSON object and their names
+// in frame order, refusing trailing data. A name that appears twice keeps its
+// first value and is returned as dup (the first such name), so that the
+// caller can still read the id.
+func splitObject(data []byte) (raw map[string]json.RawMessage, names []string, dup string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, Errorf(CodeBadJSON, "not JSON")
+		return nil, nil, "", Errorf(CodeBadJSON, "not JSON")
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, Errorf(CodeBadJSON, "a command is a JSON object")
+		return nil, nil, "", Errorf(CodeBadJSON, "a command is a JSON object")
 	}
-	raw := make(map[string]json.RawMessage, 8)
+	raw = make(map[string]json.RawMessage, 8)
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, Errorf(CodeBadJSON, "malformed object")
+			return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
 		}
 		name, ok := tok.(string)
 		if !ok {
-			return nil, Errorf(CodeBadJSON, "malformed object")
+			return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
 		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, Errorf(CodeBadJSON, "malformed value")
+			return nil, nil, "", Errorf(CodeBadJSON, "malformed value")
 		}
-		if _, dup := raw[name]; dup {
-			return nil, Errorf(CodeDuplicateField, "field %q appears twice", truncate(name, 32))
+		if _, seen := raw[name]; seen {
+			if dup == "" {
+				dup = name
+			}
+			continue
 		}
 		raw[name] = v
+		names = append(names, name)
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, Errorf(CodeBadJSON, "malformed object")
+		return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, Errorf(CodeTrailingData, "data after the command object")
+		return nil, nil, "", Errorf(CodeTrailingData, "data after the command object")
 	}
-	return raw, nil
+	return raw, names, dup, nil
 }
 
 func setField(c *Command, name string, v json.RawMessage) error {

@@ -20,7 +20,7 @@ type Event struct {
 	Code   Code   `json:"code,omitempty"`   // error: stable error code
 	Reason string `json:"reason,omitempty"` // error: a sentence for humans; do not parse
 
-	Room string `json:"room,omitempty"` // join, leave, typing; ok of join/leave/typing
+	Room string `json:"room,omitempty"` // join, leave, typing; ok of a command that names a room
 	User string `json:"user,omitempty"` // join, leave, typing: who
 
 	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message

@@ -1,0 +1,363 @@
+package protocol_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+func i64(n int64) *int64 { return &n }
+
+// str returns s as a JSON string literal, escaped as encoding/json does.
+func str(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func hello(name string) string { return `{"op":"hello","name":` + str(name) + `}` }
+func join(room string) string  { return `{"op":"join","room":` + str(room) + `}` }
+func send(body string) string  { return `{"op":"send","room":"lobby","body":` + str(body) + `}` }
+func sendCMID(cmid string) string {
+	return `{"op":"send","room":"lobby","body":"hi","cmid":` + str(cmid) + `}`
+}
+func create(topic string) string {
+	return `{"op":"create","room":"books","topic":` + str(topic) + `}`
+}
+func historyLimit(limit string) string {
+	return `{"id":"h","op":"history","room":"lobby","limit":` + limit + `}`
+}
+
+type decodeCase struct {
+	name string
+	in   string
+	// code is the error code Decode must return; "" means success.
+	code protocol.Code
+	// want is the whole Command on success; on failure only want.ID is
+	// compared, because the id is all an error reply needs.
+	want protocol.Command
+}
+
+// decodeCases is shared with FuzzDecode, which uses the inputs as seeds.
+var decodeCases = []decodeCase{
+	// Valid commands of every op.
+	{name: "hello", in: `{"id":"1","op":"hello","name":"ada"}`, want: protocol.Command{ID: "1", Op: "hello", Name: "ada"}},
+	{name: "hello without name", in: `{"op":"hello"}`, want: protocol.Command{Op: "hello"}},
+	{name: "hello with empty name means absent", in: `{"op":"hello","name":""}`, want: protocol.Command{Op: "hello"}},
+	{name: "ping", in: `{"op":"ping"}`, want: protocol.Command{Op: "ping"}},
+	{name: "rooms", in: `{"id":"r","op":"rooms"}`, want: protocol.Command{ID: "r", Op: "rooms"}},
+	{name: "create", in: `{"id":"c","op":"create","room":"books","topic":"What we read","private":true}`,
+		want: protocol.Command{ID: "c", Op: "create", Room: "books", Topic: "What we read", Private: true}},
+	{name: "create private false", in: `{"op":"create","room":"books","private":false}`, want: protocol.Command{Op: "create", Room: "books"}},
+	{name: "join", in: `{"op":"join","room":"lobby"}`, want: protocol.Command{Op: "join", Room: "lobby"}},
+	{name: "leave", in: `{"op":"leave","room":"lobby"}`, want: protocol.Command{Op: "leave", Room: "lobby"}},
+	{name: "send", in: `{"id":"s","op":"send","room":"lobby","body":"hi","cmid":"m-1_A"}`,
+		want: protocol.Command{ID: "s", Op: "send", Room: "lobby", Body: "hi", CMID: "m-1_A"}},
+	{name: "history before", in: `{"op":"history","room":"lobby","before":10,"limit":20}`,
+		want: protocol.Command{Op: "history", Room: "lobby", Before: i64(10), Limit: 20}},
+	{name: "history after 0", in: `{"op":"history","room":"lobby","after":0}`,
+		want: protocol.Command{Op: "history", Room: "lobby", After: i64(0)}},
+	{name: "typing", in: `{"op":"typing","room":"lobby"}`, want: protocol.Command{Op: "typing", Room: "lobby"}},
+	{name: "field order does not matter", in: `{"room":"lobby","op":"join","id":"9"}`, want: protocol.Command{ID: "9", Op: "join", Room: "lobby"}},
+	{name: "whitespace between tokens", in: " {\n\t\"op\" : \"ping\" ,\r\n \"id\" :\"x\" } ", want: protocol.Command{ID: "x", Op: "ping"}},
+	{name: "escaped field name", in: `{"o\u0070":"ping"}`, want: protocol.Command{Op: "ping"}},
+	{name: "trailing whitespace", in: "{\"op\":\"ping\"} \t\r\n", want: protocol.Command{Op: "ping"}},
+	{name: "empty id", in: `{"id":"","op":"ping"}`, want: protocol.Command{Op: "ping"}},
+	{name: "id of 64 bytes", in: `{"id":"` + strings.Repeat("i", 64) + `","op":"ping"}`, want: protocol.Command{ID: strings.Repeat("i", 64), Op: "ping"}},
+	{name: "id may hold any string", in: `{"id":"\u001b[31m é","op":"ping"}`, want: protocol.Command{ID: "\x1b[31m é", Op: "ping"}},
+
+	// Not a single JSON object.
+	{name: "empty", in: ``, code: protocol.CodeBadJSON},
+	{name: "only whitespace", in: " \n ", code: protocol.CodeBadJSON},
+	{name: "not JSON", in: `hello`, code: protocol.CodeBadJSON},
+	{name: "array", in: `[{"op":"ping"}]`, code: protocol.CodeBadJSON},
+	{name: "string", in: `"ping"`, code: protocol.CodeBadJSON},
+	{name: "number", in: `42`, code: protocol.CodeBadJSON},
+	{name: "null", in: `null`, code: protocol.CodeBadJSON},
+	{name: "unterminated object", in: `{"op":"ping"`, code: protocol.CodeBadJSON},
+	{name: "unterminated string", in: `{"op":"pi`, code: protocol.CodeBadJSON},
+	{name: "missing colon", in: `{"op" "ping"}`, code: protocol.CodeBadJSON},
+	{name: "missing comma", in: `{"op":"ping" "id":"1"}`, code: protocol.CodeBadJSON},
+	{name: "trailing comma", in: `{"op":"ping",}`, code: protocol.CodeBadJSON},
+	{name: "unquoted key", in: `{op:"ping"}`, code: protocol.CodeBadJSON},
+	{name: "single quotes", in: `{'op':'ping'}`, code: protocol.CodeBadJSON},
+	{name: "invalid UTF-8", in: "{\"op\":\"ping\",\"id\":\"\xff\"}", code: protocol.CodeBadJSON},
+	{name: "bad escape", in: `{"op":"p\x"}`, code: protocol.CodeBadJSON},
+	{name: "malformed beats duplicate", in: `{"op":"ping","op":"ping",`, code: protocol.CodeBadJSON},
+
+	// Trailing data.
+	{name: "trailing word", in: `{"op":"ping"} x`, code: protocol.CodeTrailingData},
+	{name: "two objects", in: `{"op":"ping"}{}`, code: protocol.CodeTrailingData},
+	{name: "two objects by newline", in: "{\"op\":\"ping\"}\n{\"op\":\"ping\"}", code: protocol.CodeTrailingData},
+	{name: "trailing NUL", in: "{\"op\":\"ping\"}\x00", code: protocol.CodeTrailingData},
+	{name: "trailing brace", in: `{"op":"ping"}}`, code: protocol.CodeTrailingData},
+	{name: "trailing unterminated string", in: `{"op":"ping"} "abc`, code: protocol.CodeTrailingData},
+	{name: "trailing data beats duplicate", in: `{"op":"ping","op":"ping"} x`, code: protocol.CodeTrailingData},
+
+	// Duplicate fields.
+	{name: "duplicate op", in: `{"op":"ping","op":"ping"}`, code: protocol.CodeDuplicateField},
+	{name: "duplicate op differing", in: `{"id":"d","op":"ping","op":"join"}`, code: protocol.CodeDuplicateField, want: protocol.Command{ID: "d"}},
+	{name: "duplicate id", in: `{"id":"a","op":"ping","id":"b"}`, code: protocol.CodeDuplicateField},
+	{name: "duplicate room", in: `{"id":"d","op":"join","room":"a","room":"b"}`, code: protocol.CodeDuplicateField, want: protocol.Command{ID: "d"}},
+	{name: "duplicate through escape", in: `{"op":"ping","\u006fp":"ping"}`, code: protocol.CodeDuplicateField},
+	{name: "duplicate beats unknown op", in: `{"op":"nope","x":1,"x":2}`, code: protocol.CodeDuplicateField},
+
+	// Op.
+	{name: "missing op", in: `{"id":"m"}`, code: protocol.CodeUnknownOp, want: protocol.Command{ID: "m"}},
+	{name: "empty object", in: `{}`, code: protocol.CodeUnknownOp},
+	{name: "unknown op", in: `{"id":"u","op":"dance"}`, code: protocol.CodeUnknownOp, want: protocol.Command{ID: "u"}},
+	{name: "empty op", in: `{"op":""}`, code: protocol.CodeUnknownOp},
+	{name: "op is case sensitive", in: `{"op":"PING"}`, code: protocol.CodeUnknownOp},
+	{name: "OP is not op", in: `{"OP":"ping"}`, code: protocol.CodeUnknownOp},
+	{name: "op number", in: `{"op":1}`, code: protocol.CodeBadType},
+	{name: "op null", in: `{"id":"n","op":null}`, code: protocol.CodeBadType, want: protocol.Command{ID: "n"}},
+	{name: "unknown op beats bad id", in: `{"id":1,"op":"dance"}`, code: protocol.CodeUnknownOp},
+
+	// Unknown fields.
+	{name: "body on join", in: `{"id":"j","op":"join","room":"lobby","body":"hi"}`, code: protocol.CodeUnknownField, want: protocol.Command{ID: "j"}},
+	{name: "room on ping", in: `{"op":"ping","room":"lobby"}`, code: protocol.CodeUnknownField},
+	{name: "name on join", in: `{"op":"join","room":"lobby","name":"ada"}`, code: protocol.CodeUnknownField},
+	{name: "topic on send", in: `{"op":"send","room":"lobby","body":"hi","topic":"x"}`, code: protocol.CodeUnknownField},
+	{name: "cmid on history", in: `{"op":"history","room":"lobby","cmid":"x"}`, code: protocol.CodeUnknownField},
+	{name: "field of no op", in: `{"op":"ping","password":"secret"}`, code: protocol.CodeUnknownField},
+	{name: "field names are case sensitive", in: `{"op":"join","Room":"lobby"}`, code: protocol.CodeUnknownField},
+	{name: "unknown field beats bad type", in: `{"op":"join","room":1,"body":"x"}`, code: protocol.CodeUnknownField},
+	{name: "unknown field beats bad type, either order", in: `{"op":"join","body":"x","room":1}`, code: protocol.CodeUnknownField},
+	{name: "unknown field beats missing field", in: `{"op":"send","room":"lobby","topic":"x"}`, code: protocol.CodeUnknownField},
+
+	// Wrong JSON types.
+	{name: "id number", in: `{"id":1,"op":"ping"}`, code: protocol.CodeBadType},
+	{name: "id null", in: `{"id":null,"op":"ping"}`, code: protocol.CodeBadType},
+	{name: "room number", in: `{"id":"t","op":"join","room":1}`, code: protocol.CodeBadType, want: protocol.Command{ID: "t"}},
+	{name: "room null", in: `{"op":"join","room":null}`, code: protocol.CodeBadType},
+	{name: "room array", in: `{"op":"join","room":["lobby"]}`, code: protocol.CodeBadType},
+	{name: "room object", in: `{"op":"join","room":{}}`, code: protocol.CodeBadType},
+	{name: "room bool", in: `{"op":"join","room":true}`, code: protocol.CodeBadType},
+	{name: "body number", in: `{"op":"send","room":"lobby","body":42}`, code: protocol.CodeBadType},
+	{name: "name number", in: `{"op":"hello","name":7}`, code: protocol.CodeBadType},
+	{name: "limit string", in: historyLimit(`"10"`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit fraction", in: historyLimit(`1.5`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit 1.0", in: historyLimit(`1.0`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit exponent", in: historyLimit(`1e3`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit null", in: historyLimit(`null`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit bool", in: historyLimit(`true`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "limit overflows int64", in: historyLimit(`99999999999999999999`), code: protocol.CodeBadType, want: protocol.Command{ID: "h"}},
+	{name: "before string", in: `{"op":"history","room":"lobby","before":"5"}`, code: protocol.CodeBadType},
+	{name: "after null", in: `{"op":"history","room":"lobby","after":null}`, code: protocol.CodeBadType},
+	{name: "private 1", in: `{"op":"create","room":"books","private":1}`, code: protocol.CodeBadType},
+	{name: "private null", in: `{"op":"create","room":"books","private":null}`, code: protocol.CodeBadType},
+	{name: "private string", in: `{"op":"create","room":"books","private":"true"}`, code: protocol.CodeBadType},
+	{name: "bad type beats missing field", in: `{"op":"send","room":1}`, code: protocol.CodeBadType},
+	{name: "first bad type in frame order", in: `{"op":"send","body":1,"room":2}`, code: protocol.CodeBadType},
+
+	// Missing required fields.
+	{name: "join without room", in: `{"id":"r","op":"join"}`, code: protocol.CodeMissingField, want: protocol.Command{ID: "r"}},
+	{name: "leave without room", in: `{"op":"leave"}`, code: protocol.CodeMissingField},
+	{name: "typing without room", in: `{"op":"typing"}`, code: protocol.CodeMissingField},
+	{name: "create without room", in: `{"op":"create","topic":"x"}`, code: protocol.CodeMissingField},
+	{name: "history without room", in: `{"op":"history","limit":5}`, code: protocol.CodeMissingField},
+	{name: "send without body", in: `{"op":"send","room":"lobby"}`, code: protocol.CodeMissingField},
+	{name: "send without room", in: `{"op":"send","body":"hi"}`, code: protocol.CodeMissingField},
+
+	// Room names.
+	{name: "room a", in: join("a"), want: protocol.Command{Op: "join", Room: "a"}},
+	{name: "room digit first", in: join("9lives"), want: protocol.Command{Op: "join", Room: "9lives"}},
+	{name: "room with - and _", in: join("go-nuts_2"), want: protocol.Command{Op: "join", Room: "go-nuts_2"}},
+	{name: "room of 32", in: join(strings.Repeat("r", 32)), want: protocol.Command{Op: "join", Room: strings.Repeat("r", 32)}},
+	{name: "room of 33", in: join(strings.Repeat("r", 33)), code: protocol.CodeTooLong},
+	{name: "room empty", in: `{"id":"e","op":"join","room":""}`, code: protocol.CodeInvalidValue, want: protocol.Command{ID: "e"}},
+	{name: "room upper case", in: join("Lobby"), code: protocol.CodeInvalidValue},
+	{name: "room starts with -", in: join("-lobby"), code: protocol.CodeInvalidValue},
+	{name: "room starts with _", in: join("_lobby"), code: protocol.CodeInvalidValue},
+	{name: "room with space", in: join("the lobby"), code: protocol.CodeInvalidValue},
+	{name: "room with dot", in: join("a.b"), code: protocol.CodeInvalidValue},
+	{name: "room with slash", in: join("a/b"), code: protocol.CodeInvalidValue},
+	{name: "room not ASCII", in: join("café"), code: protocol.CodeInvalidValue},
+	{name: "room with NUL", in: join("a\x00"), code: protocol.CodeInvalidValue},
+	{name: "room rule applies to send", in: `{"op":"send","room":"A","body":"hi"}`, code: protocol.CodeInvalidValue},
+	{name: "room rule applies to create", in: `{"op":"create","room":"A B"}`, code: protocol.CodeInvalidValue},
+
+	// Display names.
+	{name: "name with inner space", in: hello("Ada Lovelace"), want: protocol.Command{Op: "hello", Name: "Ada Lovelace"}},
+	{name: "name not ASCII", in: hello("Zoë 李"), want: protocol.Command{Op: "hello", Name: "Zoë 李"}},
+	{name: "name emoji", in: hello("🦫"), want: protocol.Command{Op: "hello", Name: "🦫"}},
+	{name: "name of 32 characters", in: hello(strings.Repeat("é", 32)), want: protocol.Command{Op: "hello", Name: strings.Repeat("é", 32)}},
+	{name: "name of 33 characters", in: hello(strings.Repeat("n", 33)), code: protocol.CodeTooLong},
+	{name: "name of 33 non-ASCII characters", in: hello(strings.Repeat("é", 33)), code: protocol.CodeTooLong},
+	{name: "name with NUL", in: hello("a\x00b"), code: protocol.CodeInvalidValue},
+	{name: "name with ESC", in: hello("a\x1b[2Jb"), code: protocol.CodeInvalidValue},
+	{name: "name with ESC raw in frame", in: "{\"op\":\"hello\",\"name\":\"a\\u001bb\"}", code: protocol.CodeInvalidValue},
+	{name: "name with newline", in: hello("a\nb"), code: protocol.CodeInvalidValue},
+	{name: "name with tab", in: hello("a\tb"), code: protocol.CodeInvalidValue},
+	{name: "name with DEL", in: hello("a\x7fb"), code: protocol.CodeInvalidValue},
+	{name: "name with C1 control", in: hello("a\u0085b"), code: protocol.CodeInvalidValue},
+	{name: "name with bidi override", in: hello("evil\u202Egnp.exe"), code: protocol.CodeInvalidValue},
+	{name: "name with zero-width joiner", in: hello("a\u200Db"), code: protocol.CodeInvalidValue},
+	{name: "name with zero-width space", in: hello("a\u200Bb"), code: protocol.CodeInvalidValue},
+	{name: "name with BOM", in: hello("\uFEFFada"), code: protocol.CodeInvalidValue},
+	{name: "name with no-break space", in: hello("a\u00A0b"), code: protocol.CodeInvalidValue},
+	{name: "name with line separator", in: hello("a\u2028b"), code: protocol.CodeInvalidValue},
+	{name: "name with replacement character", in: hello("a\uFFFDb"), code: protocol.CodeInvalidValue},
+	{name: "name with lone surrogate escape", in: `{"op":"hello","name":"a\ud800"}`, code: protocol.CodeInvalidValue},
+	{name: "name with leading space", in: hello(" ada"), code: protocol.CodeInvalidValue},
+	{name: "name with trailing space", in: hello("ada "), code: protocol.CodeInvalidValue},
+	{name: "name only spaces", in: hello("   "), code: protocol.CodeInvalidValue},
+
+	// Topics.
+	{name: "topic empty", in: create(""), want: protocol.Command{Op: "create", Room: "books"}},
+	{name: "topic of 256 characters", in: create(strings.Repeat("ü", 256)), want: protocol.Command{Op: "create", Room: "books", Topic: strings.Repeat("ü", 256)}},
+	{name: "topic of 257 characters", in: create(strings.Repeat("t", 257)), code: protocol.CodeTooLong},
+	{name: "topic with newline", in: create("a\nb"), code: protocol.CodeInvalidValue},
+	{name: "topic with ESC", in: create("\x1b]0;pwned\x07"), code: protocol.CodeInvalidValue},
+	{name: "topic with bidi override", in: create("a\u202Eb"), code: protocol.CodeInvalidValue},
+
+	// Message bodies.
+	{name: "body of 1 byte", in: send("x"), want: protocol.Command{Op: "send", Room: "lobby", Body: "x"}},
+	{name: "body of 4096 bytes", in: send(strings.Repeat("b", 4096)), want: protocol.Command{Op: "send", Room: "lobby", Body: strings.Repeat("b", 4096)}},
+	{name: "body of 4096 bytes multibyte", in: send(strings.Repeat("€", 4096/3) + "b"), want: protocol.Command{Op: "send", Room: "lobby", Body: strings.Repeat("€", 4096/3) + "b"}},
+	{name: "body of 4097 bytes", in: send(strings.Repeat("b", 4097)), code: protocol.CodeTooLong},
+	{name: "body of 4097 bytes multibyte", in: send(strings.Repeat("€", 4096/3) + "bb"), code: protocol.CodeTooLong},
+	{name: "body empty", in: `{"id":"b","op":"send","room":"lobby","body":""}`, code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "body only spaces", in: send("   "), code: protocol.CodeInvalidValue},
+	{name: "body only white space", in: send(" \t\r\n\u00A0\u3000"), code: protocol.CodeInvalidValue},
+	{name: "body with newlines", in: send("line 1\nline 2\r\n"), want: protocol.Command{Op: "send", Room: "lobby", Body: "line 1\nline 2\r\n"}},
+	{name: "body with ESC", in: send("\x1b[31mred\x1b[0m"), want: protocol.Command{Op: "send", Room: "lobby", Body: "\x1b[31mred\x1b[0m"}},
+	{name: "body with bidi override", in: send("a\u202Eb"), want: protocol.Command{Op: "send", Room: "lobby", Body: "a\u202Eb"}},
+	{name: "body with NUL", in: send("a\x00b"), want: protocol.Command{Op: "send", Room: "lobby", Body: "a\x00b"}},
+	{name: "body with HTML", in: send("<script>alert(1)</script>"), want: protocol.Command{Op: "send", Room: "lobby", Body: "<script>alert(1)</script>"}},
+
+	// Client message ids.
+	{name: "cmid empty", in: sendCMID(""), want: protocol.Command{Op: "send", Room: "lobby", Body: "hi"}},
+	{name: "cmid uuid", in: sendCMID("0b7e1f7c-5a44-4b1e-9a3c-2f6f0e0c9d11"), want: protocol.Command{Op: "send", Room: "lobby", Body: "hi", CMID: "0b7e1f7c-5a44-4b1e-9a3c-2f6f0e0c9d11"}},
+	{name: "cmid of 64", in: sendCMID(strings.Repeat("Z", 64)), want: protocol.Command{Op: "send", Room: "lobby", Body: "hi", CMID: strings.Repeat("Z", 64)}},
+	{name: "cmid of 65", in: sendCMID(strings.Repeat("Z", 65)), code: protocol.CodeTooLong},
+	{name: "cmid with space", in: sendCMID("a b"), code: protocol.CodeInvalidValue},
+	{name: "cmid with dot", in: sendCMID("a.b"), code: protocol.CodeInvalidValue},
+	{name: "cmid with colon", in: sendCMID("a:b"), code: protocol.CodeInvalidValue},
+	{name: "cmid not ASCII", in: sendCMID("é"), code: protocol.CodeInvalidValue},
+	{name: "cmid number", in: `{"op":"send","room":"lobby","body":"hi","cmid":5}`, code: protocol.CodeBadType},
+
+	// Command ids.
+	{name: "id of 65 bytes", in: `{"id":"` + strings.Repeat("i", 65) + `","op":"ping"}`, code: protocol.CodeTooLong, want: protocol.Command{ID: strings.Repeat("i", 65)}},
+	{name: "id too long beats room rule", in: `{"id":"` + strings.Repeat("i", 65) + `","op":"join","room":"A"}`, code: protocol.CodeTooLong, want: protocol.Command{ID: strings.Repeat("i", 65)}},
+
+	// History bounds.
+	{name: "history before and after", in: `{"id":"ba","op":"history","room":"lobby","before":10,"after":2}`, code: protocol.CodeInvalidValue, want: protocol.Command{ID: "ba"}},
+	{name: "history before 1", in: `{"op":"history","room":"lobby","before":1}`, want: protocol.Command{Op: "history", Room: "lobby", Before: i64(1)}},
+	{name: "history before 0", in: `{"op":"history","room":"lobby","before":0}`, code: protocol.CodeInvalidValue},
+	{name: "history before -1", in: `{"op":"history","room":"lobby","before":-1}`, code: protocol.CodeInvalidValue},
+	{name: "history after -1", in: `{"op":"history","room":"lobby","after":-1}`, code: protocol.CodeInvalidValue},
+	{name: "history after -0", in: `{"op":"history","room":"lobby","after":-0}`, want: protocol.Command{Op: "history", Room: "lobby", After: i64(0)}},
+	{name: "history after huge", in: `{"op":"history","room":"lobby","after":9223372036854775807}`, want: protocol.Command{Op: "history", Room: "lobby", After: i64(1<<63 - 1)}},
+	{name: "limit 0 means the default", in: historyLimit(`0`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby"}},
+	{name: "limit 1", in: historyLimit(`1`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby", Limit: 1}},
+	{name: "limit 100", in: historyLimit(`100`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby", Limit: 100}},
+	{name: "limit 101", in: historyLimit(`101`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+	{name: "limit -1", in: historyLimit(`-1`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+	{name: "limit that wraps a 32-bit int", in: historyLimit(`4294967297`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+	{name: "limit most negative", in: historyLimit(`-9223372036854775808`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+}
+
+func TestDecode(t *testing.T) {
+	for _, tc := range decodeCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := protocol.Decode([]byte(tc.in))
+			if tc.code == "" {
+				if err != nil {
+					t.Fatalf("Decode(%q) error: %v", tc.in, err)
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("Decode(%q) mismatch (-want +got):\n%s", tc.in, diff)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Decode(%q) = %+v, want error %s", tc.in, got, tc.code)
+			}
+			if gotCode := protocol.CodeOf(err); gotCode != tc.code {
+				t.Errorf("Decode(%q) code = %s (%v), want %s", tc.in, gotCode, err, tc.code)
+			}
+			if got.ID != tc.want.ID {
+				t.Errorf("Decode(%q) returned ID %q, want %q", tc.in, got.ID, tc.want.ID)
+			}
+		})
+	}
+}
+
+// TestDecodeDeterministic checks that a frame breaking several rules gets
+// the same code every time, whatever the order Go iterates maps in.
+func TestDecodeDeterministic(t *testing.T) {
+	in := []byte(`{"op":"send","room":1,"body":2,"x":3,"y":4,"cmid":5}`)
+	_, err := protocol.Decode(in)
+	want := err.Error()
+	for range 100 {
+		if _, err := protocol.Decode(in); err.Error() != want {
+			t.Fatalf("Decode(%q) = %v, earlier %v", in, err, want)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cmd  protocol.Command
+		code protocol.Code // "" for valid
+	}{
+		{"ping", protocol.Command{Op: "ping"}, ""},
+		{"history limit 101", protocol.Command{Op: "history", Room: "lobby", Limit: 101}, protocol.CodeInvalidValue},
+		{"history limit 0", protocol.Command{Op: "history", Room: "lobby"}, ""},
+		{"history before and after", protocol.Command{Op: "history", Room: "lobby", Before: i64(5), After: i64(1)}, protocol.CodeInvalidValue},
+		{"send body too long", protocol.Command{Op: "send", Room: "lobby", Body: strings.Repeat("x", protocol.MaxBodyBytes+1)}, protocol.CodeTooLong},
+		{"send body invalid UTF-8", protocol.Command{Op: "send", Room: "lobby", Body: "a\xffb"}, protocol.CodeInvalidValue},
+		{"join without room", protocol.Command{Op: "join"}, protocol.CodeInvalidValue},
+		{"id too long", protocol.Command{ID: strings.Repeat("x", protocol.MaxIDBytes+1), Op: "ping"}, protocol.CodeTooLong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cmd.Validate()
+			if tc.code == "" {
+				if err != nil {
+					t.Errorf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if got := protocol.CodeOf(err); err == nil || got != tc.code {
+				t.Errorf("Validate() = %v, want code %s", err, tc.code)
+			}
+		})
+	}
+}
+
+func TestCodeOf(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want protocol.Code
+	}{
+		{"Error", protocol.Errorf(protocol.CodeMuted, "shh"), protocol.CodeMuted},
+		{"wrapped", fmt.Errorf("conn 7: %w", protocol.Errorf(protocol.CodeBanned, "bye")), protocol.CodeBanned},
+		{"other error", errors.New("disk on fire"), protocol.CodeInternal},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := protocol.CodeOf(tc.err); got != tc.want {
+				t.Errorf("CodeOf(%v) = %s, want %s", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	got := protocol.Errorf(protocol.CodeTooLong, "name is longer than %d characters", 32).Error()
+	if want := "too_long: name is longer than 32 characters"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,293 @@
+package protocol_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// goldenCommands holds one representative command of every op. Each is
+// stored as testdata/command_<op>.json. docs/protocol.md quotes them.
+var goldenCommands = []protocol.Command{
+	{ID: "1", Op: protocol.OpHello, Name: "ada"},
+	{ID: "2", Op: protocol.OpPing},
+	{ID: "3", Op: protocol.OpRooms},
+	{ID: "4", Op: protocol.OpCreate, Room: "books", Topic: "What we are reading", Private: true},
+	{ID: "5", Op: protocol.OpJoin, Room: "lobby"},
+	{ID: "6", Op: protocol.OpLeave, Room: "lobby"},
+	{ID: "7", Op: protocol.OpSend, Room: "lobby", Body: "hello, <world> & \"friends\"\nsecond line", CMID: "k3J9-x_0b7e1f7c"},
+	{ID: "8", Op: protocol.OpHistory, Room: "lobby", After: i64(40), Limit: 2},
+	{ID: "9", Op: protocol.OpTyping, Room: "lobby"},
+}
+
+var (
+	msg41 = protocol.Message{Room: "lobby", Seq: 41, From: "grace", Body: "has anyone read SICP?", TS: 1764085490000}
+	msg42 = protocol.Message{Room: "lobby", Seq: 42, From: "ada", Guest: true, Body: "hello, <world> & \"friends\"\nsecond line", CMID: "k3J9-x_0b7e1f7c", TS: 1764085497123}
+)
+
+// goldenEvents holds one representative event of every kind: the ok reply
+// of every op, and every event type. Each is stored as
+// testdata/event_<name>.json.
+var goldenEvents = []struct {
+	name string
+	ev   protocol.Event
+}{
+	{"ok_hello", protocol.Event{Type: protocol.TypeOK, ID: "1", Self: &protocol.Identity{Name: "ada", Guest: true}}},
+	{"ok_ping", protocol.Event{Type: protocol.TypeOK, ID: "2"}},
+	{"ok_rooms", protocol.Event{Type: protocol.TypeOK, ID: "3", Rooms: []protocol.RoomInfo{
+		{Name: "books", Topic: "What we are reading", Private: true, LastSeq: 0, Online: 1},
+		{Name: "lobby", Topic: "Say hello", LastSeq: 42, Online: 3},
+	}}},
+	{"ok_create", protocol.Event{Type: protocol.TypeOK, ID: "4", Room: "books", Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", Private: true}}},
+	{"ok_join", protocol.Event{Type: protocol.TypeOK, ID: "5", Room: "lobby",
+		Info:    &protocol.RoomInfo{Name: "lobby", Topic: "Say hello", LastSeq: 41, Online: 3},
+		Members: []string{"ada", "grace", "linus"}}},
+	{"ok_leave", protocol.Event{Type: protocol.TypeOK, ID: "6", Room: "lobby"}},
+	{"ok_send", protocol.Event{Type: protocol.TypeOK, ID: "7", Room: "lobby", Message: &msg42}},
+	{"ok_history", protocol.Event{Type: protocol.TypeOK, ID: "8", Room: "lobby", Messages: []protocol.Message{msg41, msg42}, More: true}},
+	{"ok_typing", protocol.Event{Type: protocol.TypeOK, ID: "9", Room: "lobby"}},
+	{"error", protocol.Event{Type: protocol.TypeError, ID: "5", Code: protocol.CodeNoSuchRoom, Reason: "room \"lobbby\" does not exist"}},
+	{"message", protocol.Event{Type: protocol.TypeMessage, Message: &msg42}},
+	{"join", protocol.Event{Type: protocol.TypeJoin, Room: "lobby", User: "grace"}},
+	{"leave", protocol.Event{Type: protocol.TypeLeave, Room: "lobby", User: "grace"}},
+	{"typing", protocol.Event{Type: protocol.TypeTyping, Room: "lobby", User: "grace"}},
+}
+
+// checkGolden compares got with the golden file path, or rewrites the file
+// when -update is given.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("encoding differs from %s (run go test -update if the change is intended)\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
+func commandGoldenPath(c protocol.Command) string {
+	return filepath.Join("testdata", "command_"+c.Op+".json")
+}
+
+func TestGoldenCommands(t *testing.T) {
+	for _, c := range goldenCommands {
+		t.Run(c.Op, func(t *testing.T) {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("golden command is invalid: %v", err)
+			}
+			got, err := protocol.EncodeCommand(&c)
+			if err != nil {
+				t.Fatalf("EncodeCommand: %v", err)
+			}
+			path := commandGoldenPath(c)
+			checkGolden(t, path, got)
+
+			file, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := protocol.Decode(file)
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", path, err)
+			}
+			if diff := cmp.Diff(c, back); diff != "" {
+				t.Errorf("Decode(%s) round trip mismatch (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+func TestGoldenEvents(t *testing.T) {
+	for _, tc := range goldenEvents {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := protocol.EncodeEvent(&tc.ev)
+			if err != nil {
+				t.Fatalf("EncodeEvent: %v", err)
+			}
+			if bytes.IndexByte(got, '\n') >= 0 {
+				t.Errorf("EncodeEvent = %s, contains a newline; frames are split on newlines", got)
+			}
+			path := filepath.Join("testdata", "event_"+tc.name+".json")
+			checkGolden(t, path, got)
+
+			back, err := protocol.DecodeEvent(got)
+			if err != nil {
+				t.Fatalf("DecodeEvent: %v", err)
+			}
+			if diff := cmp.Diff(tc.ev, back); diff != "" {
+				t.Errorf("DecodeEvent round trip mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestGoldenCoverage checks that every op and event type has a golden file
+// and that testdata holds no stale golden file.
+func TestGoldenCoverage(t *testing.T) {
+	want := map[string]bool{}
+	for _, c := range goldenCommands {
+		want[filepath.Base(commandGoldenPath(c))] = true
+	}
+	for _, tc := range goldenEvents {
+		want["event_"+tc.name+".json"] = true
+	}
+	for _, op := range protocol.Ops() {
+		for _, name := range []string{"command_" + op + ".json", "event_ok_" + op + ".json"} {
+			if !want[name] {
+				t.Errorf("no golden %s for op %s", name, op)
+			}
+		}
+	}
+	for _, typ := range []string{protocol.TypeError, protocol.TypeMessage, protocol.TypeJoin, protocol.TypeLeave, protocol.TypeTyping} {
+		if !want["event_"+typ+".json"] {
+			t.Errorf("no golden for event type %s", typ)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !want[filepath.Base(f)] {
+			t.Errorf("%s is not produced by any golden test; delete it", f)
+		}
+	}
+}
+
+// TestDecodeEventLenient checks that clients ignore fields a newer server
+// adds.
+func TestDecodeEventLenient(t *testing.T) {
+	got, err := protocol.DecodeEvent([]byte(`{"type":"join","room":"lobby","user":"grace","avatar":"g.png","since":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := protocol.Event{Type: protocol.TypeJoin, Room: "lobby", User: "grace"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DecodeEvent mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestEncodeEventDoesNotEscapeHTML(t *testing.T) {
+	got, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeError, Code: protocol.CodeBadJSON, Reason: "<&>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"type":"error","code":"bad_json","reason":"<&>"}`; string(got) != want {
+		t.Errorf("EncodeEvent = %s, want %s", got, want)
+	}
+}
+
+func TestSplitFrame(t *testing.T) {
+	a, b, c := `{"type":"ok","id":"1"}`, `{"type":"join","room":"lobby","user":"grace"}`, `{"type":"typing","room":"lobby","user":"grace"}`
+	tests := []struct {
+		name  string
+		frame string
+		want  []string
+	}{
+		{"one object", a, []string{a}},
+		{"one object with trailing newline", a + "\n", []string{a}},
+		{"three objects", a + "\n" + b + "\n" + c, []string{a, b, c}},
+		{"three objects with trailing newline", a + "\n" + b + "\n" + c + "\n", []string{a, b, c}},
+		{"empty lines", "\n" + a + "\n\n\n" + b + "\n", []string{a, b}},
+		{"white space lines", " \t\n" + a + "\n \r\n" + b, []string{a, b}},
+		{"empty frame", "", nil},
+		{"only newlines", "\n\n", nil},
+		{"newline inside a JSON string is escaped", `{"type":"message","message":{"body":"a\nb"}}` + "\n" + a,
+			[]string{`{"type":"message","message":{"body":"a\nb"}}`, a}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			err := protocol.SplitFrame([]byte(tc.frame), func(obj []byte) error {
+				got = append(got, string(obj))
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("SplitFrame: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("SplitFrame(%q) mismatch (-want +got):\n%s", tc.frame, diff)
+			}
+		})
+	}
+}
+
+func TestSplitFrameStopsAtError(t *testing.T) {
+	stop := errors.New("stop")
+	frame := []byte("{\"n\":1}\n{\"n\":2}\n{\"n\":3}")
+	var calls int
+	err := protocol.SplitFrame(frame, func(obj []byte) error {
+		calls++
+		if calls == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Errorf("SplitFrame error = %v, want %v", err, stop)
+	}
+	if calls != 2 {
+		t.Errorf("SplitFrame called fn %d times, want 2", calls)
+	}
+}
+
+// TestEncodedEventsSplit checks that a frame built the way the server
+// batches events (encodings joined by '\n') splits back into the same events.
+func TestEncodedEventsSplit(t *testing.T) {
+	var frame []byte
+	var want []protocol.Event
+	for _, tc := range goldenEvents {
+		b, err := protocol.EncodeEvent(&tc.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(frame) > 0 {
+			frame = append(frame, '\n')
+		}
+		frame = append(frame, b...)
+		want = append(want, tc.ev)
+	}
+	var got []protocol.Event
+	err := protocol.SplitFrame(frame, func(obj []byte) error {
+		ev, err := protocol.DecodeEvent(obj)
+		got = append(got, ev)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("split events mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestOps(t *testing.T) {
+	got := protocol.Ops()
+	slices.Sort(got)
+	want := []string{"create", "hello", "history", "join", "leave", "ping", "rooms", "send", "typing"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)
+	}
+	for _, op := range got {
+		if strings.ToLower(op) != op {
+			t.Errorf("op %q is not lower case", op)
+		}
+	}
+}

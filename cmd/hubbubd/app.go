@@ -195,4 +195,3 @@ func (m *Main) Run(ctx context.Context) error {
 	log.Info("stopped")
 	return nil
 }
-

@@ -1,0 +1,108 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors of the Accounts and Access contracts.
+var (
+	ErrNoSuchUser    = errors.New("no such user")
+	ErrUserExists    = errors.New("user exists")
+	ErrNoSuchSession = errors.New("no such session")
+)
+
+// User is an account. Name is lower case and unique (protocol.CheckUsername).
+type User struct {
+	Name         string
+	PasswordHash string // argon2id in PHC string form; never leaves the server
+	Admin        bool   // server administrator: may moderate every room
+	Disabled     bool   // may not log in; existing sessions are ended
+	CreatedAt    time.Time
+}
+
+// Session is a logged-in session. The token itself is never stored: only
+// its hash, so a leaked database does not leak live sessions.
+type Session struct {
+	TokenHash string // hex SHA-256 of the bearer token
+	User      string
+	CreatedAt time.Time
+	LastSeen  time.Time // for the idle expiry
+	ExpiresAt time.Time // the absolute expiry
+}
+
+// Accounts stores users and their sessions. Implementations are safe for
+// concurrent use.
+type Accounts interface {
+	// CreateUser adds u, or returns ErrUserExists if the name is taken.
+	CreateUser(ctx context.Context, u User) error
+	// User returns the named user, or ErrNoSuchUser.
+	User(ctx context.Context, name string) (User, error)
+	// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
+	// ErrNoSuchUser.
+	UpdateUser(ctx context.Context, u User) error
+
+	// CreateSession stores s.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with tokenHash, or ErrNoSuchSession.
+	// It does not check expiry: callers do, with their own clock.
+	Session(ctx context.Context, tokenHash string) (Session, error)
+	// TouchSession sets the session's LastSeen. A missing session is not
+	// an error.
+	TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error
+	// DeleteSession removes one session; a missing one is not an error.
+	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions removes every session of user except keep (which
+	// may be empty) and returns the token hashes it removed.
+	DeleteUserSessions(ctx context.Context, user, keep string) ([]string, error)
+}
+
+// Sanction kinds.
+const (
+	Ban  = "ban"
+	Mute = "mute"
+)
+
+// Sanction is a ban or a mute of a user in a room.
+type Sanction struct {
+	Room   string
+	User   string
+	Kind   string    // Ban or Mute
+	Until  time.Time // zero: until lifted
+	By     string
+	Reason string
+}
+
+// Member is a user's role in a room.
+type Member struct {
+	User string
+	Role string // protocol.RoleOwner, RoleModerator or RoleMember
+}
+
+// Access stores who may do what in which room: roles (which also make a
+// user a member of a private room) and sanctions. Implementations are safe
+// for concurrent use.
+type Access interface {
+	// SetRole gives user role in room; role "" removes the user's role
+	// (and so their membership of a private room). ErrNoSuchRoom if the
+	// room does not exist.
+	SetRole(ctx context.Context, room, user, role string) error
+	// Role returns user's role in room, "" if none.
+	Role(ctx context.Context, room, user string) (string, error)
+	// Members returns the users with a role in room, ordered by name.
+	Members(ctx context.Context, room string) ([]Member, error)
+	// VisibleRooms returns the rooms user may see, ordered by name: every
+	// public room and the private rooms in which user has a role (with
+	// LastSeq set). An empty user sees the public rooms only.
+	VisibleRooms(ctx context.Context, user string) ([]Room, error)
+
+	// SetSanction creates or replaces the sanction of its kind for
+	// (room, user).
+	SetSanction(ctx context.Context, s Sanction) error
+	// ClearSanction lifts it; a missing one is not an error.
+	ClearSanction(ctx context.Context, room, user, kind string) error
+	// ActiveSanction returns the sanction of kind for (room, user) if one
+	// exists and has not ended at now.
+	ActiveSanction(ctx context.Context, room, user, kind string, now time.Time) (Sanction, bool, error)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -26,6 +27,7 @@ type handler interface {
 // outMsg is one queued data message.
 type outMsg struct {
 	binary bool
+	alone  bool   // a message of its own, never coalesced with others (echo)
 	data   []byte // shared between connections: read-only
 }
 
@@ -38,7 +40,8 @@ type outMsg struct {
 // One exception is gorilla's: when it detects a framing error or an
 // oversized frame while reading, it writes that close frame (1002, 1009)
 // itself with WriteControl, which is safe to call concurrently with the
-// write loop. The write loop then skips its own close frame.
+// write loop. The write loop then skips its own close frame (after 1009
+// it tries anyway and gorilla refuses it; see readFailed).
 type conn struct {
 	ws  *websocket.Conn // immutable after newConn
 	srv *Server
@@ -49,7 +52,7 @@ type conn struct {
 	mu         sync.Mutex // guards the fields below
 	queue      []outMsg
 	queueBytes int
-	pongs      [][]byte // ping payloads to answer, in order
+	pongs      [][]byte // ping payloads to answer, in order; at most maxPendingPongs
 	closing    bool     // a close is decided; nothing more is queued
 	closeCode  int
 	closeText  string
@@ -59,6 +62,9 @@ type conn struct {
 	wake     chan struct{} // capacity 1: "look at the queue"
 	readDone chan struct{} // closed when the read loop returns
 }
+
+// maxPendingPongs bounds the pongs queued for the write loop.
+const maxPendingPongs = 16
 
 func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 	c := &conn{
@@ -159,6 +165,11 @@ func (c *conn) readLoop() {
 	c.ws.SetPingHandler(func(payload string) error {
 		c.mu.Lock()
 		if !c.closing {
+			if len(c.pongs) >= maxPendingPongs {
+				// A peer that pings faster than it reads: answer only the
+				// most recent pings (RFC 6455 §5.5.3), so memory stays bounded.
+				c.pongs = slices.Delete(c.pongs, 0, 1)
+			}
 			c.pongs = append(c.pongs, []byte(payload))
 			c.signal()
 		}
@@ -202,10 +213,11 @@ func (c *conn) readFailed(err error) {
 	case errors.As(err, &ce):
 		// The peer's close frame; the close handler queued the echo.
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.mu.Lock()
-		c.closeLocked(protocol.CloseTooBig, "")
-		c.closeSent = true // gorilla wrote 1009
-		c.mu.Unlock()
+		// Usually gorilla has written 1009 itself, and the write loop's
+		// close frame then fails harmlessly with ErrCloseSent. It has not
+		// for a 64-bit length with the top bit set (RFC 6455 §5.2), so
+		// the write loop must still try.
+		c.close(protocol.CloseTooBig, "")
 	default:
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -286,7 +298,8 @@ func (c *conn) writeLoop() {
 }
 
 // writeQueue writes queued messages: runs of text messages coalesce into
-// frames of at most MaxFrameBatch bytes; binary messages go alone.
+// frames of at most MaxFrameBatch bytes; binary messages and those marked
+// alone go as messages of their own.
 func (c *conn) writeQueue(queue []outMsg, deadline time.Time) error {
 	limit := c.srv.cfg.MaxFrameBatch
 	buf := framePool.Get().(*bytes.Buffer)
@@ -307,12 +320,18 @@ func (c *conn) writeQueue(queue []outMsg, deadline time.Time) error {
 		return err
 	}
 	for i, m := range queue {
-		if m.binary {
+		if m.binary || m.alone {
 			if err := flush(); err != nil {
 				return err
 			}
+			typ := websocket.TextMessage
+			if m.binary {
+				typ = websocket.BinaryMessage
+			}
 			c.ws.SetWriteDeadline(deadline)
-			if err := c.ws.WriteMessage(websocket.BinaryMessage, m.data); err != nil {
+			err := c.ws.WriteMessage(typ, m.data)
+			c.srv.metrics.frames.Inc()
+			if err != nil {
 				return err
 			}
 			continue
@@ -322,7 +341,7 @@ func (c *conn) writeQueue(queue []outMsg, deadline time.Time) error {
 				return err
 			}
 		}
-		if buf.Len() == 0 && (i == len(queue)-1 || queue[i+1].binary || len(m.data) >= limit) {
+		if buf.Len() == 0 && (i == len(queue)-1 || queue[i+1].binary || queue[i+1].alone || len(m.data) >= limit) {
 			// A lone message: write it without copying.
 			c.ws.SetWriteDeadline(deadline)
 			err := c.ws.WriteMessage(websocket.TextMessage, m.data)

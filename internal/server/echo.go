@@ -17,6 +17,8 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 
 type echo struct{}
 
-func (echo) text(c *conn, data []byte)   { c.enqueue(outMsg{data: data}) }
+// Each message is echoed as its own message: coalescing, right for chat
+// events, would change the boundaries of what the peer sent.
+func (echo) text(c *conn, data []byte)   { c.enqueue(outMsg{alone: true, data: data}) }
 func (echo) binary(c *conn, data []byte) { c.enqueue(outMsg{binary: true, data: data}) }
 func (echo) closed(*conn)                {}

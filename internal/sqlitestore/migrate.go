@@ -36,6 +36,42 @@ var migrations = []string{
 		PRIMARY KEY (room, seq)
 	) STRICT;
 	CREATE UNIQUE INDEX messages_cmid ON messages (room, author, cmid) WHERE cmid <> '';`,
+
+	// 2: accounts, sessions, room roles and sanctions. Users are never
+	// deleted today; the cascade is there for the day they are. A role or
+	// sanction names a user without a foreign key, so a guest can be
+	// sanctioned too. sanctions.until is NULL for "until lifted".
+	`CREATE TABLE users (
+		name          TEXT    NOT NULL PRIMARY KEY,
+		password_hash TEXT    NOT NULL,
+		admin         INTEGER NOT NULL DEFAULT 0,
+		disabled      INTEGER NOT NULL DEFAULT 0,
+		created_at    INTEGER NOT NULL
+	) STRICT;
+	CREATE TABLE sessions (
+		token_hash TEXT    NOT NULL PRIMARY KEY,
+		user       TEXT    NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX sessions_user ON sessions (user);
+	CREATE TABLE room_roles (
+		room TEXT NOT NULL REFERENCES rooms (name),
+		user TEXT NOT NULL,
+		role TEXT NOT NULL,
+		PRIMARY KEY (room, user)
+	) STRICT;
+	CREATE INDEX room_roles_user ON room_roles (user);
+	CREATE TABLE sanctions (
+		room    TEXT    NOT NULL REFERENCES rooms (name),
+		user    TEXT    NOT NULL,
+		kind    TEXT    NOT NULL,
+		until   INTEGER,
+		by_user TEXT    NOT NULL DEFAULT '',
+		reason  TEXT    NOT NULL DEFAULT '',
+		PRIMARY KEY (room, user, kind)
+	) STRICT;`,
 }
 
 // migrate brings the schema of db up to date and makes sure the default

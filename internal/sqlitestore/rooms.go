@@ -55,22 +55,28 @@ func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	rows, err := s.reader.QueryContext(ctx,
+	return s.queryRooms(ctx, "rooms",
 		`SELECT name, topic, private, owner, created_at, last_seq FROM rooms ORDER BY name`)
+}
+
+// queryRooms runs q, which selects the columns scanRoom reads, with args on
+// the read pool; op names the operation in errors.
+func (s *Store) queryRooms(ctx context.Context, op, q string, args ...any) ([]chat.Room, error) {
+	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.fail("rooms", err)
+		return nil, s.fail(op, err)
 	}
 	defer rows.Close()
 	var rooms []chat.Room
 	for rows.Next() {
 		r, err := scanRoom(rows)
 		if err != nil {
-			return nil, s.fail("rooms", err)
+			return nil, s.fail(op, err)
 		}
 		rooms = append(rooms, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("rooms", err)
+		return nil, s.fail(op, err)
 	}
 	return rooms, nil
 }

@@ -1,6 +1,7 @@
-// Package sqlitestore implements [chat.Store] on a SQLite database file,
-// using the pure-Go driver modernc.org/sqlite. It is hubbub's default store:
-// one file, no service to run.
+// Package sqlitestore implements [chat.Store], [chat.Accounts] and
+// [chat.Access] on a SQLite database file, using the pure-Go driver
+// modernc.org/sqlite. It is hubbub's default store: one file, no service to
+// run.
 //
 // The database runs in WAL mode with synchronous=FULL, so a transaction is
 // on stable storage when its commit returns. Writes go through a single
@@ -38,13 +39,14 @@ var _ chat.Store = (*Store)(nil)
 // process before it fails with SQLITE_BUSY.
 const busyTimeoutMS = 5000
 
-// Store is a [chat.Store] backed by one SQLite database file. It is safe
-// for concurrent use. Create it with [Open]; the zero value is not usable.
+// Store is a [chat.Store], [chat.Accounts] and [chat.Access] backed by one
+// SQLite database file. It is safe for concurrent use. Create it with
+// [Open]; the zero value is not usable.
 type Store struct {
 	// Immutable after Open.
 	path   string
 	writer *sql.DB // exactly one connection; every write goes through it
-	reader *sql.DB // read-only connections for history and rooms
+	reader *sql.DB // read-only connections for every read
 	stmts  writeStmts
 
 	closed    atomic.Bool

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -102,7 +104,9 @@ func TestSchemaVersion(t *testing.T) {
 }
 
 // TestQueryPlans checks that the statements Append and history run on every
-// message use an index rather than scan a table.
+// message, and the lookups of sessions, roles and sanctions, use an index
+// rather than scan a table. (VisibleRooms scans rooms, in name order: most
+// rooms are public.)
 func TestQueryPlans(t *testing.T) {
 	s := openTemp(t)
 	tests := []struct {
@@ -118,10 +122,23 @@ func TestQueryPlans(t *testing.T) {
 			WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`, []any{"r", 1, 10}, "sqlite_autoindex_messages_1"},
 		{"history before", `SELECT room, seq, author, guest, body, cmid, ts FROM messages
 			WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, []any{"r", 1, 10}, "sqlite_autoindex_messages_1"},
+		{"session", `SELECT user, created_at, last_seen, expires_at FROM sessions WHERE token_hash = ?`,
+			[]any{"h"}, "sqlite_autoindex_sessions_1"},
+		{"user sessions", `DELETE FROM sessions WHERE user = ? AND token_hash <> ? RETURNING token_hash`,
+			[]any{"u", "h"}, "sessions_user"},
+		{"members", `SELECT user, role FROM room_roles WHERE room = ? ORDER BY user`,
+			[]any{"r"}, "sqlite_autoindex_room_roles_1"},
+		{"visible rooms", `SELECT name, topic, private, owner, created_at, last_seq FROM rooms
+			WHERE private = 0 OR name IN (SELECT room FROM room_roles WHERE user = ?)
+			ORDER BY name`, []any{"u"}, "room_roles_user"},
+		{"active sanction", `SELECT until, by_user, reason FROM sanctions
+			WHERE room = ? AND user = ? AND kind = ? AND (until IS NULL OR until > ?)`,
+			[]any{"r", "u", "k", 1}, "sqlite_autoindex_sanctions_1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := queryPlan(t.Context(), t, s.reader, tt.query, tt.args...)
+			// The writer, because the reader refuses to plan a DELETE.
+			plan := queryPlan(t.Context(), t, s.writer, tt.query, tt.args...)
 			if !strings.Contains(plan, "USING INDEX "+tt.index) || strings.Contains(plan, "TEMP B-TREE") {
 				t.Errorf("plan = %q, want a search using index %s and no sort", plan, tt.index)
 			}
@@ -149,4 +166,81 @@ func queryPlan(ctx context.Context, t *testing.T, db *sql.DB, query string, args
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "; ")
+}
+
+// TestMigrateFromV1 opens a database that has only the first schema version,
+// with a room and a message in it, and checks that Open brings it up to date
+// and keeps what it held.
+func TestMigrateFromV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		"PRAGMA user_version = 1",
+		`INSERT INTO rooms (name, private, created_at) VALUES ('old', 1, 1000)`,
+		`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('old', 1, 'alice', 0, 'hi', 2000)`,
+		`UPDATE rooms SET last_seq = 1 WHERE name = 'old'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a version 1 database: %v", err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.reader.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != len(migrations) {
+		t.Errorf("user_version = %d, want %d", v, len(migrations))
+	}
+	msgs, err := s.HistoryAfter(ctx, "old", 0, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Body != "hi" {
+		t.Errorf("HistoryAfter(old) = %+v, %v; want the message stored before the migration", msgs, err)
+	}
+	if err := s.SetRole(ctx, "old", "alice", "owner"); err != nil {
+		t.Fatalf("SetRole in a room from version 1: %v", err)
+	}
+	rooms, err := s.VisibleRooms(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rooms) != 2 || rooms[1].Name != "old" || rooms[1].LastSeq != 1 {
+		t.Errorf("VisibleRooms(alice) = %+v, want lobby and old with LastSeq 1", rooms)
+	}
+}
+
+// TestVisibleRoomsEmptyUser checks that a role stored for the empty user
+// name, which SetRole does not refuse, does not show a private room to
+// VisibleRooms(""), which means "no user".
+func TestVisibleRoomsEmptyUser(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if err := s.CreateRoom(ctx, chat.Room{Name: "secret", Private: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRole(ctx, "secret", "", "member"); err != nil {
+		t.Fatal(err)
+	}
+	rooms, err := s.VisibleRooms(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rooms {
+		if r.Private {
+			t.Errorf("VisibleRooms(\"\") holds private room %q", r.Name)
+		}
+	}
 }

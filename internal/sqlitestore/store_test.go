@@ -28,6 +28,14 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, factory)
 }
 
+func TestAccounts(t *testing.T) {
+	storetest.RunAccounts(t, factory)
+}
+
+func TestAccess(t *testing.T) {
+	storetest.RunAccess(t, factory)
+}
+
 func TestOpenCreatesDirectory(t *testing.T) {
 	// Characters that mean something in a URI or to the driver's DSN
 	// parser must still name a plain file.

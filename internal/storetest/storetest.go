@@ -1,5 +1,6 @@
-// Package storetest is the conformance suite for [chat.Store]. Every
-// implementation runs it from its own tests:
+// Package storetest holds the conformance suites for [chat.Store] ([Run]),
+// [chat.Accounts] ([RunAccounts]) and [chat.Access] ([RunAccess]). Every
+// implementation runs them from its own tests:
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) func() chat.Store {
@@ -20,6 +21,24 @@
 // Close. Beyond chat.go, it pins down two things the contract leaves open:
 // the history of a room that does not exist is [chat.ErrNoSuchRoom], and
 // Rooms orders names by bytes (as Go compares strings), not by a locale.
+//
+// RunAccounts and RunAccess take the same [Factory]; the stores it opens
+// must also implement the contract under test. They check what
+// accounts.go promises, and pin down what it leaves open:
+//
+//   - User names, token hashes and room names are compared byte for byte:
+//     stores keep names as given (the server lower-cases them), so "Alice"
+//     and "alice" are two users.
+//   - Times given to the store (User.CreatedAt, the Session times,
+//     Sanction.Until) come back at millisecond precision, the rest
+//     truncated; a zero Sanction.Until stays zero. ActiveSanction compares
+//     Until with now at that precision: a sanction has ended at its Until.
+//   - CreateSession for a user that does not exist returns
+//     [chat.ErrNoSuchUser]; SetSanction in a room that does not exist, and
+//     Members of one, return [chat.ErrNoSuchRoom].
+//   - A private room is visible through a role only: its Owner field alone
+//     does not show it.
+//   - Every method returns [chat.ErrClosed] after Close, as Store's do.
 package storetest
 
 import (
@@ -46,10 +65,7 @@ type Factory func(t *testing.T) (open func() chat.Store)
 // Run runs the conformance suite against the stores f makes, each check in
 // its own subtest.
 func Run(t *testing.T, f Factory) {
-	tests := []struct {
-		name string
-		test func(t *testing.T, f Factory)
-	}{
+	runSuite(t, f, []subtest{
 		{"DefaultRoom", testDefaultRoom},
 		{"Rooms", testRooms},
 		{"ConcurrentAppend", testConcurrentAppend},
@@ -62,7 +78,48 @@ func Run(t *testing.T, f Factory) {
 		{"Durability", testDurability},
 		{"Closed", testClosed},
 		{"Ping", testPing},
-	}
+	})
+}
+
+// RunAccounts runs the conformance suite for [chat.Accounts] against the
+// stores f opens, which must implement chat.Accounts as well as
+// chat.Store; the suite fails at once if they do not.
+func RunAccounts(t *testing.T, f Factory) {
+	runSuite(t, f, []subtest{
+		{"Users", testUsers},
+		{"UpdateUser", testUpdateUser},
+		{"ConcurrentCreateUser", testConcurrentCreateUser},
+		{"Sessions", testSessions},
+		{"TouchSession", testTouchSession},
+		{"DeleteSession", testDeleteSession},
+		{"DeleteUserSessions", testDeleteUserSessions},
+		{"Durability", testAccountsDurability},
+		{"Closed", testAccountsClosed},
+	})
+}
+
+// RunAccess runs the conformance suite for [chat.Access] against the
+// stores f opens, which must implement chat.Access as well as chat.Store;
+// the suite fails at once if they do not.
+func RunAccess(t *testing.T, f Factory) {
+	runSuite(t, f, []subtest{
+		{"Roles", testRoles},
+		{"ConcurrentSetRole", testConcurrentSetRole},
+		{"VisibleRooms", testVisibleRooms},
+		{"Sanctions", testSanctions},
+		{"SanctionUntil", testSanctionUntil},
+		{"Durability", testAccessDurability},
+		{"Closed", testAccessClosed},
+	})
+}
+
+type subtest struct {
+	name string
+	test func(t *testing.T, f Factory)
+}
+
+// runSuite runs each test in a parallel subtest.
+func runSuite(t *testing.T, f Factory, tests []subtest) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

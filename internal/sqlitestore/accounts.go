@@ -1,0 +1,205 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+var _ chat.Accounts = (*Store)(nil)
+
+// Times of users and sessions are stored as the caller gives them, in
+// integer milliseconds since the Unix epoch: sub-millisecond parts are
+// dropped and they come back in UTC. The store never reads the clock for
+// them.
+
+// CreateUser adds u, or returns [chat.ErrUserExists] if a user with the same
+// name exists. Names are compared byte for byte: the store neither
+// lower-cases nor validates them, the server does. CreatedAt is stored as
+// given.
+func (s *Store) CreateUser(ctx context.Context, u chat.User) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx,
+		`INSERT INTO users (name, password_hash, admin, disabled, created_at)
+		 VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+		u.Name, u.PasswordHash, u.Admin, u.Disabled, u.CreatedAt.UnixMilli())
+	if err != nil {
+		return s.fail("create user", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("create user", err)
+	}
+	if n == 0 {
+		return chat.ErrUserExists
+	}
+	return nil
+}
+
+// User returns the user called name, or [chat.ErrNoSuchUser].
+func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
+	if s.closed.Load() {
+		return chat.User{}, chat.ErrClosed
+	}
+	u := chat.User{Name: name}
+	var created int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = ?`, name).
+		Scan(&u.PasswordHash, &u.Admin, &u.Disabled, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.ErrNoSuchUser
+	}
+	if err != nil {
+		return chat.User{}, s.fail("user", err)
+	}
+	u.CreatedAt = fromMillis(created)
+	return u, nil
+}
+
+// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
+// [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
+// user's sessions when u is disabled: the caller does, with
+// [Store.DeleteUserSessions], which tells it which connections to close.
+func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx,
+		`UPDATE users SET password_hash = ?, admin = ?, disabled = ? WHERE name = ?`,
+		u.PasswordHash, u.Admin, u.Disabled, u.Name)
+	if err != nil {
+		return s.fail("update user", err)
+	}
+	// SQLite counts the rows the WHERE clause matched, changed or not.
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("update user", err)
+	}
+	if n == 0 {
+		return chat.ErrNoSuchUser
+	}
+	return nil
+}
+
+// CreateSession stores sess with its times as given. It returns
+// [chat.ErrNoSuchUser] if sess.User does not exist, and an error if a
+// session with the same TokenHash exists (the stored one is kept).
+func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	// One statement that inserts nothing when the user is missing, so
+	// that case needs no transaction and no parsing of a foreign key error.
+	res, err := s.writer.ExecContext(ctx,
+		`INSERT INTO sessions (token_hash, user, created_at, last_seen, expires_at)
+		 SELECT ?, name, ?, ?, ? FROM users WHERE name = ?`,
+		sess.TokenHash, sess.CreatedAt.UnixMilli(), sess.LastSeen.UnixMilli(),
+		sess.ExpiresAt.UnixMilli(), sess.User)
+	if err != nil {
+		return s.fail("create session", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("create session", err)
+	}
+	if n == 0 {
+		return chat.ErrNoSuchUser
+	}
+	return nil
+}
+
+// Session returns the session whose token hash is tokenHash, or
+// [chat.ErrNoSuchSession]. It does not check expiry, nor whether the user is
+// disabled.
+func (s *Store) Session(ctx context.Context, tokenHash string) (chat.Session, error) {
+	if s.closed.Load() {
+		return chat.Session{}, chat.ErrClosed
+	}
+	sess := chat.Session{TokenHash: tokenHash}
+	var created, seen, expires int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT user, created_at, last_seen, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
+		Scan(&sess.User, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Session{}, chat.ErrNoSuchSession
+	}
+	if err != nil {
+		return chat.Session{}, s.fail("session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = fromMillis(created), fromMillis(seen), fromMillis(expires)
+	return sess, nil
+}
+
+// TouchSession sets the session's LastSeen to lastSeen, even if that is
+// earlier than the stored one. A missing session is not an error.
+func (s *Store) TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	if _, err := s.writer.ExecContext(ctx,
+		`UPDATE sessions SET last_seen = ? WHERE token_hash = ?`,
+		lastSeen.UnixMilli(), tokenHash); err != nil {
+		return s.fail("touch session", err)
+	}
+	return nil
+}
+
+// DeleteSession removes one session; a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	if _, err := s.writer.ExecContext(ctx,
+		`DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
+		return s.fail("delete session", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions removes every session of user except the one whose
+// token hash is keep (which may be empty, or not one of user's) and returns
+// the token hashes it removed, sorted. It returns an empty slice, not an
+// error, when user has no sessions or does not exist.
+func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]string, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	// A transaction, so that an error while reading the removed hashes
+	// rolls the removal back instead of leaving it to autocommit.
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx,
+		`DELETE FROM sessions WHERE user = ? AND token_hash <> ? RETURNING token_hash`, user, keep)
+	if err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	defer rows.Close()
+	removed := []string{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, s.fail("delete user sessions", err)
+		}
+		removed = append(removed, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	slices.Sort(removed)
+	return removed, nil
+}

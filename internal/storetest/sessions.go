@@ -1,0 +1,268 @@
+package storetest
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// sessionTTL is the absolute lifetime of the sessions the tests create.
+const sessionTTL = 30 * 24 * time.Hour
+
+// newSession returns a session of user for token, created and last seen at
+// created.
+func newSession(token, user string, created time.Time) chat.Session {
+	return chat.Session{
+		TokenHash: tokenHash(token),
+		User:      user,
+		CreatedAt: created,
+		LastSeen:  created,
+		ExpiresAt: created.Add(sessionTTL),
+	}
+}
+
+// storedSession returns sess as a store returns it.
+func storedSession(sess chat.Session) chat.Session {
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = ms(sess.CreatedAt), ms(sess.LastSeen), ms(sess.ExpiresAt)
+	return sess
+}
+
+// mustCreateSessions stores sessions and returns them by token hash as a
+// store returns them.
+func mustCreateSessions(t *testing.T, s chat.Accounts, sessions ...chat.Session) map[string]*chat.Session {
+	t.Helper()
+	m := make(map[string]*chat.Session)
+	for _, sess := range sessions {
+		if err := s.CreateSession(t.Context(), sess); err != nil {
+			t.Fatalf("CreateSession(%s of %q): %v", sess.TokenHash, sess.User, err)
+		}
+		m[sess.TokenHash] = new(storedSession(sess))
+	}
+	return m
+}
+
+// checkSessions reports an error unless Session returns want[h] for each
+// token hash h, or ErrNoSuchSession where want[h] is nil.
+func checkSessions(t *testing.T, s chat.Accounts, want map[string]*chat.Session) {
+	t.Helper()
+	for _, h := range slices.Sorted(maps.Keys(want)) {
+		got, err := s.Session(t.Context(), h)
+		if want[h] == nil {
+			if !errors.Is(err, chat.ErrNoSuchSession) {
+				t.Errorf("Session(%s) = %+v, %v; want %v", h, got, err, chat.ErrNoSuchSession)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Session(%s): %v", h, err)
+			continue
+		}
+		if diff := cmp.Diff(*want[h], got); diff != "" {
+			t.Errorf("Session(%s) mismatch (-want +got):\n%s", h, diff)
+		}
+	}
+}
+
+func testSessions(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	ctx := t.Context()
+	mustCreateUser(t, s, "alice", "bob")
+
+	create := []chat.Session{
+		newSession("a1", "alice", t0),
+		{
+			TokenHash: tokenHash("a2"),
+			User:      "alice",
+			CreatedAt: t0.Add(1500 * time.Microsecond),
+			LastSeen:  t0.Add(time.Hour + 999999*time.Nanosecond),
+			ExpiresAt: t0.Add(sessionTTL + time.Nanosecond),
+		},
+		newSession("b1", "bob", t0.In(inZone)),
+		// Session does not check expiry: callers do.
+		newSession("expired", "bob", t0.AddDate(-1, 0, 0)),
+		{TokenHash: tokenHash("long"), User: "alice", CreatedAt: t0, LastSeen: t0, ExpiresAt: time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)},
+	}
+	stored := mustCreateSessions(t, s, create...)
+
+	t.Run("NoSuchUser", func(t *testing.T) {
+		for _, user := range []string{"nobody", "Alice", ""} {
+			sess := newSession("x-"+user, user, t0)
+			if err := s.CreateSession(ctx, sess); !errors.Is(err, chat.ErrNoSuchUser) {
+				t.Errorf("CreateSession for user %q = %v, want %v", user, err, chat.ErrNoSuchUser)
+			}
+			if _, err := s.Session(ctx, sess.TokenHash); !errors.Is(err, chat.ErrNoSuchSession) {
+				t.Errorf("Session after a failed CreateSession = %v, want %v", err, chat.ErrNoSuchSession)
+			}
+		}
+	})
+
+	tests := []struct {
+		name    string
+		hash    string
+		want    chat.Session
+		wantErr error
+	}{
+		{"created", tokenHash("a1"), *stored[tokenHash("a1")], nil},
+		{"times in milliseconds", tokenHash("a2"), chat.Session{
+			TokenHash: tokenHash("a2"),
+			User:      "alice",
+			CreatedAt: t0.Add(time.Millisecond),
+			LastSeen:  t0.Add(time.Hour),
+			ExpiresAt: t0.Add(sessionTTL),
+		}, nil},
+		{"other zone", tokenHash("b1"), *stored[tokenHash("b1")], nil},
+		{"expired", tokenHash("expired"), *stored[tokenHash("expired")], nil},
+		{"far expiry", tokenHash("long"), *stored[tokenHash("long")], nil},
+		{"missing", tokenHash("nope"), chat.Session{}, chat.ErrNoSuchSession},
+		{"hash is exact", strings.ToUpper(tokenHash("a1")), chat.Session{}, chat.ErrNoSuchSession},
+		{"prefix", tokenHash("a1")[:32], chat.Session{}, chat.ErrNoSuchSession},
+		{"empty", "", chat.Session{}, chat.ErrNoSuchSession},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.Session(ctx, tt.hash)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Session(%s) = %v, want %v", tt.hash, err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Session(%s) mismatch (-want +got):\n%s", tt.hash, diff)
+			}
+		})
+	}
+}
+
+func testTouchSession(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	mustCreateUser(t, s, "alice", "bob")
+	want := mustCreateSessions(t, s,
+		newSession("a1", "alice", t0),
+		newSession("a2", "alice", t0),
+		newSession("b1", "bob", t0),
+	)
+	want[tokenHash("nope")] = nil
+
+	// The steps run in order, each on what the ones before left.
+	steps := []struct {
+		name     string
+		hash     string
+		lastSeen time.Time
+	}{
+		{"later", tokenHash("a1"), t0.Add(time.Minute)},
+		{"later again", tokenHash("a1"), t0.Add(time.Hour)},
+		{"sub-millisecond", tokenHash("a2"), t0.Add(2*time.Hour + 700*time.Microsecond)},
+		{"other zone", tokenHash("b1"), t0.Add(3 * time.Hour).In(inZone)},
+		{"missing", tokenHash("nope"), t0.Add(time.Hour)},
+		{"empty hash", "", t0.Add(time.Hour)},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := s.TouchSession(t.Context(), st.hash, st.lastSeen); err != nil {
+				t.Fatalf("TouchSession(%s): %v", st.hash, err)
+			}
+			if w := want[st.hash]; w != nil {
+				w.LastSeen = ms(st.lastSeen)
+			}
+			checkSessions(t, s, want)
+		})
+	}
+}
+
+func testDeleteSession(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	mustCreateUser(t, s, "alice", "bob")
+	want := mustCreateSessions(t, s,
+		newSession("a1", "alice", t0),
+		newSession("a2", "alice", t0),
+		newSession("b1", "bob", t0),
+	)
+
+	steps := []struct {
+		name string
+		hash string
+	}{
+		{"one", tokenHash("a1")},
+		{"again", tokenHash("a1")},
+		{"hash is exact", strings.ToUpper(tokenHash("a2"))},
+		{"missing", tokenHash("nope")},
+		{"empty hash", ""},
+		{"another", tokenHash("b1")},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := s.DeleteSession(t.Context(), st.hash); err != nil {
+				t.Fatalf("DeleteSession(%s): %v", st.hash, err)
+			}
+			if _, ok := want[st.hash]; ok {
+				want[st.hash] = nil
+			}
+			checkSessions(t, s, want)
+		})
+	}
+
+	t.Run("CreateAfterDelete", func(t *testing.T) {
+		again := newSession("a1", "alice", t0.Add(time.Hour))
+		if err := s.CreateSession(t.Context(), again); err != nil {
+			t.Fatalf("CreateSession of a deleted token hash: %v", err)
+		}
+		want[again.TokenHash] = new(storedSession(again))
+		checkSessions(t, s, want)
+	})
+}
+
+func testDeleteUserSessions(t *testing.T, f Factory) {
+	setup := []chat.Session{
+		newSession("a1", "alice", t0),
+		newSession("a2", "alice", t0.Add(time.Minute)),
+		newSession("a3", "alice", t0.Add(time.Hour)),
+		newSession("b1", "bob", t0),
+		newSession("b2", "bob", t0),
+	}
+	hashes := func(tokens ...string) []string {
+		var hs []string
+		for _, tok := range tokens {
+			hs = append(hs, tokenHash(tok))
+		}
+		return hs
+	}
+	tests := []struct {
+		name, user, keep string
+		want             []string // removed token hashes, in any order
+	}{
+		{"keep one", "alice", tokenHash("a2"), hashes("a1", "a3")},
+		{"keep none", "alice", "", hashes("a1", "a2", "a3")},
+		{"keep another user's", "alice", tokenHash("b1"), hashes("a1", "a2", "a3")},
+		{"keep a missing one", "alice", tokenHash("nope"), hashes("a1", "a2", "a3")},
+		{"keep is exact", "alice", strings.ToUpper(tokenHash("a2")), hashes("a1", "a2", "a3")},
+		{"other user", "bob", tokenHash("b2"), hashes("b1")},
+		{"no sessions", "carol", "", nil},
+		{"no such user", "nobody", "", nil},
+		{"user is exact", "Alice", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startAccounts(t, f)
+			mustCreateUser(t, s, "alice", "bob", "carol")
+			want := mustCreateSessions(t, s, setup...)
+
+			got, err := s.DeleteUserSessions(t.Context(), tt.user, tt.keep)
+			if err != nil {
+				t.Fatalf("DeleteUserSessions(%q, %q): %v", tt.user, tt.keep, err)
+			}
+			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), slices.Sorted(slices.Values(got)), equateEmpty); diff != "" {
+				t.Errorf("removed token hashes mismatch (-want +got):\n%s", diff)
+			}
+			for _, h := range tt.want {
+				want[h] = nil
+			}
+			checkSessions(t, s, want)
+		})
+	}
+}

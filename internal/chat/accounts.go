@@ -33,7 +33,10 @@ type Session struct {
 }
 
 // Accounts stores users and their sessions. Implementations are safe for
-// concurrent use.
+// concurrent use and return ErrClosed after Close. Names match exactly:
+// callers lower-case account names first. User.CreatedAt is set by the
+// caller. UpdateUser does not end sessions: to end a disabled user's
+// sessions, call DeleteUserSessions (which returns the hashes to close).
 type Accounts interface {
 	// CreateUser adds u, or returns ErrUserExists if the name is taken.
 	CreateUser(ctx context.Context, u User) error
@@ -43,7 +46,7 @@ type Accounts interface {
 	// ErrNoSuchUser.
 	UpdateUser(ctx context.Context, u User) error
 
-	// CreateSession stores s.
+	// CreateSession stores s, or returns ErrNoSuchUser.
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns the session with tokenHash, or ErrNoSuchSession.
 	// It does not check expiry: callers do, with their own clock.
@@ -92,6 +95,9 @@ type Access interface {
 	Role(ctx context.Context, room, user string) (string, error)
 	// Members returns the users with a role in room, ordered by name.
 	Members(ctx context.Context, room string) ([]Member, error)
+	// SetTopic changes a room's topic, or returns ErrNoSuchRoom.
+	SetTopic(ctx context.Context, room, topic string) error
+
 	// VisibleRooms returns the rooms user may see, ordered by name: every
 	// public room and the private rooms in which user has a role (with
 	// LastSeq set). An empty user sees the public rooms only.
@@ -103,6 +109,6 @@ type Access interface {
 	// ClearSanction lifts it; a missing one is not an error.
 	ClearSanction(ctx context.Context, room, user, kind string) error
 	// ActiveSanction returns the sanction of kind for (room, user) if one
-	// exists and has not ended at now.
+	// exists and has not ended at now (it ends when Until <= now).
 	ActiveSanction(ctx context.Context, room, user, kind string, now time.Time) (Sanction, bool, error)
 }

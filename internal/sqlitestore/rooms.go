@@ -101,3 +101,22 @@ func scanRoom(row interface{ Scan(...any) error }) (chat.Room, error) {
 
 // fromMillis returns the UTC time ms milliseconds after the Unix epoch.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// SetTopic changes the topic of a room, or returns chat.ErrNoSuchRoom.
+func (s *Store) SetTopic(ctx context.Context, room, topic string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx, `UPDATE rooms SET topic = ? WHERE name = ?`, topic, room)
+	if err != nil {
+		return s.fail("set topic", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("set topic", err)
+	}
+	if n == 0 {
+		return chat.ErrNoSuchRoom
+	}
+	return nil
+}

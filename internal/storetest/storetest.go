@@ -108,6 +108,7 @@ func RunAccess(t *testing.T, f Factory) {
 		{"VisibleRooms", testVisibleRooms},
 		{"Sanctions", testSanctions},
 		{"SanctionUntil", testSanctionUntil},
+		{"SetTopic", testSetTopic},
 		{"Durability", testAccessDurability},
 		{"Closed", testAccessClosed},
 	})

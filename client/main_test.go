@@ -317,3 +317,22 @@ func count[E client.Event](rec *recorder, keep func(E) bool) int {
 func httpURL(wsURL string) string {
 	return "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws")
 }
+
+// counter returns the value of one of the running server's counters.
+func (s *testServer) counter(t *testing.T, name string) float64 {
+	t.Helper()
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	families, err := srv.Registry().Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
+}

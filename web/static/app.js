@@ -15,6 +15,7 @@ const MAX_PAGE = 100; // the protocol's largest history page, for catching up
 const RESYNC_OVER = 1000; // missed more than this: show the newest page instead
 const TYPING_EVERY_MS = 3000;
 const TYPING_SHOWN_MS = 5000;
+const TYPING_AFTER_SEND_MS = 1500;
 const SEND_TIMEOUT_MS = 15_000;
 const MAX_BODY_BYTES = 4096;
 const ROOMS_REFRESH_MS = 60_000;
@@ -361,7 +362,12 @@ function sendDraft() {
   );
   ui.input.value = "";
   room.draft = "";
-  room.lastTypingSent = 0;
+  // The next message may announce typing sooner than TYPING_EVERY_MS after
+  // the last notice, but not within a second of it: the server drops
+  // notices closer than that.
+  clearTimeout(room.typingTimer);
+  room.typingTimer = 0;
+  room.lastTypingSent -= TYPING_EVERY_MS - TYPING_AFTER_SEND_MS;
   renderCount();
   room.pinned = true;
   ui.pill.hidden = true;
@@ -399,6 +405,23 @@ async function transmit(room, cmid) {
   } finally {
     item.inFlight = false;
   }
+}
+
+// sendTyping tells the room that the user is typing, at most once every
+// TYPING_EVERY_MS; input within that time is announced when it ends.
+function sendTyping(room) {
+  const now = Date.now();
+  const wait = room.lastTypingSent + TYPING_EVERY_MS - now;
+  if (wait > 0) {
+    if (!room.typingTimer) {
+      room.typingTimer = setTimeout(() => {
+        room.typingTimer = 0;
+        if (room.lastInputAt > room.lastTypingSent && room.draft.trim() !== "") sendTyping(room);
+      }, wait);
+    }
+    return;
+  }
+  if (room.joined && conn && conn.notify({ op: "typing", room: room.name })) room.lastTypingSent = now;
 }
 
 // resendLocals retries, in order, the room's sends that failed for a
@@ -856,10 +879,9 @@ function wireUI() {
     const room = active;
     if (!room) return;
     room.draft = ui.input.value;
-    const now = Date.now();
-    if (ui.input.value.trim() !== "" && room.joined && now - room.lastTypingSent >= TYPING_EVERY_MS) {
-      if (conn.notify({ op: "typing", room: room.name })) room.lastTypingSent = now;
-    }
+    if (ui.input.value.trim() === "") return;
+    room.lastInputAt = Date.now();
+    sendTyping(room);
   });
 
   ui.scroller.addEventListener("scroll", () => {

@@ -29,7 +29,9 @@ export class Room {
     this.joined = false; // joined on the current connection
     this.members = new Set();
     this.typing = new Map(); // user → expiry (ms)
-    this.lastTypingSent = 0;
+    this.lastTypingSent = 0; // when we last told the room we are typing
+    this.lastInputAt = 0;
+    this.typingTimer = 0;
     this.draft = "";
     this.pinned = true; // the view follows new messages
     this.scrollTop = 0;

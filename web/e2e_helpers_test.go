@@ -1,0 +1,488 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/internal/membroker"
+	"github.com/hubbub-chat/hubbub/internal/server"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// waitTimeout bounds every wait for something to appear in a page.
+const waitTimeout = 10 * time.Second
+
+// ---------------------------------------------------------------------------
+// A hubbubd on a fixed address, so that it can be restarted under the feet
+// of a connected browser.
+
+type node struct {
+	t      *testing.T
+	addr   string
+	store  *sqlitestore.Store
+	broker *membroker.Broker
+	srv    *server.Server
+	hs     *http.Server
+	served chan struct{}
+	once   sync.Once
+
+	// closedToBrowsers refuses WebSocket upgrades that carry an Origin
+	// header (browsers) with 503, while Go clients get through.
+	closedToBrowsers atomic.Bool
+}
+
+// startNode serves hubbub with the SQLite file dbPath on addr
+// ("127.0.0.1:0" for a fresh port). It stops when the test ends.
+func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
+	t.Helper()
+	store, err := sqlitestore.Open(dbPath)
+	if err != nil {
+		t.Fatalf("sqlitestore.Open: %v", err)
+	}
+	broker := membroker.New()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: log})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	var ln net.Listener
+	// The old listener's port may take a moment to be free again.
+	for i := 0; ; i++ {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("listen %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n := &node{t: t, addr: ln.Addr().String(), store: store, broker: broker, srv: srv, served: make(chan struct{})}
+	n.closedToBrowsers.Store(closedToBrowsers)
+	n.hs = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/ws" && r.Header.Get("Origin") != "" && n.closedToBrowsers.Load() {
+				http.Error(w, "closed to browsers for the test", http.StatusServiceUnavailable)
+				return
+			}
+			srv.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() {
+		defer close(n.served)
+		if err := n.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *node) url() string { return "http://" + n.addr + "/" }
+
+// stop shuts the node down the way hubbubd does: sockets get 1001.
+func (n *node) stop() {
+	n.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := n.srv.Shutdown(ctx); err != nil {
+			n.t.Errorf("server.Shutdown: %v", err)
+		}
+		if err := n.hs.Shutdown(ctx); err != nil {
+			n.t.Errorf("http.Server.Shutdown: %v", err)
+		}
+		<-n.served
+		n.broker.Close()
+		if err := n.store.Close(); err != nil {
+			n.t.Errorf("store.Close: %v", err)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// A Go-level protocol client, the way a terminal client or a bot talks.
+
+type wsClient struct {
+	t      *testing.T
+	name   string
+	c      *websocket.Conn
+	nextID int
+	queue  []protocol.Event // decoded from a frame, not read yet
+	stash  []protocol.Event // read while waiting for a reply, for waitMessage
+}
+
+func dialWS(t *testing.T, addr, name string) *wsClient {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}, HandshakeTimeout: 5 * time.Second}
+	c, res, err := d.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("%s: dial: %v", name, err)
+	}
+	res.Body.Close()
+	t.Cleanup(func() { c.Close() })
+	wc := &wsClient{t: t, name: name, c: c}
+	wc.do(protocol.Command{Op: protocol.OpHello, Name: name})
+	return wc
+}
+
+// do sends cmd and returns its ok reply; an error reply fails the test.
+func (c *wsClient) do(cmd protocol.Command) protocol.Event {
+	c.t.Helper()
+	c.nextID++
+	cmd.ID = strconv.Itoa(c.nextID)
+	b, err := protocol.EncodeCommand(&cmd)
+	if err != nil {
+		c.t.Fatalf("%s: encode: %v", c.name, err)
+	}
+	if err := c.c.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.t.Fatalf("%s: write %s: %v", c.name, cmd.Op, err)
+	}
+	for {
+		ev := c.next()
+		if ev.ID != cmd.ID || (ev.Type != protocol.TypeOK && ev.Type != protocol.TypeError) {
+			c.stash = append(c.stash, ev)
+			continue
+		}
+		if ev.Type == protocol.TypeError {
+			c.t.Fatalf("%s: %s refused: %s: %s", c.name, cmd.Op, ev.Code, ev.Reason)
+		}
+		return ev
+	}
+}
+
+// next returns the next event from the server.
+func (c *wsClient) next() protocol.Event {
+	c.t.Helper()
+	for len(c.queue) == 0 {
+		c.c.SetReadDeadline(time.Now().Add(waitTimeout))
+		_, data, err := c.c.ReadMessage()
+		if err != nil {
+			c.t.Fatalf("%s: read: %v", c.name, err)
+		}
+		err = protocol.SplitFrame(data, func(obj []byte) error {
+			ev, err := protocol.DecodeEvent(obj)
+			c.queue = append(c.queue, ev)
+			return err
+		})
+		if err != nil {
+			c.t.Fatalf("%s: decode %q: %v", c.name, data, err)
+		}
+	}
+	ev := c.queue[0]
+	c.queue = c.queue[1:]
+	return ev
+}
+
+func (c *wsClient) join(room string) { c.t.Helper(); c.do(protocol.Command{Op: protocol.OpJoin, Room: room}) }
+
+func (c *wsClient) say(room, body string) protocol.Message {
+	c.t.Helper()
+	ev := c.do(protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: fmt.Sprintf("go%d", time.Now().UnixNano())})
+	if ev.Message == nil {
+		c.t.Fatalf("%s: ok of send has no message", c.name)
+	}
+	return *ev.Message
+}
+
+// waitMessage returns the first message event with body, among the
+// events stashed or still to come.
+func (c *wsClient) waitMessage(body string) protocol.Message {
+	c.t.Helper()
+	is := func(ev protocol.Event) bool {
+		return ev.Type == protocol.TypeMessage && ev.Message != nil && ev.Message.Body == body
+	}
+	for i, ev := range c.stash {
+		if is(ev) {
+			c.stash = append(c.stash[:i], c.stash[i+1:]...)
+			return *ev.Message
+		}
+	}
+	for {
+		if ev := c.next(); is(ev) {
+			return *ev.Message
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Headless Chromium.
+
+func chromePath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium found (chromium, chromium-browser or google-chrome on PATH); skipping the browser tests")
+	return ""
+}
+
+// newBrowser starts a headless Chromium for the test and returns the context
+// of its first tab. Users are opened in their own browser contexts from it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromePath(t)
+	dir := t.TempDir() // removed after the browser, which Cleanup stops first
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(dir),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("font-render-hinting", "none"),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	// The first Do starts the browser and binds it to bctx, so it gets no
+	// deadline of its own; the test binary's timeout bounds it.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+// user is one person at one browser tab, in a browser context of its own
+// (its own localStorage).
+type user struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+
+	mu         sync.Mutex // guards exceptions
+	exceptions []string
+}
+
+func newUser(t *testing.T, browser context.Context, name string) *user {
+	t.Helper()
+	u := &user{t: t, name: name}
+	listen := func(ev any) {
+		// Runs in the tab's event loop: record, return fast.
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil {
+				text += " " + d.Exception.Description
+			}
+			u.mu.Lock()
+			u.exceptions = append(u.exceptions, text)
+			u.mu.Unlock()
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				var parts []string
+				for _, a := range ev.Args {
+					if len(a.Value) > 0 {
+						parts = append(parts, strings.Trim(string(a.Value), `"`))
+					} else {
+						parts = append(parts, a.Description)
+					}
+				}
+				t.Logf("%s console.%s: %s", name, ev.Type, strings.Join(parts, " "))
+			}
+		}
+	}
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(listen))
+	t.Cleanup(cancel)
+	u.ctx = ctx
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		t.Fatalf("%s: open tab: %v", name, err)
+	}
+	// Record CSP violations from the first script on.
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = [];
+document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`,
+	})
+	if err != nil {
+		t.Fatalf("%s: add script: %v", name, err)
+	}
+	t.Cleanup(func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		for _, e := range u.exceptions {
+			t.Errorf("%s: uncaught exception in the page: %s", name, e)
+		}
+	})
+	return u
+}
+
+// run runs actions in the tab with a deadline.
+func (u *user) run(actions ...chromedp.Action[chromedp.Void]) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, 2*waitTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		u.t.Fatalf("%s: %v", u.name, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in u's page.
+func eval[T any](u *user, expr string) T {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, waitTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		u.t.Fatalf("%s: evaluate %s: %v", u.name, expr, err)
+	}
+	return v
+}
+
+// wait polls a JavaScript expression until it is truthy.
+func (u *user) wait(what, expr string) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, waitTimeout+time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		// Say what the page shows, to make the failure readable.
+		state, _ := chromedp.Run(u.ctx, chromedp.Evaluate[string](`JSON.stringify({
+			conn: document.getElementById("conn-text")?.textContent,
+			banner: document.getElementById("banner")?.textContent,
+			room: document.getElementById("room-name")?.textContent,
+			composer: document.getElementById("composer-input")?.value,
+			last: [...document.querySelectorAll("#message-host li.msg")].slice(-4).map(li =>
+				(li.dataset.seq || "-") + " " + (li.dataset.state || "") + " " + li.querySelector(".body").textContent),
+		})`))
+		u.t.Fatalf("%s: waiting for %s: %v\npage: %s", u.name, what, err, state)
+	}
+}
+
+// login opens the client and continues as a guest called name.
+func (u *user) login(url, name string) {
+	u.t.Helper()
+	u.run(
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.ID("guest-name")),
+		chromedp.SendKeys(chromedp.ID("guest-name"), name),
+		chromedp.Click(chromedp.CSS(`#guest-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("composer-input")),
+	)
+	u.waitConnected()
+}
+
+func (u *user) waitConnected() {
+	u.t.Helper()
+	u.wait("the connection", `document.getElementById("conn").dataset.state === "ready"`)
+}
+
+// say types body into the composer and presses Enter.
+func (u *user) say(body string) {
+	u.t.Helper()
+	u.run(
+		chromedp.Focus(chromedp.ID("composer-input")),
+		chromedp.SendKeys(chromedp.ID("composer-input"), body),
+		pressEnter,
+	)
+}
+
+// pressEnter presses Enter as a keyboard does. SendKeys("\r") also sends a
+// char event, which inserts a line break even when the page cancelled the
+// keydown; a real browser does not.
+var pressEnter = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+			Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// openRoom clicks a joined room in the sidebar.
+func (u *user) openRoom(room string) {
+	u.t.Helper()
+	u.run(chromedp.Click(chromedp.CSS(`#joined-rooms li[data-key=` + js(room) + `] button`)))
+	u.wait("#"+room+" to open", `document.getElementById("room-name").textContent === `+js(room))
+}
+
+// bodies returns the text of every message body shown, in order.
+func (u *user) bodies() []string {
+	u.t.Helper()
+	return eval[[]string](u, `[...document.querySelectorAll("#message-host li.msg .body")].map(b => b.textContent)`)
+}
+
+// seqs returns the seq of every confirmed message shown, in order.
+func (u *user) seqs() []int64 {
+	u.t.Helper()
+	return eval[[]int64](u, `[...document.querySelectorAll("#message-host li.msg[data-seq]")].map(li => Number(li.dataset.seq))`)
+}
+
+// shows is a JavaScript predicate: a message with exactly this body is
+// shown (and matches the extra selector on its li, if any).
+func shows(body, li string) string {
+	return `[...document.querySelectorAll(` + js("#message-host li.msg"+li+" .body") + `)].some(b => b.textContent === ` + js(body) + `)`
+}
+
+// screenshot saves the viewport as PNG to the test's temp dir, and to
+// $HUBBUB_SCREENSHOT_DIR/name when that is set.
+func (u *user) screenshot(name string) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, waitTimeout)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		u.t.Fatalf("%s: screenshot: %v", u.name, err)
+	}
+	dirs := []string{u.t.TempDir()}
+	if d := os.Getenv("HUBBUB_SCREENSHOT_DIR"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if err := os.WriteFile(p, buf, 0o644); err != nil {
+			u.t.Errorf("write screenshot: %v", err)
+			continue
+		}
+		u.t.Logf("screenshot: %s", p)
+	}
+}
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

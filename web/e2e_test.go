@@ -1,0 +1,349 @@
+package web_test
+
+// End-to-end tests of the browser client: real headless Chromium against the
+// real server (SQLite store, in-process broker). They skip when no Chromium
+// is installed.
+
+import (
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+	"github.com/hubbub-chat/hubbub/web"
+)
+
+const xssImg = `<img src=x onerror=window.__xss=1>`
+const xssScript = `<script>window.__xss=1</script>`
+
+// TestBrowserChat: two people in two isolated browser contexts chat both
+// ways, see each other's presence and typing, a reload shows the history,
+// hostile names and bodies stay text, and links are safe.
+func TestBrowserChat(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+
+	// Some conversation before anyone opens a browser.
+	carol := dialWS(t, n.addr, "carol")
+	dave := dialWS(t, n.addr, "dave")
+	carol.join("lobby")
+	dave.join("lobby")
+	carol.say("lobby", "Morning all! Who is trying the new build of hubbub today?")
+	dave.say("lobby", "Me. One binary and a SQLite file, and it just runs.")
+	dave.say("lobby", "I killed the server twice on purpose: the client reconnected and caught up by itself, no duplicates.")
+	carol.say("lobby", "The wire protocol is written up here: https://github.com/hubbub-chat/hubbub/blob/main/docs/protocol.md")
+
+	alice := newUser(t, browser, "alice")
+	bob := newUser(t, browser, "bob")
+
+	t.Run("chat both ways", func(t *testing.T) {
+		alice.login(n.url(), "alice")
+		// A new user is put in the lobby and sees what was said before.
+		alice.wait("the lobby history", shows("Me. One binary and a SQLite file, and it just runs.", ""))
+		bob.login(n.url(), "bob")
+		alice.wait("bob in the member list", `[...document.querySelectorAll("#member-list .member-name")].some(e => e.textContent === "bob")`)
+
+		alice.say("Hi everyone, alice here.")
+		alice.wait("alice's message to be sent", shows("Hi everyone, alice here.", `.mine[data-state="sent"]`))
+		bob.wait("alice's message", shows("Hi everyone, alice here.", ""))
+
+		bob.say("Hey alice! Welcome to the lobby.")
+		bob.wait("bob's message to be sent", shows("Hey alice! Welcome to the lobby.", `.mine[data-state="sent"]`))
+		alice.wait("bob's message", shows("Hey alice! Welcome to the lobby.", ""))
+		m := carol.waitMessage("Hey alice! Welcome to the lobby.")
+		if m.From != "bob" || !m.Guest {
+			t.Errorf("carol got %+v, want a message from guest bob", m)
+		}
+
+		// Shift+Enter is a new line, not a send.
+		alice.run(
+			chromedp.Focus(chromedp.ID("composer-input")),
+			chromedp.SendKeys(chromedp.ID("composer-input"), "two"),
+			chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)),
+			chromedp.SendKeys(chromedp.ID("composer-input"), "lines"),
+			pressEnter,
+		)
+		alice.wait("a two-line message", shows("two\nlines", `[data-state="sent"]`))
+		bob.wait("the two-line message", shows("two\nlines", ""))
+
+		// Typing: bob types without sending; alice sees it.
+		bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "I am writing a long"))
+		alice.wait("bob is typing", `document.getElementById("typing").textContent === "bob is typing…"`)
+
+		// Both see every message once, in seq order, with no gaps.
+		for _, u := range []*user{alice, bob} {
+			seqs := u.seqs()
+			for i, s := range seqs {
+				if s != int64(i+1) {
+					t.Fatalf("%s shows seqs %v, want 1..%d", u.name, seqs, len(seqs))
+				}
+			}
+		}
+	})
+
+	t.Run("rooms and unread counts", func(t *testing.T) {
+		// bob creates a room (upper case is lowered as typed) and is in it.
+		bob.run(
+			chromedp.Click(chromedp.ID("open-create")),
+			chromedp.WaitVisible(chromedp.ID("create-name")),
+			chromedp.SendKeys(chromedp.ID("create-name"), "Design"),
+			chromedp.SendKeys(chromedp.ID("create-topic"), "Colours, pixels and the new client"),
+			chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
+		)
+		bob.wait("#design to open", `document.getElementById("room-name").textContent === "design"`)
+		// A taken name is refused with the server's reason.
+		bob.run(
+			chromedp.Click(chromedp.ID("open-create")),
+			chromedp.SendKeys(chromedp.ID("create-name"), "lobby"),
+			chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
+		)
+		bob.wait("the refusal", `document.getElementById("create-error").textContent.includes("exists")`)
+		bob.run(chromedp.Click(chromedp.ID("create-cancel")))
+
+		// alice finds it under Browse and joins it, then goes back.
+		eval[chromedp.Void](alice, `document.getElementById("open-drawer").click()`) // refreshes the list; a no-op on wide screens
+		alice.wait("#design in Browse", `!!document.querySelector('#browse-rooms li[data-key="design"] button')`)
+		alice.run(chromedp.Click(chromedp.CSS(`#browse-rooms li[data-key="design"] button`)))
+		alice.wait("#design to open", `document.getElementById("room-name").textContent === "design"`)
+		alice.wait("the topic", `document.getElementById("room-topic").textContent === "Colours, pixels and the new client"`)
+		alice.openRoom("lobby")
+
+		carol.join("design")
+		carol.say("design", "Dark mode follows the system setting now.")
+		carol.say("design", "And the room list turns into a drawer on phones.")
+		alice.wait("2 unread in #design", `document.querySelector('#joined-rooms li[data-key="design"] .badge').textContent === "2"`)
+		bob.wait("carol in #design", shows("And the room list turns into a drawer on phones.", ""))
+
+		// A lively lobby for the screenshot.
+		dave.say("lobby", "Welcome, both of you. Try leaving and rejoining a room, presence follows.")
+		alice.wait("dave's welcome", shows("Welcome, both of you. Try leaving and rejoining a room, presence follows.", ""))
+		bob.openRoom("lobby")
+		bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "Looks great"))
+		alice.wait("bob is typing", `document.getElementById("typing").textContent === "bob is typing…"`)
+		alice.screenshot("browser.png")
+
+		// Opening the room clears its count.
+		alice.openRoom("design")
+		alice.wait("#design to be read", `document.querySelector('#joined-rooms li[data-key="design"] .badge').textContent === ""`)
+		alice.openRoom("lobby")
+	})
+
+	t.Run("reload shows history", func(t *testing.T) {
+		before := bob.bodies()
+		bob.run(chromedp.Reload())
+		// The name and rooms were remembered: straight back into the chat.
+		bob.waitConnected()
+		bob.openRoom("lobby")
+		bob.wait("the history", shows("Hi everyone, alice here.", ""))
+		bob.wait("the history", shows("Welcome, both of you. Try leaving and rejoining a room, presence follows.", ""))
+		if got := bob.bodies(); !slices.Equal(got, before) {
+			t.Errorf("after reload bob sees\n%q\nwant\n%q", got, before)
+		}
+		rooms := eval[[]string](bob, `[...document.querySelectorAll("#joined-rooms li")].map(li => li.dataset.key)`)
+		if !slices.Equal(rooms, []string{"lobby", "design"}) {
+			t.Errorf("after reload bob is in %q, want [lobby design]", rooms)
+		}
+	})
+
+	t.Run("hostile text stays text", func(t *testing.T) {
+		// A guest whose name is markup, writing markup.
+		name := `<img src=x onerror=__xss=1>`
+		if err := protocol.CheckDisplayName(name); err != nil {
+			t.Fatalf("test name is not a valid display name: %v", err)
+		}
+		mallory := newUser(t, browser, "mallory")
+		mallory.login(n.url(), name)
+		mallory.say(xssImg)
+		mallory.say(xssScript)
+		mallory.say("see https://example.com/a_(b), and javascript:alert(1) too")
+		for _, u := range []*user{alice, mallory} {
+			u.wait("the img body as text", shows(xssImg, ""))
+			u.wait("the script body as text", shows(xssScript, ""))
+			u.wait("mallory's name as text", `[...document.querySelectorAll("#message-host .author")].some(a => a.textContent === `+js(name)+`)`)
+			u.wait("the link message", shows("see https://example.com/a_(b), and javascript:alert(1) too", ""))
+			type page struct {
+				XSS    bool     `json:"xss"`
+				Imgs   int      `json:"imgs"`
+				Links  []string `json:"links"`
+				Rel    string   `json:"rel"`
+				Target string   `json:"target"`
+				CSP    []string `json:"csp"`
+			}
+			got := eval[page](u, `(() => {
+				const bodies = [...document.querySelectorAll("#message-host .body")];
+				const a = bodies.flatMap(b => [...b.querySelectorAll("a")]);
+				return {
+					xss: window.__xss !== undefined,
+					imgs: document.querySelectorAll("#message-host img, #member-list img, #me-name img").length,
+					links: a.map(x => x.href),
+					rel: a.length ? a[a.length-1].rel : "",
+					target: a.length ? a[a.length-1].target : "",
+					csp: window.__csp,
+				};
+			})()`)
+			if got.XSS {
+				t.Errorf("%s: window.__xss is set: markup from the network ran", u.name)
+			}
+			if got.Imgs != 0 {
+				t.Errorf("%s: %d img elements in messages or names", u.name, got.Imgs)
+			}
+			wantLinks := []string{
+				"https://github.com/hubbub-chat/hubbub/blob/main/docs/protocol.md",
+				"https://example.com/a_(b)",
+			}
+			if !slices.Equal(got.Links, wantLinks) {
+				t.Errorf("%s: links %q, want %q", u.name, got.Links, wantLinks)
+			}
+			if got.Rel != "noopener noreferrer nofollow" || got.Target != "_blank" {
+				t.Errorf("%s: link rel=%q target=%q", u.name, got.Rel, got.Target)
+			}
+			if len(got.CSP) != 0 {
+				t.Errorf("%s: CSP violations: %q", u.name, got.CSP)
+			}
+		}
+	})
+}
+
+// TestBrowserSurvivesRestart: the server restarts under a connected
+// browser. While it is away a message is sent by another client and the
+// browser's user writes one; afterwards the browser shows both exactly
+// once, and its own message is stored exactly once.
+func TestBrowserSurvivesRestart(t *testing.T) {
+	browser := newBrowser(t)
+	db := filepath.Join(t.TempDir(), "hubbub.db")
+	n1 := startNode(t, "127.0.0.1:0", db, false)
+	addr := n1.addr
+
+	alice := newUser(t, browser, "alice")
+	alice.login(n1.url(), "alice")
+	carol := dialWS(t, addr, "carol")
+	carol.join("lobby")
+	carol.say("lobby", "before the restart")
+	alice.wait("carol's first message", shows("before the restart", ""))
+
+	// Restart. The new node refuses the browser until carol has spoken,
+	// so the browser must catch up from history, not from live events.
+	n1.stop()
+	alice.wait("the client to notice", `["waiting", "connecting"].includes(document.getElementById("conn").dataset.state)`)
+	alice.wait("the banner", `!document.getElementById("banner").hidden`)
+	n2 := startNode(t, addr, db, true)
+
+	alice.say("written while the server was away")
+	alice.wait("the unsent message to be marked", shows("written while the server was away", `[data-state="failed"]`))
+
+	carol2 := dialWS(t, addr, "carol")
+	carol2.join("lobby")
+	missed := carol2.say("lobby", "sent while you were away")
+
+	n2.closedToBrowsers.Store(false)
+	// Skip the rest of the backoff wait, as a user would with "Retry now".
+	eval[chromedp.Void](alice, `document.getElementById("conn-retry").click()`)
+	alice.waitConnected()
+	alice.wait("the missed message", shows("sent while you were away", ""))
+	alice.wait("the resent message", shows("written while the server was away", `[data-state="sent"]`))
+	carol2.waitMessage("written while the server was away")
+
+	carol2.say("lobby", "live after the restart")
+	alice.wait("a live message after the restart", shows("live after the restart", ""))
+
+	// Every message once, in order, no gaps; and the store agrees.
+	hist := carol2.do(protocol.Command{Op: protocol.OpHistory, Room: "lobby", After: new(int64), Limit: 100})
+	var want []string
+	for i, m := range hist.Messages {
+		if m.Seq != int64(i+1) {
+			t.Fatalf("store history seqs are not 1..n: %+v", hist.Messages)
+		}
+		want = append(want, m.Body)
+	}
+	if len(want) != 4 {
+		t.Errorf("store holds %d messages %q, want 4 (the resend must not be stored twice)", len(want), want)
+	}
+	if got := alice.bodies(); !slices.Equal(got, want) {
+		t.Errorf("alice sees\n%q\nwant\n%q", got, want)
+	}
+	if seqs := alice.seqs(); len(seqs) != len(want) || seqs[len(seqs)-1] != int64(len(want)) {
+		t.Errorf("alice shows seqs %v", seqs)
+	}
+	if missed.Seq != 2 {
+		t.Errorf("missed message has seq %d, want 2", missed.Seq)
+	}
+}
+
+// TestBrowserPhoneWidth: at 375 px the page does not scroll sideways, even
+// with a long unbroken word, and the room list is a drawer.
+func TestBrowserPhoneWidth(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	carol := dialWS(t, n.addr, "carol")
+	carol.join("lobby")
+	carol.say("lobby", "Phones get the whole width for the conversation; the rooms live in a drawer.")
+	carol.say("lobby", "A very long word must wrap: "+strings.Repeat("supercalifragilistic", 12))
+	carol.say("lobby", "And long links too: https://example.com/"+strings.Repeat("path/", 30))
+
+	u := newUser(t, browser, "alice")
+	u.run(chromedp.EmulateViewport(375, 800, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	u.login(n.url(), "alice")
+	u.wait("the messages", shows("Phones get the whole width for the conversation; the rooms live in a drawer.", ""))
+	u.say("Looks good on my phone.")
+	u.wait("the message to be sent", shows("Looks good on my phone.", `[data-state="sent"]`))
+
+	noSideScroll := func(when string) {
+		t.Helper()
+		type widths struct {
+			Scroll int `json:"scroll"`
+			Client int `json:"client"`
+			Body   int `json:"body"`
+		}
+		w := eval[widths](u, `({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, body: document.body.scrollWidth})`)
+		if w.Scroll > w.Client || w.Body > w.Client {
+			t.Errorf("%s: scrollWidth %d (body %d) > clientWidth %d: the page scrolls sideways", when, w.Scroll, w.Body, w.Client)
+		}
+	}
+	noSideScroll("chat")
+	sidebarVisible := eval[bool](u, `getComputedStyle(document.getElementById("sidebar")).visibility === "visible"`)
+	if sidebarVisible {
+		t.Error("the room list is visible at 375 px before it is opened")
+	}
+	u.screenshot("browser-mobile.png")
+
+	u.run(chromedp.Click(chromedp.ID("open-drawer")))
+	u.wait("the drawer", `document.getElementById("sidebar").classList.contains("open") && document.getElementById("open-drawer").getAttribute("aria-expanded") === "true"`)
+	noSideScroll("drawer open")
+	u.run(chromedp.KeyEvent("\x1b")) // Escape closes it
+	u.wait("the drawer to close", `!document.getElementById("sidebar").classList.contains("open")`)
+}
+
+// TestBrowserHeaders: the page is served with the policy the client was
+// written for, and under it the WebSocket to the same host connects.
+func TestBrowserHeaders(t *testing.T) {
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	res, err := http.Get(n.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Content-Security-Policy"); got != web.ContentSecurityPolicy {
+		t.Errorf("Content-Security-Policy = %q, want %q", got, web.ContentSecurityPolicy)
+	}
+	if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
+	if got := res.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", got)
+	}
+
+	browser := newBrowser(t)
+	u := newUser(t, browser, "alice")
+	start := time.Now()
+	u.login(n.url(), "alice")
+	t.Logf("connected under the CSP in %v", time.Since(start).Round(time.Millisecond))
+	csp := eval[[]string](u, `window.__csp`)
+	if len(csp) != 0 {
+		t.Errorf("CSP violations: %q", csp)
+	}
+}

@@ -196,7 +196,10 @@ func (c *wsClient) next() protocol.Event {
 	return ev
 }
 
-func (c *wsClient) join(room string) { c.t.Helper(); c.do(protocol.Command{Op: protocol.OpJoin, Room: room}) }
+func (c *wsClient) join(room string) {
+	c.t.Helper()
+	c.do(protocol.Command{Op: protocol.OpJoin, Room: room})
+}
 
 func (c *wsClient) say(room, body string) protocol.Message {
 	c.t.Helper()

@@ -41,8 +41,9 @@ type Options struct {
 	// which is what makes a resent message idempotent.
 	Name string
 
-	// Token, when set, is sent as "Authorization: Bearer <Token>" on every
-	// handshake.
+	// Token, when set, is a session token sent as "Authorization: Bearer
+	// <Token>" on every handshake. The connection then speaks as the
+	// token's account, and Name is ignored (hello carries no name).
 	Token string
 
 	// Header holds extra handshake headers. The client adds no Origin
@@ -123,13 +124,17 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	if opts.Name != "" {
-		if err := protocol.CheckDisplayName(opts.Name); err != nil {
+	name := opts.Name
+	if opts.Token != "" {
+		name = "" // the account says who we are
+	}
+	if name != "" {
+		if err := protocol.CheckDisplayName(name); err != nil {
 			return nil, fmt.Errorf("client: %w", err)
 		}
 	}
 	c := newClient(u, opts)
-	ws, self, err := c.dialWS(ctx, opts.Name)
+	ws, self, err := c.dialWS(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("client: dial %s: %w", u, err)
 	}

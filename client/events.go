@@ -9,8 +9,9 @@ import (
 
 // Event is one thing a [Client] reports on [Client.Events]: a room event
 // ([MessageEvent], [JoinEvent], [LeaveEvent], [TypingEvent]), a change of the
-// connection's state ([StateEvent]) or a failure no caller could be told
-// about ([ErrorEvent]). Use a type switch; more event types may be added.
+// connection's state ([StateEvent]), a failure no caller could be told
+// about ([ErrorEvent]), or a server event without a type of its own here
+// ([OtherEvent]). Use a type switch; more event types may be added.
 type Event interface {
 	isEvent()
 }
@@ -89,6 +90,12 @@ type StateEvent struct {
 	Err error
 }
 
+// OtherEvent carries a server event of a type this version of the client
+// has no type of its own for (protocol v1 grows by adding event types).
+type OtherEvent struct {
+	Event protocol.Event
+}
+
 // ErrorEvent reports a failure that happened outside any call, such as a
 // room that could not be re-joined after a reconnect (Room is set, and the
 // client no longer counts itself in that room).
@@ -103,3 +110,4 @@ func (LeaveEvent) isEvent()   {}
 func (TypingEvent) isEvent()  {}
 func (StateEvent) isEvent()   {}
 func (ErrorEvent) isEvent()   {}
+func (OtherEvent) isEvent()   {}

@@ -68,6 +68,11 @@ func (s *testServer) start() error {
 	broker := membroker.New()
 	cfg := s.cfg
 	cfg.Store, cfg.Broker = store, broker
+	// Tests send and reconnect much faster than people do: lift the
+	// per-connection and per-IP rate limits they would otherwise hit.
+	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
+	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
+	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -184,11 +189,13 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 // its replies, the client never gets them.
 type trackedConn struct {
 	net.Conn
-	muted atomic.Bool
+	muted     atomic.Bool
+	swallowed atomic.Int64 // bytes discarded while muted
 }
 
 func (c *trackedConn) Write(b []byte) (int, error) {
 	if c.muted.Load() {
+		c.swallowed.Add(int64(len(b)))
 		return len(b), nil
 	}
 	return c.Conn.Write(b)

@@ -226,7 +226,7 @@ func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (
 			r.err = fmt.Errorf("no reply to %s in %v", cmd.Op, syncWait)
 		}
 		t.Stop()
-		if protocol.CodeOf(r.err) != protocol.CodeRateLimited || !errors.As(r.err, new(*protocol.Error)) {
+		if protocol.CodeOf(r.err) != protocol.CodeRateLimited {
 			return r.ev, r.err
 		}
 		t = time.NewTimer(wait)

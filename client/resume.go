@@ -84,8 +84,7 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 	case protocol.TypeTyping:
 		return c.emitLocked(ctx, TypingEvent{Room: ev.Room, User: ev.User})
 	default:
-		c.log.Debug("unknown event type; ignored", "conn", cn.gen, "type", ev.Type)
-		return nil
+		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	}
 }
 

@@ -114,7 +114,7 @@ func TestResumeAcrossDrops(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	for _, step := range []struct {
+	steps := []struct {
 		at int64
 		do func()
 	}{
@@ -125,9 +125,17 @@ func TestResumeAcrossDrops(t *testing.T) {
 		{125, s.killConns},
 		{150, func() { s.restart(t) }},
 		{175, s.killConns},
-	} {
+	}
+	for i, step := range steps {
 		waitProgress(step.at)
 		step.do()
+		// Both clients are back before the next blow, so each one counts.
+		for _, rec := range []*recorder{senderEvents, receiverEvents} {
+			want := i + 2 // the first connection, and one per step so far
+			rec.wait(t, 10*time.Second, fmt.Sprintf("connection %d", want), func(evs []client.Event) bool {
+				return connectedCount(evs) >= want
+			})
+		}
 	}
 	<-done
 	if sendErr != nil {
@@ -183,8 +191,8 @@ func TestResumeAcrossDrops(t *testing.T) {
 			}
 		}
 	}
-	if reconnects < 8 { // the first connection and one per drop
-		t.Errorf("receiver reported %d Connected states, want at least 8", reconnects)
+	if want := len(steps) + 1; reconnects != want {
+		t.Errorf("receiver reported %d Connected states, want %d (the first and one per drop)", reconnects, want)
 	}
 }
 
@@ -409,4 +417,63 @@ func closeAndCheck(t *testing.T, c *client.Client) {
 	if st, ok := last.(client.StateEvent); !ok || st.State != client.Closed || st.Err != nil {
 		t.Errorf("last event = %#v, want StateEvent{State: Closed}", last)
 	}
+}
+
+// TestGapFilledFromHistory loses one message event on the way to a client
+// (as a broker may): when the next message shows the gap, the client
+// fetches the missing one from history and delivers both, in order.
+func TestGapFilledFromHistory(t *testing.T) {
+	s := startServer(t, server.Config{})
+	ctx := t.Context()
+	sender, _ := dial(t, s, fastOptions("sender"))
+	receiver, receiverEvents := dial(t, s, fastOptions("receiver"))
+	receiverConn := s.lastConn()
+	if _, err := sender.Create(ctx, "gappy", ""); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	for _, c := range []*client.Client{sender, receiver} {
+		if _, _, err := c.Join(ctx, "gappy"); err != nil {
+			t.Fatalf("Join: %v", err)
+		}
+	}
+	receiverEvents.wait(t, 5*time.Second, "the receiver's own join", func(evs []client.Event) bool {
+		return slices.Contains(evs, client.Event(client.JoinEvent{Room: "gappy", User: "receiver"}))
+	})
+
+	// Swallow exactly the frame that carries message 1: the server queues
+	// the event before it acknowledges the send, and writes it at once.
+	receiverConn.muted.Store(true)
+	first, err := sender.Send(ctx, "gappy", "lost on the way")
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for receiverConn.swallowed.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never wrote message 1")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let the frame's last write pass
+	receiverConn.muted.Store(false)
+
+	second, err := sender.Send(ctx, "gappy", "shows the gap")
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	receiverEvents.waitSeq(t, "gappy", second.Seq)
+	want := []client.MessageEvent{{Message: first}, {Message: second}}
+	if diff := cmp.Diff(want, receiverEvents.messages("gappy")); diff != "" {
+		t.Errorf("messages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func connectedCount(evs []client.Event) int {
+	n := 0
+	for _, ev := range evs {
+		if st, ok := ev.(client.StateEvent); ok && st.State == client.Connected {
+			n++
+		}
+	}
+	return n
 }

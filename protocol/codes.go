@@ -30,11 +30,16 @@ const (
 
 	// Accounts, roles and moderation.
 	CodeForbidden    Code = "forbidden"     // you may not do this here (role, private room, guest)
-	CodeNameTaken    Code = "name_taken"    // the display name belongs to an account
+	CodeNameTaken    Code = "name_taken"    // the name belongs to an account (guest hello, register)
 	CodeBanned       Code = "banned"        // you are banned from this room
 	CodeMuted        Code = "muted"         // you are muted in this room
 	CodeNoSuchUser   Code = "no_such_user"  // the named user does not exist
 	CodeLimitReached Code = "limit_reached" // a per-user quota (rooms created, connections) is used up
+
+	// HTTP account API (docs/protocol.md, "Accounts"); the same JSON shape.
+	CodeBadCredentials Code = "bad_credentials" // unknown user or wrong password (never says which)
+	CodeUnauthorized   Code = "unauthorized"    // no valid session: log in again
+	CodeGuestsDisabled Code = "guests_disabled" // this server does not allow guests
 )
 
 // WebSocket close codes hubbub uses. 1000-1011 are RFC 6455's; 4000-4999

@@ -11,6 +11,18 @@ const (
 	OpSend    = "send"    // send a message to a joined room
 	OpHistory = "history" // page through a room's stored messages
 	OpTyping  = "typing"  // tell a joined room you are typing
+
+	// Accounts, private rooms, direct messages and moderation.
+	OpDM      = "dm"      // open (creating if needed) the direct-message room with a user
+	OpInvite  = "invite"  // add a user to a private room (owner, moderators)
+	OpKick    = "kick"    // remove a user from a room (owner, moderators)
+	OpBan     = "ban"     // kick and keep out, for seconds or for ever (owner, moderators)
+	OpUnban   = "unban"   // lift a ban
+	OpMute    = "mute"    // keep a user from sending, for seconds or for ever
+	OpUnmute  = "unmute"  // lift a mute
+	OpTopic   = "topic"   // set a room's topic (owner, moderators)
+	OpPromote = "promote" // make a user a moderator of a room (owner)
+	OpDemote  = "demote"  // make a moderator a plain member again (owner)
 )
 
 // Command is one client request: a JSON object with an "op" and the fields
@@ -27,7 +39,7 @@ type Command struct {
 
 	Name    string `json:"name,omitempty"`    // hello: guest display name
 	Room    string `json:"room,omitempty"`    // the room operated on
-	Topic   string `json:"topic,omitempty"`   // create: room topic
+	Topic   string `json:"topic,omitempty"`   // create, topic: room topic ("" clears it in topic)
 	Private bool   `json:"private,omitempty"` // create: invite-only room
 	Body    string `json:"body,omitempty"`    // send: message text
 	// CMID is the client message id of a send: resending a command with
@@ -36,4 +48,11 @@ type Command struct {
 	Before *int64 `json:"before,omitempty"` // history: messages with seq < Before
 	After  *int64 `json:"after,omitempty"`  // history: messages with seq > After
 	Limit  int    `json:"limit,omitempty"`  // history: page size, 1..MaxHistoryLimit
+
+	// User is the user acted on: an account name for dm, invite, promote
+	// and demote; an account name or a guest's display name for kick,
+	// ban, unban, mute and unmute.
+	User    string `json:"user,omitempty"`
+	Reason  string `json:"reason,omitempty"`  // kick, ban, mute: shown to the user and the room
+	Seconds int    `json:"seconds,omitempty"` // ban, mute: duration; 0 means until lifted
 }

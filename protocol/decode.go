@@ -55,6 +55,10 @@ var fields = map[string]field{
 	"private": {kindBool, func(c *Command, _ string, _ int64, b bool) { c.Private = b }},
 	"body":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Body = s }},
 	"cmid":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.CMID = s }},
+	"user":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.User = s }},
+	"reason":  {kindString, func(c *Command, s string, _ int64, _ bool) { c.Reason = s }},
+	// seconds is clamped like limit, for the same reason.
+	"seconds": {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Seconds = int(min(max(n, -1), MaxSanctionSeconds+1)) }},
 	"before":  {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Before = &n }},
 	"after":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.After = &n }},
 	// limit is clamped to -1..MaxHistoryLimit+1 before the conversion, so
@@ -78,6 +82,17 @@ var ops = map[string]opSpec{
 	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid"}},
 	OpHistory: {required: []string{"room"}, optional: []string{"before", "after", "limit"}},
 	OpTyping:  {required: []string{"room"}},
+
+	OpDM:      {required: []string{"user"}},
+	OpInvite:  {required: []string{"room", "user"}},
+	OpKick:    {required: []string{"room", "user"}, optional: []string{"reason"}},
+	OpBan:     {required: []string{"room", "user"}, optional: []string{"reason", "seconds"}},
+	OpUnban:   {required: []string{"room", "user"}},
+	OpMute:    {required: []string{"room", "user"}, optional: []string{"reason", "seconds"}},
+	OpUnmute:  {required: []string{"room", "user"}},
+	OpTopic:   {required: []string{"room", "topic"}},
+	OpPromote: {required: []string{"room", "user"}},
+	OpDemote:  {required: []string{"room", "user"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

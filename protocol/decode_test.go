@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,6 +35,24 @@ func create(topic string) string {
 }
 func historyLimit(limit string) string {
 	return `{"id":"h","op":"history","room":"lobby","limit":` + limit + `}`
+}
+
+// userOp returns a command of op on room lobby acting on user.
+func userOp(op, user string) string {
+	return `{"op":"` + op + `","room":"lobby","user":` + str(user) + `}`
+}
+func dm(user string) string { return `{"op":"dm","user":` + str(user) + `}` }
+func kick(reason string) string {
+	return `{"op":"kick","room":"lobby","user":"mallory","reason":` + str(reason) + `}`
+}
+func banSeconds(seconds string) string {
+	return `{"id":"b","op":"ban","room":"lobby","user":"mallory","seconds":` + seconds + `}`
+}
+func topic(t string) string { return `{"op":"topic","room":"books","topic":` + str(t) + `}` }
+
+// user returns the Command userOp(op, user) decodes to.
+func user(op, user string) protocol.Command {
+	return protocol.Command{Op: op, Room: "lobby", User: user}
 }
 
 type decodeCase struct {
@@ -264,6 +283,130 @@ var decodeCases = []decodeCase{
 	{name: "limit -1", in: historyLimit(`-1`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
 	{name: "limit that wraps a 32-bit int", in: historyLimit(`4294967297`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
 	{name: "limit most negative", in: historyLimit(`-9223372036854775808`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+
+	// Direct messages.
+	{name: "dm", in: `{"id":"d","op":"dm","user":"grace"}`, want: protocol.Command{ID: "d", Op: "dm", User: "grace"}},
+	{name: "dm without user", in: `{"id":"d","op":"dm"}`, code: protocol.CodeMissingField, want: protocol.Command{ID: "d"}},
+	{name: "dm takes no room", in: `{"op":"dm","room":"lobby","user":"grace"}`, code: protocol.CodeUnknownField},
+	{name: "dm takes no body", in: `{"op":"dm","user":"grace","body":"hi"}`, code: protocol.CodeUnknownField},
+	{name: "dm user number", in: `{"op":"dm","user":7}`, code: protocol.CodeBadType},
+	{name: "dm user null", in: `{"op":"dm","user":null}`, code: protocol.CodeBadType},
+	{name: "dm user empty", in: dm(""), code: protocol.CodeInvalidValue},
+	{name: "dm user of 3", in: dm("bob"), want: protocol.Command{Op: "dm", User: "bob"}},
+	{name: "dm user of 2", in: dm("bo"), code: protocol.CodeInvalidValue},
+	{name: "dm user of 32", in: dm(strings.Repeat("u", 32)), want: protocol.Command{Op: "dm", User: strings.Repeat("u", 32)}},
+	{name: "dm user of 33", in: dm(strings.Repeat("u", 33)), code: protocol.CodeTooLong},
+	{name: "dm user upper case", in: dm("Grace"), code: protocol.CodeInvalidValue},
+	{name: "dm user digit first", in: dm("9lives"), code: protocol.CodeInvalidValue},
+	{name: "dm user is not a display name", in: dm("Grace Hopper"), code: protocol.CodeInvalidValue},
+	{name: "dm user with colon", in: dm("a:b:c"), code: protocol.CodeInvalidValue},
+
+	// Invite, promote, demote: account names only.
+	{name: "invite", in: `{"id":"i","op":"invite","room":"books","user":"grace"}`, want: protocol.Command{ID: "i", Op: "invite", Room: "books", User: "grace"}},
+	{name: "invite without user", in: `{"op":"invite","room":"books"}`, code: protocol.CodeMissingField},
+	{name: "invite without room", in: `{"op":"invite","user":"grace"}`, code: protocol.CodeMissingField},
+	{name: "invite takes no reason", in: `{"op":"invite","room":"books","user":"grace","reason":"x"}`, code: protocol.CodeUnknownField},
+	{name: "invite a display name", in: userOp("invite", "Grace Hopper"), code: protocol.CodeInvalidValue},
+	{name: "invite upper case", in: userOp("invite", "Grace"), code: protocol.CodeInvalidValue},
+	{name: "invite user of 33", in: userOp("invite", strings.Repeat("u", 33)), code: protocol.CodeTooLong},
+	{name: "invite bad room", in: `{"op":"invite","room":"Books","user":"grace"}`, code: protocol.CodeInvalidValue},
+	{name: "promote", in: userOp("promote", "grace"), want: user("promote", "grace")},
+	{name: "promote without user", in: `{"op":"promote","room":"books"}`, code: protocol.CodeMissingField},
+	{name: "promote a display name", in: userOp("promote", "Troll 42"), code: protocol.CodeInvalidValue},
+	{name: "promote takes no seconds", in: `{"op":"promote","room":"books","user":"grace","seconds":5}`, code: protocol.CodeUnknownField},
+	{name: "demote", in: userOp("demote", "grace"), want: user("demote", "grace")},
+	{name: "demote without room", in: `{"op":"demote","user":"grace"}`, code: protocol.CodeMissingField},
+	{name: "demote upper case", in: userOp("demote", "GRACE"), code: protocol.CodeInvalidValue},
+
+	// Kick, ban, unban, mute, unmute: an account name or a guest's display name.
+	{name: "kick", in: `{"id":"k","op":"kick","room":"lobby","user":"mallory","reason":"spam"}`,
+		want: protocol.Command{ID: "k", Op: "kick", Room: "lobby", User: "mallory", Reason: "spam"}},
+	{name: "kick without reason", in: userOp("kick", "mallory"), want: user("kick", "mallory")},
+	{name: "kick a guest", in: userOp("kick", "Troll 42"), want: user("kick", "Troll 42")},
+	{name: "kick a guest, not ASCII", in: userOp("kick", "Zoë 李"), want: user("kick", "Zoë 李")},
+	{name: "kick a guest of 1 character", in: userOp("kick", "x"), want: user("kick", "x")},
+	{name: "kick user of 33", in: userOp("kick", strings.Repeat("u", 33)), code: protocol.CodeTooLong},
+	{name: "kick user of 33 characters", in: userOp("kick", strings.Repeat("é", 33)), code: protocol.CodeTooLong},
+	{name: "kick user empty", in: userOp("kick", ""), code: protocol.CodeInvalidValue},
+	{name: "kick user with ESC", in: userOp("kick", "a\x1bb"), code: protocol.CodeInvalidValue},
+	{name: "kick user with leading space", in: userOp("kick", " mallory"), code: protocol.CodeInvalidValue},
+	{name: "kick without user", in: `{"op":"kick","room":"lobby"}`, code: protocol.CodeMissingField},
+	{name: "kick without room", in: `{"op":"kick","user":"mallory"}`, code: protocol.CodeMissingField},
+	{name: "kick takes no seconds", in: `{"op":"kick","room":"lobby","user":"mallory","seconds":60}`, code: protocol.CodeUnknownField},
+	{name: "kick reason number", in: `{"op":"kick","room":"lobby","user":"mallory","reason":1}`, code: protocol.CodeBadType},
+	{name: "reason empty", in: kick(""), want: user("kick", "mallory")},
+	{name: "reason with HTML", in: kick("<b>no</b> & stop"), want: protocol.Command{Op: "kick", Room: "lobby", User: "mallory", Reason: "<b>no</b> & stop"}},
+	{name: "reason of 256 characters", in: kick(strings.Repeat("ü", 256)), want: protocol.Command{Op: "kick", Room: "lobby", User: "mallory", Reason: strings.Repeat("ü", 256)}},
+	{name: "reason of 257 characters", in: kick(strings.Repeat("r", 257)), code: protocol.CodeTooLong},
+	{name: "reason with newline", in: kick("a\nb"), code: protocol.CodeInvalidValue},
+	{name: "reason with ESC", in: kick("\x1b[2J"), code: protocol.CodeInvalidValue},
+	{name: "reason with bidi override", in: kick("a\u202Eb"), code: protocol.CodeInvalidValue},
+	{name: "reason with lone surrogate escape", in: `{"op":"kick","room":"lobby","user":"mallory","reason":"a\ud800"}`, code: protocol.CodeInvalidValue},
+	{name: "ban", in: `{"id":"b","op":"ban","room":"lobby","user":"mallory","reason":"spam","seconds":86400}`,
+		want: protocol.Command{ID: "b", Op: "ban", Room: "lobby", User: "mallory", Reason: "spam", Seconds: 86400}},
+	{name: "ban for ever", in: userOp("ban", "mallory"), want: user("ban", "mallory")},
+	{name: "ban a guest", in: userOp("ban", "Troll 42"), want: user("ban", "Troll 42")},
+	{name: "ban reason too long", in: `{"op":"ban","room":"lobby","user":"mallory","reason":"` + strings.Repeat("r", 257) + `"}`, code: protocol.CodeTooLong},
+	{name: "seconds 0 means until lifted", in: banSeconds(`0`), want: protocol.Command{ID: "b", Op: "ban", Room: "lobby", User: "mallory"}},
+	{name: "seconds 1", in: banSeconds(`1`), want: protocol.Command{ID: "b", Op: "ban", Room: "lobby", User: "mallory", Seconds: 1}},
+	{name: "seconds of a year", in: banSeconds(strconv.Itoa(protocol.MaxSanctionSeconds)),
+		want: protocol.Command{ID: "b", Op: "ban", Room: "lobby", User: "mallory", Seconds: protocol.MaxSanctionSeconds}},
+	{name: "seconds over a year", in: banSeconds(strconv.Itoa(protocol.MaxSanctionSeconds + 1)), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "seconds -1", in: banSeconds(`-1`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "seconds that wraps a 32-bit int", in: banSeconds(`4294967297`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "seconds most negative", in: banSeconds(`-9223372036854775808`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "seconds largest int64", in: banSeconds(`9223372036854775807`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "b"}},
+	{name: "seconds overflows int64", in: banSeconds(`99999999999999999999`), code: protocol.CodeBadType, want: protocol.Command{ID: "b"}},
+	{name: "seconds fraction", in: banSeconds(`1.5`), code: protocol.CodeBadType, want: protocol.Command{ID: "b"}},
+	{name: "seconds string", in: banSeconds(`"60"`), code: protocol.CodeBadType, want: protocol.Command{ID: "b"}},
+	{name: "seconds null", in: banSeconds(`null`), code: protocol.CodeBadType, want: protocol.Command{ID: "b"}},
+	{name: "unban", in: userOp("unban", "mallory"), want: user("unban", "mallory")},
+	{name: "unban a guest", in: userOp("unban", "Troll 42"), want: user("unban", "Troll 42")},
+	{name: "unban takes no reason", in: `{"op":"unban","room":"lobby","user":"mallory","reason":"x"}`, code: protocol.CodeUnknownField},
+	{name: "unban takes no seconds", in: `{"op":"unban","room":"lobby","user":"mallory","seconds":1}`, code: protocol.CodeUnknownField},
+	{name: "unban without user", in: `{"op":"unban","room":"lobby"}`, code: protocol.CodeMissingField},
+	{name: "mute", in: `{"op":"mute","room":"lobby","user":"mallory","reason":"cool down","seconds":600}`,
+		want: protocol.Command{Op: "mute", Room: "lobby", User: "mallory", Reason: "cool down", Seconds: 600}},
+	{name: "mute for ever", in: userOp("mute", "mallory"), want: user("mute", "mallory")},
+	{name: "mute seconds -1", in: `{"op":"mute","room":"lobby","user":"mallory","seconds":-1}`, code: protocol.CodeInvalidValue},
+	{name: "mute seconds over a year", in: `{"op":"mute","room":"lobby","user":"mallory","seconds":31536001}`, code: protocol.CodeInvalidValue},
+	{name: "mute without room", in: `{"op":"mute","user":"mallory"}`, code: protocol.CodeMissingField},
+	{name: "mute user with tab", in: userOp("mute", "a\tb"), code: protocol.CodeInvalidValue},
+	{name: "unmute", in: userOp("unmute", "mallory"), want: user("unmute", "mallory")},
+	{name: "unmute takes no seconds", in: `{"op":"unmute","room":"lobby","user":"mallory","seconds":0}`, code: protocol.CodeUnknownField},
+	{name: "unmute without user", in: `{"op":"unmute","room":"lobby"}`, code: protocol.CodeMissingField},
+	{name: "user on join", in: `{"op":"join","room":"lobby","user":"grace"}`, code: protocol.CodeUnknownField},
+	{name: "user on hello", in: `{"op":"hello","user":"grace"}`, code: protocol.CodeUnknownField},
+	{name: "seconds on send", in: `{"op":"send","room":"lobby","body":"hi","seconds":1}`, code: protocol.CodeUnknownField},
+
+	// Topic.
+	{name: "topic", in: topic("SICP, chapter 3"), want: protocol.Command{Op: "topic", Room: "books", Topic: "SICP, chapter 3"}},
+	{name: "topic empty clears it", in: topic(""), want: protocol.Command{Op: "topic", Room: "books"}},
+	{name: "topic without topic", in: `{"id":"t","op":"topic","room":"books"}`, code: protocol.CodeMissingField, want: protocol.Command{ID: "t"}},
+	{name: "topic without room", in: `{"op":"topic","topic":"x"}`, code: protocol.CodeMissingField},
+	{name: "topic op of 256 characters", in: topic(strings.Repeat("ü", 256)), want: protocol.Command{Op: "topic", Room: "books", Topic: strings.Repeat("ü", 256)}},
+	{name: "topic op of 257 characters", in: topic(strings.Repeat("t", 257)), code: protocol.CodeTooLong},
+	{name: "topic op with ESC", in: topic("\x1b]0;pwned\x07"), code: protocol.CodeInvalidValue},
+	{name: "topic op number", in: `{"op":"topic","room":"books","topic":3}`, code: protocol.CodeBadType},
+	{name: "topic op takes no private", in: `{"op":"topic","room":"books","topic":"x","private":true}`, code: protocol.CodeUnknownField},
+
+	// Direct-message room names in room commands.
+	{name: "join a DM room", in: join("dm:alice:grace"), want: protocol.Command{Op: "join", Room: "dm:alice:grace"}},
+	{name: "send to a DM room", in: `{"op":"send","room":"dm:alice:grace","body":"hi"}`, want: protocol.Command{Op: "send", Room: "dm:alice:grace", Body: "hi"}},
+	{name: "history of a DM room", in: `{"op":"history","room":"dm:alice:grace","after":0}`, want: protocol.Command{Op: "history", Room: "dm:alice:grace", After: i64(0)}},
+	{name: "DM room of two 32-byte names", in: join("dm:" + strings.Repeat("a", 32) + ":" + strings.Repeat("b", 32)),
+		want: protocol.Command{Op: "join", Room: "dm:" + strings.Repeat("a", 32) + ":" + strings.Repeat("b", 32)}},
+	{name: "DM room unsorted", in: join("dm:grace:alice"), code: protocol.CodeInvalidValue},
+	{name: "DM room with oneself", in: join("dm:alice:alice"), code: protocol.CodeInvalidValue},
+	{name: "DM room without users", in: join("dm:"), code: protocol.CodeInvalidValue},
+	{name: "DM room with one user", in: join("dm:alice"), code: protocol.CodeInvalidValue},
+	{name: "DM room with short names", in: join("dm:a:b"), code: protocol.CodeInvalidValue},
+	{name: "DM room with upper case", in: join("dm:Alice:grace"), code: protocol.CodeInvalidValue},
+	{name: "DM room with three users", in: join("dm:alice:bob:grace"), code: protocol.CodeInvalidValue},
+	{name: "DM prefix upper case", in: join("DM:alice:grace"), code: protocol.CodeInvalidValue},
+	{name: "create a DM room", in: `{"id":"c","op":"create","room":"dm:alice:grace"}`, code: protocol.CodeInvalidValue, want: protocol.Command{ID: "c"}},
+	{name: "room named dm", in: `{"op":"create","room":"dm"}`, want: protocol.Command{Op: "create", Room: "dm"}},
+	{name: "room starting with dm", in: `{"op":"create","room":"dm-help"}`, want: protocol.Command{Op: "create", Room: "dm-help"}},
 }
 
 func TestDecode(t *testing.T) {

@@ -13,8 +13,16 @@ func EncodeEvent(ev *Event) ([]byte, error) {
 }
 
 // EncodeCommand returns the wire form of c: compact JSON without a trailing
-// newline.
+// newline. Empty fields are left out, except the topic of a topic command:
+// the topic op requires the field, and "" is how a topic is cleared.
 func EncodeCommand(c *Command) ([]byte, error) {
+	if c.Op == OpTopic && c.Topic == "" {
+		// The outer Topic, shallower than the embedded one, wins.
+		return encode(struct {
+			*Command
+			Topic string `json:"topic"`
+		}{c, ""})
+	}
 	return encode(c)
 }
 

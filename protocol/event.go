@@ -8,6 +8,14 @@ const (
 	TypeJoin    = "join"    // a user joined a room you are in
 	TypeLeave   = "leave"   // a user left a room you are in
 	TypeTyping  = "typing"  // a user is typing in a room you are in
+
+	TypeInvited = "invited" // you were added to a private room or a DM was opened with you
+	TypeKicked  = "kicked"  // a user (perhaps you) was removed from a room
+	TypeBanned  = "banned"  // a user (perhaps you) was banned from a room
+	TypeMuted   = "muted"   // a user (perhaps you) was muted in a room
+	TypeUnmuted = "unmuted" // a mute was lifted
+	TypeTopic   = "topic"   // a room's topic changed
+	TypeRole    = "role"    // a user's role in a room changed
 )
 
 // Event is one server frame object. Which fields are set depends on Type;
@@ -18,10 +26,10 @@ type Event struct {
 	ID   string `json:"id,omitempty"` // ok, error: the command's id
 
 	Code   Code   `json:"code,omitempty"`   // error: stable error code
-	Reason string `json:"reason,omitempty"` // error: a sentence for humans; do not parse
+	Reason string `json:"reason,omitempty"` // error: a sentence for humans, do not parse; kicked, banned, muted: the moderator's reason
 
 	Room string `json:"room,omitempty"` // join, leave, typing; ok of a command that names a room
-	User string `json:"user,omitempty"` // join, leave, typing: who
+	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, muted, unmuted, role: whom
 
 	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message
 	Messages []Message  `json:"messages,omitempty"` // ok of history, in ascending seq
@@ -30,6 +38,11 @@ type Event struct {
 	Info     *RoomInfo  `json:"info,omitempty"`     // ok of create and join
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
+
+	By    string `json:"by,omitempty"`    // invited, kicked, banned, muted, unmuted, topic, role: who did it
+	Topic string `json:"topic,omitempty"` // topic: the new topic
+	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
+	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
 }
 
 // Message is a stored chat message. Seq is assigned by the server's store:
@@ -49,12 +62,22 @@ type RoomInfo struct {
 	Name    string `json:"name"`
 	Topic   string `json:"topic,omitempty"`
 	Private bool   `json:"private,omitempty"`
-	LastSeq int64  `json:"last_seq"` // sequence of the newest message, 0 if none
-	Online  int    `json:"online"`   // users in the room on this server now
+	LastSeq int64  `json:"last_seq"`       // sequence of the newest message, 0 if none
+	Online  int    `json:"online"`         // users in the room on this server now
+	Peer    string `json:"peer,omitempty"` // direct-message rooms: the other user
+	Role    string `json:"role,omitempty"` // your role: owner, moderator, member; empty if none
 }
 
 // Identity is who a connection speaks as.
 type Identity struct {
 	Name  string `json:"name"`
-	Guest bool   `json:"guest,omitempty"`
+	Guest bool   `json:"guest,omitempty"` // a guest: display name only, no account
+	Admin bool   `json:"admin,omitempty"` // a server administrator
 }
+
+// Room roles, the values of RoomInfo.Role and Event.Role.
+const (
+	RoleOwner     = "owner"
+	RoleModerator = "moderator"
+	RoleMember    = "member"
+)

@@ -69,3 +69,26 @@ func ExampleSplitFrame() {
 	// lobby #43 grace: "hi\nall"
 	// lobby typing ada
 }
+
+func ExampleDMRoom() {
+	room := protocol.DMRoom("grace", "alice")
+	fmt.Println(room)
+	a, b, ok := protocol.DMPeers(room)
+	fmt.Println(a, b, ok)
+	fmt.Println(protocol.CheckRoomName("dm:grace:alice"))
+	// Output:
+	// dm:alice:grace
+	// alice grace true
+	// invalid_value: not a direct-message room name
+}
+
+func ExampleCheckUsername() {
+	for _, name := range []string{"grace", "Grace", "gh", "9lives"} {
+		fmt.Printf("%s: %v\n", name, protocol.CheckUsername(name))
+	}
+	// Output:
+	// grace: <nil>
+	// Grace: invalid_value: user names use a-z, 0-9, - and _, and start with a letter
+	// gh: invalid_value: user names have at least 3 characters
+	// 9lives: invalid_value: user names use a-z, 0-9, - and _, and start with a letter
+}

@@ -17,18 +17,35 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-// goldenCommands holds one representative command of every op. Each is
-// stored as testdata/command_<op>.json. docs/protocol.md quotes them.
-var goldenCommands = []protocol.Command{
-	{ID: "1", Op: protocol.OpHello, Name: "ada"},
-	{ID: "2", Op: protocol.OpPing},
-	{ID: "3", Op: protocol.OpRooms},
-	{ID: "4", Op: protocol.OpCreate, Room: "books", Topic: "What we are reading", Private: true},
-	{ID: "5", Op: protocol.OpJoin, Room: "lobby"},
-	{ID: "6", Op: protocol.OpLeave, Room: "lobby"},
-	{ID: "7", Op: protocol.OpSend, Room: "lobby", Body: "hello, <world> & \"friends\"\nsecond line", CMID: "k3J9-x_0b7e1f7c"},
-	{ID: "8", Op: protocol.OpHistory, Room: "lobby", After: i64(40), Limit: 2},
-	{ID: "9", Op: protocol.OpTyping, Room: "lobby"},
+// goldenCommands holds one representative command of every op, and a few
+// variants worth showing. Each is stored as testdata/command_<name>.json,
+// where name defaults to the op. docs/protocol.md quotes them.
+var goldenCommands = []struct {
+	name string // "" means the op
+	c    protocol.Command
+}{
+	{"", protocol.Command{ID: "1", Op: protocol.OpHello, Name: "ada"}},
+	{"hello_account", protocol.Command{ID: "1", Op: protocol.OpHello}},
+	{"", protocol.Command{ID: "2", Op: protocol.OpPing}},
+	{"", protocol.Command{ID: "3", Op: protocol.OpRooms}},
+	{"", protocol.Command{ID: "4", Op: protocol.OpCreate, Room: "books", Topic: "What we are reading", Private: true}},
+	{"", protocol.Command{ID: "5", Op: protocol.OpJoin, Room: "lobby"}},
+	{"", protocol.Command{ID: "6", Op: protocol.OpLeave, Room: "lobby"}},
+	{"", protocol.Command{ID: "7", Op: protocol.OpSend, Room: "lobby", Body: "hello, <world> & \"friends\"\nsecond line", CMID: "k3J9-x_0b7e1f7c"}},
+	{"", protocol.Command{ID: "8", Op: protocol.OpHistory, Room: "lobby", After: i64(40), Limit: 2}},
+	{"", protocol.Command{ID: "9", Op: protocol.OpTyping, Room: "lobby"}},
+	{"", protocol.Command{ID: "10", Op: protocol.OpDM, User: "grace"}},
+	{"", protocol.Command{ID: "11", Op: protocol.OpInvite, Room: "books", User: "grace"}},
+	{"", protocol.Command{ID: "12", Op: protocol.OpKick, Room: "lobby", User: "Troll 42", Reason: "please keep it friendly"}},
+	{"", protocol.Command{ID: "13", Op: protocol.OpBan, Room: "lobby", User: "mallory", Reason: "spam", Seconds: 86400}},
+	{"", protocol.Command{ID: "14", Op: protocol.OpUnban, Room: "lobby", User: "mallory"}},
+	{"", protocol.Command{ID: "15", Op: protocol.OpMute, Room: "lobby", User: "mallory", Reason: "cool down", Seconds: 600}},
+	{"", protocol.Command{ID: "16", Op: protocol.OpUnmute, Room: "lobby", User: "mallory"}},
+	{"", protocol.Command{ID: "17", Op: protocol.OpTopic, Room: "books", Topic: "SICP, chapter 3"}},
+	// The empty topic clears it; the field must still be on the wire.
+	{"topic_clear", protocol.Command{ID: "18", Op: protocol.OpTopic, Room: "books"}},
+	{"", protocol.Command{ID: "19", Op: protocol.OpPromote, Room: "books", User: "grace"}},
+	{"", protocol.Command{ID: "20", Op: protocol.OpDemote, Room: "books", User: "grace"}},
 }
 
 var (
@@ -45,11 +62,14 @@ var goldenEvents = []struct {
 }{
 	{"ok_hello", protocol.Event{Type: protocol.TypeOK, ID: "1", Self: &protocol.Identity{Name: "ada", Guest: true}}},
 	{"ok_ping", protocol.Event{Type: protocol.TypeOK, ID: "2"}},
+	// As alice sees them: her private room, her DM with grace, a public room.
 	{"ok_rooms", protocol.Event{Type: protocol.TypeOK, ID: "3", Rooms: []protocol.RoomInfo{
-		{Name: "books", Topic: "What we are reading", Private: true, LastSeq: 0, Online: 1},
+		{Name: "books", Topic: "What we are reading", Private: true, LastSeq: 7, Online: 1, Role: protocol.RoleOwner},
+		{Name: "dm:alice:grace", LastSeq: 12, Online: 2, Peer: "grace", Role: protocol.RoleMember},
 		{Name: "lobby", Topic: "Say hello", LastSeq: 42, Online: 3},
 	}}},
-	{"ok_create", protocol.Event{Type: protocol.TypeOK, ID: "4", Room: "books", Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", Private: true}}},
+	{"ok_create", protocol.Event{Type: protocol.TypeOK, ID: "4", Room: "books",
+		Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", Private: true, Role: protocol.RoleOwner}}},
 	{"ok_join", protocol.Event{Type: protocol.TypeOK, ID: "5", Room: "lobby",
 		Info:    &protocol.RoomInfo{Name: "lobby", Topic: "Say hello", LastSeq: 41, Online: 3},
 		Members: []string{"ada", "grace", "linus"}}},
@@ -62,6 +82,29 @@ var goldenEvents = []struct {
 	{"join", protocol.Event{Type: protocol.TypeJoin, Room: "lobby", User: "grace"}},
 	{"leave", protocol.Event{Type: protocol.TypeLeave, Room: "lobby", User: "grace"}},
 	{"typing", protocol.Event{Type: protocol.TypeTyping, Room: "lobby", User: "grace"}},
+
+	// Accounts, private rooms, DMs and moderation.
+	{"ok_hello_account", protocol.Event{Type: protocol.TypeOK, ID: "1", Self: &protocol.Identity{Name: "alice", Admin: true}}},
+	{"ok_dm", protocol.Event{Type: protocol.TypeOK, ID: "10", Room: "dm:alice:grace",
+		Info: &protocol.RoomInfo{Name: "dm:alice:grace", Online: 1, Peer: "grace", Role: protocol.RoleMember}}},
+	{"ok_invite", protocol.Event{Type: protocol.TypeOK, ID: "11", Room: "books"}},
+	{"ok_kick", protocol.Event{Type: protocol.TypeOK, ID: "12", Room: "lobby"}},
+	{"ok_ban", protocol.Event{Type: protocol.TypeOK, ID: "13", Room: "lobby"}},
+	{"ok_unban", protocol.Event{Type: protocol.TypeOK, ID: "14", Room: "lobby"}},
+	{"ok_mute", protocol.Event{Type: protocol.TypeOK, ID: "15", Room: "lobby"}},
+	{"ok_unmute", protocol.Event{Type: protocol.TypeOK, ID: "16", Room: "lobby"}},
+	{"ok_topic", protocol.Event{Type: protocol.TypeOK, ID: "17", Room: "books"}},
+	{"ok_promote", protocol.Event{Type: protocol.TypeOK, ID: "19", Room: "books"}},
+	{"ok_demote", protocol.Event{Type: protocol.TypeOK, ID: "20", Room: "books"}},
+	{"invited", protocol.Event{Type: protocol.TypeInvited, Room: "books", By: "alice"}},
+	{"invited_dm", protocol.Event{Type: protocol.TypeInvited, Room: "dm:alice:grace", By: "alice"}},
+	{"kicked", protocol.Event{Type: protocol.TypeKicked, Room: "lobby", User: "Troll 42", By: "alice", Reason: "please keep it friendly"}},
+	{"banned", protocol.Event{Type: protocol.TypeBanned, Room: "lobby", User: "mallory", By: "alice", Reason: "spam", Until: 1764171897123}},
+	{"muted", protocol.Event{Type: protocol.TypeMuted, Room: "lobby", User: "mallory", By: "alice", Reason: "cool down", Until: 1764086097123}},
+	{"unmuted", protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "mallory", By: "alice"}},
+	{"topic", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice", Topic: "SICP, chapter 3"}},
+	{"topic_cleared", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice"}},
+	{"role", protocol.Event{Type: protocol.TypeRole, Room: "books", User: "grace", By: "alice", Role: protocol.RoleModerator}},
 }
 
 // checkGolden compares got with the golden file path, or rewrites the file
@@ -82,13 +125,21 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	}
 }
 
-func commandGoldenPath(c protocol.Command) string {
-	return filepath.Join("testdata", "command_"+c.Op+".json")
+func commandGoldenName(name string, c protocol.Command) string {
+	if name == "" {
+		name = c.Op
+	}
+	return name
+}
+
+func commandGoldenPath(name string, c protocol.Command) string {
+	return filepath.Join("testdata", "command_"+commandGoldenName(name, c)+".json")
 }
 
 func TestGoldenCommands(t *testing.T) {
-	for _, c := range goldenCommands {
-		t.Run(c.Op, func(t *testing.T) {
+	for _, tc := range goldenCommands {
+		c := tc.c
+		t.Run(commandGoldenName(tc.name, c), func(t *testing.T) {
 			if err := c.Validate(); err != nil {
 				t.Fatalf("golden command is invalid: %v", err)
 			}
@@ -96,7 +147,7 @@ func TestGoldenCommands(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EncodeCommand: %v", err)
 			}
-			path := commandGoldenPath(c)
+			path := commandGoldenPath(tc.name, c)
 			checkGolden(t, path, got)
 
 			file, err := os.ReadFile(path)
@@ -142,8 +193,8 @@ func TestGoldenEvents(t *testing.T) {
 // and that testdata holds no stale golden file.
 func TestGoldenCoverage(t *testing.T) {
 	want := map[string]bool{}
-	for _, c := range goldenCommands {
-		want[filepath.Base(commandGoldenPath(c))] = true
+	for _, tc := range goldenCommands {
+		want[filepath.Base(commandGoldenPath(tc.name, tc.c))] = true
 	}
 	for _, tc := range goldenEvents {
 		want["event_"+tc.name+".json"] = true
@@ -155,7 +206,11 @@ func TestGoldenCoverage(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range []string{protocol.TypeError, protocol.TypeMessage, protocol.TypeJoin, protocol.TypeLeave, protocol.TypeTyping} {
+	for _, typ := range []string{
+		protocol.TypeError, protocol.TypeMessage, protocol.TypeJoin, protocol.TypeLeave, protocol.TypeTyping,
+		protocol.TypeInvited, protocol.TypeKicked, protocol.TypeBanned, protocol.TypeMuted, protocol.TypeUnmuted,
+		protocol.TypeTopic, protocol.TypeRole,
+	} {
 		if !want["event_"+typ+".json"] {
 			t.Errorf("no golden for event type %s", typ)
 		}
@@ -281,7 +336,10 @@ func TestEncodedEventsSplit(t *testing.T) {
 func TestOps(t *testing.T) {
 	got := protocol.Ops()
 	slices.Sort(got)
-	want := []string{"create", "hello", "history", "join", "leave", "ping", "rooms", "send", "typing"}
+	want := []string{
+		"ban", "create", "demote", "dm", "hello", "history", "invite", "join", "kick", "leave",
+		"mute", "ping", "promote", "rooms", "send", "topic", "typing", "unban", "unmute",
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)
 	}

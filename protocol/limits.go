@@ -31,6 +31,16 @@ const (
 	DefaultHistoryLimit = 50
 	MaxHistoryLimit     = 100
 
+	// MaxReasonRunes is the longest moderation reason, in characters.
+	MaxReasonRunes = 256
+
+	// MaxSanctionSeconds is the longest timed ban or mute (one year).
+	MaxSanctionSeconds = 365 * 24 * 3600
+
+	// MinUsernameBytes and MaxUsernameBytes bound account names.
+	MinUsernameBytes = 3
+	MaxUsernameBytes = 32
+
 	// MaxPasswordBytes and MinPasswordBytes bound account passwords.
 	MinPasswordBytes = 8
 	MaxPasswordBytes = 128

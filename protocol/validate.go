@@ -26,6 +26,9 @@ func (c *Command) Validate() error {
 			}
 		}
 	case OpCreate:
+		if strings.HasPrefix(c.Room, dmPrefix) {
+			return Errorf(CodeInvalidValue, "direct-message rooms are opened with dm, not created")
+		}
 		if err := CheckTopic(c.Topic); err != nil {
 			return err
 		}
@@ -35,6 +38,27 @@ func (c *Command) Validate() error {
 		}
 		if err := CheckCMID(c.CMID); err != nil {
 			return err
+		}
+	case OpTopic:
+		if err := CheckTopic(c.Topic); err != nil {
+			return err
+		}
+	case OpDM, OpInvite, OpPromote, OpDemote:
+		if err := CheckUsername(c.User); err != nil {
+			return err
+		}
+	case OpKick, OpBan, OpUnban, OpMute, OpUnmute:
+		// Guests can be moderated too, by their display name.
+		if CheckUsername(c.User) != nil {
+			if err := CheckDisplayName(c.User); err != nil {
+				return err
+			}
+		}
+		if err := CheckReason(c.Reason); err != nil {
+			return err
+		}
+		if c.Seconds < 0 || c.Seconds > MaxSanctionSeconds {
+			return Errorf(CodeInvalidValue, "seconds must be between 0 (until lifted) and %d", MaxSanctionSeconds)
 		}
 	case OpHistory:
 		if c.Before != nil && c.After != nil {
@@ -69,7 +93,16 @@ func needsRoom(op string) bool {
 // CheckRoomName reports whether name is a valid room name: 1 to 32
 // characters of a-z, 0-9, '-' and '_', starting with a letter or digit.
 // Room names are lower case; clients should lower-case what users type.
+// The name of a direct-message room, as [DMRoom] makes it, is also valid
+// (it may be longer than MaxRoomNameBytes); [Command.Validate] refuses it
+// in a create.
 func CheckRoomName(name string) error {
+	if strings.HasPrefix(name, dmPrefix) {
+		if _, _, ok := DMPeers(name); ok {
+			return nil
+		}
+		return Errorf(CodeInvalidValue, "not a direct-message room name")
+	}
 	if name == "" {
 		return Errorf(CodeInvalidValue, "room name is empty")
 	}
@@ -81,6 +114,79 @@ func CheckRoomName(name string) error {
 		alnum := b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
 		if !alnum && (i == 0 || b != '-' && b != '_') {
 			return Errorf(CodeInvalidValue, "room names use a-z, 0-9, - and _, and start with a letter or digit")
+		}
+	}
+	return nil
+}
+
+const dmPrefix = "dm:"
+
+// DMRoom returns the name of the direct-message room of two users:
+// "dm:" and the two account names in byte order, separated by ':'.
+func DMRoom(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return dmPrefix + a + ":" + b
+}
+
+// DMPeers returns the two users of a direct-message room name, in byte
+// order, and false if name is not one: exactly the names [DMRoom] makes
+// are, so a name with the users out of order or twice the same user is not.
+func DMPeers(name string) (a, b string, ok bool) {
+	rest, found := strings.CutPrefix(name, dmPrefix)
+	if !found {
+		return "", "", false
+	}
+	a, b, found = strings.Cut(rest, ":")
+	if !found || CheckUsername(a) != nil || CheckUsername(b) != nil || a >= b {
+		return "", "", false
+	}
+	return a, b, true
+}
+
+// CheckUsername reports whether name is a valid account name: 3 to 32
+// characters of a-z, 0-9, '-' and '_', starting with a letter. Account
+// names are case-insensitive: servers and clients lower-case what users
+// type (with strings.ToLower) before checking.
+func CheckUsername(name string) error {
+	if len(name) < MinUsernameBytes {
+		return Errorf(CodeInvalidValue, "user names have at least %d characters", MinUsernameBytes)
+	}
+	if len(name) > MaxUsernameBytes {
+		return Errorf(CodeTooLong, "user name is longer than %d characters", MaxUsernameBytes)
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		ok := b >= 'a' && b <= 'z' || i > 0 && (b >= '0' && b <= '9' || b == '-' || b == '_')
+		if !ok {
+			return Errorf(CodeInvalidValue, "user names use a-z, 0-9, - and _, and start with a letter")
+		}
+	}
+	return nil
+}
+
+// CheckPassword reports whether a password has an acceptable length: 8 to
+// 128 bytes. Any characters are allowed.
+func CheckPassword(pw string) error {
+	if len(pw) < MinPasswordBytes {
+		return Errorf(CodeInvalidValue, "passwords have at least %d characters", MinPasswordBytes)
+	}
+	if len(pw) > MaxPasswordBytes {
+		return Errorf(CodeTooLong, "password is longer than %d bytes", MaxPasswordBytes)
+	}
+	return nil
+}
+
+// CheckReason reports whether a moderation reason is valid: up to 256
+// characters, no control or format characters. The empty reason is valid.
+func CheckReason(reason string) error {
+	if utf8.RuneCountInString(reason) > MaxReasonRunes {
+		return Errorf(CodeTooLong, "reason is longer than %d characters", MaxReasonRunes)
+	}
+	for _, r := range reason {
+		if unsafeRune(r) {
+			return Errorf(CodeInvalidValue, "reason contains a control character")
 		}
 	}
 	return nil

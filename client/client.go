@@ -134,11 +134,10 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		}
 	}
 	c := newClient(u, opts)
-	ws, self, err := c.dialWS(ctx, name)
+	cn, err := c.dialWS(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("client: dial %s: %w", u, err)
 	}
-	cn := c.newConn(ws, self)
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	go c.run(runCtx, cn)
@@ -188,15 +187,6 @@ func newClient(u string, opts Options) *Client {
 	return c
 }
 
-// newConn wraps a socket that said hello as the client's next connection.
-func (c *Client) newConn(ws *websocket.Conn, self protocol.Identity) *conn {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.self = self
-	return newConn(ws, c.gen, self)
-}
-
 // connect dials a new connection for a reconnect.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
@@ -205,11 +195,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	if c.token {
 		name = "" // the account says who we are
 	}
-	ws, self, err := c.dialWS(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return c.newConn(ws, self), nil
+	return c.dialWS(ctx, name)
 }
 
 // Events returns the channel of events. It is buffered (Options.EventBuffer,

@@ -78,9 +78,10 @@ func wsURL(raw string) (string, error) {
 // conn is one WebSocket connection and the state its two goroutines share.
 type conn struct {
 	// Immutable after connect.
-	ws   *websocket.Conn
-	gen  uint64            // 1 for the first connection of a Client, then 2, 3, ...
-	self protocol.Identity // from the hello reply
+	ws    *websocket.Conn
+	gen   uint64            // 1 for the first connection of a Client, then 2, 3, ...
+	self  protocol.Identity // from the hello reply
+	early [][]byte          // event objects that followed the hello reply in its frame
 
 	wake       chan struct{} // capacity 1: the writer has work
 	dead       chan struct{} // closed by fail: the connection is finished
@@ -94,11 +95,12 @@ type conn struct {
 	closeCode int        // the close frame the writer sends when the connection ends; 0: none
 }
 
-func newConn(ws *websocket.Conn, gen uint64, self protocol.Identity) *conn {
+func newConn(ws *websocket.Conn, gen uint64, self protocol.Identity, early [][]byte) *conn {
 	return &conn{
 		ws:         ws,
 		gen:        gen,
 		self:       self,
+		early:      early,
 		wake:       make(chan struct{}, 1),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
@@ -151,34 +153,40 @@ func (cn *conn) isDead() bool {
 }
 
 // dialWS opens a WebSocket to the server and says hello. The returned
-// socket is ready for readLoop and writeLoop.
-func (c *Client) dialWS(ctx context.Context, name string) (*websocket.Conn, protocol.Identity, error) {
+// connection is ready for readLoop and writeLoop.
+func (c *Client) dialWS(ctx context.Context, name string) (*conn, error) {
 	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header.Clone())
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
-			return nil, protocol.Identity{}, &HandshakeError{StatusCode: resp.StatusCode}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode}
 		}
-		return nil, protocol.Identity{}, err
+		return nil, err
 	}
 	if got := ws.Subprotocol(); got != protocol.Subprotocol {
 		ws.Close()
-		return nil, protocol.Identity{}, fmt.Errorf("server chose subprotocol %q, want %q", got, protocol.Subprotocol)
+		return nil, fmt.Errorf("server chose subprotocol %q, want %q", got, protocol.Subprotocol)
 	}
 	ws.SetReadLimit(protocol.MaxServerFrameBytes)
-	self, err := hello(ctx, ws, name)
+	self, early, err := hello(ctx, ws, name)
 	if err != nil {
 		ws.Close()
-		return nil, protocol.Identity{}, err
+		return nil, err
 	}
-	return ws, self, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.self = self
+	return newConn(ws, c.gen, self, early), nil
 }
 
 // helloID is the command id of hello; it is sent before any other command.
 const helloID = "hello"
 
-// hello identifies the connection and returns who it speaks as. It reads
-// and writes ws itself: the connection's goroutines do not run yet.
-func hello(ctx context.Context, ws *websocket.Conn, name string) (protocol.Identity, error) {
+// hello identifies the connection and returns who it speaks as, and the
+// event objects that followed the reply in its frame (the server may
+// coalesce its next events with the reply). It reads and writes ws itself:
+// the connection's goroutines do not run yet.
+func hello(ctx context.Context, ws *websocket.Conn, name string) (self protocol.Identity, early [][]byte, err error) {
 	deadline := time.Now().Add(helloWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -191,15 +199,15 @@ func hello(ctx context.Context, ws *websocket.Conn, name string) (protocol.Ident
 
 	frame, err := protocol.EncodeCommand(&protocol.Command{ID: helloID, Op: protocol.OpHello, Name: name})
 	if err != nil {
-		return protocol.Identity{}, err
+		return self, nil, err
 	}
 	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-		return protocol.Identity{}, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
+		return self, nil, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
 	}
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
-			return protocol.Identity{}, ctxOr(ctx, fmt.Errorf("wait for hello reply: %w", err))
+			return self, nil, ctxOr(ctx, fmt.Errorf("wait for hello reply: %w", err))
 		}
 		if typ != websocket.TextMessage {
 			continue
@@ -209,6 +217,10 @@ func hello(ctx context.Context, ws *websocket.Conn, name string) (protocol.Ident
 			found bool
 		)
 		err = protocol.SplitFrame(data, func(obj []byte) error {
+			if found {
+				early = append(early, obj)
+				return nil
+			}
 			ev, err := protocol.DecodeEvent(obj)
 			if err != nil {
 				return fmt.Errorf("server sent malformed event: %w", err)
@@ -219,23 +231,23 @@ func hello(ctx context.Context, ws *websocket.Conn, name string) (protocol.Ident
 			return nil
 		})
 		if err != nil {
-			return protocol.Identity{}, err
+			return self, nil, err
 		}
 		if !found {
 			continue
 		}
 		if reply.Type == protocol.TypeError {
-			return protocol.Identity{}, &helloError{err: &protocol.Error{Code: reply.Code, Reason: reply.Reason}}
+			return self, nil, &helloError{err: &protocol.Error{Code: reply.Code, Reason: reply.Reason}}
 		}
 		if reply.Self == nil {
-			return protocol.Identity{}, errors.New("server's hello reply has no self")
+			return self, nil, errors.New("server's hello reply has no self")
 		}
 		if !stop() {
-			return protocol.Identity{}, ctx.Err()
+			return self, nil, ctx.Err()
 		}
 		ws.SetWriteDeadline(time.Time{})
 		ws.SetReadDeadline(time.Time{})
-		return *reply.Self, nil
+		return *reply.Self, early, nil
 	}
 }
 
@@ -276,6 +288,12 @@ func (c *Client) readLoop(ctx context.Context, cn *conn) {
 		cn.mu.Unlock()
 		return nil
 	})
+	for _, obj := range cn.early {
+		if err := c.handle(ctx, cn, obj); err != nil {
+			cn.fail(err)
+			return
+		}
+	}
 	for {
 		extend()
 		typ, data, err := ws.ReadMessage()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/internal/server"
@@ -352,6 +353,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 func TestCloseStopsEverything(t *testing.T) {
 	t.Run("connected", func(t *testing.T) {
 		s := startServer(t, server.Config{})
+		serverOnly := goleak.IgnoreCurrent()
 		c, err := client.Dial(t.Context(), s.URL(), fastOptions("carol"))
 		if err != nil {
 			t.Fatalf("Dial: %v", err)
@@ -376,9 +378,57 @@ func TestCloseStopsEverything(t *testing.T) {
 		if err := c.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
+		// The server is still up: only the client's goroutines (and the
+		// server's for its connection) must be gone.
+		goleak.VerifyNone(t, serverOnly)
+	})
+	t.Run("events not read", func(t *testing.T) {
+		s := startServer(t, server.Config{})
+		sender, _ := dial(t, s, fastOptions("sender"))
+		if _, _, err := sender.Join(t.Context(), "lobby"); err != nil {
+			t.Fatalf("Join: %v", err)
+		}
+		before := goleak.IgnoreCurrent()
+		opts := fastOptions("sleeper")
+		opts.EventBuffer = 1
+		c, err := client.Dial(t.Context(), s.URL(), opts)
+		if err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+		joined := make(chan error, 1)
+		go func() {
+			_, _, err := c.Join(t.Context(), "lobby")
+			joined <- err
+		}()
+		for waiting := true; waiting; {
+			select {
+			case err := <-joined:
+				if err != nil {
+					t.Fatalf("Join: %v", err)
+				}
+				waiting = false
+			case <-c.Events():
+			}
+		}
+		for i := range 10 { // the read loop blocks on the second
+			if _, err := sender.Send(t.Context(), "lobby", fmt.Sprint(i)); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+		}
+		start := time.Now()
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Close took %v", d)
+		}
+		for range c.Events() {
+		}
+		goleak.VerifyNone(t, before)
 	})
 	t.Run("reconnecting", func(t *testing.T) {
 		s := startServer(t, server.Config{})
+		before := goleak.IgnoreCurrent()
 		c, err := client.Dial(t.Context(), s.URL(), fastOptions("dave"))
 		if err != nil {
 			t.Fatalf("Dial: %v", err)
@@ -393,6 +443,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		if err := <-errc; !errors.Is(err, client.ErrClosed) {
 			t.Errorf("Ping waiting for a connection returned %v, want ErrClosed", err)
 		}
+		goleak.VerifyNone(t, before)
 	})
 }
 

@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Help lists the keys and commands, one line each, as /help shows them.
+var Help = []string{
+	"Commands:",
+	"  /join ROOM            join a room and show it (also /j)",
+	"  /leave [ROOM]         leave the shown room, or ROOM (also /part)",
+	"  /create ROOM [TOPIC]  create a public room and join it",
+	"  /dm USER              open the direct-message room with USER (accounts only)",
+	"  /rooms                list the rooms of the server (also /list)",
+	"  /help                 show this help",
+	"  /quit                 leave hubbub (also Ctrl+C)",
+	"  //text                send a message that starts with /",
+	"Keys:",
+	"  Enter                 send the message or run the command",
+	"  Tab, Ctrl+N           next room;  Shift+Tab, Ctrl+P  previous room",
+	"  Alt+1 … Alt+9         show room 1 … 9 of the list",
+	"  PgUp, PgDn            scroll; PgUp at the top loads older messages",
+	"  Esc                   back to the newest message",
+	"Control characters in what others send are shown as ^[ or <U+202E>.",
+}
+
+// command runs a slash command typed in the input line.
+func (m *Model) command(text string) tea.Cmd {
+	name, rest, _ := strings.Cut(strings.TrimSpace(text), " ")
+	rest = strings.TrimSpace(rest)
+	arg, tail, _ := strings.Cut(rest, " ")
+	tail = strings.TrimSpace(tail)
+	switch strings.ToLower(name) {
+	case "/join", "/j":
+		room, ok := m.roomArg(name, arg)
+		if !ok {
+			return nil
+		}
+		return m.startJoin(room, "", true)
+	case "/leave", "/part":
+		return m.leave(arg)
+	case "/create":
+		room, ok := m.roomArg(name, arg)
+		if !ok {
+			return nil
+		}
+		if err := protocol.CheckTopic(tail); err != nil {
+			m.note("Bad topic: " + errText(err))
+			return nil
+		}
+		c := m.c
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+			defer cancel()
+			_, err := c.Create(ctx, room, tail)
+			return createdMsg{room: room, err: err}
+		}
+	case "/dm", "/msg":
+		return m.dm(arg)
+	case "/rooms", "/list":
+		return m.listRooms(m.current())
+	case "/quit", "/exit", "/q":
+		return m.quit()
+	case "/help", "/?":
+		for _, line := range Help {
+			m.note(line)
+		}
+		return nil
+	}
+	m.note(fmt.Sprintf("Unknown command %s: /help lists them.", name))
+	return nil
+}
+
+// roomArg checks the room name argument of command cmd, lower-cased and
+// without a leading '#'.
+func (m *Model) roomArg(cmd, arg string) (string, bool) {
+	room := strings.ToLower(strings.TrimPrefix(arg, "#"))
+	if room == "" {
+		m.note(fmt.Sprintf("Usage: %s ROOM", cmd))
+		return "", false
+	}
+	if err := protocol.CheckRoomName(room); err != nil {
+		m.note(fmt.Sprintf("%q is not a room name: %s", room, errText(err)))
+		return "", false
+	}
+	return room, true
+}
+
+// leave leaves room, or the shown room if room is empty.
+func (m *Model) leave(room string) tea.Cmd {
+	w := m.current()
+	if room != "" {
+		w = m.find(strings.ToLower(strings.TrimPrefix(room, "#")))
+	}
+	if w == nil || w.room == "" {
+		m.note("Not in that room.")
+		return nil
+	}
+	if !w.joined {
+		// A room the client lost or is still joining: just close it.
+		m.close(w)
+		return nil
+	}
+	c, name := m.c, w.room
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		return leftMsg{room: name, err: c.Leave(ctx, name)}
+	}
+}
+
+// dm opens the direct-message room with user. Package client has no dm
+// operation yet: if the client offers one (dmOpener) it is used to open
+// the room, otherwise the room is joined by its name, which works only if
+// it exists already.
+func (m *Model) dm(arg string) tea.Cmd {
+	user := strings.ToLower(strings.TrimPrefix(arg, "@"))
+	switch {
+	case user == "":
+		m.note("Usage: /dm USER")
+		return nil
+	case m.self.Guest:
+		m.note("Direct messages are for accounts: run `hubbub login` (or `hubbub register`) first.")
+		return nil
+	case user == m.self.Name:
+		m.note("That is you.")
+		return nil
+	}
+	if err := protocol.CheckUsername(user); err != nil {
+		m.note(fmt.Sprintf("%q is not a user name: %s", user, errText(err)))
+		return nil
+	}
+	room := protocol.DMRoom(m.self.Name, user)
+	opener, ok := m.c.(dmOpener)
+	if !ok {
+		return m.startJoin(room, user, true)
+	}
+	i := m.index(room)
+	if i >= 0 {
+		m.show(i)
+		return nil
+	}
+	w := newWindow(room)
+	w.peer, w.joining = user, true
+	m.wins = append(m.wins, w)
+	m.show(len(m.wins) - 1)
+	join := m.joinCmd(room, false)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		if _, err := opener.DM(ctx, user); err != nil {
+			return joinedMsg{room: room, err: err}
+		}
+		return join()
+	}
+}

@@ -1,0 +1,300 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"go.uber.org/goleak"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+func TestMain(m *testing.M) {
+	// Plain text, whatever the terminal the tests run in: View output is
+	// compared with golden text and searched for strings.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	goleak.VerifyTestMain(m)
+}
+
+// t0 is the time of the fake server's first message.
+var t0 = time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)
+
+// fakeClient is an in-memory hubbub server behind the Client interface.
+// It answers at once; what it was asked is in calls.
+type fakeClient struct {
+	self protocol.Identity
+
+	mu       sync.Mutex // guards the fields below
+	rooms    map[string]*fakeRoom
+	calls    []string
+	failJoin map[string]error
+}
+
+type fakeRoom struct {
+	info    protocol.RoomInfo
+	members []string
+	msgs    []protocol.Message
+}
+
+func newFake(name string, guest bool) *fakeClient {
+	return &fakeClient{
+		self:     protocol.Identity{Name: name, Guest: guest},
+		rooms:    map[string]*fakeRoom{},
+		failJoin: map[string]error{},
+	}
+}
+
+// addRoom adds a room with n messages, from alternating authors, a
+// minute apart.
+func (f *fakeClient) addRoom(name, topic string, n int, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := &fakeRoom{info: protocol.RoomInfo{Name: name, Topic: topic}, members: members}
+	for i := range n {
+		from := []string{"grace", "linus", "linus"}[i%3]
+		r.msgs = append(r.msgs, protocol.Message{
+			Room: name, Seq: int64(i + 1), From: from,
+			Body: fmt.Sprintf("message %d", i+1),
+			TS:   t0.Add(time.Duration(i) * time.Minute).UnixMilli(),
+		})
+	}
+	r.info.LastSeq = int64(n)
+	f.rooms[name] = r
+}
+
+func (f *fakeClient) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+// called returns the calls made so far that start with prefix.
+func (f *fakeClient) called(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *fakeClient) Self() protocol.Identity { return f.self }
+
+func (f *fakeClient) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
+	f.record("rooms")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []protocol.RoomInfo
+	for _, r := range f.rooms {
+		out = append(out, r.info)
+	}
+	slices.SortFunc(out, func(a, b protocol.RoomInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (f *fakeClient) Create(ctx context.Context, room, topic string) (protocol.RoomInfo, error) {
+	f.record("create %s %q", room, topic)
+	f.mu.Lock()
+	exists := f.rooms[room] != nil
+	f.mu.Unlock()
+	if exists {
+		return protocol.RoomInfo{}, protocol.Errorf(protocol.CodeRoomExists, "room %s exists", room)
+	}
+	f.addRoom(room, topic, 0)
+	return protocol.RoomInfo{Name: room, Topic: topic}, nil
+}
+
+func (f *fakeClient) Join(ctx context.Context, room string) (protocol.RoomInfo, []string, error) {
+	f.record("join %s", room)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failJoin[room]; err != nil {
+		return protocol.RoomInfo{}, nil, err
+	}
+	r := f.rooms[room]
+	if r == nil {
+		return protocol.RoomInfo{}, nil, protocol.Errorf(protocol.CodeNoSuchRoom, "no room %s", room)
+	}
+	if !slices.Contains(r.members, f.self.Name) {
+		r.members = append(r.members, f.self.Name)
+	}
+	return r.info, slices.Clone(r.members), nil
+}
+
+func (f *fakeClient) Leave(ctx context.Context, room string) error {
+	f.record("leave %s", room)
+	return nil
+}
+
+func (f *fakeClient) Send(ctx context.Context, room, body string) (protocol.Message, error) {
+	f.record("send %s %q", room, body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rooms[room]
+	if r == nil {
+		return protocol.Message{}, protocol.Errorf(protocol.CodeNotJoined, "not in %s", room)
+	}
+	r.info.LastSeq++
+	m := protocol.Message{Room: room, Seq: r.info.LastSeq, From: f.self.Name, Guest: f.self.Guest, Body: body,
+		TS: t0.Add(time.Hour).UnixMilli()}
+	r.msgs = append(r.msgs, m)
+	return m, nil
+}
+
+func (f *fakeClient) HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]protocol.Message, bool, error) {
+	f.record("history %s before %d", room, before)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rooms[room]
+	if r == nil {
+		return nil, false, protocol.Errorf(protocol.CodeNoSuchRoom, "no room %s", room)
+	}
+	var out []protocol.Message
+	for _, m := range r.msgs {
+		if m.Seq < before {
+			out = append(out, m)
+		}
+	}
+	more := len(out) > limit
+	if more {
+		out = out[len(out)-limit:]
+	}
+	return slices.Clone(out), more, nil
+}
+
+func (f *fakeClient) Typing(ctx context.Context, room string) error {
+	f.record("typing %s", room)
+	return nil
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// harness is a Model driven synchronously: every command it returns is
+// run at once and its message fed back, until nothing is left.
+type harness struct {
+	t     *testing.T
+	m     *Model
+	fake  *fakeClient
+	clock *fakeClock
+	quit  bool
+}
+
+func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...string) *harness {
+	t.Helper()
+	clock := &fakeClock{t: t0.Add(2 * time.Hour)}
+	m := New(Options{Client: fake, Server: "http://127.0.0.1:8080", Join: join, Location: time.UTC, Now: clock.now})
+	m.tick = func() tea.Cmd { return nil }
+	h := &harness{t: t, m: m, fake: fake, clock: clock}
+	h.run(m.Init())
+	h.send(tea.WindowSizeMsg{Width: width, Height: height})
+	return h
+}
+
+// send feeds msgs to the model, running the commands that follow.
+func (h *harness) send(msgs ...tea.Msg) {
+	h.t.Helper()
+	for _, msg := range msgs {
+		_, cmd := h.m.Update(msg)
+		h.run(cmd)
+	}
+}
+
+func (h *harness) run(cmd tea.Cmd) {
+	h.t.Helper()
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := c().(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case tea.QuitMsg:
+			h.quit = true
+		default:
+			_, next := h.m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// typeText types s and, if enter, presses Enter.
+func (h *harness) typeText(s string, enter bool) {
+	h.t.Helper()
+	for _, r := range s {
+		h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	if enter {
+		h.send(tea.KeyMsg{Type: tea.KeyEnter})
+	}
+}
+
+func (h *harness) key(t tea.KeyType) { h.t.Helper(); h.send(tea.KeyMsg{Type: t}) }
+
+// events feeds client events as the client's channel would.
+func (h *harness) events(evs ...client.Event) {
+	h.t.Helper()
+	h.send(eventsMsg(evs))
+}
+
+// view returns View() and checks it fills the terminal exactly.
+func (h *harness) view() string {
+	h.t.Helper()
+	v := h.m.View()
+	checkFits(h.t, v, h.m.width, h.m.height)
+	return v
+}
+
+// checkFits reports lines wider than width, and a screen of other than
+// height lines.
+func checkFits(t *testing.T, view string, width, height int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != height {
+		t.Errorf("view has %d lines, want %d:\n%s", len(lines), height, view)
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > width {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, w, width, l)
+		}
+	}
+}
+
+func (h *harness) wantView(substrs ...string) {
+	h.t.Helper()
+	v := h.view()
+	for _, s := range substrs {
+		if !strings.Contains(v, s) {
+			h.t.Errorf("view does not contain %q:\n%s", s, v)
+		}
+	}
+}
+
+func (h *harness) wantNotView(substrs ...string) {
+	h.t.Helper()
+	v := h.view()
+	for _, s := range substrs {
+		if strings.Contains(v, s) {
+			h.t.Errorf("view contains %q:\n%s", s, v)
+		}
+	}
+}

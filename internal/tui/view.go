@@ -1,0 +1,327 @@
+package tui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// chromeLines is how many lines the header, typing line, input line and
+// status bar take; the message view gets the rest.
+const chromeLines = 4
+
+// Smallest terminal the layout is drawn in.
+const (
+	minWidth  = 20
+	minHeight = chromeLines + 2
+)
+
+// Styles. Only plain ANSI attributes and the 16 basic colors, so they look
+// right on any terminal; lipgloss drops them when the output is not one.
+var (
+	headerStyle  = lipgloss.NewStyle().Bold(true)
+	statusStyle  = lipgloss.NewStyle().Reverse(true)
+	dimStyle     = lipgloss.NewStyle().Faint(true)
+	noteStyle    = lipgloss.NewStyle().Faint(true).Italic(true)
+	boldStyle    = lipgloss.NewStyle().Bold(true)
+	currentStyle = lipgloss.NewStyle().Bold(true).Reverse(true)
+	unreadStyle  = lipgloss.NewStyle().Bold(true)
+	errorStyle   = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("1"))
+	nameColors   = []lipgloss.Color{"2", "3", "4", "5", "6", "9", "10", "11", "12", "13", "14"}
+)
+
+// sidebarWidth is the width of the room list, separator included, for a
+// terminal width columns wide: none on a narrow terminal.
+func sidebarWidth(width int) int {
+	if width < 60 {
+		return 0
+	}
+	return min(24, width/4)
+}
+
+// nameStyle colors a user's name, the same color every time.
+func nameStyle(name string) lipgloss.Style {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return lipgloss.NewStyle().Bold(true).Foreground(nameColors[h.Sum32()%uint32(len(nameColors))])
+}
+
+// fit cuts s to width cells and pads it with spaces to exactly width.
+func fit(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, width, "…")
+	if pad := width - lipgloss.Width(s); pad > 0 {
+		s += strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// wrap breaks a line of text without escape sequences into lines at most
+// width cells wide, at spaces where it can.
+func wrap(s string, width int) []string {
+	if width < 1 {
+		width = 1
+	}
+	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+}
+
+// View renders the whole screen.
+func (m *Model) View() string {
+	if m.quitting || m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return fit("terminal too small", m.width)
+	}
+	lines := make([]string, 0, m.height)
+	lines = append(lines, m.headerView())
+	lines = append(lines, m.bodyView()...)
+	lines = append(lines, m.typingView(), fit(m.input.View(), m.width), m.statusView())
+	return strings.Join(lines, "\n")
+}
+
+// headerView is the first line: the shown room and its topic.
+func (m *Model) headerView() string {
+	w := m.current()
+	title := w.title()
+	switch {
+	case w.room == "":
+		title = "hubbub"
+		if m.server != "" {
+			title += " · " + SanitizeLine(m.server)
+		}
+	case w.joining:
+		title += " · joining…"
+	case w.topic != "":
+		title += " · " + SanitizeLine(w.topic)
+	}
+	right := ""
+	if w.joined {
+		right = fmt.Sprintf(" %d here ", len(w.members))
+	}
+	left := fit(" "+title, max(0, m.width-len(right)))
+	return headerStyle.Render(left + right)
+}
+
+// bodyView is the room list beside the message view.
+func (m *Model) bodyView() []string {
+	msgs := strings.Split(m.vp.View(), "\n")
+	side := sidebarWidth(m.width)
+	if side == 0 {
+		for i := range msgs {
+			msgs[i] = " " + msgs[i]
+		}
+		return msgs
+	}
+	bar := m.sidebarLines(side-1, len(msgs))
+	sep := dimStyle.Render("│")
+	for i := range msgs {
+		msgs[i] = bar[i] + sep + " " + msgs[i]
+	}
+	return msgs
+}
+
+// sidebarLines renders the room list and who is in the shown room, height
+// lines of exactly width cells.
+func (m *Model) sidebarLines(width, height int) []string {
+	var lines []string
+	add := func(s string, style lipgloss.Style) {
+		lines = append(lines, style.Render(fit(s, width)))
+	}
+	add(" Rooms", boldStyle)
+	for i, w := range m.wins {
+		label := " " + w.title()
+		if i < 9 {
+			label = fmt.Sprintf(" %d %s", i+1, w.title())
+		}
+		count := ""
+		if w.unread > 0 {
+			count = fmt.Sprintf(" %d", w.unread)
+		}
+		label = fit(label, width-len(count)) + count
+		switch {
+		case i == m.cur:
+			add(label, currentStyle)
+		case w.unread > 0:
+			add(label, unreadStyle)
+		default:
+			add(label, lipgloss.NewStyle())
+		}
+	}
+	if w := m.current(); w.joined {
+		add("", lipgloss.NewStyle())
+		add(fmt.Sprintf(" Here (%d)", len(w.members)), boldStyle)
+		for _, u := range w.memberList() {
+			label := " " + SanitizeLine(u)
+			if u == m.self.Name {
+				label += " (you)"
+			}
+			add(label, lipgloss.NewStyle())
+		}
+	}
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, strings.Repeat(" ", width))
+	}
+	return lines
+}
+
+// typingView is the line above the input: who is typing, and whether the
+// view is scrolled up.
+func (m *Model) typingView() string {
+	w := m.current()
+	text := typingText(w.typers(m.now()))
+	right := ""
+	if !m.vp.AtBottom() {
+		right = " more below: PgDn, Esc "
+	}
+	if m.width-len(right) < 20 {
+		right = ""
+	}
+	return noteStyle.Render(fit(text, m.width-len(right))) + dimStyle.Render(right)
+}
+
+// typingText says who is typing.
+func typingText(who []string) string {
+	for i, u := range who {
+		who[i] = SanitizeLine(u)
+	}
+	switch len(who) {
+	case 0:
+		return ""
+	case 1:
+		return " " + who[0] + " is typing…"
+	case 2, 3:
+		return " " + strings.Join(who[:len(who)-1], ", ") + " and " + who[len(who)-1] + " are typing…"
+	}
+	return fmt.Sprintf(" %d people are typing…", len(who))
+}
+
+// statusView is the last line: the connection's state.
+func (m *Model) statusView() string {
+	var left string
+	switch m.state {
+	case client.Connected:
+		left = " ● " + m.selfLabel()
+	case client.Reconnecting:
+		left = " ○ reconnecting"
+		if wait := m.next.Sub(m.now()); wait > 0 {
+			left += fmt.Sprintf(" in %ds", int((wait+time.Second-1)/time.Second))
+		} else {
+			left += "…"
+		}
+		if m.attempt > 1 {
+			left += fmt.Sprintf(" (attempt %d)", m.attempt)
+		}
+		if m.stateErr != nil {
+			left += ": " + SanitizeLine(errText(m.stateErr))
+		}
+	case client.Closed:
+		left = " ✕ disconnected"
+		if m.stateErr != nil {
+			left += ": " + SanitizeLine(errText(m.stateErr))
+		}
+	}
+	right := " Tab: rooms  /help "
+	if lipgloss.Width(left)+len(right) > m.width {
+		right = ""
+	}
+	return statusStyle.Render(fit(left, m.width-len(right)) + right)
+}
+
+// render lays out the shown window's scrollback into the viewport,
+// keeping the view at the newest line if it was there.
+func (m *Model) render() {
+	m.dirty = false
+	if m.vp.Width <= 0 || m.vp.Height <= 0 {
+		return
+	}
+	bottom := m.vp.AtBottom()
+	m.vp.SetContent(strings.Join(m.windowLines(m.current(), m.vp.Width), "\n"))
+	if bottom {
+		m.vp.GotoBottom()
+	}
+}
+
+// windowLines renders w's scrollback for a view width cells wide.
+func (m *Model) windowLines(w *window, width int) []string {
+	var lines []string
+	addWrapped := func(text string, indent int, style lipgloss.Style) {
+		pad := strings.Repeat(" ", indent)
+		for _, l := range wrap(text, width-indent) {
+			lines = append(lines, style.Render(pad+l))
+		}
+	}
+	if w.room != "" {
+		switch {
+		case w.loading && w.oldestSeq() > 0:
+			addWrapped("loading older messages…", 1, dimStyle)
+		case w.more:
+			addWrapped("↑ PgUp for older messages", 1, dimStyle)
+		case w.joined:
+			addWrapped("start of "+w.title(), 1, dimStyle)
+		}
+	}
+	var prev *protocol.Message
+	var prevDay string
+	for _, e := range w.entries {
+		if e.msg == nil {
+			addWrapped(e.note, 1, noteStyle)
+			prev = nil
+			continue
+		}
+		msg := e.msg
+		t := time.UnixMilli(msg.TS).In(m.loc)
+		if day := t.Format(time.DateOnly); day != prevDay {
+			prevDay = day
+			label := ansi.Truncate("── "+t.Format("Mon 2 Jan 2006")+" ", width, "")
+			lines = append(lines, dimStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
+			prev = nil
+		}
+		if prev == nil || prev.From != msg.From || prev.Guest != msg.Guest ||
+			t.Sub(time.UnixMilli(prev.TS)) > groupGap {
+			lines = append(lines, m.authorLine(msg.From, msg.Guest, t.Format("15:04"), width))
+		}
+		prev = msg
+		for _, l := range strings.Split(Sanitize(msg.Body), "\n") {
+			addWrapped(l, 2, lipgloss.NewStyle())
+		}
+	}
+	if len(w.pending) > 0 {
+		lines = append(lines, m.authorLine(m.self.Name, m.self.Guest, "sending…", width))
+		for _, p := range w.pending {
+			for _, l := range strings.Split(Sanitize(p.body), "\n") {
+				addWrapped(l, 2, dimStyle)
+			}
+		}
+	}
+	if w.joining {
+		addWrapped("joining "+w.title()+"…", 1, noteStyle)
+	}
+	return lines
+}
+
+// authorLine is the first line of a group of messages: who and when.
+func (m *Model) authorLine(from string, guest bool, when string, width int) string {
+	name := SanitizeLine(from)
+	if width > 12 {
+		name = ansi.Truncate(name, width-12, "…")
+	}
+	line := nameStyle(from).Render(name)
+	if guest {
+		line += dimStyle.Render(" (guest)")
+	}
+	line += dimStyle.Render("  " + when)
+	return ansi.Truncate(line, width, "…")
+}

@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"maps"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// typingShownFor is how long "alice is typing…" stays after her last
+// typing event. Clients repeat typing every typingEvery while typing.
+const typingShownFor = 6 * time.Second
+
+// window is one entry of the room list: the status window (room "") or a
+// room. Owned by the Model's Update.
+type window struct {
+	room  string // "" for the status window
+	topic string
+	peer  string // direct-message rooms: the other user
+
+	joining bool // a join is in flight and has not been answered yet
+	joined  bool // the join succeeded and no leave since
+
+	// entries are the messages (ascending seq, unique) and notes to show.
+	entries []entry
+	pending []pending // messages sent and not acknowledged yet
+
+	members map[string]bool
+	typing  map[string]time.Time // user → when to stop showing it
+
+	unread int
+
+	more    bool // older messages exist on the server than the oldest here
+	loading bool // a history page is being fetched
+
+	// Scroll position, saved while another window is shown.
+	yOffset  int
+	atBottom bool
+}
+
+// entry is one item of a window's scrollback: a message, or a note (an
+// error, the answer to /rooms, …) placed after the message with seq.
+type entry struct {
+	seq  int64
+	msg  *protocol.Message
+	note string
+}
+
+// pending is a message the user sent whose acknowledgement has not come.
+type pending struct {
+	id   int
+	body string
+}
+
+func newWindow(room string) *window {
+	return &window{
+		room:     room,
+		members:  map[string]bool{},
+		typing:   map[string]time.Time{},
+		atBottom: true,
+	}
+}
+
+// title is how the window is named in the room list and header.
+func (w *window) title() string {
+	switch {
+	case w.room == "":
+		return "status"
+	case w.peer != "":
+		return "@" + SanitizeLine(w.peer)
+	}
+	return "#" + SanitizeLine(w.room)
+}
+
+// oldestSeq returns the smallest seq of the messages held, 0 if none.
+func (w *window) oldestSeq() int64 {
+	for _, e := range w.entries {
+		if e.msg != nil {
+			return e.msg.Seq
+		}
+	}
+	return 0
+}
+
+// lastSeq returns the largest seq of the messages held, 0 if none.
+func (w *window) lastSeq() int64 {
+	for i := len(w.entries) - 1; i >= 0; i-- {
+		if e := w.entries[i]; e.msg != nil {
+			return e.msg.Seq
+		}
+	}
+	return 0
+}
+
+// addMessages inserts msgs in seq order, skipping those already held. It
+// returns how many were new.
+func (w *window) addMessages(msgs ...protocol.Message) int {
+	have := make(map[int64]bool, len(w.entries))
+	for _, e := range w.entries {
+		if e.msg != nil {
+			have[e.msg.Seq] = true
+		}
+	}
+	added := 0
+	for _, m := range msgs {
+		if have[m.Seq] {
+			continue
+		}
+		have[m.Seq] = true
+		m := m
+		w.entries = append(w.entries, entry{seq: m.Seq, msg: &m})
+		added++
+	}
+	if added > 0 {
+		// Notes sort after the message of the same seq; the sort is
+		// stable, so notes keep their order among themselves.
+		sort.SliceStable(w.entries, func(i, j int) bool {
+			a, b := w.entries[i], w.entries[j]
+			if a.seq != b.seq {
+				return a.seq < b.seq
+			}
+			return a.msg != nil && b.msg == nil
+		})
+	}
+	return added
+}
+
+// addNote appends a note after the newest message.
+func (w *window) addNote(text string) {
+	w.entries = append(w.entries, entry{seq: w.lastSeq(), note: text})
+}
+
+// dropPending forgets the pending message with id, or else (id < 0) the
+// first with body; it reports whether one was dropped.
+func (w *window) dropPending(id int, body string) bool {
+	for i, p := range w.pending {
+		if (id >= 0 && p.id == id) || (id < 0 && p.body == body) {
+			w.pending = slices.Delete(w.pending, i, i+1)
+			return true
+		}
+	}
+	return false
+}
+
+// typers returns who is typing at now, sorted.
+func (w *window) typers(now time.Time) []string {
+	var who []string
+	for u, until := range w.typing {
+		if now.Before(until) {
+			who = append(who, u)
+		}
+	}
+	slices.Sort(who)
+	return who
+}
+
+// expireTyping forgets the typing users whose time ran out at now.
+func (w *window) expireTyping(now time.Time) {
+	for u, until := range w.typing {
+		if !now.Before(until) {
+			delete(w.typing, u)
+		}
+	}
+}
+
+// memberList returns the members, sorted.
+func (w *window) memberList() []string {
+	return slices.Sorted(maps.Keys(w.members))
+}

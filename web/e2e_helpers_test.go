@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -479,6 +480,24 @@ func (u *user) screenshot(name string) {
 		}
 		u.t.Logf("screenshot: %s", p)
 	}
+}
+
+// darkScreenshot is screenshot with prefers-color-scheme: dark.
+func (u *user) darkScreenshot(name string) {
+	u.t.Helper()
+	dark := func(scheme string) {
+		u.t.Helper()
+		_, err := chromedp.Call(u.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		if err != nil {
+			u.t.Fatalf("%s: emulate %s: %v", u.name, scheme, err)
+		}
+	}
+	dark("dark")
+	defer dark("")
+	time.Sleep(300 * time.Millisecond) // let the colour transitions end
+	u.screenshot(name)
 }
 
 // js quotes s as a JavaScript string literal.

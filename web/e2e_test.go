@@ -5,6 +5,7 @@ package web_test
 // is installed.
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,7 @@ func TestBrowserChat(t *testing.T) {
 	carol.say("lobby", "The wire protocol is written up here: https://github.com/hubbub-chat/hubbub/blob/main/docs/protocol.md")
 
 	alice := newUser(t, browser, "alice")
+	alice.run(chromedp.EmulateViewport(1280, 800))
 	bob := newUser(t, browser, "bob")
 
 	t.Run("chat both ways", func(t *testing.T) {
@@ -126,6 +128,7 @@ func TestBrowserChat(t *testing.T) {
 		bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "Looks great"))
 		alice.wait("bob is typing", `document.getElementById("typing").textContent === "bob is typing…"`)
 		alice.screenshot("browser.png")
+		alice.darkScreenshot("browser-dark.png")
 
 		// Opening the room clears its count.
 		alice.openRoom("design")
@@ -339,6 +342,12 @@ func TestBrowserHeaders(t *testing.T) {
 
 	browser := newBrowser(t)
 	u := newUser(t, browser, "alice")
+	u.run(
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(n.url()),
+		chromedp.WaitVisible(chromedp.ID("guest-name")),
+	)
+	u.screenshot("welcome.png")
 	start := time.Now()
 	u.login(n.url(), "alice")
 	t.Logf("connected under the CSP in %v", time.Since(start).Round(time.Millisecond))
@@ -346,4 +355,66 @@ func TestBrowserHeaders(t *testing.T) {
 	if len(csp) != 0 {
 		t.Errorf("CSP violations: %q", csp)
 	}
+}
+
+// TestBrowserHistoryPaging: a long room opens at its newest page; older
+// pages come with the button and by scrolling to the top, without gaps or
+// duplicates; while the reader is scrolled up, news shows as a pill.
+func TestBrowserHistoryPaging(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	// Five writers, so that no one trips the server's per-connection
+	// message rate limit.
+	var writers []*wsClient
+	for _, name := range []string{"carol", "dave", "erin", "frank", "gina"} {
+		w := dialWS(t, n.addr, name)
+		w.join("lobby")
+		writers = append(writers, w)
+	}
+	carol := writers[0]
+	const total = 130
+	for i := 1; i <= total; i++ {
+		writers[i%len(writers)].say("lobby", fmt.Sprintf("message %d of the backlog", i))
+	}
+
+	u := newUser(t, browser, "alice")
+	u.run(chromedp.EmulateViewport(1000, 700))
+	u.login(n.url(), "alice")
+	u.wait("the newest page", shows(fmt.Sprintf("message %d of the backlog", total), ""))
+	checkSeqs := func(from, to int64) {
+		t.Helper()
+		seqs := u.seqs()
+		if len(seqs) != int(to-from+1) || seqs[0] != from || seqs[len(seqs)-1] != to {
+			t.Fatalf("shows %d seqs %v…, want %d..%d", len(seqs), seqs[:min(len(seqs), 3)], from, to)
+		}
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] != seqs[i-1]+1 {
+				t.Fatalf("seqs not contiguous at %d: %v", i, seqs)
+			}
+		}
+	}
+	checkSeqs(total-49, total)
+
+	// The button loads the page before.
+	u.run(chromedp.Click(chromedp.ID("load-older")))
+	u.wait("the second page", `document.querySelectorAll("#message-host li.msg[data-seq]").length === 100`)
+	checkSeqs(total-99, total)
+
+	// Scrolling to the top loads the rest, and the start is marked.
+	u.run(chromedp.Evaluate[chromedp.Void](`document.getElementById("scroller").scrollTop = 0`))
+	u.wait("the first message", shows("message 1 of the backlog", ""))
+	u.wait("the start of the room", `!document.getElementById("history-start").hidden && document.getElementById("load-older").hidden`)
+	checkSeqs(1, total)
+
+	// Scrolled up, a new message does not move the view; a pill offers it.
+	u.run(chromedp.Evaluate[chromedp.Void](`document.getElementById("scroller").scrollTop = 0`))
+	carol.say("lobby", "are you still there?")
+	u.wait("the pill", `!document.getElementById("new-pill").hidden`)
+	if top := eval[float64](u, `document.getElementById("scroller").scrollTop`); top > 200 {
+		t.Errorf("the view moved to %v while scrolled up", top)
+	}
+	u.run(chromedp.Click(chromedp.ID("new-pill")))
+	u.wait("the bottom", `(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight < 4; })()`)
+	u.wait("the pill to go", `document.getElementById("new-pill").hidden`)
+	checkSeqs(1, total+1)
 }

@@ -204,7 +204,10 @@ async function joinRoom(room) {
     room.seen = room.latest; // a room joined for the first time has nothing unread
     persistRooms();
   }
-  if (room === active) renderRoomHeader();
+  if (room === active) {
+    renderRoomHeader();
+    renderMembers();
+  }
   renderRoomList();
   sync(room)
     .then(() => resendLocals(room))

@@ -73,6 +73,17 @@ const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "lon
 const dayYearFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
 
 export const formatTime = (ms) => timeFmt.format(ms);
+
+// formatShortTime is the time without a day period ("4:05", not
+// "04:05 PM"), for the narrow gutter beside grouped messages.
+export function formatShortTime(ms) {
+  return shortFmt
+    .formatToParts(ms)
+    .filter((p) => p.type === "hour" || p.type === "minute" || (p.type === "literal" && p.value.trim() === ":"))
+    .map((p) => p.value)
+    .join("");
+}
+const shortFmt = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 export const formatFull = (ms) => fullFmt.format(ms);
 
 // dayKey identifies the local calendar day of a Unix-ms time.
@@ -92,14 +103,14 @@ export function formatDay(ms) {
   return new Date(ms).getFullYear() === now.getFullYear() ? dayFmt.format(ms) : dayYearFmt.format(ms);
 }
 
-// colorClass picks one of eight avatar colours from a name, stably.
+// colorClass picks one of ten avatar colours from a name, stably.
 export function colorClass(name) {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
-  return "c" + ((h >>> 0) % 8);
+  return "c" + ((h >>> 0) % 10);
 }
 
 // initial is the first character of a name, for avatars.

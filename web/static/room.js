@@ -6,7 +6,7 @@
 // user's own messages that the server has not acknowledged yet ("local"
 // items) in the order they were written.
 
-import { el, appendBody, avatar, formatTime, formatFull, formatDay, dayKey } from "./dom.js";
+import { el, appendBody, avatar, formatTime, formatShortTime, formatFull, formatDay, dayKey } from "./dom.js";
 
 // Consecutive messages by one author within this time are grouped under
 // one header.
@@ -202,7 +202,7 @@ function setState(li, state) {
 // network goes in as text.
 function renderMessage(m, mine) {
   const time = el("time", { class: "time", datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), text: formatTime(m.ts) });
-  const gutterTime = el("time", { class: "gutter-time", "aria-hidden": "true", text: formatTime(m.ts) });
+  const gutterTime = el("time", { class: "gutter-time", "aria-hidden": "true", text: formatShortTime(m.ts) });
   const body = el("div", { class: "body" });
   appendBody(body, m.body);
   const meta = el(
@@ -231,10 +231,9 @@ function renderMessage(m, mine) {
 // updateRendered updates a local message's item once the server stored it.
 function updateRendered(li, m) {
   li.dataset.seq = String(m.seq);
-  for (const t of li.querySelectorAll("time")) {
-    t.textContent = formatTime(m.ts);
-  }
+  li.querySelector("time.gutter-time").textContent = formatShortTime(m.ts);
   const time = li.querySelector("time.time");
+  time.textContent = formatTime(m.ts);
   time.dateTime = new Date(m.ts).toISOString();
   time.title = formatFull(m.ts);
 }

@@ -83,6 +83,13 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 		return c.emitLocked(ctx, LeaveEvent{Room: ev.Room, User: ev.User})
 	case protocol.TypeTyping:
 		return c.emitLocked(ctx, TypingEvent{Room: ev.Room, User: ev.User})
+	case protocol.TypeKicked, protocol.TypeBanned:
+		if ev.User == cn.self.Name && ev.Room != "" {
+			// The server took us out of the room: stop counting ourselves
+			// in it, so that a reconnect does not join it again.
+			c.left(ev.Room)
+		}
+		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	default:
 		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	}

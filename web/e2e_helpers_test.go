@@ -458,8 +458,12 @@ func shows(body, li string) string {
 	return `[...document.querySelectorAll(` + js("#message-host li.msg"+li+" .body") + `)].some(b => b.textContent === ` + js(body) + `)`
 }
 
+// published lists the screenshots that go to $HUBBUB_SCREENSHOT_DIR (the
+// README's pictures, docs/img); the others are for looking at a failure.
+var published = map[string]bool{"browser.png": true, "browser-dark.png": true, "browser-mobile.png": true}
+
 // screenshot saves the viewport as PNG to the test's temp dir, and to
-// $HUBBUB_SCREENSHOT_DIR/name when that is set.
+// $HUBBUB_SCREENSHOT_DIR/name when that is set and name is published.
 func (u *user) screenshot(name string) {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(u.ctx, waitTimeout)
@@ -469,7 +473,7 @@ func (u *user) screenshot(name string) {
 		u.t.Fatalf("%s: screenshot: %v", u.name, err)
 	}
 	dirs := []string{u.t.TempDir()}
-	if d := os.Getenv("HUBBUB_SCREENSHOT_DIR"); d != "" {
+	if d := os.Getenv("HUBBUB_SCREENSHOT_DIR"); d != "" && published[name] {
 		dirs = append(dirs, d)
 	}
 	for _, d := range dirs {

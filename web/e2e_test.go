@@ -63,15 +63,19 @@ func TestBrowserChat(t *testing.T) {
 		}
 
 		// Shift+Enter is a new line, not a send.
+		shiftEnter := chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift))
 		alice.run(
 			chromedp.Focus(chromedp.ID("composer-input")),
-			chromedp.SendKeys(chromedp.ID("composer-input"), "two"),
-			chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)),
-			chromedp.SendKeys(chromedp.ID("composer-input"), "lines"),
+			chromedp.SendKeys(chromedp.ID("composer-input"), "Two things I like so far:"),
+			shiftEnter,
+			chromedp.SendKeys(chromedp.ID("composer-input"), "- the reconnect is invisible"),
+			shiftEnter,
+			chromedp.SendKeys(chromedp.ID("composer-input"), "- dark mode"),
 			pressEnter,
 		)
-		alice.wait("a two-line message", shows("two\nlines", `[data-state="sent"]`))
-		bob.wait("the two-line message", shows("two\nlines", ""))
+		const multi = "Two things I like so far:\n- the reconnect is invisible\n- dark mode"
+		alice.wait("a three-line message", shows(multi, `[data-state="sent"]`))
+		bob.wait("the three-line message", shows(multi, ""))
 
 		// Typing: bob types without sending; alice sees it.
 		bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "I am writing a long"))
@@ -317,6 +321,8 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	u.run(chromedp.Click(chromedp.ID("open-drawer")))
 	u.wait("the drawer", `document.getElementById("sidebar").classList.contains("open") && document.getElementById("open-drawer").getAttribute("aria-expanded") === "true"`)
 	noSideScroll("drawer open")
+	time.Sleep(300 * time.Millisecond) // the slide-in transition
+	u.screenshot("browser-mobile-drawer.png")
 	u.run(chromedp.KeyEvent("\x1b")) // Escape closes it
 	u.wait("the drawer to close", `!document.getElementById("sidebar").classList.contains("open")`)
 }

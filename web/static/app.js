@@ -7,7 +7,7 @@
 import { Connection, RequestError, Disconnected } from "./conn.js";
 import { Saved } from "./storage.js";
 import { Room } from "./room.js";
-import { el, avatar, newCMID, byteLength } from "./dom.js";
+import { el, avatar, newCMID, byteLength, formatFull } from "./dom.js";
 
 const DEFAULT_ROOM = "lobby";
 const PAGE = 50; // messages per page when opening a room or loading older
@@ -469,6 +469,40 @@ function onEvent(ev) {
         if (room === active) renderTyping();
       }
       break;
+    case "kicked":
+    case "banned":
+      if (typeof ev.room !== "string" || typeof ev.user !== "string") break;
+      if (ev.user === me.name && room) {
+        // The server has taken us out already; do not rejoin on reconnect.
+        forgetRoom(room);
+        const verb = ev.type === "kicked" ? "removed you from" : "banned you from";
+        toast(`${ev.by || "A moderator"} ${verb} #${ev.room}${until(ev.until)}${ev.reason ? `: ${ev.reason}` : "."}`);
+      } else if (room) {
+        room.members.delete(ev.user);
+        if (room === active) renderMembers();
+      }
+      break;
+    case "muted":
+    case "unmuted":
+      if (ev.user === me.name && typeof ev.room === "string") {
+        toast(
+          ev.type === "muted"
+            ? `You are muted in #${ev.room}${until(ev.until)}${ev.reason ? `: ${ev.reason}` : "."}`
+            : `You can write in #${ev.room} again.`,
+        );
+      }
+      break;
+    case "topic":
+      if (room) {
+        room.info.topic = typeof ev.topic === "string" ? ev.topic : "";
+        if (room === active) renderRoomHeader();
+      }
+      if (directory.has(ev.room)) directory.get(ev.room).topic = typeof ev.topic === "string" ? ev.topic : "";
+      renderRoomList();
+      break;
+    case "invited":
+      refreshDirectory();
+      break;
     case "error":
       // A refusal of a command sent without an id (typing), or news the
       // server pushes on its own.
@@ -476,6 +510,11 @@ function onEvent(ev) {
       else console.warn("hubbub: server error", ev.code, ev.reason);
       break;
   }
+}
+
+// until describes the end of a ban or mute ("" when it lasts until lifted).
+function until(ms) {
+  return Number.isSafeInteger(ms) && ms > 0 ? ` until ${formatFull(ms)}` : "";
 }
 
 // ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ const TYPING_AFTER_SEND_MS = 1500;
 const SEND_TIMEOUT_MS = 15_000;
 const MAX_BODY_BYTES = 4096;
 const ROOMS_REFRESH_MS = 60_000;
+const JOIN_RETRY_MS = 5000;
 const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 // hello refusals that retrying cannot fix: the user must pick another name.
 const FATAL_HELLO = new Set(["invalid_value", "too_long", "name_taken", "forbidden", "banned"]);
@@ -192,7 +193,12 @@ async function joinRoom(room) {
       forgetRoom(room);
       toast(`Could not join #${room.name}: ${err.reason || err.code}`);
     } else if (err instanceof RequestError) {
+      // internal, unavailable, rate_limited: try again in a while.
       toast(`Could not join #${room.name} yet: ${err.reason || err.code}`);
+      const c = conn;
+      setTimeout(() => {
+        if (conn === c && conn.ready && rooms.get(room.name) === room && !room.joined) joinRoom(room).catch(() => {});
+      }, JOIN_RETRY_MS);
     }
     throw err;
   }

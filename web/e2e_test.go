@@ -5,6 +5,7 @@ package web_test
 // is installed.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -423,4 +424,95 @@ func TestBrowserHistoryPaging(t *testing.T) {
 	u.wait("the bottom", `(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight < 4; })()`)
 	u.wait("the pill to go", `document.getElementById("new-pill").hidden`)
 	checkSeqs(1, total+1)
+}
+
+// TestBrowserModules checks the client's pure functions where they run, in
+// the browser: the backoff bounds, client message ids and link splitting.
+func TestBrowserModules(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	u := newUser(t, browser, "alice")
+	u.run(chromedp.Navigate(n.url()), chromedp.WaitVisible(chromedp.ID("guest-name")))
+	module := func(expr string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(u.ctx, waitTimeout)
+		defer cancel()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("evaluate: %v", err)
+		}
+		return got
+	}
+
+	t.Run("backoff", func(t *testing.T) {
+		got := module(`(async () => {
+			const { backoffDelay } = await import("/conn.js");
+			for (let n = 0; n <= 40; n++) {
+				const ceiling = Math.min(30000, 500 * 2 ** n);
+				let max = 0;
+				for (let i = 0; i < 500; i++) {
+					const d = backoffDelay(n);
+					if (!(d >= 0 && d <= ceiling)) return "attempt " + n + ": delay " + d + " outside [0, " + ceiling + "]";
+					max = Math.max(max, d);
+				}
+				if (max < ceiling / 2) return "attempt " + n + ": no delay above half the ceiling in 500 draws (" + max + ")";
+			}
+			return "ok";
+		})()`)
+		if got != "ok" {
+			t.Error(got)
+		}
+	})
+
+	t.Run("cmid", func(t *testing.T) {
+		got := module(`(async () => {
+			const { newCMID } = await import("/dom.js");
+			const seen = new Set();
+			for (let i = 0; i < 2000; i++) {
+				const id = newCMID();
+				if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return "bad cmid " + id;
+				if (seen.has(id)) return "duplicate cmid " + id;
+				seen.add(id);
+			}
+			return "ok";
+		})()`)
+		if got != "ok" {
+			t.Error(got)
+		}
+	})
+
+	t.Run("links", func(t *testing.T) {
+		tests := []struct {
+			body string
+			want string // the nodes appendBody makes: text as is, links as [text](href)
+		}{
+			{"no links here", "no links here"},
+			{"see https://example.com.", "see [https://example.com](https://example.com/)."},
+			{"(https://example.com/x)", "([https://example.com/x](https://example.com/x))"},
+			{"https://en.wikipedia.org/wiki/Go_(game), nice", "[https://en.wikipedia.org/wiki/Go_(game)](https://en.wikipedia.org/wiki/Go_(game)), nice"},
+			{"two: http://a.test/1 and https://b.test/2!", "two: [http://a.test/1](http://a.test/1) and [https://b.test/2](https://b.test/2)!"},
+			{"javascript:alert(1) stays text", "javascript:alert(1) stays text"},
+			{"data:text/html,<b>x</b> too", "data:text/html,<b>x</b> too"},
+			{"ftp://example.com/file is text", "ftp://example.com/file is text"},
+			{"https://<img src=x>", "https://<img src=x>"},
+			{"https://exa mple.com", "[https://exa](https://exa/) mple.com"},
+			{"HTTPS://EXAMPLE.COM/A", "[HTTPS://EXAMPLE.COM/A](https://example.com/A)"},
+			{"line\nhttps://example.com\nnext", "line\n[https://example.com](https://example.com/)\nnext"},
+		}
+		for _, tt := range tests {
+			got := module(`(async () => {
+				const { appendBody } = await import("/dom.js");
+				const div = document.createElement("div");
+				appendBody(div, ` + js(tt.body) + `);
+				for (const a of div.querySelectorAll("a")) {
+					if (a.target !== "_blank" || a.rel !== "noopener noreferrer nofollow") return "bad link attributes " + a.outerHTML;
+				}
+				if (div.querySelector("*:not(a)")) return "an element that is not a link";
+				return [...div.childNodes].map(n => n.nodeType === Node.TEXT_NODE ? n.data : "[" + n.textContent + "](" + n.href + ")").join("");
+			})()`)
+			if got != tt.want {
+				t.Errorf("appendBody(%q):\n got %q\nwant %q", tt.body, got, tt.want)
+			}
+		}
+	})
 }

@@ -82,6 +82,14 @@ func sanitize(s string, multiline bool) string {
 	return b.String()
 }
 
+// Unsafe reports whether a terminal could interpret r or not show it: a
+// C0 control (newline and tab included), DEL, or one of the characters
+// Sanitize shows as a <U+XXXX> token. Callers that print text in another
+// form, such as JSON, use it to escape what Sanitize would replace.
+func Unsafe(r rune) bool {
+	return r < 0x20 || r == 0x7f || hidden(r)
+}
+
 // isPlain reports whether s is printable ASCII only, the common case that
 // needs no copy.
 func isPlain(s string) bool {

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/internal/tui"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// send runs "hubbub send ROOM TEXT...": it joins ROOM, sends one message
+// and prints its sequence number once the server has stored it.
+func (a *app) send(ctx context.Context, cf commonFlags, args []string) int {
+	fs := flag.NewFlagSet("hubbub send", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	cf.register(fs, true)
+	asJSON := fs.Bool("json", false, "print the stored message as JSON")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if fs.NArg() < 1 {
+		fmt.Fprintln(a.stderr, "usage: hubbub send [flags] ROOM [TEXT...] (TEXT from stdin if not given)")
+		return exitUsage
+	}
+	room, err := roomArg(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(a.stderr, "hubbub send:", err)
+		return exitUsage
+	}
+	body := strings.Join(fs.Args()[1:], " ")
+	if fs.NArg() == 1 {
+		data, err := io.ReadAll(io.LimitReader(a.stdin, protocol.MaxBodyBytes+1))
+		if err != nil {
+			return a.fail(fmt.Errorf("read the message from stdin: %w", err))
+		}
+		body = strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	}
+	if err := protocol.CheckBody(body); err != nil {
+		fmt.Fprintln(a.stderr, "hubbub send: bad message:", err)
+		return exitUsage
+	}
+
+	c, _, err := a.dial(ctx, cf)
+	if err != nil {
+		return a.fail(err)
+	}
+	drained := drain(c)
+	defer func() { c.Close(); <-drained }()
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, _, err := c.Join(ctx, room); err != nil {
+		return a.fail(fmt.Errorf("join #%s: %s", room, opError(err)))
+	}
+	msg, err := c.Send(ctx, room, body)
+	if err != nil {
+		return a.fail(fmt.Errorf("send to #%s: %s", room, opError(err)))
+	}
+	if *asJSON {
+		err = writeJSON(a.stdout, msg)
+	} else {
+		_, err = fmt.Fprintln(a.stdout, msg.Seq)
+	}
+	if err != nil {
+		return a.fail(err)
+	}
+	return exitOK
+}
+
+// tail runs "hubbub tail ROOM": it joins ROOM, prints its last -n
+// messages and then every new message until ctx ends.
+func (a *app) tail(ctx context.Context, cf commonFlags, args []string) int {
+	fs := flag.NewFlagSet("hubbub tail", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	cf.register(fs, true)
+	asJSON := fs.Bool("json", false, "print one JSON message object per line")
+	n := fs.Int("n", 10, "how many earlier `messages` to print first")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if fs.NArg() != 1 || *n < 0 {
+		fmt.Fprintln(a.stderr, "usage: hubbub tail [flags] [-n N] ROOM")
+		return exitUsage
+	}
+	room, err := roomArg(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(a.stderr, "hubbub tail:", err)
+		return exitUsage
+	}
+	emit := func(m protocol.Message) error {
+		if *asJSON {
+			return writeJSON(a.stdout, m)
+		}
+		_, err := fmt.Fprintln(a.stdout, formatLine(m))
+		return err
+	}
+
+	c, _, err := a.dial(ctx, cf)
+	if err != nil {
+		return a.fail(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // after Close: the history fetch ends with ErrClosed at the latest
+	defer c.Close()
+	events := c.Events()
+
+	// Join while reading events: the client cannot read replies while its
+	// events buffer is full.
+	type joinResult struct {
+		info protocol.RoomInfo
+		err  error
+	}
+	joinc := make(chan joinResult, 1)
+	jctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	wg.Go(func() {
+		info, _, err := c.Join(jctx, room)
+		joinc <- joinResult{info, err}
+	})
+	type historyResult struct {
+		msgs []protocol.Message
+		err  error
+	}
+	var histc chan historyResult
+	var held []protocol.Message // live messages that came before the history
+	for {
+		select {
+		case <-ctx.Done():
+			return exitOK
+		case r := <-joinc:
+			joinc = nil
+			if r.err != nil {
+				return a.fail(fmt.Errorf("join #%s: %s", room, opError(r.err)))
+			}
+			histc = make(chan historyResult, 1)
+			wg.Go(func() {
+				msgs, err := lastMessages(jctx, c, room, r.info.LastSeq, *n)
+				histc <- historyResult{msgs, err}
+			})
+		case r := <-histc:
+			histc = nil
+			if r.err != nil {
+				return a.fail(fmt.Errorf("history of #%s: %s", room, opError(r.err)))
+			}
+			for _, m := range append(r.msgs, held...) {
+				if err := emit(m); err != nil {
+					return a.fail(err)
+				}
+			}
+			held = nil
+		case ev, ok := <-events:
+			if !ok {
+				return a.fail(errors.New("the client stopped"))
+			}
+			switch ev := ev.(type) {
+			case client.MessageEvent:
+				if ev.Message.Room != room {
+					continue
+				}
+				if joinc != nil || histc != nil {
+					held = append(held, ev.Message)
+					continue
+				}
+				if err := emit(ev.Message); err != nil {
+					return a.fail(err)
+				}
+			case client.StateEvent:
+				switch ev.State {
+				case client.Reconnecting:
+					if ev.Err != nil {
+						fmt.Fprintf(a.stderr, "hubbub: connection lost (%s); reconnecting\n", tui.SanitizeLine(ev.Err.Error()))
+					}
+				case client.Closed:
+					if ev.Err == nil {
+						return exitOK
+					}
+					return a.fail(fmt.Errorf("disconnected: %s", opError(ev.Err)))
+				}
+			case client.ErrorEvent:
+				if ev.Room == room {
+					return a.fail(fmt.Errorf("lost #%s: %s", room, opError(ev.Err)))
+				}
+			}
+		}
+	}
+}
+
+// lastMessages returns the last n messages of room up to seq last, in
+// ascending order, fetching as many pages as it takes.
+func lastMessages(ctx context.Context, c *client.Client, room string, last int64, n int) ([]protocol.Message, error) {
+	var out []protocol.Message
+	before := last + 1
+	for len(out) < n && before > 1 {
+		page, more, err := c.HistoryBefore(ctx, room, before, min(n-len(out), protocol.MaxHistoryLimit))
+		if err != nil {
+			return nil, err
+		}
+		out = append(slices.Clone(page), out...)
+		if !more || len(page) == 0 {
+			break
+		}
+		before = page[0].Seq
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// formatLine is a message as tail prints it: "[15:04] alice: hi", in local
+// time, sanitized, on one line.
+func formatLine(m protocol.Message) string {
+	t := time.UnixMilli(m.TS).Format("15:04")
+	return fmt.Sprintf("[%s] %s: %s", t, tui.SanitizeLine(m.From), tui.SanitizeLine(m.Body))
+}
+
+// writeJSON writes v as one line of JSON that is safe to show on a
+// terminal: besides the control characters JSON escapes anyway, DEL, C1
+// controls and format characters (bidi overrides, zero-width characters)
+// are written as \u escapes. They can only occur inside strings, where
+// the escape means the same character.
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := make([]byte, 0, buf.Len())
+	for _, r := range buf.String() {
+		if r < 0x80 && r != 0x7f || !tui.Unsafe(r) {
+			out = utf8.AppendRune(out, r)
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// opError is an operation's error for the terminal: the server's reason
+// for a refusal, sanitized.
+func opError(err error) string {
+	var perr *protocol.Error
+	if errors.As(err, &perr) && perr.Reason != "" {
+		return fmt.Sprintf("%s (%s)", tui.SanitizeLine(perr.Reason), perr.Code)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer from the server in time"
+	}
+	return tui.SanitizeLine(err.Error())
+}

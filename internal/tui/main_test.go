@@ -298,3 +298,6 @@ func (h *harness) wantNotView(substrs ...string) {
 		}
 	}
 }
+
+// keyAlt is Alt and a key.
+func keyAlt(r rune) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: true} }

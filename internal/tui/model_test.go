@@ -188,7 +188,7 @@ func TestUnreadAndSwitching(t *testing.T) {
 	if got := h.m.find("lobby").unread; got != 0 {
 		t.Errorf("lobby (shown) unread = %d, want 0", got)
 	}
-	h.wantView(" 3 #books         2│")
+	h.wantView(" 3 #books       (2)│")
 
 	steps := []struct {
 		key  tea.KeyMsg

@@ -145,7 +145,7 @@ func (m *Model) sidebarLines(width, height int) []string {
 		}
 		count := ""
 		if w.unread > 0 {
-			count = fmt.Sprintf(" %d", w.unread)
+			count = fmt.Sprintf(" (%d)", w.unread)
 		}
 		label = fit(label, width-len(count)) + count
 		switch {
@@ -248,7 +248,12 @@ func (m *Model) render() {
 		return
 	}
 	bottom := m.vp.AtBottom()
-	m.vp.SetContent(strings.Join(m.windowLines(m.current(), m.vp.Width), "\n"))
+	lines := m.windowLines(m.current(), m.vp.Width)
+	if pad := m.vp.Height - len(lines); pad > 0 {
+		// Few lines sit at the bottom, above the input, as in any chat.
+		lines = append(make([]string, pad), lines...)
+	}
+	m.vp.SetContent(strings.Join(lines, "\n"))
 	if bottom {
 		m.vp.GotoBottom()
 	}

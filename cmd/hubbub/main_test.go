@@ -50,8 +50,8 @@ var (
 	buildErr  error
 )
 
-// hubbubBinary builds cmd/hubbub with go build (once per test run) and
-// returns its path. It skips the test under -short.
+// hubbubBinary builds cmd/hubbub with go build (once per test run; with
+// -race when the tests run with it) and returns its path. It skips the test under -short.
 func hubbubBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -59,7 +59,11 @@ func hubbubBinary(t *testing.T) string {
 	}
 	bin := filepath.Join(binDir, "hubbub")
 	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+		args := []string{"build", "-o", bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

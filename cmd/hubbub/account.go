@@ -120,7 +120,7 @@ func accountRequest(ctx context.Context, server, cmd, user, password string) (ac
 	return reply, nil
 }
 
-// apiCall posts body (JSON, or nothing if nil) to path on server, with a
+// apiCall posts body (JSON) to path on server, with a
 // bearer token if token is set, and returns the body of a 2xx answer. Any
 // other answer is returned as an error: the server's reason when it sent
 // one, sanitized for the terminal; it wraps an *apiStatusError.
@@ -131,9 +131,7 @@ func apiCall(ctx context.Context, server, path, token string, body []byte) ([]by
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -196,7 +194,8 @@ func (a *app) logout(ctx context.Context, cf commonFlags, args []string) int {
 		fmt.Fprintf(a.stdout, "Not logged in to %s.\n", server)
 		return exitOK
 	}
-	_, callErr := apiCall(ctx, server, "/api/logout", s.Token, nil)
+	// Every POST of the account API is JSON, even one without fields.
+	_, callErr := apiCall(ctx, server, "/api/logout", s.Token, []byte("{}"))
 	var serr *apiStatusError
 	if errors.As(callErr, &serr) && serr.Status == http.StatusUnauthorized {
 		callErr = nil // the session had ended already

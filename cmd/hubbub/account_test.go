@@ -87,12 +87,12 @@ func (f *fakeAccounts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Username, Password string
 		Bearer             bool
 	}
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+		fail(http.StatusUnsupportedMediaType, "bad_json", "send application/json")
+		return
+	}
 	switch r.URL.Path {
 	case "/api/register", "/api/login":
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-			fail(http.StatusBadRequest, "bad_json", "post JSON")
-			return
-		}
 		if err := json.NewDecoder(r.Body).Decode(&creds); err != nil || !creds.Bearer {
 			fail(http.StatusBadRequest, "bad_json", "bad body")
 			return

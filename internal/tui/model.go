@@ -758,9 +758,17 @@ func (m *Model) roomsListed(msg roomsMsg) {
 		m.noteTo(to, "No rooms yet: /create ROOM makes one.")
 		return
 	}
-	m.noteTo(to, fmt.Sprintf("%d rooms (/join ROOM):", len(msg.rooms)))
+	count := fmt.Sprintf("%d rooms", len(msg.rooms))
+	if len(msg.rooms) == 1 {
+		count = "1 room"
+	}
+	m.noteTo(to, count+" (/join ROOM):")
 	for _, r := range msg.rooms {
-		line := fmt.Sprintf("  #%-16s %3d online", SanitizeLine(r.Name), r.Online)
+		name := "#" + SanitizeLine(r.Name)
+		if r.Peer != "" {
+			name = "@" + SanitizeLine(r.Peer)
+		}
+		line := fmt.Sprintf("  %-17s %3d online", name, r.Online)
 		if r.Private {
 			line += " private"
 		}

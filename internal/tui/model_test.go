@@ -394,8 +394,14 @@ func TestDM(t *testing.T) {
 	}
 	h.wantView("@grace", "message 1")
 
+	f.mu.Lock()
+	f.rooms[room].info.Peer = "grace"
+	f.mu.Unlock()
+	h.typeText("/rooms", true)
+	h.wantView("1 room (/join ROOM):", "@grace")
+
 	h.typeText("/dm linus", true)
-	h.wantView("Cannot join @linus", "its library has no")
+	h.wantView("Cannot join @linus", "cannot open a direct-message room yet")
 	if got := h.m.current().room; got != room {
 		t.Errorf("shown room after a failed /dm = %q, want %q", got, room)
 	}

@@ -262,10 +262,23 @@ func (m *Model) render() {
 // windowLines renders w's scrollback for a view width cells wide.
 func (m *Model) windowLines(w *window, width int) []string {
 	var lines []string
+	// addWrapped adds text indented by indent, wrapped; the lines it
+	// wraps onto are indented like its own leading spaces and two more.
 	addWrapped := func(text string, indent int, style lipgloss.Style) {
-		pad := strings.Repeat(" ", indent)
-		for _, l := range wrap(text, width-indent) {
-			lines = append(lines, style.Render(pad+l))
+		body := strings.TrimLeft(text, " ")
+		lead := len(text) - len(body)
+		pad := strings.Repeat(" ", indent+lead)
+		hang := pad
+		if width-indent-lead-2 >= 10 {
+			hang += "  "
+		}
+		first, rest, _ := strings.Cut(ansi.Wrap(body, max(1, width-len(pad)), ""), "\n")
+		lines = append(lines, style.Render(pad+first))
+		if rest == "" {
+			return
+		}
+		for _, l := range wrap(strings.ReplaceAll(rest, "\n", " "), width-len(hang)) {
+			lines = append(lines, style.Render(hang+l))
 		}
 	}
 	if w.room != "" {

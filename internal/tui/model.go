@@ -89,6 +89,7 @@ const (
 	historyPage = 50               // messages per history fetch
 	eventBatch  = 256              // the most client events handled in one Update
 	groupGap    = 5 * time.Minute  // messages of one author further apart start a new group
+	maxEntries  = 3000             // messages and notes a window keeps while its end is shown
 )
 
 // Model is the state of the user interface: a tea.Model. Use it through
@@ -300,6 +301,12 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 			return nil
 		}
 		delete(w.typing, msg.From)
+		if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
+			// Nobody is reading the old end: let it go (PgUp fetches it
+			// again).
+			w.trim(maxEntries)
+			w.yOffset, w.atBottom = 0, true
+		}
 		if msg.From == m.self.Name && msg.Guest == m.self.Guest {
 			w.dropPending(-1, msg.Body)
 		} else if w != m.current() {

@@ -612,3 +612,30 @@ func TestModerationEvents(t *testing.T) {
 	h.key(tea.KeyCtrlP)
 	h.wantView("grace invited you to #books: /join books", "grace opened a direct-message room with you: /dm grace")
 }
+
+func TestLongSessionTrims(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	f.addRoom("busy", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby", "busy")
+	var evs []client.Event
+	for i := range maxEntries + maxEntries/4 + 1 {
+		evs = append(evs, msgAt("busy", int64(i+1), "grace", fmt.Sprint("m", i+1), t0))
+	}
+	h.events(evs...)
+	w := h.m.find("busy")
+	if got := len(w.entries); got != maxEntries {
+		t.Errorf("entries = %d, want trimmed to %d", got, maxEntries)
+	}
+	if !w.more {
+		t.Errorf("more = false after dropping old messages; want PgUp to fetch them again")
+	}
+	if got, want := w.lastSeq(), int64(maxEntries+maxEntries/4+1); got != want {
+		t.Errorf("last seq = %d, want %d", got, want)
+	}
+	if got := w.unread; got != maxEntries+maxEntries/4+1 {
+		t.Errorf("unread = %d", got)
+	}
+	h.key(tea.KeyTab)
+	h.wantView(fmt.Sprint("m", maxEntries+maxEntries/4+1))
+}

@@ -97,6 +97,13 @@ func (w *window) lastSeq() int64 {
 // addMessages inserts msgs in seq order, skipping those already held. It
 // returns how many were new.
 func (w *window) addMessages(msgs ...protocol.Message) int {
+	if len(msgs) == 1 && msgs[0].Seq > w.lastSeq() {
+		// The common case, a live message: it goes last (notes at the
+		// end have the seq of the message before it).
+		m := msgs[0]
+		w.entries = append(w.entries, entry{seq: m.Seq, msg: &m})
+		return 1
+	}
 	have := make(map[int64]bool, len(w.entries))
 	for _, e := range w.entries {
 		if e.msg != nil {
@@ -125,6 +132,22 @@ func (w *window) addMessages(msgs ...protocol.Message) int {
 		})
 	}
 	return added
+}
+
+// trim keeps the newest keep entries, and notes that older messages
+// exist on the server if it dropped any message.
+func (w *window) trim(keep int) {
+	if len(w.entries) <= keep {
+		return
+	}
+	drop := w.entries[:len(w.entries)-keep]
+	for _, e := range drop {
+		if e.msg != nil {
+			w.more = true
+			break
+		}
+	}
+	w.entries = slices.Clone(w.entries[len(w.entries)-keep:])
 }
 
 // addNote appends a note after the newest message.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 
@@ -187,6 +188,14 @@ func TestBinaryPTY(t *testing.T) {
 	if s := out.String(); strings.Contains(s, "\x1b]0;pwned") {
 		t.Errorf("the terminal received the raw title sequence:\n%q", s)
 	}
+
+	// A resize redraws the screen at the new width.
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	left, right := " ● ada (guest)", " Tab: rooms  /help "
+	statusBar := left + strings.Repeat(" ", 100-utf8.RuneCountInString(left)-len(right)) + right
+	waitOutput(t, &out, statusBar, 10*time.Second)
 
 	typeKeys("/quit\r")
 	select {

@@ -31,7 +31,11 @@ type Main struct {
 	TLSCert, TLSKey string
 	LogLevel        string
 	ShutdownTimeout time.Duration
-	Server          server.Config // the tunable limits; Store and Broker are set by Run
+	// ReadHeaderTimeout and MaxHeaderBytes bound a handshake, so a slow
+	// client cannot hold a connection open before its upgrade.
+	ReadHeaderTimeout time.Duration
+	MaxHeaderBytes    int
+	Server            server.Config // the tunable limits; Store and Broker are set by Run
 
 	Stdout, Stderr io.Writer
 	// Ready, if not nil, receives the listening address once serving.
@@ -75,6 +79,32 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
+	fs.BoolFunc("guests", "allow guests (display name, no account): true or false (default true)", func(v string) error {
+		switch v {
+		case "true", "1":
+			cfg.NoGuests = false
+		case "false", "0":
+			cfg.NoGuests = true
+		default:
+			return fmt.Errorf("want true or false")
+		}
+		return nil
+	})
+	fs.DurationVar(&cfg.SessionIdle, "session-idle", 7*24*time.Hour, "a session unused this long ends")
+	fs.DurationVar(&cfg.SessionMax, "session-max", 30*24*time.Hour, "a session ends this long after login")
+	fs.Float64Var(&cfg.MsgRate, "msg-rate", 10, "messages per second per socket (token bucket; refusal: rate_limited)")
+	fs.IntVar(&cfg.MsgBurst, "msg-burst", 30, "message burst per socket")
+	fs.Float64Var(&cfg.CmdRate, "cmd-rate", 50, "commands per second per socket")
+	fs.IntVar(&cfg.CmdBurst, "cmd-burst", 100, "command burst per socket")
+	fs.IntVar(&cfg.RoomCreates, "room-creates", 10, "rooms a user may create per hour")
+	fs.IntVar(&cfg.ConnsPerUser, "conns-per-user", 16, "sockets per account (refusal: HTTP 429 limit_reached)")
+	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 64, "sockets per client IP (refusal: HTTP 429 limit_reached)")
+	fs.Float64Var(&cfg.HandshakeRate, "handshake-rate", 10, "WebSocket handshakes per second per IP (refusal: HTTP 429)")
+	fs.IntVar(&cfg.HandshakeBurst, "handshake-burst", 40, "handshake burst per IP")
+	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account before backoff starts")
+	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
+	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
+	fs.IntVar(&m.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block in bytes")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hubbubd [flags]\n\nhubbubd is the hubbub chat server. Every flag can also be set with an\nenvironment variable: HUBBUB_ and the flag name in upper case with '_' for '-'\n(for example HUBBUB_ADDR=0.0.0.0:8080). A flag on the command line wins.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -131,6 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
+	cfg.Accounts, cfg.Access = store, store
 	cfg.AllowedOrigins = m.AllowedOrigins
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -144,8 +175,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second, // a slow handshake cannot hold a connection
-		MaxHeaderBytes:    16 << 10,
+		ReadHeaderTimeout: m.ReadHeaderTimeout,
+		MaxHeaderBytes:    m.MaxHeaderBytes,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -17,6 +17,36 @@ type Config struct {
 	Broker chat.Broker
 	Logger *slog.Logger // default: discard
 
+	// Accounts and Access enable accounts, sessions, private rooms, DMs
+	// and moderation. Without them every connection is a guest and every
+	// room is public. hubbubd passes its store for all three.
+	Accounts chat.Accounts
+	Access   chat.Access
+
+	// NoGuests refuses connections without a session (default: guests
+	// allowed).
+	NoGuests bool
+
+	SessionIdle     time.Duration // default 7 days: a session unused this long ends
+	SessionMax      time.Duration // default 30 days: a session ends this long after login
+	SessionCheck    time.Duration // default 2s: how often live sockets' sessions are re-validated
+	HashConcurrency int           // default 4: argon2id hashes at once (19 MiB each)
+
+	MsgRate          float64       // default 10: messages per second per connection (token bucket)
+	MsgBurst         int           // default 30
+	CmdRate          float64       // default 50: commands per second per connection
+	CmdBurst         int           // default 100
+	RoomCreates      int           // default 10: rooms a user may create per RoomCreateWindow
+	RoomCreateWindow time.Duration // default 1h
+	ConnsPerUser     int           // default 16: sockets per account
+	ConnsPerIP       int           // default 64: sockets per client IP
+	HandshakeRate    float64       // default 10: WebSocket handshakes per second per IP
+	HandshakeBurst   int           // default 40
+	LoginFreeFails   int           // default 5: failed logins per account before backoff
+	LoginBackoffMax  time.Duration // default 5 min: the longest login backoff
+	LoginIPFails     int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow    time.Duration // default 10 min
+
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
 	// request without an Origin header (a non-browser client) is allowed.
@@ -71,4 +101,27 @@ func (c *Config) setDefaults() {
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 256)
 	setInt(&c.MaxFrameBatch, 64<<10)
+	setDur(&c.SessionIdle, 7*24*time.Hour)
+	setDur(&c.SessionMax, 30*24*time.Hour)
+	setDur(&c.SessionCheck, 2*time.Second)
+	setInt(&c.HashConcurrency, 4)
+	setFloat := func(f *float64, def float64) {
+		if *f <= 0 {
+			*f = def
+		}
+	}
+	setFloat(&c.MsgRate, 10)
+	setInt(&c.MsgBurst, 30)
+	setFloat(&c.CmdRate, 50)
+	setInt(&c.CmdBurst, 100)
+	setInt(&c.RoomCreates, 10)
+	setDur(&c.RoomCreateWindow, time.Hour)
+	setInt(&c.ConnsPerUser, 16)
+	setInt(&c.ConnsPerIP, 64)
+	setFloat(&c.HandshakeRate, 10)
+	setInt(&c.HandshakeBurst, 40)
+	setInt(&c.LoginFreeFails, 5)
+	setDur(&c.LoginBackoffMax, 5*time.Minute)
+	setInt(&c.LoginIPFails, 30)
+	setDur(&c.LoginIPWindow, 10*time.Minute)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hubbub-chat/hubbub/internal/auth"
 	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -41,8 +42,15 @@ type Server struct {
 	metrics  *metrics
 	origins  map[string]bool // normalised AllowedOrigins
 
+	hasher   *auth.Hasher
+	limits   *limits
+	sessions sessions // live sockets per session
+
 	connID   atomic.Uint64
 	draining atomic.Bool
+	quit     chan struct{} // closed by Shutdown: stops the sweeper
+	quitOnce sync.Once
+	bg       sync.WaitGroup // background goroutines: the sweeper, moderation handlers
 
 	mu    sync.Mutex // guards conns
 	conns map[*conn]struct{}
@@ -63,7 +71,10 @@ func New(cfg Config) (*Server, error) {
 		conns:   make(map[*conn]struct{}),
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
+		quit:    make(chan struct{}),
 	}
+	s.hasher = auth.NewHasher(cfg.HashConcurrency)
+	s.limits = newLimits(&s.cfg)
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)
 		if err != nil {
@@ -87,6 +98,14 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.serveHealthz)
 	s.mux.HandleFunc("GET /readyz", s.serveReadyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("POST /api/register", s.serveRegister)
+	s.mux.HandleFunc("POST /api/login", s.serveLogin)
+	s.mux.HandleFunc("POST /api/logout", s.serveLogout)
+	s.mux.HandleFunc("POST /api/password", s.servePassword)
+	s.mux.HandleFunc("GET /api/session", s.serveSession)
+	if cfg.Accounts != nil {
+		s.bg.Go(func() { s.sweep(s.quit) })
+	}
 	s.mux.Handle("/", cfg.Web)
 	return s, nil
 }
@@ -236,5 +255,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.commit.stop()
+	s.quitOnce.Do(func() { close(s.quit) })
+	s.bg.Wait()
 	return err
 }

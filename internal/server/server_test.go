@@ -56,14 +56,19 @@ func newTestServerWithStore(t *testing.T, store chat.Store, mut func(*Config)) *
 	return newTestServerOn(t, store, nil, mut)
 }
 
-// smallBufListener fixes each accepted socket's kernel send buffer at a
-// few KiB, so a peer that stops reading stalls the server's writes at once
-// instead of after megabytes of autotuned buffer.
-type smallBufListener struct{ net.Listener }
+// smallBufListener fixes the kernel send buffer of the first socket it
+// accepts at a few KiB, so that peer, when it stops reading, stalls the
+// server's writes at once instead of after megabytes of autotuned buffer.
+// (Only the first: on loopback a send buffer smaller than a segment can
+// stall even a peer that reads.)
+type smallBufListener struct {
+	net.Listener
+	done atomic.Bool
+}
 
-func (l smallBufListener) Accept() (net.Conn, error) {
+func (l *smallBufListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
+	if tc, ok := c.(*net.TCPConn); ok && !l.done.Swap(true) {
 		tc.SetWriteBuffer(4096)
 	}
 	return c, err
@@ -73,6 +78,10 @@ func newTestServerOn(t *testing.T, store chat.Store, wrap func(net.Listener) net
 	t.Helper()
 	broker := membroker.New()
 	cfg := Config{Store: store, Broker: broker, Logger: slog.New(slog.DiscardHandler)}
+	// Tests that are not about abuse limits send fast from one address.
+	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
+	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
+	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
 	if os.Getenv("HUBBUB_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -539,7 +548,7 @@ func TestSlowConsumerClosedOthersUnaffected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := func(l net.Listener) net.Listener { return smallBufListener{l} }
+	small := func(l net.Listener) net.Listener { return &smallBufListener{Listener: l} }
 	s := newTestServerOn(t, store, small, func(c *Config) {
 		c.SendQueueBytes = 256 << 10
 		c.CommitBatch = 16

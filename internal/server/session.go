@@ -3,25 +3,71 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// serveChat upgrades a /ws request and runs a chat session on it.
+// serveChat authenticates a /ws request, applies the connection limits,
+// upgrades it and runs a chat session on it. Every refusal happens before
+// the upgrade, as an HTTP status with a JSON {"code","reason"} body.
 func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
+	if !s.checkOrigin(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	ip := clientIP(r)
+	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
+		s.tooMany(w, retry)
+		return
+	}
+	a, err := s.authenticate(r.Context(), r)
+	if err != nil {
+		s.apiFail(w, err)
+		return
+	}
+	if a == nil && s.cfg.NoGuests {
+		s.apiFail(w, protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in"))
+		return
+	}
+	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
+		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
+		return
+	}
+	defer s.limits.connsIP.Release(ip)
+	if a != nil {
+		if !s.limits.connsUser.Acquire(a.user.Name, s.cfg.ConnsPerUser) {
+			s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections for this account"))
+			return
+		}
+		defer s.limits.connsUser.Release(a.user.Name)
+	}
 	ws := s.upgrade(w, r, protocol.Subprotocol)
 	if ws == nil {
 		return
 	}
-	sess := &session{srv: s, joined: make(map[string]*joinedRoom), inflight: make(chan struct{}, s.cfg.MaxInFlight)}
+	sess := &session{
+		srv:      s,
+		auth:     a,
+		joined:   make(map[string]*joinedRoom),
+		inflight: make(chan struct{}, s.cfg.MaxInFlight),
+		msgs:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.MsgRate, Burst: s.cfg.MsgBurst}),
+		cmds:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.CmdRate, Burst: s.cfg.CmdBurst}),
+	}
 	c := newConn(s, ws, sess)
 	sess.identifyTimer = time.AfterFunc(s.cfg.IdentifyTimeout, func() {
 		c.close(protocol.CloseIdentifyTimeout, "no hello in time")
 	})
+	if a != nil {
+		s.sessions.add(a.tokenHash, c)
+		defer s.sessions.remove(a.tokenHash, c)
+	}
 	s.run(c)
 }
 
@@ -29,11 +75,14 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 // the read loop (every handler method runs there), except where noted.
 type session struct {
 	srv           *Server
+	auth          *authInfo          // nil for a guest; immutable
 	self          *protocol.Identity // nil until hello
 	identifyTimer *time.Timer
-	bad           int // invalid commands in a row
+	bad           int               // invalid commands in a row
+	msgs, cmds    *ratelimit.Bucket // per-connection rates
+	user          *userTopic        // subscription to the user's own events, after hello
 
-	mu     sync.Mutex             // guards joined: closed() and acks read it too
+	mu     sync.Mutex             // guards joined and what its values hold
 	joined map[string]*joinedRoom // rooms this connection joined
 
 	inflight chan struct{} // one token per unacknowledged send
@@ -41,6 +90,8 @@ type session struct {
 
 type joinedRoom struct {
 	lastTyping time.Time // owned by the read loop
+	muted      bool      // guarded by session.mu
+	mutedUntil time.Time // guarded by session.mu; zero with muted: until lifted
 }
 
 func (ss *session) binary(c *conn, _ []byte) {
@@ -59,6 +110,10 @@ func (ss *session) text(c *conn, data []byte) {
 		return
 	}
 	ss.bad = 0
+	if !ss.cmds.Allow(time.Now()) {
+		ss.replyErr(c, cmd.ID, protocol.Errorf(protocol.CodeRateLimited, "too many commands; slow down"))
+		return
+	}
 	if err := ss.dispatch(c, &cmd); err != nil {
 		ss.replyErr(c, cmd.ID, err)
 	}
@@ -76,6 +131,9 @@ func (ss *session) closed(c *conn) {
 	ss.mu.Unlock()
 	for _, name := range rooms {
 		ss.leaveHub(name, c)
+	}
+	if ss.user != nil {
+		ss.srv.hub.Leave(ss.user.topic, ss.user)
 	}
 }
 
@@ -147,6 +205,20 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.history(ctx, c, cmd)
 	case protocol.OpTyping:
 		return ss.typing(ctx, c, cmd)
+	case protocol.OpDM:
+		return ss.dm(ctx, c, cmd)
+	case protocol.OpInvite:
+		return ss.invite(ctx, c, cmd)
+	case protocol.OpKick, protocol.OpBan:
+		return ss.kickOrBan(ctx, c, cmd)
+	case protocol.OpUnban:
+		return ss.unban(ctx, c, cmd)
+	case protocol.OpMute, protocol.OpUnmute:
+		return ss.mute(ctx, c, cmd)
+	case protocol.OpTopic:
+		return ss.topic(ctx, c, cmd)
+	case protocol.OpPromote, protocol.OpDemote:
+		return ss.promote(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -155,49 +227,179 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	if ss.self != nil {
 		return protocol.Errorf(protocol.CodeAlreadyIdentified, "hello was already sent")
 	}
-	if cmd.Name == "" {
-		return protocol.Errorf(protocol.CodeMissingField, "guests need a name")
+	if ss.auth != nil {
+		if cmd.Name != "" {
+			return protocol.Errorf(protocol.CodeInvalidValue, "a signed-in connection speaks as its account; send hello without a name")
+		}
+		ss.self = &protocol.Identity{Name: ss.auth.user.Name, Admin: ss.auth.user.Admin}
+	} else {
+		if cmd.Name == "" {
+			return protocol.Errorf(protocol.CodeMissingField, "guests need a name")
+		}
+		if err := ss.checkGuestName(cmd.Name); err != nil {
+			return err
+		}
+		ss.self = &protocol.Identity{Name: cmd.Name, Guest: true}
 	}
-	ss.self = &protocol.Identity{Name: cmd.Name, Guest: true}
 	ss.identifyTimer.Stop()
 	c.log = c.log.With("user", ss.self.Name)
+	// The user's own events (invitations, moderation) arrive on a topic of
+	// their own, whichever rooms this connection is in.
+	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, topic: userTopicName(ss.self.Name)}
+	if _, _, err := ss.srv.hub.Join(ss.user.topic, ss.user, ss.self.Name); err != nil {
+		ss.self, ss.user = nil, nil
+		return err
+	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Self: ss.self})
 	return nil
 }
 
-func (ss *session) roomInfo(r chat.Room) protocol.RoomInfo {
-	return protocol.RoomInfo{
+// checkGuestName refuses a guest name that is an account's name.
+func (ss *session) checkGuestName(name string) error {
+	if ss.srv.cfg.Accounts == nil {
+		return nil
+	}
+	lower := strings.ToLower(name)
+	if protocol.CheckUsername(lower) != nil {
+		return nil // cannot be an account name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := ss.srv.cfg.Accounts.User(ctx, lower)
+	switch {
+	case err == nil:
+		return protocol.Errorf(protocol.CodeNameTaken, "%s is an account's name; pick another or log in", name)
+	case errors.Is(err, chat.ErrNoSuchUser):
+		return nil
+	default:
+		return err
+	}
+}
+
+func (ss *session) admin() bool { return ss.self != nil && ss.self.Admin }
+
+func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
+	info := protocol.RoomInfo{
 		Name:    r.Name,
 		Topic:   r.Topic,
 		Private: r.Private,
 		LastSeq: r.LastSeq,
 		Online:  ss.srv.hub.Online(r.Name),
+		Role:    role,
 	}
+	if a, b, ok := protocol.DMPeers(r.Name); ok {
+		info.Peer = a
+		if a == ss.self.Name {
+			info.Peer = b
+		}
+	}
+	return info
+}
+
+// access is the authorisation of every room operation: the room exists,
+// the caller is not banned from it, and a private room (or DM) is only for
+// users with a role in it (and, except DMs, server administrators). It
+// returns the room and the caller's role.
+func (ss *session) access(ctx context.Context, name string) (chat.Room, string, error) {
+	r, err := ss.srv.cfg.Store.Room(ctx, name)
+	if err != nil {
+		return r, "", err
+	}
+	acc := ss.srv.cfg.Access
+	if acc == nil {
+		return r, "", nil
+	}
+	role := ""
+	if !ss.self.Guest {
+		if role, err = acc.Role(ctx, name, ss.self.Name); err != nil {
+			return r, "", err
+		}
+	}
+	if r.Private && role == "" {
+		_, _, dm := protocol.DMPeers(name)
+		if dm || !ss.admin() {
+			return r, "", protocol.Errorf(protocol.CodeForbidden, "room %s is private", name)
+		}
+	}
+	s, banned, err := acc.ActiveSanction(ctx, name, ss.self.Name, chat.Ban, time.Now())
+	if err != nil {
+		return r, "", err
+	}
+	if banned && !ss.admin() {
+		return r, "", protocol.Errorf(protocol.CodeBanned, "you are banned from %s%s", name, untilText(s.Until))
+	}
+	return r, role, nil
+}
+
+func untilText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return " until " + t.UTC().Format(time.RFC3339)
 }
 
 func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	rooms, err := ss.srv.cfg.Store.Rooms(ctx)
+	var (
+		rooms []chat.Room
+		err   error
+	)
+	acc := ss.srv.cfg.Access
+	if acc != nil {
+		user := ""
+		if !ss.self.Guest {
+			user = ss.self.Name
+		}
+		rooms, err = acc.VisibleRooms(ctx, user)
+	} else {
+		rooms, err = ss.srv.cfg.Store.Rooms(ctx)
+	}
 	if err != nil {
 		return err
 	}
 	infos := make([]protocol.RoomInfo, 0, len(rooms))
 	for _, r := range rooms {
-		infos = append(infos, ss.roomInfo(r))
+		role := ""
+		if acc != nil && !ss.self.Guest {
+			if role, err = acc.Role(ctx, r.Name, ss.self.Name); err != nil {
+				return err
+			}
+		}
+		infos = append(infos, ss.roomInfo(r, role))
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos})
 	return nil
 }
 
 func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if _, _, dm := protocol.DMPeers(cmd.Room); dm {
+		return protocol.Errorf(protocol.CodeInvalidValue, "direct-message rooms are opened with dm")
+	}
+	if cmd.Private && (ss.self.Guest || ss.srv.cfg.Access == nil) {
+		return protocol.Errorf(protocol.CodeForbidden, "only signed-in users can create private rooms")
+	}
+	key := ss.self.Name
+	if ss.self.Guest {
+		key = fmt.Sprint("guest-conn:", c.id)
+	}
+	if ok, retry := ss.srv.limits.roomCreates.Allow(key, time.Now()); !ok {
+		return protocol.Errorf(protocol.CodeRateLimited, "too many new rooms; try again in %s", retry.Round(time.Second))
+	}
 	r := chat.Room{Name: cmd.Room, Topic: cmd.Topic, Private: cmd.Private, Owner: ss.self.Name}
 	if err := ss.srv.cfg.Store.CreateRoom(ctx, r); err != nil {
 		return err
+	}
+	role := ""
+	if acc := ss.srv.cfg.Access; acc != nil && !ss.self.Guest {
+		if err := acc.SetRole(ctx, cmd.Room, ss.self.Name, protocol.RoleOwner); err != nil {
+			return err
+		}
+		role = protocol.RoleOwner
 	}
 	r, err := ss.srv.cfg.Store.Room(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
-	info := ss.roomInfo(r)
+	info := ss.roomInfo(r, role)
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info})
 	return nil
 }
@@ -205,13 +407,22 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 // join subscribes the connection before it reads the room's last sequence,
 // so every message committed after the reply's last_seq arrives live.
 func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	if _, err := ss.srv.cfg.Store.Room(ctx, cmd.Room); err != nil {
+	_, role, err := ss.access(ctx, cmd.Room)
+	if err != nil {
 		return err
+	}
+	jr := &joinedRoom{}
+	if acc := ss.srv.cfg.Access; acc != nil {
+		m, muted, err := acc.ActiveSanction(ctx, cmd.Room, ss.self.Name, chat.Mute, time.Now())
+		if err != nil {
+			return err
+		}
+		jr.muted, jr.mutedUntil = muted, m.Until
 	}
 	ss.mu.Lock()
 	_, already := ss.joined[cmd.Room]
 	if !already {
-		ss.joined[cmd.Room] = &joinedRoom{}
+		ss.joined[cmd.Room] = jr
 	}
 	ss.mu.Unlock()
 	if !already {
@@ -230,22 +441,30 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if err != nil {
 		return err
 	}
-	info := ss.roomInfo(r)
+	info := ss.roomInfo(r, role)
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: ss.srv.hub.Users(cmd.Room)})
 	return nil
 }
 
 func (ss *session) leave(c *conn, cmd *protocol.Command) error {
-	ss.mu.Lock()
-	_, ok := ss.joined[cmd.Room]
-	delete(ss.joined, cmd.Room)
-	ss.mu.Unlock()
-	if !ok {
+	if !ss.forceLeave(c, cmd.Room) {
 		return protocol.Errorf(protocol.CodeNotJoined, "you are not in room %s", cmd.Room)
 	}
-	ss.leaveHub(cmd.Room, c)
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
 	return nil
+}
+
+// forceLeave takes the connection out of room, if it is in it. It is safe
+// to call from any goroutine.
+func (ss *session) forceLeave(c *conn, room string) bool {
+	ss.mu.Lock()
+	_, ok := ss.joined[room]
+	delete(ss.joined, room)
+	ss.mu.Unlock()
+	if ok {
+		ss.leaveHub(room, c)
+	}
+	return ok
 }
 
 func (ss *session) leaveHub(room string, c *conn) {
@@ -268,23 +487,30 @@ func (ss *session) publishPresence(ctx context.Context, typ, room, user string) 
 	}
 }
 
-func (ss *session) isJoined(room string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	_, ok := ss.joined[room]
-	return ok
-}
-
 // send hands the message to the committer and returns at once; the ack is
 // queued when the commit is done. At most MaxInFlight sends of one
 // connection wait for their commit; the next one pauses the read loop.
 func (ss *session) send(c *conn, cmd *protocol.Command) error {
-	if !ss.isJoined(cmd.Room) {
+	ss.mu.Lock()
+	jr, ok := ss.joined[cmd.Room]
+	muted := ok && jr.muted && (jr.mutedUntil.IsZero() || time.Now().Before(jr.mutedUntil))
+	until := time.Time{}
+	if ok {
+		until = jr.mutedUntil
+	}
+	ss.mu.Unlock()
+	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s before sending to it", cmd.Room)
+	}
+	if muted {
+		return protocol.Errorf(protocol.CodeMuted, "you are muted in %s%s", cmd.Room, untilText(until))
+	}
+	if !ss.msgs.Allow(time.Now()) {
+		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
 	}
 	ss.inflight <- struct{}{}
 	id := cmd.ID
-	ok := ss.srv.commit.submit(pendingSend{
+	ok = ss.srv.commit.submit(pendingSend{
 		msg: chat.NewMessage{Room: cmd.Room, Author: ss.self.Name, Guest: ss.self.Guest, Body: cmd.Body, CMID: cmd.CMID},
 		done: func(res chat.AppendResult, err error) {
 			<-ss.inflight
@@ -307,7 +533,7 @@ func (ss *session) send(c *conn, cmd *protocol.Command) error {
 }
 
 func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	if _, err := ss.srv.cfg.Store.Room(ctx, cmd.Room); err != nil {
+	if _, _, err := ss.access(ctx, cmd.Room); err != nil {
 		return err
 	}
 	limit := cmd.Limit

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/hubbub-chat/hubbub/internal/auth"
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+const userUsage = `Usage: hubbubd user [--data DIR] COMMAND NAME
+
+Manage accounts in the server's database (the same --data directory as the
+server; it may be running).
+
+Commands:
+  add [--admin] NAME   create an account; the password is read from the
+                       terminal (twice) or from the first line of stdin
+  passwd NAME          set a new password and end every session of NAME
+  disable NAME         forbid logging in and end every session of NAME
+  enable NAME          allow logging in again
+  admin NAME           make NAME a server administrator
+  unadmin NAME         make NAME an ordinary user
+
+Create the first administrator with: hubbubd user add --admin NAME
+`
+
+// runUser is `hubbubd user ...`. It writes to stdout and stderr and reads
+// passwords from stdin.
+func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hubbubd user", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, userUsage) }
+	data := fs.String("data", "hubbub-data", "directory of the SQLite database")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if !isFlagSet(fs, "data") {
+		if v := getenv("HUBBUB_DATA"); v != "" {
+			*data = v
+		}
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return errors.New("user: missing command")
+	}
+	cmd, rest := rest[0], rest[1:]
+	admin := false
+	if cmd == "add" && len(rest) > 0 && (rest[0] == "--admin" || rest[0] == "-admin") {
+		admin, rest = true, rest[1:]
+	}
+	if len(rest) != 1 {
+		fs.Usage()
+		return fmt.Errorf("user %s: want exactly one NAME", cmd)
+	}
+	name := strings.ToLower(rest[0])
+	if err := protocol.CheckUsername(name); err != nil {
+		return fmt.Errorf("user %s: %s", cmd, err.(*protocol.Error).Reason)
+	}
+
+	store, err := sqlitestore.Open(filepath.Join(*data, "hubbub.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	hasher := auth.NewHasher(1)
+
+	update := func(change func(u *chat.User)) error {
+		u, err := store.User(ctx, name)
+		if errors.Is(err, chat.ErrNoSuchUser) {
+			return fmt.Errorf("no user %s", name)
+		}
+		if err != nil {
+			return err
+		}
+		change(&u)
+		return store.UpdateUser(ctx, u)
+	}
+	endSessions := func() error {
+		ended, err := store.DeleteUserSessions(ctx, name, "")
+		if err == nil && len(ended) > 0 {
+			fmt.Fprintf(stdout, "ended %d session(s) of %s; their sockets close within seconds\n", len(ended), name)
+		}
+		return err
+	}
+
+	switch cmd {
+	case "add":
+		pw, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		hash, err := hasher.HashPassword(ctx, pw)
+		if err != nil {
+			return err
+		}
+		err = store.CreateUser(ctx, chat.User{Name: name, PasswordHash: hash, Admin: admin, CreatedAt: time.Now()})
+		if errors.Is(err, chat.ErrUserExists) {
+			return fmt.Errorf("user %s exists", name)
+		}
+		if err != nil {
+			return err
+		}
+		role := "user"
+		if admin {
+			role = "administrator"
+		}
+		fmt.Fprintf(stdout, "created %s %s\n", role, name)
+	case "passwd":
+		pw, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		hash, err := hasher.HashPassword(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := update(func(u *chat.User) { u.PasswordHash = hash }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s changed\n", name)
+		return endSessions()
+	case "disable", "enable":
+		if err := update(func(u *chat.User) { u.Disabled = cmd == "disable" }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%sd %s\n", cmd, name)
+		if cmd == "disable" {
+			return endSessions()
+		}
+	case "admin", "unadmin":
+		if err := update(func(u *chat.User) { u.Admin = cmd == "admin" }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now %s\n", name, map[bool]string{true: "an administrator", false: "an ordinary user"}[cmd == "admin"])
+	default:
+		fs.Usage()
+		return fmt.Errorf("user: unknown command %q", cmd)
+	}
+	return nil
+}
+
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// readPassword reads a new password: from the terminal without echo, typed
+// twice, or else from the first line of stdin (for scripts).
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	var pw string
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(again) != string(b) {
+			return "", errors.New("the passwords differ")
+		}
+		pw = string(b)
+	} else {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", errors.New("reading the password from stdin: no line")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if err := protocol.CheckPassword(pw); err != nil {
+		return "", errors.New(err.(*protocol.Error).Reason)
+	}
+	return pw, nil
+}

@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/auth"
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// sessionCookie is the browser's session cookie: HttpOnly, SameSite=Lax,
+// Secure over TLS. Its value is the bearer token.
+const sessionCookie = "hubbub_session"
+
+// authInfo is who an authenticated request speaks as.
+type authInfo struct {
+	user      chat.User
+	tokenHash string
+	expires   time.Time // absolute expiry
+}
+
+var errUnauthorized = protocol.Errorf(protocol.CodeUnauthorized, "no valid session; log in again")
+
+// requestToken returns the request's token: the Authorization bearer token
+// or, failing that, the session cookie. Tokens never come from the URL.
+func requestToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(tok)
+		}
+		return "\x00invalid" // an Authorization header we don't understand is never a guest
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// authenticate resolves the request's credentials. It returns (nil, nil)
+// for a request without any (a guest) and errUnauthorized for a forged,
+// expired or revoked token or a disabled account.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authInfo, error) {
+	tok := requestToken(r)
+	if tok == "" || s.cfg.Accounts == nil {
+		return nil, nil
+	}
+	if !auth.ValidToken(tok) {
+		return nil, errUnauthorized
+	}
+	hash := auth.HashToken(tok)
+	sess, err := s.cfg.Accounts.Session(ctx, hash)
+	if errors.Is(err, chat.ErrNoSuchSession) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if !s.sessionLive(sess, now) {
+		s.cfg.Accounts.DeleteSession(ctx, hash)
+		return nil, errUnauthorized
+	}
+	u, err := s.cfg.Accounts.User(ctx, sess.User)
+	if errors.Is(err, chat.ErrNoSuchUser) || err == nil && u.Disabled {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(sess.LastSeen) > time.Minute {
+		s.cfg.Accounts.TouchSession(ctx, hash, now)
+	}
+	return &authInfo{user: u, tokenHash: hash, expires: sess.ExpiresAt}, nil
+}
+
+func (s *Server) sessionLive(sess chat.Session, now time.Time) bool {
+	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeen) < s.cfg.SessionIdle
+}
+
+// clientIP is the peer address of the request. hubbubd does not trust
+// X-Forwarded-For: behind a proxy, every client shares the proxy's limits.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sessions tracks the live sockets of each session, so that logging out
+// closes them at once and the sweeper can re-validate them.
+type sessions struct {
+	mu    sync.Mutex // guards conns
+	conns map[string]map[*conn]struct{}
+}
+
+func (ss *sessions) add(hash string, c *conn) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.conns == nil {
+		ss.conns = make(map[string]map[*conn]struct{})
+	}
+	m := ss.conns[hash]
+	if m == nil {
+		m = make(map[*conn]struct{})
+		ss.conns[hash] = m
+	}
+	m[c] = struct{}{}
+}
+
+func (ss *sessions) remove(hash string, c *conn) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if m := ss.conns[hash]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(ss.conns, hash)
+		}
+	}
+}
+
+// end closes every socket of the session hash with 1008.
+func (ss *sessions) end(hash, why string) {
+	ss.mu.Lock()
+	conns := make([]*conn, 0, len(ss.conns[hash]))
+	for c := range ss.conns[hash] {
+		conns = append(conns, c)
+	}
+	ss.mu.Unlock()
+	for _, c := range conns {
+		c.close(protocol.ClosePolicy, why)
+	}
+}
+
+func (ss *sessions) hashes() []string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]string, 0, len(ss.conns))
+	for h := range ss.conns {
+		out = append(out, h)
+	}
+	return out
+}
+
+// sweep runs until quit closes: every SessionCheck it re-validates the
+// session of every live socket, so an expiry, a logout on another node, a
+// password change or a disabled account ends the sockets within seconds.
+func (s *Server) sweep(quit <-chan struct{}) {
+	t := time.NewTicker(s.cfg.SessionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		for _, hash := range s.sessions.hashes() {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SessionCheck)
+			why := s.sessionEnded(ctx, hash)
+			cancel()
+			if why != "" {
+				s.sessions.end(hash, why)
+			}
+		}
+	}
+}
+
+// sessionEnded returns why the session hash is no longer valid, or "".
+// A store error keeps the session: an outage must not log everyone out.
+func (s *Server) sessionEnded(ctx context.Context, hash string) string {
+	sess, err := s.cfg.Accounts.Session(ctx, hash)
+	if errors.Is(err, chat.ErrNoSuchSession) {
+		return "session ended"
+	}
+	if err != nil {
+		return ""
+	}
+	now := time.Now()
+	if now.After(sess.ExpiresAt) {
+		return "session expired"
+	}
+	u, err := s.cfg.Accounts.User(ctx, sess.User)
+	if err == nil && u.Disabled || errors.Is(err, chat.ErrNoSuchUser) {
+		return "account disabled"
+	}
+	// A live socket is activity: keep the idle expiry moving.
+	if now.Sub(sess.LastSeen) > time.Minute {
+		s.cfg.Accounts.TouchSession(ctx, hash, now)
+	}
+	return ""
+}

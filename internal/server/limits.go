@@ -1,0 +1,34 @@
+package server
+
+import (
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
+)
+
+// limits are the server-wide abuse limits; per-connection buckets live in
+// each session. All are safe for concurrent use.
+type limits struct {
+	handshakes  *ratelimit.Keyed   // per client IP
+	register    *ratelimit.Keyed   // account registrations per client IP
+	roomCreates *ratelimit.Keyed   // per user (guests: per connection)
+	loginUser   *ratelimit.Backoff // failed logins per account
+	loginIP     *ratelimit.Backoff // failed logins per client IP
+	connsUser   *ratelimit.Counter // open sockets per account
+	connsIP     *ratelimit.Counter // open sockets per client IP
+}
+
+func newLimits(cfg *Config) *limits {
+	perWindow := func(n int, window time.Duration) float64 { return float64(n) / window.Seconds() }
+	return &limits{
+		handshakes:  ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.HandshakeRate, Burst: cfg.HandshakeBurst}, 0),
+		register:    ratelimit.NewKeyed(ratelimit.Limit{Rate: perWindow(10, time.Hour), Burst: 10}, 0),
+		roomCreates: ratelimit.NewKeyed(ratelimit.Limit{Rate: perWindow(cfg.RoomCreates, cfg.RoomCreateWindow), Burst: cfg.RoomCreates}, 0),
+		loginUser:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginFreeFails, Base: time.Second, Max: cfg.LoginBackoffMax}),
+		// Per IP: LoginIPFails failures are free, then each further one
+		// waits out the window.
+		loginIP:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginIPFails, Base: cfg.LoginIPWindow, Max: cfg.LoginIPWindow}),
+		connsUser: &ratelimit.Counter{},
+		connsIP:   &ratelimit.Counter{},
+	}
+}

@@ -1,0 +1,335 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// userTopicName is the broker topic of a user's own events. Room names
+// never start with '@', so it cannot collide with a room.
+func userTopicName(user string) string { return "@" + user }
+
+// userTopic receives the events addressed to one user (invitations,
+// moderation) for one of their connections, on every node.
+type userTopic struct {
+	ss    *session
+	c     *conn
+	name  string // the user; immutable
+	topic string // immutable
+}
+
+// Deliver implements hub.Member. It runs on the broker's goroutine, so it
+// only queues: leaving a room takes hub locks, and happens on a goroutine
+// of its own.
+func (u *userTopic) Deliver(payload []byte) {
+	ev, err := protocol.DecodeEvent(payload)
+	if err != nil {
+		return
+	}
+	ss := u.ss
+	ss.mu.Lock()
+	jr, inRoom := ss.joined[ev.Room]
+	if inRoom && ev.User == u.name {
+		switch ev.Type {
+		case protocol.TypeMuted:
+			jr.muted, jr.mutedUntil = true, time.UnixMilli(ev.Until)
+			if ev.Until == 0 {
+				jr.mutedUntil = time.Time{}
+			}
+		case protocol.TypeUnmuted:
+			jr.muted, jr.mutedUntil = false, time.Time{}
+		}
+	}
+	ss.mu.Unlock()
+	if ev.User == u.name && (ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned) {
+		ss.srv.bg.Go(func() { ss.forceLeave(u.c, ev.Room) })
+	}
+	// A connection in the room gets the room's own copy of the event.
+	if !inRoom {
+		u.c.enqueue(outMsg{data: payload})
+	}
+}
+
+// rank orders authority: a user may moderate those of lower rank.
+func rank(role string, admin bool) int {
+	if admin {
+		return 4
+	}
+	switch role {
+	case protocol.RoleOwner:
+		return 3
+	case protocol.RoleModerator:
+		return 2
+	case protocol.RoleMember:
+		return 1
+	}
+	return 0
+}
+
+var errNoModeration = protocol.Errorf(protocol.CodeForbidden, "moderation needs accounts on this server")
+
+// moderate checks that the caller may moderate target in room and returns
+// the room and the target's role.
+func (ss *session) moderate(ctx context.Context, room, target string) (chat.Room, string, error) {
+	acc := ss.srv.cfg.Access
+	if acc == nil || ss.self.Guest {
+		return chat.Room{}, "", errNoModeration
+	}
+	r, role, err := ss.access(ctx, room)
+	if err != nil {
+		return r, "", err
+	}
+	if _, _, dm := protocol.DMPeers(room); dm {
+		return r, "", protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no moderation")
+	}
+	targetRole, err := acc.Role(ctx, room, target)
+	if err != nil {
+		return r, "", err
+	}
+	targetAdmin := false
+	if ss.srv.cfg.Accounts != nil {
+		if u, err := ss.srv.cfg.Accounts.User(ctx, target); err == nil {
+			targetAdmin = u.Admin
+		}
+	}
+	mine := rank(role, ss.admin())
+	if mine < 2 {
+		return r, "", protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", room)
+	}
+	if target == ss.self.Name || rank(targetRole, targetAdmin) >= mine {
+		return r, "", protocol.Errorf(protocol.CodeForbidden, "you may not do that to %s", target)
+	}
+	return r, targetRole, nil
+}
+
+// announce publishes a moderation event to the room and to the target's
+// own topic (their connections outside the room learn of it too).
+func (ss *session) announce(ctx context.Context, ev *protocol.Event, target string) {
+	b, err := protocol.EncodeEvent(ev)
+	if err != nil {
+		ss.srv.log.Error("encode moderation event", "err", err)
+		return
+	}
+	if ev.Room != "" {
+		if err := ss.srv.cfg.Broker.Publish(ctx, ev.Room, b); err != nil {
+			ss.srv.log.Warn("publish", "room", ev.Room, "type", ev.Type, "err", err)
+		}
+	}
+	if target != "" {
+		if err := ss.srv.cfg.Broker.Publish(ctx, userTopicName(target), b); err != nil {
+			ss.srv.log.Warn("publish", "user", target, "type", ev.Type, "err", err)
+		}
+	}
+}
+
+func (ss *session) requireAccount() error {
+	if ss.self.Guest || ss.srv.cfg.Access == nil || ss.srv.cfg.Accounts == nil {
+		return protocol.Errorf(protocol.CodeForbidden, "only signed-in users can do that")
+	}
+	return nil
+}
+
+// account returns the named account or no_such_user.
+func (ss *session) account(ctx context.Context, name string) (chat.User, error) {
+	u, err := ss.srv.cfg.Accounts.User(ctx, name)
+	if errors.Is(err, chat.ErrNoSuchUser) || err == nil && u.Disabled {
+		return u, protocol.Errorf(protocol.CodeNoSuchUser, "no user %s", name)
+	}
+	return u, err
+}
+
+// dm opens the direct-message room of the caller and cmd.User, creating
+// it with both as members if needed, and tells the other user.
+func (ss *session) dm(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if err := ss.requireAccount(); err != nil {
+		return err
+	}
+	if cmd.User == ss.self.Name {
+		return protocol.Errorf(protocol.CodeInvalidValue, "a direct message needs another user")
+	}
+	if _, err := ss.account(ctx, cmd.User); err != nil {
+		return err
+	}
+	name := protocol.DMRoom(ss.self.Name, cmd.User)
+	err := ss.srv.cfg.Store.CreateRoom(ctx, chat.Room{Name: name, Private: true})
+	created := err == nil
+	if err != nil && !errors.Is(err, chat.ErrRoomExists) {
+		return err
+	}
+	acc := ss.srv.cfg.Access
+	for _, u := range []string{ss.self.Name, cmd.User} {
+		if err := acc.SetRole(ctx, name, u, protocol.RoleMember); err != nil {
+			return err
+		}
+	}
+	r, err := ss.srv.cfg.Store.Room(ctx, name)
+	if err != nil {
+		return err
+	}
+	info := ss.roomInfo(r, protocol.RoleMember)
+	if created {
+		ss.announce(ctx, &protocol.Event{Type: protocol.TypeInvited, Room: name, User: cmd.User, By: ss.self.Name}, cmd.User)
+	}
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: name, Info: &info})
+	return nil
+}
+
+func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if err := ss.requireAccount(); err != nil {
+		return err
+	}
+	r, role, err := ss.access(ctx, cmd.Room)
+	if err != nil {
+		return err
+	}
+	if _, _, dm := protocol.DMPeers(cmd.Room); dm || !r.Private {
+		return protocol.Errorf(protocol.CodeInvalidValue, "invitations are for private rooms; anyone may join %s", cmd.Room)
+	}
+	if rank(role, ss.admin()) < 2 {
+		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may invite", cmd.Room)
+	}
+	if _, err := ss.account(ctx, cmd.User); err != nil {
+		return err
+	}
+	acc := ss.srv.cfg.Access
+	if cur, err := acc.Role(ctx, cmd.Room, cmd.User); err != nil {
+		return err
+	} else if cur == "" {
+		if err := acc.SetRole(ctx, cmd.Room, cmd.User, protocol.RoleMember); err != nil {
+			return err
+		}
+		ss.announce(ctx, &protocol.Event{Type: protocol.TypeInvited, Room: cmd.Room, User: cmd.User, By: ss.self.Name}, cmd.User)
+	}
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	return nil
+}
+
+// kickOrBan removes the target from the room on every node (and from a
+// private room's members); ban also keeps them out.
+func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	r, targetRole, err := ss.moderate(ctx, cmd.Room, cmd.User)
+	if err != nil {
+		return err
+	}
+	acc := ss.srv.cfg.Access
+	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: cmd.User, By: ss.self.Name, Reason: cmd.Reason}
+	if cmd.Op == protocol.OpBan {
+		ev.Type = protocol.TypeBanned
+		var until time.Time
+		if cmd.Seconds > 0 {
+			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
+			ev.Until = until.UnixMilli()
+		}
+		if err := acc.SetSanction(ctx, chat.Sanction{Room: cmd.Room, User: cmd.User, Kind: chat.Ban, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
+			return err
+		}
+	}
+	if r.Private || cmd.Op == protocol.OpBan && targetRole != "" {
+		if err := acc.SetRole(ctx, cmd.Room, cmd.User, ""); err != nil {
+			return err
+		}
+	}
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
+	ss.announce(ctx, ev, cmd.User)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	return nil
+}
+
+func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if _, _, err := ss.moderate(ctx, cmd.Room, cmd.User); err != nil {
+		return err
+	}
+	if err := ss.srv.cfg.Access.ClearSanction(ctx, cmd.Room, cmd.User, chat.Ban); err != nil {
+		return err
+	}
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	return nil
+}
+
+func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if _, _, err := ss.moderate(ctx, cmd.Room, cmd.User); err != nil {
+		return err
+	}
+	acc := ss.srv.cfg.Access
+	ev := &protocol.Event{Type: protocol.TypeUnmuted, Room: cmd.Room, User: cmd.User, By: ss.self.Name}
+	if cmd.Op == protocol.OpMute {
+		ev.Type, ev.Reason = protocol.TypeMuted, cmd.Reason
+		var until time.Time
+		if cmd.Seconds > 0 {
+			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
+			ev.Until = until.UnixMilli()
+		}
+		if err := acc.SetSanction(ctx, chat.Sanction{Room: cmd.Room, User: cmd.User, Kind: chat.Mute, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
+			return err
+		}
+	} else if err := acc.ClearSanction(ctx, cmd.Room, cmd.User, chat.Mute); err != nil {
+		return err
+	}
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
+	ss.announce(ctx, ev, cmd.User)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	return nil
+}
+
+func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if err := ss.requireAccount(); err != nil {
+		return err
+	}
+	_, role, err := ss.access(ctx, cmd.Room)
+	if err != nil {
+		return err
+	}
+	if rank(role, ss.admin()) < 2 {
+		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may set its topic", cmd.Room)
+	}
+	if err := ss.srv.cfg.Access.SetTopic(ctx, cmd.Room, cmd.Topic); err != nil {
+		return err
+	}
+	ss.announce(ctx, &protocol.Event{Type: protocol.TypeTopic, Room: cmd.Room, Topic: cmd.Topic, By: ss.self.Name}, "")
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
+	return nil
+}
+
+// promote makes a moderator (or, demote, a plain member); owner and
+// administrators only.
+func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	if err := ss.requireAccount(); err != nil {
+		return err
+	}
+	_, role, err := ss.access(ctx, cmd.Room)
+	if err != nil {
+		return err
+	}
+	if _, _, dm := protocol.DMPeers(cmd.Room); dm {
+		return protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no roles to give")
+	}
+	if rank(role, ss.admin()) < 3 {
+		return protocol.Errorf(protocol.CodeForbidden, "only the owner of %s may change roles", cmd.Room)
+	}
+	if _, err := ss.account(ctx, cmd.User); err != nil {
+		return err
+	}
+	acc := ss.srv.cfg.Access
+	cur, err := acc.Role(ctx, cmd.Room, cmd.User)
+	if err != nil {
+		return err
+	}
+	if cur == protocol.RoleOwner {
+		return protocol.Errorf(protocol.CodeForbidden, "the owner's role cannot change")
+	}
+	newRole := protocol.RoleModerator
+	if cmd.Op == protocol.OpDemote {
+		newRole = protocol.RoleMember
+	}
+	if err := acc.SetRole(ctx, cmd.Room, cmd.User, newRole); err != nil {
+		return err
+	}
+	ss.announce(ctx, &protocol.Event{Type: protocol.TypeRole, Room: cmd.Room, User: cmd.User, Role: newRole, By: ss.self.Name}, cmd.User)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User, Role: newRole})
+	return nil
+}

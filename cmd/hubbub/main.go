@@ -136,7 +136,8 @@ saved for the server by "hubbub login", or else joins as a guest named
 --name (default: $USER). Inside, type /help for the commands and keys:
   /join ROOM  /leave  /create ROOM [TOPIC]  /dm USER  /rooms  /help  /quit
   Enter sends, Tab or Ctrl+N/Ctrl+P switch rooms, PgUp/PgDn scroll (PgUp at
-  the top loads older messages), Esc jumps to the newest, Ctrl+C quits.
+  the top loads older messages), Esc jumps to the newest, Up/Down recall
+  what you entered, Ctrl+C quits.
 Control characters and escape sequences in what others send are shown as
 text (ESC as ^[, U+202E as <U+202E>), never passed to the terminal.
 

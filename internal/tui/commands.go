@@ -27,6 +27,7 @@ var Help = []string{
 	"  Alt+1 … Alt+9         show room 1 … 9 of the list",
 	"  PgUp, PgDn            scroll; PgUp at the top loads older messages",
 	"  Esc                   back to the newest message",
+	"  Up, Down              recall the lines entered before",
 	"Control characters in what others send are shown as ^[ or <U+202E>.",
 }
 

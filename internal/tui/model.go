@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +91,7 @@ const (
 	eventBatch  = 256              // the most client events handled in one Update
 	groupGap    = 5 * time.Minute  // messages of one author further apart start a new group
 	maxEntries  = 3000             // messages and notes a window keeps while its end is shown
+	maxRecall   = 100              // lines entered that Up recalls
 )
 
 // Model is the state of the user interface: a tea.Model. Use it through
@@ -120,6 +122,9 @@ type Model struct {
 	wasDown  bool // Reconnecting was seen since the last Connected
 
 	lastTyping  map[string]time.Time // room → when typing was last sent
+	recall      []string             // lines entered, oldest first, for Up and Down
+	recallAt    int                  // index in recall of the line shown; len(recall) when none
+	draft       string               // what was typed before Up recalled a line
 	nextPending int
 	quitting    bool
 }
@@ -492,6 +497,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case "esc":
 		m.vp.GotoBottom()
 		return m.scrolled()
+	case "up", "down":
+		m.recallLine(msg.String() == "up")
+		return nil
 	case "alt+1", "alt+2", "alt+3", "alt+4", "alt+5", "alt+6", "alt+7", "alt+8", "alt+9":
 		if i := int(msg.String()[4] - '1'); i < len(m.wins) {
 			m.show(i)
@@ -565,11 +573,40 @@ func (m *Model) submit() tea.Cmd {
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
+	if n := len(m.recall); n == 0 || m.recall[n-1] != text {
+		m.recall = append(m.recall, text)
+		if len(m.recall) > maxRecall {
+			m.recall = slices.Delete(m.recall, 0, len(m.recall)-maxRecall)
+		}
+	}
+	m.recallAt, m.draft = len(m.recall), ""
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
 		return m.command(text)
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	return m.send(text)
+}
+
+// recallLine puts the line entered before (older) or after the one shown
+// into the input, as shells do.
+func (m *Model) recallLine(older bool) {
+	switch {
+	case older && m.recallAt > 0:
+		if m.recallAt == len(m.recall) {
+			m.draft = m.input.Value()
+		}
+		m.recallAt--
+	case !older && m.recallAt < len(m.recall):
+		m.recallAt++
+	default:
+		return
+	}
+	line := m.draft
+	if m.recallAt < len(m.recall) {
+		line = m.recall[m.recallAt]
+	}
+	m.input.SetValue(line)
+	m.input.CursorEnd()
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -639,3 +639,33 @@ func TestLongSessionTrims(t *testing.T) {
 	h.key(tea.KeyTab)
 	h.wantView(fmt.Sprint("m", maxEntries+maxEntries/4+1))
 }
+
+func TestRecall(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.typeText("first", true)
+	h.typeText("/rooms", true)
+	h.typeText("third", true)
+	h.typeText("third", true) // a repeat is kept once
+	h.typeText("draft", false)
+	steps := []struct {
+		key  tea.KeyType
+		want string
+	}{
+		{tea.KeyUp, "third"},
+		{tea.KeyUp, "/rooms"},
+		{tea.KeyUp, "first"},
+		{tea.KeyUp, "first"},
+		{tea.KeyDown, "/rooms"},
+		{tea.KeyDown, "third"},
+		{tea.KeyDown, "draft"},
+		{tea.KeyDown, "draft"},
+	}
+	for i, s := range steps {
+		h.key(s.key)
+		if got := h.m.input.Value(); got != s.want {
+			t.Errorf("step %d (%s): input = %q, want %q", i+1, s.key, got, s.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -60,23 +58,7 @@ func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := writeSelfSigned(t, dir)
-	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args := []string{"--addr", "127.0.0.1:0", "--data", dir, "--tls-cert", certFile, "--tls-key", keyFile}
-	if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	m.Ready = ready
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() { errc <- m.Run(ctx) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-errc:
-		t.Fatalf("Run: %v", err)
-	}
+	addr := startMain(t, "--tls-cert", certFile, "--tls-key", keyFile)
 	d := websocket.Dialer{
 		TLSClientConfig: &tls.Config{RootCAs: pool},
 		Subprotocols:    []string{protocol.Subprotocol},
@@ -98,10 +80,6 @@ func TestTLS(t *testing.T) {
 	// A plain-text WebSocket dial to the TLS port fails.
 	if _, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil); err == nil {
 		t.Errorf("plain ws to the TLS port succeeded")
-	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Errorf("Run after cancel: %v", err)
 	}
 	ws.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -110,6 +111,103 @@ func TestBinarySendTail(t *testing.T) {
 	}
 }
 
+// terminal is the binary running in a pseudo-terminal, and the terminal
+// around it: it records what the program shows and answers the queries a
+// terminal answers.
+type terminal struct {
+	t        *testing.T
+	ptmx     *os.File
+	out      syncBuffer
+	exited   chan error
+	answered int // cursor position queries answered
+}
+
+// startTerminal runs bin with args in a pseudo-terminal of 80x24 and kills
+// it, if it is still running, when t ends.
+func startTerminal(t *testing.T, env []string, bin string, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{t: t, ptmx: ptmx, exited: make(chan error, 1)}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		io.Copy(&term.out, ptmx) // ends with an error once the program and ptmx are gone
+	}()
+	go func() { term.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		ptmx.Close()
+		<-copied
+	})
+	return term
+}
+
+// waitFor waits until the terminal shows want. Meanwhile it answers the
+// queries lipgloss makes at start (the background color, and the cursor
+// position to learn whether the first is supported), as a terminal does;
+// unanswered, lipgloss waits 5 s.
+func (term *terminal) waitFor(want string) {
+	term.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s := term.out.String()
+		if strings.Contains(s, want) {
+			return
+		}
+		if strings.Count(s, "\x1b[6n") > term.answered {
+			term.answered++
+			term.typeKeys("\x1b]11;rgb:0000/0000/0000\x1b\\\x1b[1;1R")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s := term.out.String()
+	term.t.Fatalf("the terminal does not show %q within 10s; the last of it:\n%q", want, s[max(0, len(s)-3000):])
+}
+
+// waitEchoOff waits until the program has turned echo off, as it does to
+// read a password (the prompt comes first).
+func (term *terminal) waitEchoOff() {
+	term.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		off, ok := echoOff(term.ptmx)
+		if !ok {
+			time.Sleep(200 * time.Millisecond) // cannot tell: give it time
+			return
+		}
+		if off {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	term.t.Fatal("echo still on 10s after the password prompt")
+}
+
+func (term *terminal) typeKeys(s string) {
+	term.t.Helper()
+	if _, err := term.ptmx.Write([]byte(s)); err != nil {
+		term.t.Fatal(err)
+	}
+}
+
+// wait waits for the program to exit and checks that it succeeded.
+func (term *terminal) wait() {
+	term.t.Helper()
+	select {
+	case err := <-term.exited:
+		if err != nil {
+			term.t.Errorf("hubbub: %v; the terminal showed:\n%q", err, term.out.String())
+		}
+	case <-time.After(10 * time.Second):
+		term.t.Fatalf("hubbub did not exit; the terminal showed:\n%q", term.out.String())
+	}
+}
+
 // TestBinaryPTY runs the chat in a pseudo-terminal of 80x24: it joins a
 // room and sends a message by keystrokes, and shows another client's
 // message full of escape sequences as visible text.
@@ -124,86 +222,99 @@ func TestBinaryPTY(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "--server", url, "--name", "ada", "--join=")
-	cmd.Env = binEnv(t, "TERM=xterm-256color", "COLORTERM=", "NO_COLOR=")
-	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		io.Copy(&out, ptmx) // ends with an error when the process and ptmx are gone
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		ptmx.Close()
-		<-copied
-	})
-	answered := 0
-	typeKeys := func(s string) {
-		t.Helper()
-		if _, err := ptmx.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// Answer the terminal queries as a terminal would (lipgloss asks for
-	// the background color and, to know whether that is supported, the
-	// cursor position; unanswered, it waits 5 s), then wait for the UI.
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(out.String(), "ada (guest)") && time.Now().Before(deadline) {
-		if strings.Count(out.String(), "\x1b[6n") > answered {
-			typeKeys("\x1b]11;rgb:0000/0000/0000\x1b\\\x1b[1;1R")
-			answered++
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	waitOutput(t, &out, "ada (guest)", time.Second) // the status bar: the UI is up
-	typeKeys("/join pty\r")
-	waitOutput(t, &out, "#pty · testing the terminal", 10*time.Second)
-	waitOutput(t, &out, "grace", 10*time.Second)
+	env := binEnv(t, "TERM=xterm-256color", "COLORTERM=", "NO_COLOR=")
+	term := startTerminal(t, env, bin, "--server", url, "--name", "ada", "--join=")
+	term.waitFor("ada (guest)") // the status bar: the UI is up
+	term.typeKeys("/join pty\r")
+	term.waitFor("#pty · testing the terminal")
+	term.waitFor("grace")
 
 	// Typing is announced, and the message sent arrives at the other client.
-	typeKeys("hello from the terminal")
+	term.typeKeys("hello from the terminal")
 	grace.waitEvent(t, "ada typing", func(ev client.Event) bool {
 		te, ok := ev.(client.TypingEvent)
 		return ok && te.Room == "pty" && te.User == "ada"
 	})
-	typeKeys("\r")
+	term.typeKeys("\r")
 	grace.waitEvent(t, "ada's message", isMessage("pty", "ada", "hello from the terminal"))
 
 	// The other client's message is shown with its escapes made visible.
 	if err := grace.Typing(t.Context(), "pty"); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput(t, &out, "grace is typing…", 10*time.Second)
+	term.waitFor("grace is typing…")
 	if _, err := grace.Send(t.Context(), "pty", "\x1b[2J\x1b]0;pwned\x07 hello"); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput(t, &out, "^[[2J^[]0;pwned^G hello", 10*time.Second)
-	if s := out.String(); strings.Contains(s, "\x1b]0;pwned") {
+	term.waitFor("^[[2J^[]0;pwned^G hello")
+	if s := term.out.String(); strings.Contains(s, "\x1b]0;pwned") {
 		t.Errorf("the terminal received the raw title sequence:\n%q", s)
 	}
 
 	// A resize redraws the screen at the new width.
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
+	if err := pty.Setsize(term.ptmx, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
 		t.Fatal(err)
 	}
 	left, right := " ● ada (guest)", " Tab: rooms  /help "
-	statusBar := left + strings.Repeat(" ", 100-utf8.RuneCountInString(left)-len(right)) + right
-	waitOutput(t, &out, statusBar, 10*time.Second)
+	term.waitFor(left + strings.Repeat(" ", 100-utf8.RuneCountInString(left)-len(right)) + right)
 
-	typeKeys("/quit\r")
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("hubbub after /quit: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("hubbub did not exit after /quit")
+	term.typeKeys("/quit\r")
+	term.wait()
+}
+
+// TestBinaryLoginPTY registers and logs in on a terminal, where the
+// password is read without echo, and then sends as the account.
+func TestBinaryLoginPTY(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	grace := dialPeer(t, url, "grace")
+	if _, _, err := grace.Join(t.Context(), "lobby"); err != nil {
+		t.Fatal(err)
 	}
+	env := append(binEnv(t, "HUBBUB_SERVER="+url), "XDG_CONFIG_HOME="+t.TempDir()) // the last one wins
+
+	// interact runs hubbub with args on a terminal, answering each prompt
+	// in turn, and returns what the terminal showed.
+	interact := func(args []string, answers ...[2]string) string {
+		t.Helper()
+		term := startTerminal(t, env, bin, args...)
+		for _, qa := range answers {
+			term.waitFor(qa[0])
+			if strings.HasPrefix(qa[0], "Password") {
+				term.waitEchoOff()
+			}
+			term.typeKeys(qa[1] + "\r")
+		}
+		term.wait()
+		time.Sleep(50 * time.Millisecond) // for the last output to be copied
+		return term.out.String()
+	}
+
+	shown := interact([]string{"register"},
+		[2]string{"User name: ", "ada"},
+		[2]string{"Password: ", "correct horse"},
+		[2]string{"Password again: ", "correct horse"})
+	if want := "Registered and logged in to " + url + " as ada"; !strings.Contains(shown, want) {
+		t.Errorf("register showed %q, want %q", shown, want)
+	}
+	if strings.Contains(shown, "correct horse") {
+		t.Errorf("the password was echoed: %q", shown)
+	}
+	shown = interact([]string{"login", "--user", "ada"}, [2]string{"Password: ", "correct horse"})
+	if want := "Logged in to " + url + " as ada"; !strings.Contains(shown, want) {
+		t.Errorf("login showed %q, want %q", shown, want)
+	}
+	if strings.Contains(shown, "correct horse") {
+		t.Errorf("the password was echoed: %q", shown)
+	}
+
+	send := exec.CommandContext(t.Context(), bin, "send", "lobby", "as an account")
+	send.Env = env
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Fatalf("hubbub send: %v\n%s", err, out)
+	}
+	grace.waitEvent(t, "ada's message", func(ev client.Event) bool {
+		m, ok := ev.(client.MessageEvent)
+		return ok && m.Message.From == "ada" && !m.Message.Guest && m.Message.Body == "as an account"
+	})
 }

@@ -75,7 +75,7 @@ func hubbubBinary(t *testing.T) string {
 }
 
 // startServer starts a real hubbub server (SQLite store, in-process
-// broker) for t and returns its URL.
+// broker, accounts enabled, guests allowed) for t and returns its URL.
 func startServer(t *testing.T) string {
 	t.Helper()
 	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
@@ -83,7 +83,10 @@ func startServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	broker := membroker.New()
-	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{
+		Store: store, Broker: broker, Accounts: store, Access: store,
+		Logger: slog.New(slog.DiscardHandler),
+	})
 	if err != nil {
 		broker.Close()
 		store.Close()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/creack/pty"
+	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -317,4 +319,84 @@ func TestBinaryLoginPTY(t *testing.T) {
 		m, ok := ev.(client.MessageEvent)
 		return ok && m.Message.From == "ada" && !m.Message.Guest && m.Message.Body == "as an account"
 	})
+}
+
+// TestBinaryDM opens a direct-message room from another account and
+// chats in it from the terminal with /dm, signed in with a saved session.
+func TestBinaryDM(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	ctx := t.Context()
+	graceReply, err := accountRequest(ctx, url, "register", "grace", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adaReply, err := accountRequest(ctx, url, "register", "ada", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := t.TempDir()
+	a := &app{configDir: func() (string, error) { return config, nil }}
+	if _, err := a.saveSession(url, "ada", adaReply.Token); err != nil {
+		t.Fatal(err)
+	}
+	env := append(binEnv(t, "TERM=xterm-256color"), "XDG_CONFIG_HOME="+config)
+	term := startTerminal(t, env, bin, "--server", url, "--join=")
+	term.waitFor(" ● ada ")
+
+	// Package client has no dm operation: grace opens the room over a
+	// socket of her own, then chats with the client.
+	openDM(t, url, graceReply.Token, "ada")
+	term.waitFor("grace opened a direct-message room with you: /dm grace")
+	grace := dialPeerWith(t, url, client.Options{Token: graceReply.Token})
+	room := protocol.DMRoom("ada", "grace")
+	if _, _, err := grace.Join(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grace.Send(ctx, room, "psst"); err != nil {
+		t.Fatal(err)
+	}
+
+	term.typeKeys("/dm Grace\r")
+	term.waitFor(" @grace ")
+	term.waitFor("psst")
+	term.typeKeys("hi grace\r")
+	grace.waitEvent(t, "ada's direct message", isMessage(room, "ada", "hi grace"))
+	term.typeKeys("/quit\r")
+	term.wait()
+}
+
+// openDM opens the direct-message room of the account with token and
+// user, with the protocol's dm operation over a raw WebSocket.
+func openDM(t *testing.T, url, token, user string) {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}}
+	ws, _, err := d.DialContext(t.Context(), "ws"+strings.TrimPrefix(url, "http")+"/ws",
+		http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for _, cmd := range []string{`{"id":"1","op":"hello"}`, `{"id":"2","op":"dm","user":"` + user + `"}`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(cmd)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		_, frame, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("dm: %v", err)
+		}
+		for _, obj := range strings.Split(string(frame), "\n") {
+			ev, err := protocol.DecodeEvent([]byte(obj))
+			if err != nil || ev.ID != "2" {
+				continue
+			}
+			if ev.Type != protocol.TypeOK {
+				t.Fatalf("dm: %s: %s", ev.Code, ev.Reason)
+			}
+			return
+		}
+	}
 }

@@ -118,7 +118,13 @@ type peer struct {
 // dialPeer connects a guest named name and closes it when t ends.
 func dialPeer(t *testing.T, url, name string) *peer {
 	t.Helper()
-	c, err := client.Dial(t.Context(), url, client.Options{Name: name})
+	return dialPeerWith(t, url, client.Options{Name: name})
+}
+
+// dialPeerWith connects with opts and closes the client when t ends.
+func dialPeerWith(t *testing.T, url string, opts client.Options) *peer {
+	t.Helper()
+	c, err := client.Dial(t.Context(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,7 @@ func TestServerErrors(t *testing.T) {
 		{"send an empty body", func() error { return discard3(c.Send(ctx, "quiet", " ")) }, protocol.CodeInvalidValue},
 		{"send a body too long", func() error { return discard3(c.Send(ctx, "quiet", string(make([]byte, protocol.MaxBodyBytes+1)))) }, protocol.CodeTooLong},
 		{"history limit too big", func() error { return discardPage(c.HistoryBefore(ctx, "quiet", 0, protocol.MaxHistoryLimit+1)) }, protocol.CodeInvalidValue},
+		{"a guest opens a dm", func() error { return discardInfo(c.DM(ctx, "someone")) }, protocol.CodeForbidden},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

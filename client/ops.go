@@ -284,6 +284,21 @@ func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo,
 	return *ev.Info, ev.Members, nil
 }
 
+// DM opens the direct-message room of the client's account and user,
+// creating it if needed (the other user is told with an invited event), and
+// returns its description; Join it to receive its messages. Only accounts
+// may open DMs: a guest gets a forbidden error. A repeat is harmless.
+func (c *Client) DM(ctx context.Context, user string) (protocol.RoomInfo, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpDM, User: user}, true)
+	if err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	if ev.Info == nil {
+		return protocol.RoomInfo{}, errors.New("client: server's dm reply has no info")
+	}
+	return *ev.Info, nil
+}
+
 // Leave leaves room: no more of its events are delivered and it is not
 // re-joined after a reconnect.
 func (c *Client) Leave(ctx context.Context, room string) error {

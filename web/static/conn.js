@@ -64,13 +64,21 @@ export function wsURL(loc = window.location) {
 //   offline     the browser is offline; waiting for it to come back
 //   stopped     stop() was called
 export class Connection extends EventTarget {
+  // precheck() runs before every attempt to open a socket, for what a
+  // browser's WebSocket cannot tell (a refused handshake is only ever a
+  // close with 1006): whether the session is still good, say. If it throws,
+  // the attempt counts as failed; a thrown error with `fatal` set stops
+  // reconnecting.
+  //
   // handshake(conn) runs on every new socket before it counts as ready; it
   // may send requests. If it throws, the socket is closed; a thrown error
   // with `fatal` set stops reconnecting.
-  constructor({ url = wsURL(), handshake = async () => {} } = {}) {
+  constructor({ url = wsURL(), precheck = async () => {}, handshake = async () => {} } = {}) {
     super();
     this.url = url;
+    this.precheck = precheck;
     this.handshake = handshake;
+    this.opening = 0; // counts attempts, so that a stale precheck is ignored
     this.state = "stopped";
     this.detail = {};
     this.ws = null;
@@ -106,6 +114,7 @@ export class Connection extends EventTarget {
   // stop closes the socket and does not reconnect.
   stop() {
     clearTimeout(this.retryTimer);
+    this.opening++;
     this.setState("stopped", {});
     this.drop(Close.normal, "bye");
   }
@@ -149,12 +158,25 @@ export class Connection extends EventTarget {
     this.dispatchEvent(new CustomEvent("state", { detail: { state, ...detail } }));
   }
 
-  open() {
+  async open() {
     if (!navigator.onLine) {
       this.setState("offline", {});
       return;
     }
+    const attempt = ++this.opening;
     this.setState("connecting", { attempt: this.attempt });
+    try {
+      await this.precheck();
+    } catch (err) {
+      if (attempt !== this.opening || this.state !== "connecting") return;
+      if (err && err.fatal) {
+        this.setState("stopped", { reason: err.message });
+        return;
+      }
+      this.closed(0, err && err.message ? err.message : "cannot reach the server");
+      return;
+    }
+    if (attempt !== this.opening || this.state !== "connecting") return; // stopped meanwhile
     let ws;
     try {
       ws = new WebSocket(this.url, SUBPROTOCOL);

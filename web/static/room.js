@@ -4,7 +4,9 @@
 //
 // The list holds confirmed messages in ascending seq order, followed by the
 // user's own messages that the server has not acknowledged yet ("local"
-// items) in the order they were written.
+// items) in the order they were written. System lines (moderation news,
+// topic changes) sit between them where they happened; they are not
+// stored anywhere and go with the page.
 
 import { el, appendBody, avatar, formatTime, formatShortTime, formatFull, formatDay, dayKey } from "./dom.js";
 
@@ -15,7 +17,7 @@ const GROUP_MS = 5 * 60 * 1000;
 export class Room {
   constructor(name, seen) {
     this.name = name;
-    this.info = { name, topic: "", last_seq: 0, online: 0 };
+    this.info = { name, topic: "", private: false, last_seq: 0, online: 0, peer: "", role: "" };
     // last is the highest seq up to which every message is held (no gaps),
     // or null before the first history page arrived.
     this.last = null;
@@ -33,6 +35,10 @@ export class Room {
     this.lastInputAt = 0;
     this.typingTimer = 0;
     this.draft = "";
+    this.invited = false; // added by an invitation and not opened yet
+    this.mutedUntil = 0; // Unix ms when our mute ends; Infinity until lifted; 0 not muted
+    this.muted = new Map(); // user → mute end (as mutedUntil), as far as we saw it happen
+    this.roles = new Map(); // user → role, as far as we saw them (our own from info)
     this.pinned = true; // the view follows new messages
     this.scrollTop = 0;
 
@@ -40,6 +46,26 @@ export class Room {
     this.confirmed = 0; // how many of items are confirmed
     this.locals = new Map(); // cmid → item, for unacknowledged sends
     this.list = el("ol", { class: "messages", "aria-label": `Messages in #${name}` });
+  }
+
+  // setLabel names the message list for screen readers ("#lobby", "bob").
+  setLabel(label) {
+    this.list.setAttribute("aria-label", `Messages in ${label}`);
+  }
+
+  // addSystem shows a line of news (not a message) at the end of the list,
+  // before the user's unacknowledged messages.
+  addSystem(text, ts = Date.now()) {
+    const li = el(
+      "li",
+      { class: "system" },
+      el("span", { class: "system-text", text }),
+      el("time", { class: "time", datetime: new Date(ts).toISOString(), title: formatFull(ts), text: formatTime(ts) }),
+    );
+    const firstLocal = this.items[this.confirmed];
+    this.list.insertBefore(li, firstLocal ? firstLocal.li : null);
+    if (firstLocal) this.regroup(this.confirmed, this.confirmed + 1);
+    return li;
   }
 
   get unread() {
@@ -166,8 +192,10 @@ export class Room {
       const cur = this.items[i];
       const prev = i > 0 ? this.items[i - 1] : null;
       const newDay = !prev || dayKey(prev.msg.ts) !== dayKey(cur.msg.ts);
+      // Anything between two messages (a system line) starts a new group.
       const cont =
         !newDay &&
+        cur.li.previousElementSibling === prev.li &&
         prev.msg.from === cur.msg.from &&
         Math.abs(cur.msg.ts - prev.msg.ts) < GROUP_MS &&
         prev.state !== "failed";

@@ -1,0 +1,267 @@
+// Room management for owners and moderators: the Manage dialog (topic,
+// invitations, kick, ban, mute, roles) and the little menu on a name in the
+// presence list ("Message", "Moderate…"). The server authorises every
+// action; this only offers what the user's role should allow and shows
+// the server's refusals.
+
+import { el } from "./dom.js";
+import { USERNAME, checkUsername } from "./names.js";
+import { sentence } from "./account.js";
+
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  dialog: $("manage-dialog"),
+  title: $("manage-title"),
+  role: $("manage-role"),
+  topicForm: $("topic-form"),
+  topicInput: $("topic-input"),
+  inviteForm: $("invite-form"),
+  inviteUser: $("invite-user"),
+  modForm: $("mod-form"),
+  modUser: $("mod-user"),
+  modReason: $("mod-reason"),
+  modMembers: $("mod-members"),
+  banFor: $("ban-for"),
+  muteFor: $("mute-for"),
+  roleParts: [$("role-label"), $("role-gap"), $("role-buttons")],
+  status: $("manage-status"),
+  close: $("manage-close"),
+  members: $("members"),
+  menu: $("member-menu"),
+  menuMessage: $("mm-message"),
+  menuModerate: $("mm-moderate"),
+};
+
+// ctx is the app: request(cmd) sends a command and resolves with its ok;
+// room() is the open Room; me is {name, guest, admin}; toast(text);
+// openDM(user); mayDM(user) and mayModerate(room) say what to offer;
+// label(room) is how a room is named on screen.
+let ctx = null;
+let room = null; // the Room the dialog manages
+let menuUser = "";
+let menuAnchor = null;
+
+// describeSeconds says how long a ban or mute lasts.
+export function describeSeconds(s) {
+  if (!s) return "until lifted";
+  if (s % 86400 === 0) return s === 86400 ? "for 1 day" : `for ${s / 86400} days`;
+  if (s % 3600 === 0) return s === 3600 ? "for 1 hour" : `for ${s / 3600} hours`;
+  if (s % 60 === 0) return s === 60 ? "for 1 minute" : `for ${s / 60} minutes`;
+  return `for ${s} seconds`;
+}
+
+export function initManage(app) {
+  ctx = app;
+  ui.close.addEventListener("click", () => ui.dialog.close());
+  ui.dialog.addEventListener("close", () => {
+    room = null;
+  });
+
+  ui.topicForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const topic = ui.topicInput.value.trim();
+    act({ op: "topic", room: room.name, topic }, topic ? "Topic saved." : "Topic cleared.");
+  });
+
+  ui.inviteForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const user = ui.inviteUser.value.trim().toLowerCase();
+    const err = checkUsername(user);
+    if (err) return fail(err, ui.inviteUser);
+    act({ op: "invite", room: room.name, user }, `${user} was invited. They will find ${ctx.label(room)} in their room list.`).then((ok) => {
+      if (ok) ui.inviteUser.value = "";
+    });
+  });
+
+  ui.modForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const op = e.submitter && e.submitter.dataset.op;
+    if (!op) return;
+    let user = ui.modUser.value.trim();
+    if (user === "") return fail("Whom? Enter a name.", ui.modUser);
+    // Account names are lower case; a guest's display name is kept as is,
+    // unless it matches someone in the room once lower-cased.
+    if (op === "promote" || op === "demote") {
+      user = user.toLowerCase();
+      const err = checkUsername(user);
+      if (err) return fail(`Only accounts can have roles. ${err}`, ui.modUser);
+    }
+    const cmd = { op, room: room.name, user };
+    const reason = ui.modReason.value.trim();
+    if (reason && (op === "kick" || op === "ban" || op === "mute")) cmd.reason = reason;
+    let done;
+    switch (op) {
+      case "kick":
+        done = `${user} was removed from ${ctx.label(room)}.`;
+        break;
+      case "ban": {
+        const s = Number(ui.banFor.value);
+        if (s > 0) cmd.seconds = s;
+        done = `${user} is banned ${describeSeconds(s)}.`;
+        break;
+      }
+      case "unban":
+        done = `${user} may join again.`;
+        break;
+      case "mute": {
+        const s = Number(ui.muteFor.value);
+        if (s > 0) cmd.seconds = s;
+        done = `${user} is muted ${describeSeconds(s)}.`;
+        break;
+      }
+      case "unmute":
+        done = `${user} may write again.`;
+        break;
+      case "promote":
+        done = `${user} is now a moderator.`;
+        break;
+      case "demote":
+        done = `${user} is now a member.`;
+        break;
+    }
+    act(cmd, done);
+  });
+
+  // The presence list menu.
+  ui.menuMessage.addEventListener("click", () => {
+    const user = menuUser;
+    closeMemberMenu(false);
+    ctx.openDM(user);
+  });
+  ui.menuModerate.addEventListener("click", () => {
+    const user = menuUser;
+    closeMemberMenu(false);
+    openManage(ctx.room(), user);
+  });
+  document.addEventListener("click", (e) => {
+    if (!ui.menu.hidden && !ui.menu.contains(e.target) && e.target !== menuAnchor && !menuAnchor?.contains(e.target)) {
+      closeMemberMenu(false);
+    }
+  });
+  ui.menu.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      closeMemberMenu(true);
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const items = [...ui.menu.querySelectorAll(".menu-item:not([hidden])")];
+      const i = items.indexOf(document.activeElement);
+      const next = items[(i + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length];
+      if (next) next.focus();
+    }
+  });
+}
+
+// act sends cmd and reports how it went; it resolves with whether it worked.
+async function act(cmd, done) {
+  if (!room) return false;
+  const buttons = [...ui.dialog.querySelectorAll("button[type=submit]")];
+  for (const b of buttons) b.disabled = true;
+  try {
+    await ctx.request(cmd);
+    ui.status.classList.remove("error");
+    ui.status.textContent = done;
+    return true;
+  } catch (err) {
+    const why = sentence(err.reason || err.message || err.code || "that did not work");
+    ui.status.classList.add("error");
+    ui.status.textContent = why;
+    ctx.toast(why);
+    return false;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+function fail(text, input) {
+  ui.status.classList.add("error");
+  ui.status.textContent = text;
+  input.focus();
+  return false;
+}
+
+// openManage opens the dialog for r, with user filled in (from the
+// presence list) if given.
+export function openManage(r, user = "") {
+  if (!r) return;
+  room = r;
+  const info = r.info;
+  const role = info.role || "";
+  ui.title.textContent = `Manage ${ctx.label(r)}`;
+  ui.role.textContent =
+    role === "owner"
+      ? "You own this room: you may do everything here, and choose moderators."
+      : role === "moderator"
+        ? "You are a moderator here: you may do everything except change roles, and not to the owner or other moderators."
+        : ctx.me.admin
+          ? "You are a server administrator: you may do everything here."
+          : "";
+  ui.topicInput.value = info.topic || "";
+  ui.inviteForm.hidden = !info.private;
+  ui.inviteUser.value = "";
+  ui.modUser.value = user;
+  ui.modReason.value = "";
+  const ownerPowers = role === "owner" || ctx.me.admin;
+  for (const part of ui.roleParts) part.hidden = !ownerPowers;
+  ui.modMembers.replaceChildren(
+    ...[...r.members].filter((m) => m !== ctx.me.name).sort().map((m) => el("option", { value: m })),
+  );
+  ui.status.textContent = "";
+  ui.status.classList.remove("error");
+  if (!ui.dialog.open) ui.dialog.showModal();
+  (user ? ui.modReason : ui.topicInput).focus();
+}
+
+// refreshManage updates the dialog after news about its room (a topic or
+// role change), if it is open.
+export function refreshManage(r) {
+  if (room !== r || !ui.dialog.open) return;
+  const role = r.info.role || "";
+  if (role !== "owner" && role !== "moderator" && !ctx.me.admin) {
+    ui.dialog.close();
+    return;
+  }
+  const ownerPowers = role === "owner" || ctx.me.admin;
+  for (const part of ui.roleParts) part.hidden = !ownerPowers;
+}
+
+export function closeManage(r) {
+  if (ui.dialog.open && (r === undefined || room === r)) ui.dialog.close();
+}
+
+// openMemberMenu offers what can be done with user, next to the anchor
+// element of the presence list. It reports whether there was anything.
+export function openMemberMenu(anchor, user) {
+  const r = ctx.room();
+  const canDM = ctx.mayDM(user);
+  const canMod = !!r && ctx.mayModerate(r);
+  if (!canDM && !canMod) return false;
+  menuUser = user;
+  menuAnchor = anchor;
+  ui.menuMessage.hidden = !canDM;
+  ui.menuModerate.hidden = !canMod;
+  ui.menuMessage.textContent = `Message ${user}`;
+  const box = ui.members.getBoundingClientRect();
+  const at = anchor.getBoundingClientRect();
+  ui.menu.style.top = `${Math.round(at.bottom - box.top + 2)}px`;
+  ui.menu.hidden = false;
+  anchor.setAttribute("aria-expanded", "true");
+  ui.menu.querySelector(".menu-item:not([hidden])").focus();
+  return true;
+}
+
+export function closeMemberMenu(refocus) {
+  if (ui.menu.hidden) return;
+  ui.menu.hidden = true;
+  if (menuAnchor) {
+    menuAnchor.setAttribute("aria-expanded", "false");
+    if (refocus) menuAnchor.focus();
+  }
+  menuAnchor = null;
+}
+
+// mayBeAccount: could this presence name be an account? Guests may use any
+// display name that is not an account's, so a name that is not a valid
+// user name is a guest's for sure; other names are checked by the server.
+export const mayBeAccount = (name) => USERNAME.test(name);

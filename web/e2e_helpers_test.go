@@ -64,7 +64,9 @@ func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
 	}
 	broker := membroker.New()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: log})
+	// Accounts are on for every test: the client runs against what
+	// hubbubd serves.
+	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -511,4 +513,95 @@ func js(s string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// ---------------------------------------------------------------------------
+// Accounts.
+
+// registerAccount creates an account through the HTTP API, as a non-browser
+// client does (a bearer session, no cookie), for tests whose subject is not
+// registration.
+func registerAccount(t *testing.T, n *node, name, password string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"username": name, "password": password, "bearer": true})
+	res, err := http.Post("http://"+n.addr+"/api/register", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("register %s: status %d, want 201", name, res.StatusCode)
+	}
+}
+
+// openWelcome loads the client and waits for the welcome screen.
+func (u *user) openWelcome(url string) {
+	u.t.Helper()
+	u.run(chromedp.Navigate(url))
+	u.wait("the welcome screen", `!document.getElementById("welcome").hidden`)
+}
+
+// submitAccount fills the login or register form (tab "login" or
+// "register") and submits it; it does not wait for the outcome.
+func (u *user) submitAccount(tab, name, password string) {
+	u.t.Helper()
+	u.run(
+		chromedp.Click(chromedp.ID("tab-"+tab)),
+		chromedp.WaitVisible(chromedp.ID(tab+"-user")),
+		clearField(tab+"-user"),
+		chromedp.SendKeys(chromedp.ID(tab+"-user"), name),
+		clearField(tab+"-password"),
+		chromedp.SendKeys(chromedp.ID(tab+"-password"), password),
+		chromedp.Click(chromedp.CSS("#"+tab+`-form button[type="submit"]`)),
+	)
+}
+
+// clearField empties the input with id.
+func clearField(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.getElementById(` + js(id) + `).value = ""`)
+}
+
+// signIn opens the client, logs in as name through the login form and
+// waits for the connection.
+func (u *user) signIn(url, name, password string) {
+	u.t.Helper()
+	u.openWelcome(url)
+	u.submitAccount("login", name, password)
+	u.waitSignedIn(name)
+}
+
+// waitSignedIn waits for the chat, connected, as the account name.
+func (u *user) waitSignedIn(name string) {
+	u.t.Helper()
+	u.wait("the chat as "+name, `!document.getElementById("app").hidden && document.getElementById("me-name").textContent === `+js(name)+
+		` && document.getElementById("me-kind").textContent === "signed in"`)
+	u.waitConnected()
+}
+
+// menu opens the account menu and chooses item (an element id).
+func (u *user) menu(item string) {
+	u.t.Helper()
+	u.run(
+		chromedp.Click(chromedp.ID("me-menu-btn")),
+		chromedp.WaitVisible(chromedp.ID(item)),
+		chromedp.Click(chromedp.ID(item)),
+	)
+}
+
+// toastSays is a JavaScript predicate: the toast shows text.
+func toastSays(text string) string {
+	return `(() => { const t = document.getElementById("toast"); return t.matches(":popover-open") && t.textContent.includes(` + js(text) + `); })()`
+}
+
+// systemLine is a JavaScript predicate: the open room shows a system line
+// containing text.
+func systemLine(text string) string {
+	return `[...document.querySelectorAll("#message-host li.system")].some(li => li.textContent.includes(` + js(text) + `))`
+}
+
+// roomKeys returns the keys of a sidebar list ("joined-rooms", "dm-list",
+// "browse-rooms").
+func (u *user) roomKeys(list string) []string {
+	u.t.Helper()
+	return eval[[]string](u, `[...document.querySelectorAll("#`+list+` li")].map(li => li.dataset.key)`)
 }

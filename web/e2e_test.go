@@ -126,14 +126,14 @@ func TestBrowserChat(t *testing.T) {
 		alice.wait("2 unread in #design", `document.querySelector('#joined-rooms li[data-key="design"] .badge').textContent === "2"`)
 		bob.wait("carol in #design", shows("And the room list turns into a drawer on phones.", ""))
 
-		// A lively lobby for the screenshot.
+		// A lively lobby.
 		dave.say("lobby", "Welcome, both of you. Try leaving and rejoining a room, presence follows.")
 		alice.wait("dave's welcome", shows("Welcome, both of you. Try leaving and rejoining a room, presence follows.", ""))
 		bob.openRoom("lobby")
 		bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "Looks great"))
 		alice.wait("bob is typing", `document.getElementById("typing").textContent === "bob is typing…"`)
-		alice.screenshot("browser.png")
-		alice.darkScreenshot("browser-dark.png")
+		alice.screenshot("chat.png") // the README's picture is TestBrowserDirectMessages's
+		alice.darkScreenshot("chat-dark.png")
 
 		// Opening the room clears its count.
 		alice.openRoom("design")

@@ -1,0 +1,149 @@
+// Command hubbub-bench is hubbub's load generator. It opens -n clients in
+// one room through the real protocol (upgrade with the hubbub.v1
+// subprotocol, hello as a guest, join), has --publishers of them publish at
+// --rate messages per second in total for --duration, and reports
+// deliveries per second, loss, sequence gaps and duplicates, latency
+// percentiles, and the server's memory per connection (with --server-pid).
+//
+// It speaks the protocol directly with gorilla/websocket rather than
+// through the client package: it is cheaper per connection, and it must
+// not depend on what it measures.
+//
+// Every client receives every message, its own included, so a run is
+// expected to deliver acked × n messages. The exit status is 1 when some
+// were lost without the server closing any client as a slow consumer
+// (close 4000), when receivers saw a sequence gap or a duplicate, or when
+// not every client connected; 2 for bad flags.
+//
+// Run the server and the generator as separate processes: one process may
+// hold only so many open files, and both must be measured apart.
+//
+//	go build -o /tmp/hubbubd ./cmd/hubbubd && /tmp/hubbubd --data "$(mktemp -d)" --addr 127.0.0.1:18090 &
+//	go run ./cmd/hubbub-bench --url ws://127.0.0.1:18090/ws -n 1000 --server-pid $!
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, asJSON, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "hubbub-bench:", err)
+		return 2
+	}
+	cfg.Progress = stderr
+	res, runErr := Run(ctx, cfg)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	} else {
+		printResult(stdout, &res)
+	}
+	if runErr != nil {
+		fmt.Fprintln(stderr, "hubbub-bench:", runErr)
+		return 1
+	}
+	if err := res.Check(); err != nil {
+		fmt.Fprintln(stderr, "hubbub-bench: FAIL:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
+	var cfg Config
+	var asJSON bool
+	fs := flag.NewFlagSet("hubbub-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "hubbub WebSocket `URL`")
+	fs.IntVar(&cfg.Clients, "n", 100, "number of clients, all in the room")
+	fs.IntVar(&cfg.Publishers, "publishers", 10, "clients that also publish")
+	fs.Float64Var(&cfg.Rate, "rate", 100, "messages per second, all publishers together")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to publish")
+	fs.StringVar(&cfg.Room, "room", "bench", "the `room`; created when missing")
+	fs.Float64Var(&cfg.Ramp, "ramp", 1000, "connections started per second")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc)")
+	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
+	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench [flags]\n\nhubbub-bench loads a hubbub server with -n clients in one room, --publishers\nof which publish --rate messages per second in total, and reports deliveries,\nloss, latency and the server's memory per connection. Progress goes to\nstderr, the result to stdout.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	// Zero means "default" to Config; on the command line it is an error.
+	if cfg.Clients < 1 || cfg.Publishers < 1 || cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Ramp <= 0 || cfg.Drain <= 0 {
+		return cfg, false, errors.New("-n, --publishers, --rate, --duration, --ramp and --drain must be positive")
+	}
+	if cfg.Publishers > cfg.Clients {
+		return cfg, false, fmt.Errorf("--publishers %d is more than -n %d", cfg.Publishers, cfg.Clients)
+	}
+	return cfg, asJSON, nil
+}
+
+func printResult(w io.Writer, r *Result) {
+	fmt.Fprintf(w, "hubbub-bench: %s room %s\n", r.URL, r.Room)
+	fmt.Fprintf(w, "  clients        %d connected of %d in %.1fs (%d failed)", r.Connected, r.Clients, r.ConnectSeconds, r.ConnectErrors)
+	if r.FirstConnectError != "" {
+		fmt.Fprintf(w, "; first error: %s", r.FirstConnectError)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  publishing     %d publishers, %.0f msgs/s for %.0fs: sent %d, acked %d", r.Publishers, r.Rate, r.Duration, r.Sent, r.Acked)
+	if len(r.SendErrors) > 0 {
+		fmt.Fprintf(w, ", errors %v", r.SendErrors)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  deliveries     %d received of %d expected (loss %d), %.0f/s (offered %.0f/s), drained %v",
+		r.Received, r.Expected, r.Loss, r.DeliveriesPerSec, r.OfferedPerSec, r.Drained)
+	if r.ReceivedUnacked > 0 {
+		fmt.Fprintf(w, "; %d more of messages not acked yet", r.ReceivedUnacked)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  order          %d seq gaps, %d duplicates, %d foreign messages, %d presence events\n", r.Gaps, r.Duplicates, r.Foreign, r.Presence)
+	fmt.Fprintf(w, "  latency        p50 %.1f ms, p99 %.1f ms, max %.1f ms (ack p50 %.1f ms, p99 %.1f ms)\n", r.LatencyP50, r.LatencyP99, r.LatencyMax, r.AckP50, r.AckP99)
+	if r.RSSBefore > 0 {
+		fmt.Fprintf(w, "  server RSS     %d KiB before, %d KiB idle with %d clients (%.1f KiB per connection), %d KiB at the end\n",
+			r.RSSBefore, r.RSSIdle, r.Connected, r.RSSPerConn, r.RSSEnd)
+	}
+	if r.GoroutinesPerConn > 0 {
+		fmt.Fprintf(w, "  server Go      per connection: %.1f KiB heap in use, %.1f KiB stacks, %.2f goroutines\n",
+			r.HeapPerConn, r.StackPerConn, r.GoroutinesPerConn)
+	}
+	fmt.Fprintf(w, "  CPU            in the %.1f s of publishing and draining: server %.1f s, generator %.1f s, interrupts %.1f s, other processes %.1f s (machine %.1f s)\n",
+		r.Window, r.ServerCPU, r.BenchCPU, r.IRQCPU, r.OtherCPU, r.MachineCPU)
+	if len(r.CloseCodes) > 0 {
+		fmt.Fprint(w, "  closed by server")
+		for _, c := range slices.Sorted(maps.Keys(r.CloseCodes)) {
+			fmt.Fprintf(w, " %d×%d", r.CloseCodes[c], c)
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Result is what a run measured. Counts of deliveries are of this run's
+// messages only (their bodies carry the run id).
+type Result struct {
+	URL        string  `json:"url"`
+	Room       string  `json:"room"`
+	Clients    int     `json:"clients"`
+	Publishers int     `json:"publishers"`
+	Rate       float64 `json:"rate"`
+	Duration   float64 `json:"duration_seconds"`
+
+	Connected         int     `json:"connected"`
+	ConnectErrors     int     `json:"connect_errors"`
+	FirstConnectError string  `json:"first_connect_error,omitempty"`
+	ConnectSeconds    float64 `json:"connect_seconds"`
+	NoFileLimit       uint64  `json:"nofile_limit"`
+
+	Sent       int64            `json:"sent"`
+	Acked      int64            `json:"acked"`
+	SendErrors map[string]int64 `json:"send_errors,omitempty"` // error code (or "write") → count
+
+	// Expected is Acked × Connected: every connected client, the sender
+	// included, receives every acknowledged message. Received counts the
+	// deliveries of acknowledged messages, Loss = Expected − Received.
+	// ReceivedUnacked counts deliveries of messages whose ack had not
+	// arrived when the run ended.
+	Expected        int64 `json:"expected"`
+	Received        int64 `json:"received"`
+	Loss            int64 `json:"loss"`
+	ReceivedUnacked int64 `json:"received_unacked"`
+	// DeliveriesPerSec is all deliveries over the time from the first
+	// send to the last delivery; OfferedPerSec is Expected over Duration.
+	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	OfferedPerSec    float64 `json:"offered_per_sec"`
+	Drained          bool    `json:"drained"` // everything arrived before the drain timeout
+
+	Gaps       int64 `json:"seq_gaps"`       // missing room seqs, summed over receivers
+	Duplicates int64 `json:"seq_duplicates"` // seqs seen twice (or going back)
+	Foreign    int64 `json:"foreign"`        // room messages not from this run
+	Presence   int64 `json:"presence_events"`
+
+	// Latency is from the publish (the body's timestamp, taken just
+	// before the write) to the receipt of the frame; AckLatency to the
+	// publisher's receipt of its ack. Milliseconds.
+	LatencyP50 float64 `json:"latency_p50_ms"`
+	LatencyP99 float64 `json:"latency_p99_ms"`
+	LatencyMax float64 `json:"latency_max_ms"`
+	AckP50     float64 `json:"ack_p50_ms"`
+	AckP99     float64 `json:"ack_p99_ms"`
+
+	// Server memory (VmRSS, KiB): before the first connection, when all
+	// are connected and idle, and after the drain. RSSPerConn is
+	// (Idle − Before) / Connected.
+	RSSBefore  int64   `json:"rss_before_kib,omitempty"`
+	RSSIdle    int64   `json:"rss_idle_kib,omitempty"`
+	RSSEnd     int64   `json:"rss_end_kib,omitempty"`
+	RSSPerConn float64 `json:"rss_per_conn_kib,omitempty"`
+	// From the server's Go runtime metrics on /metrics, when it has them:
+	// the growth per connection, between the same two moments, of its
+	// heap and stacks in use (KiB) and of its goroutines.
+	HeapPerConn       float64 `json:"heap_per_conn_kib,omitempty"`
+	StackPerConn      float64 `json:"stack_per_conn_kib,omitempty"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn,omitempty"`
+	// CPU seconds used in the Window from the first send to the end of
+	// the drain: by the server and by this generator (user+system), in
+	// interrupts (charged to no process; on loopback much of TCP's work),
+	// and by the whole machine, all CPUs together. OtherCPU is the rest:
+	// other processes, so that a busy neighbour shows.
+	Window     float64 `json:"window_seconds"`
+	ServerCPU  float64 `json:"server_cpu_seconds,omitempty"`
+	BenchCPU   float64 `json:"bench_cpu_seconds"`
+	IRQCPU     float64 `json:"irq_cpu_seconds"`
+	MachineCPU float64 `json:"machine_cpu_seconds"`
+	OtherCPU   float64 `json:"other_cpu_seconds"`
+
+	// CloseCodes counts connections the server ended, by close code; 1006
+	// means the socket ended without a close frame.
+	CloseCodes map[int]int64 `json:"close_codes,omitempty"`
+}
+
+// Check returns an error describing what the run broke of hubbub's
+// promises, or nil. Loss is excused only when the server closed clients as
+// slow consumers, which the protocol allows (they resume from history).
+func (r *Result) Check() error {
+	var errs []error
+	if r.Connected < r.Clients {
+		errs = append(errs, fmt.Errorf("%d of %d clients connected", r.Connected, r.Clients))
+	}
+	if r.Gaps > 0 || r.Duplicates > 0 {
+		errs = append(errs, fmt.Errorf("%d seq gaps and %d duplicates seen by receivers", r.Gaps, r.Duplicates))
+	}
+	slow := r.CloseCodes[protocol.CloseSlowConsumer]
+	if r.Loss > 0 && slow == 0 {
+		errs = append(errs, fmt.Errorf("lost %d of %d deliveries with no slow-consumer close", r.Loss, r.Expected))
+	}
+	var sendErrs int64
+	for _, n := range r.SendErrors {
+		sendErrs += n
+	}
+	if missing := r.Sent - r.Acked - sendErrs; missing > 0 && len(r.CloseCodes) == 0 {
+		errs = append(errs, fmt.Errorf("%d sends never answered", missing))
+	}
+	return errors.Join(errs...)
+}

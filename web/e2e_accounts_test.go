@@ -5,8 +5,10 @@ package web_test
 // enabled.
 
 import (
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -58,6 +60,22 @@ func TestBrowserAccounts(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#guest-form button[type="submit"]`)),
 	)
 	guest.wait("name_taken on the name form", `!document.getElementById("welcome").hidden && !document.getElementById("guest-form").hidden && document.getElementById("guest-error").textContent.includes("account")`)
+
+	// Guessing passwords is slowed down: after five failures the form says
+	// how long to wait (Retry-After), not the server's sentence.
+	registerAccount(t, n, "eve", pw1)
+	for range 5 {
+		res, err := http.Post("http://"+n.addr+"/api/login", "application/json", strings.NewReader(`{"username":"eve","password":"guess guess"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong login: status %d, want 401", res.StatusCode)
+		}
+	}
+	guest.submitAccount("login", "eve", "guess again")
+	guest.wait("the wait", `/^Too many attempts\. Try again in \d+ s\.$/.test(document.getElementById("login-error").textContent)`)
 
 	// A second session of alice, in another browser.
 	other := newUser(t, browser, "alice-elsewhere")
@@ -260,8 +278,23 @@ func TestBrowserModeration(t *testing.T) {
 	bob.wait("#ops to open", `document.getElementById("room-name").textContent === "ops" && document.getElementById("manage-room").hidden`)
 	bob.waitConnected()
 
-	// moderate opens Manage for bob from the presence list and clicks op.
-	moderate := func(op string) {
+	// A name in the presence list offers a DM (and, to bob, nothing else).
+	bob.wait("alice in the member list", `!!document.querySelector('#member-list li[data-key="alice"] .member-btn')`)
+	bob.run(
+		chromedp.Click(chromedp.CSS(`#member-list li[data-key="alice"] .member-btn`)),
+		chromedp.WaitVisible(chromedp.ID("mm-message")),
+	)
+	if eval[bool](bob, `!document.getElementById("mm-moderate").hidden`) {
+		t.Error("a plain member is offered Moderate…")
+	}
+	bob.run(chromedp.Click(chromedp.ID("mm-message")))
+	bob.wait("the DM to open", `document.getElementById("room-name").textContent === "alice" && !!document.querySelector('#dm-list li[data-key="dm:alice:bob"]')`)
+	alice.wait("the DM in alice's sidebar", `!!document.querySelector('#dm-list li[data-key="dm:alice:bob"]')`)
+	bob.openRoom("ops")
+
+	// moderate opens Manage for bob from the presence list and clicks op,
+	// with a reason if one is given.
+	moderate := func(op, reason string) {
 		t.Helper()
 		alice.wait("bob in the member list", `!!document.querySelector('#member-list li[data-key="bob"] .member-btn')`)
 		alice.run(
@@ -273,6 +306,9 @@ func TestBrowserModeration(t *testing.T) {
 		if got := eval[string](alice, `document.getElementById("mod-user").value`); got != "bob" {
 			t.Fatalf("Manage opened for %q, want bob", got)
 		}
+		if reason != "" {
+			alice.run(chromedp.SendKeys(chromedp.ID("mod-reason"), reason))
+		}
 		alice.run(chromedp.Click(chromedp.CSS(`#mod-form button[data-op="` + op + `"]`)))
 		alice.wait(op+" to be done", `document.getElementById("manage-status").textContent !== "" && !document.getElementById("manage-status").classList.contains("error")`)
 		alice.screenshot("manage-" + op + ".png")
@@ -280,10 +316,10 @@ func TestBrowserModeration(t *testing.T) {
 	}
 
 	// Roles: a moderator gets Manage, a member loses it again.
-	moderate("promote")
+	moderate("promote", "")
 	bob.wait("Manage for a moderator", `!document.getElementById("manage-room").hidden`)
 	bob.wait("the role line", systemLine("alice made you a moderator"))
-	moderate("demote")
+	moderate("demote", "")
 	bob.wait("no Manage for a member", `document.getElementById("manage-room").hidden`)
 
 	// The topic, from Manage.
@@ -301,20 +337,31 @@ func TestBrowserModeration(t *testing.T) {
 	// Mute for 10 minutes: bob's composer is disabled and says until when.
 	bob.say("Can I still write here?")
 	alice.wait("bob's message", shows("Can I still write here?", ""))
-	moderate("mute")
+	moderate("mute", "")
 	bob.wait("the composer disabled", `document.getElementById("composer-input").disabled && !document.getElementById("muted-note").hidden && /^You are muted in #ops until .+\. You can still read along\.$/.test(document.getElementById("muted-note").textContent)`)
 	bob.wait("the mute line", systemLine("You were muted until"))
 	alice.wait("the mute line", systemLine("bob was muted until"))
 	alice.wait("the muted tag", `!!document.querySelector('#member-list li[data-key="bob"] .tag-muted')`)
 	bob.screenshot("muted.png")
 	alice.screenshot("moderator.png")
-	moderate("unmute")
+	moderate("unmute", "")
 	bob.wait("the composer enabled", `!document.getElementById("composer-input").disabled && document.getElementById("muted-note").hidden`)
 
+	// Kick: the room leaves bob's sidebar with a notice; he may come back.
+	moderate("kick", "take a break")
+	bob.wait("#ops to leave the sidebar", `!document.querySelector('#joined-rooms li[data-key="ops"]')`)
+	bob.wait("the notice", toastSays("You were removed from #ops by alice: take a break"))
+	alice.wait("the kick line", systemLine("bob was kicked by you: take a break"))
+	eval[chromedp.Void](bob, `document.getElementById("open-drawer").click()`)
+	bob.wait("#ops under Browse", `!!document.querySelector('#browse-rooms li[data-key="ops"] button')`)
+	bob.run(chromedp.Click(chromedp.CSS(`#browse-rooms li[data-key="ops"] button`)))
+	bob.wait("#ops again", `document.getElementById("room-name").textContent === "ops" && !!document.querySelector('#joined-rooms li[data-key="ops"]')`)
+
 	// Ban: the room leaves bob's sidebar with a notice, and stays closed.
-	moderate("ban")
+	moderate("ban", "spam")
 	bob.wait("#ops to leave the sidebar", `!document.querySelector('#joined-rooms li[data-key="ops"]')`)
 	bob.wait("the notice", toastSays("You were banned from #ops by alice until"))
+	bob.wait("the reason", toastSays(": spam"))
 	bob.screenshot("banned.png")
 	alice.wait("the ban line", systemLine("bob was banned until"))
 	alice.wait("bob to leave the member list", `!document.querySelector('#member-list li[data-key="bob"]')`)

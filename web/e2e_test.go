@@ -50,6 +50,10 @@ func TestBrowserChat(t *testing.T) {
 		alice.wait("the lobby history", shows("Me. One binary and a SQLite file, and it just runs.", ""))
 		bob.login(n.url(), "bob")
 		alice.wait("bob in the member list", `[...document.querySelectorAll("#member-list .member-name")].some(e => e.textContent === "bob")`)
+		// Guests have no direct messages, and nothing to do with a name.
+		if eval[bool](alice, `!document.getElementById("dm-section").hidden || !!document.querySelector("#member-list .member-btn")`) {
+			t.Error("a guest is offered direct messages")
+		}
 
 		alice.say("Hi everyone, alice here.")
 		alice.wait("alice's message to be sent", shows("Hi everyone, alice here.", `.mine[data-state="sent"]`))

@@ -12,7 +12,7 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	s.run(newConn(s, ws, echo{}))
+	s.run(newConn(s, ws, echo{}), nil)
 }
 
 type echo struct{}

@@ -83,7 +83,9 @@ func New(cfg Config) (*Server, error) {
 		s.origins[n] = true
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// 0: reuse the 4 KiB reader net/http already has for the
+		// hijacked connection instead of allocating another.
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		// Write buffers are borrowed for a write and returned, so an idle
 		// connection holds none.
@@ -199,26 +201,39 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol str
 
 // run registers c, serves it, and unregisters it. It runs on the
 // handler's goroutine, which net/http has handed over to the socket.
-func (s *Server) run(c *conn) {
+//
+// The connection runs on a goroutine of its own, and the handler returns:
+// that lets net/http free the buffers of the connection it hijacked, which
+// the handler's goroutine would otherwise keep alive for the socket's whole
+// life (about 10 KiB each). done, if not nil, runs after the connection ends.
+func (s *Server) run(c *conn, done func()) {
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
 		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "shutting down"), deadlineIn(s.cfg.WriteTimeout))
 		c.ws.Close()
+		if done != nil {
+			done()
+		}
 		return
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.metrics.conns.Inc()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.metrics.conns.Dec()
-		s.wg.Done()
+	go func() {
+		defer func() {
+			if done != nil {
+				done()
+			}
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+			s.metrics.conns.Dec()
+			s.wg.Done()
+		}()
+		c.serve()
 	}()
-	c.serve()
 }
 
 // Shutdown stops the server gracefully: it refuses new upgrades (503) and

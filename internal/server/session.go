@@ -40,16 +40,21 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
 		return
 	}
-	defer s.limits.connsIP.Release(ip)
+	release := func() { s.limits.connsIP.Release(ip) }
 	if a != nil {
 		if !s.limits.connsUser.Acquire(a.user.Name, s.cfg.ConnsPerUser) {
+			release()
 			s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections for this account"))
 			return
 		}
-		defer s.limits.connsUser.Release(a.user.Name)
+		release = func() {
+			s.limits.connsIP.Release(ip)
+			s.limits.connsUser.Release(a.user.Name)
+		}
 	}
 	ws := s.upgrade(w, r, protocol.Subprotocol)
 	if ws == nil {
+		release()
 		return
 	}
 	sess := &session{
@@ -64,11 +69,15 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	sess.identifyTimer = time.AfterFunc(s.cfg.IdentifyTimeout, func() {
 		c.close(protocol.CloseIdentifyTimeout, "no hello in time")
 	})
+	done := release
 	if a != nil {
 		s.sessions.add(a.tokenHash, c)
-		defer s.sessions.remove(a.tokenHash, c)
+		done = func() {
+			s.sessions.remove(a.tokenHash, c)
+			release()
+		}
 	}
-	s.run(c)
+	s.run(c, done)
 }
 
 // session is the chat protocol on one connection. Its fields are owned by

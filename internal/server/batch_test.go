@@ -141,3 +141,26 @@ func benchConn(b *testing.B) (*conn, func()) {
 		store.Close()
 	}
 }
+
+func TestRepliesFirst(t *testing.T) {
+	ev := func(s string) outMsg { return outMsg{data: []byte(s)} }
+	re := func(s string) outMsg { return outMsg{data: []byte(s), reply: true} }
+	tests := []struct {
+		in   []outMsg
+		want string
+	}{
+		{nil, ""},
+		{[]outMsg{ev("e1"), ev("e2")}, "e1 e2"},
+		{[]outMsg{re("r1"), re("r2")}, "r1 r2"},
+		{[]outMsg{ev("e1"), re("r1"), ev("e2"), re("r2"), ev("e3")}, "r1 r2 e1 e2 e3"},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, m := range repliesFirst(tt.in) {
+			got = append(got, string(m.data))
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("repliesFirst = %q, want %q", g, tt.want)
+		}
+	}
+}

@@ -28,7 +28,36 @@ type handler interface {
 type outMsg struct {
 	binary bool
 	alone  bool   // a message of its own, never coalesced with others (echo)
+	reply  bool   // a reply to this connection's command: written before queued events
 	data   []byte // shared between connections: read-only
+}
+
+// repliesFirst reorders queue, stably, so that replies come before the
+// broadcast events queued with them: under load an ack need not wait
+// behind a backlog of other people's messages. Events keep their order,
+// and so do replies.
+func repliesFirst(queue []outMsg) []outMsg {
+	n := 0
+	for _, m := range queue {
+		if m.reply {
+			n++
+		}
+	}
+	if n == 0 || n == len(queue) {
+		return queue
+	}
+	out := make([]outMsg, 0, len(queue))
+	for _, m := range queue {
+		if m.reply {
+			out = append(out, m)
+		}
+	}
+	for _, m := range queue {
+		if !m.reply {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // conn is one WebSocket connection with exactly one reader and one writer.
@@ -273,7 +302,7 @@ func (c *conn) writeLoop() {
 			}
 		}
 		if !drop && len(queue) > 0 {
-			if err := c.writeQueue(queue, deadline); err != nil {
+			if err := c.writeQueue(repliesFirst(queue), deadline); err != nil {
 				return
 			}
 		}

@@ -153,7 +153,7 @@ func (ss *session) reply(c *conn, ev *protocol.Event) {
 		c.close(protocol.CloseInternal, "internal error")
 		return
 	}
-	c.enqueue(outMsg{data: b})
+	c.enqueue(outMsg{data: b, reply: true})
 }
 
 func (ss *session) replyOK(c *conn, id string, ev protocol.Event) {

@@ -164,3 +164,26 @@ func TestRepliesFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceLimit: past PresenceLimit users, joins and leaves are no
+// longer announced and the member list is capped.
+func TestPresenceLimit(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.PresenceLimit = 2 })
+	watcher := s.client(t, "watcher")
+	watcher.ok(protocol.Command{Op: protocol.OpJoin, Room: "lobby"})
+	second := s.client(t, "second")
+	second.ok(protocol.Command{Op: protocol.OpJoin, Room: "lobby"})
+	watcher.waitFor("second's join", func(ev protocol.Event) bool { return ev.Type == protocol.TypeJoin && ev.User == "second" })
+	third := s.client(t, "third")
+	join := third.ok(protocol.Command{Op: protocol.OpJoin, Room: "lobby"})
+	if len(join.Members) != 2 || join.Info.Online != 3 {
+		t.Errorf("members %v, online %d; want 2 listed of 3", join.Members, join.Info.Online)
+	}
+	// third's join was not announced: the next thing watcher sees is the
+	// message sent after it.
+	second.ok(protocol.Command{Op: protocol.OpSend, Room: "lobby", Body: "marker"})
+	ev := watcher.waitFor("an event", func(ev protocol.Event) bool { return ev.Type != protocol.TypeOK })
+	if ev.Type != protocol.TypeMessage {
+		t.Errorf("watcher got %s %s, want the marker message", ev.Type, ev.User)
+	}
+}

@@ -68,6 +68,11 @@ type Config struct {
 	MaxBadCommands  int           // default 16: invalid commands in a row before close 1008
 	CommitBatch     int           // default 256: most messages committed in one transaction
 	MaxFrameBatch   int           // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	// PresenceLimit bounds presence in big rooms (default 1000): a room
+	// with more users online on this node announces no joins and leaves,
+	// and a join reply lists at most this many members. Without it,
+	// filling a room of N costs N² join events.
+	PresenceLimit int
 }
 
 func (c *Config) setDefaults() {
@@ -101,6 +106,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 256)
 	setInt(&c.MaxFrameBatch, 64<<10)
+	setInt(&c.PresenceLimit, 1000)
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)

@@ -442,7 +442,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 			ss.mu.Unlock()
 			return err
 		}
-		if first {
+		if first && ss.srv.hub.Online(cmd.Room) <= ss.srv.cfg.PresenceLimit {
 			ss.publishPresence(ctx, protocol.TypeJoin, cmd.Room, ss.self.Name)
 		}
 	}
@@ -451,7 +451,11 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		return err
 	}
 	info := ss.roomInfo(r, role)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: ss.srv.hub.Users(cmd.Room)})
+	members := ss.srv.hub.Users(cmd.Room)
+	if len(members) > ss.srv.cfg.PresenceLimit {
+		members = members[:ss.srv.cfg.PresenceLimit] // info.online has the count
+	}
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: members})
 	return nil
 }
 
@@ -477,7 +481,7 @@ func (ss *session) forceLeave(c *conn, room string) bool {
 }
 
 func (ss *session) leaveHub(room string, c *conn) {
-	if last, user := ss.srv.hub.Leave(room, c); last {
+	if last, user := ss.srv.hub.Leave(room, c); last && ss.srv.hub.Online(room) < ss.srv.cfg.PresenceLimit {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		ss.publishPresence(ctx, protocol.TypeLeave, room, user)

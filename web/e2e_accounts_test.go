@@ -99,6 +99,9 @@ func TestBrowserAccounts(t *testing.T) {
 	alice.wait("the confirmation", toastSays("Password changed"))
 	other.wait("the other session to be signed out", `!document.getElementById("welcome").hidden && document.getElementById("welcome-notice").textContent.startsWith("You were signed out") && document.getElementById("tab-login").getAttribute("aria-selected") === "true"`)
 	alice.waitConnected() // the session that changed it stays
+	if got := eval[string](other, `document.getElementById("login-user").value`); got != "alice" {
+		t.Errorf("after being signed out the login form holds %q, want alice", got)
+	}
 
 	// Log out: the welcome screen, and this account's rooms are forgotten
 	// by the browser.
@@ -106,6 +109,9 @@ func TestBrowserAccounts(t *testing.T) {
 	alice.wait("the welcome screen", `!document.getElementById("welcome").hidden && document.getElementById("app").hidden && document.getElementById("welcome-notice").textContent === "You are logged out."`)
 	if v := eval[bool](alice, `localStorage.getItem("hubbub.v1.account.alice") === null`); !v {
 		t.Error("the account's saved rooms are still in localStorage after logout")
+	}
+	if got := eval[string](alice, `document.getElementById("login-user").value`); got != "" {
+		t.Errorf("after logging out the login form holds %q, want it empty", got)
 	}
 	alice.run(chromedp.Reload())
 	alice.wait("the login form after a reload", `!document.getElementById("welcome").hidden && !document.getElementById("login-form").hidden`)
@@ -242,7 +248,7 @@ func TestBrowserDirectMessages(t *testing.T) {
 		t.Errorf("alice's direct messages: %q", got)
 	}
 	alice.wait("the invitation", toastSays("carol started a conversation with you"))
-	alice.run(chromedp.Click(chromedp.ID("toast"))) // a click dismisses it
+	alice.run(chromedp.KeyEvent("\x1b")) // Escape dismisses it
 	alice.wait("the toast to go", `!document.getElementById("toast").matches(":popover-open")`)
 	bob.run(chromedp.SendKeys(chromedp.ID("composer-input"), "Looks great"))
 	alice.wait("bob is typing", `document.getElementById("typing").textContent === "bob is typing…"`)

@@ -202,6 +202,7 @@ function leaveChat() {
   closeMenus();
   for (const d of [ui.createDialog, ui.dmDialog, ui.passwordDialog]) if (d.open) d.close();
   closeManage();
+  hideToast();
   openRoom(null);
   rooms.clear();
   directory = new Map();
@@ -209,12 +210,14 @@ function leaveChat() {
   renderRoomList();
 }
 
-// signedOut leaves the chat for the welcome screen, with notice.
-function signedOut(notice) {
+// signedOut leaves the chat for the welcome screen, with notice. When the
+// server ended the session (not the user), the login form has the name.
+function signedOut(notice, { forgetName = false } = {}) {
+  const name = me.guest || forgetName ? "" : me.name;
   leaveChat();
   ui.app.hidden = true;
   me.name = "";
-  showWelcome({ tab: "login", notice });
+  showWelcome({ tab: "login", notice, loginName: name });
 }
 
 // recheckSession asks the server whether the session of connection c is
@@ -270,7 +273,7 @@ async function logOut() {
     return;
   }
   saved.remove(); // this user's rooms are nobody else's business
-  signedOut("You are logged out.");
+  signedOut("You are logged out.", { forgetName: true });
 }
 
 // ---------------------------------------------------------------------------
@@ -1516,7 +1519,6 @@ function wireUI() {
     }
   });
   ui.manage.addEventListener("click", () => openManage(active));
-  ui.toast.addEventListener("click", hideToast);
 
   ui.composer.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -1599,6 +1601,7 @@ function wireUI() {
 
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
+      hideToast();
       if (ui.sidebar.classList.contains("open")) {
         closeDrawer();
         ui.openDrawer.focus();

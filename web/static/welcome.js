@@ -152,10 +152,16 @@ export function setGuestsAllowed(allowed) {
 }
 
 // showWelcome shows the screen on tab ("login", "register" or "guest";
-// default: the one shown last), with a notice above the tabs, and an error
-// for the guest name (a refused hello).
-export function showWelcome({ tab = current, notice = "", guestError = "", guestName = "" } = {}) {
+// default: the one shown last), with a notice above the tabs, an error for
+// the guest name (a refused hello), and the login form's user name filled
+// in (loginName; the account forms are emptied otherwise).
+export function showWelcome({ tab = current, notice = "", guestError = "", guestName = "", loginName = "" } = {}) {
   ui.welcome.hidden = false;
+  for (const input of [ui.loginUser, ui.loginPassword, ui.registerUser, ui.registerPassword]) {
+    input.value = "";
+    input.setAttribute("aria-invalid", "false");
+  }
+  ui.loginUser.value = loginName;
   ui.notice.textContent = notice;
   ui.notice.hidden = notice === "";
   if (guestName) ui.guestName.value = guestName;

@@ -237,8 +237,9 @@ async function recheckSession(c) {
 // precheck runs before every connection attempt. A browser cannot read the
 // status of a refused WebSocket handshake, so ask the account API whether
 // the socket would be what we think it is.
-async function precheck() {
+async function precheck(c) {
   const s = await getSession(); // a failure counts as a failed attempt
+  if (c !== conn) throw new Error("replaced"); // the user moved on meanwhile
   setGuests(s.guests);
   const fatal = (message, then) => {
     setTimeout(then, 0);

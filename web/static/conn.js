@@ -64,7 +64,7 @@ export function wsURL(loc = window.location) {
 //   offline     the browser is offline; waiting for it to come back
 //   stopped     stop() was called
 export class Connection extends EventTarget {
-  // precheck() runs before every attempt to open a socket, for what a
+  // precheck(conn) runs before every attempt to open a socket, for what a
   // browser's WebSocket cannot tell (a refused handshake is only ever a
   // close with 1006): whether the session is still good, say. If it throws,
   // the attempt counts as failed; a thrown error with `fatal` set stops
@@ -166,7 +166,7 @@ export class Connection extends EventTarget {
     const attempt = ++this.opening;
     this.setState("connecting", { attempt: this.attempt });
     try {
-      await this.precheck();
+      await this.precheck(this);
     } catch (err) {
       if (attempt !== this.opening || this.state !== "connecting") return;
       if (err && err.fatal) {

@@ -1,44 +1,18 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hubbub-chat/hubbub/internal/membroker"
-	"github.com/hubbub-chat/hubbub/internal/server"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/internal/servertest"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // startServer serves hubbub from a fresh store on an httptest server and
 // returns its WebSocket URL.
 func startServer(t *testing.T) string {
-	t.Helper()
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := membroker.New()
-	srv, err := server.New(server.Config{Store: store, Broker: broker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		ts.Close()
-		broker.Close()
-		store.Close()
-	})
-	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws"
+	return servertest.Start(t, nil).WSURL
 }
 
 func TestRun(t *testing.T) {

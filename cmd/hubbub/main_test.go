@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hubbub-chat/hubbub/client"
-	"github.com/hubbub-chat/hubbub/internal/membroker"
-	"github.com/hubbub-chat/hubbub/internal/server"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/internal/servertest"
 )
 
 // binDir holds the hubbub binary the tests build, once, when a test
@@ -77,33 +72,7 @@ func hubbubBinary(t *testing.T) string {
 // startServer starts a real hubbub server (SQLite store, in-process
 // broker, accounts enabled, guests allowed) for t and returns its URL.
 func startServer(t *testing.T) string {
-	t.Helper()
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := membroker.New()
-	srv, err := server.New(server.Config{
-		Store: store, Broker: broker, Accounts: store, Access: store,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		broker.Close()
-		store.Close()
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-		ts.Close()
-		broker.Close()
-		store.Close()
-	})
-	return ts.URL
+	return servertest.Start(t, nil).URL
 }
 
 // peer is a client of package client in the tests, with its events

@@ -1,0 +1,73 @@
+// Package servertest starts a complete hubbub server for the tests of other
+// packages: a SQLite store in a temporary directory (with accounts and
+// access control), the in-process broker, and internal/server behind
+// httptest. It is the same server hubbubd runs, not an imitation.
+//
+// Tests of internal/server itself cannot use it (it imports that package);
+// they build their server in their own helpers.
+package servertest
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/membroker"
+	"github.com/hubbub-chat/hubbub/internal/server"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+)
+
+// Server is a running test server.
+type Server struct {
+	URL   string // http://127.0.0.1:PORT
+	WSURL string // ws://127.0.0.1:PORT/ws
+	Store *sqlitestore.Store
+	Srv   *server.Server
+}
+
+// Start starts a server that stops when t ends (sockets closed with 1001,
+// then the store and broker). mut, if not nil, adjusts the configuration
+// before the server is made; Store, Broker, Accounts and Access are set
+// already, and the logger discards.
+func Start(t testing.TB, mut func(*server.Config)) *Server {
+	t.Helper()
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := membroker.New()
+	cfg := server.Config{
+		Store: store, Broker: broker, Accounts: store, Access: store,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	if mut != nil {
+		mut(&cfg)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		broker.Close()
+		store.Close()
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("server shutdown: %v", err)
+		}
+		ts.Close()
+		broker.Close()
+		store.Close()
+	})
+	return &Server{
+		URL:   ts.URL,
+		WSURL: "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws",
+		Store: store,
+		Srv:   srv,
+	}
+}

@@ -107,7 +107,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
 	fs.IntVar(&m.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block in bytes")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hubbubd [flags]\n\nhubbubd is the hubbub chat server. Every flag can also be set with an\nenvironment variable: HUBBUB_ and the flag name in upper case with '_' for '-'\n(for example HUBBUB_ADDR=0.0.0.0:8080). A flag on the command line wins.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: hubbubd [flags]\n\nhubbubd is the hubbub chat server. Every flag can also be set with an\nenvironment variable: HUBBUB_ and the flag name in upper case with '_' for '-'\n(for example HUBBUB_ADDR=0.0.0.0:8080). A flag on the command line wins.\n\nAccounts are managed with `hubbubd user` (see `hubbubd user -h`); create the\nfirst administrator with `hubbubd user add --admin NAME`.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

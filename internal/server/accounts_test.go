@@ -491,3 +491,56 @@ func TestHandshakeRateLimit(t *testing.T) {
 		t.Errorf("statuses = %v, want %v", got, want)
 	}
 }
+
+// TestLimitsTable: each per-connection or per-user limit answers with its
+// code once exceeded, and the connection stays up.
+func TestLimitsTable(t *testing.T) {
+	tests := []struct {
+		name  string
+		mut   func(*Config)
+		cmds  func(i int) protocol.Command
+		n     int
+		codes []protocol.Code // the last n codes, "" for ok
+	}{
+		{
+			name:  "room creations per user",
+			mut:   func(c *Config) { c.RoomCreates, c.RoomCreateWindow = 2, time.Hour },
+			cmds:  func(i int) protocol.Command { return protocol.Command{Op: protocol.OpCreate, Room: fmt.Sprint("r", i)} },
+			n:     3,
+			codes: []protocol.Code{"", "", protocol.CodeRateLimited},
+		},
+		{
+			name:  "commands per connection",
+			mut:   func(c *Config) { c.CmdRate, c.CmdBurst = 0.01, 3 },
+			cmds:  func(int) protocol.Command { return protocol.Command{Op: protocol.OpRooms} },
+			n:     3,
+			codes: []protocol.Code{"", "", protocol.CodeRateLimited}, // hello took one of the burst of 3
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newAccountServer(t, tt.mut)
+			c := s.account(t, s.register(t, "limited"))
+			var got []protocol.Code
+			for i := range tt.n {
+				got = append(got, c.do(tt.cmds(i)).Code)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.codes) {
+				t.Errorf("codes = %v, want %v", got, tt.codes)
+			}
+		})
+	}
+}
+
+func TestLoginFailuresPerIP(t *testing.T) {
+	s, _ := newAccountServer(t, func(c *Config) { c.LoginIPFails = 2; c.LoginFreeFails = 100 })
+	var got []int
+	for i := range 4 {
+		// A different account each time: only the per-IP limit can stop it.
+		resp := s.post(t, "/api/login", nil, credentials{Username: fmt.Sprint("user", i), Password: "wrong password"}, nil)
+		got = append(got, resp.StatusCode)
+	}
+	if want := []int{401, 401, 429, 429}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}

@@ -544,3 +544,49 @@ func TestLoginFailuresPerIP(t *testing.T) {
 		t.Errorf("statuses = %v, want %v", got, want)
 	}
 }
+
+// TestAdministrator: a server administrator moderates any room and may
+// enter private rooms, but not other people's DMs.
+func TestAdministrator(t *testing.T) {
+	s, store := newAccountServer(t, nil)
+	ownerTok := s.register(t, "owen")
+	adminTok := s.register(t, "ada")
+	u, _ := store.User(t.Context(), "ada")
+	u.Admin = true
+	if err := store.UpdateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	owner, admin := s.account(t, ownerTok), s.account(t, adminTok)
+	if hello := admin.ok(protocol.Command{Op: protocol.OpPing}); hello.Type != protocol.TypeOK {
+		t.Fatal("admin not connected")
+	}
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "hideout", Private: true})
+	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "hideout"})
+	admin.ok(protocol.Command{Op: protocol.OpJoin, Room: "hideout"})
+	// The administrator outranks the owner.
+	admin.ok(protocol.Command{Op: protocol.OpMute, Room: "hideout", User: "owen", Seconds: 60})
+	if ev := owner.do(protocol.Command{Op: protocol.OpKick, Room: "hideout", User: "ada"}); ev.Code != protocol.CodeForbidden {
+		t.Errorf("owner kicks admin: %+v, want forbidden", ev)
+	}
+	s.register(t, "bea")
+	dm := owner.ok(protocol.Command{Op: protocol.OpDM, User: "bea"})
+	if ev := admin.do(protocol.Command{Op: protocol.OpJoin, Room: dm.Room}); ev.Code != protocol.CodeForbidden {
+		t.Errorf("admin joins a DM: %+v, want forbidden", ev)
+	}
+}
+
+// TestJoinWhileMuted: a user who joins a room they are muted in is told
+// with a muted event right after the join reply.
+func TestJoinWhileMuted(t *testing.T) {
+	s, _ := newAccountServer(t, nil)
+	owner := s.account(t, s.register(t, "mona"))
+	tok := s.register(t, "nick")
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "quiet"})
+	owner.ok(protocol.Command{Op: protocol.OpMute, Room: "quiet", User: "nick", Seconds: 600})
+	nick := s.account(t, tok)
+	nick.ok(protocol.Command{Op: protocol.OpJoin, Room: "quiet"})
+	ev := nick.waitFor("muted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMuted })
+	if ev.User != "nick" || ev.Until == 0 {
+		t.Errorf("muted event = %+v, want nick with an end time", ev)
+	}
+}

@@ -30,9 +30,10 @@ type credentials struct {
 }
 
 type sessionReply struct {
-	Self   *protocol.Identity `json:"self,omitempty"`
-	Token  string             `json:"token,omitempty"`
-	Guests *bool              `json:"guests,omitempty"`
+	Self     *protocol.Identity `json:"self,omitempty"`
+	Token    string             `json:"token,omitempty"`
+	Guests   *bool              `json:"guests,omitempty"`
+	Accounts *bool              `json:"accounts,omitempty"`
 }
 
 type apiError struct {
@@ -320,8 +321,8 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	guests := !s.cfg.NoGuests
-	reply := sessionReply{Guests: &guests}
+	guests, accounts := !s.cfg.NoGuests, s.cfg.Accounts != nil
+	reply := sessionReply{Guests: &guests, Accounts: &accounts}
 	a, err := s.authenticate(r.Context(), r)
 	if err != nil && !errors.Is(err, errUnauthorized) {
 		s.apiFail(w, err)

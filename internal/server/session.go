@@ -456,6 +456,15 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		members = members[:ss.srv.cfg.PresenceLimit] // info.online has the count
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: members})
+	if jr.muted && !already {
+		// Tell a user who joins while muted, so the client can say so
+		// before they type.
+		ev := &protocol.Event{Type: protocol.TypeMuted, Room: r.Name, User: ss.self.Name}
+		if !jr.mutedUntil.IsZero() {
+			ev.Until = jr.mutedUntil.UnixMilli()
+		}
+		ss.reply(c, ev)
+	}
 	return nil
 }
 

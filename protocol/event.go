@@ -9,13 +9,14 @@ const (
 	TypeLeave   = "leave"   // a user left a room you are in
 	TypeTyping  = "typing"  // a user is typing in a room you are in
 
-	TypeInvited = "invited" // you were added to a private room or a DM was opened with you
-	TypeKicked  = "kicked"  // a user (perhaps you) was removed from a room
-	TypeBanned  = "banned"  // a user (perhaps you) was banned from a room
-	TypeMuted   = "muted"   // a user (perhaps you) was muted in a room
-	TypeUnmuted = "unmuted" // a mute was lifted
-	TypeTopic   = "topic"   // a room's topic changed
-	TypeRole    = "role"    // a user's role in a room changed
+	TypeInvited  = "invited"  // you were added to a private room or a DM was opened with you
+	TypeKicked   = "kicked"   // a user (perhaps you) was removed from a room
+	TypeBanned   = "banned"   // a user (perhaps you) was banned from a room
+	TypeMuted    = "muted"    // a user (perhaps you) was muted in a room
+	TypeUnmuted  = "unmuted"  // a mute was lifted
+	TypeUnbanned = "unbanned" // a ban was lifted: the user may join again
+	TypeTopic    = "topic"    // a room's topic changed
+	TypeRole     = "role"     // a user's role in a room changed
 )
 
 // Event is one server frame object. Which fields are set depends on Type;
@@ -29,7 +30,7 @@ type Event struct {
 	Reason string `json:"reason,omitempty"` // error: a sentence for humans, do not parse; kicked, banned, muted: the moderator's reason
 
 	Room string `json:"room,omitempty"` // join, leave, typing; ok of a command that names a room
-	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, muted, unmuted, role: whom
+	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, unbanned, muted, unmuted, role: whom
 
 	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message
 	Messages []Message  `json:"messages,omitempty"` // ok of history, in ascending seq
@@ -39,7 +40,7 @@ type Event struct {
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
-	By    string `json:"by,omitempty"`    // invited, kicked, banned, muted, unmuted, topic, role: who did it
+	By    string `json:"by,omitempty"`    // invited, kicked, banned, unbanned, muted, unmuted, topic, role: who did it
 	Topic string `json:"topic,omitempty"` // topic: the new topic
 	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted

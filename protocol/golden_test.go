@@ -102,6 +102,7 @@ var goldenEvents = []struct {
 	{"banned", protocol.Event{Type: protocol.TypeBanned, Room: "lobby", User: "mallory", By: "alice", Reason: "spam", Until: 1764171897123}},
 	{"muted", protocol.Event{Type: protocol.TypeMuted, Room: "lobby", User: "mallory", By: "alice", Reason: "cool down", Until: 1764086097123}},
 	{"unmuted", protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "mallory", By: "alice"}},
+	{"unbanned", protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "mallory", By: "alice"}},
 	{"topic", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice", Topic: "SICP, chapter 3"}},
 	{"topic_cleared", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice"}},
 	{"role", protocol.Event{Type: protocol.TypeRole, Room: "books", User: "grace", By: "alice", Role: protocol.RoleModerator}},

@@ -430,6 +430,7 @@ func TestModeration(t *testing.T) {
 		}
 	}
 	mod.ok(protocol.Command{Op: protocol.OpUnban, Room: "club", User: "uma"})
+	again.waitFor("unbanned", func(ev protocol.Event) bool { return ev.Type == protocol.TypeUnbanned && ev.User == "uma" })
 	again.ok(protocol.Command{Op: protocol.OpJoin, Room: "club"})
 	// Topic.
 	owner.ok(protocol.Command{Op: protocol.OpTopic, Room: "club", Topic: "be nice"})

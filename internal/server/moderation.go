@@ -247,6 +247,7 @@ func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) er
 		return err
 	}
 	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
+	ss.announce(ctx, &protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: cmd.User, By: ss.self.Name}, cmd.User)
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
 	return nil
 }

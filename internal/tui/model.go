@@ -393,6 +393,8 @@ func (m *Model) other(ev protocol.Event) {
 		text = fmt.Sprintf("%s %s muted in %s by %s%s%s", who, verbFor(who, "was", "were"), room, by, until, why)
 	case protocol.TypeUnmuted:
 		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
+	case protocol.TypeUnbanned:
+		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
 	case protocol.TypeTopic:
 		if w != nil {
 			w.topic = ev.Topic

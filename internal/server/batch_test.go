@@ -187,3 +187,32 @@ func TestPresenceLimit(t *testing.T) {
 		t.Errorf("watcher got %s %s, want the marker message", ev.Type, ev.User)
 	}
 }
+
+// TestEchoHasIPLimits: /echo needs no account, so the per-IP connection
+// limit applies to it as to /ws.
+func TestEchoHasIPLimits(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.ConnsPerIP = 2 })
+	echoURL := strings.TrimSuffix(s.wsURL, "/ws") + "/echo"
+	var open []*websocket.Conn
+	defer func() {
+		for _, ws := range open {
+			ws.Close()
+		}
+	}()
+	var got []int
+	for range 3 {
+		ws, resp, err := websocket.DefaultDialer.Dial(echoURL, nil)
+		if err == nil {
+			open = append(open, ws)
+			got = append(got, http.StatusSwitchingProtocols)
+			continue
+		}
+		if resp == nil {
+			t.Fatal(err)
+		}
+		got = append(got, resp.StatusCode)
+	}
+	if want := []int{101, 101, 429}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}

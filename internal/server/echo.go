@@ -1,18 +1,36 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
 
 // serveEcho upgrades an /echo request: every message comes back as it
 // came, text or binary, through the same connection code as /ws (limits,
 // UTF-8 check, ping/pong, close handshake). No subprotocol is needed. It is
 // the smallest WebSocket server in hubbub, and what an RFC 6455 conformance
-// suite can be pointed at.
+// suite can be pointed at. The per-IP handshake and connection limits of
+// /ws apply here too: it needs no account, so it must not be a way around
+// them.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	ws := s.upgrade(w, r, "")
-	if ws == nil {
+	ip := clientIP(r)
+	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
+		s.tooMany(w, retry)
 		return
 	}
-	s.run(newConn(s, ws, echo{}), nil)
+	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
+		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
+		return
+	}
+	release := func() { s.limits.connsIP.Release(ip) }
+	ws := s.upgrade(w, r, "")
+	if ws == nil {
+		release()
+		return
+	}
+	s.run(newConn(s, ws, echo{}), release)
 }
 
 type echo struct{}

@@ -258,8 +258,8 @@ func TestBrowserDirectMessages(t *testing.T) {
 
 // TestBrowserModeration: the owner of a room promotes and demotes bob,
 // sets the topic, mutes bob (his composer is disabled, with the end time),
-// unmutes him, and bans him (the room leaves his sidebar, with a notice,
-// and he cannot join again).
+// unmutes him, bans him (the room leaves his sidebar, with a notice, and
+// he cannot join again), and lifts the ban (he is told, and joins again).
 func TestBrowserModeration(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
@@ -383,4 +383,26 @@ func TestBrowserModeration(t *testing.T) {
 	if got := bob.roomKeys("joined-rooms"); slices.Contains(got, "ops") {
 		t.Errorf("after a reload bob is in %q", got)
 	}
+
+	// Unban, from Manage (bob is no longer in the member list): the room
+	// hears of it, bob is told, and he may join again from Browse.
+	alice.run(
+		chromedp.Click(chromedp.ID("manage-room")),
+		chromedp.WaitVisible(chromedp.ID("mod-user")),
+		chromedp.SendKeys(chromedp.ID("mod-user"), "bob"),
+		chromedp.Click(chromedp.CSS(`#mod-form button[data-op="unban"]`)),
+	)
+	alice.wait("unban to be done", `document.getElementById("manage-status").textContent === "bob may join again."`)
+	alice.run(chromedp.Click(chromedp.ID("manage-close")))
+	alice.wait("the unban line", systemLine("bob may join again — you lifted the ban."))
+	bob.wait("the unban notice", toastSays("You may join #ops again."))
+	bob.screenshot("unbanned.png")
+	eval[chromedp.Void](bob, `document.getElementById("open-drawer").click()`)
+	bob.wait("#ops under Browse", `!!document.querySelector('#browse-rooms li[data-key="ops"] button')`)
+	bob.run(chromedp.Click(chromedp.CSS(`#browse-rooms li[data-key="ops"] button`)))
+	bob.wait("#ops joined again", `document.getElementById("room-name").textContent === "ops" && !!document.querySelector('#joined-rooms li[data-key="ops"]')`)
+	bob.waitConnected()
+	alice.wait("bob back in the member list", `!!document.querySelector('#member-list li[data-key="bob"]')`)
+	bob.say("Thanks, I will behave.")
+	alice.wait("bob's message", shows("Thanks, I will behave.", ""))
 }

@@ -669,6 +669,9 @@ function onEvent(ev) {
     case "banned":
       onRemoved(ev, room);
       break;
+    case "unbanned":
+      onUnbanned(ev, room);
+      break;
     case "muted":
     case "unmuted":
       onMuted(ev, room);
@@ -745,6 +748,12 @@ function once(key) {
   return true;
 }
 
+// forgetOnce forgets the recent notices whose keys start with prefix, so
+// that news undoing them (a ban lifted, then made again) shows every time.
+function forgetOnce(prefix) {
+  for (const k of recent.keys()) if (k.startsWith(prefix)) recent.delete(k);
+}
+
 // onRemoved handles kicked and banned. Our own removal has already
 // happened on the server: forget the room so that no reconnect rejoins it.
 function onRemoved(ev, room) {
@@ -761,6 +770,7 @@ function onRemoved(ev, room) {
       ev.type === "kicked"
         ? `You were removed from ${label} by ${by}${reason}`
         : `You were banned from ${label} by ${by}${until(ev.until)}${reason}`;
+    if (ev.type === "banned") forgetOnce(`unbanned ${ev.room} `);
     if (once(`${ev.type} ${ev.room} ${ev.by} ${ev.until || 0}`)) {
       toast(text, 12_000);
       announce(text);
@@ -777,6 +787,24 @@ function onRemoved(ev, room) {
     renderMembers();
     renderTyping();
   }
+}
+
+// onUnbanned handles a ban lifted. The client keeps no list of bans: a ban
+// of ours made it forget the room (so that no reconnect rejoins it), and
+// that is all there is to undo. The room is listed under Browse again,
+// from where it can be joined.
+function onUnbanned(ev, room) {
+  if (typeof ev.room !== "string" || typeof ev.user !== "string") return;
+  const by = typeof ev.by === "string" && ev.by ? ev.by : "a moderator";
+  if (room) system(room, `${who(ev.user)} may join again — ${whom(by)} lifted the ban`);
+  if (ev.user !== me.name) return;
+  forgetOnce(`banned ${ev.room} `);
+  if (once(`unbanned ${ev.room} ${ev.by}`)) {
+    const text = `You may join ${labelOf(ev.room, room ? room.info : directory.get(ev.room))} again.`;
+    toast(text);
+    announce(text);
+  }
+  refreshDirectory();
 }
 
 function onMuted(ev, room) {

@@ -107,16 +107,24 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
+// readCredentials guards a POST and reads its credentials; the user name
+// comes back lower-cased. It has answered the request when ok is false.
+func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request) (c credentials, name string, ok bool) {
 	if !s.apiGuard(w, r) {
-		return
+		return c, "", false
 	}
-	var c credentials
 	if err := decodeBody(r, &c); err != nil {
 		s.apiFail(w, err)
+		return c, "", false
+	}
+	return c, strings.ToLower(c.Username), true
+}
+
+func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
+	c, name, ok := s.readCredentials(w, r)
+	if !ok {
 		return
 	}
-	name := strings.ToLower(c.Username)
 	if err := protocol.CheckUsername(name); err != nil {
 		s.apiFail(w, err)
 		return
@@ -154,15 +162,10 @@ func (s *Server) tooMany(w http.ResponseWriter, retry time.Duration) {
 }
 
 func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.apiGuard(w, r) {
+	c, name, ok := s.readCredentials(w, r)
+	if !ok {
 		return
 	}
-	var c credentials
-	if err := decodeBody(r, &c); err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	name := strings.ToLower(c.Username)
 	ip := clientIP(r)
 	now := time.Now()
 	if retry := s.limits.loginUser.Check(name, now); retry > 0 {
@@ -193,7 +196,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	ok, err := s.hasher.VerifyPassword(r.Context(), u.PasswordHash, c.Password)
+	ok, err = s.hasher.VerifyPassword(r.Context(), u.PasswordHash, c.Password)
 	if err != nil {
 		s.apiFail(w, err)
 		return

@@ -143,6 +143,42 @@ func TestHandlerConditionalGet(t *testing.T) {
 	}
 }
 
+// TestModuleImportsAreServed checks that every module a script imports
+// ("./name.js") is served by the handler as JavaScript, so that the client
+// loads from its one entry point however it is split into files.
+func TestModuleImportsAreServed(t *testing.T) {
+	h := Handler()
+	importRE := regexp.MustCompile(`(?m)^import\s[^;]*?\sfrom\s+"\./([^"]+)";`)
+	imported := 0
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range importRE.FindAllStringSubmatch(string(b), -1) {
+			imported++
+			res := get(t, h, http.MethodGet, "/"+m[1], nil)
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s imports ./%s: status = %d, want 200", p, m[1], res.StatusCode)
+				continue
+			}
+			if got, want := res.Header.Get("Content-Type"), "text/javascript; charset=utf-8"; got != want {
+				t.Errorf("%s imports ./%s: Content-Type = %q, want %q", p, m[1], got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imported == 0 {
+		t.Error("found no imports; is the pattern stale?")
+	}
+}
+
 // TestAssetsStayInsideThePolicy guards the rules that keep the client safe
 // under its Content-Security-Policy and against injected markup: no inline
 // script, style or event handler in the HTML, and no API in the JavaScript

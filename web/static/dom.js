@@ -20,6 +20,25 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// keyed keeps one element per key in list, in order, updating in place so
+// that focus and hover survive re-renders.
+export function keyed(list, keys, make, update) {
+  const byKey = new Map();
+  for (const child of [...list.children]) {
+    if (keys.includes(child.dataset.key)) byKey.set(child.dataset.key, child);
+    else child.remove();
+  }
+  keys.forEach((key, i) => {
+    let node = byKey.get(key);
+    if (!node) {
+      node = make(key);
+      node.dataset.key = key;
+    }
+    update(node, key);
+    if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+  });
+}
+
 // A URL candidate: http(s):// then anything up to white space or a
 // character that cannot end a URL in running text.
 const urlRE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -102,6 +121,10 @@ export function formatDay(ms) {
   if (key === dayKey(y.getTime())) return "Yesterday";
   return new Date(ms).getFullYear() === now.getFullYear() ? dayFmt.format(ms) : dayYearFmt.format(ms);
 }
+
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+// when is a time in the near future: the time of day today, else with the date.
+export const when = (ms) => (dayKey(ms) === dayKey(Date.now()) ? formatTime(ms) : dateTimeFmt.format(ms));
 
 // colorClass picks one of ten avatar colours from a name, stably.
 export function colorClass(name) {

@@ -1,0 +1,130 @@
+// The sidebar: the joined rooms and conversations with their unread
+// counts, the rooms to browse, the page title's unread total, and on a
+// narrow screen the drawer that holds it all.
+
+import { avatar, el, keyed } from "./dom.js";
+import { isDM } from "./names.js";
+import { ui } from "./ui.js";
+import { active, directory, labelOf, rooms, titleOf } from "./state.js";
+import { joinAndOpen, refreshDirectory } from "./rooms.js";
+import { openRoom } from "./view.js";
+
+// roomIcon is what stands before a room's name: "#" for a public room, a
+// lock for a private one, the other user's avatar for a DM.
+function roomIcon(name, info) {
+  if (isDM(name)) return avatar(titleOf(name, info) || "?", "avatar-mini");
+  if (info && info.private) return el("span", { class: "room-icon lock", "aria-hidden": "true", title: "Private" });
+  return el("span", { class: "room-icon", "aria-hidden": "true", text: "#" });
+}
+
+function iconKind(name, info) {
+  return isDM(name) ? `dm:${titleOf(name, info)}` : info && info.private ? "private" : "public";
+}
+
+function setIcon(btn, name, info) {
+  const kind = iconKind(name, info);
+  if (btn.dataset.icon === kind) return;
+  btn.dataset.icon = kind;
+  btn.firstChild.replaceWith(roomIcon(name, info));
+}
+
+export function renderRoomList() {
+  const makeJoined = (name) => {
+    const btn = el(
+      "button",
+      { type: "button", class: "room-btn" },
+      el("span", { class: "room-icon" }),
+      el("span", { class: "room-label" }),
+      el("span", { class: "badge" }),
+    );
+    btn.addEventListener("click", () => openRoom(rooms.get(name) || null));
+    return el("li", {}, btn);
+  };
+  const updateJoined = (li, name) => {
+    const room = rooms.get(name);
+    const btn = li.firstChild;
+    const title = titleOf(name, room.info);
+    setIcon(btn, name, room.info);
+    btn.querySelector(".room-label").textContent = title;
+    const unread = room === active ? 0 : room.unread;
+    const fresh = room !== active && room.invited && unread === 0;
+    btn.classList.toggle("active", room === active);
+    btn.classList.toggle("unread", unread > 0 || fresh);
+    if (room === active) btn.setAttribute("aria-current", "page");
+    else btn.removeAttribute("aria-current");
+    const badge = btn.querySelector(".badge");
+    badge.textContent = unread > 99 ? "99+" : unread > 0 ? String(unread) : fresh ? "new" : "";
+    const kind = isDM(name) ? `conversation with ${title}` : room.info.private ? `${name}, private` : name;
+    btn.setAttribute("aria-label", unread > 0 ? `${kind}, ${unread} unread` : fresh ? `${kind}, new` : kind);
+  };
+  const joined = [...rooms.keys()];
+  const roomNames = joined.filter((n) => !isDM(n));
+  keyed(ui.joined, roomNames, makeJoined, updateJoined);
+  ui.joinedEmpty.hidden = roomNames.length > 0;
+  const dmNames = joined.filter(isDM);
+  keyed(ui.dms, dmNames, makeJoined, updateJoined);
+  ui.dmEmpty.hidden = dmNames.length > 0;
+
+  const others = [...directory.keys()].filter((n) => !rooms.has(n) && !isDM(n)).sort();
+  keyed(
+    ui.browse,
+    others,
+    (name) => {
+      const btn = el(
+        "button",
+        { type: "button", class: "room-btn" },
+        el("span", { class: "room-icon" }),
+        el("span", { class: "room-label" }, el("span", { class: "room-name", text: name }), el("span", { class: "room-topic" })),
+        el("span", { class: "online" }),
+      );
+      btn.addEventListener("click", () => joinAndOpen(name));
+      return el("li", {}, btn);
+    },
+    (li, name) => {
+      const info = directory.get(name) || {};
+      const btn = li.firstChild;
+      setIcon(btn, name, info);
+      btn.querySelector(".room-topic").textContent = info.topic || "";
+      const online = Number.isSafeInteger(info.online) ? info.online : 0;
+      btn.querySelector(".online").textContent = online > 0 ? String(online) : "";
+      btn.title = `Join #${name}`;
+      btn.setAttribute("aria-label", `Join ${name}${info.private ? ", private" : ""}${online ? `, ${online} online` : ""}`);
+    },
+  );
+  ui.browseEmpty.hidden = others.length > 0;
+
+  let total = 0;
+  for (const room of rooms.values()) if (room !== active) total += room.unread;
+  ui.drawerUnread.hidden = total === 0;
+  const where = active ? `${labelOf(active.name, active.info)} — hubbub` : "hubbub";
+  document.title = total > 0 ? `(${total}) ${where}` : where;
+}
+
+const narrowQuery = window.matchMedia("(max-width: 760px)");
+export const isNarrow = () => narrowQuery.matches;
+
+function openDrawer() {
+  ui.sidebar.classList.add("open");
+  ui.backdrop.hidden = false;
+  ui.openDrawer.setAttribute("aria-expanded", "true");
+  refreshDirectory();
+  const current = ui.joined.querySelector(".active") || ui.joined.querySelector("button");
+  (current || ui.closeDrawer).focus();
+}
+
+export function closeDrawer() {
+  if (!ui.sidebar.classList.contains("open")) return;
+  ui.sidebar.classList.remove("open");
+  ui.backdrop.hidden = true;
+  ui.openDrawer.setAttribute("aria-expanded", "false");
+}
+
+// initSidebar wires the drawer, once.
+export function initSidebar() {
+  ui.openDrawer.addEventListener("click", openDrawer);
+  ui.closeDrawer.addEventListener("click", () => {
+    closeDrawer();
+    ui.openDrawer.focus();
+  });
+  ui.backdrop.addEventListener("click", closeDrawer);
+}

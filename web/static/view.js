@@ -1,0 +1,128 @@
+// The open room: switching rooms (each keeps its own message list, draft
+// and scroll position), the header, the top of the history, following new
+// messages at the bottom, and recording what the user has seen.
+
+import { isDM } from "./names.js";
+import { closeMemberMenu, openManage } from "./manage.js";
+import { ui } from "./ui.js";
+import { active, mayModerate, persistRooms, saved, setActive, titleOf } from "./state.js";
+import { loadOlder } from "./sync.js";
+import { leaveRoom } from "./rooms.js";
+import { closeDrawer, renderRoomList } from "./sidebar.js";
+import { renderComposer, renderCount } from "./composer.js";
+import { renderMembers, renderTyping } from "./presence.js";
+
+export function openRoom(room) {
+  if (active) {
+    active.scrollTop = ui.scroller.scrollTop;
+    active.draft = ui.input.value;
+  }
+  setActive(room);
+  ui.pill.hidden = true;
+  closeMemberMenu(false);
+  if (room) {
+    room.invited = false;
+    saved.active = room.name;
+    saved.save();
+    ui.host.replaceChildren(room.list);
+    ui.input.value = room.draft;
+    if (room.pinned) scrollToBottom();
+    else ui.scroller.scrollTop = room.scrollTop;
+  } else {
+    ui.host.replaceChildren();
+  }
+  ui.noRoom.hidden = !!room;
+  ui.leave.hidden = !room;
+  ui.toggleMembers.hidden = !room;
+  renderRoomHeader();
+  renderHistoryTop();
+  renderMembers();
+  renderTyping();
+  renderRoomList();
+  renderComposer();
+  renderCount();
+  markSeen();
+  closeDrawer();
+}
+
+export function renderRoomHeader() {
+  const room = active;
+  ui.roomName.textContent = room ? titleOf(room.name, room.info) : "hubbub";
+  const dm = !!room && isDM(room.name);
+  const priv = !!room && !dm && room.info.private;
+  ui.roomIcon.textContent = dm ? "@" : priv ? "" : "#";
+  ui.roomIcon.classList.toggle("lock", priv);
+  ui.roomIcon.title = priv ? "Private room" : "";
+  ui.roomTopic.textContent = room ? room.info.topic || "" : "";
+  ui.roomTopic.hidden = !room || !room.info.topic;
+  ui.manage.hidden = !mayModerate(room);
+  ui.leave.textContent = dm ? "Close" : "Leave";
+  ui.leave.title = dm ? "Close this conversation (it comes back with the next message)" : "Leave this room";
+}
+
+export function renderHistoryTop() {
+  const room = active;
+  const loaded = room && room.last !== null;
+  ui.loadOlder.hidden = !loaded || !room.hasOlder;
+  ui.loadOlder.disabled = !!(room && room.loadingOlder);
+  ui.loadOlder.textContent = room && room.loadingOlder ? "Loading…" : "Load older messages";
+  ui.historyStart.hidden = !loaded || room.hasOlder;
+  if (loaded) {
+    const empty = room.confirmed === 0 && room.locals.size === 0;
+    ui.historyStart.textContent = isDM(room.name)
+      ? `This is the beginning of your conversation with ${titleOf(room.name, room.info)}.${empty ? " Only the two of you can read it." : ""}`
+      : `This is the very beginning of #${room.name}.${empty ? " Say hello!" : ""}`;
+  }
+}
+
+// markSeen records that the user has seen the active room up to its newest
+// message, when the view is at the bottom and the page is visible.
+export function markSeen() {
+  const room = active;
+  if (!room || !room.pinned || document.visibilityState !== "visible" || room.confirmed === 0) return;
+  const top = room.items[room.confirmed - 1].seq;
+  if (room.seen === null || top > room.seen) {
+    room.seen = top;
+    persistRooms();
+    renderRoomList();
+  }
+}
+
+function atBottom() {
+  const sc = ui.scroller;
+  return sc.scrollHeight - sc.scrollTop - sc.clientHeight < 48;
+}
+
+export function scrollToBottom() {
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+}
+
+// initView wires the room header and the message list, once.
+export function initView() {
+  ui.manage.addEventListener("click", () => openManage(active));
+  ui.scroller.addEventListener("scroll", () => {
+    const room = active;
+    if (!room) return;
+    room.pinned = atBottom();
+    if (room.pinned) {
+      ui.pill.hidden = true;
+      markSeen();
+    }
+    if (ui.scroller.scrollTop < 120 && room.hasOlder) loadOlder(room);
+  });
+  // Keep the newest message in view while the content grows (fonts,
+  // the typing line, a page of history arriving).
+  new ResizeObserver(() => {
+    if (active && active.pinned) scrollToBottom();
+  }).observe(ui.host);
+  ui.pill.addEventListener("click", () => {
+    if (!active) return;
+    active.pinned = true;
+    scrollToBottom();
+    ui.pill.hidden = true;
+    markSeen();
+    ui.input.focus();
+  });
+  ui.loadOlder.addEventListener("click", () => active && loadOlder(active));
+  ui.leave.addEventListener("click", () => active && leaveRoom(active));
+}

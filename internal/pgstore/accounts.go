@@ -1,0 +1,187 @@
+package pgstore
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+var _ chat.Accounts = (*Store)(nil)
+
+// Times of users and sessions are stored as the caller gives them, at
+// millisecond precision (the rest is dropped), and come back in UTC. The
+// store never reads the clock for them.
+
+// CreateUser adds u, or returns [chat.ErrUserExists] if a user with the same
+// name exists, also when another node creates it at the same time. Names
+// are compared byte for byte: the store neither lower-cases nor validates
+// them, the server does. CreatedAt is stored as given.
+func (s *Store) CreateUser(ctx context.Context, u chat.User) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tag, err := s.pool.Exec(ctx,
+		`INSERT INTO users (name, password_hash, admin, disabled, created_at)
+		 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+		u.Name, u.PasswordHash, u.Admin, u.Disabled, millis(u.CreatedAt))
+	if err != nil {
+		return s.fail("create user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.ErrUserExists
+	}
+	return nil
+}
+
+// User returns the user called name, or [chat.ErrNoSuchUser].
+func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return chat.User{}, err
+	}
+	defer end()
+	u := chat.User{Name: name}
+	err = s.pool.QueryRow(ctx,
+		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = $1`, name).
+		Scan(&u.PasswordHash, &u.Admin, &u.Disabled, &u.CreatedAt)
+	if isNoRows(err) {
+		return chat.User{}, chat.ErrNoSuchUser
+	}
+	if err != nil {
+		return chat.User{}, s.fail("user", err)
+	}
+	u.CreatedAt = u.CreatedAt.UTC()
+	return u, nil
+}
+
+// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
+// [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
+// user's sessions when u is disabled: the caller does, with
+// [Store.DeleteUserSessions], which tells it which connections to close.
+func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	// PostgreSQL counts the rows the WHERE clause matched, changed or not.
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE users SET password_hash = $1, admin = $2, disabled = $3 WHERE name = $4`,
+		u.PasswordHash, u.Admin, u.Disabled, u.Name)
+	if err != nil {
+		return s.fail("update user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.ErrNoSuchUser
+	}
+	return nil
+}
+
+// CreateSession stores sess with its times as given. It returns
+// [chat.ErrNoSuchUser] if sess.User does not exist, and an error if a
+// session with the same TokenHash exists (the stored one is kept).
+func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	// One statement that inserts nothing when the user is missing, so
+	// that case needs no transaction and no parsing of a foreign key
+	// error. Users are never deleted.
+	tag, err := s.pool.Exec(ctx,
+		`INSERT INTO sessions (token_hash, username, created_at, last_seen, expires_at)
+		 SELECT $1::text, name, $2::timestamptz, $3::timestamptz, $4::timestamptz
+		 FROM users WHERE name = $5`,
+		sess.TokenHash, millis(sess.CreatedAt), millis(sess.LastSeen), millis(sess.ExpiresAt), sess.User)
+	if err != nil {
+		return s.fail("create session", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.ErrNoSuchUser
+	}
+	return nil
+}
+
+// Session returns the session whose token hash is tokenHash, or
+// [chat.ErrNoSuchSession]. It does not check expiry, nor whether the user is
+// disabled.
+func (s *Store) Session(ctx context.Context, tokenHash string) (chat.Session, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return chat.Session{}, err
+	}
+	defer end()
+	sess := chat.Session{TokenHash: tokenHash}
+	err = s.pool.QueryRow(ctx,
+		`SELECT username, created_at, last_seen, expires_at FROM sessions WHERE token_hash = $1`, tokenHash).
+		Scan(&sess.User, &sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt)
+	if isNoRows(err) {
+		return chat.Session{}, chat.ErrNoSuchSession
+	}
+	if err != nil {
+		return chat.Session{}, s.fail("session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = sess.CreatedAt.UTC(), sess.LastSeen.UTC(), sess.ExpiresAt.UTC()
+	return sess, nil
+}
+
+// TouchSession sets the session's LastSeen to lastSeen, even if that is
+// earlier than the stored one. A missing session is not an error.
+func (s *Store) TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	if _, err := s.pool.Exec(ctx,
+		`UPDATE sessions SET last_seen = $1 WHERE token_hash = $2`,
+		millis(lastSeen), tokenHash); err != nil {
+		return s.fail("touch session", err)
+	}
+	return nil
+}
+
+// DeleteSession removes one session; a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	if _, err := s.pool.Exec(ctx,
+		`DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return s.fail("delete session", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions removes every session of user except the one whose
+// token hash is keep (which may be empty, or not one of user's) and returns
+// the token hashes it removed, sorted. It returns an empty slice, not an
+// error, when user has no sessions or does not exist.
+func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]string, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	// One statement that answers with one row, so that the removal and
+	// its report cannot come apart.
+	var removed []string
+	err = s.pool.QueryRow(ctx,
+		`WITH d AS (DELETE FROM sessions WHERE username = $1 AND token_hash <> $2 RETURNING token_hash)
+		 SELECT coalesce(array_agg(token_hash), '{}') FROM d`, user, keep).Scan(&removed)
+	if err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	if removed == nil {
+		removed = []string{}
+	}
+	slices.Sort(removed)
+	return removed, nil
+}

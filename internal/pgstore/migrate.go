@@ -1,0 +1,145 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// migrations is the schema's history. schema_version holds one row per
+// entry applied, numbered from 1; Open applies the rest in order, all in one
+// transaction. Append new entries at the end; never edit or reorder one that
+// has been released.
+//
+// Names are text in the "C" collation (byte order); times are timestamptz
+// at millisecond precision. The tables and their meaning are those of
+// sqlitestore; "user" is a reserved word here, so user columns are called
+// username.
+var migrations = []string{
+	// 1: rooms and messages.
+	`CREATE TABLE rooms (
+		name       text COLLATE "C" NOT NULL PRIMARY KEY,
+		topic      text        NOT NULL DEFAULT '',
+		private    boolean     NOT NULL DEFAULT false,
+		owner      text COLLATE "C" NOT NULL DEFAULT '',
+		created_at timestamptz NOT NULL,
+		last_seq   bigint      NOT NULL DEFAULT 0
+	);
+	CREATE TABLE messages (
+		room   text COLLATE "C" NOT NULL REFERENCES rooms (name),
+		seq    bigint      NOT NULL,
+		author text COLLATE "C" NOT NULL,
+		guest  boolean     NOT NULL,
+		body   text        NOT NULL,
+		cmid   text COLLATE "C" NOT NULL DEFAULT '',
+		ts     timestamptz NOT NULL,
+		PRIMARY KEY (room, seq)
+	);
+	CREATE UNIQUE INDEX messages_cmid ON messages (room, author, cmid) WHERE cmid <> '';`,
+
+	// 2: accounts, sessions, room roles and sanctions. A role or sanction
+	// names a user without a foreign key, so a guest can be sanctioned too.
+	// sanctions.until is NULL for "until lifted".
+	`CREATE TABLE users (
+		name          text COLLATE "C" NOT NULL PRIMARY KEY,
+		password_hash text        NOT NULL,
+		admin         boolean     NOT NULL DEFAULT false,
+		disabled      boolean     NOT NULL DEFAULT false,
+		created_at    timestamptz NOT NULL
+	);
+	CREATE TABLE sessions (
+		token_hash text COLLATE "C" NOT NULL PRIMARY KEY,
+		username   text COLLATE "C" NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+		created_at timestamptz NOT NULL,
+		last_seen  timestamptz NOT NULL,
+		expires_at timestamptz NOT NULL
+	);
+	CREATE INDEX sessions_username ON sessions (username);
+	CREATE TABLE room_roles (
+		room     text COLLATE "C" NOT NULL REFERENCES rooms (name),
+		username text COLLATE "C" NOT NULL,
+		role     text NOT NULL,
+		PRIMARY KEY (room, username)
+	);
+	CREATE INDEX room_roles_username ON room_roles (username);
+	CREATE TABLE sanctions (
+		room     text COLLATE "C" NOT NULL REFERENCES rooms (name),
+		username text COLLATE "C" NOT NULL,
+		kind     text COLLATE "C" NOT NULL,
+		until    timestamptz,
+		by_user  text NOT NULL DEFAULT '',
+		reason   text NOT NULL DEFAULT '',
+		PRIMARY KEY (room, username, kind)
+	);`,
+}
+
+// migrateLockKey is the first key of the advisory lock that migrations take;
+// the second is a hash of the schema's name. ("hubb" in ASCII.)
+const migrateLockKey = 0x68756262
+
+// migrate brings the schema up to date and makes sure the default room
+// exists, in one transaction that holds an advisory lock, so that several
+// nodes may do it at once.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	// Released when the transaction ends. A NULL schema (search_path
+	// names none that exists) would take no lock; CREATE TABLE then
+	// fails anyway.
+	if _, err := tx.Exec(ctx,
+		`SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))`,
+		int32(migrateLockKey)); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version    integer     NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		return fmt.Errorf("migrate: create schema_version: %w", err)
+	}
+	var version int
+	if err := tx.QueryRow(ctx,
+		`SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&version); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("migrate: schema version %d is newer than this program knows (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		// Without arguments, Exec runs the several statements of a
+		// migration in one simple query.
+		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate: to version %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO schema_version (version) VALUES ($1)`, i+1); err != nil {
+			return fmt.Errorf("migrate: record version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.Exec(ctx,
+		`INSERT INTO rooms (name, created_at) VALUES ($1, `+nowMS+`)
+		 ON CONFLICT (name) DO NOTHING`, chat.DefaultRoom); err != nil {
+		return fmt.Errorf("migrate: create default room: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// nowMS is the SQL for the database's clock at millisecond precision. It is
+// clock_timestamp, not now: now is the start of the transaction, which may
+// have waited for a lock.
+const nowMS = `date_trunc('milliseconds', clock_timestamp())`
+
+// isNoRows reports whether err says that a query returned no row.
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -11,13 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/server"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 )
 
 var errHelp = errors.New("help requested")
@@ -27,6 +24,8 @@ var errHelp = errors.New("help requested")
 type Main struct {
 	Addr            string
 	DataDir         string
+	StoreURL        string // empty: SQLite under DataDir; postgres://… for several nodes
+	BrokerURL       string // empty: in-process; redis://… or nats://… for several nodes
 	AllowedOrigins  stringList
 	TLSCert, TLSKey string
 	LogLevel        string
@@ -67,6 +66,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	cfg := &m.Server
 	fs.StringVar(&m.Addr, "addr", "127.0.0.1:8080", "listen `address` (host:port)")
 	fs.StringVar(&m.DataDir, "data", "hubbub-data", "`directory` of the SQLite database (hubbub.db)")
+	fs.StringVar(&m.StoreURL, "store", "", "shared store `URL` (postgres://…) for several nodes; empty: SQLite under --data")
+	fs.StringVar(&m.BrokerURL, "broker", "", "shared broker `URL` (redis://… or nats://…) for several nodes; empty: in-process")
 	fs.Var(&m.AllowedOrigins, "allowed-origin", "browser `origin` allowed besides the server's own host, as scheme://host[:port]; repeat or comma-separate")
 	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
@@ -152,12 +153,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 
-	store, err := sqlitestore.Open(filepath.Join(m.DataDir, "hubbub.db"))
+	store, storeName, err := openStore(ctx, m.StoreURL, m.DataDir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	broker := membroker.New()
+	broker, brokerName, err := openBroker(ctx, m.BrokerURL, log)
+	if err != nil {
+		return err
+	}
 	defer broker.Close()
 
 	cfg := m.Server
@@ -194,8 +198,8 @@ func (m *Main) Run(ctx context.Context) error {
 		scheme = "https"
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(m.Stdout, "hubbubd: serving on %s://%s (data in %s)\n", scheme, addr, m.DataDir)
-	log.Info("serving", "addr", addr, "tls", scheme == "https", "data", m.DataDir)
+	fmt.Fprintf(m.Stdout, "hubbubd: serving on %s://%s (store: %s, broker: %s)\n", scheme, addr, storeName, brokerName)
+	log.Info("serving", "addr", addr, "tls", scheme == "https", "store", storeName, "broker", brokerName)
 	if m.Ready != nil {
 		m.Ready <- addr
 	}

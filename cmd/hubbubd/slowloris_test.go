@@ -5,12 +5,22 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // startMain runs hubbubd in-process with args and returns its address.
 func startMain(t *testing.T, args ...string) string {
+	t.Helper()
+	addr, _ := startNode(t, args...)
+	return addr
+}
+
+// startNode runs hubbubd in-process with args; it returns the address and
+// a function that shuts the node down (as SIGTERM would) and waits. The
+// node is shut down at the end of the test if stop was not called.
+func startNode(t *testing.T, args ...string) (addr string, stop func()) {
 	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
@@ -23,17 +33,24 @@ func startMain(t *testing.T, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-errc
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("node stopped with %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
-	case addr := <-ready:
-		return addr
+	case addr = <-ready:
+		return addr, stop
 	case err := <-errc:
+		once.Do(func() {}) // Run has returned: nothing left to stop
 		t.Fatalf("Run: %v", err)
 	}
-	return ""
+	return "", stop
 }
 
 // TestSlowHandshakeIsCut: a client that sends its request headers slowly

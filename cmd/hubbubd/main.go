@@ -5,6 +5,9 @@
 // browser client at /. Run `hubbubd -h` for every flag; each flag has an
 // environment variable HUBBUB_<FLAG> (upper case, '-' as '_').
 //
+// Several nodes form one chat when they share a store and a broker:
+// --store postgres://… and --broker redis://… or nats://….
+//
 // `hubbubd user add --admin NAME` creates the first administrator; `hubbubd
 // user -h` lists the account commands.
 package main

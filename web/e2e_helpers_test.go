@@ -236,14 +236,23 @@ func (c *wsClient) waitMessage(body string) protocol.Message {
 // ---------------------------------------------------------------------------
 // Headless Chromium.
 
+// chromePath returns the Chromium to drive. HUBBUB_TEST_CHROMIUM names it
+// (.ci/run sets it, so CI fails rather than skips when it is missing);
+// without it the tests look on PATH and skip when there is none.
 func chromePath(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("HUBBUB_TEST_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("HUBBUB_TEST_CHROMIUM=%s: %v", p, err)
+		}
+		return p
+	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
-	t.Skip("no Chromium found (chromium, chromium-browser or google-chrome on PATH); skipping the browser tests")
+	t.Skip("HUBBUB_TEST_CHROMIUM not set and no Chromium on PATH (chromium, chromium-browser, google-chrome): skipping the browser tests")
 	return ""
 }
 

@@ -91,7 +91,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		}
 		return nil
 	})
-	fs.IntVar(&cfg.PresenceLimit, "presence-limit", 1000, "rooms with more users online than this announce no joins and leaves, and list at most this many members")
+	fs.IntVar(&cfg.PresenceLimit, "presence-limit", 1000, "rooms with more users online than this announce no joins and leaves, and list only the first 100 members")
+	fs.DurationVar(&cfg.HealInterval, "heal-interval", 2*time.Second, "how often rooms are compared with the store to deliver what the broker lost (bounds cross-node delay while the broker is down)")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 7*24*time.Hour, "a session unused this long ends")
 	fs.DurationVar(&cfg.SessionMax, "session-max", 30*24*time.Hour, "a session ends this long after login")
 	fs.Float64Var(&cfg.MsgRate, "msg-rate", 10, "messages per second per socket (token bucket; refusal: rate_limited)")

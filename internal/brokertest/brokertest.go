@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"DeliverToRoomOnly", testDeliverToRoomOnly},
 		{"Order", testOrder},
+		{"BatchOrder", testBatchOrder},
 		{"NoOverlap", testNoOverlap},
 		{"Cancel", testCancel},
 		{"Close", testClose},
@@ -139,6 +140,44 @@ func testOrder(t *testing.T, open Open) {
 	}
 }
 
+// testBatchOrder: batches keep order per topic, between batches and with
+// Publish, and reach only each topic's subscribers.
+func testBatchOrder(t *testing.T, open Open) {
+	b := open(t)
+	x, y := newRecorder(), newRecorder()
+	defer subscribe(t, b, "x", x.deliver)()
+	defer subscribe(t, b, "y", y.deliver)()
+	var wantX, wantY []string
+	for round := range 20 {
+		var batch []chat.Publication
+		for i := range 25 {
+			topic, p := "x", fmt.Sprint(round, "-", i)
+			if i%3 == 0 {
+				topic = "y"
+				wantY = append(wantY, p)
+			} else {
+				wantX = append(wantX, p)
+			}
+			batch = append(batch, chat.Publication{Topic: topic, Payload: []byte(p)})
+		}
+		if err := b.PublishBatch(context.Background(), batch); err != nil {
+			t.Fatalf("PublishBatch: %v", err)
+		}
+		p := fmt.Sprint(round, "-single")
+		wantX = append(wantX, p)
+		publish(t, b, "x", p)
+	}
+	if err := b.PublishBatch(context.Background(), nil); err != nil {
+		t.Errorf("PublishBatch(nil) = %v", err)
+	}
+	if diff := cmp.Diff(wantX, x.wait(len(wantX), 10*time.Second)); diff != "" {
+		t.Errorf("topic x (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantY, y.wait(len(wantY), 10*time.Second)); diff != "" {
+		t.Errorf("topic y (-want +got):\n%s", diff)
+	}
+}
+
 func testNoOverlap(t *testing.T, open Open) {
 	b := open(t)
 	var inside, overlaps, count atomic.Int64
@@ -196,6 +235,9 @@ func testClose(t *testing.T, open Open) {
 	}
 	if err := b.Publish(context.Background(), "x", []byte("y")); !errors.Is(err, chat.ErrClosed) {
 		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	}
+	if err := b.PublishBatch(context.Background(), []chat.Publication{{Topic: "x", Payload: []byte("y")}}); !errors.Is(err, chat.ErrClosed) {
+		t.Errorf("PublishBatch after Close = %v, want ErrClosed", err)
 	}
 	if _, err := b.Subscribe("x", func([]byte) {}); !errors.Is(err, chat.ErrClosed) {
 		t.Errorf("Subscribe after Close = %v, want ErrClosed", err)

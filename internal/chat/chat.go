@@ -96,11 +96,23 @@ type Store interface {
 	// Rooms returns every room, ordered by name.
 	Rooms(ctx context.Context) ([]Room, error)
 
+	// Heads returns the LastSeq of each named room that exists; rooms that
+	// don't are left out. One call is one query however many names it gets
+	// (a node compares the heads of all its rooms every few seconds).
+	Heads(ctx context.Context, rooms []string) (map[string]int64, error)
+
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 
 	// Close releases the store. It does not wait for calls in progress.
 	Close() error
+}
+
+// Publication is one payload for one topic, an element of
+// Broker.PublishBatch.
+type Publication struct {
+	Topic   string
+	Payload []byte
 }
 
 // Broker carries encoded events between the nodes that serve a room.
@@ -113,6 +125,12 @@ type Broker interface {
 	// including this one. Payloads published by one goroutine to one room
 	// are delivered to each subscriber in publish order.
 	Publish(ctx context.Context, room string, payload []byte) error
+
+	// PublishBatch publishes every publication of batch, in order, as
+	// cheaply as the transport allows (one pipeline, one flush). Order per
+	// topic is kept as with Publish. An error means some publications may
+	// not have been sent; none is retried.
+	PublishBatch(ctx context.Context, batch []Publication) error
 
 	// Subscribe calls deliver with every payload published to room until
 	// cancel is called. deliver must not block and must not keep payload

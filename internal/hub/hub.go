@@ -1,18 +1,43 @@
 // Package hub is one node's fan-out: it maps each room to the connections
-// of this node that joined it, subscribes to the room on the chat.Broker
-// while at least one local connection is in it, and hands every payload the
-// broker delivers to each of those connections.
+// of this node that joined it, delivers the room's events to them, and
+// exchanges news with the other nodes through a chat.Broker.
 //
-// The hub never encodes and never blocks: a payload arrives encoded once
-// and the same bytes go to every member's Deliver, which must only queue
-// them. What a member does when its queue is full (hubbub closes it as a
-// slow consumer) is the member's business, not the hub's.
+// The data path of a committed message is
+//
+//	committer ─Message─▶ shard queue ─▶ shard goroutine ─▶ every local member's Deliver
+//	          └────────▶ publish queue ─▶ publisher goroutine ─▶ Broker.PublishBatch ─▶ other nodes
+//	other node ─broker─▶ shard queue ─▶ shard goroutine ─▶ local members
+//
+// Members on the node that committed a message get it whatever the
+// broker's state: the broker only carries news between nodes, and a node
+// drops the news it published itself. Rooms are spread over shards by a
+// hash of their name; each shard has one goroutine, so the events of one
+// room are delivered in the order they were handed over, and no lock is
+// held across the nodes or the shards. A shard remembers the highest
+// message sequence it delivered per room and drops what is not newer, so
+// a message that arrives twice (from the broker and from the store, see
+// Heal) reaches each member once.
+//
+// The hub never encodes the events it delivers and never blocks on a
+// member: the same bytes go to every member's Deliver, which must only
+// queue them. What a member does when its queue is full (hubbub closes it
+// as a slow consumer) is the member's business.
+//
+// Lock order: shard.mu, then room.mu; users.mu alone. No lock is held
+// during a broker call.
 package hub
 
 import (
+	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
-	"slices"
+	"hash/maphash"
+	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -24,126 +49,336 @@ type Member interface {
 	Deliver(payload []byte)
 }
 
-// Hub is the per-node room registry. It is safe for concurrent use.
-//
-// Lock order: Hub.mu before room.mu. Deliveries take only room.mu (read).
+// UsersTopic is the broker topic that carries events addressed to one
+// user. Room names never start with '@', so it cannot collide with a room.
+const UsersTopic = "@users"
+
+// Config configures a Hub. Every zero field takes the default noted.
+type Config struct {
+	Broker chat.Broker  // required
+	Logger *slog.Logger // default slog.Default()
+
+	// Shards is the number of room shards, each with its goroutine.
+	// Default 4×GOMAXPROCS, at least 8.
+	Shards int
+	// ShardQueue is the capacity of a shard's queue. A full queue makes
+	// Message, Event and the broker's delivery wait. Default 4096.
+	ShardQueue int
+	// PublishQueue bounds the publications waiting for the broker. When it
+	// is full (the broker is down or slow) new publications are dropped
+	// and counted; other nodes heal from the store. Default 65536.
+	PublishQueue int
+	// PublishBatch is the most publications sent in one PublishBatch
+	// call. Default 256.
+	PublishBatch int
+	// PublishTimeout bounds one PublishBatch call. Default 5s.
+	PublishTimeout time.Duration
+	// MemberList: Join returns every member's name while the room has at
+	// most this many users here. Default 1000.
+	MemberList int
+	// QuietList: past MemberList users, Join returns only the first
+	// QuietList names. Default 100.
+	QuietList int
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Shards <= 0 {
+		c.Shards = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if c.ShardQueue <= 0 {
+		c.ShardQueue = 4096
+	}
+	if c.PublishQueue <= 0 {
+		c.PublishQueue = 65536
+	}
+	if c.PublishBatch <= 0 {
+		c.PublishBatch = 256
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 5 * time.Second
+	}
+	if c.MemberList <= 0 {
+		c.MemberList = 1000
+	}
+	if c.QuietList <= 0 {
+		c.QuietList = 100
+	}
+}
+
+// Stats are the hub's counters since New.
+type Stats struct {
+	Published      uint64 // publications the broker accepted
+	PublishFailed  uint64 // publications in a batch the broker refused
+	PublishDropped uint64 // publications dropped because the publish queue was full
+	Own            uint64 // broker payloads this node published itself, skipped
+	Stale          uint64 // message events not newer than what the room had, skipped
+	Malformed      uint64 // broker payloads that were not envelopes
+	PublishQueue   int    // publications waiting now
+}
+
+// Hub is the per-node room registry. It is safe for concurrent use. Create
+// it with New and stop it with Close.
 type Hub struct {
-	broker chat.Broker // immutable after New
+	// Immutable after New.
+	cfg            Config
+	broker         chat.Broker
+	log            *slog.Logger
+	id             nodeID
+	seed           maphash.Seed
+	shards         []*shard
+	users          []*userShard
+	pubq           chan publication
+	quit           chan struct{}
+	wg             sync.WaitGroup
+	usersSubCancel func()
 
-	mu    sync.Mutex // guards rooms
-	rooms map[string]*room
+	closeOnce sync.Once
+	warn      warner
+
+	published, publishFailed, publishDropped atomic.Uint64
+	own, stale, malformed                    atomic.Uint64
 }
 
-type room struct {
-	cancel func() // broker subscription; immutable after creation
-
-	mu      sync.RWMutex      // guards members and users
-	members map[Member]string // member → user name
-	users   map[string]int    // user name → number of their members here
+type publication struct {
+	topic string
+	env   envelope // event shared with local delivery: read-only
 }
 
-// New returns a hub that subscribes rooms on broker.
-func New(broker chat.Broker) *Hub {
-	return &Hub{broker: broker, rooms: make(map[string]*room)}
+// New returns a running hub and subscribes it to the users topic.
+func New(cfg Config) (*Hub, error) {
+	if cfg.Broker == nil {
+		return nil, errors.New("hub: Config.Broker is required")
+	}
+	cfg.setDefaults()
+	h := &Hub{
+		cfg:    cfg,
+		broker: cfg.Broker,
+		log:    cfg.Logger,
+		seed:   maphash.MakeSeed(),
+		pubq:   make(chan publication, cfg.PublishQueue),
+		quit:   make(chan struct{}),
+	}
+	h.warn.log = cfg.Logger
+	rand.Read(h.id[:])
+	h.users = make([]*userShard, cfg.Shards)
+	for i := range h.users {
+		h.users[i] = &userShard{members: make(map[string]map[Member]struct{})}
+	}
+	cancel, err := h.broker.Subscribe(UsersTopic, h.fromBrokerUsers)
+	if err != nil {
+		return nil, fmt.Errorf("hub: subscribe %s: %w", UsersTopic, err)
+	}
+	h.usersSubCancel = cancel
+	h.shards = make([]*shard, cfg.Shards)
+	for i := range h.shards {
+		s := &shard{h: h, rooms: make(map[string]*room), in: make(chan item, cfg.ShardQueue)}
+		h.shards[i] = s
+		h.wg.Go(s.run)
+	}
+	h.wg.Go(h.publishLoop)
+	return h, nil
 }
 
-// Join adds m, speaking as user, to roomName. It reports whether m is the
-// user's first member in the room on this node (so a join event is due) and
-// returns the users present after the join, sorted. Joining twice is
-// harmless and reports first == false.
-func (h *Hub) Join(roomName string, m Member, user string) (first bool, users []string, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r := h.rooms[roomName]
-	if r == nil {
-		r = &room{members: make(map[Member]string), users: make(map[string]int)}
-		cancel, err := h.broker.Subscribe(roomName, r.deliver)
-		if err != nil {
-			return false, nil, fmt.Errorf("subscribe %s: %w", roomName, err)
+// Close ends every broker subscription and stops the hub's goroutines,
+// after a last attempt (bounded by Config.PublishTimeout) to publish what
+// is queued. Events handed over later are dropped. It does not close the
+// broker.
+func (h *Hub) Close() {
+	h.closeOnce.Do(func() {
+		h.usersSubCancel()
+		var cancels []func()
+		for _, s := range h.shards {
+			s.mu.Lock()
+			for name, r := range s.rooms {
+				r.closed.Store(true)
+				if r.cancel != nil {
+					cancels = append(cancels, r.cancel)
+				}
+				delete(s.rooms, name)
+			}
+			s.mu.Unlock()
 		}
-		r.cancel = cancel
-		h.rooms[roomName] = r
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.members[m]; !ok {
-		r.members[m] = user
-		r.users[user]++
-		first = r.users[user] == 1
-	}
-	return first, r.userList(), nil
-}
-
-// Leave removes m from roomName and reports whether it was the user's last
-// member there (so a leave event is due). The broker subscription ends with
-// the room's last local member. Leaving a room not joined reports false.
-func (h *Hub) Leave(roomName string, m Member) (last bool, user string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r := h.rooms[roomName]
-	if r == nil {
-		return false, ""
-	}
-	r.mu.Lock()
-	user, ok := r.members[m]
-	if ok {
-		delete(r.members, m)
-		r.users[user]--
-		if r.users[user] == 0 {
-			delete(r.users, user)
-			last = true
+		for _, c := range cancels {
+			c()
 		}
-	}
-	empty := len(r.members) == 0
-	r.mu.Unlock()
-	if empty {
-		delete(h.rooms, roomName)
-		r.cancel() // waits for a delivery in progress; never called from one
-	}
-	return last, user
+		close(h.quit)
+		h.wg.Wait()
+	})
 }
 
-// Users returns the users with a member in roomName on this node, sorted.
-func (h *Hub) Users(roomName string) []string {
-	h.mu.Lock()
-	r := h.rooms[roomName]
-	h.mu.Unlock()
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	return Stats{
+		Published:      h.published.Load(),
+		PublishFailed:  h.publishFailed.Load(),
+		PublishDropped: h.publishDropped.Load(),
+		Own:            h.own.Load(),
+		Stale:          h.stale.Load(),
+		Malformed:      h.malformed.Load(),
+		PublishQueue:   len(h.pubq),
+	}
+}
+
+func (h *Hub) shardOf(room string) *shard {
+	return h.shards[maphash.String(h.seed, room)%uint64(len(h.shards))]
+}
+
+// Message hands the encoded event of a committed message to the room's
+// local members, in the order of the calls for that room, and queues it
+// for the other nodes. Call it only after the commit, and for the
+// messages of one room in sequence order.
+func (h *Hub) Message(room string, seq int64, event []byte) {
+	h.local(room, item{seq: seq, event: event})
+	h.publish(room, envelope{kind: kindRoom, origin: h.id, seq: seq, event: event})
+}
+
+// Event hands a room event that is not a message (presence, typing,
+// moderation) to the room's local members and queues it for the other
+// nodes. It is not ordered against messages and is news only: the broker
+// may lose it.
+func (h *Hub) Event(room string, event []byte) {
+	h.local(room, item{event: event})
+	h.publish(room, envelope{kind: kindRoom, origin: h.id, event: event})
+}
+
+// Heal hands the local members a message read back from the store, which
+// they get unless the room already delivered its sequence. It publishes
+// nothing.
+func (h *Hub) Heal(room string, seq int64, event []byte) {
+	h.local(room, item{seq: seq, event: event})
+}
+
+// Seen tells the room that its members have every message up to seq (a
+// join reply said so): until the room has delivered a message, Heal treats
+// seq as its starting point. It is ignored once the room has one.
+func (h *Hub) Seen(room string, seq int64) {
+	h.local(room, item{seq: seq, seen: true})
+}
+
+// local queues it on the room's shard if the room has local members.
+func (h *Hub) local(roomName string, it item) {
+	s := h.shardOf(roomName)
+	s.mu.Lock()
+	r := s.rooms[roomName]
+	s.mu.Unlock()
 	if r == nil {
-		return nil
+		return
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.userList()
+	it.room = r
+	s.enqueue(it)
 }
 
-// Online returns how many distinct users are in roomName on this node.
-func (h *Hub) Online(roomName string) int {
-	h.mu.Lock()
-	r := h.rooms[roomName]
-	h.mu.Unlock()
-	if r == nil {
-		return 0
+func (h *Hub) publish(topic string, env envelope) {
+	select {
+	case h.pubq <- publication{topic: topic, env: env}:
+	default:
+		h.publishDropped.Add(1)
+		h.warn.warn("publish queue full; other nodes will heal from the store", "queue", cap(h.pubq))
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return len(r.users)
 }
 
-// userList needs r.mu held (read or write).
-func (r *room) userList() []string {
-	out := make([]string, 0, len(r.users))
-	for u := range r.users {
-		out = append(out, u)
+// publishLoop sends what is queued to the broker in batches, in queue
+// order. A failed batch is dropped: the store has every message, and the
+// other nodes heal from it.
+func (h *Hub) publishLoop() {
+	batch := make([]chat.Publication, 0, h.cfg.PublishBatch)
+	var buf []byte
+	for {
+		var first publication
+		select {
+		case first = <-h.pubq:
+		case <-h.quit:
+			// A last attempt, so that a clean shutdown tells the others.
+			for {
+				batch, buf = batch[:0], nil
+			drain:
+				for len(batch) < cap(batch) {
+					select {
+					case p := <-h.pubq:
+						batch, buf = h.appendPublication(batch, buf, p)
+					default:
+						break drain
+					}
+				}
+				if len(batch) == 0 {
+					return
+				}
+				h.sendBatch(batch)
+			}
+		}
+		batch, buf = h.appendPublication(batch[:0], nil, first)
+	gather:
+		for len(batch) < cap(batch) {
+			select {
+			case p := <-h.pubq:
+				batch, buf = h.appendPublication(batch, buf, p)
+			default:
+				break gather
+			}
+		}
+		h.sendBatch(batch)
 	}
-	slices.Sort(out)
-	return out
 }
 
-// deliver is the broker callback: the same payload to every member.
-func (r *room) deliver(payload []byte) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	for m := range r.members {
-		m.Deliver(payload)
+// appendPublication encodes p's envelope into buf, which backs the
+// payloads of one batch. A batch gets a fresh buf (never reused): a broker
+// may hand a payload on to a subscriber that keeps it.
+func (h *Hub) appendPublication(batch []chat.Publication, buf []byte, p publication) ([]chat.Publication, []byte) {
+	start := len(buf)
+	buf = appendEnvelope(buf, p.env)
+	return append(batch, chat.Publication{Topic: p.topic, Payload: buf[start:len(buf):len(buf)]}), buf
+}
+
+func (h *Hub) sendBatch(batch []chat.Publication) {
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.PublishTimeout)
+	defer cancel()
+	if err := h.broker.PublishBatch(ctx, batch); err != nil {
+		h.publishFailed.Add(uint64(len(batch)))
+		h.warn.warn("publish to broker failed; other nodes will heal from the store", "publications", len(batch), "err", err)
+		return
 	}
+	h.published.Add(uint64(len(batch)))
+}
+
+// fromBroker is the broker callback of a room's subscription.
+func (h *Hub) fromBroker(r *room, payload []byte) {
+	e, err := parseEnvelope(payload)
+	if err != nil || e.kind != kindRoom {
+		h.malformed.Add(1)
+		return
+	}
+	if e.origin == h.id {
+		h.own.Add(1)
+		return
+	}
+	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event})
+}
+
+// warner logs a warning at most once per interval, with the number of
+// warnings it held back.
+type warner struct {
+	log *slog.Logger
+
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+const warnInterval = 10 * time.Second
+
+func (w *warner) warn(msg string, args ...any) {
+	w.mu.Lock()
+	now := time.Now()
+	if now.Sub(w.last) < warnInterval {
+		w.suppressed++
+		w.mu.Unlock()
+		return
+	}
+	n := w.suppressed
+	w.last, w.suppressed = now, 0
+	w.mu.Unlock()
+	w.log.Warn(msg, append(args, "suppressed", n)...)
 }

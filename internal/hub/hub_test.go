@@ -2,27 +2,40 @@ package hub_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// member records what is delivered to it and signals each arrival.
 type member struct {
-	mu  sync.Mutex
-	got []string
+	mu   sync.Mutex
+	got  []string
+	more chan struct{}
 }
+
+func newMember() *member { return &member{more: make(chan struct{}, 1)} }
 
 func (m *member) Deliver(p []byte) {
 	m.mu.Lock()
 	m.got = append(m.got, string(p))
 	m.mu.Unlock()
+	select {
+	case m.more <- struct{}{}:
+	default:
+	}
 }
 
 func (m *member) received() []string {
@@ -31,72 +44,382 @@ func (m *member) received() []string {
 	return append([]string(nil), m.got...)
 }
 
-func TestPresence(t *testing.T) {
-	b := membroker.New()
-	defer b.Close()
-	h := hub.New(b)
-	a1, a2, bob := &member{}, &member{}, &member{}
-	type step struct {
-		name      string
-		do        func() bool // returns first (join) or last (leave)
-		wantFlag  bool
-		wantUsers []string
-	}
-	join := func(m *member, u string) func() bool {
-		return func() bool {
-			first, _, err := h.Join("den", m, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return first
+// wait returns what arrived once n payloads did, or what is there after
+// the timeout.
+func (m *member) wait(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		if got := m.received(); len(got) >= n {
+			return got
 		}
-	}
-	leave := func(m *member) func() bool {
-		return func() bool { last, _ := h.Leave("den", m); return last }
-	}
-	steps := []step{
-		{"alice's first socket joins", join(a1, "alice"), true, []string{"alice"}},
-		{"alice's second socket joins", join(a2, "alice"), false, []string{"alice"}},
-		{"joining twice is harmless", join(a2, "alice"), false, []string{"alice"}},
-		{"bob joins", join(bob, "bob"), true, []string{"alice", "bob"}},
-		{"alice's first socket leaves", leave(a1), false, []string{"alice", "bob"}},
-		{"alice's last socket leaves", leave(a2), true, []string{"bob"}},
-		{"leaving again reports nothing", leave(a2), false, []string{"bob"}},
-		{"bob leaves", leave(bob), true, []string{}},
-	}
-	for _, s := range steps {
-		if got := s.do(); got != s.wantFlag {
-			t.Errorf("%s: flag = %v, want %v", s.name, got, s.wantFlag)
-		}
-		users := h.Users("den")
-		if users == nil {
-			users = []string{}
-		}
-		if diff := cmp.Diff(s.wantUsers, users); diff != "" {
-			t.Errorf("%s: users (-want +got):\n%s", s.name, diff)
-		}
-		if got := h.Online("den"); got != len(s.wantUsers) {
-			t.Errorf("%s: online = %d, want %d", s.name, got, len(s.wantUsers))
+		select {
+		case <-m.more:
+		case <-deadline:
+			return m.received()
 		}
 	}
 }
 
-func TestFanOutSharesBytesAndStopsAfterLeave(t *testing.T) {
+func newHub(t *testing.T, b chat.Broker) *hub.Hub {
+	t.Helper()
+	h, err := hub.New(hub.Config{Broker: b, MemberList: 3, QuietList: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func newBroker(t *testing.T) *membroker.Broker {
 	b := membroker.New()
-	defer b.Close()
-	h := hub.New(b)
-	in, out := &member{}, &member{}
-	h.Join("den", in, "alice")
-	h.Join("den", out, "bob")
-	b.Publish(context.Background(), "den", []byte("one"))
-	h.Leave("den", out)
-	b.Publish(context.Background(), "den", []byte("two"))
-	h.Leave("den", in) // the last member: the subscription ends
-	b.Publish(context.Background(), "den", []byte("three"))
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func join(t *testing.T, h *hub.Hub, room string, m hub.Member, user string) hub.Presence {
+	t.Helper()
+	p, err := h.Join(t.Context(), room, m, user)
+	if err != nil {
+		t.Fatalf("Join(%s, %s): %v", room, user, err)
+	}
+	return p
+}
+
+func TestPresence(t *testing.T) {
+	h := newHub(t, newBroker(t))
+	a1, a2, bob, carol, dave := newMember(), newMember(), newMember(), newMember(), newMember()
+	type step struct {
+		name       string
+		do         func() (flag bool, online int, members []string)
+		wantFlag   bool
+		wantOnline int
+		wantList   []string // what Join returns; nil for leaves
+	}
+	joinStep := func(m *member, u string) func() (bool, int, []string) {
+		return func() (bool, int, []string) {
+			p := join(t, h, "den", m, u)
+			return p.First, p.Online, p.Members
+		}
+	}
+	leaveStep := func(m *member) func() (bool, int, []string) {
+		return func() (bool, int, []string) {
+			last, _, online := h.Leave("den", m)
+			return last, online, nil
+		}
+	}
+	steps := []step{
+		{"alice's first socket joins", joinStep(a1, "alice"), true, 1, []string{"alice"}},
+		{"alice's second socket joins", joinStep(a2, "alice"), false, 1, []string{"alice"}},
+		{"joining twice is harmless", joinStep(a2, "alice"), false, 1, []string{"alice"}},
+		{"dave joins", joinStep(dave, "dave"), true, 2, []string{"alice", "dave"}},
+		{"bob joins, in order", joinStep(bob, "bob"), true, 3, []string{"alice", "bob", "dave"}},
+		{"past MemberList the list is the first QuietList", joinStep(carol, "carol"), true, 4, []string{"alice", "bob"}},
+		{"alice's first socket leaves", leaveStep(a1), false, 4, nil},
+		{"alice's last socket leaves", leaveStep(a2), true, 3, nil},
+		{"leaving again reports nothing new", leaveStep(a2), false, 3, nil},
+		{"bob leaves", leaveStep(bob), true, 2, nil},
+	}
+	for _, s := range steps {
+		flag, online, list := s.do()
+		if flag != s.wantFlag || online != s.wantOnline {
+			t.Errorf("%s: flag, online = %v, %d, want %v, %d", s.name, flag, online, s.wantFlag, s.wantOnline)
+		}
+		if diff := cmp.Diff(s.wantList, list); diff != "" {
+			t.Errorf("%s: members (-want +got):\n%s", s.name, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"carol", "dave"}, h.Members("den", 10)); diff != "" {
+		t.Errorf("Members (-want +got):\n%s", diff)
+	}
+	if got := h.Online("den"); got != 2 {
+		t.Errorf("Online = %d, want 2", got)
+	}
+}
+
+// TestMessagesInOrderOnce: messages of several rooms, handed over in
+// sequence order by one goroutine per room, reach each member of their
+// room in that order, once, and reach no other room.
+func TestMessagesInOrderOnce(t *testing.T) {
+	h := newHub(t, newBroker(t))
+	const rooms, perRoom = 8, 200
+	members := make([]*member, rooms)
+	for i := range rooms {
+		members[i] = newMember()
+		join(t, h, fmt.Sprint("room", i), members[i], "u")
+	}
+	var wg sync.WaitGroup
+	for i := range rooms {
+		wg.Go(func() {
+			for seq := int64(1); seq <= perRoom; seq++ {
+				h.Message(fmt.Sprint("room", i), seq, fmt.Appendf(nil, "%d/%d", i, seq))
+			}
+		})
+	}
+	wg.Wait()
+	for i, m := range members {
+		var want []string
+		for seq := 1; seq <= perRoom; seq++ {
+			want = append(want, fmt.Sprintf("%d/%d", i, seq))
+		}
+		if diff := cmp.Diff(want, m.wait(t, perRoom)); diff != "" {
+			t.Errorf("room%d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// TestHealDeliversOnlyWhatIsNew: a message read back from the store reaches
+// the members only if the room has not delivered its sequence; Seen sets
+// the starting point of a room that delivered nothing yet.
+func TestHealDeliversOnlyWhatIsNew(t *testing.T) {
+	h := newHub(t, newBroker(t))
+	m := newMember()
+	join(t, h, "den", m, "u")
+	if got := h.Heads(); len(got) != 0 {
+		t.Errorf("Heads before Seen = %v, want none", got)
+	}
+	h.Seen("den", 4)
+	h.Heal("den", 3, []byte("3")) // the join reply covered it
+	h.Heal("den", 5, []byte("5"))
+	h.Seen("den", 9) // ignored: the room has a head
+	h.Message("den", 6, []byte("6"))
+	h.Heal("den", 6, []byte("6 again"))
+	h.Heal("den", 7, []byte("7"))
+	h.Message("den", 7, []byte("7 again"))
+	if diff := cmp.Diff([]string{"5", "6", "7"}, m.wait(t, 3)); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int64{"den": 7}, h.Heads()); diff != "" {
+		t.Errorf("Heads (-want +got):\n%s", diff)
+	}
+	if got := h.Stats().Stale; got != 3 {
+		t.Errorf("Stats().Stale = %d, want 3", got)
+	}
+}
+
+// TestTwoNodes: a message reaches the members of the node that committed it
+// once (its own news coming back from the broker is skipped) and the
+// members of the other node once; user events reach the user's members on
+// both nodes and nobody else's.
+func TestTwoNodes(t *testing.T) {
+	b := newBroker(t)
+	a, bh := newHub(t, b), newHub(t, b)
+	onA, onB := newMember(), newMember()
+	join(t, a, "den", onA, "alice")
+	join(t, bh, "den", onB, "bob")
+	a.Message("den", 1, []byte("m1"))
+	onB.wait(t, 1)
+	bh.Message("den", 2, []byte("m2"))
+	onA.wait(t, 2)
+	a.Event("den", []byte("typing"))
+	bh.Message("den", 1, []byte("m1 from the store")) // stale: not delivered again
+	for name, m := range map[string]*member{"on a": onA, "on b": onB} {
+		if diff := cmp.Diff([]string{"m1", "m2", "typing"}, m.wait(t, 3)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	aliceA, aliceB, bobB := newMember(), newMember(), newMember()
+	a.AddUser("alice", aliceA)
+	bh.AddUser("alice", aliceB)
+	bh.AddUser("bob", bobB)
+	bh.UserEvent("alice", "", []byte("invited"))
+	for name, m := range map[string]*member{"alice on a": aliceA, "alice on b": aliceB} {
+		if diff := cmp.Diff([]string{"invited"}, m.wait(t, 1)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	bh.RemoveUser("alice", aliceB)
+	a.UserEvent("alice", "den", []byte("kicked"))
+	aliceA.wait(t, 2)
+	bh.UserEvent("bob", "", []byte("sync")) // once bob has it, a stray to alice on b would have arrived
+	bobB.wait(t, 1)
+	if diff := cmp.Diff([]string{"invited"}, aliceB.received()); diff != "" {
+		t.Errorf("alice on b after RemoveUser (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"sync"}, bobB.received()); diff != "" {
+		t.Errorf("bob (-want +got):\n%s", diff)
+	}
+}
+
+func TestStopsAfterLeave(t *testing.T) {
+	b := newBroker(t)
+	a, other := newHub(t, b), newHub(t, b)
+	in, out := newMember(), newMember()
+	join(t, a, "den", in, "alice")
+	join(t, a, "den", out, "bob")
+	other.Message("den", 1, []byte("one"))
+	in.wait(t, 1)
+	a.Leave("den", out)
+	other.Message("den", 2, []byte("two"))
+	in.wait(t, 2)
+	a.Leave("den", in) // the last member: the subscription ends
+	other.Message("den", 3, []byte("three"))
+	a.Message("den", 4, []byte("four"))
+	sync := newMember()
+	join(t, a, "sync", sync, "s")
+	other.Message("sync", 1, []byte("sync")) // the broker keeps per-publisher order
+	sync.wait(t, 1)
 	if diff := cmp.Diff([]string{"one", "two"}, in.received()); diff != "" {
 		t.Errorf("stayed (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"one"}, out.received()); diff != "" {
 		t.Errorf("left (-want +got):\n%s", diff)
+	}
+}
+
+// slowBroker is the real in-process broker, except that Subscribe for the
+// topics in block waits until their channel is closed: a Redis or NATS
+// server slow to confirm a subscription.
+type slowBroker struct {
+	*membroker.Broker
+	block map[string]chan struct{}
+}
+
+func (b *slowBroker) Subscribe(topic string, deliver func([]byte)) (func(), error) {
+	if ch := b.block[topic]; ch != nil {
+		<-ch
+	}
+	return b.Broker.Subscribe(topic, deliver)
+}
+
+// TestJoinSeam: while one room's subscription is slow, joins of other rooms
+// complete; the slow join returns only once subscribed, and from then on
+// every message of another node reaches the joiner, in order, while local
+// messages reach it from the start.
+func TestJoinSeam(t *testing.T) {
+	release := make(chan struct{})
+	b := &slowBroker{Broker: newBroker(t), block: map[string]chan struct{}{"slow": release}}
+	a := newHub(t, b)
+	remote := newHub(t, b)
+
+	joiner := newMember()
+	joined := make(chan error, 1)
+	go func() {
+		_, err := a.Join(context.Background(), "slow", joiner, "alice")
+		joined <- err
+	}()
+	// Another room on the same node joins while "slow" waits.
+	fast := newMember()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := a.Join(ctx, "fast", fast, "bob"); err != nil {
+		t.Fatalf("join of another room while a subscription is slow: %v", err)
+	}
+	select {
+	case err := <-joined:
+		t.Fatalf("slow join returned before its subscription: %v", err)
+	default:
+	}
+	a.Message("slow", 1, []byte("local 1")) // local news needs no subscription
+	if diff := cmp.Diff([]string{"local 1"}, joiner.wait(t, 1)); diff != "" {
+		t.Errorf("local message while subscribing (-want +got):\n%s", diff)
+	}
+	close(release)
+	if err := <-joined; err != nil {
+		t.Fatalf("slow join: %v", err)
+	}
+	for seq := int64(2); seq <= 50; seq++ {
+		remote.Message("slow", seq, fmt.Appendf(nil, "remote %d", seq))
+	}
+	got := joiner.wait(t, 50)
+	want := []string{"local 1"}
+	for seq := 2; seq <= 50; seq++ {
+		want = append(want, fmt.Sprint("remote ", seq))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after the join (-want +got):\n%s", diff)
+	}
+}
+
+// TestJoinGivesUp: a join whose context ends while the subscription is
+// pending fails and leaves the member out; the subscription, once it
+// completes for nobody, is cancelled.
+func TestJoinGivesUp(t *testing.T) {
+	release := make(chan struct{})
+	b := &slowBroker{Broker: newBroker(t), block: map[string]chan struct{}{"slow": release}}
+	a := newHub(t, b)
+	m := newMember()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Join(ctx, "slow", m, "alice")
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Join = %v, want context.Canceled", err)
+	}
+	if got := a.Online("slow"); got != 0 {
+		t.Errorf("Online after a failed join = %d, want 0", got)
+	}
+	close(release)
+	// The next join subscribes afresh and works.
+	m2 := newMember()
+	join(t, a, "slow", m2, "bob")
+	remote := newHub(t, b)
+	remote.Message("slow", 1, []byte("hello"))
+	if diff := cmp.Diff([]string{"hello"}, m2.wait(t, 1)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// failingBroker is the real in-process broker whose publishing fails: a
+// Redis or NATS server that is down.
+type failingBroker struct{ *membroker.Broker }
+
+var errDown = errors.New("broker down")
+
+func (failingBroker) Publish(context.Context, string, []byte) error { return errDown }
+func (failingBroker) PublishBatch(context.Context, []chat.Publication) error {
+	return errDown
+}
+
+// TestBrokerDownLocalStillDelivered: with publishing failing, local members
+// still get every message in order, and the failures are counted.
+func TestBrokerDownLocalStillDelivered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHub(t, failingBroker{newBroker(t)})
+		m := newMember()
+		join(t, h, "den", m, "u")
+		for seq := int64(1); seq <= 3; seq++ {
+			h.Message("den", seq, fmt.Append(nil, seq))
+		}
+		synctest.Wait() // the shard and the publisher are done
+		if diff := cmp.Diff([]string{"1", "2", "3"}, m.received()); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if got := h.Stats(); got.PublishFailed != 3 || got.Published != 0 {
+			t.Errorf("Stats = %+v, want 3 failed, 0 published", got)
+		}
+	})
+}
+
+// TestUserEventAfterRoomEvents: an event for a user about a room reaches
+// them after the room's events handed over before it, on the node that
+// sent it and on the other: a kicked user sees the room's copy of the kick
+// before their own copy takes them out of the room.
+func TestUserEventAfterRoomEvents(t *testing.T) {
+	b := newBroker(t)
+	a, other := newHub(t, b), newHub(t, b)
+	onA, onOther := newMember(), newMember()
+	for _, n := range []struct {
+		h *hub.Hub
+		m *member
+	}{{a, onA}, {other, onOther}} {
+		join(t, n.h, "den", n.m, "alice")
+		n.h.AddUser("alice", n.m)
+	}
+	for i := range 20 {
+		a.Event("den", fmt.Appendf(nil, "room %d", i))
+		a.UserEvent("alice", "den", fmt.Appendf(nil, "user %d", i))
+	}
+	var want []string
+	for i := range 20 {
+		want = append(want, fmt.Sprint("room ", i), fmt.Sprint("user ", i))
+	}
+	for name, m := range map[string]*member{"sending node": onA, "other node": onOther} {
+		if diff := cmp.Diff(want, m.wait(t, 40)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
 	}
 }

@@ -58,6 +58,16 @@ func (b *Broker) Publish(ctx context.Context, roomName string, payload []byte) e
 	return nil
 }
 
+// PublishBatch publishes each publication in order, as Publish does.
+func (b *Broker) PublishBatch(ctx context.Context, batch []chat.Publication) error {
+	for _, p := range batch {
+		if err := b.Publish(ctx, p.Topic, p.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Subscribe registers deliver for room. deliver runs on the publisher's
 // goroutine and must not call cancel or Publish for the same room.
 func (b *Broker) Subscribe(roomName string, deliver func([]byte)) (cancel func(), err error) {

@@ -118,6 +118,10 @@ func Open(ctx context.Context, url string, cfg Config) (*Broker, error) {
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
+		// No reconnect buffer: while disconnected, Publish fails at
+		// once instead of holding payloads that would arrive as one burst
+		// after the outage. hubbubd heals rooms from the store instead.
+		nats.ReconnectBufSize(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.connClosed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			if s != nil {
@@ -180,6 +184,34 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 			return chat.ErrClosed
 		}
 		return fmt.Errorf("natsbroker: publish %q: %w", topic, err)
+	}
+	return nil
+}
+
+// PublishBatch hands every publication to the connection, in order, then
+// flushes once and waits for the server's answer (at most until ctx's
+// deadline, or Config.SubscribeTimeout without one), so a nil error means
+// the NATS server had them all. While disconnected it fails at once (nats.go
+// buffers nothing: see Open); the nodes heal from the store.
+func (b *Broker) PublishBatch(ctx context.Context, batch []chat.Publication) error {
+	for _, p := range batch {
+		if err := b.Publish(ctx, p.Topic, p.Payload); err != nil {
+			return err
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.subTimeout)
+		defer cancel()
+	}
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return chat.ErrClosed
+		}
+		return fmt.Errorf("natsbroker: flush %d: %w", len(batch), err)
 	}
 	return nil
 }

@@ -49,6 +49,33 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	return r, nil
 }
 
+// Heads returns the LastSeq of each named room that exists, in one query.
+func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	rows, err := s.pool.Query(ctx, `SELECT name, last_seq FROM rooms WHERE name = ANY($1)`, rooms)
+	if err != nil {
+		return nil, s.fail("heads", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int64, len(rooms))
+	for rows.Next() {
+		var name string
+		var seq int64
+		if err := rows.Scan(&name, &seq); err != nil {
+			return nil, s.fail("heads", err)
+		}
+		out[name] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("heads", err)
+	}
+	return out, nil
+}
+
 // Rooms returns every room ordered by name, comparing bytes.
 func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
 	ctx, end, err := s.enter(ctx)

@@ -172,6 +172,31 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	return nil
 }
 
+// PublishBatch sends every publication in one pipeline: one round trip
+// for the whole batch. Redis executes the PUBLISHes in batch order.
+func (b *Broker) PublishBatch(ctx context.Context, batch []chat.Publication) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return chat.ErrClosed
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	pipe := b.client.Pipeline()
+	for _, p := range batch {
+		pipe.Publish(ctx, b.channelName(p.Topic), p.Payload)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		if errors.Is(err, redis.ErrClosed) {
+			return chat.ErrClosed
+		}
+		return fmt.Errorf("redisbroker: publish %d: %w", len(batch), err)
+	}
+	return nil
+}
+
 // Subscribe registers deliver for topic. When topic has no other local
 // subscriber, it SUBSCRIBEs the channel and returns only after Redis
 // confirmed it, so that a payload published afterwards, on any node,

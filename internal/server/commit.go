@@ -12,17 +12,21 @@ import (
 // pendingSend is one send waiting for its commit.
 type pendingSend struct {
 	msg  chat.NewMessage
+	at   time.Time                              // when the send arrived, for hubbub_ack_seconds
 	done func(res chat.AppendResult, err error) // runs on the committer goroutine; must not block
 }
 
 // committer groups sends into store transactions. One goroutine takes
 // whatever sends are waiting (up to CommitBatch), commits them together,
-// publishes each new message, and only then acknowledges each send. While
-// one transaction runs, the next batch gathers, so under load a
+// acknowledges each send, and only then hands the new messages to the hub.
+// While one transaction runs, the next batch gathers, so under load a
 // transaction carries many messages and the cost of its fsync is shared.
 //
-// Because one goroutine commits and publishes in order, the messages of a
-// room are published in sequence order from this node.
+// The order is the contract: commit, then ack, then publish. An ack never
+// waits for a delivery or for the broker (the hub fans out and publishes
+// on goroutines of its own), and nothing is published that was not
+// committed. Because one goroutine hands messages to the hub in commit
+// order, the messages of a room reach the hub in sequence order.
 type committer struct {
 	srv  *Server
 	in   chan pendingSend
@@ -108,36 +112,44 @@ func (c *committer) commit(batch []pendingSend) {
 		s.log.Error("commit failed", "messages", len(batch), "err", err)
 		for _, p := range batch {
 			p.done(chat.AppendResult{}, err)
+			s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
 		}
 		return
 	}
+	// Acknowledge first: the sender's ack does not wait for anyone's delivery.
 	for i, p := range batch {
-		r := results[i]
+		p.done(results[i], nil)
+		s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
+	}
+	for _, r := range results {
 		switch {
 		case r.Err != nil:
 		case r.Duplicate:
 			s.metrics.duplicates.Inc()
 		default:
 			s.metrics.committed.Inc()
-			c.publish(ctx, r.Message)
+			c.publish(r.Message)
 		}
-		p.done(r, nil)
 	}
 }
 
-// publish encodes the message event once and hands the bytes to the broker.
-// A broker failure loses only the live news, never the message: clients
-// heal the gap from history.
-func (c *committer) publish(ctx context.Context, m chat.Message) {
-	pm := wireMessage(m)
-	payload, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
+// publish encodes the message event once and hands the bytes to the hub,
+// which delivers them to this node's members and to the broker. A broker
+// failure loses only the news to other nodes, never the message: they
+// heal from the store (see heal.go).
+func (c *committer) publish(m chat.Message) {
+	payload, err := encodeMessage(m)
 	if err != nil {
 		c.srv.log.Error("encode message event", "room", m.Room, "err", err)
 		return
 	}
-	if err := c.srv.cfg.Broker.Publish(ctx, m.Room, payload); err != nil {
-		c.srv.log.Warn("publish failed; clients will heal from history", "room", m.Room, "seq", m.Seq, "err", err)
-	}
+	c.srv.hub.Message(m.Room, m.Seq, payload)
+}
+
+// encodeMessage is the message event every member receives.
+func encodeMessage(m chat.Message) ([]byte, error) {
+	pm := wireMessage(m)
+	return protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
 }
 
 // wireMessage converts a stored message to its protocol form.

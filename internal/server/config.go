@@ -73,6 +73,12 @@ type Config struct {
 	// and a join reply lists at most this many members. Without it,
 	// filling a room of N costs N² join events.
 	PresenceLimit int
+	// HealInterval is how often the node compares the heads of the rooms
+	// its connections are in with the store's, and delivers what the
+	// broker lost (default 2s). It bounds how late a message committed on
+	// another node reaches a member here while the broker is down or lost
+	// it: at most HealInterval plus one store query.
+	HealInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -107,6 +113,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.CommitBatch, 256)
 	setInt(&c.MaxFrameBatch, 64<<10)
 	setInt(&c.PresenceLimit, 1000)
+	setDur(&c.HealInterval, 2*time.Second)
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)

@@ -9,22 +9,23 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// userTopicName is the broker topic of a user's own events. Room names
-// never start with '@', so it cannot collide with a room.
-func userTopicName(user string) string { return "@" + user }
+// userKey names the identity whose own events (invitations, moderation) a
+// connection receives: hub.UserEvent delivers them to the connections with
+// this exact key, on every node.
+func userKey(id *protocol.Identity) string { return id.Name }
 
 // userTopic receives the events addressed to one user (invitations,
 // moderation) for one of their connections, on every node.
 type userTopic struct {
-	ss    *session
-	c     *conn
-	name  string // the user; immutable
-	topic string // immutable
+	ss   *session
+	c    *conn
+	name string // the user; immutable
+	key  string // userKey; immutable
 }
 
-// Deliver implements hub.Member. It runs on the broker's goroutine, so it
-// only queues: leaving a room takes hub locks, and happens on a goroutine
-// of its own.
+// Deliver implements hub.Member. It runs on the hub's or the broker's
+// goroutine, so it only queues: leaving a room takes hub locks, and
+// happens on a goroutine of its own.
 func (u *userTopic) Deliver(payload []byte) {
 	ev, err := protocol.DecodeEvent(payload)
 	if err != nil {
@@ -115,14 +116,10 @@ func (ss *session) announce(ctx context.Context, ev *protocol.Event, target stri
 		return
 	}
 	if ev.Room != "" {
-		if err := ss.srv.cfg.Broker.Publish(ctx, ev.Room, b); err != nil {
-			ss.srv.log.Warn("publish", "room", ev.Room, "type", ev.Type, "err", err)
-		}
+		ss.srv.hub.Event(ev.Room, b)
 	}
 	if target != "" {
-		if err := ss.srv.cfg.Broker.Publish(ctx, userTopicName(target), b); err != nil {
-			ss.srv.log.Warn("publish", "user", target, "type", ev.Type, "err", err)
-		}
+		ss.srv.hub.UserEvent(userKey(&protocol.Identity{Name: target}), ev.Room, b)
 	}
 }
 

@@ -40,6 +40,7 @@ type Server struct {
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	metrics  *metrics
+	data     *dataMetrics
 	origins  map[string]bool // normalised AllowedOrigins
 
 	hasher   *auth.Hasher
@@ -57,27 +58,33 @@ type Server struct {
 	wg    sync.WaitGroup // one per running connection
 }
 
-// New returns a Server for cfg. It starts the committer goroutine, which
-// Shutdown stops.
+// New returns a Server for cfg. It starts the committer, the hub and the
+// healer, which Shutdown stops.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Broker == nil {
 		return nil, errors.New("server: Config.Store and Config.Broker are required")
 	}
 	cfg.setDefaults()
+	h, err := hub.New(hub.Config{Broker: cfg.Broker, Logger: cfg.Logger, MemberList: cfg.PresenceLimit})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		hub:     hub.New(cfg.Broker),
+		hub:     h,
 		conns:   make(map[*conn]struct{}),
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
 		quit:    make(chan struct{}),
 	}
+	s.data = newDataMetrics(s.metrics.reg, h)
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)
 		if err != nil {
+			h.Close()
 			return nil, fmt.Errorf("server: allowed origin %q: %w", o, err)
 		}
 		s.origins[n] = true
@@ -108,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Accounts != nil {
 		s.bg.Go(func() { s.sweep(s.quit) })
 	}
+	s.bg.Go(func() { s.heal(s.quit) })
 	s.mux.Handle("/", cfg.Web)
 	return s, nil
 }
@@ -272,5 +280,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.commit.stop()
 	s.quitOnce.Do(func() { close(s.quit) })
 	s.bg.Wait()
+	s.hub.Close() // after the committer: what it committed is published
 	return err
 }

@@ -440,6 +440,8 @@ func TestAckOnlyAfterCommit(t *testing.T) {
 	s := newTestServerWithStore(t, g, nil)
 	c := s.client(t, "frank")
 	c.ok(protocol.Command{Op: protocol.OpJoin, Room: "lobby"})
+	// The announcement of frank's own join may follow the join reply.
+	c.waitFor("frank's join event", func(ev protocol.Event) bool { return ev.Type == protocol.TypeJoin && ev.User == "frank" })
 	c.write(protocol.Command{ID: "s1", Op: protocol.OpSend, Room: "lobby", Body: "wait for it"})
 	// Nothing may arrive while the commit is held.
 	c.ws.SetReadDeadline(time.Now().Add(200 * time.Millisecond))

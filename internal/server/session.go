@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -142,7 +143,7 @@ func (ss *session) closed(c *conn) {
 		ss.leaveHub(name, c)
 	}
 	if ss.user != nil {
-		ss.srv.hub.Leave(ss.user.topic, ss.user)
+		ss.srv.hub.RemoveUser(ss.user.key, ss.user)
 	}
 }
 
@@ -252,13 +253,11 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	}
 	ss.identifyTimer.Stop()
 	c.log = c.log.With("user", ss.self.Name)
-	// The user's own events (invitations, moderation) arrive on a topic of
-	// their own, whichever rooms this connection is in.
-	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, topic: userTopicName(ss.self.Name)}
-	if _, _, err := ss.srv.hub.Join(ss.user.topic, ss.user, ss.self.Name); err != nil {
-		ss.self, ss.user = nil, nil
-		return err
-	}
+	// The user's own events (invitations, moderation) reach this
+	// connection whichever rooms it is in. Registering costs no broker
+	// call: every node hears every user's events on one topic.
+	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, key: userKey(ss.self)}
+	ss.srv.hub.AddUser(ss.user.key, ss.user)
 	ss.replyOK(c, cmd.ID, protocol.Event{Self: ss.self})
 	return nil
 }
@@ -434,28 +433,33 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		ss.joined[cmd.Room] = jr
 	}
 	ss.mu.Unlock()
-	if !already {
-		first, _, err := ss.srv.hub.Join(cmd.Room, c, ss.self.Name)
+	var p hub.Presence
+	if already {
+		p = hub.Presence{Online: ss.srv.hub.Online(cmd.Room), Members: ss.srv.hub.Members(cmd.Room, ss.srv.cfg.PresenceLimit)}
+	} else {
+		// The seam: Join returns once this node will hear of every
+		// message committed from now on; only then is the room's last
+		// sequence read, so every message after the reply's last_seq
+		// reaches the connection (older ones it may get too, and skips).
+		p, err = ss.srv.hub.Join(ctx, cmd.Room, c, ss.self.Name)
 		if err != nil {
 			ss.mu.Lock()
 			delete(ss.joined, cmd.Room)
 			ss.mu.Unlock()
 			return err
 		}
-		if first && ss.srv.hub.Online(cmd.Room) <= ss.srv.cfg.PresenceLimit {
-			ss.publishPresence(ctx, protocol.TypeJoin, cmd.Room, ss.self.Name)
+		if p.First && p.Online <= ss.srv.cfg.PresenceLimit {
+			ss.publishPresence(protocol.TypeJoin, cmd.Room, ss.self.Name)
 		}
 	}
 	r, err := ss.srv.cfg.Store.Room(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
+	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)
-	members := ss.srv.hub.Users(cmd.Room)
-	if len(members) > ss.srv.cfg.PresenceLimit {
-		members = members[:ss.srv.cfg.PresenceLimit] // info.online has the count
-	}
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: members})
+	info.Online = p.Online
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members})
 	if jr.muted && !already {
 		// Tell a user who joins while muted, so the client can say so
 		// before they type.
@@ -490,23 +494,21 @@ func (ss *session) forceLeave(c *conn, room string) bool {
 }
 
 func (ss *session) leaveHub(room string, c *conn) {
-	if last, user := ss.srv.hub.Leave(room, c); last && ss.srv.hub.Online(room) < ss.srv.cfg.PresenceLimit {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ss.publishPresence(ctx, protocol.TypeLeave, room, user)
+	if last, user, online := ss.srv.hub.Leave(room, c); last && online < ss.srv.cfg.PresenceLimit {
+		ss.publishPresence(protocol.TypeLeave, room, user)
 	}
 }
 
 // publishPresence broadcasts a join, leave or typing event. These are news,
 // not record: a lost one costs a stale presence list until the next join.
-func (ss *session) publishPresence(ctx context.Context, typ, room, user string) {
+// It never waits for the broker.
+func (ss *session) publishPresence(typ, room, user string) {
 	b, err := protocol.EncodeEvent(&protocol.Event{Type: typ, Room: room, User: user})
-	if err == nil {
-		err = ss.srv.cfg.Broker.Publish(ctx, room, b)
-	}
 	if err != nil {
-		ss.srv.log.Warn("publish presence", "room", room, "type", typ, "err", err)
+		ss.srv.log.Error("encode presence", "room", room, "type", typ, "err", err)
+		return
 	}
+	ss.srv.hub.Event(room, b)
 }
 
 // send hands the message to the committer and returns at once; the ack is
@@ -534,6 +536,7 @@ func (ss *session) send(c *conn, cmd *protocol.Command) error {
 	id := cmd.ID
 	ok = ss.srv.commit.submit(pendingSend{
 		msg: chat.NewMessage{Room: cmd.Room, Author: ss.self.Name, Guest: ss.self.Guest, Body: cmd.Body, CMID: cmd.CMID},
+		at:  time.Now(),
 		done: func(res chat.AppendResult, err error) {
 			<-ss.inflight
 			if err == nil {
@@ -604,7 +607,7 @@ func (ss *session) typing(ctx context.Context, c *conn, cmd *protocol.Command) e
 	}
 	if now := time.Now(); now.Sub(jr.lastTyping) >= time.Second {
 		jr.lastTyping = now
-		ss.publishPresence(ctx, protocol.TypeTyping, cmd.Room, ss.self.Name)
+		ss.publishPresence(protocol.TypeTyping, cmd.Room, ss.self.Name)
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
 	return nil

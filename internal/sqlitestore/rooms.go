@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -48,6 +50,43 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 		return chat.Room{}, s.fail("room", err)
 	}
 	return r, nil
+}
+
+// Heads returns the LastSeq of each named room that exists, with one query
+// per 500 names (SQLite's limit on parameters is higher; this keeps each
+// statement small).
+func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]int64, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	out := make(map[string]int64, len(rooms))
+	for chunk := range slices.Chunk(rooms, 500) {
+		args := make([]any, len(chunk))
+		for i, r := range chunk {
+			args[i] = r
+		}
+		q := `SELECT name, last_seq FROM rooms WHERE name IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		rows, err := s.reader.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, s.fail("heads", err)
+		}
+		for rows.Next() {
+			var name string
+			var seq int64
+			if err := rows.Scan(&name, &seq); err != nil {
+				rows.Close()
+				return nil, s.fail("heads", err)
+			}
+			out[name] = seq
+		}
+		if err := rows.Close(); err != nil {
+			return nil, s.fail("heads", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, s.fail("heads", err)
+		}
+	}
+	return out, nil
 }
 
 // Rooms returns every room ordered by name, comparing bytes.

@@ -106,6 +106,7 @@ func testClosed(t *testing.T, f Factory) {
 		{"CreateRoom", func() error { return s.CreateRoom(ctx, chat.Room{Name: "late"}) }},
 		{"Room", func() error { _, err := s.Room(ctx, chat.DefaultRoom); return err }},
 		{"Rooms", func() error { _, err := s.Rooms(ctx); return err }},
+		{"Heads", func() error { _, err := s.Heads(ctx, []string{chat.DefaultRoom}); return err }},
 		{"Ping", func() error { return s.Ping(ctx) }},
 	}
 	for _, c := range calls {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -133,4 +134,40 @@ func testRooms(t *testing.T, f Factory) {
 			}
 		}
 	})
+}
+
+// testHeads: the heads of many rooms in one call, rooms that don't exist
+// left out, and heads that follow appends.
+func testHeads(t *testing.T, f Factory) {
+	s := start(t, f)
+	ctx := t.Context()
+	var names []string
+	want := map[string]int64{chat.DefaultRoom: 0}
+	for i := range 1200 { // more than one chunk of any reasonable size
+		name := fmt.Sprint("h", i)
+		names = append(names, name)
+		if i%2 == 0 {
+			continue // asked for, never created
+		}
+		if err := s.CreateRoom(ctx, chat.Room{Name: name}); err != nil {
+			t.Fatalf("CreateRoom(%s): %v", name, err)
+		}
+		want[name] = 0
+	}
+	var batch []chat.NewMessage
+	for _, room := range []string{"h1", "h1", "h3", "h1199"} {
+		batch = append(batch, chat.NewMessage{Room: room, Author: "a", Body: "x"})
+		want[room]++
+	}
+	mustAppend(t, s, batch)
+	got, err := s.Heads(ctx, append(names, chat.DefaultRoom))
+	if err != nil {
+		t.Fatalf("Heads: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Heads (-want +got):\n%s", diff)
+	}
+	if got, err := s.Heads(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("Heads(nil) = %v, %v; want empty", got, err)
+	}
 }

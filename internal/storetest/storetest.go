@@ -68,6 +68,7 @@ func Run(t *testing.T, f Factory) {
 	runSuite(t, f, []subtest{
 		{"DefaultRoom", testDefaultRoom},
 		{"Rooms", testRooms},
+		{"Heads", testHeads},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"Resend", testResend},
 		{"MissingRoomInBatch", testMissingRoomInBatch},

@@ -1,0 +1,299 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// shard owns the rooms whose names hash to it, and one goroutine that
+// delivers their events in order.
+type shard struct {
+	h  *Hub       // immutable
+	in chan item  // immutable; items in delivery order
+	mu sync.Mutex // guards rooms and the subscription fields of its rooms
+	// rooms holds the rooms with at least one local member, or with a
+	// joiner waiting for the subscription.
+	rooms map[string]*room
+}
+
+// item is one event for one room's local members.
+type item struct {
+	room  *room
+	seq   int64  // message sequence; 0 for other events
+	event []byte // encoded protocol event; nil with seen
+	seen  bool   // no event: members have every message up to seq
+	// userKey, when set, makes the item an event for that user's
+	// members, delivered in the order of the shard; room is nil.
+	userKey string
+}
+
+// room is one room with local members.
+type room struct {
+	name string // immutable
+
+	// The broker subscription, guarded by shard.mu. ready is closed when
+	// Subscribe returned, with cancel or subErr set.
+	ready  chan struct{}
+	cancel func()
+	subErr error
+	// closed: removed from the shard, no more deliveries or joins.
+	// Written under shard.mu; read without it by the shard goroutine.
+	closed atomic.Bool
+
+	// head is the highest message sequence delivered to the members, or
+	// -1 before the first message or Seen. Written by the shard goroutine.
+	head atomic.Int64
+
+	mu      sync.RWMutex      // guards the fields below
+	members map[Member]string // member → user
+	users   map[string]int    // user → their members here
+	names   []string          // the keys of users, sorted
+}
+
+func (s *shard) enqueue(it item) {
+	select {
+	case s.in <- it:
+	case <-s.h.quit:
+	}
+}
+
+func (s *shard) run() {
+	for {
+		select {
+		case it := <-s.in:
+			s.deliver(it)
+		case <-s.h.quit:
+			return
+		}
+	}
+}
+
+// deliver runs on the shard goroutine, the only writer of room.head.
+func (s *shard) deliver(it item) {
+	if it.userKey != "" {
+		s.h.deliverUser(it.userKey, it.event)
+		return
+	}
+	r := it.room
+	if r.closed.Load() {
+		return
+	}
+	if it.seen {
+		r.head.CompareAndSwap(-1, it.seq)
+		return
+	}
+	if it.seq > 0 {
+		if it.seq <= r.head.Load() {
+			s.h.stale.Add(1)
+			return
+		}
+		r.head.Store(it.seq)
+	}
+	r.mu.RLock()
+	for m := range r.members {
+		m.Deliver(it.event)
+	}
+	r.mu.RUnlock()
+}
+
+// Presence is what a join leaves: whether the member is its user's first in
+// the room on this node (a join event is due), how many distinct users
+// the room has here, and their names in order: all of them while there are
+// at most Config.MemberList, else the first Config.QuietList (never more
+// than MemberList).
+type Presence struct {
+	First   bool
+	Online  int
+	Members []string
+}
+
+// Join adds m, speaking as user, to roomName and returns once the room's
+// broker subscription is in place: every message committed after Join
+// returns reaches m, from this node at once and from the others through
+// the broker (or, if the broker loses it, through Heal). Local events
+// reach m from the moment Join is called. The first local joiner of a room
+// starts the broker call, which runs outside every lock; joiners of other
+// rooms never wait for it, joiners of the same room do, until ctx ends.
+//
+// Joining twice is harmless and reports First == false. On error m is not
+// in the room.
+func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) (Presence, error) {
+	s := h.shardOf(roomName)
+	s.mu.Lock()
+	r := s.rooms[roomName]
+	creator := r == nil
+	if creator {
+		r = &room{
+			name:    roomName,
+			ready:   make(chan struct{}),
+			members: make(map[Member]string),
+			users:   make(map[string]int),
+		}
+		r.head.Store(-1)
+		s.rooms[roomName] = r
+	}
+	r.mu.Lock() // under s.mu, so that the room cannot be removed meanwhile
+	p := r.add(m, user, h.cfg.MemberList, h.cfg.QuietList)
+	r.mu.Unlock()
+	s.mu.Unlock()
+
+	if creator {
+		// On a goroutine of its own, so that the joiner can give up
+		// when ctx ends; Close waits for it.
+		h.wg.Go(func() { h.subscribe(s, r) })
+	}
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		h.Leave(roomName, m)
+		return Presence{}, ctx.Err()
+	}
+	s.mu.Lock()
+	err := r.subErr
+	s.mu.Unlock()
+	if err != nil {
+		r.mu.Lock()
+		r.remove(m)
+		r.mu.Unlock()
+		return Presence{}, fmt.Errorf("subscribe %s: %w", roomName, err)
+	}
+	return p, nil
+}
+
+// subscribe runs the broker call of r's first joiner, with no lock held.
+// A failed subscription takes the room out of the shard, so that the next
+// join tries again; a room that emptied meanwhile cancels it at once.
+func (h *Hub) subscribe(s *shard, r *room) {
+	cancel, err := h.broker.Subscribe(r.name, func(p []byte) { h.fromBroker(r, p) })
+	s.mu.Lock()
+	r.cancel, r.subErr = cancel, err
+	if err != nil && !r.closed.Load() {
+		r.closed.Store(true)
+		delete(s.rooms, r.name)
+	}
+	cancelNow := err == nil && r.closed.Load()
+	close(r.ready)
+	s.mu.Unlock()
+	if cancelNow {
+		cancel()
+	}
+}
+
+// Leave removes m from roomName and reports whether it was the user's last
+// member there (so a leave event is due), the user, and how many users
+// remain. The broker subscription ends with the room's last local member.
+// Leaving a room not joined reports false. Leave must not be called from a
+// member's Deliver.
+func (h *Hub) Leave(roomName string, m Member) (last bool, user string, online int) {
+	s := h.shardOf(roomName)
+	s.mu.Lock()
+	r := s.rooms[roomName]
+	if r == nil {
+		s.mu.Unlock()
+		return false, "", 0
+	}
+	r.mu.Lock()
+	last, user = r.remove(m)
+	online = len(r.users)
+	empty := len(r.members) == 0
+	r.mu.Unlock()
+	var cancel func()
+	if empty {
+		r.closed.Store(true)
+		delete(s.rooms, roomName)
+		cancel = r.cancel // nil while the subscription is pending: subscribe cancels it
+	}
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel() // waits for a delivery in progress; never called from one
+	}
+	return last, user, online
+}
+
+// Online returns how many distinct users are in roomName on this node.
+func (h *Hub) Online(roomName string) int {
+	r := h.room(roomName)
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.users)
+}
+
+// Members returns the users in roomName on this node, sorted, at most limit.
+func (h *Hub) Members(roomName string, limit int) []string {
+	r := h.room(roomName)
+	if r == nil {
+		return nil
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.names[:min(limit, len(r.names))])
+}
+
+// Heads returns, for every room with local members whose starting point is
+// known (a message delivered, or Seen), the highest sequence delivered.
+// The server compares them with the store's to heal what the broker lost.
+func (h *Hub) Heads() map[string]int64 {
+	out := make(map[string]int64)
+	for _, s := range h.shards {
+		s.mu.Lock()
+		for name, r := range s.rooms {
+			if head := r.head.Load(); head >= 0 {
+				out[name] = head
+			}
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+func (h *Hub) room(name string) *room {
+	s := h.shardOf(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[name]
+}
+
+// add needs r.mu held for writing. It keeps names sorted with one
+// insertion, so a join costs O(log n) to find and one copy to make room,
+// never a sort of the whole room.
+func (r *room) add(m Member, user string, full, quiet int) Presence {
+	first := false
+	if _, ok := r.members[m]; !ok {
+		r.members[m] = user
+		r.users[user]++
+		if r.users[user] == 1 {
+			first = true
+			i, _ := slices.BinarySearch(r.names, user)
+			r.names = slices.Insert(r.names, i, user)
+		}
+	}
+	n := len(r.names)
+	if n > full {
+		n = min(quiet, full)
+	}
+	return Presence{First: first, Online: len(r.users), Members: slices.Clone(r.names[:n])}
+}
+
+// remove needs r.mu held for writing.
+func (r *room) remove(m Member) (last bool, user string) {
+	user, ok := r.members[m]
+	if !ok {
+		return false, ""
+	}
+	delete(r.members, m)
+	r.users[user]--
+	if r.users[user] == 0 {
+		delete(r.users, user)
+		if i, found := slices.BinarySearch(r.names, user); found {
+			r.names = slices.Delete(r.names, i, i+1)
+		}
+		last = true
+	}
+	return last, user
+}

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hubbub-chat/hubbub/internal/hub"
+)
+
+// dataMetrics measure the data path past the commit.
+type dataMetrics struct {
+	healed     prometheus.Counter   // messages delivered from the store by heal
+	ackSeconds prometheus.Histogram // from a send's arrival to its ack being queued
+}
+
+func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
+	m := &dataMetrics{
+		healed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_healed_messages_total",
+			Help: "Messages of other nodes delivered from the store because the broker lost or delayed them.",
+		}),
+		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hubbub_ack_seconds",
+			Help:    "Time from a send's arrival to its acknowledgement (or error) being queued: the wait for the committer and the commit.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+	}
+	reg.MustRegister(m.healed, m.ackSeconds)
+	registerHubMetrics(reg, h)
+	return m
+}
+
+// registerHubMetrics exports the hub's counters: what the broker carried,
+// what it refused, what was dropped and why.
+func registerHubMetrics(reg *prometheus.Registry, h *hub.Hub) {
+	counter := func(name, help string, get func(hub.Stats) uint64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(get(h.Stats())) }))
+	}
+	counter("hubbub_broker_published_total", "Events the broker accepted for the other nodes.",
+		func(s hub.Stats) uint64 { return s.Published })
+	counter("hubbub_broker_publish_failed_total", "Events the broker refused (down or slow); the other nodes heal them from the store.",
+		func(s hub.Stats) uint64 { return s.PublishFailed })
+	counter("hubbub_broker_publish_dropped_total", "Events dropped because the queue to the broker was full; the other nodes heal them from the store.",
+		func(s hub.Stats) uint64 { return s.PublishDropped })
+	counter("hubbub_broker_malformed_total", "Broker payloads that were not hubbub envelopes.",
+		func(s hub.Stats) uint64 { return s.Malformed })
+	counter("hubbub_stale_messages_total", "Message events not delivered because the room already had their sequence (from the store or the other path).",
+		func(s hub.Stats) uint64 { return s.Stale })
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hubbub_broker_queue", Help: "Events waiting to be published to the broker.",
+	}, func() float64 { return float64(h.Stats().PublishQueue) }))
+}

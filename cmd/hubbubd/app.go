@@ -29,6 +29,7 @@ type Main struct {
 	AllowedOrigins  stringList
 	TLSCert, TLSKey string
 	LogLevel        string
+	DebugAddr       string // empty: no profiler; else net/http/pprof listens here
 	ShutdownTimeout time.Duration
 	// ReadHeaderTimeout and MaxHeaderBytes bound a handshake, so a slow
 	// client cannot hold a connection open before its upgrade.
@@ -72,6 +73,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.StringVar(&m.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private `address`; empty: off")
 	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for sockets to close")
 	fs.Int64Var(&cfg.ReadLimit, "read-limit", 64<<10, "largest client frame in `bytes`; larger closes with 1009")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
@@ -174,6 +176,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	if m.DebugAddr != "" {
+		stop, err := serveDebug(m.DebugAddr, log)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		srv.Shutdown(context.Background())

@@ -13,7 +13,7 @@ import (
 // An envelope is
 //
 //	magic   1 byte   'h'
-//	kind    1 byte   kindRoom or kindUser
+//	kind    1 byte   kindRoom, kindUser or kindPresence (see presence.go)
 //	origin  8 bytes  the publishing node's id
 //	seq     8 bytes  big-endian room sequence of a message event; 0 otherwise
 //	key     uvarint length, then the bytes (kindUser: the user key; kindRoom: empty)
@@ -60,7 +60,7 @@ func appendEnvelope(dst []byte, e envelope) []byte {
 // longer than the payload, an empty event.
 func parseEnvelope(p []byte) (envelope, error) {
 	var e envelope
-	if len(p) < 18 || p[0] != envelopeMagic || (p[1] != kindRoom && p[1] != kindUser) {
+	if len(p) < 18 || p[0] != envelopeMagic || (p[1] != kindRoom && p[1] != kindUser && p[1] != kindPresence) {
 		return e, errEnvelope
 	}
 	e.kind = p[1]
@@ -79,7 +79,7 @@ func parseEnvelope(p []byte) (envelope, error) {
 		return e, errEnvelope
 	}
 	e.key, e.room, e.event = key, room, rest
-	if len(e.event) == 0 || (e.kind == kindUser) != (key != "") || (e.kind == kindRoom && room != "") {
+	if len(e.event) == 0 || (e.kind == kindUser) != (key != "") || (e.kind != kindUser && room != "") || (e.kind == kindPresence && e.seq != 0) {
 		return e, errEnvelope
 	}
 	return e, nil

@@ -79,6 +79,15 @@ type Config struct {
 	// QuietList: past MemberList users, Join returns only the first
 	// QuietList names. Default 100.
 	QuietList int
+	// RosterInterval is how often this node sends the others its list of
+	// each room's users (default 5s); RosterTTL is how long a node's list
+	// counts without news from it (default 3×RosterInterval): it bounds
+	// how long the users of a dead node stay listed.
+	RosterInterval, RosterTTL time.Duration
+	// OnPresence, if set, hears of every user who appears in or leaves a
+	// room's cluster-wide list (see presence.go). It runs on the hub's or
+	// the broker's goroutines, with no hub lock held, and must not block.
+	OnPresence func(PresenceChange)
 }
 
 func (c *Config) setDefaults() {
@@ -105,6 +114,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.QuietList <= 0 {
 		c.QuietList = 100
+	}
+	if c.RosterInterval <= 0 {
+		c.RosterInterval = 5 * time.Second
+	}
+	if c.RosterTTL <= 0 {
+		c.RosterTTL = 3 * c.RosterInterval
 	}
 }
 
@@ -179,6 +194,7 @@ func New(cfg Config) (*Hub, error) {
 		h.wg.Go(s.run)
 	}
 	h.wg.Go(h.publishLoop)
+	h.wg.Go(h.rosterLoop)
 	return h, nil
 }
 
@@ -249,6 +265,11 @@ func (h *Hub) Event(room string, event []byte) {
 // nothing.
 func (h *Hub) Heal(room string, seq int64, event []byte) {
 	h.local(room, item{seq: seq, event: event})
+}
+
+// Local hands an event to the room's local members only.
+func (h *Hub) Local(room string, event []byte) {
+	h.local(room, item{event: event})
 }
 
 // Seen tells the room that its members have every message up to seq (a
@@ -346,12 +367,16 @@ func (h *Hub) sendBatch(batch []chat.Publication) {
 // fromBroker is the broker callback of a room's subscription.
 func (h *Hub) fromBroker(r *room, payload []byte) {
 	e, err := parseEnvelope(payload)
-	if err != nil || e.kind != kindRoom {
+	if err != nil || e.kind == kindUser {
 		h.malformed.Add(1)
 		return
 	}
 	if e.origin == h.id {
 		h.own.Add(1)
+		return
+	}
+	if e.kind == kindPresence {
+		h.fromBrokerPresence(r, e)
 		return
 	}
 	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event})

@@ -388,8 +388,9 @@ func TestBrokerDownLocalStillDelivered(t *testing.T) {
 		if diff := cmp.Diff([]string{"1", "2", "3"}, m.received()); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
-		if got := h.Stats(); got.PublishFailed != 3 || got.Published != 0 {
-			t.Errorf("Stats = %+v, want 3 failed, 0 published", got)
+		// 3 messages, and the join's presence delta and roster request.
+		if got := h.Stats(); got.PublishFailed != 5 || got.Published != 0 {
+			t.Errorf("Stats = %+v, want 5 failed, 0 published", got)
 		}
 	})
 }
@@ -422,4 +423,98 @@ func TestUserEventAfterRoomEvents(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 	}
+}
+
+// presenceLog records what OnPresence hears.
+type presenceLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *presenceLog) on(c hub.PresenceChange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	verb := "left"
+	if c.Joined {
+		verb = "joined"
+	}
+	l.got = append(l.got, fmt.Sprintf("%s %s %s (%d)", c.Room, c.User, verb, c.Online))
+}
+
+func (l *presenceLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.got
+	l.got = nil
+	return out
+}
+
+// TestClusterPresence: a user on one node is listed and announced on the
+// others, once however many nodes hold them; a node that stops talking
+// drops out of the lists after RosterTTL.
+func TestClusterPresence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBroker(t)
+		logs := map[string]*presenceLog{"a": {}, "b": {}, "c": {}}
+		hubs := map[string]*hub.Hub{}
+		for name, l := range logs {
+			h, err := hub.New(hub.Config{Broker: b, RosterInterval: time.Second, RosterTTL: 3 * time.Second, OnPresence: l.on})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hubs[name] = h
+		}
+		defer func() {
+			for _, h := range hubs {
+				h.Close()
+			}
+		}()
+		ada, bob, bob2 := newMember(), newMember(), newMember()
+		join(t, hubs["a"], "den", ada, "ada")
+		synctest.Wait()
+		join(t, hubs["b"], "den", bob, "bob")
+		synctest.Wait()
+		// b asked for rosters when it subscribed: it knows ada.
+		if diff := cmp.Diff([]string{"ada", "bob"}, hubs["b"].Members("den", 10)); diff != "" {
+			t.Errorf("members on b (-want +got):\n%s", diff)
+		}
+		join(t, hubs["c"], "den", bob2, "bob") // bob on a second node counts once
+		synctest.Wait()
+		for name, want := range map[string][]string{
+			"a": {"den ada joined (1)", "den bob joined (2)"},
+			"b": {"den bob joined (1)", "den ada joined (2)"},
+			"c": {"den bob joined (1)", "den ada joined (2)"},
+		} {
+			if diff := cmp.Diff(want, logs[name].take()); diff != "" {
+				t.Errorf("OnPresence on %s (-want +got):\n%s", name, diff)
+			}
+			if got := hubs[name].Online("den"); got != 2 {
+				t.Errorf("Online on %s = %d, want 2", name, got)
+			}
+		}
+		// bob leaves b: still on c, so nobody announces a leave.
+		hubs["b"].Leave("den", bob)
+		synctest.Wait()
+		for name, l := range logs {
+			if got := l.take(); len(got) != 0 {
+				t.Errorf("OnPresence on %s after bob left one of two nodes: %q", name, got)
+			}
+		}
+		// c dies without a word: a lists bob until RosterTTL has passed.
+		hubs["c"].Close()
+		delete(hubs, "c")
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := hubs["a"].Online("den"); got != 2 {
+			t.Errorf("Online on a 2s after c died = %d, want 2", got)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"den bob left (1)"}, logs["a"].take()); diff != "" {
+			t.Errorf("OnPresence on a after c's TTL (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"ada"}, hubs["a"].Members("den", 10)); diff != "" {
+			t.Errorf("members on a (-want +got):\n%s", diff)
+		}
+	})
 }

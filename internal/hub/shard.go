@@ -47,10 +47,12 @@ type room struct {
 	// -1 before the first message or Seen. Written by the shard goroutine.
 	head atomic.Int64
 
-	mu      sync.RWMutex      // guards the fields below
-	members map[Member]string // member → user
-	users   map[string]int    // user → their members here
-	names   []string          // the keys of users, sorted
+	mu      sync.RWMutex       // guards the fields below
+	members map[Member]string  // member → user
+	users   map[string]int     // user → their members here
+	remote  map[nodeID]*roster // what the other nodes hold (presence.go)
+	all     map[string]int     // user → nodes holding them, this one included
+	names   []string           // the keys of all, sorted
 }
 
 func (s *shard) enqueue(it item) {
@@ -131,14 +133,20 @@ func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) 
 			ready:   make(chan struct{}),
 			members: make(map[Member]string),
 			users:   make(map[string]int),
+			remote:  make(map[nodeID]*roster),
+			all:     make(map[string]int),
 		}
 		r.head.Store(-1)
 		s.rooms[roomName] = r
 	}
 	r.mu.Lock() // under s.mu, so that the room cannot be removed meanwhile
-	p := r.add(m, user, h.cfg.MemberList, h.cfg.QuietList)
+	p, changes := r.add(m, user, h.cfg.MemberList, h.cfg.QuietList)
 	r.mu.Unlock()
 	s.mu.Unlock()
+	if p.First {
+		h.publishPresence(roomName, presenceAdd, []string{user})
+	}
+	h.announce(changes)
 
 	if creator {
 		// On a goroutine of its own, so that the joiner can give up
@@ -179,6 +187,11 @@ func (h *Hub) subscribe(s *shard, r *room) {
 	s.mu.Unlock()
 	if cancelNow {
 		cancel()
+		return
+	}
+	if err == nil {
+		// The other nodes answer with their rosters of the room.
+		h.publishPresence(r.name, presenceRequest, nil)
 	}
 }
 
@@ -196,8 +209,8 @@ func (h *Hub) Leave(roomName string, m Member) (last bool, user string, online i
 		return false, "", 0
 	}
 	r.mu.Lock()
-	last, user = r.remove(m)
-	online = len(r.users)
+	last, user, changes := r.remove(m)
+	online = len(r.all)
 	empty := len(r.members) == 0
 	r.mu.Unlock()
 	var cancel func()
@@ -210,6 +223,12 @@ func (h *Hub) Leave(roomName string, m Member) (last bool, user string, online i
 	if cancel != nil {
 		cancel() // waits for a delivery in progress; never called from one
 	}
+	if last {
+		h.publishPresence(roomName, presenceDel, []string{user})
+		if !empty {
+			h.announce(changes)
+		}
+	}
 	return last, user, online
 }
 
@@ -221,7 +240,7 @@ func (h *Hub) Online(roomName string) int {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return len(r.users)
+	return len(r.all)
 }
 
 // Members returns the users in roomName on this node, sorted, at most limit.
@@ -262,38 +281,40 @@ func (h *Hub) room(name string) *room {
 // add needs r.mu held for writing. It keeps names sorted with one
 // insertion, so a join costs O(log n) to find and one copy to make room,
 // never a sort of the whole room.
-func (r *room) add(m Member, user string, full, quiet int) Presence {
+func (r *room) add(m Member, user string, full, quiet int) (Presence, []PresenceChange) {
 	first := false
+	var changes []PresenceChange
 	if _, ok := r.members[m]; !ok {
 		r.members[m] = user
 		r.users[user]++
 		if r.users[user] == 1 {
 			first = true
-			i, _ := slices.BinarySearch(r.names, user)
-			r.names = slices.Insert(r.names, i, user)
+			if r.addSource(user) {
+				changes = r.stamp([]PresenceChange{{Room: r.name, User: user, Joined: true}})
+			}
 		}
 	}
 	n := len(r.names)
 	if n > full {
 		n = min(quiet, full)
 	}
-	return Presence{First: first, Online: len(r.users), Members: slices.Clone(r.names[:n])}
+	return Presence{First: first, Online: len(r.all), Members: slices.Clone(r.names[:n])}, changes
 }
 
 // remove needs r.mu held for writing.
-func (r *room) remove(m Member) (last bool, user string) {
+func (r *room) remove(m Member) (last bool, user string, changes []PresenceChange) {
 	user, ok := r.members[m]
 	if !ok {
-		return false, ""
+		return false, "", nil
 	}
 	delete(r.members, m)
 	r.users[user]--
 	if r.users[user] == 0 {
 		delete(r.users, user)
-		if i, found := slices.BinarySearch(r.names, user); found {
-			r.names = slices.Delete(r.names, i, i+1)
-		}
 		last = true
+		if r.dropSource(user) {
+			changes = r.stamp([]PresenceChange{{Room: r.name, User: user}})
+		}
 	}
-	return last, user
+	return last, user, changes
 }

@@ -65,19 +65,24 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: Config.Store and Config.Broker are required")
 	}
 	cfg.setDefaults()
-	h, err := hub.New(hub.Config{Broker: cfg.Broker, Logger: cfg.Logger, MemberList: cfg.PresenceLimit})
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		hub:     h,
 		conns:   make(map[*conn]struct{}),
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
 		quit:    make(chan struct{}),
 	}
+	h, err := hub.New(hub.Config{
+		Broker:     cfg.Broker,
+		Logger:     cfg.Logger,
+		MemberList: cfg.PresenceLimit,
+		OnPresence: s.announcePresence,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.hub = h
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)

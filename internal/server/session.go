@@ -448,9 +448,6 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 			ss.mu.Unlock()
 			return err
 		}
-		if p.First && p.Online <= ss.srv.cfg.PresenceLimit {
-			ss.publishPresence(protocol.TypeJoin, cmd.Room, ss.self.Name)
-		}
 	}
 	r, err := ss.srv.cfg.Store.Room(ctx, cmd.Room)
 	if err != nil {
@@ -494,14 +491,11 @@ func (ss *session) forceLeave(c *conn, room string) bool {
 }
 
 func (ss *session) leaveHub(room string, c *conn) {
-	if last, user, online := ss.srv.hub.Leave(room, c); last && online < ss.srv.cfg.PresenceLimit {
-		ss.publishPresence(protocol.TypeLeave, room, user)
-	}
+	ss.srv.hub.Leave(room, c) // the hub announces the leave (announcePresence)
 }
 
-// publishPresence broadcasts a join, leave or typing event. These are news,
-// not record: a lost one costs a stale presence list until the next join.
-// It never waits for the broker.
+// publishPresence broadcasts a typing event: news, not record. It never
+// waits for the broker.
 func (ss *session) publishPresence(typ, room, user string) {
 	b, err := protocol.EncodeEvent(&protocol.Event{Type: typ, Room: room, User: user})
 	if err != nil {
@@ -509,6 +503,25 @@ func (ss *session) publishPresence(typ, room, user string) {
 		return
 	}
 	ss.srv.hub.Event(room, b)
+}
+
+// announcePresence is the hub's OnPresence: a user appeared in or left a
+// room's cluster-wide list, and this node tells its own members (every node
+// does the same for its own). Big rooms stay quiet past PresenceLimit.
+func (s *Server) announcePresence(ch hub.PresenceChange) {
+	if ch.Joined && ch.Online > s.cfg.PresenceLimit || !ch.Joined && ch.Online >= s.cfg.PresenceLimit {
+		return
+	}
+	typ := protocol.TypeLeave
+	if ch.Joined {
+		typ = protocol.TypeJoin
+	}
+	b, err := protocol.EncodeEvent(&protocol.Event{Type: typ, Room: ch.Room, User: ch.User})
+	if err != nil {
+		s.log.Error("encode presence", "room", ch.Room, "err", err)
+		return
+	}
+	s.hub.Local(ch.Room, b)
 }
 
 // send hands the message to the committer and returns at once; the ack is

@@ -243,7 +243,7 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // Echo sends every message back to the peer as it came, until the peer
 // closes, breaks the protocol, or goes silent past ReadTimeout. When stop
 // closes it ends the connection with 1001 (going away) through a close
-// handshake. It returns how the connection ended: a *CloseError for a
+// handshake; a nil stop never closes. It returns how the connection ended: a *CloseError for a
 // close handshake, or the network error. The connection is closed when
 // Echo returns.
 //
@@ -251,18 +251,20 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // peer sent before a protocol error has been echoed when the connection
 // fails.
 func (c *Conn) Echo(stop <-chan struct{}) error {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-stop:
-			// The flag first: ReadMessage sets its deadline, then checks
-			// the flag, so one of the two sees the other.
-			c.stopping.Store(true)
-			c.nc.SetReadDeadline(time.Now())
-		case <-done:
-		}
-	}()
+	if stop != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-stop:
+				// The flag first: ReadMessage sets its deadline, then
+				// checks the flag, so one of the two sees the other.
+				c.stopping.Store(true)
+				c.nc.SetReadDeadline(time.Now())
+			case <-done:
+			}
+		}()
+	}
 	for {
 		op, data, err := c.ReadMessage()
 		if err != nil {

@@ -109,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /ws", s.serveChat)
 	s.mux.HandleFunc("GET /echo", s.serveEcho)
+	s.mux.HandleFunc("GET /echo/rfc6455", s.serveEchoRFC6455)
 	s.mux.HandleFunc("GET /healthz", s.serveHealthz)
 	s.mux.HandleFunc("GET /readyz", s.serveReadyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

@@ -272,11 +272,17 @@ func TestStopsAfterLeave(t *testing.T) {
 // server slow to confirm a subscription.
 type slowBroker struct {
 	*membroker.Broker
-	block map[string]chan struct{}
+	block   map[string]chan struct{}
+	entered chan string // receives a blocked topic when its Subscribe starts waiting
+}
+
+func newSlowBroker(t *testing.T, topic string, release chan struct{}) *slowBroker {
+	return &slowBroker{Broker: newBroker(t), block: map[string]chan struct{}{topic: release}, entered: make(chan string, 16)}
 }
 
 func (b *slowBroker) Subscribe(topic string, deliver func([]byte)) (func(), error) {
 	if ch := b.block[topic]; ch != nil {
+		b.entered <- topic
 		<-ch
 	}
 	return b.Broker.Subscribe(topic, deliver)
@@ -288,7 +294,7 @@ func (b *slowBroker) Subscribe(topic string, deliver func([]byte)) (func(), erro
 // messages reach it from the start.
 func TestJoinSeam(t *testing.T) {
 	release := make(chan struct{})
-	b := &slowBroker{Broker: newBroker(t), block: map[string]chan struct{}{"slow": release}}
+	b := newSlowBroker(t, "slow", release)
 	a := newHub(t, b)
 	remote := newHub(t, b)
 
@@ -298,6 +304,7 @@ func TestJoinSeam(t *testing.T) {
 		_, err := a.Join(context.Background(), "slow", joiner, "alice")
 		joined <- err
 	}()
+	<-b.entered // the joiner is in the room; its subscription waits
 	// Another room on the same node joins while "slow" waits.
 	fast := newMember()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
@@ -336,7 +343,7 @@ func TestJoinSeam(t *testing.T) {
 // completes for nobody, is cancelled.
 func TestJoinGivesUp(t *testing.T) {
 	release := make(chan struct{})
-	b := &slowBroker{Broker: newBroker(t), block: map[string]chan struct{}{"slow": release}}
+	b := newSlowBroker(t, "slow", release)
 	a := newHub(t, b)
 	m := newMember()
 	ctx, cancel := context.WithCancel(t.Context())

@@ -23,6 +23,7 @@ import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView, markSeen, openRoom } from "./view.js";
 import { initComposer, renderComposer } from "./composer.js";
 import { initPresence, renderMembers, renderTyping, setMembersOpen } from "./presence.js";
+import { initInspector } from "./inspector.js";
 
 const ROOMS_REFRESH_MS = 60_000;
 
@@ -50,6 +51,7 @@ function wireUI() {
   initSidebar();
   initPresence();
   initLifecycle();
+  initInspector(() => conn);
 
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {

@@ -35,6 +35,10 @@ const (
 	WatchBytes  = 1 << 20
 )
 
+// MaxWatchers bounds the watchers of one Tap, so that opening many feeds
+// on one connection cannot multiply its memory.
+const MaxWatchers = 8
+
 // maxHead bounds the HTTP head kept per direction.
 const maxHead = 8 << 10
 
@@ -43,6 +47,7 @@ var (
 	ErrClosed     = errors.New("inspect: connection closed")
 	ErrFellBehind = errors.New("inspect: watcher fell behind and was dropped")
 	ErrStopped    = errors.New("inspect: watcher stopped")
+	ErrTooMany    = errors.New("inspect: too many watchers on this connection")
 )
 
 // Chunk is a piece of one direction's byte stream as the Tap saw it cross
@@ -282,13 +287,19 @@ func (ds *direction) track(p []byte) (first int) {
 }
 
 // Watch attaches a new Watcher. It receives the HTTP heads already seen,
-// then the stream from the next frame boundary in each direction on.
+// then the stream from the next frame boundary in each direction on. When
+// the connection has closed, or already has MaxWatchers, the Watcher has
+// ended before it starts: Err reports why.
 func (t *Tap) Watch() *Watcher {
 	w := &Watcher{tap: t, ch: make(chan Chunk, WatchChunks)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		w.endLocked(ErrClosed)
+		return w
+	}
+	if len(t.watchers) >= MaxWatchers {
+		w.endLocked(ErrTooMany)
 		return w
 	}
 	for d, h := range t.heads {
@@ -390,6 +401,13 @@ func (w *Watcher) Next(ctx context.Context) (Chunk, error) {
 	case <-ctx.Done():
 		return Chunk{}, ctx.Err()
 	}
+}
+
+// Err returns why w ended, or nil while it is attached.
+func (w *Watcher) Err() error {
+	w.tap.mu.Lock()
+	defer w.tap.mu.Unlock()
+	return w.err
 }
 
 // Queued returns the number of chunks waiting for Next.

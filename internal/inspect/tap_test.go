@@ -190,6 +190,27 @@ func TestWatcherDroppedNotBlocking(t *testing.T) {
 	}
 }
 
+// TestMaxWatchers: a Tap takes at most MaxWatchers; one more ends at once
+// with ErrTooMany, and a place frees when a watcher stops.
+func TestMaxWatchers(t *testing.T) {
+	tap := NewTap(true, false, false)
+	var ws []*Watcher
+	for range MaxWatchers {
+		w := tap.Watch()
+		if err := w.Err(); err != nil {
+			t.Fatalf("watcher %d: %v", len(ws), err)
+		}
+		ws = append(ws, w)
+	}
+	if err := tap.Watch().Err(); !errors.Is(err, ErrTooMany) {
+		t.Errorf("watcher %d: %v, want ErrTooMany", MaxWatchers+1, err)
+	}
+	ws[0].Stop()
+	if err := tap.Watch().Err(); err != nil {
+		t.Errorf("after a Stop: %v, want a place", err)
+	}
+}
+
 // TestRedaction: a redacted view hides payloads, bodies and the client's
 // close reason, and keeps the fields that say what happened.
 func TestRedaction(t *testing.T) {

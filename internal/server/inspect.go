@@ -236,6 +236,16 @@ func (s *Server) serveInspectWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redact := !own && !s.cfg.InspectPayloads
+	watcher := tc.Tap().Watch()
+	defer watcher.Stop()
+	switch err := watcher.Err(); {
+	case errors.Is(err, inspect.ErrTooMany):
+		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "this connection has %d watchers already", inspect.MaxWatchers))
+		return
+	case err != nil:
+		s.apiFail(w, protocol.Errorf(protocol.CodeInvalidValue, "that connection has closed"))
+		return
+	}
 	s.log.Info("inspector attached", "conn", id, "path", tc.path, "own", own, "redacted", redact)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Cache-Control", "no-store")
@@ -244,8 +254,6 @@ func (s *Server) serveInspectWatch(w http.ResponseWriter, r *http.Request) {
 
 	rc := http.NewResponseController(w)
 	enc := json.NewEncoder(w)
-	watcher := tc.Tap().Watch()
-	defer watcher.Stop()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() { // the server's shutdown ends the feed too

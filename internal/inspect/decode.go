@@ -145,15 +145,14 @@ var credentialHeaders = map[string]bool{"Cookie": true, "Authorization": true, "
 const Redacted = "[redacted]"
 
 // parseHead splits an HTTP head into its first line and its headers, in
-// order, with credentials replaced by Redacted.
+// order and spelled as sent, with credentials replaced by Redacted.
 func parseHead(b []byte) (string, [][2]string) {
 	lines := strings.Split(strings.TrimRight(string(b), "\r\n"), "\r\n")
 	var hs [][2]string
 	for _, l := range lines[1:] {
 		name, value, _ := strings.Cut(l, ":")
-		name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
-		value = strings.TrimSpace(value)
-		if credentialHeaders[name] {
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if credentialHeaders[textproto.CanonicalMIMEHeaderKey(name)] {
 			value = Redacted
 		}
 		hs = append(hs, [2]string{name, value})

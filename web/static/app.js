@@ -16,7 +16,7 @@ import { initWelcome } from "./welcome.js";
 import { initManage } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
 import { active, conn, labelOf, mayDM, mayModerate, me, rooms, saved } from "./state.js";
-import { boot, enterChat, initSession } from "./session.js";
+import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
@@ -51,7 +51,7 @@ function wireUI() {
   initSidebar();
   initPresence();
   initLifecycle();
-  initInspector(() => conn);
+  initInspector(() => conn, closeMenus);
 
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {

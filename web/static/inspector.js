@@ -9,8 +9,9 @@
 import { appendRecord, watch } from "./inspect-view.js";
 
 // initInspector wires the panel. getConn returns the current Connection
-// (or null): it is passed in, so that this module imports no app state.
-export function initInspector(getConn) {
+// (or null) and closeMenu closes the account menu the panel opens from:
+// they are passed in, so that this module imports no app state.
+export function initInspector(getConn, closeMenu) {
   const panel = document.getElementById("inspector");
   const list = document.getElementById("inspector-log");
   const status = document.getElementById("inspector-status");
@@ -59,7 +60,11 @@ export function initInspector(getConn) {
     panel.hidden = true;
     stop();
   };
-  toggle.addEventListener("click", () => (panel.hidden ? open() : hide()));
+  toggle.addEventListener("click", () => {
+    closeMenu();
+    if (panel.hidden) open();
+    else hide();
+  });
   close.addEventListener("click", hide);
   // A new socket after a reconnect: watch it. The Connection object
   // itself is replaced on sign-in, so poll the cheap getter instead of

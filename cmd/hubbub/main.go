@@ -57,6 +57,7 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	configDir      func() (string, error) // where hubbub/sessions.json lives
+	tracer         *tracer                // --trace: set by the first dial that asks
 }
 
 // commonFlags are the flags every command that talks to a server takes.
@@ -64,12 +65,14 @@ type commonFlags struct {
 	server string
 	name   string
 	guest  bool
+	trace  bool
 }
 
 // register defines the common flags on fs, with the values c already
 // holds as defaults, so that flags given before a subcommand carry over.
 func (c *commonFlags) register(fs *flag.FlagSet, withName bool) {
 	fs.StringVar(&c.server, "server", c.server, "server `URL` (env HUBBUB_SERVER)")
+	fs.BoolVar(&c.trace, "trace", c.trace, "print every WebSocket frame of this client, decoded, to stderr")
 	if withName {
 		fs.StringVar(&c.name, "name", c.name, "guest display `name` (default $USER)")
 		fs.BoolVar(&c.guest, "guest", c.guest, "connect as a guest even if a session is saved for the server")
@@ -77,6 +80,11 @@ func (c *commonFlags) register(fs *flag.FlagSet, withName bool) {
 }
 
 func (a *app) run(ctx context.Context, args []string) int {
+	defer func() {
+		if a.tracer != nil {
+			a.tracer.wait() // the connections are closed: their traces end
+		}
+	}()
 	cf := commonFlags{server: a.getenv("HUBBUB_SERVER")}
 	if cf.server == "" {
 		cf.server = defaultServer
@@ -122,7 +130,7 @@ func usageExit(err error) int {
 
 func (a *app) usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
-  hubbub [--server URL] [--name NAME] [--guest] [--join ROOMS] [--mouse]
+  hubbub [--server URL] [--name NAME] [--guest] [--join ROOMS] [--mouse] [--trace]
   hubbub register [--server URL] [--user NAME]
   hubbub login    [--server URL] [--user NAME]
   hubbub logout   [--server URL]
@@ -160,6 +168,10 @@ Commands:
 
 Flags (before or after the command name, before its arguments):
   --server URL   the server (default http://127.0.0.1:8080, env HUBBUB_SERVER)
+  --trace        print every WebSocket frame this client sends and receives,
+                 decoded (handshake, header fields, masking key, events), to
+                 stderr; with the full-screen chat, redirect it:
+                 hubbub --trace 2>trace.log. It connects without a proxy.
   --name NAME    guest display name (default $USER)
   --guest        ignore a saved session: connect as a guest
   --join ROOMS   chat: comma-separated rooms to join at start (default lobby;
@@ -243,6 +255,12 @@ func (a *app) dial(ctx context.Context, cf commonFlags) (*client.Client, string,
 		return nil, "", err
 	}
 	opts := client.Options{Logger: slog.New(slog.DiscardHandler)}
+	if cf.trace {
+		if a.tracer == nil {
+			a.tracer = newTracer(a.stderr)
+		}
+		opts.Dialer = a.tracer.dialer()
+	}
 	if !cf.guest {
 		if s, err := a.savedSession(server); err != nil {
 			return nil, server, err

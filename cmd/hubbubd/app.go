@@ -93,6 +93,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		}
 		return nil
 	})
+	fs.BoolVar(&cfg.Trace, "trace", false, "log every WebSocket frame, decoded as the inspector shows it (payloads redacted unless --inspect-payloads)")
+	fs.BoolVar(&cfg.InspectPayloads, "inspect-payloads", false, "show other users' payloads to administrators in the inspector and in --trace (default: redacted)")
 	fs.IntVar(&cfg.PresenceLimit, "presence-limit", 1000, "rooms with more users online than this announce no joins and leaves, and list only the first 100 members")
 	fs.DurationVar(&cfg.HealInterval, "heal-interval", 2*time.Second, "how often rooms are compared with the store to deliver what the broker lost (bounds cross-node delay while the broker is down)")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 7*24*time.Hour, "a session unused this long ends")

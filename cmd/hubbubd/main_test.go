@@ -234,10 +234,10 @@ var servingLine = regexp.MustCompile(`^hubbubd: serving on https?://(\S+) `)
 
 // start runs the binary with --data dir on a free port and waits for the
 // line saying where it serves. The process is killed at cleanup if it is
-// still running.
-func start(t *testing.T, bin, dir string) *process {
+// still running. Flags in extra come last and so win.
+func start(t *testing.T, bin, dir string, extra ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)...)
 	// The kill test sends 200 messages at once: lift the per-socket rate
 	// limits (a binary without them ignores these variables).
 	cmd.Env = append(os.Environ(), "HUBBUB_MSG_RATE=100000", "HUBBUB_MSG_BURST=1000", "HUBBUB_CMD_RATE=100000", "HUBBUB_CMD_BURST=1000")

@@ -68,6 +68,14 @@ type Config struct {
 	MaxBadCommands  int           // default 16: invalid commands in a row before close 1008
 	CommitBatch     int           // default 256: most messages committed in one transaction
 	MaxFrameBatch   int           // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	// Trace logs every connection's frames, decoded as the inspector
+	// shows them (default off). Payloads are redacted unless
+	// InspectPayloads is set too.
+	Trace bool
+	// InspectPayloads shows the payloads of other users' connections to
+	// administrators in the inspector and in the trace (default off:
+	// redacted). A user always sees their own connection's payloads.
+	InspectPayloads bool
 	// PresenceLimit bounds presence in big rooms (default 1000): a room
 	// with more users online on this node announces no joins and leaves,
 	// and a join reply lists at most this many members. Without it,

@@ -47,6 +47,8 @@ type Server struct {
 	limits   *limits
 	sessions sessions // live sockets per session
 
+	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
+
 	connID   atomic.Uint64
 	draining atomic.Bool
 	quit     chan struct{} // closed by Shutdown: stops the sweeper
@@ -118,6 +120,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/logout", s.serveLogout)
 	s.mux.HandleFunc("POST /api/password", s.servePassword)
 	s.mux.HandleFunc("GET /api/session", s.serveSession)
+	s.mux.HandleFunc("GET /api/inspect/conns", s.serveInspectConns)
+	s.mux.HandleFunc("POST /api/inspect/watch", s.serveInspectWatch)
 	if cfg.Accounts != nil {
 		s.bg.Go(func() { s.sweep(s.quit) })
 	}
@@ -203,7 +207,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol str
 		}
 		h = http.Header{"Sec-WebSocket-Protocol": {subprotocol}}
 	}
-	ws, err := s.upgrader.Upgrade(w, r, h)
+	ws, err := s.upgrader.Upgrade(tapWriter{w, r, s}, r, h) // tapped: see inspect.go
 	if err != nil {
 		// gorilla has written the HTTP error (400, 403, ...).
 		s.metrics.upgradeRefused.Inc()
@@ -235,6 +239,7 @@ func (s *Server) run(c *conn, done func()) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.metrics.conns.Inc()
+	s.startTrace(c)
 	go func() {
 		defer func() {
 			if done != nil {

@@ -253,6 +253,7 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	}
 	ss.identifyTimer.Stop()
 	c.log = c.log.With("user", ss.self.Name)
+	c.inspectUser(ss.self.Name)
 	// The user's own events (invitations, moderation) reach this
 	// connection whichever rooms it is in. Registering costs no broker
 	// call: every node hears every user's events on one topic.

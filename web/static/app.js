@@ -16,13 +16,14 @@ import { initWelcome } from "./welcome.js";
 import { initManage } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
 import { active, conn, labelOf, mayDM, mayModerate, me, rooms, saved } from "./state.js";
-import { boot, enterChat, initSession } from "./session.js";
+import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView, markSeen, openRoom } from "./view.js";
 import { initComposer, renderComposer } from "./composer.js";
 import { initPresence, renderMembers, renderTyping, setMembersOpen } from "./presence.js";
+import { initInspector } from "./inspector.js";
 
 const ROOMS_REFRESH_MS = 60_000;
 
@@ -50,6 +51,7 @@ function wireUI() {
   initSidebar();
   initPresence();
   initLifecycle();
+  initInspector(() => conn, closeMenus);
 
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {

@@ -57,6 +57,18 @@ export function wsURL(loc = window.location) {
   return `${scheme}//${loc.host}/ws`;
 }
 
+// inspectKey returns a fresh random key and its challenge,
+// base64url(SHA-256(key)), for the server's inspector (/ws?inspect=…), or
+// null where the page has no crypto.subtle (an http: page on a host other
+// than localhost is not a secure context).
+export async function inspectKey() {
+  if (!globalThis.crypto || !crypto.subtle) return null;
+  const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const key = b64url(crypto.getRandomValues(new Uint8Array(24)));
+  const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
+  return { key, challenge: b64url(sum) };
+}
+
 // Connection states, reported by the "state" event:
 //   connecting  a socket is being opened or the handshake is running
 //   ready       the handshake succeeded; commands flow
@@ -176,10 +188,14 @@ export class Connection extends EventTarget {
       this.closed(0, err && err.message ? err.message : "cannot reach the server");
       return;
     }
+    const inspect = await inspectKey();
     if (attempt !== this.opening || this.state !== "connecting") return; // stopped meanwhile
     let ws;
     try {
-      ws = new WebSocket(this.url, SUBPROTOCOL);
+      ws = new WebSocket(inspect ? `${this.url}?inspect=${inspect.challenge}` : this.url, SUBPROTOCOL);
+      // The key lets this page watch its own socket in the inspector
+      // (inspector.js); only its hash went to the server in the URL.
+      this.inspectKey = inspect ? inspect.key : null;
     } catch (err) {
       this.closed(0, String(err));
       return;

@@ -203,7 +203,7 @@ function toggleMenu() {
   if (open) ui.meMenu.querySelector(".menu-item:not([hidden])").focus();
 }
 
-function closeMenus() {
+export function closeMenus() {
   if (!ui.meMenu.hidden) {
     ui.meMenu.hidden = true;
     ui.meMenuBtn.setAttribute("aria-expanded", "false");

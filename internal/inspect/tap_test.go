@@ -1,0 +1,288 @@
+package inspect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubbub-chat/hubbub/internal/wsframe"
+)
+
+// clientFrame encodes a masked client frame.
+func clientFrame(op wsframe.Opcode, fin bool, payload string) []byte {
+	return wsframe.AppendFrame(nil, wsframe.Header{Fin: fin, Opcode: op, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}}, []byte(payload))
+}
+
+// stream is a client-to-server byte stream of frames of every length form.
+func stream() (b []byte, payloads []string) {
+	payloads = []string{"a", "", strings.Repeat("b", 126), "ping!", strings.Repeat("c", 65536), "z"}
+	ops := []wsframe.Opcode{wsframe.OpText, wsframe.OpBinary, wsframe.OpText, wsframe.OpPing, wsframe.OpBinary, wsframe.OpText}
+	for i, p := range payloads {
+		b = append(b, clientFrame(ops[i], true, p)...)
+	}
+	return b, payloads
+}
+
+// viewer decodes a watcher's chunks as they come and keeps the frames'
+// payload lengths.
+type viewer struct {
+	t    *testing.T
+	w    *Watcher
+	d    *Decoder
+	lens []uint64
+}
+
+func newViewer(t *testing.T, tap *Tap) *viewer {
+	return &viewer{t: t, w: tap.Watch(), d: NewDecoder(tap, false)}
+}
+
+// drain decodes what the watcher has queued.
+func (v *viewer) drain() {
+	v.t.Helper()
+	for v.w.Queued() > 0 {
+		c, err := v.w.Next(context.Background())
+		if err != nil {
+			v.t.Fatal(err)
+		}
+		v.d.Decode(c, func(r Record) {
+			switch {
+			case r.Kind == "frame" && r.Frame.Error != "":
+				v.t.Errorf("frame error %q: the watcher is not at a frame boundary", r.Frame.Error)
+			case r.Kind == "frame":
+				v.lens = append(v.lens, r.Frame.Length)
+			case r.Kind == "note":
+				v.t.Errorf("note: %s", r.Note)
+			}
+		})
+	}
+}
+
+// TestWatchAttachesAtFrameBoundary: whatever chunk boundary a watcher
+// attaches at, mid-header or mid-payload, it sees exactly the frames that
+// start after that point, whole.
+func TestWatchAttachesAtFrameBoundary(t *testing.T) {
+	b, payloads := stream()
+	// Frame start offsets, to know which frames begin after a cut.
+	var starts []int
+	for off := 0; off < len(b); {
+		h, err := wsframe.ParseHeader(b[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts = append(starts, off)
+		off += h.Size + int(h.Length)
+	}
+	for _, chunk := range []int{1, 3, 7, 100, 4096} {
+		var attaches []int
+		for off := 0; off < len(b); off += chunk {
+			if off < 300 || off%(chunk*997) == 0 { // every cut near the small frames, some in the big one
+				attaches = append(attaches, off)
+			}
+		}
+		for _, attach := range attaches {
+			tap := NewTap(true, false, false)
+			var v *viewer
+			// Chunks of the given size up to a little past the attach
+			// point, then the rest at once (the queue bounds a watcher to
+			// WatchChunks chunks between two drains).
+			for off := 0; off < len(b); off += chunk {
+				if off == attach {
+					v = newViewer(t, tap)
+				}
+				end := min(off+chunk, len(b))
+				if off > attach+8*chunk {
+					end = len(b)
+				}
+				tap.Observe(In, b[off:end])
+				if v != nil {
+					v.drain()
+				}
+				off = end - chunk
+			}
+			var want []uint64
+			for i, s := range starts {
+				if s >= attach {
+					want = append(want, uint64(len(payloads[i])))
+				}
+			}
+			if !cmp.Equal(v.lens, want) {
+				t.Errorf("chunk %d, attach at %d: frame lengths %v, want %v", chunk, attach, v.lens, want)
+			}
+		}
+	}
+}
+
+// TestHeadThenFrames: a client-side tap sees the response head and the
+// first frames in one read, as gorilla's buffered reader gets them.
+func TestHeadThenFrames(t *testing.T) {
+	tap := NewTap(false, true, true)
+	w := tap.Watch()
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	tap.Observe(Out, []byte("GET /ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\nSec-WebSocket-Key: "+key+"\r\n\r\n"))
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: hubbub.v1\r\n\r\n"
+	server := wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpText}, []byte(`{"type":"ok","id":"1"}`+"\n"+`{"type":"join","room":"lobby","user":"bea"}`))
+	tap.Observe(In, append([]byte(resp), server...))
+
+	d := NewDecoder(tap, false)
+	var recs []Record
+	for w.Queued() > 0 {
+		c, _ := w.Next(context.Background())
+		d.Decode(c, func(r Record) { recs = append(recs, r) })
+	}
+	if len(recs) != 2 || recs[0].Kind != "handshake" || recs[1].Kind != "frame" {
+		t.Fatalf("records = %+v, want a handshake and a frame", recs)
+	}
+	h := recs[0].Handshake
+	if h.Accept == nil || !h.Accept.Matches || h.Subprotocol != "hubbub.v1" {
+		t.Errorf("handshake = %+v, want a matching accept (RFC 6455's own example) and hubbub.v1", h)
+	}
+	if got := headerValue(h.RequestHeaders, "Authorization"); got != Redacted {
+		t.Errorf("Authorization shown as %q, want %q", got, Redacted)
+	}
+	m := recs[1].Frame.Message
+	if m == nil || len(m.Events) != 2 || m.Events[0].Name != "ok" || m.Events[1].Name != "join" {
+		t.Errorf("message = %+v, want the two coalesced events ok and join", m)
+	}
+	if recs[1].From != "server" || recs[1].Dir != "in" {
+		t.Errorf("frame from %s dir %s, want server, in", recs[1].From, recs[1].Dir)
+	}
+}
+
+// TestWatcherDroppedNotBlocking: a watcher that does not read is dropped
+// once its queue bound is passed; Observe never blocks.
+func TestWatcherDroppedNotBlocking(t *testing.T) {
+	tap := NewTap(true, false, false)
+	slow, other := tap.Watch(), tap.Watch()
+	frame := clientFrame(wsframe.OpBinary, true, strings.Repeat("x", 1000))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 3 * WatchBytes / len(frame) {
+			tap.Observe(In, frame)
+			if c, err := other.Next(context.Background()); err == nil {
+				_ = c // the reading watcher keeps up
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Observe blocked on a watcher that does not read")
+	}
+	if got := tap.Watching(); got != 1 {
+		t.Errorf("watching = %d, want 1 (the slow watcher dropped)", got)
+	}
+	var err error
+	for err == nil {
+		_, err = slow.Next(context.Background())
+	}
+	if !errors.Is(err, ErrFellBehind) {
+		t.Errorf("slow watcher ended with %v, want ErrFellBehind", err)
+	}
+	tap.Close()
+	if _, err := other.Next(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestMaxWatchers: a Tap takes at most MaxWatchers; one more ends at once
+// with ErrTooMany, and a place frees when a watcher stops.
+func TestMaxWatchers(t *testing.T) {
+	tap := NewTap(true, false, false)
+	var ws []*Watcher
+	for range MaxWatchers {
+		w := tap.Watch()
+		if err := w.Err(); err != nil {
+			t.Fatalf("watcher %d: %v", len(ws), err)
+		}
+		ws = append(ws, w)
+	}
+	if err := tap.Watch().Err(); !errors.Is(err, ErrTooMany) {
+		t.Errorf("watcher %d: %v, want ErrTooMany", MaxWatchers+1, err)
+	}
+	ws[0].Stop()
+	if err := tap.Watch().Err(); err != nil {
+		t.Errorf("after a Stop: %v, want a place", err)
+	}
+}
+
+// TestRedaction: a redacted view hides payloads, bodies and the client's
+// close reason, and keeps the fields that say what happened.
+func TestRedaction(t *testing.T) {
+	tap := NewTap(true, false, false)
+	tap.SetHead(In, []byte("GET /ws HTTP/1.1\r\nSec-WebSocket-Key: k\r\nCookie: hubbub_session=tok\r\n\r\n"))
+	tap.SetHead(Out, []byte("HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: hubbub.v1\r\n\r\n"))
+	w := tap.Watch()
+	tap.Observe(In, clientFrame(wsframe.OpText, true, `{"id":"1","op":"send","room":"lobby","body":"SECRET"}`))
+	tap.Observe(In, clientFrame(wsframe.OpClose, true, string(wsframe.AppendClose(nil, 1000, "SECRET reason"))))
+	var out bytes.Buffer
+	d := NewDecoder(tap, true)
+	for w.Queued() > 0 {
+		c, _ := w.Next(context.Background())
+		d.Decode(c, func(r Record) { out.WriteString(Summary(r) + "\n") })
+	}
+	for _, leak := range []string{"SECRET", "tok"} {
+		if strings.Contains(out.String(), leak) {
+			t.Errorf("redacted view contains %q:\n%s", leak, out.String())
+		}
+	}
+	for _, want := range []string{"event(s): send", "close code=1000"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("redacted view lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// FuzzTapDecoder feeds arbitrary bytes, split in two, to a Tap with a
+// watcher attached before and one attached between the halves, and
+// decodes both views: nothing may panic, and the frame boundaries the
+// Tap tracks agree with a Parser fed the whole stream.
+func FuzzTapDecoder(f *testing.F) {
+	b, _ := stream()
+	f.Add(b, 5)
+	f.Add(clientFrame(wsframe.OpText, false, "Hel"), 2)
+	f.Add([]byte{0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}, 3) // 64-bit length with its top bit set
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		if len(data) == 0 {
+			return
+		}
+		split = (split%len(data) + len(data)) % len(data)
+		tap := NewTap(true, false, false)
+		early := tap.Watch()
+		tap.Observe(In, data[:split])
+		late := tap.Watch()
+		tap.Observe(In, data[split:])
+		for _, w := range []*Watcher{early, late} {
+			d := NewDecoder(tap, false)
+			for w.Queued() > 0 {
+				c, _ := w.Next(context.Background())
+				d.Decode(c, func(r Record) { Summary(r) })
+			}
+		}
+		var want int
+		p := wsframe.NewParser(0, func(wsframe.Frame) { want++ })
+		p.Write(data)
+		early2 := NewTap(true, false, false)
+		w := early2.Watch()
+		early2.Observe(In, data[:split])
+		early2.Observe(In, data[split:])
+		var got int
+		d := NewDecoder(early2, true)
+		for w.Queued() > 0 {
+			c, _ := w.Next(context.Background())
+			d.Decode(c, func(r Record) {
+				if r.Kind == "frame" {
+					got++
+				}
+			})
+		}
+		if got != want {
+			t.Errorf("decoded %d frames, a Parser over the whole stream %d", got, want)
+		}
+	})
+}

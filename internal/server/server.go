@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,14 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
+
+// readBufferSize is gorilla's read buffer per connection, held for the
+// connection's life. It must hold a control frame (125 bytes + header).
+const readBufferSize = 512
+
+// slowWarnEvery is the least time between two warnings about slow
+// consumers being closed; the line counts those in between.
+const slowWarnEvery = 10 * time.Second
 
 // Server serves hubbub over HTTP. Create it with New; it is safe for
 // concurrent use.
@@ -41,6 +50,8 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics
 	data     *dataMetrics
+	pinger   *pinger
+	slowWarn *rateLog        // slow-consumer closes
 	origins  map[string]bool // normalised AllowedOrigins
 
 	hasher   *auth.Hasher
@@ -71,8 +82,10 @@ func New(cfg Config) (*Server, error) {
 		conns:   make(map[*conn]struct{}),
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
+		pinger:  newPinger(cfg.PingInterval),
 		quit:    make(chan struct{}),
 	}
+	s.slowWarn = newRateLog(s.log, "closing slow consumers: send queue full or too old; they will resume", slowWarnEvery)
 	h, err := hub.New(hub.Config{
 		Broker:     cfg.Broker,
 		Logger:     cfg.Logger,
@@ -95,9 +108,12 @@ func New(cfg Config) (*Server, error) {
 		s.origins[n] = true
 	}
 	s.upgrader = websocket.Upgrader{
-		// 0: reuse the 4 KiB reader net/http already has for the
-		// hijacked connection instead of allocating another.
-		ReadBufferSize:  0,
+		// A small reader of gorilla's own, instead of the 4 KiB one
+		// net/http had for the hijacked connection (garbage once the
+		// handler returns): an idle connection holds its read buffer for
+		// its whole life. Chat commands fit; a larger payload is read
+		// straight into the message (bufio reads past its buffer).
+		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: 4096,
 		// Write buffers are borrowed for a write and returned, so an idle
 		// connection holds none.
@@ -234,12 +250,14 @@ func (s *Server) run(c *conn, done func()) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.pinger.add(c)
 	s.metrics.conns.Inc()
 	go func() {
 		defer func() {
 			if done != nil {
 				done()
 			}
+			s.pinger.remove(c)
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()

@@ -105,8 +105,7 @@ type conn struct {
 
 	pingSlot int // the pinger's slot; guarded by pinger.mu
 
-	readDone  chan struct{} // closed when the read loop returns
-	writeDone chan struct{} // closed when the write loop has closed the socket
+	readDone chan struct{} // closed when the read loop returns
 }
 
 // maxPendingPongs bounds the pongs queued for the write loop.
@@ -114,12 +113,11 @@ const maxPendingPongs = 16
 
 func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 	c := &conn{
-		ws:        ws,
-		srv:       srv,
-		id:        srv.connID.Add(1),
-		h:         h,
-		readDone:  make(chan struct{}),
-		writeDone: make(chan struct{}),
+		ws:       ws,
+		srv:      srv,
+		id:       srv.connID.Add(1),
+		h:        h,
+		readDone: make(chan struct{}),
 	}
 	c.written.L = &c.mu
 	c.log = srv.log.With("conn", c.id)
@@ -135,7 +133,11 @@ func (c *conn) serve() {
 	// The read side ended: flush what is decided, then stop. When no close
 	// was decided, the peer is gone without one and none is sent.
 	c.close(websocket.CloseAbnormalClosure, "")
-	<-c.writeDone
+	c.mu.Lock()
+	for !c.ended {
+		c.written.Wait()
+	}
+	c.mu.Unlock()
 	c.h.closed(c)
 }
 
@@ -465,7 +467,6 @@ func (c *conn) end() {
 	c.queue, c.queueBytes, c.pongs = nil, 0, nil
 	c.written.Broadcast()
 	c.mu.Unlock()
-	close(c.writeDone)
 }
 
 // writeQueue writes queued messages: runs of text messages coalesce into

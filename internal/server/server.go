@@ -33,7 +33,7 @@ import (
 
 // readBufferSize is gorilla's read buffer per connection, held for the
 // connection's life. It must hold a control frame (125 bytes + header).
-const readBufferSize = 512
+const readBufferSize = 256
 
 // slowWarnEvery is the least time between two warnings about slow
 // consumers being closed; the line counts those in between.

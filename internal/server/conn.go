@@ -70,10 +70,10 @@ func repliesFirst(queue []outMsg) []outMsg {
 //
 // The write loop runs only while there is something to write: kick starts
 // it when work arrives and none is running (writing, under mu, makes sure
-// there is never more than one), and it returns when it finds nothing left
-// to do. An idle connection therefore holds one goroutine, the reader, and
-// no timer: pings come from the server's pinger, which sets pingDue and
-// kicks the writer.
+// there is never more than one) or rings its wake channel, and it returns
+// when it has found nothing to do for writerLinger. An idle connection
+// therefore holds one goroutine, the reader, and no timer: pings come from
+// the server's pinger, which sets pingDue and kicks the writer.
 //
 // One exception is gorilla's: when it detects a framing error or an
 // oversized frame while reading, it writes that close frame (1002, 1009)
@@ -90,14 +90,15 @@ type conn struct {
 	mu          sync.Mutex // guards the fields below
 	queue       []outMsg
 	queueBytes  int
-	queuedSince time.Time // when the oldest message in queue was queued
-	pongs       [][]byte  // ping payloads to answer, in order; at most maxPendingPongs
-	pingDue     bool      // the pinger asked for a ping
-	writing     bool      // a write loop is running, or the connection has ended
-	flushing    bool      // the write loop is writing messages it took from queue
-	ended       bool      // the write loop has closed the socket; nothing more is written
-	written     sync.Cond // on mu: broadcast when flushing ends and when ended is set
-	closing     bool      // a close is decided; nothing more is queued
+	queuedSince time.Time     // when the oldest message in queue was queued
+	pongs       [][]byte      // ping payloads to answer, in order; at most maxPendingPongs
+	pingDue     bool          // the pinger asked for a ping
+	writing     bool          // a write loop is running, or the connection has ended
+	wake        chan struct{} // the running write loop's doorbell (capacity 1); nil when none runs
+	flushing    bool          // the write loop is writing messages it took from queue
+	ended       bool          // the write loop has closed the socket; nothing more is written
+	written     sync.Cond     // on mu: broadcast when flushing ends and when ended is set
+	closing     bool          // a close is decided; nothing more is queued
 	closeCode   int
 	closeText   string
 	closeSent   bool // gorilla already wrote the close frame
@@ -145,11 +146,22 @@ func (c *conn) serve() {
 // connection has ended. c.mu must be held.
 func (c *conn) kickLocked() {
 	if c.writing {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 		return
 	}
 	c.writing = true
-	go c.writeLoop()
+	c.wake = make(chan struct{}, 1)
+	go c.writeLoop(c.wake)
 }
+
+// writerLinger is how long a write loop with nothing to write waits for
+// more before it ends. A connection that gets an event at least this often
+// keeps its write loop (starting one per event costs more CPU than waking
+// one); an idle connection has none.
+const writerLinger = time.Second
 
 // enqueue queues a data message for the write loop. It reports false when
 // the connection is closing or has just been closed as a slow consumer
@@ -386,11 +398,19 @@ func (c *conn) readFailed(err error) {
 
 // writeLoop owns every write on the socket while it runs. It takes what
 // is pending (pongs, a ping, queued messages, a close), writes it, and
-// looks again; it returns when nothing is pending, or after the close.
+// looks again; it returns when nothing has been pending for writerLinger,
+// or after the close. wake is its doorbell, rung by kickLocked.
 // Queued text messages are coalesced, '\n'-separated, into as few frames
 // as MaxFrameBatch allows, each written with one system call.
-func (c *conn) writeLoop() {
+func (c *conn) writeLoop(wake chan struct{}) {
 	cfg := &c.srv.cfg
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	lingered := false
 	for {
 		now := time.Now()
 		c.mu.Lock()
@@ -404,10 +424,25 @@ func (c *conn) writeLoop() {
 		closing, code, text := c.closing, c.closeCode, c.closeText
 		closeSent, drop := c.closeSent, c.dropQueue
 		if len(pongs) == 0 && !ping && len(queue) == 0 && !closing {
-			c.writing = false
+			if lingered {
+				c.writing, c.wake = false, nil
+				c.mu.Unlock()
+				return
+			}
 			c.mu.Unlock()
-			return
+			if linger == nil {
+				linger = time.NewTimer(writerLinger)
+			} else {
+				linger.Reset(writerLinger)
+			}
+			select {
+			case <-wake:
+			case <-linger.C:
+				lingered = true
+			}
+			continue
 		}
+		lingered = false
 		c.flushing = len(queue) > 0 && !drop
 		c.mu.Unlock()
 

@@ -161,7 +161,7 @@ func TestRepliesOvertakeEvents(t *testing.T) {
 }
 
 // TestWriteLoopOnDemand: an idle connection has no write loop; one starts
-// for a write and ends when the queue is empty.
+// for a write and ends writerLinger after the queue emptied.
 func TestWriteLoopOnDemand(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := pipeServer(t, Config{})
@@ -183,8 +183,13 @@ func TestWriteLoopOnDemand(t *testing.T) {
 			t.Errorf("client read %q, want [hello]", got)
 		}
 		synctest.Wait()
+		if !writing() {
+			t.Error("the write loop ended at once, want it to linger for more")
+		}
+		time.Sleep(writerLinger + time.Millisecond)
+		synctest.Wait()
 		if writing() {
-			t.Error("the write loop still runs after the queue emptied")
+			t.Errorf("the write loop still runs %v after the queue emptied", writerLinger)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 // Package server is hubbubd's HTTP and WebSocket front: the routes, the
-// upgrade with its Origin and subprotocol policy, one read loop and one
-// write loop per connection, the chat session behind /ws, the echo behind
+// upgrade with its Origin and subprotocol policy, one read loop per
+// connection and one write loop while it has something to write, pings
+// from one timer per server, the chat session behind /ws, the echo behind
 // /echo, group commit of messages, and graceful shutdown.
 //
 // A Server is an http.Handler. It does not listen by itself: hubbubd (or a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/wsframe"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -342,7 +343,7 @@ func (c *conn) readMessage() (typ int, data []byte, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var v utf8Stream
+	var v wsframe.UTF8 // fails at the first byte no valid text can have
 	text := typ == websocket.TextMessage
 	data = make([]byte, 0, 512)
 	for {
@@ -350,7 +351,7 @@ func (c *conn) readMessage() (typ int, data []byte, err error) {
 			data = append(data, 0)[:len(data)]
 		}
 		n, err := r.Read(data[len(data):cap(data)])
-		if text && !v.write(data[len(data):len(data)+n]) {
+		if text && !v.Write(data[len(data):len(data)+n]) {
 			c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
 			return typ, nil, nil
 		}
@@ -362,7 +363,7 @@ func (c *conn) readMessage() (typ int, data []byte, err error) {
 			return 0, nil, err
 		}
 	}
-	if text && !v.complete() {
+	if text && !v.Complete() {
 		c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
 		return typ, nil, nil
 	}

@@ -325,7 +325,8 @@ func httpURL(wsURL string) string {
 	return "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws")
 }
 
-// counter returns the value of one of the running server's counters.
+// counter returns the value of one of the running server's counters,
+// summed over its labels.
 func (s *testServer) counter(t *testing.T, name string) float64 {
 	t.Helper()
 	s.mu.Lock()
@@ -336,8 +337,13 @@ func (s *testServer) counter(t *testing.T, name string) float64 {
 		t.Fatalf("gather metrics: %v", err)
 	}
 	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
+		if f.GetName() == name && len(f.GetMetric()) > 0 {
+			// The sum over the counter's labels (slow consumers: by reason).
+			var sum float64
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			return sum
 		}
 	}
 	t.Fatalf("no counter %s", name)

@@ -82,6 +82,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
+	fs.DurationVar(&cfg.SendQueueAge, "send-queue-age", 10*time.Second, "how long the oldest queued event may wait before its socket is closed as a slow consumer (4000)")
 	fs.BoolFunc("guests", "allow guests (display name, no account): true or false (default true)", func(v string) error {
 		switch v {
 		case "true", "1":

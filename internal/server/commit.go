@@ -9,6 +9,10 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
+// slowCommit is the commit time past which a warning is logged: a store
+// that slow delays every ack of the node.
+const slowCommit = time.Second
+
 // pendingSend is one send waiting for its commit.
 type pendingSend struct {
 	msg  chat.NewMessage
@@ -106,10 +110,16 @@ func (c *committer) commit(batch []pendingSend) {
 	defer cancel()
 	start := time.Now()
 	results, err := s.cfg.Store.Append(ctx, msgs)
-	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	took := time.Since(start)
+	s.metrics.commitSeconds.Observe(took.Seconds())
 	s.metrics.commitBatch.Observe(float64(len(batch)))
+	switch {
+	case err != nil:
+		s.commitWarn.add("failed", "messages", len(batch), "err", err)
+	case took > slowCommit:
+		s.commitWarn.add("slow", "messages", len(batch), "took", took)
+	}
 	if err != nil {
-		s.log.Error("commit failed", "messages", len(batch), "err", err)
 		for _, p := range batch {
 			p.done(chat.AppendResult{}, err)
 			s.data.ackSeconds.Observe(time.Since(p.at).Seconds())

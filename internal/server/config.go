@@ -64,10 +64,16 @@ type Config struct {
 	CloseGrace      time.Duration // default 1s: wait for the peer's close frame after ours
 	SendQueueLen    int           // default 1024: queued events per connection before slow-consumer close
 	SendQueueBytes  int           // default 8 MiB: queued bytes per connection before slow-consumer close
-	MaxInFlight     int           // default 64: unacknowledged sends per connection before reads pause
-	MaxBadCommands  int           // default 16: invalid commands in a row before close 1008
-	CommitBatch     int           // default 256: most messages committed in one transaction
-	MaxFrameBatch   int           // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	// SendQueueAge closes a connection as a slow consumer when the oldest
+	// message in its send queue has waited longer (default 10s, the same
+	// as WriteTimeout). A client that far behind is no longer live: it
+	// catches up faster by resuming from history than by reading the
+	// backlog, and the backlog it holds is memory the others need.
+	SendQueueAge   time.Duration
+	MaxInFlight    int // default 64: unacknowledged sends per connection before reads pause
+	MaxBadCommands int // default 16: invalid commands in a row before close 1008
+	CommitBatch    int // default 256: most messages committed in one transaction
+	MaxFrameBatch  int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// Trace logs every connection's frames, decoded as the inspector
 	// shows them (default off). Payloads are redacted unless
 	// InspectPayloads is set too.
@@ -116,6 +122,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.CloseGrace, time.Second)
 	setInt(&c.SendQueueLen, 1024)
 	setInt(&c.SendQueueBytes, 8<<20)
+	setDur(&c.SendQueueAge, 10*time.Second)
 	setInt(&c.MaxInFlight, 64)
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 256)

@@ -3,21 +3,23 @@ package server
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/wsframe"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // handler is what runs on a connection: the chat session of /ws, or the
-// echo of /echo. Its methods are called from the connection's read loop,
-// one at a time, except closed, which runs once after both loops ended.
+// echo of /echo. Its methods are called for the connection's read loop,
+// one at a time and in order (see conn.handle), except closed, which runs
+// once after both loops ended.
 type handler interface {
 	text(c *conn, data []byte)
 	binary(c *conn, data []byte)
@@ -60,11 +62,19 @@ func repliesFirst(queue []outMsg) []outMsg {
 	return out
 }
 
-// conn is one WebSocket connection with exactly one reader and one writer.
+// conn is one WebSocket connection with exactly one reader and at most
+// one writer.
 //
 // The read loop (serve's goroutine) owns every read and the read deadline.
 // The write loop owns every write: data, pongs, pings and the close frame.
-// Other goroutines talk to the writer only through the queue below.
+// Other goroutines talk to the writer only through the fields under mu.
+//
+// The write loop runs only while there is something to write: kick starts
+// it when work arrives and none is running (writing, under mu, makes sure
+// there is never more than one) or rings its wake channel, and it returns
+// when it has found nothing to do for writerLinger. An idle connection
+// therefore holds one goroutine, the reader, and no timer: pings come from
+// the server's pinger, which sets pingDue and kicks the writer.
 //
 // One exception is gorilla's: when it detects a framing error or an
 // oversized frame while reading, it writes that close frame (1002, 1009)
@@ -78,17 +88,25 @@ type conn struct {
 	log *slog.Logger
 	h   handler
 
-	mu         sync.Mutex // guards the fields below
-	queue      []outMsg
-	queueBytes int
-	pongs      [][]byte // ping payloads to answer, in order; at most maxPendingPongs
-	closing    bool     // a close is decided; nothing more is queued
-	closeCode  int
-	closeText  string
-	closeSent  bool // gorilla already wrote the close frame
-	dropQueue  bool // close without flushing what is queued (slow consumer)
+	mu          sync.Mutex // guards the fields below
+	queue       []outMsg
+	queueBytes  int
+	queuedSince time.Time     // when the oldest message in queue was queued
+	pongs       [][]byte      // ping payloads to answer, in order; at most maxPendingPongs
+	pingDue     bool          // the pinger asked for a ping
+	writing     bool          // a write loop is running, or the connection has ended
+	wake        chan struct{} // the running write loop's doorbell (capacity 1); nil when none runs
+	flushing    bool          // the write loop is writing messages it took from queue
+	ended       bool          // the write loop has closed the socket; nothing more is written
+	written     sync.Cond     // on mu: broadcast when flushing ends and when ended is set
+	closing     bool          // a close is decided; nothing more is queued
+	closeCode   int
+	closeText   string
+	closeSent   bool // gorilla already wrote the close frame
+	dropQueue   bool // close without flushing what is queued (slow consumer)
 
-	wake     chan struct{} // capacity 1: "look at the queue"
+	pingSlot int // the pinger's slot; guarded by pinger.mu
+
 	readDone chan struct{} // closed when the read loop returns
 }
 
@@ -101,55 +119,95 @@ func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 		srv:      srv,
 		id:       srv.connID.Add(1),
 		h:        h,
-		wake:     make(chan struct{}, 1),
 		readDone: make(chan struct{}),
 	}
+	c.written.L = &c.mu
 	c.log = srv.log.With("conn", c.id)
 	return c
 }
 
-// serve runs the connection until it is closed: the write loop on a new
-// goroutine, the read loop on this one. It returns when both have ended.
+// serve runs the connection until it is closed: the read loop on this
+// goroutine, the write loop whenever there is something to write. It
+// returns when both have ended.
 func (c *conn) serve() {
-	writeDone := make(chan struct{})
-	go func() {
-		defer close(writeDone)
-		c.writeLoop()
-	}()
 	c.readLoop()
 	close(c.readDone)
-	<-writeDone
+	// The read side ended: flush what is decided, then stop. When no close
+	// was decided, the peer is gone without one and none is sent.
+	c.close(websocket.CloseAbnormalClosure, "")
+	c.mu.Lock()
+	for !c.ended {
+		c.written.Wait()
+	}
+	c.mu.Unlock()
 	c.h.closed(c)
 }
 
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// kickLocked starts the write loop unless one is running or the
+// connection has ended. c.mu must be held.
+func (c *conn) kickLocked() {
+	if c.writing {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
 	}
+	c.writing = true
+	c.wake = make(chan struct{}, 1)
+	go c.writeLoop(c.wake)
 }
+
+// writerLinger is how long a write loop with nothing to write waits for
+// more before it ends. A connection that gets an event at least this often
+// keeps its write loop (starting one per event costs more CPU than waking
+// one); an idle connection has none.
+const writerLinger = time.Second
 
 // enqueue queues a data message for the write loop. It reports false when
 // the connection is closing or has just been closed as a slow consumer
-// because its queue overflowed. It never blocks.
+// because its queue is full or its oldest message has waited longer than
+// SendQueueAge. It never blocks.
 func (c *conn) enqueue(m outMsg) bool {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return false
 	}
 	cfg := &c.srv.cfg
-	if len(c.queue) >= cfg.SendQueueLen || c.queueBytes+len(m.data) > cfg.SendQueueBytes {
-		c.closeLocked(protocol.CloseSlowConsumer, "slow consumer: send queue full; reconnect and resume")
-		c.dropQueue = true
-		c.srv.metrics.slowConsumers.Inc()
-		c.log.Info("slow consumer closed", "queued", len(c.queue), "bytes", c.queueBytes)
+	switch {
+	case len(c.queue) >= cfg.SendQueueLen || c.queueBytes+len(m.data) > cfg.SendQueueBytes:
+		c.slowLocked(slowBySize, now)
 		return false
+	case len(c.queue) > 0 && now.Sub(c.queuedSince) > cfg.SendQueueAge:
+		c.slowLocked(slowByAge, now)
+		return false
+	}
+	if len(c.queue) == 0 {
+		c.queuedSince = now
 	}
 	c.queue = append(c.queue, m)
 	c.queueBytes += len(m.data)
-	c.signal()
+	c.kickLocked()
 	return true
+}
+
+// Reasons for a slow-consumer close, the label of its metric.
+const (
+	slowBySize = "size" // the queue reached SendQueueLen or SendQueueBytes
+	slowByAge  = "age"  // the oldest queued message waited past SendQueueAge
+)
+
+// slowLocked closes c as a slow consumer, dropping what is queued: the
+// client resumes from history when it reconnects. c.mu must be held.
+func (c *conn) slowLocked(reason string, now time.Time) {
+	c.closeLocked(protocol.CloseSlowConsumer, "slow consumer: send queue full; reconnect and resume")
+	c.dropQueue = true
+	c.srv.metrics.slowConsumers.WithLabelValues(reason).Inc()
+	age := now.Sub(c.queuedSince)
+	c.srv.slowWarn.add(reason)
+	c.log.Debug("slow consumer closed", "reason", reason, "queued", len(c.queue), "bytes", c.queueBytes, "age", age)
 }
 
 // Deliver implements hub.Member: a broadcast payload, shared read-only.
@@ -157,6 +215,17 @@ func (c *conn) Deliver(payload []byte) {
 	if c.enqueue(outMsg{data: payload}) {
 		c.srv.metrics.deliveries.Inc()
 	}
+}
+
+// ping asks the write loop for a ping; the pinger calls it.
+func (c *conn) ping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.pingDue = true
+	c.kickLocked()
 }
 
 // close asks the write loop to send a close frame with code and text, after
@@ -175,7 +244,20 @@ func (c *conn) closeLocked(code int, text string) {
 	c.closing = true
 	c.closeCode = code
 	c.closeText = text
-	c.signal()
+	c.kickLocked()
+}
+
+// waitWritten blocks until every message queued before the call has been
+// written (or dropped), or the connection has ended. /echo calls it after
+// each echo, so that it reads no faster than it writes and an echo already
+// accepted reaches the peer before a later protocol error ends the
+// connection.
+func (c *conn) waitWritten() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for (len(c.queue) > 0 || c.flushing) && !c.ended {
+		c.written.Wait()
+	}
 }
 
 // readLoop reads frames until an error, the peer's close, or a close
@@ -200,7 +282,7 @@ func (c *conn) readLoop() {
 				c.pongs = slices.Delete(c.pongs, 0, 1)
 			}
 			c.pongs = append(c.pongs, []byte(payload))
-			c.signal()
+			c.kickLocked()
 		}
 		c.mu.Unlock()
 		return c.ws.SetReadDeadline(time.Now().Add(idle))
@@ -210,7 +292,7 @@ func (c *conn) readLoop() {
 		return nil
 	})
 	for {
-		typ, data, err := c.ws.ReadMessage()
+		typ, data, err := c.readMessage()
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -219,20 +301,73 @@ func (c *conn) readLoop() {
 		c.mu.Lock()
 		closing := c.closing
 		c.mu.Unlock()
-		if closing {
+		if closing || data == nil {
 			continue // drain until the peer's close frame or the grace ends
 		}
+		c.handle(typ, data)
+	}
+}
+
+// handle passes a message to the handler on a short-lived goroutine and
+// waits for it, so that the handler still runs one message at a time, in
+// order, as if on the read loop.
+//
+// Why not on the read loop itself: a goroutine's stack grows to the
+// deepest call it ever made and shrinks only slowly, during garbage
+// collections, while the read loop lives as long as the connection. A
+// chat command goes deep (the store's SQLite driver), and an idle
+// connection would keep that stack, 8 KiB or more, waiting in a read that
+// needs 2 KiB. The handler's goroutine gives its stack back when it ends,
+// for about a microsecond per message.
+func (c *conn) handle(typ int, data []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
 		switch typ {
 		case websocket.TextMessage:
-			if !utf8.Valid(data) {
-				c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
-				continue
-			}
 			c.h.text(c, data)
 		case websocket.BinaryMessage:
 			c.h.binary(c, data)
 		}
+	}()
+	<-done
+}
+
+// readMessage reads the next message. A text message is checked for UTF-8
+// as its fragments arrive: at the first byte that cannot be part of valid
+// UTF-8, readMessage asks for close 1007 at once, without waiting for the
+// rest of the message, and returns a nil message (the next call skips what
+// is left of it). data is never nil for a valid message.
+func (c *conn) readMessage() (typ int, data []byte, err error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
 	}
+	var v wsframe.UTF8 // fails at the first byte no valid text can have
+	text := typ == websocket.TextMessage
+	data = make([]byte, 0, 512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		if text && !v.Write(data[len(data):len(data)+n]) {
+			c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
+			return typ, nil, nil
+		}
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if text && !v.Complete() {
+		c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
+		return typ, nil, nil
+	}
+	return typ, data, nil
 }
 
 // readFailed decides the close after a read error.
@@ -262,47 +397,78 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// writeLoop owns every write on the socket. It wakes for queued data,
-// pongs or a close, and on its ping ticker. Queued text messages are
-// coalesced, '\n'-separated, into as few frames as MaxFrameBatch allows,
-// each written with one system call.
-func (c *conn) writeLoop() {
+// writeLoop owns every write on the socket while it runs. It takes what
+// is pending (pongs, a ping, queued messages, a close), writes it, and
+// looks again; it returns when nothing has been pending for writerLinger,
+// or after the close. wake is its doorbell, rung by kickLocked.
+// Queued text messages are coalesced, '\n'-separated, into as few frames
+// as MaxFrameBatch allows, each written with one system call.
+func (c *conn) writeLoop(wake chan struct{}) {
 	cfg := &c.srv.cfg
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	defer c.ws.Close()
-	readDone := c.readDone
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	lingered := false
 	for {
-		select {
-		case <-c.wake:
-		case <-readDone:
-			readDone = nil // the read side ended: flush what is decided, then stop
-			c.close(websocket.CloseAbnormalClosure, "")
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil {
+		now := time.Now()
+		c.mu.Lock()
+		pongs, ping := c.pongs, c.pingDue
+		c.pongs, c.pingDue = nil, false
+		queue, since := c.queue, c.queuedSince
+		c.queue, c.queueBytes = nil, 0
+		if len(queue) > 0 && !c.closing && now.Sub(since) > cfg.SendQueueAge {
+			c.slowLocked(slowByAge, now)
+		}
+		closing, code, text := c.closing, c.closeCode, c.closeText
+		closeSent, drop := c.closeSent, c.dropQueue
+		if len(pongs) == 0 && !ping && len(queue) == 0 && !closing {
+			if lingered {
+				c.writing, c.wake = false, nil
+				c.mu.Unlock()
 				return
+			}
+			c.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(writerLinger)
+			} else {
+				linger.Reset(writerLinger)
+			}
+			select {
+			case <-wake:
+			case <-linger.C:
+				lingered = true
 			}
 			continue
 		}
-
-		c.mu.Lock()
-		pongs := c.pongs
-		c.pongs = nil
-		queue := c.queue
-		c.queue = nil
-		c.queueBytes = 0
-		closing, code, text := c.closing, c.closeCode, c.closeText
-		closeSent, drop := c.closeSent, c.dropQueue
+		lingered = false
+		c.flushing = len(queue) > 0 && !drop
 		c.mu.Unlock()
 
-		deadline := time.Now().Add(cfg.WriteTimeout)
+		deadline := now.Add(cfg.WriteTimeout)
 		for _, p := range pongs {
 			if err := c.ws.WriteControl(websocket.PongMessage, p, deadline); err != nil {
+				c.end()
 				return
 			}
 		}
-		if !drop && len(queue) > 0 {
-			if err := c.writeQueue(repliesFirst(queue), deadline); err != nil {
+		if ping && !closing {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
+				c.end()
+				return
+			}
+		}
+		if len(queue) > 0 && !drop {
+			c.srv.metrics.queueAge.Observe(now.Sub(since).Seconds())
+			err := c.writeQueue(repliesFirst(queue), deadline)
+			c.mu.Lock()
+			c.flushing = false
+			c.written.Broadcast()
+			c.mu.Unlock()
+			if err != nil {
+				c.end()
 				return
 			}
 		}
@@ -314,16 +480,29 @@ func (c *conn) writeLoop() {
 			_ = c.ws.WriteControl(websocket.CloseMessage, payload, deadline)
 		}
 		// Wait for the peer's close frame (read loop ends), at most CloseGrace.
-		if readDone != nil {
-			t := time.NewTimer(cfg.CloseGrace)
-			select {
-			case <-readDone:
-			case <-t.C:
-			}
-			t.Stop()
+		t := time.NewTimer(cfg.CloseGrace)
+		select {
+		case <-c.readDone:
+		case <-t.C:
 		}
+		t.Stop()
+		c.end()
 		return
 	}
+}
+
+// end closes the socket, which also ends the read loop, and marks the
+// connection so that nothing more is queued or written. writing stays
+// true: no write loop starts again.
+func (c *conn) end() {
+	c.ws.Close()
+	c.mu.Lock()
+	c.closing = true
+	c.ended = true
+	c.flushing = false
+	c.queue, c.queueBytes, c.pongs = nil, 0, nil
+	c.written.Broadcast()
+	c.mu.Unlock()
 }
 
 // writeQueue writes queued messages: runs of text messages coalesce into

@@ -36,7 +36,19 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 type echo struct{}
 
 // Each message is echoed as its own message: coalescing, right for chat
-// events, would change the boundaries of what the peer sent.
-func (echo) text(c *conn, data []byte)   { c.enqueue(outMsg{alone: true, data: data}) }
-func (echo) binary(c *conn, data []byte) { c.enqueue(outMsg{binary: true, data: data}) }
-func (echo) closed(*conn)                {}
+// events, would change the boundaries of what the peer sent. The read loop
+// waits until the echo is written before it reads on: an echo reads no
+// faster than its peer takes the echoes, and a message accepted before a
+// protocol error is echoed before the connection fails (RFC 6455 §7.1.7
+// allows failing at once, but what was already received was valid).
+func (echo) text(c *conn, data []byte) {
+	c.enqueue(outMsg{alone: true, data: data})
+	c.waitWritten()
+}
+
+func (echo) binary(c *conn, data []byte) {
+	c.enqueue(outMsg{binary: true, data: data})
+	c.waitWritten()
+}
+
+func (echo) closed(*conn) {}

@@ -13,7 +13,8 @@ type metrics struct {
 	reg            *prometheus.Registry
 	conns          prometheus.Gauge
 	upgradeRefused prometheus.Counter
-	slowConsumers  prometheus.Counter
+	slowConsumers  *prometheus.CounterVec // by reason: size, age
+	queueAge       prometheus.Histogram
 	timeouts       prometheus.Counter
 	badCommands    prometheus.Counter
 	deliveries     prometheus.Counter
@@ -31,8 +32,13 @@ func newMetrics() *metrics {
 			Name: "hubbub_connections", Help: "Open WebSocket connections."}),
 		upgradeRefused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_upgrades_refused_total", Help: "WebSocket handshakes refused (origin, bad request)."}),
-		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hubbub_slow_consumer_closes_total", Help: "Connections closed because their send queue overflowed."}),
+		slowConsumers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hubbub_slow_consumer_closes_total",
+			Help: "Connections closed as slow consumers, by reason: size (send queue full) or age (oldest queued message too old)."},
+			[]string{"reason"}),
+		queueAge: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hubbub_send_queue_age_seconds", Help: "Age of the oldest message in each batch the write loop takes from a send queue.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
 		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_read_timeouts_total", Help: "Connections dropped because the peer went silent."}),
 		badCommands: prometheus.NewCounter(prometheus.CounterOpts{
@@ -52,9 +58,12 @@ func newMetrics() *metrics {
 			Name: "hubbub_commit_seconds", Help: "Duration of one store transaction.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 	}
-	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.timeouts, m.badCommands,
+	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.badCommands,
 		m.deliveries, m.frames, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, reason := range []string{slowBySize, slowByAge} {
+		m.slowConsumers.WithLabelValues(reason) // exported at 0 before the first close
+	}
 	return m
 }
 

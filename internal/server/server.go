@@ -1,6 +1,7 @@
 // Package server is hubbubd's HTTP and WebSocket front: the routes, the
-// upgrade with its Origin and subprotocol policy, one read loop and one
-// write loop per connection, the chat session behind /ws, the echo behind
+// upgrade with its Origin and subprotocol policy, one read loop per
+// connection and one write loop while it has something to write, pings
+// from one timer per server, the chat session behind /ws, the echo behind
 // /echo, group commit of messages, and graceful shutdown.
 //
 // A Server is an http.Handler. It does not listen by itself: hubbubd (or a
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,14 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
+
+// readBufferSize is gorilla's read buffer per connection, held for the
+// connection's life. It must hold a control frame (125 bytes + header).
+const readBufferSize = 256
+
+// slowWarnEvery is the least time between two warnings about slow
+// consumers being closed; the line counts those in between.
+const slowWarnEvery = 10 * time.Second
 
 // Server serves hubbub over HTTP. Create it with New; it is safe for
 // concurrent use.
@@ -41,7 +51,11 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics
 	data     *dataMetrics
-	origins  map[string]bool // normalised AllowedOrigins
+	pinger   *pinger
+	slowWarn *rateLog // slow-consumer closes
+	// commitWarn: commits that failed or took longer than slowCommit.
+	commitWarn *rateLog
+	origins    map[string]bool // normalised AllowedOrigins
 
 	hasher   *auth.Hasher
 	limits   *limits
@@ -73,8 +87,11 @@ func New(cfg Config) (*Server, error) {
 		conns:   make(map[*conn]struct{}),
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
+		pinger:  newPinger(cfg.PingInterval),
 		quit:    make(chan struct{}),
 	}
+	s.slowWarn = newRateLog(s.log, "closing slow consumers: send queue full or too old; they will resume", slowWarnEvery)
+	s.commitWarn = newRateLog(s.log, "commits failing or slow: sends are refused or acknowledged late", slowWarnEvery)
 	h, err := hub.New(hub.Config{
 		Broker:     cfg.Broker,
 		Logger:     cfg.Logger,
@@ -97,9 +114,12 @@ func New(cfg Config) (*Server, error) {
 		s.origins[n] = true
 	}
 	s.upgrader = websocket.Upgrader{
-		// 0: reuse the 4 KiB reader net/http already has for the
-		// hijacked connection instead of allocating another.
-		ReadBufferSize:  0,
+		// A small reader of gorilla's own, instead of the 4 KiB one
+		// net/http had for the hijacked connection (garbage once the
+		// handler returns): an idle connection holds its read buffer for
+		// its whole life. Chat commands fit; a larger payload is read
+		// straight into the message (bufio reads past its buffer).
+		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: 4096,
 		// Write buffers are borrowed for a write and returned, so an idle
 		// connection holds none.
@@ -238,6 +258,7 @@ func (s *Server) run(c *conn, done func()) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.pinger.add(c)
 	s.metrics.conns.Inc()
 	s.startTrace(c)
 	go func() {
@@ -245,6 +266,7 @@ func (s *Server) run(c *conn, done func()) {
 			if done != nil {
 				done()
 			}
+			s.pinger.remove(c)
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()

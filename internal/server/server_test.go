@@ -614,7 +614,7 @@ func TestSlowConsumerClosedOthersUnaffected(t *testing.T) {
 		}
 	})
 	n := 0
-	for ; n < 20000 && counterValue(s.srv.metrics.slowConsumers) == 0; n++ {
+	for ; n < 20000 && counterValue(s.srv.metrics.slowConsumers.WithLabelValues(slowBySize)) == 0; n++ {
 		sender.write(protocol.Command{ID: fmt.Sprint(n), Op: protocol.OpSend, Room: "lobby", Body: body})
 		if n%100 == 99 {
 			time.Sleep(20 * time.Millisecond) // a pace the fast reader keeps up with

@@ -1,0 +1,317 @@
+package server
+
+// Tests of the connection's write side: the write loop on demand, the
+// slow-consumer rules, replies before events, and /echo's ordering.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// pipeServer creates a Server for cfg inside the current synctest bubble,
+// with backends from outside it, and shuts it down at cleanup.
+func pipeServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	store, broker := rawBackends(t)
+	cfg.Store, cfg.Broker = store, broker
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+	return srv
+}
+
+// onlyConn returns the server's one connection.
+func onlyConn(t *testing.T, srv *Server) *conn {
+	t.Helper()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(srv.conns))
+	}
+	for c := range srv.conns {
+		return c
+	}
+	return nil
+}
+
+// pipeEcho dials /echo over net.Pipe inside the bubble and returns the
+// client end and the server's conn. net.Pipe has no buffer: a write of
+// the server blocks until the client reads it, so a client that does not
+// read is a stalled reader from the first byte.
+func pipeEcho(t *testing.T, srv *Server) (*rawPipeConn, *conn) {
+	t.Helper()
+	c, err := rawPipeDial(srv, "/echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.nc.Close(); <-c.served })
+	synctest.Wait()
+	return c, onlyConn(t, srv)
+}
+
+// readEvents reads one frame from c and splits it into the events it
+// carries.
+func readEvents(t *testing.T, c *rawPipeConn) []string {
+	t.Helper()
+	f, err := rawReadFrame(c.br)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if f.opcode == rawOpClose {
+		code, _ := rawParseClose(f.payload)
+		return []string{fmt.Sprintf("close %d", code)}
+	}
+	return strings.Split(string(f.payload), "\n")
+}
+
+// TestSlowConsumerByAge: a connection whose oldest queued message waited
+// longer than SendQueueAge is closed with the slow-consumer code, long
+// before its queue is full and before its write deadline; what was queued
+// is dropped, not written. The age is noticed by the next enqueue, or, if
+// none comes, by the write loop when it takes the queue.
+func TestSlowConsumerByAge(t *testing.T) {
+	tests := []struct {
+		name     string
+		laterMsg bool // another event arrives after the age is exceeded
+	}{
+		{"noticed by enqueue", true},
+		{"noticed by the write loop", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := pipeServer(t, Config{SendQueueAge: 5 * time.Second, WriteTimeout: time.Minute})
+				client, c := pipeEcho(t, srv)
+
+				c.Deliver([]byte("e1")) // taken by the writer, which blocks: nobody reads
+				synctest.Wait()
+				time.Sleep(time.Second)
+				c.Deliver([]byte("e2")) // queued at 1s
+				time.Sleep(6 * time.Second)
+				if tt.laterMsg {
+					if c.enqueue(outMsg{data: []byte("e3")}) { // at 7s: e2 is 6s old
+						t.Error("enqueue at 7s accepted e3, want it refused: e2 waited 6s")
+					}
+				}
+
+				var got []string
+				for {
+					evs := readEvents(t, client)
+					got = append(got, evs...)
+					if strings.HasPrefix(evs[0], "close") {
+						break
+					}
+				}
+				want := []string{"e1", fmt.Sprintf("close %d", protocol.CloseSlowConsumer)}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("client read %q, want %q", got, want)
+				}
+				if got := counterValue(srv.metrics.slowConsumers.WithLabelValues(slowByAge)); got != 1 {
+					t.Errorf("slow-consumer closes by age = %v, want 1", got)
+				}
+				if got := counterValue(srv.metrics.slowConsumers.WithLabelValues(slowBySize)); got != 0 {
+					t.Errorf("slow-consumer closes by size = %v, want 0", got)
+				}
+			})
+		})
+	}
+}
+
+// TestRepliesOvertakeEvents: while a reader stalls, events pile up in its
+// queue; a reply queued after them is written before them.
+func TestRepliesOvertakeEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer(t, Config{})
+		client, c := pipeEcho(t, srv)
+
+		c.Deliver([]byte("e0")) // the writer blocks on it: the reader stalls
+		synctest.Wait()
+		for i := 1; i <= 5; i++ {
+			c.Deliver(fmt.Appendf(nil, "e%d", i))
+		}
+		c.enqueue(outMsg{data: []byte("ack"), reply: true})
+
+		var got []string
+		for len(got) < 7 {
+			got = append(got, readEvents(t, client)...)
+		}
+		want := []string{"e0", "ack", "e1", "e2", "e3", "e4", "e5"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("client read %q, want %q", got, want)
+		}
+	})
+}
+
+// TestWriteLoopOnDemand: an idle connection has no write loop; one starts
+// for a write and ends writerLinger after the queue emptied.
+func TestWriteLoopOnDemand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer(t, Config{})
+		client, c := pipeEcho(t, srv)
+		writing := func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.writing
+		}
+		if writing() {
+			t.Fatal("a write loop runs on a new idle connection")
+		}
+		c.Deliver([]byte("hello"))
+		synctest.Wait()
+		if !writing() {
+			t.Fatal("no write loop while a write is pending")
+		}
+		if got := readEvents(t, client); fmt.Sprint(got) != "[hello]" {
+			t.Errorf("client read %q, want [hello]", got)
+		}
+		synctest.Wait()
+		if !writing() {
+			t.Error("the write loop ended at once, want it to linger for more")
+		}
+		time.Sleep(writerLinger + time.Millisecond)
+		synctest.Wait()
+		if writing() {
+			t.Errorf("the write loop still runs %v after the queue emptied", writerLinger)
+		}
+	})
+}
+
+// TestOneWriterAtATime hammers enqueue from many goroutines while the peer
+// reads, so that write loops start and stop all the time. Two write loops
+// at once would be a data race on gorilla's connection (run with -race),
+// make gorilla panic ("concurrent write"), or reorder a sender's messages.
+func TestOneWriterAtATime(t *testing.T) {
+	srv, ts := rawServer(t, Config{SendQueueLen: 1 << 20, SendQueueBytes: 1 << 30})
+	peer, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	var c *conn
+	for c == nil { // the connection registers right after the handshake
+		srv.mu.Lock()
+		for cn := range srv.conns {
+			c = cn
+		}
+		srv.mu.Unlock()
+	}
+
+	const senders, each = 8, 300
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for i := range each {
+				c.Deliver(fmt.Appendf(nil, "%d:%d", s, i))
+				if i%16 == 0 {
+					time.Sleep(time.Microsecond) // let the queue run dry now and then
+				}
+			}
+		})
+	}
+
+	next := make([]int, senders)
+	peer.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for n := 0; n < senders*each; {
+		_, p, err := peer.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d messages: %v", n, err)
+		}
+		for _, ev := range bytes.Split(p, []byte("\n")) {
+			var s, i int
+			if _, err := fmt.Sscanf(string(ev), "%d:%d", &s, &i); err != nil || s < 0 || s >= senders {
+				t.Fatalf("odd event %q", ev)
+			}
+			if i != next[s] {
+				t.Fatalf("sender %d: got message %d, want %d", s, i, next[s])
+			}
+			next[s]++
+			n++
+		}
+	}
+	wg.Wait()
+}
+
+// TestEchoBeforeProtocolError: messages accepted before a frame that
+// fails the connection are echoed before the close (Autobahn 3.2, 4.1.3,
+// 5.15). Over net.Pipe the echoes cannot reach the client before it reads,
+// so without the wait for each echo gorilla's close frame would overtake
+// them.
+func TestEchoBeforeProtocolError(t *testing.T) {
+	frame := func(f rawFrame) []byte { f.masked = true; return rawEncodeFrame(f) }
+	tests := []struct {
+		name string
+		bad  []byte
+	}{
+		{"RSV2", frame(rawFrame{fin: true, rsv: rawRSV2, opcode: rawOpText, payload: []byte("x")})},
+		{"reserved opcode 0x3", frame(rawFrame{fin: true, opcode: 0x3})},
+		{"continuation without start", frame(rawFrame{fin: true, opcode: rawOpContinuation, payload: []byte("x")})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := pipeServer(t, Config{})
+				client, _ := pipeEcho(t, srv)
+				var b []byte
+				for i := range 3 {
+					b = append(b, frame(rawFrame{fin: true, opcode: rawOpText, payload: fmt.Appendf(nil, "m%d", i)})...)
+				}
+				go client.nc.Write(append(b, tt.bad...)) // ends when the server has read it all, or at cleanup
+				synctest.Wait()
+
+				var got []string
+				for len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "close") {
+					got = append(got, readEvents(t, client)...)
+				}
+				want := []string{"m0", "m1", "m2", fmt.Sprintf("close %d", protocol.CloseProtocolError)}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("client read %q, want %q", got, want)
+				}
+			})
+		})
+	}
+}
+
+// TestInvalidUTF8FailsFast: the server closes with 1007 as soon as the
+// text it has received cannot be valid UTF-8, without waiting for the rest
+// of the message (Autobahn 6.4.1–6.4.4): here the rest never comes.
+func TestInvalidUTF8FailsFast(t *testing.T) {
+	_, ts := rawServer(t, Config{})
+	tests := []struct {
+		name string
+		sent []byte
+	}{
+		{"in a fragment", append(
+			rawEncodeFrame(rawFrame{opcode: rawOpText, masked: true, payload: []byte("κόσμε")}),
+			rawEncodeFrame(rawFrame{opcode: rawOpContinuation, masked: true, payload: []byte("\xf4\x90\x80\x80")})...)},
+		{"in the first bytes of a frame", func() []byte {
+			// A frame announcing 20 bytes of which only 8 are sent.
+			f := rawEncodeFrame(rawFrame{fin: true, opcode: rawOpText, masked: true, payload: []byte("κόσ\xf4\x90" + strings.Repeat("x", 13))})
+			return f[:len(f)-12]
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := rawDial(t, ts, "/echo")
+			c.writeRaw(tt.sent)
+			c.expectClose(protocol.CloseInvalidUTF8)
+		})
+	}
+}

@@ -180,7 +180,8 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second, Room: "r1", Ramp: 500, ServerPID: 42, Drain: 10 * time.Second}
+	want := Config{Target: targetHubbub, Workload: workloadFanout, URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second,
+		Room: "r1", RoomMin: 10, RoomMax: 50, Hold: 30 * time.Second, Ramp: 500, ServerPID: 42, Workers: 64, Drain: 10 * time.Second}
 	if cfg != want || !asJSON {
 		t.Errorf("parseFlags = %+v, %v; want %+v, true", cfg, asJSON, want)
 	}

@@ -275,6 +275,7 @@ func (b *bench) fill(res *Result) {
 	res.Loss = res.Expected - res.Received
 	res.Gaps, res.Duplicates = b.gaps.Load(), b.duplicates.Load()
 	res.Foreign, res.Presence = b.foreign.Load(), b.presence.Load()
+	res.Undecodable = b.undecodable.Load()
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	res.LatencyP50 = ms(b.latency.quantile(0.50))
 	res.LatencyP99 = ms(b.latency.quantile(0.99))

@@ -270,10 +270,20 @@ func (cmp *comparison) runAll(ctx context.Context) caseResults {
 // runOne starts a fresh server of target, runs the generator against it
 // and stops the server.
 func (cmp *comparison) runOne(ctx context.Context, bc benchCase, target string, run int) (Result, error) {
-	port := cmp.port
-	cmp.port++
 	tag := fmt.Sprintf("%s-%s-%d", strings.NewReplacer(" ", "_", ",", "", "/", "").Replace(bc.name), target, run+1)
-	srv, url, err := cmp.startServer(ctx, target, port, tag)
+	var srv *server
+	var url string
+	var err error
+	// A server that exits at once most likely found its port taken (by
+	// another program, or by one of the generator's own sockets): try
+	// the next.
+	for range 5 {
+		port := cmp.port
+		cmp.port++
+		if srv, url, err = cmp.startServer(ctx, target, port, tag); !errors.Is(err, errExited) {
+			break
+		}
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -401,6 +411,9 @@ func centrifugoConfig(port int) []byte {
 `, port)
 }
 
+// errExited is waitListening's error when the process ends first.
+var errExited = errors.New("the server exited")
+
 // waitListening waits until addr accepts a TCP connection, the process
 // ends (exited is closed), or limit passes.
 func waitListening(ctx context.Context, addr string, exited <-chan struct{}, limit time.Duration) error {
@@ -413,7 +426,7 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}, lim
 		}
 		select {
 		case <-exited:
-			return errors.New("the server exited")
+			return errExited
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):

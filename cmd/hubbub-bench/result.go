@@ -67,6 +67,9 @@ type Result struct {
 	Duplicates int64 `json:"seq_duplicates"` // seqs seen twice (or going back)
 	Foreign    int64 `json:"foreign"`        // room messages not from this run
 	Presence   int64 `json:"presence_events"`
+	// Undecodable counts server frames or objects the generator could
+	// not read: a protocol mismatch with the target.
+	Undecodable int64 `json:"undecodable,omitempty"`
 
 	// Latency is from the publish (the body's timestamp, taken just
 	// before the write) to the receipt of the frame; AckLatency to the

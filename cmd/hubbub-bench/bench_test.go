@@ -205,7 +205,8 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-n", "0"}, {"-n", "5", "--publishers", "6"}, {"--rate", "0"}, {"extra"}, {"--nope"},
-		{"--workers", "0"}, {"--hold", "0s"}, {"--ramp", "-1"},
+		{"--workers", "0"}, {"--hold", "0s"}, {"--ramp", "-1"}, {"--target", "nats"}, {"--workload", "nap"},
+		{"--target", "gorilla-chat", "--workload", "rooms"}, {"--target", "centrifugo", "--workload", "durable"},
 	} {
 		if _, _, err := parseFlags(args, &sink); err == nil {
 			t.Errorf("parseFlags(%q) = nil error, want one", args)

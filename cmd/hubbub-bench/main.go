@@ -123,6 +123,15 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	if cfg.Clients < 1 || cfg.Publishers < 1 || cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Drain <= 0 || cfg.Workers < 1 || cfg.Hold <= 0 {
 		return cfg, false, errors.New("-n, --publishers, --rate, --duration, --drain, --workers and --hold must be positive")
 	}
+	if _, ok := peers[cfg.Target]; !ok {
+		return cfg, false, fmt.Errorf("--target %q: want one of %s", cfg.Target, strings.Join(targetNames, ", "))
+	}
+	if !workloads[cfg.Workload] {
+		return cfg, false, fmt.Errorf("--workload %q: want one of %s", cfg.Workload, strings.Join(workloadNames, ", "))
+	}
+	if why := unsupported(cfg.Target, cfg.Workload); why != "" {
+		return cfg, false, fmt.Errorf("--workload %s on --target %s: %s", cfg.Workload, cfg.Target, why)
+	}
 	if cfg.Ramp < 0 {
 		return cfg, false, errors.New("--ramp must not be negative")
 	}

@@ -51,6 +51,16 @@ func TestLayout(t *testing.T) {
 			if len(l.publishers) != want {
 				t.Errorf("publishers = %d, want %d", len(l.publishers), want)
 			}
+			// rooms and durable: one publisher per room, its creator.
+			if tc.wantPublishers < 0 || cfg.Workload == workloadDurable {
+				seen := map[int]bool{}
+				for _, p := range l.publishers {
+					if !l.creator[p] || seen[l.roomOf[p]] {
+						t.Errorf("publisher %d (room %d): want the creator of a room of its own", p, l.roomOf[p])
+					}
+					seen[l.roomOf[p]] = true
+				}
+			}
 			// Creators connect first, then the rest; everyone once.
 			if got := slices.Sorted(slices.Values(l.order)); !slices.Equal(got, seq(cfg.Clients)) {
 				t.Errorf("order is not a permutation of the clients: %v", l.order)

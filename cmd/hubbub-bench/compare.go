@@ -26,6 +26,7 @@ type compareConfig struct {
 	cases  []string // which cases, by workload name
 	port   int      // first port; each server start takes the next
 	outDir string   // where each run's JSON and logs go; "" for a temporary directory
+	from   string   // read the runs' JSON from this directory instead of running them
 	drain  time.Duration
 	ramp   float64 // connections/s of the non-storm workloads
 	storm  struct{ n, workers int }
@@ -124,6 +125,7 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 	fs.StringVar(&cases, "workloads", "storm,idle,fanout,rooms,durable", "the workloads to run, in order")
 	fs.IntVar(&cfg.port, "port", 18300, "first TCP `port` on 127.0.0.1; each server start takes the next")
 	fs.StringVar(&cfg.outDir, "out", "", "`directory` for each run's JSON result and logs (default: a new temporary one)")
+	fs.StringVar(&cfg.from, "from", "", "print the table from the JSON results a compare with the same flags left in this `directory`, running nothing")
 	fs.DurationVar(&cfg.drain, "drain", 5*time.Second, "the generator's --drain")
 	fs.Float64Var(&cfg.ramp, "ramp", 1000, "connections started per second, except in the storm")
 	fs.IntVar(&cfg.storm.n, "storm-n", 10000, "storm: clients")
@@ -163,6 +165,14 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 		}
 		cfg.bins[t] = abs
 	}
+	if cfg.from != "" {
+		// Which targets ran shows in the files, not in binaries.
+		for _, t := range targetNames {
+			if m, _ := filepath.Glob(filepath.Join(cfg.from, "*-"+t+"-*.json")); len(m) > 0 {
+				cfg.bins[t] = "(from " + cfg.from + ")"
+			}
+		}
+	}
 	if len(cfg.bins) == 0 {
 		return nil, errors.New("no server: give at least one of --hubbubd, --gorilla, --centrifugo")
 	}
@@ -196,6 +206,15 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintln(stderr, "hubbub-bench compare:", err)
 		return 2
+	}
+	if cfg.from != "" {
+		results, err := loadResults(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "hubbub-bench compare:", err)
+			return 1
+		}
+		printTable(stdout, cfg, results)
+		return 0
 	}
 	if cfg.outDir == "" {
 		if cfg.outDir, err = os.MkdirTemp("", "hubbub-compare-"); err != nil {
@@ -270,7 +289,7 @@ func (cmp *comparison) runAll(ctx context.Context) caseResults {
 // runOne starts a fresh server of target, runs the generator against it
 // and stops the server.
 func (cmp *comparison) runOne(ctx context.Context, bc benchCase, target string, run int) (Result, error) {
-	tag := fmt.Sprintf("%s-%s-%d", strings.NewReplacer(" ", "_", ",", "", "/", "").Replace(bc.name), target, run+1)
+	tag := runTag(bc, target, run)
 	var srv *server
 	var url string
 	var err error
@@ -315,6 +334,41 @@ func (cmp *comparison) runOne(ctx context.Context, bc benchCase, target string, 
 		return Result{}, fmt.Errorf("generator: %w", runErr)
 	}
 	return res, nil
+}
+
+// runTag names the files of one run.
+func runTag(bc benchCase, target string, run int) string {
+	return fmt.Sprintf("%s-%s-%d", strings.NewReplacer(" ", "_", ",", "", "/", "").Replace(bc.name), target, run+1)
+}
+
+// loadResults reads the results of the runs cfg describes from cfg.from,
+// skipping runs that left no result.
+func loadResults(cfg *compareConfig) (caseResults, error) {
+	results := caseResults{}
+	found := 0
+	for _, bc := range cfg.benchCases() {
+		results[bc.name] = map[string][]Result{}
+		for _, t := range targetNames {
+			for run := range cfg.runs {
+				data, err := os.ReadFile(filepath.Join(cfg.from, runTag(bc, t, run)+".json"))
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				} else if err != nil {
+					return nil, err
+				}
+				var r Result
+				if err := json.Unmarshal(data, &r); err != nil {
+					continue // the generator printed no result
+				}
+				results[bc.name][t] = append(results[bc.name][t], r)
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		return nil, fmt.Errorf("no results for these flags in %s", cfg.from)
+	}
+	return results, nil
 }
 
 // server is a server process started by compare.
@@ -479,10 +533,10 @@ var metrics = []metric{
 	{"latency p99", "ms", 1, func(r *Result) float64 { return r.LatencyP99 }, is(workloadFanout, workloadRooms), false, true},
 	{"server CPU per delivery", "µs", 2, func(r *Result) float64 { return r.ServerCPUPerDeliveryUs }, is(workloadFanout, workloadRooms), false, true},
 	{"lost deliveries", "", 0, func(r *Result) float64 { return float64(r.Loss) }, is(workloadFanout, workloadRooms), false, false},
-	{"other processes' CPU in the window", "s", 1, func(r *Result) float64 { return r.OtherCPU }, is(workloadFanout, workloadRooms, workloadDurable), false, false},
 	{"acked messages/s", "", 0, func(r *Result) float64 { return r.AckedPerSec }, is(workloadDurable), true, true},
 	{"ack p50", "ms", 1, func(r *Result) float64 { return r.AckP50 }, is(workloadDurable, workloadFanout), true, true},
 	{"ack p99", "ms", 1, func(r *Result) float64 { return r.AckP99 }, is(workloadDurable, workloadFanout), true, true},
+	{"other processes' CPU in the window", "s", 1, func(r *Result) float64 { return r.OtherCPU }, is(workloadFanout, workloadRooms, workloadDurable), false, false},
 }
 
 // median returns the median of xs (the mean of the middle two for an even

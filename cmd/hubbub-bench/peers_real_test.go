@@ -170,13 +170,19 @@ func TestCompare(t *testing.T) {
 	}
 	t.Setenv(asGenerator, "1")
 	var out, log bytes.Buffer
-	args := []string{"--gorilla", bin, "--runs", "2", "--workloads", "storm,fanout,rooms", "--port", strconv.Itoa(freePort(t)),
-		"--out", t.TempDir(), "--storm-n", "40", "--storm-workers", "10", "--fanout-n", "20",
+	outDir := t.TempDir()
+	sizes := []string{"--runs", "2", "--workloads", "storm,fanout,rooms", "--storm-n", "40", "--storm-workers", "10", "--fanout-n", "20",
 		"--fanout-deliveries", "400", "--fanout-publishers", "2", "--fanout-duration", "1s", "--drain", "2s"}
+	args := append([]string{"--gorilla", bin, "--port", strconv.Itoa(freePort(t)), "--out", outDir}, sizes...)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	if code := runCompare(ctx, args, &out, &log); code != 0 {
 		t.Fatalf("runCompare = %d, want 0\n%s", code, log.String())
+	}
+	// --from prints the same table from the results left in --out.
+	var again bytes.Buffer
+	if code := runCompare(ctx, append([]string{"--from", outDir}, sizes...), &again, &log); code != 0 || again.String() != out.String() {
+		t.Errorf("compare --from = %d:\n%s\nwant 0 and the table of the runs:\n%s", code, again.String(), out.String())
 	}
 	table := out.String()
 	for _, want := range []string{

@@ -106,8 +106,14 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// messages is the number of messages a run publishes.
-func (c *Config) messages() int { return int(c.Rate*c.Duration.Seconds() + 0.5) }
+// messages is the number of messages a run publishes: none for the
+// workloads that do not publish.
+func (c *Config) messages() int {
+	if !publishes(c.Workload) {
+		return 0
+	}
+	return int(c.Rate*c.Duration.Seconds() + 0.5)
+}
 
 func (c *Config) validate() error {
 	var errs []error

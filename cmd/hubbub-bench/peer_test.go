@@ -138,7 +138,7 @@ func TestCentrifugoObject(t *testing.T) {
 			if msg := tc.check(c); msg != "" {
 				t.Error(msg)
 			}
-			got := peerEnd.drain()
+			got := peerEnd.drain(tc.wantTx != "")
 			if got != tc.wantTx {
 				t.Errorf("client wrote %q, want %q", got, tc.wantTx)
 			}
@@ -159,10 +159,19 @@ type sink struct {
 	frames chan string
 }
 
-// drain returns the frames received within 200ms of the last, joined by
-// "|".
-func (s *sink) drain() string {
+// drain returns the frames received, joined by "|": it waits up to 10s
+// for the first when one is expected, then until 200ms pass without
+// another (so that a frame that should not be there has time to show).
+func (s *sink) drain(expectOne bool) string {
 	var got []string
+	if expectOne {
+		select {
+		case f := <-s.frames:
+			got = append(got, f)
+		case <-time.After(10 * time.Second):
+			return ""
+		}
+	}
 	for {
 		select {
 		case f := <-s.frames:

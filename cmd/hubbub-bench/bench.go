@@ -14,17 +14,22 @@ import (
 
 // slot is the fate of one message of the run.
 type slot struct {
+	sentAt   atomic.Int64 // Unix nanoseconds of the publish; 0 before
 	acked    atomic.Bool
 	received atomic.Int32 // receivers it reached
 }
 
 // bench is the state of one run, shared by its clients.
 type bench struct {
-	cfg   Config // immutable after Run starts
-	runID string // immutable; prefixes names, bodies and cmids
+	cfg    Config  // immutable after Run starts
+	runID  string  // immutable; prefixes names, bodies and cmids
+	peer   peer    // immutable: the target's protocol
+	layout *layout // immutable: rooms, creators, publishers
 
 	connected   atomic.Int64
+	members     []atomic.Int64 // connected clients by room index
 	sent, acked atomic.Int64
+	lastAck     atomic.Int64 // Unix nanoseconds of the latest ack
 	gaps        atomic.Int64
 	duplicates  atomic.Int64
 	foreign     atomic.Int64
@@ -55,6 +60,27 @@ func (b *bench) sendErr(code string) {
 	b.sendErrors[code]++
 }
 
+// ack records the server's acknowledgement, read at now, of message slot.
+func (b *bench) ack(slot int, now time.Time) {
+	s := &b.slots[slot]
+	if s.acked.Swap(true) {
+		return // a second ack of one send: not news
+	}
+	b.acked.Add(1)
+	b.lastAck.Store(now.UnixNano())
+	if at := s.sentAt.Load(); at != 0 {
+		b.ackLatency.record(now.Sub(time.Unix(0, at)))
+	}
+}
+
+// ackUnanswered counts message slot as acknowledged by a target that
+// never answers a send: it is expected wherever it was written.
+func (b *bench) ackUnanswered(slot int) {
+	if !b.slots[slot].acked.Swap(true) {
+		b.acked.Add(1)
+	}
+}
+
 func (b *bench) connectFailed(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -80,36 +106,44 @@ func (b *bench) totals() (frames, received int64) {
 	return frames, received
 }
 
-// fates sums the slots: messages acknowledged, and deliveries of
+// fates sums the slots: messages acknowledged, the deliveries they are
+// owed (one per client connected to their room), and deliveries of
 // acknowledged and of unacknowledged messages.
-func (b *bench) fates() (acked, received, unacked int64) {
+func (b *bench) fates() (acked, expected, received, unacked int64) {
 	for i := range b.slots {
 		s := &b.slots[i]
 		n := int64(s.received.Load())
 		if s.acked.Load() {
 			acked++
+			expected += b.members[b.layout.roomOfSlot(i)].Load()
 			received += n
 		} else {
 			unacked += n
 		}
 	}
-	return acked, received, unacked
+	return acked, expected, received, unacked
 }
 
-// Run connects cfg.Clients clients to cfg.Room, lets cfg.Publishers of them
-// publish at cfg.Rate for cfg.Duration, waits for the deliveries, closes
-// every connection, and returns what it measured. An error means the run
-// could not be carried out (bad config, the room could not be joined, ctx
-// ended); the Result then holds what was measured so far. Whether the
-// server kept its promises is Result.Check's business, not Run's.
+// Run carries out cfg's workload against cfg's target: it connects
+// cfg.Clients clients to their rooms, lets the publishers publish at
+// cfg.Rate for cfg.Duration (fanout, rooms, durable) or holds the
+// connections idle (idle), waits for the deliveries, closes every
+// connection, and returns what it measured. An error means the run could
+// not be carried out (bad config, a room could not be joined, ctx ended);
+// the Result then holds what was measured so far. Whether the server kept
+// its promises is Result.Check's business, not Run's.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.setDefaults()
 	res := Result{
+		Target: cfg.Target, Workload: cfg.Workload,
 		URL: cfg.URL, Room: cfg.Room, Clients: cfg.Clients, Publishers: cfg.Publishers,
 		Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
 	}
 	if err := cfg.validate(); err != nil {
 		return res, err
+	}
+	if !publishes(cfg.Workload) {
+		res.Publishers, res.Rate, res.Duration = 0, 0, 0
 	}
 	limit, err := raiseNoFile()
 	if err != nil {
@@ -121,13 +155,21 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
+	lay := newLayout(&cfg)
 	b := &bench{
 		cfg:        cfg,
 		runID:      "b" + hex.EncodeToString(id),
+		peer:       peers[cfg.Target],
+		layout:     lay,
+		members:    make([]atomic.Int64, len(lay.rooms)),
 		closeCodes: make(map[int]int64),
 		sendErrors: make(map[string]int64),
 		slots:      make([]slot, cfg.messages()),
 	}
+	if publishes(cfg.Workload) {
+		res.Publishers = len(lay.publishers)
+	}
+	res.Rooms = len(lay.rooms)
 	defer b.closeAll()
 
 	if cfg.ServerPID != 0 {
@@ -139,6 +181,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	stopProgress := b.startProgress()
 	defer stopProgress()
 
+	cpuStart := b.cpu()
 	start := time.Now()
 	err = b.connectAll(ctx)
 	res.ConnectSeconds = time.Since(start).Seconds()
@@ -149,6 +192,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.FirstConnectError = b.firstConnErr.Error()
 	}
 	b.mu.Unlock()
+	if res.ConnectSeconds > 0 {
+		res.ConnectsPerSec = float64(res.Connected) / res.ConnectSeconds
+	}
 	if err != nil {
 		b.fill(&res)
 		return res, err
@@ -156,6 +202,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := b.settle(ctx); err != nil {
 		b.fill(&res)
 		return res, err
+	}
+	if cpuSettled := b.cpu(); cfg.ServerPID != 0 && res.Connected > 0 {
+		res.ConnectServerCPU = cpuSettled.server - cpuStart.server
+		res.ServerCPUPerConnUs = res.ConnectServerCPU / float64(res.Connected) * 1e6
+	}
+	if cfg.Workload == workloadIdle {
+		if err := sleepUntil(ctx, time.Now().Add(cfg.Hold)); err != nil {
+			b.fill(&res)
+			return res, err
+		}
+		res.Held = cfg.Hold.Seconds()
 	}
 	if cfg.ServerPID != 0 && res.Connected > 0 {
 		if res.RSSIdle, err = readRSS(cfg.ServerPID); err != nil {
@@ -168,6 +225,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.HeapPerConn = (goIdle.heapInuse - goBefore.heapInuse) / 1024 / n
 		res.StackPerConn = (goIdle.stackInuse - goBefore.stackInuse) / 1024 / n
 		res.GoroutinesPerConn = (goIdle.goroutines - goBefore.goroutines) / n
+	}
+	if !publishes(cfg.Workload) {
+		b.fill(&res)
+		res.Drained = true
+		return res, ctx.Err()
 	}
 
 	cpu0 := b.cpu()
@@ -185,14 +247,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.RSSEnd, _ = readRSS(cfg.ServerPID)
 	}
 	b.fill(&res)
-	if res.Received+res.ReceivedUnacked > 0 {
+	if all := res.Received + res.ReceivedUnacked; all > 0 {
 		var last int64
 		for _, c := range b.snapshot() {
 			last = max(last, c.lastDelivery.Load())
 		}
 		if el := time.Unix(0, last).Sub(sendStart).Seconds(); el > 0 {
-			res.DeliveriesPerSec = float64(res.Received+res.ReceivedUnacked) / el
+			res.DeliveriesPerSec = float64(all) / el
 		}
+		if cfg.ServerPID != 0 {
+			res.ServerCPUPerDeliveryUs = res.ServerCPU / float64(all) * 1e6
+		}
+	}
+	if el := time.Unix(0, b.lastAck.Load()).Sub(sendStart).Seconds(); res.Acked > 0 && el > 0 {
+		res.AckedPerSec = float64(res.Acked) / el
 	}
 	if cfg.Duration > 0 {
 		res.OfferedPerSec = float64(res.Expected) / cfg.Duration.Seconds()
@@ -203,11 +271,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // fill copies the counters into res.
 func (b *bench) fill(res *Result) {
 	res.Sent = b.sent.Load()
-	res.Acked, res.Received, res.ReceivedUnacked = b.fates()
-	res.Expected = res.Acked * int64(res.Connected)
+	res.Acked, res.Expected, res.Received, res.ReceivedUnacked = b.fates()
 	res.Loss = res.Expected - res.Received
 	res.Gaps, res.Duplicates = b.gaps.Load(), b.duplicates.Load()
 	res.Foreign, res.Presence = b.foreign.Load(), b.presence.Load()
+	res.Undecodable = b.undecodable.Load()
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	res.LatencyP50 = ms(b.latency.quantile(0.50))
 	res.LatencyP99 = ms(b.latency.quantile(0.99))
@@ -240,21 +308,36 @@ func (b *bench) cpu() cpuTimes {
 	return t
 }
 
-// connectAll opens client 0 (which creates the room), then the others
-// through a pool of cfg.Workers, starting cfg.Ramp per second. A client
-// that fails is counted and skipped; only a failure of client 0 or the end
-// of ctx is an error.
+// connectAll opens the clients in the layout's order: the first alone
+// (it fails fast when there is no server), then the other rooms' creators,
+// then everyone else, through a pool of cfg.Workers, starting at most
+// cfg.Ramp per second. A client that fails is counted and skipped; only a
+// failure of the first client or the end of ctx is an error.
 func (b *bench) connectAll(ctx context.Context) error {
-	c0, err := b.dial(ctx, 0)
+	order := b.layout.order
+	first := order[0]
+	c0, err := b.dial(ctx, first)
 	if err != nil {
 		b.connectFailed(err)
 		return fmt.Errorf("first client: %w", err)
 	}
 	b.added(c0)
+	creators := len(b.layout.rooms)
+	start := time.Now()
+	b.connectPool(ctx, order[1:creators], start, 0)
+	b.connectPool(ctx, order[creators:], start, creators-1)
+	return ctx.Err()
+}
 
+// connectPool dials the clients idxs through cfg.Workers goroutines; the
+// i-th is due at start + (skip+i)/cfg.Ramp.
+func (b *bench) connectPool(ctx context.Context, idxs []int, start time.Time, skip int) {
+	if len(idxs) == 0 {
+		return
+	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range min(b.cfg.Workers, b.cfg.Clients-1) {
+	for range min(b.cfg.Workers, len(idxs)) {
 		wg.Go(func() {
 			for i := range jobs {
 				c, err := b.dial(ctx, i)
@@ -268,11 +351,10 @@ func (b *bench) connectAll(ctx context.Context) error {
 			}
 		})
 	}
-	start := time.Now()
 	interval := float64(time.Second) / b.cfg.Ramp
 feed:
-	for i := 1; i < b.cfg.Clients; i++ {
-		if err := sleepUntil(ctx, start.Add(time.Duration(float64(i-1)*interval))); err != nil {
+	for n, i := range idxs {
+		if err := sleepUntil(ctx, start.Add(time.Duration(float64(skip+n)*interval))); err != nil {
 			break
 		}
 		select {
@@ -283,13 +365,13 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	return ctx.Err()
 }
 
 func (b *bench) added(c *client) {
 	b.mu.Lock()
 	b.clients = append(b.clients, c)
 	b.mu.Unlock()
+	b.members[c.room].Add(1)
 	b.connected.Add(1)
 }
 
@@ -310,23 +392,33 @@ func (b *bench) settle(ctx context.Context) error {
 	return nil
 }
 
-// publishAll has the first cfg.Publishers clients send Rate × Duration
-// messages between them, open loop: message slot s is due at start +
-// s/Rate, and publisher p takes the slots p, p+P, p+2P, ... A publisher
-// that falls behind sends at once until it catches up.
+// publishAll has the layout's publishers send Rate × Duration messages
+// between them, open loop: message slot s is due at start + s/Rate, and
+// publisher p takes the slots p, p+P, p+2P, ... A publisher that falls
+// behind sends at once until it catches up. A publisher that did not
+// connect leaves its slots unsent.
 func (b *bench) publishAll(ctx context.Context, start time.Time) {
-	clients := b.snapshot()
-	pubs := clients[:min(b.cfg.Publishers, len(clients))]
+	byIdx := make(map[int]*client)
+	for _, c := range b.snapshot() {
+		byIdx[c.idx] = c
+	}
+	pubs := b.layout.publishers
 	total := len(b.slots)
 	interval := float64(time.Second) / b.cfg.Rate
 	var wg sync.WaitGroup
-	for p, c := range pubs {
+	for p, idx := range pubs {
+		c := byIdx[idx]
+		if c == nil {
+			continue
+		}
 		wg.Go(func() {
 			for n := p; n < total; n += len(pubs) {
 				if err := sleepUntil(ctx, start.Add(time.Duration(float64(n)*interval))); err != nil {
 					return
 				}
-				if err := c.publish(n); err != nil {
+				at := time.Now()
+				b.slots[n].sentAt.Store(at.UnixNano())
+				if err := b.peer.publish(c, n, at); err != nil {
 					b.sendErr("write")
 					return // the connection is gone; its reader records why
 				}
@@ -338,8 +430,8 @@ func (b *bench) publishAll(ctx context.Context, start time.Time) {
 }
 
 // drain waits until every send is answered and every acknowledged message
-// has reached every connected client, or nothing has arrived for
-// cfg.Drain, or every client is gone. It reports whether everything
+// has reached every client connected to its room, or nothing has arrived
+// for cfg.Drain, or every client is gone. It reports whether everything
 // arrived.
 func (b *bench) drain(ctx context.Context) bool {
 	clients := b.snapshot()
@@ -353,8 +445,8 @@ func (b *bench) drain(ctx context.Context) bool {
 		}
 		b.mu.Unlock()
 		answers := b.acked.Load() + errs
-		acked, received, unacked := b.fates()
-		if answers >= b.sent.Load() && received >= acked*int64(len(clients)) {
+		_, expected, received, unacked := b.fates()
+		if answers >= b.sent.Load() && received >= expected {
 			return true
 		}
 		if answers != lastAcks || received+unacked != lastReceived {

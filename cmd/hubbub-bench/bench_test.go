@@ -5,14 +5,19 @@ import (
 	"testing"
 	"time"
 
+	hserver "github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/internal/servertest"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // startServer serves hubbub from a fresh store on an httptest server and
-// returns its WebSocket URL.
+// returns its WebSocket URL. Its abuse limits are raised as compare raises
+// hubbubd's: every client of a run comes from one address.
 func startServer(t *testing.T) string {
-	return servertest.Start(t, nil).WSURL
+	return servertest.Start(t, func(c *hserver.Config) {
+		c.ConnsPerIP, c.HandshakeRate, c.HandshakeBurst = 100000, 100000, 100000
+		c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 100000, 100000, 100000, 100000
+	}).WSURL
 }
 
 func TestRun(t *testing.T) {
@@ -73,6 +78,10 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		{Clients: 2, Publishers: 3},
 		{Room: "Not A Room"},
 		{Rate: -1},
+		{Target: "nats"},
+		{Workload: "sleep"},
+		{Workload: workloadRooms, RoomMin: 5, RoomMax: 4},
+		{Room: "a-room-name-of-twenty-nine-byte", Clients: 100}, // its rooms -r<i> would be too long
 	} {
 		if _, err := Run(t.Context(), cfg); err == nil {
 			t.Errorf("Run(%+v) = nil error, want one", cfg)
@@ -180,11 +189,25 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second, Room: "r1", Ramp: 500, ServerPID: 42, Drain: 10 * time.Second}
+	want := Config{Target: targetHubbub, Workload: workloadFanout, URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second,
+		Room: "r1", RoomMin: 10, RoomMax: 50, Hold: 30 * time.Second, Ramp: 500, ServerPID: 42, Workers: 64, Drain: 10 * time.Second}
 	if cfg != want || !asJSON {
 		t.Errorf("parseFlags = %+v, %v; want %+v, true", cfg, asJSON, want)
 	}
-	for _, args := range [][]string{{"-n", "0"}, {"-n", "5", "--publishers", "6"}, {"--rate", "0"}, {"extra"}, {"--nope"}} {
+	cfg, _, err = parseFlags([]string{"--target", "centrifugo", "--workload", "rooms", "--room-min", "3", "--room-max", "4", "--hold", "5s", "--workers", "7", "-n", "5", "--publishers", "10"}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Config{Target: targetCentrifugo, Workload: workloadRooms, URL: "ws://127.0.0.1:8080/ws", Clients: 5, Publishers: 10, Rate: 100, Duration: 10 * time.Second,
+		Room: "bench", RoomMin: 3, RoomMax: 4, Hold: 5 * time.Second, Workers: 7, Drain: 10 * time.Second}
+	if cfg != want {
+		t.Errorf("parseFlags = %+v; want %+v", cfg, want)
+	}
+	for _, args := range [][]string{
+		{"-n", "0"}, {"-n", "5", "--publishers", "6"}, {"--rate", "0"}, {"extra"}, {"--nope"},
+		{"--workers", "0"}, {"--hold", "0s"}, {"--ramp", "-1"}, {"--target", "nats"}, {"--workload", "nap"},
+		{"--target", "gorilla-chat", "--workload", "rooms"}, {"--target", "centrifugo", "--workload", "durable"},
+	} {
 		if _, _, err := parseFlags(args, &sink); err == nil {
 			t.Errorf("parseFlags(%q) = nil error, want one", args)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,13 +14,27 @@ import (
 
 // Config configures Run. Every zero field takes the default noted beside it.
 type Config struct {
-	URL        string        // default ws://127.0.0.1:8080/ws
-	Clients    int           // connections, all in Room; default 100
-	Publishers int           // clients that also publish; default 10, at most Clients
-	Rate       float64       // messages per second, all publishers together; default 100
-	Duration   time.Duration // how long publishers publish; default 10s
-	Room       string        // default "bench"; created when missing
-	Ramp       float64       // connections started per second; default 1000
+	// Target is the server's wire protocol: "hubbub" (default),
+	// "gorilla-chat" or "centrifugo"; see peer.go.
+	Target string
+	// Workload is what the run does: "fanout" (default), "storm",
+	// "idle", "rooms" or "durable"; see workload.go.
+	Workload   string
+	URL        string // default ws://127.0.0.1:8080/ws
+	Clients    int    // connections; default 100
+	Publishers int    // fanout: clients that also publish; default 10, at most Clients
+	// RoomMin and RoomMax bound the sizes of the rooms of the rooms
+	// workload; defaults 10 and 50.
+	RoomMin, RoomMax int
+	// Hold is how long the idle workload keeps its connections open,
+	// heartbeats running, before it reads the server's RSS; default 30s.
+	Hold     time.Duration
+	Rate     float64       // messages per second, all publishers together; default 100
+	Duration time.Duration // how long publishers publish; default 10s
+	Room     string        // default "bench"; created when missing; the rooms workload adds -r<i>
+	// Ramp is the number of connections started per second; default
+	// 1000, and for the storm workload +Inf (only Workers limits it).
+	Ramp float64
 	// ServerPID is the server's process id, for its RSS and CPU time
 	// (Linux /proc). 0 means they are not measured.
 	ServerPID int
@@ -38,6 +53,21 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
+	if c.Target == "" {
+		c.Target = targetHubbub
+	}
+	if c.Workload == "" {
+		c.Workload = workloadFanout
+	}
+	if c.RoomMin == 0 {
+		c.RoomMin = 10
+	}
+	if c.RoomMax == 0 {
+		c.RoomMax = max(50, c.RoomMin)
+	}
+	if c.Hold == 0 {
+		c.Hold = 30 * time.Second
+	}
 	if c.URL == "" {
 		c.URL = "ws://127.0.0.1:8080/ws"
 	}
@@ -58,6 +88,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Ramp == 0 {
 		c.Ramp = 1000
+		if c.Workload == workloadStorm {
+			c.Ramp = math.Inf(1)
+		}
 	}
 	if c.Workers == 0 {
 		c.Workers = 64
@@ -73,15 +106,31 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// messages is the number of messages a run publishes.
-func (c *Config) messages() int { return int(c.Rate*c.Duration.Seconds() + 0.5) }
+// messages is the number of messages a run publishes: none for the
+// workloads that do not publish.
+func (c *Config) messages() int {
+	if !publishes(c.Workload) {
+		return 0
+	}
+	return int(c.Rate*c.Duration.Seconds() + 0.5)
+}
 
 func (c *Config) validate() error {
 	var errs []error
+	if _, ok := peers[c.Target]; !ok {
+		errs = append(errs, fmt.Errorf("target %q: want one of %s", c.Target, strings.Join(targetNames, ", ")))
+	} else if _, ok := workloads[c.Workload]; !ok {
+		errs = append(errs, fmt.Errorf("workload %q: want one of %s", c.Workload, strings.Join(workloadNames, ", ")))
+	} else if why := unsupported(c.Target, c.Workload); why != "" {
+		errs = append(errs, fmt.Errorf("workload %s on %s: %s", c.Workload, c.Target, why))
+	}
+	if c.RoomMin < 1 || c.RoomMax < c.RoomMin {
+		errs = append(errs, errors.New("room sizes: want 1 ≤ min ≤ max"))
+	}
 	if c.Clients < 1 {
 		errs = append(errs, errors.New("clients must be at least 1"))
 	}
-	if c.Publishers < 1 || c.Publishers > c.Clients {
+	if c.Workload == workloadFanout && (c.Publishers < 1 || c.Publishers > c.Clients) {
 		errs = append(errs, fmt.Errorf("publishers must be between 1 and the number of clients (%d)", c.Clients))
 	}
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
@@ -97,6 +146,8 @@ func (c *Config) validate() error {
 	}
 	if err := protocol.CheckRoomName(c.Room); err != nil {
 		errs = append(errs, fmt.Errorf("room: %w", err))
+	} else if err := protocol.CheckRoomName(c.Room + "-r" + strconv.Itoa(c.Clients)); err != nil {
+		errs = append(errs, fmt.Errorf("room %s: the rooms it names for the rooms and durable workloads: %w", c.Room, err))
 	}
 	if !strings.HasPrefix(c.URL, "ws://") && !strings.HasPrefix(c.URL, "wss://") {
 		errs = append(errs, fmt.Errorf("url %q: want ws:// or wss://", c.URL))

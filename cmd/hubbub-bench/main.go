@@ -1,11 +1,21 @@
-// Command hubbub-bench is hubbub's load generator. It opens -n clients in
-// one room through the real protocol (upgrade with the hubbub.v1
-// subprotocol, hello as a guest, join), has --publishers of them publish at
-// --rate messages per second in total for --duration, and reports
-// deliveries per second, loss, sequence gaps and duplicates, latency
-// percentiles, and the server's memory per connection (with --server-pid).
+// Command hubbub-bench is hubbub's load generator. By default (--workload
+// fanout) it opens -n clients in one room through the real protocol
+// (upgrade with the hubbub.v1 subprotocol, hello as a guest, join), has
+// --publishers of them publish at --rate messages per second in total for
+// --duration, and reports deliveries per second, loss, sequence gaps and
+// duplicates, latency percentiles, and the server's memory and CPU (with
+// --server-pid). The other workloads are storm (connections/s and server
+// CPU per connection), idle (server RSS per idle connection), rooms (many
+// rooms of --room-min to --room-max members) and durable (acknowledged
+// messages/s into the store); see workload.go.
 //
-// It speaks the protocol directly with gorilla/websocket rather than
+// --target loads a peer instead of hubbub, for the side-by-side table of
+// docs/benchmarks.md: gorilla-chat (gorilla/websocket's examples/chat) or
+// centrifugo (Centrifugo's JSON protocol); see peer.go. `hubbub-bench
+// compare` starts each server in turn, runs the workloads against each,
+// alternating, and prints the medians as that table; see compare.go.
+//
+// It speaks the protocols directly with gorilla/websocket rather than
 // through the client package: it is cheaper per connection, and it must
 // not depend on what it measures.
 //
@@ -33,6 +43,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -45,6 +56,9 @@ func main() {
 
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(ctx, args[1:], stdout, stderr)
+	}
 	cfg, asJSON, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,19 +92,25 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	var asJSON bool
 	fs := flag.NewFlagSet("hubbub-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "hubbub WebSocket `URL`")
-	fs.IntVar(&cfg.Clients, "n", 100, "number of clients, all in the room")
-	fs.IntVar(&cfg.Publishers, "publishers", 10, "clients that also publish")
+	fs.StringVar(&cfg.Target, "target", targetHubbub, "the server's protocol: "+strings.Join(targetNames, ", "))
+	fs.StringVar(&cfg.Workload, "workload", workloadFanout, "what to do: "+strings.Join(workloadNames, ", "))
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "the server's WebSocket `URL` (gorilla-chat: …/ws; centrifugo: …/connection/websocket)")
+	fs.IntVar(&cfg.Clients, "n", 100, "number of clients")
+	fs.IntVar(&cfg.Publishers, "publishers", 10, "fanout: clients that also publish (rooms: the first member of each room; durable: every client)")
 	fs.Float64Var(&cfg.Rate, "rate", 100, "messages per second, all publishers together")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to publish")
-	fs.StringVar(&cfg.Room, "room", "bench", "the `room`; created when missing")
-	fs.Float64Var(&cfg.Ramp, "ramp", 1000, "connections started per second")
+	fs.StringVar(&cfg.Room, "room", "bench", "the `room` (Centrifugo: channel); created when missing; rooms and durable add -r<i>")
+	fs.IntVar(&cfg.RoomMin, "room-min", 10, "rooms: fewest members of a room")
+	fs.IntVar(&cfg.RoomMax, "room-max", 50, "rooms: most members of a room")
+	fs.DurationVar(&cfg.Hold, "hold", 30*time.Second, "idle: how long the connections stay idle, heartbeats running, before the server's RSS is read")
+	fs.Float64Var(&cfg.Ramp, "ramp", 0, "connections started per second (0: 1000, storm: unlimited)")
+	fs.IntVar(&cfg.Workers, "workers", 64, "connection setups at once (the storm's W)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc)")
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
 	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench [flags]\n\nhubbub-bench loads a hubbub server with -n clients in one room, --publishers\nof which publish --rate messages per second in total, and reports deliveries,\nloss, latency and the server's memory per connection. Progress goes to\nstderr, the result to stdout.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench [flags]\n       hubbub-bench compare [flags]   (see hubbub-bench compare -h)\n\nhubbub-bench loads a server (--target) with -n clients and a --workload:\nfanout (one room, --publishers of them publishing --rate messages per second\nin total), storm, idle, rooms or durable, and reports deliveries, loss,\nlatency, acks, and the server's memory and CPU. Progress goes to stderr,\nthe result to stdout.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -100,25 +120,51 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	// Zero means "default" to Config; on the command line it is an error.
-	if cfg.Clients < 1 || cfg.Publishers < 1 || cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Ramp <= 0 || cfg.Drain <= 0 {
-		return cfg, false, errors.New("-n, --publishers, --rate, --duration, --ramp and --drain must be positive")
+	if cfg.Clients < 1 || cfg.Publishers < 1 || cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Drain <= 0 || cfg.Workers < 1 || cfg.Hold <= 0 {
+		return cfg, false, errors.New("-n, --publishers, --rate, --duration, --drain, --workers and --hold must be positive")
 	}
-	if cfg.Publishers > cfg.Clients {
+	if _, ok := peers[cfg.Target]; !ok {
+		return cfg, false, fmt.Errorf("--target %q: want one of %s", cfg.Target, strings.Join(targetNames, ", "))
+	}
+	if !workloads[cfg.Workload] {
+		return cfg, false, fmt.Errorf("--workload %q: want one of %s", cfg.Workload, strings.Join(workloadNames, ", "))
+	}
+	if why := unsupported(cfg.Target, cfg.Workload); why != "" {
+		return cfg, false, fmt.Errorf("--workload %s on --target %s: %s", cfg.Workload, cfg.Target, why)
+	}
+	if cfg.Ramp < 0 {
+		return cfg, false, errors.New("--ramp must not be negative")
+	}
+	if cfg.Publishers > cfg.Clients && cfg.Workload == workloadFanout {
 		return cfg, false, fmt.Errorf("--publishers %d is more than -n %d", cfg.Publishers, cfg.Clients)
 	}
 	return cfg, asJSON, nil
 }
 
 func printResult(w io.Writer, r *Result) {
-	fmt.Fprintf(w, "hubbub-bench: %s room %s\n", r.URL, r.Room)
-	fmt.Fprintf(w, "  clients        %d connected of %d in %.1fs (%d failed)", r.Connected, r.Clients, r.ConnectSeconds, r.ConnectErrors)
+	fmt.Fprintf(w, "hubbub-bench: %s %s at %s, room %s (%d rooms)\n", r.Target, r.Workload, r.URL, r.Room, r.Rooms)
+	fmt.Fprintf(w, "  clients        %d connected of %d in %.1fs, %.0f/s (%d failed)", r.Connected, r.Clients, r.ConnectSeconds, r.ConnectsPerSec, r.ConnectErrors)
 	if r.FirstConnectError != "" {
 		fmt.Fprintf(w, "; first error: %s", r.FirstConnectError)
 	}
 	fmt.Fprintln(w)
+	if r.ServerCPUPerConnUs > 0 {
+		fmt.Fprintf(w, "  connecting     server CPU %.2f s, %.0f µs per connection\n", r.ConnectServerCPU, r.ServerCPUPerConnUs)
+	}
+	if r.Held > 0 {
+		fmt.Fprintf(w, "  idle           held %.0f s\n", r.Held)
+	}
+	if r.Publishers == 0 {
+		printMemory(w, r)
+		printCloses(w, r)
+		return
+	}
 	fmt.Fprintf(w, "  publishing     %d publishers, %.0f msgs/s for %.0fs: sent %d, acked %d", r.Publishers, r.Rate, r.Duration, r.Sent, r.Acked)
 	if len(r.SendErrors) > 0 {
 		fmt.Fprintf(w, ", errors %v", r.SendErrors)
+	}
+	if r.AckedPerSec > 0 {
+		fmt.Fprintf(w, ", %.0f acked/s", r.AckedPerSec)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  deliveries     %d received of %d expected (loss %d), %.0f/s (offered %.0f/s), drained %v",
@@ -129,16 +175,28 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  order          %d seq gaps, %d duplicates, %d foreign messages, %d presence events\n", r.Gaps, r.Duplicates, r.Foreign, r.Presence)
 	fmt.Fprintf(w, "  latency        p50 %.1f ms, p99 %.1f ms, max %.1f ms (ack p50 %.1f ms, p99 %.1f ms)\n", r.LatencyP50, r.LatencyP99, r.LatencyMax, r.AckP50, r.AckP99)
+	printMemory(w, r)
+	fmt.Fprintf(w, "  CPU            in the %.1f s of publishing and draining: server %.1f s (%.2f µs per delivery), generator %.1f s, interrupts %.1f s, other processes %.1f s (machine %.1f s)\n",
+		r.Window, r.ServerCPU, r.ServerCPUPerDeliveryUs, r.BenchCPU, r.IRQCPU, r.OtherCPU, r.MachineCPU)
+	printCloses(w, r)
+}
+
+func printMemory(w io.Writer, r *Result) {
 	if r.RSSBefore > 0 {
-		fmt.Fprintf(w, "  server RSS     %d KiB before, %d KiB idle with %d clients (%.1f KiB per connection), %d KiB at the end\n",
-			r.RSSBefore, r.RSSIdle, r.Connected, r.RSSPerConn, r.RSSEnd)
+		fmt.Fprintf(w, "  server RSS     %d KiB before, %d KiB idle with %d clients (%.1f KiB per connection)",
+			r.RSSBefore, r.RSSIdle, r.Connected, r.RSSPerConn)
+		if r.RSSEnd > 0 {
+			fmt.Fprintf(w, ", %d KiB at the end", r.RSSEnd)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.GoroutinesPerConn > 0 {
 		fmt.Fprintf(w, "  server Go      per connection: %.1f KiB heap in use, %.1f KiB stacks, %.2f goroutines\n",
 			r.HeapPerConn, r.StackPerConn, r.GoroutinesPerConn)
 	}
-	fmt.Fprintf(w, "  CPU            in the %.1f s of publishing and draining: server %.1f s, generator %.1f s, interrupts %.1f s, other processes %.1f s (machine %.1f s)\n",
-		r.Window, r.ServerCPU, r.BenchCPU, r.IRQCPU, r.OtherCPU, r.MachineCPU)
+}
+
+func printCloses(w io.Writer, r *Result) {
 	if len(r.CloseCodes) > 0 {
 		fmt.Fprint(w, "  closed by server")
 		for _, c := range slices.Sorted(maps.Keys(r.CloseCodes)) {

@@ -10,25 +10,40 @@ import (
 // Result is what a run measured. Counts of deliveries are of this run's
 // messages only (their bodies carry the run id).
 type Result struct {
+	Target     string  `json:"target"`
+	Workload   string  `json:"workload"`
 	URL        string  `json:"url"`
 	Room       string  `json:"room"`
 	Clients    int     `json:"clients"`
 	Publishers int     `json:"publishers"`
 	Rate       float64 `json:"rate"`
 	Duration   float64 `json:"duration_seconds"`
+	Rooms      int     `json:"rooms"`
 
 	Connected         int     `json:"connected"`
 	ConnectErrors     int     `json:"connect_errors"`
 	FirstConnectError string  `json:"first_connect_error,omitempty"`
 	ConnectSeconds    float64 `json:"connect_seconds"`
 	NoFileLimit       uint64  `json:"nofile_limit"`
+	// ConnectsPerSec is Connected over ConnectSeconds. ConnectServerCPU
+	// is the server's CPU time from the first dial until the clients went
+	// quiet (the connect phase and the settle after it), in seconds; and
+	// per connected client, in microseconds.
+	ConnectsPerSec     float64 `json:"connects_per_sec"`
+	ConnectServerCPU   float64 `json:"connect_server_cpu_seconds,omitempty"`
+	ServerCPUPerConnUs float64 `json:"server_cpu_per_conn_us,omitempty"`
+	// Held is how long the idle workload held its connections before it
+	// read the server's RSS, in seconds.
+	Held float64 `json:"held_seconds,omitempty"`
 
 	Sent       int64            `json:"sent"`
 	Acked      int64            `json:"acked"`
 	SendErrors map[string]int64 `json:"send_errors,omitempty"` // error code (or "write") → count
 
-	// Expected is Acked × Connected: every connected client, the sender
-	// included, receives every acknowledged message. Received counts the
+	// Expected is the deliveries owed: every client connected to a room,
+	// the sender included, receives every acknowledged message of that
+	// room (Acked × Connected with one room). On a target that does not
+	// acknowledge sends, a message counts as acknowledged once written. Received counts the
 	// deliveries of acknowledged messages, Loss = Expected − Received.
 	// ReceivedUnacked counts deliveries of messages whose ack had not
 	// arrived when the run ended.
@@ -40,12 +55,21 @@ type Result struct {
 	// send to the last delivery; OfferedPerSec is Expected over Duration.
 	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
 	OfferedPerSec    float64 `json:"offered_per_sec"`
-	Drained          bool    `json:"drained"` // everything arrived before the drain timeout
+	// AckedPerSec is Acked over the time from the first send to the
+	// last ack.
+	AckedPerSec float64 `json:"acked_per_sec,omitempty"`
+	Drained     bool    `json:"drained"` // everything arrived before the drain timeout
 
+	// Gaps and Duplicates are counted by room sequence on hubbub; on the
+	// peers, which number nothing, by each publisher's order (a message
+	// skipped; a message seen again or out of order).
 	Gaps       int64 `json:"seq_gaps"`       // missing room seqs, summed over receivers
 	Duplicates int64 `json:"seq_duplicates"` // seqs seen twice (or going back)
 	Foreign    int64 `json:"foreign"`        // room messages not from this run
 	Presence   int64 `json:"presence_events"`
+	// Undecodable counts server frames or objects the generator could
+	// not read: a protocol mismatch with the target.
+	Undecodable int64 `json:"undecodable,omitempty"`
 
 	// Latency is from the publish (the body's timestamp, taken just
 	// before the write) to the receipt of the frame; AckLatency to the
@@ -80,6 +104,9 @@ type Result struct {
 	IRQCPU     float64 `json:"irq_cpu_seconds"`
 	MachineCPU float64 `json:"machine_cpu_seconds"`
 	OtherCPU   float64 `json:"other_cpu_seconds"`
+	// ServerCPUPerDeliveryUs is ServerCPU over all deliveries, in
+	// microseconds.
+	ServerCPUPerDeliveryUs float64 `json:"server_cpu_per_delivery_us,omitempty"`
 
 	// CloseCodes counts connections the server ended, by close code; 1006
 	// means the socket ended without a close frame.

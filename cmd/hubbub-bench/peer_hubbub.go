@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// hubbubPeer speaks hubbub.v1: hello as a guest, create (the room's first
+// client), join; sends are acknowledged with the room seq, and receivers
+// check every room's sequence for gaps and duplicates.
+type hubbubPeer struct{}
+
+var hubbubDialer = newDialer(protocol.Subprotocol)
+
+func (hubbubPeer) dialer() *websocket.Dialer { return hubbubDialer }
+
+func (hubbubPeer) setup(ctx context.Context, c *client) error {
+	if c.ws.Subprotocol() != protocol.Subprotocol {
+		return fmt.Errorf("dial: server chose subprotocol %q, want %q", c.ws.Subprotocol(), protocol.Subprotocol)
+	}
+	c.ws.SetReadLimit(protocol.MaxServerFrameBytes)
+	b := c.b
+	name := b.runID + "-" + strconv.Itoa(c.idx)
+	if b.cfg.SharedName {
+		name = b.runID
+	}
+	call := func(cmd protocol.Command) (reply, error) {
+		data, err := protocol.EncodeCommand(&cmd)
+		if err != nil {
+			return reply{}, err
+		}
+		return c.call(ctx, string(cmd.Op), cmd.ID, data)
+	}
+	if r, err := call(protocol.Command{ID: "h", Op: protocol.OpHello, Name: name}); err != nil {
+		return err
+	} else if !r.ok {
+		return fmt.Errorf("hello: %s: %s", r.code, r.reason)
+	}
+	room := c.roomName()
+	if c.creator() {
+		r, err := call(protocol.Command{ID: "c", Op: protocol.OpCreate, Room: room, Topic: "hubbub-bench"})
+		if err != nil {
+			return err
+		}
+		if !r.ok && r.code != string(protocol.CodeRoomExists) {
+			return fmt.Errorf("create %s: %s: %s", room, r.code, r.reason)
+		}
+	}
+	if r, err := call(protocol.Command{ID: "j", Op: protocol.OpJoin, Room: room}); err != nil {
+		return err
+	} else if !r.ok {
+		return fmt.Errorf("join %s: %s: %s", room, r.code, r.reason)
+	}
+	return nil
+}
+
+// publish sends the run's message number slot, with a unique client
+// message id.
+func (hubbubPeer) publish(c *client, slot int, at time.Time) error {
+	b := c.b
+	tag := strconv.Itoa(slot)
+	data, err := protocol.EncodeCommand(&protocol.Command{
+		ID:   "s" + tag,
+		Op:   protocol.OpSend,
+		Room: c.roomName(),
+		Body: messageBody(b.runID, at, slot),
+		CMID: b.runID + "-" + tag,
+	})
+	if err != nil {
+		return err
+	}
+	return c.write(data)
+}
+
+func (hubbubPeer) frame(c *client, data []byte, now time.Time) {
+	_ = protocol.SplitFrame(data, func(obj []byte) error {
+		c.handle(obj, now)
+		return nil
+	})
+}
+
+// handle processes one event object, read at now.
+func (c *client) handle(obj []byte, now time.Time) {
+	b := c.b
+	if room, seq, body, ok := scanMessage(obj); ok {
+		if !c.ready {
+			c.pending = append(c.pending, bytes.Clone(obj))
+			return
+		}
+		c.message(room, seq, body, now)
+		return
+	}
+	if isPresence(obj) {
+		b.presence.Add(1)
+		return
+	}
+	ev, err := protocol.DecodeEvent(obj)
+	if err != nil {
+		b.undecodable.Add(1)
+		return
+	}
+	switch ev.Type {
+	case protocol.TypeMessage:
+		if ev.Message == nil {
+			b.undecodable.Add(1)
+			return
+		}
+		if !c.ready {
+			c.pending = append(c.pending, bytes.Clone(obj))
+			return
+		}
+		c.message([]byte(ev.Message.Room), ev.Message.Seq, []byte(ev.Message.Body), now)
+	case protocol.TypeOK, protocol.TypeError:
+		if len(ev.ID) > 1 && ev.ID[0] == 's' {
+			slot, err := strconv.Atoi(ev.ID[1:])
+			switch {
+			case err != nil || slot < 0 || slot >= len(b.slots):
+				b.undecodable.Add(1)
+			case ev.Type == protocol.TypeError:
+				b.sendErr(string(ev.Code))
+			default:
+				b.ack(slot, now)
+			}
+			return
+		}
+		if ev.ID == "j" && ev.Type == protocol.TypeOK && ev.Info != nil {
+			c.joined(ev.Info.LastSeq, now)
+		}
+		c.answered(reply{id: ev.ID, ok: ev.Type == protocol.TypeOK, code: string(ev.Code), reason: ev.Reason})
+	default:
+		b.otherEvents.Add(1)
+	}
+}
+
+// joined sets the sequence baseline from the join reply and replays the
+// message events that arrived before it: those at or below the baseline
+// were committed before the join and are not news.
+func (c *client) joined(lastSeq int64, now time.Time) {
+	c.ready, c.lastSeq = true, lastSeq
+	pending := c.pending
+	c.pending = nil
+	for _, obj := range pending {
+		if room, seq, body, ok := scanMessage(obj); ok {
+			if seq > lastSeq {
+				c.message(room, seq, body, now)
+			}
+			continue
+		}
+		if ev, err := protocol.DecodeEvent(obj); err == nil && ev.Message != nil && ev.Message.Seq > lastSeq {
+			c.message([]byte(ev.Message.Room), ev.Message.Seq, []byte(ev.Message.Body), now)
+		}
+	}
+}
+
+// message checks the room's sequence and records a delivery of the run.
+func (c *client) message(room []byte, seq int64, body []byte, now time.Time) {
+	b := c.b
+	if string(room) != c.roomName() {
+		return
+	}
+	switch {
+	case seq <= c.lastSeq:
+		b.duplicates.Add(1)
+		return
+	case seq > c.lastSeq+1:
+		b.gaps.Add(seq - c.lastSeq - 1)
+	}
+	c.lastSeq = seq
+	c.deliver(body, now)
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gorillaChat builds gorilla/websocket v1.5.3's examples/chat from the
+// module cache (this module requires v1.5.3, so it is there) once per test
+// binary, and returns the path of the binary.
+var gorillaChat = sync.OnceValues(func() (string, error) {
+	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "hubbub-bench-gchat-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "gchat")
+	cmd := exec.Command("go", "build", "-o", bin, "./examples/chat")
+	cmd.Dir = filepath.Join(strings.TrimSpace(string(modcache)), "github.com", "gorilla", "websocket@v1.5.3")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build examples/chat in %s: %w\n%s", cmd.Dir, err, out)
+	}
+	return bin, nil
+})
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startProcess starts bin with args, waits until addr accepts
+// connections, and stops it when the test ends. It returns the process id.
+func startProcess(t *testing.T, addr, bin string, args ...string) int {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	if err := waitListening(t.Context(), addr, exited, 20*time.Second); err != nil {
+		t.Fatalf("%s: %v\n%s", bin, err, out.String())
+	}
+	return cmd.Process.Pid
+}
+
+// TestGorillaChat runs the gorilla-chat adapter against the real example.
+func TestGorillaChat(t *testing.T) {
+	bin, err := gorillaChat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	pid := startProcess(t, addr, bin, "-addr", addr)
+	url := "ws://" + addr + "/ws"
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"fanout", Config{Workload: workloadFanout, Clients: 30, Publishers: 3, Rate: 60, Duration: time.Second}},
+		{"storm", Config{Workload: workloadStorm, Clients: 50, Workers: 10}},
+		{"idle", Config{Workload: workloadIdle, Clients: 20, Hold: 200 * time.Millisecond}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Target, cfg.URL, cfg.ServerPID = targetGorilla, url, pid
+			cfg.Drain, cfg.Settle = 3*time.Second, 200*time.Millisecond
+			res, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatalf("Run: %v (result %+v)", err, res)
+			}
+			if err := res.Check(); err != nil {
+				t.Errorf("Check: %v", err)
+			}
+			if res.Connected != cfg.Clients || res.RSSIdle == 0 {
+				t.Errorf("Connected, RSSIdle = %d, %d; want %d, > 0", res.Connected, res.RSSIdle, cfg.Clients)
+			}
+			if !publishes(cfg.Workload) {
+				return
+			}
+			// No acks: every written message is expected by every client.
+			if want := int64(cfg.Rate) * int64(cfg.Clients); res.Sent != int64(cfg.Rate) || res.Acked != res.Sent || res.Received != want {
+				t.Errorf("Sent, Acked, Received = %d, %d, %d; want %d, %d, %d", res.Sent, res.Acked, res.Received, int64(cfg.Rate), int64(cfg.Rate), want)
+			}
+			if res.Gaps != 0 || res.Duplicates != 0 || res.Foreign != 0 || res.LatencyP50 <= 0 {
+				t.Errorf("Gaps, Duplicates, Foreign, LatencyP50 = %d, %d, %d, %v; want 0, 0, 0, > 0", res.Gaps, res.Duplicates, res.Foreign, res.LatencyP50)
+			}
+		})
+	}
+}
+
+// TestCentrifugo runs the centrifugo adapter against a real Centrifugo
+// v6.9.1 named by HUBBUB_TEST_CENTRIFUGO, with compare's configuration.
+// Without it the adapter is covered only by TestCentrifugoObject, which
+// feeds it frames in Centrifugo's JSON protocol.
+func TestCentrifugo(t *testing.T) {
+	bin := os.Getenv("HUBBUB_TEST_CENTRIFUGO")
+	if bin == "" {
+		t.Skip("HUBBUB_TEST_CENTRIFUGO is not set (a Centrifugo v6.9.1 binary, see docs/benchmarks.md); skipping")
+	}
+	port := freePort(t)
+	conf := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(conf, centrifugoConfig(port), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	pid := startProcess(t, addr, bin, "--config", conf)
+	url := "ws://" + addr + "/connection/websocket"
+	for _, cfg := range []Config{
+		{Workload: workloadFanout, Clients: 30, Publishers: 3, Rate: 60, Duration: time.Second},
+		{Workload: workloadRooms, Clients: 60, RoomMin: 5, RoomMax: 15, Rate: 40, Duration: time.Second},
+		{Workload: workloadStorm, Clients: 50, Workers: 10},
+	} {
+		t.Run(cfg.Workload, func(t *testing.T) {
+			cfg.Target, cfg.URL, cfg.ServerPID = targetCentrifugo, url, pid
+			cfg.Drain, cfg.Settle = 3*time.Second, 200*time.Millisecond
+			res, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatalf("Run: %v (result %+v)", err, res)
+			}
+			if err := res.Check(); err != nil {
+				t.Errorf("Check: %v", err)
+			}
+			if res.Received != res.Expected || res.Gaps != 0 || res.Duplicates != 0 || res.Foreign != 0 || res.Undecodable != 0 {
+				t.Errorf("Received %d of %d, Gaps %d, Duplicates %d, Foreign %d", res.Received, res.Expected, res.Gaps, res.Duplicates, res.Foreign)
+			}
+			if publishes(cfg.Workload) && (res.Acked != res.Sent || res.Sent == 0 || res.AckP50 <= 0) {
+				t.Errorf("Sent, Acked, AckP50 = %d, %d, %v; want equal, positive, > 0", res.Sent, res.Acked, res.AckP50)
+			}
+		})
+	}
+}
+
+// TestCompare runs compare end to end, with this test binary as the
+// generator, against the gorilla example and tiny workloads.
+func TestCompare(t *testing.T) {
+	bin, err := gorillaChat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(asGenerator, "1")
+	var out, log bytes.Buffer
+	outDir := t.TempDir()
+	sizes := []string{"--runs", "2", "--workloads", "storm,fanout,rooms", "--storm-n", "40", "--storm-workers", "10", "--fanout-n", "20",
+		"--fanout-deliveries", "400", "--fanout-publishers", "2", "--fanout-duration", "1s", "--drain", "2s"}
+	args := append([]string{"--gorilla", bin, "--port", strconv.Itoa(freePort(t)), "--out", outDir}, sizes...)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if code := runCompare(ctx, args, &out, &log); code != 0 {
+		t.Fatalf("runCompare = %d, want 0\n%s", code, log.String())
+	}
+	// --from prints the same table from the results left in --out.
+	var again bytes.Buffer
+	if code := runCompare(ctx, append([]string{"--from", outDir}, sizes...), &again, &log); code != 0 || again.String() != out.String() {
+		t.Errorf("compare --from = %d:\n%s\nwant 0 and the table of the runs:\n%s", code, again.String(), out.String())
+	}
+	table := out.String()
+	for _, want := range []string{
+		"| workload | figure | gorilla-chat |",
+		"| storm 40, 10 at a time | connections/s |",
+		"| fanout room of 20 at 400 deliveries/s | deliveries/s |",
+		"| fanout room of 20 at 400 deliveries/s | ack p99 (ms) | no acks |",
+		"| rooms of 10–50, 3000 clients, about 30k deliveries/s | deliveries/s | n/a |",
+		"Medians of 2 runs",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "no result") || strings.Contains(table, "runs]") {
+		t.Errorf("some runs gave no result:\n%s\n%s", table, log.String())
+	}
+}

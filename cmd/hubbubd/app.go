@@ -80,6 +80,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "deadline of each socket write")
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
+	fs.IntVar(&cfg.CommitBatch, "commit-batch", 4096, "most messages committed in one transaction (one fsync); more carries more messages per second over a slow disk")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
 	fs.DurationVar(&cfg.SendQueueAge, "send-queue-age", 10*time.Second, "how long the oldest queued event may wait before its socket is closed as a slow consumer (4000)")

@@ -72,7 +72,7 @@ type Config struct {
 	SendQueueAge   time.Duration
 	MaxInFlight    int // default 64: unacknowledged sends per connection before reads pause
 	MaxBadCommands int // default 16: invalid commands in a row before close 1008
-	CommitBatch    int // default 256: most messages committed in one transaction
+	CommitBatch    int // default 4096: most messages committed in one transaction (one fsync)
 	MaxFrameBatch  int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// Trace logs every connection's frames, decoded as the inspector
 	// shows them (default off). Payloads are redacted unless
@@ -125,7 +125,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.SendQueueAge, 10*time.Second)
 	setInt(&c.MaxInFlight, 64)
 	setInt(&c.MaxBadCommands, 16)
-	setInt(&c.CommitBatch, 256)
+	setInt(&c.CommitBatch, 4096)
 	setInt(&c.MaxFrameBatch, 64<<10)
 	setInt(&c.PresenceLimit, 1000)
 	setDur(&c.HealInterval, 2*time.Second)

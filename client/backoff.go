@@ -30,7 +30,7 @@ type backoff struct {
 // delay returns how long to wait before dial attempt number attempt (1 for
 // the first dial after a drop): a uniform random duration in
 // [0, min(max, base·2^(attempt-1))]. When cause says the server asked
-// clients to wait (close 1001 or 1013, HTTP 429 or 503), base is added, so
+// clients to wait (close 1001, 1012 or 1013, HTTP 429 or 503), base is added, so
 // the wait is at least base; the result never exceeds max.
 func (b backoff) delay(attempt int, cause error) time.Duration {
 	ceil := b.base
@@ -84,7 +84,7 @@ func redial[T any](ctx context.Context, b backoff, cause error, dial func(contex
 // later rather than at once.
 func asksToWait(err error) bool {
 	if ce, ok := errors.AsType[*websocket.CloseError](err); ok {
-		return ce.Code == protocol.CloseGoingAway || ce.Code == protocol.CloseTryAgainLater
+		return ce.Code == protocol.CloseGoingAway || ce.Code == protocol.CloseServiceRestart || ce.Code == protocol.CloseTryAgainLater
 	}
 	if he, ok := errors.AsType[*HandshakeError](err); ok {
 		return he.StatusCode == 429 || he.StatusCode == 503

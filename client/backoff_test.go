@@ -47,6 +47,7 @@ func TestBackoffDelay(t *testing.T) {
 		{"largest: doubles up to the cap", top, reset, []time.Duration{ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000), ms(1000)}},
 		{"smallest: no wait", zero, reset, []time.Duration{0, 0, 0, 0}},
 		{"1001 waits at least base", zero, goingAway, []time.Duration{ms(100), ms(100), ms(100)}},
+		{"1012 waits at least base", zero, &websocket.CloseError{Code: protocol.CloseServiceRestart}, []time.Duration{ms(100), ms(100)}},
 		{"1013 waits at least base, capped", top, tryLater, []time.Duration{ms(200), ms(300), ms(500), ms(900), ms(1000), ms(1000)}},
 		{"HTTP 503 waits at least base", zero, &HandshakeError{StatusCode: 503}, []time.Duration{ms(100)}},
 	}
@@ -224,6 +225,7 @@ func TestPermanent(t *testing.T) {
 		{&websocket.CloseError{Code: protocol.ClosePolicy}, true},
 		{fmt.Errorf("read: %w", &websocket.CloseError{Code: protocol.ClosePolicy}), true},
 		{&websocket.CloseError{Code: protocol.CloseGoingAway}, false},
+		{&websocket.CloseError{Code: protocol.CloseServiceRestart}, false},
 		{&websocket.CloseError{Code: protocol.CloseSlowConsumer}, false},
 		{&websocket.CloseError{Code: protocol.CloseTryAgainLater}, false},
 		{&HandshakeError{StatusCode: 401}, true},

@@ -70,7 +70,8 @@
 // The wait before each dial is exponential with full jitter: dial number n
 // after a drop waits a uniform random time in [0, min(BackoffMax,
 // BackoffBase·2^(n-1))]. When the server asked clients to wait (close 1001
-// going away or 1013 try again later, or a handshake refused with 429 or
+// going away, 1012 service restart (a draining node) or 1013 try again
+// later, or a handshake refused with 429 or
 // 503) the wait is BackoffBase longer, capped at BackoffMax. The count
 // starts over after every good connection. The client stops reconnecting,
 // and stops, only when the server closes with 1008 (policy), refuses the

@@ -108,7 +108,7 @@ func (s *testServer) start() error {
 	return nil
 }
 
-// stop shuts the server down: every WebSocket is closed with 1001.
+// stop shuts the server down: every WebSocket is closed with 1012.
 func (s *testServer) stop() error {
 	s.mu.Lock()
 	srv, ts, store, broker := s.srv, s.ts, s.store, s.broker

@@ -106,7 +106,7 @@ func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
 
 func (n *node) url() string { return "http://" + n.addr + "/" }
 
-// stop shuts the node down the way hubbubd does: sockets get 1001.
+// stop shuts the node down the way hubbubd does: sockets get 1012.
 func (n *node) stop() {
 	n.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

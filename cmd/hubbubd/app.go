@@ -74,7 +74,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&m.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private `address`; empty: off")
-	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for sockets to close")
+	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "the longest a shutdown (SIGTERM) may take, drain included; then remaining sockets are cut")
+	fs.DurationVar(&cfg.DrainGrace, "drain-grace", 5*time.Second, "after SIGTERM, how long /readyz answers 503 while the node keeps serving, before sockets close")
+	fs.DurationVar(&cfg.DrainWindow, "drain-window", 5*time.Second, "after the drain grace, the time over which sockets are closed with 1012, in random order")
 	fs.Int64Var(&cfg.ReadLimit, "read-limit", 64<<10, "largest client frame in `bytes`; larger closes with 1009")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
@@ -148,9 +150,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	return nil
 }
 
-// Run opens the store, serves until ctx ends, then shuts down gracefully:
-// sockets are closed with 1001, the committer drains, and the store and
-// broker are closed last.
+// Run opens the store, serves until ctx ends, then shuts down gracefully
+// within ShutdownTimeout: /readyz turns 503 at once while the node serves
+// on for the drain grace, sockets are closed with 1012 spread over the drain
+// window, the committer drains, and the store and broker are closed last.
 func (m *Main) Run(ctx context.Context) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(m.LogLevel)); err != nil {

@@ -76,6 +76,14 @@ type Config struct {
 	// administrators in the inspector and in the trace (default off:
 	// redacted). A user always sees their own connection's payloads.
 	InspectPayloads bool
+	// DrainGrace is how long Shutdown keeps serving, new connections
+	// included, after /readyz turned 503, so that load balancers stop
+	// sending new clients before sockets close (default 0: close at once).
+	DrainGrace time.Duration
+	// DrainWindow is the time over which Shutdown spreads the closes of the
+	// open sockets (1012), in random order, so their reconnects do not hit
+	// the other nodes at one instant (default 0: all at once).
+	DrainWindow time.Duration
 	// PresenceLimit bounds presence in big rooms (default 1000): a room
 	// with more users online on this node announces no joins and leaves,
 	// and a join reply lists at most this many members. Without it,

@@ -631,17 +631,17 @@ func TestSlowConsumerClosedOthersUnaffected(t *testing.T) {
 	}
 }
 
-func TestShutdownClosesWithGoingAway(t *testing.T) {
+func TestShutdownClosesWithServiceRestart(t *testing.T) {
 	s := newTestServer(t, nil)
 	c := s.client(t, "ivan")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Shutdown(ctx) }()
-	if got := c.closeCode(); got != protocol.CloseGoingAway {
-		t.Errorf("close code = %d, want %d", got, protocol.CloseGoingAway)
+	if got := c.closeCode(); got != protocol.CloseServiceRestart {
+		t.Errorf("close code = %d, want %d", got, protocol.CloseServiceRestart)
 	}
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, ""), time.Now().Add(time.Second))
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseServiceRestart, ""), time.Now().Add(time.Second))
 	if err := <-errc; err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}

@@ -19,6 +19,7 @@ export const Close = Object.freeze({
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
   slowConsumer: 4000,
   identifyTimeout: 4001,
@@ -304,6 +305,7 @@ export class Connection extends EventTarget {
     let why = reason || "";
     switch (code) {
       case Close.goingAway:
+      case Close.serviceRestart:
         why = "The server is restarting.";
         break;
       case Close.slowConsumer:

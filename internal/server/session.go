@@ -178,6 +178,9 @@ func (ss *session) replyErr(c *conn, id string, err error) {
 		pe = protocol.Errorf(protocol.CodeRoomExists, "a room with that name exists")
 	case errors.Is(err, chat.ErrClosed), errors.Is(err, errStopping):
 		pe = protocol.Errorf(protocol.CodeUnavailable, "the server is shutting down; retry after reconnecting")
+	case storeOutage(err):
+		c.log.Warn("command failed: store unavailable", "err", err)
+		pe = protocol.Errorf(protocol.CodeUnavailable, "the store is unavailable; retry in a moment")
 	default:
 		c.log.Error("command failed", "err", err)
 		pe = protocol.Errorf(protocol.CodeInternal, "internal error; the command may be retried")

@@ -281,12 +281,12 @@ func TestWSURL(t *testing.T) {
 func TestNewCMID(t *testing.T) {
 	seen := make(map[string]bool)
 	for range 100 {
-		id := newCMID()
+		id := NewCMID()
 		if err := protocol.CheckCMID(id); err != nil || len(id) != 22 {
-			t.Fatalf("newCMID() = %q (%d chars): %v; want 22 valid characters", id, len(id), err)
+			t.Fatalf("NewCMID() = %q (%d chars): %v; want 22 valid characters", id, len(id), err)
 		}
 		if seen[id] {
-			t.Fatalf("newCMID() repeated %q", id)
+			t.Fatalf("NewCMID() repeated %q", id)
 		}
 		seen[id] = true
 	}

@@ -12,7 +12,7 @@
 // # Operations
 //
 // [Client.Rooms], [Client.Create], [Client.Join], [Client.Leave],
-// [Client.Send], [Client.HistoryBefore], [Client.HistoryAfter],
+// [Client.Send], [Client.SendWithID], [Client.HistoryBefore], [Client.HistoryAfter],
 // [Client.Typing] and [Client.Ping] send one command each and wait for its
 // reply, which the client matches by command id. A refusal by the server
 // comes back as a *protocol.Error, so callers read its code with
@@ -24,7 +24,9 @@
 // the client sends the command again on the next connection. That is safe
 // for every operation but two: Create (a repeat would report room_exists)
 // and Typing (stale by then), which return [ErrConnectionLost] instead.
-// Send is made safe by its client message id: see [Client.Send].
+// Send is made safe by its client message id, which it keeps across every
+// retry, its own and the application's: see [Client.SendWithID] and
+// [SendError].
 //
 // # Events
 //

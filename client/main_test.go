@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
@@ -33,6 +34,9 @@ func TestMain(m *testing.M) {
 type testServer struct {
 	dbPath string
 	cfg    server.Config // Store, Broker and Logger are filled in by start
+	// wrap, if not nil, wraps the real store the server gets (to inject
+	// faults around it).
+	wrap func(chat.Store) chat.Store
 
 	mu     sync.Mutex // guards the fields below
 	addr   string
@@ -46,7 +50,13 @@ type testServer struct {
 // startServer starts a server for t and stops it when t ends.
 func startServer(t *testing.T, cfg server.Config) *testServer {
 	t.Helper()
-	s := &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg}
+	return startServerWrapped(t, cfg, nil)
+}
+
+// startServerWrapped is startServer with the server's store wrapped by wrap.
+func startServerWrapped(t *testing.T, cfg server.Config, wrap func(chat.Store) chat.Store) *testServer {
+	t.Helper()
+	s := &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg, wrap: wrap}
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +78,9 @@ func (s *testServer) start() error {
 	broker := membroker.New()
 	cfg := s.cfg
 	cfg.Store, cfg.Broker = store, broker
+	if s.wrap != nil {
+		cfg.Store = s.wrap(store)
+	}
 	// Tests send and reconnect much faster than people do: lift the
 	// per-connection and per-IP rate limits they would otherwise hit.
 	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6

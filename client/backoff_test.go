@@ -50,6 +50,10 @@ func TestBackoffDelay(t *testing.T) {
 		{"1012 waits at least base", zero, &websocket.CloseError{Code: protocol.CloseServiceRestart}, []time.Duration{ms(100), ms(100)}},
 		{"1013 waits at least base, capped", top, tryLater, []time.Duration{ms(200), ms(300), ms(500), ms(900), ms(1000), ms(1000)}},
 		{"HTTP 503 waits at least base", zero, &HandshakeError{StatusCode: 503}, []time.Duration{ms(100)}},
+		{"Retry-After is waited, past max, plus up to 1s", top, &HandshakeError{StatusCode: 503, RetryAfter: 3 * time.Second}, []time.Duration{4 * time.Second, 4 * time.Second}},
+		{"Retry-After at least", zero, &HandshakeError{StatusCode: 429, RetryAfter: time.Second}, []time.Duration{time.Second, time.Second}},
+		{"1013 retry after 2s", zero, &websocket.CloseError{Code: protocol.CloseTryAgainLater, Text: "retry after 2s"}, []time.Duration{2 * time.Second}},
+		{"1013 with another reason", zero, &websocket.CloseError{Code: protocol.CloseTryAgainLater, Text: "busy"}, []time.Duration{ms(100)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

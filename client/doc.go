@@ -74,7 +74,10 @@
 // BackoffBase·2^(n-1))]. When the server asked clients to wait (close 1001
 // going away, 1012 service restart (a draining node) or 1013 try again
 // later, or a handshake refused with 429 or
-// 503) the wait is BackoffBase longer, capped at BackoffMax. The count
+// 503) the wait is BackoffBase longer, capped at BackoffMax. When the server
+// names the wait (Retry-After on a refused handshake, or a 1013 close with
+// the reason "retry after Ns") the client waits that long plus up to one
+// second of random jitter, even past BackoffMax. The count
 // starts over after every good connection. The client stops reconnecting,
 // and stops, only when the server closes with 1008 (policy), refuses the
 // handshake with 401 or 403, or refuses hello for a reason other than a

@@ -86,6 +86,9 @@ func (s *testServer) start() error {
 	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
 	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
 	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
+	if cfg.NodeHandshakeRate == 0 { // unless the test is about the budget
+		cfg.NodeHandshakeRate, cfg.NodeHandshakeBurst = 1e6, 1e6
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -338,7 +341,8 @@ func httpURL(wsURL string) string {
 	return "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws")
 }
 
-// counter returns the value of one of the running server's counters.
+// counter returns the value of one of the running server's counters, or of
+// one series of it: `name{label="value"}`.
 func (s *testServer) counter(t *testing.T, name string) float64 {
 	t.Helper()
 	s.mu.Lock()
@@ -348,9 +352,23 @@ func (s *testServer) counter(t *testing.T, name string) float64 {
 	if err != nil {
 		t.Fatalf("gather metrics: %v", err)
 	}
+	// name may pick one series by one label: name{label="value"}.
+	name, label, _ := strings.Cut(strings.TrimSuffix(name, "}"), "{")
+	lname, lvalue, _ := strings.Cut(label, "=")
+	lvalue = strings.Trim(lvalue, `"`)
 	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label == "" && len(f.GetMetric()) == 1 {
+				return m.GetCounter().GetValue()
+			}
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == lname && lp.GetValue() == lvalue {
+					return m.GetCounter().GetValue()
+				}
+			}
 		}
 	}
 	t.Fatalf("no counter %s", name)

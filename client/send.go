@@ -56,6 +56,7 @@ func (c *Client) SendWithID(ctx context.Context, room, cmid, body string) (proto
 		return protocol.Message{}, &SendError{CMID: cmid, Err: errors.New("client: SendWithID needs a cmid")}
 	}
 	cmd := protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: cmid}
+	var refused error // the last unavailable refusal
 	for attempt := 1; ; attempt++ {
 		ev, err := c.do(ctx, cmd, true)
 		if err == nil {
@@ -64,9 +65,13 @@ func (c *Client) SendWithID(ctx context.Context, room, cmid, body string) (proto
 			}
 			return *ev.Message, nil
 		}
+		if refused != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return protocol.Message{}, &SendError{CMID: cmid, Err: fmt.Errorf("%w (the server last answered: %w)", err, refused)}
+		}
 		if protocol.CodeOf(err) != protocol.CodeUnavailable {
 			return protocol.Message{}, &SendError{CMID: cmid, Err: err}
 		}
+		refused = err
 		d := c.bo.delay(attempt, nil)
 		c.log.Debug("send refused as unavailable; retrying", "cmid", cmid, "attempt", attempt, "in", d)
 		t := time.NewTimer(d)

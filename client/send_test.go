@@ -119,7 +119,7 @@ func TestSendGivesUpWithCtx(t *testing.T) {
 	for range 1000 {
 		store.failNext(outage)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	_, err := c.Send(ctx, chat.DefaultRoom, "into the void")
 	var se *client.SendError

@@ -2,7 +2,9 @@ package server
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -39,13 +41,24 @@ type Config struct {
 	RoomCreates      int           // default 10: rooms a user may create per RoomCreateWindow
 	RoomCreateWindow time.Duration // default 1h
 	ConnsPerUser     int           // default 16: sockets per account
-	ConnsPerIP       int           // default 64: sockets per client IP
-	HandshakeRate    float64       // default 10: WebSocket handshakes per second per IP
-	HandshakeBurst   int           // default 40
-	LoginFreeFails   int           // default 5: failed logins per account before backoff
-	LoginBackoffMax  time.Duration // default 5 min: the longest login backoff
-	LoginIPFails     int           // default 30: failed logins per IP per LoginIPWindow
-	LoginIPWindow    time.Duration // default 10 min
+	// Per-address limits are sized for shared networks: thousands of users
+	// behind one corporate NAT must get back in after a restart. What
+	// protects the node from a storm is the node-wide budget below.
+	ConnsPerIP     int     // default 20000: sockets per client IP
+	HandshakeRate  float64 // default 500: WebSocket handshakes per second per IP
+	HandshakeBurst int     // default 1000
+	// NodeHandshakeRate is the node-wide handshake budget (default 250 per
+	// core of GOMAXPROCS: a connect, hello and join cost about 2 ms of CPU,
+	// so this leaves at least half the node to the clients already in).
+	// Handshakes over it are turned away with 503 and Retry-After (or, for
+	// browsers, close 1013 "retry after Ns"), the waits spread so that the
+	// storm comes back at this pace. See admission.go.
+	NodeHandshakeRate  float64
+	NodeHandshakeBurst int           // default NodeHandshakeRate (one second's worth)
+	LoginFreeFails     int           // default 5: failed logins per account before backoff
+	LoginBackoffMax    time.Duration // default 5 min: the longest login backoff
+	LoginIPFails       int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow      time.Duration // default 10 min
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -146,9 +159,11 @@ func (c *Config) setDefaults() {
 	setInt(&c.RoomCreates, 10)
 	setDur(&c.RoomCreateWindow, time.Hour)
 	setInt(&c.ConnsPerUser, 16)
-	setInt(&c.ConnsPerIP, 64)
-	setFloat(&c.HandshakeRate, 10)
-	setInt(&c.HandshakeBurst, 40)
+	setInt(&c.ConnsPerIP, 20000)
+	setFloat(&c.HandshakeRate, 500)
+	setInt(&c.HandshakeBurst, 1000)
+	setFloat(&c.NodeHandshakeRate, 250*float64(runtime.GOMAXPROCS(0)))
+	setInt(&c.NodeHandshakeBurst, int(math.Ceil(c.NodeHandshakeRate)))
 	setInt(&c.LoginFreeFails, 5)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)

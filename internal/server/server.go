@@ -42,9 +42,10 @@ type Server struct {
 	data     *dataMetrics
 	origins  map[string]bool // normalised AllowedOrigins
 
-	hasher   *auth.Hasher
-	limits   *limits
-	sessions sessions // live sockets per session
+	hasher    *auth.Hasher
+	limits    *limits
+	admission *admission // the node-wide handshake budget
+	sessions  sessions   // live sockets per session
 
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
 
@@ -88,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
+	s.admission = newAdmission(&s.cfg, s.metrics.reg)
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)
 		if err != nil {

@@ -82,6 +82,7 @@ func newTestServerOn(t *testing.T, store chat.Store, wrap func(net.Listener) net
 	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
 	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
 	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
+	cfg.NodeHandshakeRate, cfg.NodeHandshakeBurst = 1e6, 1e6
 	if os.Getenv("HUBBUB_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -23,11 +23,10 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	ip := clientIP(r)
-	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
-		s.tooMany(w, retry)
+	if !s.admitHandshake(w, r, protocol.Subprotocol) {
 		return
 	}
+	ip := clientIP(r)
 	a, err := s.authenticate(r.Context(), r)
 	if err != nil {
 		s.apiFail(w, err)
@@ -38,6 +37,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
+		s.admission.refused.WithLabelValues("ip_conns").Inc()
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
 		return
 	}
@@ -45,6 +45,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if a != nil {
 		if !s.limits.connsUser.Acquire(a.user.Name, s.cfg.ConnsPerUser) {
 			release()
+			s.admission.refused.WithLabelValues("user_conns").Inc()
 			s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections for this account"))
 			return
 		}

@@ -112,6 +112,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.HandshakeBurst, "handshake-burst", 1000, "handshake burst per IP")
 	fs.Float64Var(&cfg.NodeHandshakeRate, "node-handshake-rate", 0, "node-wide WebSocket handshakes per second; 0: 250 per core (refusal: HTTP 503 with Retry-After, or close 1013 \"retry after Ns\" for browsers)")
 	fs.IntVar(&cfg.NodeHandshakeBurst, "node-handshake-burst", 0, "node-wide handshake burst; 0: one second of --node-handshake-rate")
+	fs.IntVar(&cfg.NodeHandshakesInProgress, "node-handshakes-in-progress", 0, "node-wide admissions under way at once, each from its upgrade to its first join (at most 5 s); 0: 32 per core")
 	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")

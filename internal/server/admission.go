@@ -19,6 +19,14 @@ import (
 // restarted node at once) drains at a pace the node can serve instead of
 // starving the clients already connected.
 //
+// Besides the rate, admission bounds the admissions in progress: a
+// handshake holds a slot from its upgrade until its session has joined its
+// first room (what a reconnecting client does first), or ended, or for
+// admitHold at most. A rate cannot know how fast the node is right now
+// (how busy its CPUs and its store are); the slots can: when joins slow
+// down, fewer are let in, and the store's queue stays short enough that
+// the joins let in finish within their deadline.
+//
 // A refused client is told when to come back, and the times are spread:
 // admission counts the clients it has sent away and not yet expected back
 // (the backlog, which drains at the budget's rate), and the k-th client in
@@ -28,9 +36,12 @@ import (
 //
 // It is safe for concurrent use.
 type admission struct {
-	rate float64 // immutable after newAdmission
+	rate     float64 // immutable after newAdmission
+	slots    int     // immutable after newAdmission
+	holdTime time.Duration
 
 	mu      sync.Mutex        // guards the fields below
+	busy    int               // slots held
 	bucket  *ratelimit.Bucket // the budget
 	backlog float64           // clients sent away and not yet due back, as of at
 	at      time.Time
@@ -41,8 +52,10 @@ type admission struct {
 
 func newAdmission(cfg *Config, reg prometheus.Registerer) *admission {
 	a := &admission{
-		rate:   cfg.NodeHandshakeRate,
-		bucket: ratelimit.NewBucket(ratelimit.Limit{Rate: cfg.NodeHandshakeRate, Burst: cfg.NodeHandshakeBurst}),
+		rate:     cfg.NodeHandshakeRate,
+		slots:    cfg.NodeHandshakesInProgress,
+		holdTime: admitHold,
+		bucket:   ratelimit.NewBucket(ratelimit.Limit{Rate: cfg.NodeHandshakeRate, Burst: cfg.NodeHandshakeBurst}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hubbub_handshakes_refused_total",
 			Help: "WebSocket handshakes refused before the upgrade, by reason: node_busy (the node-wide budget), ip_rate (handshakes per address), ip_conns and user_conns (sockets per address or account)."},
@@ -63,16 +76,34 @@ func newAdmission(cfg *Config, reg prometheus.Registerer) *admission {
 	return a
 }
 
-// admit takes a handshake from the budget at now, or reports how long the
-// client should wait before trying again.
-func (a *admission) admit(now time.Time) (ok bool, retry time.Duration) {
+// admitHold is the longest an admission holds its slot: a client that
+// says hello and joins nothing must not keep others out.
+const admitHold = 5 * time.Second
+
+// admit takes a handshake from the budget at now and a slot, or reports
+// how long the client should wait before trying again. release gives the
+// slot back; it may be called any number of times, and is called by itself
+// after admitHold.
+func (a *admission) admit(now time.Time) (release func(), retry time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.bucket.Allow(now) {
-		return true, 0
+	if a.busy < a.slots && a.bucket.Allow(now) {
+		a.busy++
+		var once sync.Once
+		release = func() {
+			once.Do(func() {
+				a.mu.Lock()
+				a.busy--
+				a.mu.Unlock()
+			})
+		}
+		// Not stopped on release: it then does nothing, and stopping it
+		// would need the timer inside the function the timer runs.
+		time.AfterFunc(a.holdTime, release)
+		return release, 0
 	}
 	a.backlog = a.drainLocked(now) + 1
-	return false, time.Duration(a.backlog / a.rate * float64(time.Second))
+	return nil, time.Duration(a.backlog / a.rate * float64(time.Second))
 }
 
 // drainLocked returns the backlog at now: it drains at the budget's rate.
@@ -84,7 +115,7 @@ func (a *admission) drainLocked(now time.Time) float64 {
 	return a.backlog
 }
 
-// admitHandshake applies the node-wide budget, then the per-address rate,
+// admitHandshake applies the node-wide budget (rate and slots), then the per-address rate,
 // to a WebSocket handshake request, and answers a refusal itself (see
 // refuseBusy). subprotocol is the one the endpoint speaks ("" for none).
 //
@@ -92,19 +123,24 @@ func (a *admission) drainLocked(now time.Time) float64 {
 // nothing from their address's bucket: behind one NAT, a storm the node
 // turns away must not also use up the address's allowance for when it
 // comes back.
-func (s *Server) admitHandshake(w http.ResponseWriter, r *http.Request, subprotocol string) bool {
+//
+// It returns nil when it refused, and otherwise the function that gives the
+// admission's slot back (see admission.admit).
+func (s *Server) admitHandshake(w http.ResponseWriter, r *http.Request, subprotocol string) (release func()) {
 	now := time.Now()
-	if ok, retry := s.admission.admit(now); !ok {
+	release, retry := s.admission.admit(now)
+	if release == nil {
 		s.admission.refused.WithLabelValues("node_busy").Inc()
 		s.refuseBusy(w, r, subprotocol, retry)
-		return false
+		return nil
 	}
 	if ok, retry := s.limits.handshakes.Allow(clientIP(r), now); !ok {
+		release()
 		s.admission.refused.WithLabelValues("ip_rate").Inc()
 		s.tooMany(w, retry)
-		return false
+		return nil
 	}
-	return true
+	return release
 }
 
 // refuseBusy turns a handshake away for retry. A browser cannot read the

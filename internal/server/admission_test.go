@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,14 +18,15 @@ import (
 // is told k/rate, so a storm comes back at the pace the budget admits; the
 // backlog drains at that rate while nobody asks.
 func TestAdmissionSpreadsRetries(t *testing.T) {
-	a := newAdmission(&Config{NodeHandshakeRate: 10, NodeHandshakeBurst: 5}, prometheus.NewRegistry())
+	a := newAdmission(&Config{NodeHandshakeRate: 10, NodeHandshakeBurst: 5, NodeHandshakesInProgress: 100}, prometheus.NewRegistry())
 	t0 := time.Unix(1_000_000, 0)
 	var admitted int
 	var retries []time.Duration
 	for range 10 {
-		ok, retry := a.admit(t0)
-		if ok {
+		release, retry := a.admit(t0)
+		if release != nil {
 			admitted++
+			release()
 		} else {
 			retries = append(retries, retry)
 		}
@@ -40,24 +42,57 @@ func TestAdmissionSpreadsRetries(t *testing.T) {
 	// 300 ms later the budget has 3 tokens and the backlog of 5 is down to 2.
 	t1 := t0.Add(ms(300))
 	for i := range 3 {
-		if ok, _ := a.admit(t1); !ok {
+		if release, _ := a.admit(t1); release == nil {
 			t.Errorf("handshake %d at +300ms refused, want the 3 tokens earned since", i)
 		}
 	}
-	if ok, retry := a.admit(t1); ok || retry != ms(300) {
-		t.Errorf("next at +300ms = %v, %v; want refused with 300ms (behind 2 still due)", ok, retry)
+	if release, retry := a.admit(t1); release != nil || retry != ms(300) {
+		t.Errorf("next at +300ms = %v; want refused with 300ms (behind 2 still due)", retry)
 	}
 	// A quiet minute later the bucket is full and the backlog empty: the
 	// burst is admitted, and the next client is first in line.
 	t2 := t1.Add(time.Minute)
 	for i := range 5 {
-		if ok, _ := a.admit(t2); !ok {
+		if release, _ := a.admit(t2); release == nil {
 			t.Errorf("handshake %d after a quiet minute refused", i)
 		}
 	}
-	if ok, retry := a.admit(t2); ok || retry != ms(100) {
-		t.Errorf("past the burst after a quiet minute: %v, %v; want refused with 100ms", ok, retry)
+	if release, retry := a.admit(t2); release != nil || retry != ms(100) {
+		t.Errorf("past the burst after a quiet minute: %v; want refused with 100ms", retry)
 	}
+}
+
+// TestAdmissionSlots: at most NodeHandshakesInProgress admissions are
+// under way; a slot comes back when released (once, however often
+// release is called) or by itself after admitHold.
+func TestAdmissionSlots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newAdmission(&Config{NodeHandshakeRate: 1000, NodeHandshakeBurst: 1000, NodeHandshakesInProgress: 2}, prometheus.NewRegistry())
+		r1, _ := a.admit(time.Now())
+		r2, _ := a.admit(time.Now())
+		if r1 == nil || r2 == nil {
+			t.Fatal("the first two admissions were refused")
+		}
+		if r, _ := a.admit(time.Now()); r != nil {
+			t.Fatal("a third admission with both slots held was let in")
+		}
+		r1()
+		r1()
+		r3, _ := a.admit(time.Now())
+		if r3 == nil {
+			t.Fatal("refused after a slot was released")
+		}
+		if r, _ := a.admit(time.Now()); r != nil {
+			t.Fatal("a double release gave two slots back")
+		}
+		time.Sleep(admitHold)
+		synctest.Wait()
+		for i := range 2 {
+			if r, _ := a.admit(time.Now()); r == nil {
+				t.Errorf("admission %d after admitHold refused: held slots did not come back", i)
+			}
+		}
+	})
 }
 
 // TestNodeBudgetRefusals: past the node-wide budget a client without

@@ -53,12 +53,15 @@ type Config struct {
 	// Handshakes over it are turned away with 503 and Retry-After (or, for
 	// browsers, close 1013 "retry after Ns"), the waits spread so that the
 	// storm comes back at this pace. See admission.go.
-	NodeHandshakeRate  float64
-	NodeHandshakeBurst int           // default NodeHandshakeRate (one second's worth)
-	LoginFreeFails     int           // default 5: failed logins per account before backoff
-	LoginBackoffMax    time.Duration // default 5 min: the longest login backoff
-	LoginIPFails       int           // default 30: failed logins per IP per LoginIPWindow
-	LoginIPWindow      time.Duration // default 10 min
+	NodeHandshakeRate float64
+	// NodeHandshakesInProgress bounds the admissions under way: from the
+	// upgrade to the session's first join (or 5 s). Default 32 per core.
+	NodeHandshakesInProgress int
+	NodeHandshakeBurst       int           // default NodeHandshakeRate (one second's worth)
+	LoginFreeFails           int           // default 5: failed logins per account before backoff
+	LoginBackoffMax          time.Duration // default 5 min: the longest login backoff
+	LoginIPFails             int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow            time.Duration // default 10 min
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -164,6 +167,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.HandshakeBurst, 1000)
 	setFloat(&c.NodeHandshakeRate, 250*float64(runtime.GOMAXPROCS(0)))
 	setInt(&c.NodeHandshakeBurst, int(math.Ceil(c.NodeHandshakeRate)))
+	setInt(&c.NodeHandshakesInProgress, 32*runtime.GOMAXPROCS(0))
 	setInt(&c.LoginFreeFails, 5)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)

@@ -14,9 +14,11 @@ import (
 // and connection limits of /ws apply here too: it needs no account, so it must not be a way around
 // them.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	if !s.admitHandshake(w, r, "") {
+	admitted := s.admitHandshake(w, r, "")
+	if admitted == nil {
 		return
 	}
+	defer admitted() // an echo is admitted once upgraded
 	ip := clientIP(r)
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
 		s.admission.refused.WithLabelValues("ip_conns").Inc()

@@ -27,21 +27,32 @@ type backoff struct {
 	randN func(n int64) int64
 }
 
+// retryJitter is the most a wait the server asked for is lengthened by, at
+// random. The server spreads the waits it hands out over a storm itself
+// (whole seconds, in order); the jitter fills in each second.
+const retryJitter = time.Second
+
 // delay returns how long to wait before dial attempt number attempt (1 for
 // the first dial after a drop): a uniform random duration in
 // [0, min(max, base·2^(attempt-1))]. When cause says the server asked
-// clients to wait (close 1001 or 1013, HTTP 429 or 503), base is added, so
-// the wait is at least base; the result never exceeds max.
+// clients to wait (close 1001, 1012 or 1013, HTTP 429 or 503), base is added, so
+// the wait is at least base; the result never exceeds max. When cause
+// names the wait itself (Retry-After on a refused handshake, or a 1013
+// close whose reason is "retry after Ns"), the delay is that wait plus a
+// uniform random jitter of up to retryJitter, even past max.
 func (b backoff) delay(attempt int, cause error) time.Duration {
+	randN := b.randN
+	if randN == nil {
+		randN = rand.Int64N
+	}
+	if wait := serverWait(cause); wait > 0 {
+		return wait + time.Duration(randN(int64(retryJitter)+1))
+	}
 	ceil := b.base
 	for i := 1; i < attempt && ceil < b.max; i++ {
 		ceil *= 2
 	}
 	ceil = min(ceil, b.max)
-	randN := b.randN
-	if randN == nil {
-		randN = rand.Int64N
-	}
 	d := time.Duration(randN(int64(ceil) + 1))
 	if asksToWait(cause) {
 		d = min(b.base+d, b.max)
@@ -84,12 +95,27 @@ func redial[T any](ctx context.Context, b backoff, cause error, dial func(contex
 // later rather than at once.
 func asksToWait(err error) bool {
 	if ce, ok := errors.AsType[*websocket.CloseError](err); ok {
-		return ce.Code == protocol.CloseGoingAway || ce.Code == protocol.CloseTryAgainLater
+		return ce.Code == protocol.CloseGoingAway || ce.Code == protocol.CloseServiceRestart || ce.Code == protocol.CloseTryAgainLater
 	}
 	if he, ok := errors.AsType[*HandshakeError](err); ok {
 		return he.StatusCode == 429 || he.StatusCode == 503
 	}
 	return false
+}
+
+// serverWait returns the wait err names, if the server named one: the
+// Retry-After of a refused handshake, or the "retry after Ns" reason of a
+// 1013 close (protocol.RetryAfterReason). 0 otherwise.
+func serverWait(err error) time.Duration {
+	if he, ok := errors.AsType[*HandshakeError](err); ok {
+		return he.RetryAfter
+	}
+	if ce, ok := errors.AsType[*websocket.CloseError](err); ok && ce.Code == protocol.CloseTryAgainLater {
+		if d, ok := protocol.ParseRetryAfter(ce.Text); ok {
+			return d
+		}
+	}
+	return 0
 }
 
 // permanent reports whether err ends the client instead of a reconnect:

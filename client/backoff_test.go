@@ -47,8 +47,13 @@ func TestBackoffDelay(t *testing.T) {
 		{"largest: doubles up to the cap", top, reset, []time.Duration{ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000), ms(1000)}},
 		{"smallest: no wait", zero, reset, []time.Duration{0, 0, 0, 0}},
 		{"1001 waits at least base", zero, goingAway, []time.Duration{ms(100), ms(100), ms(100)}},
+		{"1012 waits at least base", zero, &websocket.CloseError{Code: protocol.CloseServiceRestart}, []time.Duration{ms(100), ms(100)}},
 		{"1013 waits at least base, capped", top, tryLater, []time.Duration{ms(200), ms(300), ms(500), ms(900), ms(1000), ms(1000)}},
 		{"HTTP 503 waits at least base", zero, &HandshakeError{StatusCode: 503}, []time.Duration{ms(100)}},
+		{"Retry-After is waited, past max, plus up to 1s", top, &HandshakeError{StatusCode: 503, RetryAfter: 3 * time.Second}, []time.Duration{4 * time.Second, 4 * time.Second}},
+		{"Retry-After at least", zero, &HandshakeError{StatusCode: 429, RetryAfter: time.Second}, []time.Duration{time.Second, time.Second}},
+		{"1013 retry after 2s", zero, &websocket.CloseError{Code: protocol.CloseTryAgainLater, Text: "retry after 2s"}, []time.Duration{2 * time.Second}},
+		{"1013 with another reason", zero, &websocket.CloseError{Code: protocol.CloseTryAgainLater, Text: "busy"}, []time.Duration{ms(100)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +229,7 @@ func TestPermanent(t *testing.T) {
 		{&websocket.CloseError{Code: protocol.ClosePolicy}, true},
 		{fmt.Errorf("read: %w", &websocket.CloseError{Code: protocol.ClosePolicy}), true},
 		{&websocket.CloseError{Code: protocol.CloseGoingAway}, false},
+		{&websocket.CloseError{Code: protocol.CloseServiceRestart}, false},
 		{&websocket.CloseError{Code: protocol.CloseSlowConsumer}, false},
 		{&websocket.CloseError{Code: protocol.CloseTryAgainLater}, false},
 		{&HandshakeError{StatusCode: 401}, true},
@@ -279,12 +285,12 @@ func TestWSURL(t *testing.T) {
 func TestNewCMID(t *testing.T) {
 	seen := make(map[string]bool)
 	for range 100 {
-		id := newCMID()
+		id := NewCMID()
 		if err := protocol.CheckCMID(id); err != nil || len(id) != 22 {
-			t.Fatalf("newCMID() = %q (%d chars): %v; want 22 valid characters", id, len(id), err)
+			t.Fatalf("NewCMID() = %q (%d chars): %v; want 22 valid characters", id, len(id), err)
 		}
 		if seen[id] {
-			t.Fatalf("newCMID() repeated %q", id)
+			t.Fatalf("NewCMID() repeated %q", id)
 		}
 		seen[id] = true
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +31,23 @@ const (
 // is overloaded.
 type HandshakeError struct {
 	StatusCode int
+	// RetryAfter is the wait the server asked for in its Retry-After
+	// header (whole seconds), 0 if none.
+	RetryAfter time.Duration
 }
 
 func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("websocket handshake refused: HTTP %d", e.StatusCode)
+}
+
+// parseRetryAfter reads a Retry-After header given in seconds (1 to 3600);
+// anything else, an HTTP date included, counts as none.
+func parseRetryAfter(v string) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs < 1 || secs > 3600 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // helloError is the server's refusal of hello. It unwraps to the
@@ -158,7 +172,7 @@ func (c *Client) dialWS(ctx context.Context, name string) (*conn, error) {
 	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header.Clone())
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
-			return nil, &HandshakeError{StatusCode: resp.StatusCode}
+			return nil, &HandshakeError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
 		}
 		return nil, err
 	}

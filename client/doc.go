@@ -12,7 +12,7 @@
 // # Operations
 //
 // [Client.Rooms], [Client.Create], [Client.Join], [Client.Leave],
-// [Client.Send], [Client.HistoryBefore], [Client.HistoryAfter],
+// [Client.Send], [Client.SendWithID], [Client.HistoryBefore], [Client.HistoryAfter],
 // [Client.Typing] and [Client.Ping] send one command each and wait for its
 // reply, which the client matches by command id. A refusal by the server
 // comes back as a *protocol.Error, so callers read its code with
@@ -24,7 +24,9 @@
 // the client sends the command again on the next connection. That is safe
 // for every operation but two: Create (a repeat would report room_exists)
 // and Typing (stale by then), which return [ErrConnectionLost] instead.
-// Send is made safe by its client message id: see [Client.Send].
+// Send is made safe by its client message id, which it keeps across every
+// retry, its own and the application's: see [Client.SendWithID] and
+// [SendError].
 //
 // # Events
 //
@@ -70,8 +72,12 @@
 // The wait before each dial is exponential with full jitter: dial number n
 // after a drop waits a uniform random time in [0, min(BackoffMax,
 // BackoffBase·2^(n-1))]. When the server asked clients to wait (close 1001
-// going away or 1013 try again later, or a handshake refused with 429 or
-// 503) the wait is BackoffBase longer, capped at BackoffMax. The count
+// going away, 1012 service restart (a draining node) or 1013 try again
+// later, or a handshake refused with 429 or
+// 503) the wait is BackoffBase longer, capped at BackoffMax. When the server
+// names the wait (Retry-After on a refused handshake, or a 1013 close with
+// the reason "retry after Ns") the client waits that long plus up to one
+// second of random jitter, even past BackoffMax. The count
 // starts over after every good connection. The client stops reconnecting,
 // and stops, only when the server closes with 1008 (policy), refuses the
 // handshake with 401 or 403, or refuses hello for a reason other than a

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
@@ -33,6 +34,9 @@ func TestMain(m *testing.M) {
 type testServer struct {
 	dbPath string
 	cfg    server.Config // Store, Broker and Logger are filled in by start
+	// wrap, if not nil, wraps the real store the server gets (to inject
+	// faults around it).
+	wrap func(chat.Store) chat.Store
 
 	mu     sync.Mutex // guards the fields below
 	addr   string
@@ -46,7 +50,13 @@ type testServer struct {
 // startServer starts a server for t and stops it when t ends.
 func startServer(t *testing.T, cfg server.Config) *testServer {
 	t.Helper()
-	s := &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg}
+	return startServerWrapped(t, cfg, nil)
+}
+
+// startServerWrapped is startServer with the server's store wrapped by wrap.
+func startServerWrapped(t *testing.T, cfg server.Config, wrap func(chat.Store) chat.Store) *testServer {
+	t.Helper()
+	s := &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg, wrap: wrap}
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +78,17 @@ func (s *testServer) start() error {
 	broker := membroker.New()
 	cfg := s.cfg
 	cfg.Store, cfg.Broker = store, broker
+	if s.wrap != nil {
+		cfg.Store = s.wrap(store)
+	}
 	// Tests send and reconnect much faster than people do: lift the
 	// per-connection and per-IP rate limits they would otherwise hit.
 	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
 	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
 	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
+	if cfg.NodeHandshakeRate == 0 { // unless the test is about the budget
+		cfg.NodeHandshakeRate, cfg.NodeHandshakeBurst = 1e6, 1e6
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -108,7 +124,7 @@ func (s *testServer) start() error {
 	return nil
 }
 
-// stop shuts the server down: every WebSocket is closed with 1001.
+// stop shuts the server down: every WebSocket is closed with 1012.
 func (s *testServer) stop() error {
 	s.mu.Lock()
 	srv, ts, store, broker := s.srv, s.ts, s.store, s.broker
@@ -325,8 +341,8 @@ func httpURL(wsURL string) string {
 	return "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws")
 }
 
-// counter returns the value of one of the running server's counters,
-// summed over its labels.
+// counter returns the value of one of the running server's counters:
+// summed over its labels, or one series of it: `name{label="value"}`.
 func (s *testServer) counter(t *testing.T, name string) float64 {
 	t.Helper()
 	s.mu.Lock()
@@ -336,13 +352,27 @@ func (s *testServer) counter(t *testing.T, name string) float64 {
 	if err != nil {
 		t.Fatalf("gather metrics: %v", err)
 	}
+	// name may pick one series by one label: name{label="value"}.
+	name, label, _ := strings.Cut(strings.TrimSuffix(name, "}"), "{")
+	lname, lvalue, _ := strings.Cut(label, "=")
+	lvalue = strings.Trim(lvalue, `"`)
 	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) > 0 {
-			// The sum over the counter's labels (slow consumers: by reason).
-			var sum float64
-			for _, m := range f.GetMetric() {
+		if f.GetName() != name {
+			continue
+		}
+		var sum float64
+		for _, m := range f.GetMetric() {
+			if label == "" {
 				sum += m.GetCounter().GetValue()
+				continue
 			}
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == lname && lp.GetValue() == lvalue {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		if label == "" && len(f.GetMetric()) > 0 {
 			return sum
 		}
 	}

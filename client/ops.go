@@ -3,8 +3,6 @@ package client
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -304,36 +302,6 @@ func (c *Client) DM(ctx context.Context, user string) (protocol.RoomInfo, error)
 func (c *Client) Leave(ctx context.Context, room string) error {
 	_, err := c.do(ctx, protocol.Command{Op: protocol.OpLeave, Room: room}, true)
 	return err
-}
-
-// Send sends a message to a joined room and returns it as stored, with its
-// sequence number, once the server has committed it.
-//
-// Send is idempotent: it gives the message a random client message id
-// (cmid), and if the connection drops before the acknowledgement, it sends
-// the same command again after the reconnect; the server answers a repeated
-// cmid with the first acknowledgement and stores nothing. So a message is
-// stored once however many reconnects happen, and Send keeps waiting until
-// the acknowledgement arrives or ctx ends. If ctx ends first, Send returns
-// ctx's error and the message may or may not have been stored (if it was,
-// it arrives as a MessageEvent like any other).
-func (c *Client) Send(ctx context.Context, room, body string) (protocol.Message, error) {
-	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: newCMID()}, true)
-	if err != nil {
-		return protocol.Message{}, err
-	}
-	if ev.Message == nil {
-		return protocol.Message{}, errors.New("client: server's send reply has no message")
-	}
-	return *ev.Message, nil
-}
-
-// newCMID returns a random client message id: 16 random bytes, base64url
-// without padding (22 characters of A-Za-z0-9-_).
-func newCMID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // HistoryBefore returns up to limit stored messages of room with seq <

@@ -53,6 +53,7 @@ const (
 	ClosePolicy          = 1008 // sustained invalid commands, auth ended (logout, expiry, disabled)
 	CloseTooBig          = 1009 // a frame over the read limit
 	CloseInternal        = 1011 // the server failed
+	CloseServiceRestart  = 1012 // the node is restarting (drain); reconnect, to another node, after a jittered backoff
 	CloseTryAgainLater   = 1013 // overloaded or over a connection limit; reconnect after a backoff
 
 	CloseSlowConsumer    = 4000 // the connection's send queue overflowed; reconnect and resume by sequence

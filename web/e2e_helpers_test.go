@@ -58,6 +58,13 @@ type node struct {
 // ("127.0.0.1:0" for a fresh port). It stops when the test ends.
 func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
 	t.Helper()
+	return startNodeWith(t, addr, dbPath, closedToBrowsers, nil)
+}
+
+// startNodeWith is startNode with the server's configuration adjusted by
+// mut, if not nil.
+func startNodeWith(t *testing.T, addr, dbPath string, closedToBrowsers bool, mut func(*server.Config)) *node {
+	t.Helper()
 	store, err := sqlitestore.Open(dbPath)
 	if err != nil {
 		t.Fatalf("sqlitestore.Open: %v", err)
@@ -66,7 +73,11 @@ func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Accounts are on for every test: the client runs against what
 	// hubbubd serves.
-	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store})
+	cfg := server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store}
+	if mut != nil {
+		mut(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -106,7 +117,7 @@ func startNode(t *testing.T, addr, dbPath string, closedToBrowsers bool) *node {
 
 func (n *node) url() string { return "http://" + n.addr + "/" }
 
-// stop shuts the node down the way hubbubd does: sockets get 1001.
+// stop shuts the node down the way hubbubd does: sockets get 1012.
 func (n *node) stop() {
 	n.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

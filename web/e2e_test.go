@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/protocol"
 	"github.com/hubbub-chat/hubbub/web"
 )
@@ -283,6 +284,32 @@ func TestBrowserSurvivesRestart(t *testing.T) {
 	}
 	if missed.Seq != 2 {
 		t.Errorf("missed message has seq %d, want 2", missed.Seq)
+	}
+}
+
+// TestBrowserHonoursRetryAfter: a node past its handshake budget upgrades
+// a browser's socket and closes it with 1013 "retry after Ns" (a browser
+// cannot read a refused handshake's Retry-After); the page then waits about
+// that long, not its own short backoff.
+func TestBrowserHonoursRetryAfter(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNodeWith(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false, func(c *server.Config) {
+		c.NodeHandshakeRate, c.NodeHandshakeBurst = 0.01, 1 // one handshake, then one per 100 s
+	})
+	dialWS(t, n.addr, "carol") // takes the only handshake of the budget
+
+	alice := newUser(t, browser, "alice")
+	alice.run(
+		chromedp.Navigate(n.url()),
+		chromedp.WaitVisible(chromedp.ID("guest-name")),
+		chromedp.SendKeys(chromedp.ID("guest-name"), "alice"),
+		chromedp.Click(chromedp.CSS(`#guest-form button[type="submit"]`)),
+	)
+	alice.wait("the refusal", `document.getElementById("conn").dataset.state === "waiting"`)
+	got := strings.Join(strings.Fields(eval[string](alice, `document.getElementById("conn").textContent`)), " ")
+	var secs int
+	if _, err := fmt.Sscanf(got, "Reconnecting in %ds", &secs); err != nil || secs < 90 || secs > 102 {
+		t.Errorf("connection state says %q, want \"Reconnecting in Ns\" with N about 100 (the server's wait)", got)
 	}
 }
 

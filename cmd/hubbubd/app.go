@@ -74,7 +74,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&m.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private `address`; empty: off")
-	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long shutdown waits for sockets to close")
+	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "the longest a shutdown (SIGTERM) may take, drain included; then remaining sockets are cut")
+	fs.DurationVar(&cfg.DrainGrace, "drain-grace", 5*time.Second, "after SIGTERM, how long /readyz answers 503 while the node keeps serving, before sockets close")
+	fs.DurationVar(&cfg.DrainWindow, "drain-window", 5*time.Second, "after the drain grace, the time over which sockets are closed with 1012, in random order")
 	fs.Int64Var(&cfg.ReadLimit, "read-limit", 64<<10, "largest client frame in `bytes`; larger closes with 1009")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
@@ -107,9 +109,12 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.CmdBurst, "cmd-burst", 100, "command burst per socket")
 	fs.IntVar(&cfg.RoomCreates, "room-creates", 10, "rooms a user may create per hour")
 	fs.IntVar(&cfg.ConnsPerUser, "conns-per-user", 16, "sockets per account (refusal: HTTP 429 limit_reached)")
-	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 64, "sockets per client IP (refusal: HTTP 429 limit_reached)")
-	fs.Float64Var(&cfg.HandshakeRate, "handshake-rate", 10, "WebSocket handshakes per second per IP (refusal: HTTP 429)")
-	fs.IntVar(&cfg.HandshakeBurst, "handshake-burst", 40, "handshake burst per IP")
+	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 20000, "sockets per client IP, sized for users behind one NAT (refusal: HTTP 429 limit_reached)")
+	fs.Float64Var(&cfg.HandshakeRate, "handshake-rate", 500, "WebSocket handshakes per second per IP (refusal: HTTP 429 with Retry-After)")
+	fs.IntVar(&cfg.HandshakeBurst, "handshake-burst", 1000, "handshake burst per IP")
+	fs.Float64Var(&cfg.NodeHandshakeRate, "node-handshake-rate", 0, "node-wide WebSocket handshakes per second; 0: 250 per core (refusal: HTTP 503 with Retry-After, or close 1013 \"retry after Ns\" for browsers)")
+	fs.IntVar(&cfg.NodeHandshakeBurst, "node-handshake-burst", 0, "node-wide handshake burst; 0: one second of --node-handshake-rate")
+	fs.IntVar(&cfg.NodeHandshakesInProgress, "node-handshakes-in-progress", 0, "node-wide admissions under way at once, each from its upgrade to its first join (at most 5 s); 0: 32 per core")
 	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
@@ -150,9 +155,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	return nil
 }
 
-// Run opens the store, serves until ctx ends, then shuts down gracefully:
-// sockets are closed with 1001, the committer drains, and the store and
-// broker are closed last.
+// Run opens the store, serves until ctx ends, then shuts down gracefully
+// within ShutdownTimeout: /readyz turns 503 at once while the node serves
+// on for the drain grace, sockets are closed with 1012 spread over the drain
+// window, the committer drains, and the store and broker are closed last.
 func (m *Main) Run(ctx context.Context) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(m.LogLevel)); err != nil {

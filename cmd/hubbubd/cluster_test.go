@@ -126,7 +126,7 @@ func testCluster(t *testing.T, storeURL, brokerURL string) {
 	acked := []int64{first.Seq}
 	for i := range n - 1 {
 		if i == n/2 {
-			stopA()            // node A goes away (its sockets get 1001)
+			stopA()            // node A goes away (its sockets get 1012)
 			lb.switchTo(addrB) // and the balancer sends new connections to B
 		}
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)

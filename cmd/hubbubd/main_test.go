@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,8 @@ type flagView struct {
 	TLSCert, TLSKey string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	DrainGrace      time.Duration
+	DrainWindow     time.Duration
 	ReadLimit       int64
 	PingInterval    time.Duration
 	PongTimeout     time.Duration
@@ -46,6 +49,7 @@ func viewOf(m *Main) flagView {
 	return flagView{
 		Addr: m.Addr, DataDir: m.DataDir, AllowedOrigins: m.AllowedOrigins,
 		TLSCert: m.TLSCert, TLSKey: m.TLSKey, LogLevel: m.LogLevel, ShutdownTimeout: m.ShutdownTimeout,
+		DrainGrace: m.Server.DrainGrace, DrainWindow: m.Server.DrainWindow,
 		ReadLimit: m.Server.ReadLimit, PingInterval: m.Server.PingInterval, PongTimeout: m.Server.PongTimeout,
 		WriteTimeout: m.Server.WriteTimeout, IdentifyTimeout: m.Server.IdentifyTimeout,
 		SendQueueLen: m.Server.SendQueueLen, SendQueueBytes: m.Server.SendQueueBytes,
@@ -54,7 +58,8 @@ func viewOf(m *Main) flagView {
 
 func TestParseFlags(t *testing.T) {
 	defaults := flagView{
-		Addr: "127.0.0.1:8080", DataDir: "hubbub-data", LogLevel: "info", ShutdownTimeout: 10 * time.Second,
+		Addr: "127.0.0.1:8080", DataDir: "hubbub-data", LogLevel: "info", ShutdownTimeout: 20 * time.Second,
+		DrainGrace: 5 * time.Second, DrainWindow: 5 * time.Second,
 		ReadLimit: 64 << 10, PingInterval: 25 * time.Second, PongTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdentifyTimeout: 30 * time.Second,
 		SendQueueLen: 1024, SendQueueBytes: 8 << 20,
@@ -86,6 +91,10 @@ func TestParseFlags(t *testing.T) {
 		{name: "HUBBUB_PING_INTERVAL", env: map[string]string{"HUBBUB_PING_INTERVAL": "1m30s", "HUBBUB_SEND_QUEUE_BYTES": "4096", "HUBBUB_SHUTDOWN_TIMEOUT": "3s"},
 			want: func(v *flagView) {
 				v.PingInterval, v.SendQueueBytes, v.ShutdownTimeout = 90*time.Second, 4096, 3*time.Second
+			}},
+		{name: "drain", args: []string{"--drain-grace", "15s"}, env: map[string]string{"HUBBUB_DRAIN_WINDOW": "30s", "HUBBUB_SHUTDOWN_TIMEOUT": "1m"},
+			want: func(v *flagView) {
+				v.DrainGrace, v.DrainWindow, v.ShutdownTimeout = 15*time.Second, 30*time.Second, time.Minute
 			}},
 		{name: "empty env is unset", env: map[string]string{"HUBBUB_ADDR": ""}, want: func(v *flagView) {}},
 		{name: "TLS pair", args: []string{"--tls-cert", "c.pem"}, env: map[string]string{"HUBBUB_TLS_KEY": "k.pem"},
@@ -232,12 +241,13 @@ type process struct {
 
 var servingLine = regexp.MustCompile(`^hubbubd: serving on https?://(\S+) `)
 
-// start runs the binary with --data dir on a free port and waits for the
-// line saying where it serves. The process is killed at cleanup if it is
-// still running. Flags in extra come last and so win.
+// start runs the binary with --data dir on a free port, no drain grace or
+// window unless extra says otherwise, and waits for the line saying where
+// it serves. The process is killed at cleanup if it is still running.
 func start(t *testing.T, bin, dir string, extra ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, extra...)...)
+	args := append([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn", "--drain-grace", "0s", "--drain-window", "0s"}, extra...)
+	cmd := exec.Command(bin, args...)
 	// The kill test sends 200 messages at once: lift the per-socket rate
 	// limits (a binary without them ignores these variables).
 	cmd.Env = append(os.Environ(), "HUBBUB_MSG_RATE=100000", "HUBBUB_MSG_BURST=1000", "HUBBUB_CMD_RATE=100000", "HUBBUB_CMD_BURST=1000")
@@ -508,25 +518,59 @@ func TestKill9KeepsAckedMessages(t *testing.T) {
 	t.Logf("%d messages stored after the restart (%d acked)", len(history), len(acked))
 }
 
-// TestSIGTERMClosesWith1001 checks the graceful shutdown of the real
-// binary: connected clients get close 1001 and the process exits 0.
-func TestSIGTERMClosesWith1001(t *testing.T) {
+// TestSIGTERMDrains checks the lame-duck shutdown of the real binary:
+// right after SIGTERM /readyz answers 503 while /healthz, the open socket
+// and new sockets keep working for the drain grace; then the sockets get
+// close 1012, and the process exits 0 within the shutdown timeout.
+func TestSIGTERMDrains(t *testing.T) {
+	const grace = 2 * time.Second
 	bin := binary(t)
-	p := start(t, bin, t.TempDir())
+	p := start(t, bin, t.TempDir(), "--drain-grace", grace.String(), "--drain-window", "1s", "--shutdown-timeout", "6s")
 	c := dial(t, p.addr)
 	c.call(t, protocol.Command{ID: "h", Op: protocol.OpHello, Name: "term"})
 	c.call(t, protocol.Command{ID: "j", Op: protocol.OpJoin, Room: "lobby"})
 
+	status := func(path string) int {
+		resp, err := http.Get("http://" + p.addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 	sent := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for range c.events { // drain until the close
+	deadline := time.Now().Add(grace / 2)
+	for status("/readyz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still 200 %v after SIGTERM", grace/2)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if !websocket.IsCloseError(c.err, protocol.CloseGoingAway) {
-		t.Errorf("client read ended with %v, want close %d", c.err, protocol.CloseGoingAway)
+	t.Logf("/readyz 503 %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
+	if got := status("/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz during the grace = %d, want 200", got)
 	}
-	p.wait(t, 5*time.Second)
+	late := dial(t, p.addr)
+	late.call(t, protocol.Command{ID: "h", Op: protocol.OpHello, Name: "late"})
+	c.call(t, protocol.Command{ID: "s", Op: protocol.OpSend, Room: "lobby", Body: "still served", CMID: "drain-1"})
+	if d := time.Since(sent); d >= grace {
+		t.Fatalf("the checks took %v, longer than the grace: rerun on a less loaded machine", d)
+	}
+
+	for _, cl := range []*wsClient{c, late} {
+		for range cl.events { // drain until the close
+		}
+		if !websocket.IsCloseError(cl.err, protocol.CloseServiceRestart) {
+			t.Errorf("client read ended with %v, want close %d", cl.err, protocol.CloseServiceRestart)
+		}
+	}
+	if d := time.Since(sent); d < grace {
+		t.Errorf("sockets closed %v after SIGTERM, before the %v grace", d, grace)
+	}
+	p.wait(t, 6*time.Second)
 	if p.err != nil {
 		t.Errorf("hubbubd exited with %v, want status 0", p.err)
 	}

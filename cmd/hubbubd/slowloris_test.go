@@ -24,7 +24,7 @@ func startNode(t *testing.T, args ...string) (addr string, stop func()) {
 	t.Helper()
 	m := NewMain()
 	m.Stdout, m.Stderr = io.Discard, io.Discard
-	args = append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)
+	args = append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--drain-grace", "0s", "--drain-window", "0s"}, args...)
 	if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}

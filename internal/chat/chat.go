@@ -21,6 +21,15 @@ var (
 	ErrNoSuchRoom = errors.New("no such room")
 	ErrRoomExists = errors.New("room exists")
 	ErrClosed     = errors.New("closed")
+
+	// ErrUnavailable marks an outage of the store's backend, as opposed to
+	// a bug or a refused input: the connection to the database is refused,
+	// lost or timed out, the database is shutting down, over its connection
+	// limit, locked for longer than the store waits, or out of disk. The
+	// same call may succeed later. A store wraps the driver's error with it
+	// (errors.Is finds both). A write that failed with it may or may not
+	// have been committed: the reply may be what was lost.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // DefaultRoom is the room every store creates when it is first opened.

@@ -36,10 +36,15 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -135,10 +140,37 @@ func (s *Store) enter(ctx context.Context) (_ context.Context, end func(), _ err
 }
 
 // fail turns err from operation op into the error a method returns:
-// [chat.ErrClosed] when the store was closed, err wrapped with op otherwise.
+// [chat.ErrClosed] when the store was closed, err wrapped with op
+// otherwise, and with [chat.ErrUnavailable] too when it is an outage.
 func (s *Store) fail(op string, err error) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
 	}
+	if outage(err) {
+		return fmt.Errorf("pgstore: %s: %w: %w", op, chat.ErrUnavailable, err)
+	}
 	return fmt.Errorf("pgstore: %s: %w", op, err)
+}
+
+// outage reports whether err means PostgreSQL could not be reached or
+// could not answer in time, rather than that it refused the statement:
+// a dial, read or write that failed or timed out, a connection lost
+// mid-call, a deadline that ran out, or a server error of the classes
+// 08 (connection exception), 53 (insufficient resources: too many
+// connections, disk full), 57P (shutting down, starting up) or 58
+// (system error: I/O). Constraint violations, syntax errors and the like
+// are not outages.
+func outage(err error) bool {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		c := pe.Code
+		return strings.HasPrefix(c, "08") || strings.HasPrefix(c, "53") || strings.HasPrefix(c, "57P") || strings.HasPrefix(c, "58")
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -56,6 +56,10 @@ func (s *Server) apiFail(w http.ResponseWriter, err error) {
 		case errors.Is(err, auth.ErrBusy):
 			w.Header().Set("Retry-After", "1")
 			pe = protocol.Errorf(protocol.CodeUnavailable, "the server is busy; try again in a moment")
+		case storeOutage(err):
+			s.log.Warn("account api: store unavailable", "err", err)
+			w.Header().Set("Retry-After", "2")
+			pe = protocol.Errorf(protocol.CodeUnavailable, "the store is unavailable; try again in a moment")
 		default:
 			s.log.Error("account api", "err", err)
 			pe = protocol.Errorf(protocol.CodeInternal, "internal error")

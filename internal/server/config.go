@@ -2,7 +2,9 @@ package server
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -39,13 +41,27 @@ type Config struct {
 	RoomCreates      int           // default 10: rooms a user may create per RoomCreateWindow
 	RoomCreateWindow time.Duration // default 1h
 	ConnsPerUser     int           // default 16: sockets per account
-	ConnsPerIP       int           // default 64: sockets per client IP
-	HandshakeRate    float64       // default 10: WebSocket handshakes per second per IP
-	HandshakeBurst   int           // default 40
-	LoginFreeFails   int           // default 5: failed logins per account before backoff
-	LoginBackoffMax  time.Duration // default 5 min: the longest login backoff
-	LoginIPFails     int           // default 30: failed logins per IP per LoginIPWindow
-	LoginIPWindow    time.Duration // default 10 min
+	// Per-address limits are sized for shared networks: thousands of users
+	// behind one corporate NAT must get back in after a restart. What
+	// protects the node from a storm is the node-wide budget below.
+	ConnsPerIP     int     // default 20000: sockets per client IP
+	HandshakeRate  float64 // default 500: WebSocket handshakes per second per IP
+	HandshakeBurst int     // default 1000
+	// NodeHandshakeRate is the node-wide handshake budget (default 250 per
+	// core of GOMAXPROCS: a connect, hello and join cost about 2 ms of CPU,
+	// so this leaves at least half the node to the clients already in).
+	// Handshakes over it are turned away with 503 and Retry-After (or, for
+	// browsers, close 1013 "retry after Ns"), the waits spread so that the
+	// storm comes back at this pace. See admission.go.
+	NodeHandshakeRate float64
+	// NodeHandshakesInProgress bounds the admissions under way: from the
+	// upgrade to the session's first join (or 5 s). Default 32 per core.
+	NodeHandshakesInProgress int
+	NodeHandshakeBurst       int           // default NodeHandshakeRate (one second's worth)
+	LoginFreeFails           int           // default 5: failed logins per account before backoff
+	LoginBackoffMax          time.Duration // default 5 min: the longest login backoff
+	LoginIPFails             int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow            time.Duration // default 10 min
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -82,6 +98,14 @@ type Config struct {
 	// administrators in the inspector and in the trace (default off:
 	// redacted). A user always sees their own connection's payloads.
 	InspectPayloads bool
+	// DrainGrace is how long Shutdown keeps serving, new connections
+	// included, after /readyz turned 503, so that load balancers stop
+	// sending new clients before sockets close (default 0: close at once).
+	DrainGrace time.Duration
+	// DrainWindow is the time over which Shutdown spreads the closes of the
+	// open sockets (1012), in random order, so their reconnects do not hit
+	// the other nodes at one instant (default 0: all at once).
+	DrainWindow time.Duration
 	// PresenceLimit bounds presence in big rooms (default 1000): a room
 	// with more users online on this node announces no joins and leaves,
 	// and a join reply lists at most this many members. Without it,
@@ -145,9 +169,12 @@ func (c *Config) setDefaults() {
 	setInt(&c.RoomCreates, 10)
 	setDur(&c.RoomCreateWindow, time.Hour)
 	setInt(&c.ConnsPerUser, 16)
-	setInt(&c.ConnsPerIP, 64)
-	setFloat(&c.HandshakeRate, 10)
-	setInt(&c.HandshakeBurst, 40)
+	setInt(&c.ConnsPerIP, 20000)
+	setFloat(&c.HandshakeRate, 500)
+	setInt(&c.HandshakeBurst, 1000)
+	setFloat(&c.NodeHandshakeRate, 250*float64(runtime.GOMAXPROCS(0)))
+	setInt(&c.NodeHandshakeBurst, int(math.Ceil(c.NodeHandshakeRate)))
+	setInt(&c.NodeHandshakesInProgress, 32*runtime.GOMAXPROCS(0))
 	setInt(&c.LoginFreeFails, 5)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -11,16 +10,18 @@ import (
 // came, text or binary, through the same connection code as /ws (limits,
 // UTF-8 check, ping/pong, close handshake). No subprotocol is needed. It is
 // the smallest WebSocket server in hubbub, and what an RFC 6455 conformance
-// suite can be pointed at. The per-IP handshake and connection limits of
-// /ws apply here too: it needs no account, so it must not be a way around
+// suite can be pointed at. The handshake budget and the per-IP handshake
+// and connection limits of /ws apply here too: it needs no account, so it must not be a way around
 // them.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
-	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
-		s.tooMany(w, retry)
+	admitted := s.admitHandshake(w, r, "")
+	if admitted == nil {
 		return
 	}
+	defer admitted() // an echo is admitted once upgraded
+	ip := clientIP(r)
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
+		s.admission.refused.WithLabelValues("ip_conns").Inc()
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
 		return
 	}

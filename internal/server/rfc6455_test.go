@@ -447,7 +447,7 @@ func TestRFCServerPing(t *testing.T) {
 	}
 }
 
-// TestRFCShutdown: Shutdown closes a connected client with 1001, waits for
+// TestRFCShutdown: Shutdown closes a connected client with 1012, waits for
 // its close reply, and then refuses new handshakes with 503.
 func TestRFCShutdown(t *testing.T) {
 	// A long CloseGrace: Shutdown can only return early because the
@@ -463,13 +463,13 @@ func TestRFCShutdown(t *testing.T) {
 		defer cancel()
 		done <- srv.Shutdown(ctx)
 	}()
-	c.expectClose(protocol.CloseGoingAway)
+	c.expectClose(protocol.CloseServiceRestart)
 	select {
 	case err := <-done:
 		t.Fatalf("Shutdown returned %v before the client answered the close", err)
 	default:
 	}
-	c.closeHandshake(protocol.CloseGoingAway)
+	c.closeHandshake(protocol.CloseServiceRestart)
 	select {
 	case err := <-done:
 		if err != nil {

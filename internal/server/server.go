@@ -11,7 +11,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,14 +56,16 @@ type Server struct {
 	commitWarn *rateLog
 	origins    map[string]bool // normalised AllowedOrigins
 
-	hasher   *auth.Hasher
-	limits   *limits
-	sessions sessions // live sockets per session
+	hasher    *auth.Hasher
+	limits    *limits
+	admission *admission // the node-wide handshake budget
+	sessions  sessions   // live sockets per session
 
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
 
 	connID   atomic.Uint64
-	draining atomic.Bool
+	draining atomic.Bool   // lame duck: /readyz answers 503 (drain.go)
+	closing  atomic.Bool   // past the drain grace: upgrades are refused (drain.go)
 	quit     chan struct{} // closed by Shutdown: stops the sweeper
 	quitOnce sync.Once
 	bg       sync.WaitGroup // background goroutines: the sweeper, moderation handlers
@@ -105,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
+	s.admission = newAdmission(&s.cfg, s.metrics.reg)
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)
 		if err != nil {
@@ -210,7 +212,7 @@ func normalizeOrigin(o string) (string, error) {
 // upgrade performs the WebSocket handshake and registers the connection.
 // It writes the HTTP error itself and returns nil when it refuses.
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) *websocket.Conn {
-	if s.draining.Load() {
+	if s.closing.Load() {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return nil
@@ -246,9 +248,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol str
 // life (about 10 KiB each). done, if not nil, runs after the connection ends.
 func (s *Server) run(c *conn, done func()) {
 	s.mu.Lock()
-	if s.draining.Load() {
+	if s.closing.Load() {
 		s.mu.Unlock()
-		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "shutting down"), deadlineIn(s.cfg.WriteTimeout))
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseServiceRestart, "server restarting"), deadlineIn(s.cfg.WriteTimeout))
 		c.ws.Close()
 		if done != nil {
 			done()
@@ -275,44 +277,4 @@ func (s *Server) run(c *conn, done func()) {
 		}()
 		c.serve()
 	}()
-}
-
-// Shutdown stops the server gracefully: it refuses new upgrades (503) and
-// marks /readyz unready, closes every WebSocket with 1001 going away after
-// what is queued for it, and waits for them until ctx ends, then cuts the
-// remaining sockets. Finally it stops the committer: every send accepted
-// before is committed and acknowledged (if its socket is still there).
-// It does not close the Store or the Broker, which belong to the caller,
-// nor the http.Server.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.draining.Store(true)
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.close(protocol.CloseGoingAway, "server shutting down")
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-		for _, c := range conns {
-			c.ws.NetConn().Close()
-		}
-		<-done
-	}
-	s.commit.stop()
-	s.quitOnce.Do(func() { close(s.quit) })
-	s.bg.Wait()
-	s.hub.Close() // after the committer: what it committed is published
-	return err
 }

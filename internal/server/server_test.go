@@ -82,6 +82,7 @@ func newTestServerOn(t *testing.T, store chat.Store, wrap func(net.Listener) net
 	cfg.MsgRate, cfg.MsgBurst = 1e6, 1e6
 	cfg.CmdRate, cfg.CmdBurst = 1e6, 1e6
 	cfg.HandshakeRate, cfg.HandshakeBurst = 1e6, 1e6
+	cfg.NodeHandshakeRate, cfg.NodeHandshakeBurst = 1e6, 1e6
 	if os.Getenv("HUBBUB_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -631,17 +632,17 @@ func TestSlowConsumerClosedOthersUnaffected(t *testing.T) {
 	}
 }
 
-func TestShutdownClosesWithGoingAway(t *testing.T) {
+func TestShutdownClosesWithServiceRestart(t *testing.T) {
 	s := newTestServer(t, nil)
 	c := s.client(t, "ivan")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Shutdown(ctx) }()
-	if got := c.closeCode(); got != protocol.CloseGoingAway {
-		t.Errorf("close code = %d, want %d", got, protocol.CloseGoingAway)
+	if got := c.closeCode(); got != protocol.CloseServiceRestart {
+		t.Errorf("close code = %d, want %d", got, protocol.CloseServiceRestart)
 	}
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, ""), time.Now().Add(time.Second))
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseServiceRestart, ""), time.Now().Add(time.Second))
 	if err := <-errc; err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}

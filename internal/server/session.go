@@ -23,21 +23,25 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	ip := clientIP(r)
-	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
-		s.tooMany(w, retry)
+	admitted := s.admitHandshake(w, r, protocol.Subprotocol)
+	if admitted == nil {
 		return
 	}
+	ip := clientIP(r)
 	a, err := s.authenticate(r.Context(), r)
 	if err != nil {
+		admitted()
 		s.apiFail(w, err)
 		return
 	}
 	if a == nil && s.cfg.NoGuests {
+		admitted()
 		s.apiFail(w, protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in"))
 		return
 	}
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
+		admitted()
+		s.admission.refused.WithLabelValues("ip_conns").Inc()
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
 		return
 	}
@@ -45,6 +49,8 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if a != nil {
 		if !s.limits.connsUser.Acquire(a.user.Name, s.cfg.ConnsPerUser) {
 			release()
+			admitted()
+			s.admission.refused.WithLabelValues("user_conns").Inc()
 			s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections for this account"))
 			return
 		}
@@ -56,10 +62,12 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	ws := s.upgrade(w, r, protocol.Subprotocol)
 	if ws == nil {
 		release()
+		admitted()
 		return
 	}
 	sess := &session{
 		srv:      s,
+		admitted: admitted,
 		auth:     a,
 		joined:   make(map[string]*joinedRoom),
 		inflight: make(chan struct{}, s.cfg.MaxInFlight),
@@ -88,6 +96,7 @@ type session struct {
 	auth          *authInfo          // nil for a guest; immutable
 	self          *protocol.Identity // nil until hello
 	identifyTimer *time.Timer
+	admitted      func()            // gives the admission slot back (admission.go); safe to call again
 	bad           int               // invalid commands in a row
 	msgs, cmds    *ratelimit.Bucket // per-connection rates
 	user          *userTopic        // subscription to the user's own events, after hello
@@ -132,6 +141,7 @@ func (ss *session) text(c *conn, data []byte) {
 // closed runs after both loops ended: leave every room.
 func (ss *session) closed(c *conn) {
 	ss.identifyTimer.Stop()
+	ss.admitted()
 	ss.mu.Lock()
 	rooms := make([]string, 0, len(ss.joined))
 	for name := range ss.joined {
@@ -178,6 +188,9 @@ func (ss *session) replyErr(c *conn, id string, err error) {
 		pe = protocol.Errorf(protocol.CodeRoomExists, "a room with that name exists")
 	case errors.Is(err, chat.ErrClosed), errors.Is(err, errStopping):
 		pe = protocol.Errorf(protocol.CodeUnavailable, "the server is shutting down; retry after reconnecting")
+	case storeOutage(err):
+		c.log.Warn("command failed: store unavailable", "err", err)
+		pe = protocol.Errorf(protocol.CodeUnavailable, "the store is unavailable; retry in a moment")
 	default:
 		c.log.Error("command failed", "err", err)
 		pe = protocol.Errorf(protocol.CodeInternal, "internal error; the command may be retried")
@@ -458,6 +471,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	info := ss.roomInfo(r, role)
 	info.Online = p.Online
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members})
+	ss.admitted() // the first join ends an admission: a reconnect is back
 	if jr.muted && !already {
 		// Tell a user who joins while muted, so the client can say so
 		// before they type.

@@ -29,7 +29,7 @@ type Server struct {
 	Srv   *server.Server
 }
 
-// Start starts a server that stops when t ends (sockets closed with 1001,
+// Start starts a server that stops when t ends (sockets closed with 1012,
 // then the store and broker). mut, if not nil, adjusts the configuration
 // before the server is made; Store, Broker, Accounts and Access are set
 // already, and the logger discards.

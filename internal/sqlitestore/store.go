@@ -30,7 +30,8 @@ import (
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ chat.Store = (*Store)(nil)
@@ -170,10 +171,30 @@ func (s *Store) Close() error {
 }
 
 // fail turns err from operation op into the error a method returns:
-// [chat.ErrClosed] when the store was closed, err wrapped with op otherwise.
+// [chat.ErrClosed] when the store was closed, err wrapped with op
+// otherwise, and with [chat.ErrUnavailable] too when it is an outage.
 func (s *Store) fail(op string, err error) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
 	}
+	if outage(err) {
+		return fmt.Errorf("sqlitestore: %s: %w: %w", op, chat.ErrUnavailable, err)
+	}
 	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// outage reports whether err means the database could not do the work
+// now, rather than that the work was wrong: a lock held by another
+// process for longer than the busy timeout (SQLITE_BUSY, SQLITE_LOCKED), an
+// I/O error, a full disk, a file that cannot be opened, or a deadline that
+// ran out. Constraint violations and the like are not outages.
+func outage(err error) bool {
+	if e, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch e.Code() & 0xff { // the primary code of an extended one
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }

@@ -11,6 +11,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const PING_EVERY_MS = 25_000;
 const PING_TIMEOUT_MS = 10_000;
+const RETRY_JITTER_MS = 1_000; // added, at random, to a wait the server named
 
 // Close codes of protocol v1 (protocol/codes.go).
 export const Close = Object.freeze({
@@ -19,6 +20,7 @@ export const Close = Object.freeze({
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  serviceRestart: 1012,
   tryAgainLater: 1013,
   slowConsumer: 4000,
   identifyTimeout: 4001,
@@ -48,6 +50,16 @@ export class Disconnected extends Error {
 export function backoffDelay(attempt) {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
   return Math.random() * ceiling;
+}
+
+// retryAfterMs reads the wait a 1013 close reason names ("retry after 7s",
+// protocol.RetryAfterReason): a server turning a storm away hands out waits
+// spread over whole seconds. 0 when the reason names none.
+export function retryAfterMs(reason) {
+  const m = /^retry after ([1-9][0-9]{0,3})s(;|$)/.exec(reason || "");
+  if (!m) return 0;
+  const secs = Number(m[1]);
+  return secs <= 3600 ? secs * 1000 : 0;
 }
 
 // wsURL returns the URL of the server's WebSocket endpoint on the page's
@@ -302,17 +314,22 @@ export class Connection extends EventTarget {
 
     let attempt = this.attempt;
     let why = reason || "";
+    let serverWait = 0; // the wait the server named, if it did
     switch (code) {
       case Close.goingAway:
+      case Close.serviceRestart:
         why = "The server is restarting.";
         break;
       case Close.slowConsumer:
         why = "The connection fell behind; resuming.";
         break;
-      case Close.tryAgainLater:
+      case Close.tryAgainLater: {
         why = "The server is busy.";
-        attempt = Math.max(attempt, 4); // start the wait at up to 8 s
+        const wait = retryAfterMs(reason);
+        if (wait > 0) serverWait = wait;
+        else attempt = Math.max(attempt, 4); // start the wait at up to 8 s
         break;
+      }
       case Close.policy:
         why = reason ? `Disconnected by the server: ${reason}` : "Disconnected by the server.";
         attempt = Math.max(attempt, 2);
@@ -325,7 +342,7 @@ export class Connection extends EventTarget {
       this.setState("offline", { code, reason: why });
       return;
     }
-    const delay = backoffDelay(attempt);
+    const delay = serverWait > 0 ? serverWait + Math.random() * RETRY_JITTER_MS : backoffDelay(attempt);
     const retryAt = Date.now() + delay;
     this.retryTimer = setTimeout(() => this.open(), delay);
     this.setState("waiting", { code, reason: why, retryAt });

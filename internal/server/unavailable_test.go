@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// faultyStore is a real store whose Append and Room fail with a chosen
+// error while one is set: a storage outage (or a bug) on demand.
+type faultyStore struct {
+	chat.Store
+	mu  sync.Mutex
+	err error
+}
+
+func (f *faultyStore) fail(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
+}
+
+func (f *faultyStore) injected() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *faultyStore) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
+	if err := f.injected(); err != nil {
+		return nil, err
+	}
+	return f.Store.Append(ctx, batch)
+}
+
+func (f *faultyStore) Room(ctx context.Context, name string) (chat.Room, error) {
+	if err := f.injected(); err != nil {
+		return chat.Room{}, err
+	}
+	return f.Store.Room(ctx, name)
+}
+
+// TestStoreOutageIsUnavailable checks the one mapping of store errors to
+// codes: an outage is `unavailable`, a bug stays `internal`, on a send (the
+// committer's path) and on a join (a command's path).
+func TestStoreOutageIsUnavailable(t *testing.T) {
+	real, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &faultyStore{Store: real}
+	s := newTestServerWithStore(t, store, nil)
+	c := s.client(t, "olga")
+	c.ok(protocol.Command{Op: protocol.OpJoin, Room: "lobby"})
+
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	tests := []struct {
+		name string
+		err  error
+		want protocol.Code
+	}{
+		{"store marks an outage", fmt.Errorf("pgstore: append: %w: %w", chat.ErrUnavailable, errors.New("FATAL: terminating connection due to administrator command (SQLSTATE 57P01)")), protocol.CodeUnavailable},
+		{"deadline ran out", fmt.Errorf("sqlitestore: append: %w", context.DeadlineExceeded), protocol.CodeUnavailable},
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, protocol.CodeUnavailable},
+		{"connection reset", fmt.Errorf("pgstore: append: %w", reset), protocol.CodeUnavailable},
+		{"a bug", errors.New("sqlitestore: append: UNIQUE constraint failed: messages.seq"), protocol.CodeInternal},
+		{"cancelled by the server", fmt.Errorf("append: %w", context.Canceled), protocol.CodeInternal},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store.fail(tt.err)
+			defer store.fail(nil)
+			for _, cmd := range []protocol.Command{
+				{Op: protocol.OpSend, Room: "lobby", Body: "hi", CMID: fmt.Sprint("outage-", i)},
+				{Op: protocol.OpJoin, Room: "lobby"},
+			} {
+				ev := c.do(cmd)
+				if ev.Type != protocol.TypeError || ev.Code != tt.want {
+					t.Errorf("%s during %q: got %s %q (%s), want error %q", cmd.Op, tt.err, ev.Type, ev.Code, ev.Reason, tt.want)
+				}
+			}
+		})
+	}
+	// And once the store is back, the same send goes through.
+	ev := c.ok(protocol.Command{Op: protocol.OpSend, Room: "lobby", Body: "hi", CMID: "outage-0"})
+	if ev.Message == nil || ev.Message.Seq != 1 {
+		t.Errorf("send after the outage = %+v, want seq 1", ev.Message)
+	}
+}

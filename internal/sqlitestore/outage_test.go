@@ -1,0 +1,62 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// TestLockedDatabaseIsErrUnavailable: another process holding the write
+// lock past the busy timeout is an outage (chat.ErrUnavailable), and a
+// refused statement is not.
+func TestLockedDatabaseIsErrUnavailable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the busy timeout")
+	}
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := t.Context()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: "locked out", CMID: "c1"}})
+	if !errors.Is(err, chat.ErrUnavailable) {
+		t.Errorf("Append while another connection holds the write lock = %v, want chat.ErrUnavailable", err)
+	}
+	t.Logf("Append failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = s.writer.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
+	if err == nil {
+		t.Fatal("a bad statement succeeded")
+	}
+	if outage(err) {
+		t.Errorf("outage(%v) = true, want false", err)
+	}
+	if _, err := s.Append(context.Background(), []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: "back", CMID: "c1"}}); err != nil {
+		t.Errorf("Append after the lock was released: %v", err)
+	}
+}

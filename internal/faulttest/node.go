@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -62,7 +63,7 @@ func StartNode(t testing.TB, name, bin string, args ...string) *Node {
 		n.mu.Unlock()
 		p.kill()
 		if t.Failed() {
-			t.Logf("node %s output (tail):\n%s", n.Name, p.output)
+			t.Logf("node %s output (last lines):\n%s", n.Name, lastLines(p.output.String(), 15))
 		}
 	})
 	return n
@@ -128,6 +129,12 @@ func (n *Node) Restart() {
 		n.t.Fatalf("node %s: Restart while running", n.Name)
 	}
 	n.start()
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // Output returns the tail of the node's stdout and stderr.

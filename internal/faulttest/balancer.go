@@ -17,9 +17,12 @@ const DefaultCheckInterval = 200 * time.Millisecond
 
 // Balancer is a TCP load balancer in front of hubbubd nodes that honours
 // readiness, as HAProxy or nginx with health checks on /readyz would: it
-// asks every backend's /readyz each check interval and sends a new
-// connection only to a backend whose last answer was 200. A backend whose
-// dial fails is skipped for that connection (HAProxy's "redispatch").
+// asks every backend's /readyz each check interval (timeout: one second)
+// and sends new connections only to ready backends. A backend turns
+// unready after checkFall failed checks in a row (an answer other than
+// 200, or none) and ready again after one good check, as HAProxy's "fall
+// 2 rise 1". A backend whose dial fails is skipped for that connection
+// (HAProxy's "redispatch").
 // Established connections are never moved: when a backend closes one, the
 // client reconnects and the balancer picks again.
 //
@@ -32,6 +35,7 @@ type Balancer struct {
 	backends []string
 	interval time.Duration
 	ready    []atomic.Bool
+	fails    []int         // failed checks in a row per backend; owned by the checker goroutine
 	next     atomic.Uint64 // round-robin cursor of fallbacks
 	wg       sync.WaitGroup
 	quit     chan struct{}
@@ -54,11 +58,12 @@ func NewBalancer(t testing.TB, backends []string, interval time.Duration) *Balan
 		backends: backends,
 		interval: interval,
 		ready:    make([]atomic.Bool, len(backends)),
+		fails:    make([]int, len(backends)),
 		quit:     make(chan struct{}),
 		conns:    make(map[net.Conn]struct{}),
 		downAt:   make([]time.Time, len(backends)),
 	}
-	hc := &http.Client{Timeout: interval, Transport: &http.Transport{DisableKeepAlives: true}}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	b.checkAll(hc)
 	b.wg.Go(func() {
 		tick := time.NewTicker(interval)
@@ -76,17 +81,24 @@ func NewBalancer(t testing.TB, backends []string, interval time.Duration) *Balan
 	return b
 }
 
+// checkFall is how many failed checks in a row take a backend out.
+const checkFall = 2
+
 func (b *Balancer) checkAll(hc *http.Client) {
 	var wg sync.WaitGroup
 	for i, addr := range b.backends {
 		wg.Go(func() {
-			ok := checkReady(hc, addr)
-			if !ok && b.ready[i].Load() {
+			if checkReady(hc, addr) {
+				b.fails[i] = 0
+				b.ready[i].Store(true)
+				return
+			}
+			if b.fails[i]++; b.fails[i] >= checkFall && b.ready[i].Load() {
 				b.mu.Lock()
 				b.downAt[i] = time.Now()
 				b.mu.Unlock()
+				b.ready[i].Store(false)
 			}
-			b.ready[i].Store(ok)
 		})
 	}
 	wg.Wait()

@@ -64,21 +64,30 @@ func testBrokerOutageUnderLoad(t *testing.T, broker string) {
 	<-loaded
 
 	// Acknowledgements never stop: while the broker is down, acks arrive
-	// at the rate the publishers offer (each offers 100/s, with at most 64
-	// sends waiting; a send that cannot start is an ack that did not come).
+	// at least at 80% of the rate they arrived at before (measured, not
+	// offered: on a busy machine the publishers may not make 300/s).
 	outage := returned.Sub(down)
-	offered := int(float64(len(pubs)) * rate * outage.Seconds())
-	var acked int
+	warm := start.Add(time.Second)
+	var before, during int
 	var slowest time.Duration
 	for _, s := range ledger.Sends() {
-		if s.Outcome == faulttest.Acked && !s.End.Before(down) && s.End.Before(returned) {
-			acked++
+		if s.Outcome != faulttest.Acked {
+			continue
+		}
+		switch {
+		case !s.End.Before(warm) && s.End.Before(down):
+			before++
+		case !s.End.Before(down) && s.End.Before(returned):
+			during++
 			slowest = max(slowest, s.End.Sub(s.Start))
 		}
 	}
-	t.Logf("while the broker was down (%v): %d acks for %d sends offered, slowest %v", outage.Round(time.Millisecond), acked, offered, slowest.Round(time.Millisecond))
-	if acked*10 < offered*9 {
-		t.Errorf("while the broker was down, %d acks arrived for %d sends offered; want at least 90%%: acknowledgements must not depend on the broker", acked, offered)
+	rateBefore := float64(before) / down.Sub(warm).Seconds()
+	rateDuring := float64(during) / outage.Seconds()
+	t.Logf("acks: %.0f/s before the outage, %.0f/s during it (%d in %v), slowest ack during it %v",
+		rateBefore, rateDuring, during, outage.Round(time.Millisecond), slowest.Round(time.Millisecond))
+	if before == 0 || rateDuring < 0.8*rateBefore {
+		t.Errorf("acks fell from %.0f/s to %.0f/s while the broker was down; want at least 80%%: acknowledgements must not depend on the broker", rateBefore, rateDuring)
 	}
 	if n := ledger.Count(faulttest.Refused) + ledger.Count(faulttest.Unknown); n > 0 {
 		t.Errorf("%d sends refused or unanswered with PostgreSQL healthy; want 0", n)

@@ -13,6 +13,11 @@ type ClusterConfig struct {
 	Broker string // "redis" or "nats"
 	Nodes  int    // default 3
 
+	// Balanced is how many of the nodes, from the first, are behind the
+	// balancer (default all). A node outside it is reached only by its
+	// own URL: an auditor that a storm on the others cannot crowd out.
+	Balanced int
+
 	// Args are given to every node; NodeArgs, if not nil, adds arguments
 	// for node i.
 	Args     []string
@@ -58,6 +63,9 @@ func StartCluster(t testing.TB, cfg ClusterConfig) *Cluster {
 		node := StartNode(t, string(rune('A'+i)), cfg.Bin, args...)
 		c.Nodes = append(c.Nodes, node)
 		addrs[i] = node.Addr
+	}
+	if cfg.Balanced > 0 {
+		addrs = addrs[:cfg.Balanced]
 	}
 	c.LB = NewBalancer(t, addrs, cfg.CheckInterval)
 	return c

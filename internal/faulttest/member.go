@@ -231,9 +231,9 @@ func (m *Member) Drops() []Drop {
 	return out
 }
 
-// connected reports whether the member's newest state is Connected, or it
+// Connected reports whether the member's newest state is Connected, or it
 // never lost its connection.
-func (m *Member) connected() bool {
+func (m *Member) Connected() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := len(m.states) - 1; i >= 0; i-- {

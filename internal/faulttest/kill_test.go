@@ -53,6 +53,12 @@ func testKill(t *testing.T, broker string, victim int) {
 	if ledger.Count(faulttest.Acked) == 0 {
 		t.Errorf("no send was acknowledged: the scenario tested nothing")
 	}
+	// The client resends what a dead node left unanswered, with the same
+	// cmid, on its next connection: with two nodes alive and the store
+	// healthy, every send is acknowledged.
+	if n := ledger.Count(faulttest.Refused) + ledger.Count(faulttest.Unknown); n > 0 {
+		t.Errorf("%d sends refused or unanswered; want every send acknowledged", n)
+	}
 	var moved, worst = 0, time.Duration(0)
 	for _, m := range members {
 		for _, d := range m.Drops() {

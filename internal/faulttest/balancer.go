@@ -44,6 +44,7 @@ type Balancer struct {
 	listeners []net.Listener
 	conns     map[net.Conn]struct{}
 	downAt    []time.Time // when each backend was last seen unready; zero if never
+	downs     []int       // how many times each backend was taken out
 }
 
 // NewBalancer balances over backends (host:port of hubbubd nodes),
@@ -62,6 +63,7 @@ func NewBalancer(t testing.TB, backends []string, interval time.Duration) *Balan
 		quit:     make(chan struct{}),
 		conns:    make(map[net.Conn]struct{}),
 		downAt:   make([]time.Time, len(backends)),
+		downs:    make([]int, len(backends)),
 	}
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	b.checkAll(hc)
@@ -96,6 +98,7 @@ func (b *Balancer) checkAll(hc *http.Client) {
 			if b.fails[i]++; b.fails[i] >= checkFall && b.ready[i].Load() {
 				b.mu.Lock()
 				b.downAt[i] = time.Now()
+				b.downs[i]++
 				b.mu.Unlock()
 				b.ready[i].Store(false)
 			}
@@ -129,6 +132,13 @@ func (b *Balancer) DownAt(i int) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.downAt[i]
+}
+
+// Downs returns how many times backend i was taken out of rotation.
+func (b *Balancer) Downs(i int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.downs[i]
 }
 
 // Frontend opens a listener whose connections prefer backend prefer, and

@@ -23,6 +23,11 @@ type ClusterConfig struct {
 	Args     []string
 	NodeArgs func(i int) []string
 
+	// DirectStore has the nodes reach PostgreSQL directly instead of
+	// through PG, for scenarios that do not break it and whose load would
+	// make the test process's proxy the bottleneck.
+	DirectStore bool
+
 	// CheckInterval is the balancer's readiness check interval (default
 	// DefaultCheckInterval).
 	CheckInterval time.Duration
@@ -36,7 +41,7 @@ type Cluster struct {
 	Broker *Service
 	PG     *Proxy
 	LB     *Balancer
-	Store  string // the nodes' --store DSN (through PG)
+	Store  string // the nodes' --store DSN (through PG unless DirectStore)
 }
 
 // StartCluster starts the services and the nodes, and waits until every
@@ -50,6 +55,9 @@ func StartCluster(t testing.TB, cfg ClusterConfig) *Cluster {
 	}
 	c := &Cluster{Broker: StartBroker(t, cfg.Broker), PG: NewProxy(t, u.Host)}
 	c.Store = WithHost(t, dsn, c.PG.Addr())
+	if cfg.DirectStore {
+		c.Store = dsn
+	}
 	n := cfg.Nodes
 	if n == 0 {
 		n = 3

@@ -196,7 +196,8 @@ type Drop struct {
 	Err       error // why the connection ended
 	CloseCode int   // the close code the server sent, 0 if none
 	Back      time.Duration
-	Dials     int // dial attempts until the member was connected again; 0 if it never was
+	Dials     int     // dial attempts until the member was connected again; 0 if it never was
+	DialErrs  []error // why each failed dial failed
 }
 
 // Drops returns every connection loss of the member, with the close code
@@ -216,6 +217,7 @@ func (m *Member) Drops() []Drop {
 		for _, next := range m.states[i+1:] {
 			if next.ev.State == client.Reconnecting && next.ev.Attempt > 1 {
 				d.Dials = next.ev.Attempt
+				d.DialErrs = append(d.DialErrs, next.ev.Err)
 			}
 			if next.ev.State == client.Connected {
 				d.Back = next.at.Sub(s.at)

@@ -13,15 +13,16 @@ import (
 	"time"
 )
 
-// Build compiles hubbubd (package path pkg, normally
-// "github.com/hubbub-chat/hubbub/cmd/hubbubd") into dir and returns the
-// binary's path. Call it once per test binary, from TestMain.
+// Build compiles the command at package path pkg (such as
+// "github.com/hubbub-chat/hubbub/cmd/hubbubd" or CrowdPackage) into dir,
+// without the race detector, and returns the binary's path. Call it once
+// per test binary, from TestMain.
 func Build(dir, pkg string) (string, error) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "hubbubd")
+	path := filepath.Join(dir, filepath.Base(pkg))
 	out, err := exec.Command(goCmd, "build", "-o", path, pkg).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)

@@ -23,11 +23,24 @@ type proc struct {
 // buffer. The child is killed by the kernel if the test binary dies
 // (Pdeathsig), and by stop at the latest.
 func startProc(argv []string, env []string) (*proc, error) {
+	cmd := newCmd(argv, env)
+	output := &tailBuffer{max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = output, output
+	return startCmd(cmd, output)
+}
+
+// newCmd prepares argv to run as a child that dies with the test binary.
+func newCmd(argv []string, env []string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{cmd: cmd, output: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.output, p.output
+	return cmd
+}
+
+// startCmd starts cmd, whose output (or the part of it not piped
+// elsewhere) goes to output.
+func startCmd(cmd *exec.Cmd, output *tailBuffer) (*proc, error) {
+	p := &proc{cmd: cmd, output: output, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 
 var (
 	bin      string // the hubbubd binary, built once by TestMain
+	crowdBin string // the crowd binary (storm clients), built once by TestMain
 	buildErr error
 )
 
@@ -32,6 +33,9 @@ func TestMain(m *testing.M) {
 	if !testing.Short() && os.Getenv(faulttest.PostgresEnv) != "" {
 		if dir, buildErr = os.MkdirTemp("", "faulttest-"); buildErr == nil {
 			bin, buildErr = faulttest.Build(dir, "github.com/hubbub-chat/hubbub/cmd/hubbubd")
+		}
+		if buildErr == nil {
+			crowdBin, buildErr = faulttest.Build(dir, faulttest.CrowdPackage)
 		}
 	}
 	code := m.Run()

@@ -9,10 +9,13 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/faulttest"
 )
 
-// healBound is the documented bound within which an acknowledged message
-// reaches every live member of its room after the broker returns (issue
-// 12: "no acknowledged message stays undelivered to a live member longer
-// than a documented bound (say ≤ 5 s after the broker returns)").
+// healBound bounds how long an acknowledged message may take to reach
+// every live member of its room when the broker lost it. Issue 12 asks for
+// a documented bound "say ≤ 5 s after the broker returns"; docs/protocol.md
+// promises "at most about 2 seconds after its commit even while the
+// nodes' broker is down" (--heal-interval 2s). The suite holds the cluster
+// to 5 s, after the commit and after the broker's return: the documented
+// 2 s plus room for a machine shared by other work.
 const healBound = 5 * time.Second
 
 // brokerDown is how long the broker stays down in the outage scenarios.
@@ -52,6 +55,11 @@ func testBrokerOutageUnderLoad(t *testing.T, broker string) {
 	sleepUntil(down)
 	cl.Broker.Stop()
 	sleepUntil(up)
+	// The healing does not wait for the broker: by the end of the outage,
+	// every message acknowledged healBound before has reached every member.
+	if missing := owedBy(time.Now(), up.Add(-healBound), ledger, members, room); missing > 0 {
+		t.Errorf("with the broker down, %d (message, member) deliveries of messages acknowledged over %v earlier are missing", missing, healBound)
+	}
 	cl.Broker.Start()
 	returned := time.Now()
 	t.Logf("%s down for %v", broker, returned.Sub(down).Round(time.Millisecond))
@@ -115,7 +123,9 @@ func noDrops(t *testing.T, members []*faulttest.Member) {
 // TestBrokerOutageQuietRoom: one message is sent in a quiet room while the
 // broker is down, and nothing after it. Members on the node that
 // committed it get it at once (local delivery does not need the broker);
-// members on every node have it within healBound of the broker's return.
+// members on every node have it within healBound of its commit, the
+// broker still down, and (should that fail) within healBound of the
+// broker's return.
 func TestBrokerOutageQuietRoom(t *testing.T) {
 	for _, broker := range brokers {
 		t.Run(broker, func(t *testing.T) { testBrokerOutageQuietRoom(t, broker) })
@@ -152,6 +162,13 @@ func testBrokerOutageQuietRoom(t *testing.T, broker string) {
 		t.Errorf("the send while the broker was down was %v (%v); want acknowledged, PostgreSQL is healthy", s.Outcome, s.Err)
 	} else if missing := owedBy(s.End.Add(time.Second), s.End.Add(time.Millisecond), ledger, local, room); missing > 0 {
 		t.Errorf("%d of %d members on the committing node lack the message 1s after its ack: local delivery must not wait for the broker", missing, len(local))
+	}
+	if s.Outcome == faulttest.Acked {
+		// The healing does not wait for the broker: every member has the
+		// message within the bound of its commit, the broker still down.
+		if missing := owedBy(s.End.Add(healBound), s.End.Add(time.Millisecond), ledger, members, room); missing > 0 {
+			t.Errorf("%v after its ack, with the broker still down, %d of %d members lack the message", healBound, missing, len(members))
+		}
 	}
 	sleepUntil(down.Add(brokerDown))
 	cl.Broker.Start()

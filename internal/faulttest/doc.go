@@ -10,6 +10,10 @@
 //   - [Node] is a hubbubd process built once per test binary ([Build]).
 //   - [Balancer] is a TCP load balancer that honours /readyz, the way
 //     HAProxy or nginx with health checks would.
+//   - [Cluster] puts them together: nodes on a fresh PostgreSQL schema
+//     (behind a Proxy) and a broker of their own, behind a Balancer.
+//   - [Crowd] runs thousands of clients in a process of their own (the
+//     crowd command, built without -race) for the reconnect storm.
 //   - [Ledger] classifies every send as acknowledged, refused or unknown;
 //     [Member] records what one real Go client (package client) received;
 //     [Verify] applies the suite's pass rule: no acknowledged message

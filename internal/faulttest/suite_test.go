@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +28,7 @@ var (
 	bin      string // the hubbubd binary, built once by TestMain
 	crowdBin string // the crowd binary (storm clients), built once by TestMain
 	buildErr error
+	statOnce sync.Once
 )
 
 func TestMain(m *testing.M) {
@@ -51,6 +55,30 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// statSources stats every Go source file of the module and go.mod and
+// go.sum. The suite builds hubbubd in a subprocess, which go test's cache
+// does not see; the cache does record the files a test stats, so a change
+// anywhere in the module runs the suite again instead of replaying a
+// result for a binary that no longer exists. It must run inside m.Run,
+// where the testing package logs what a test consults.
+func statSources() {
+	filepath.WalkDir(filepath.Join("..", ".."), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == ".git" || name == "node_modules" || name == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if name := d.Name(); strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum" {
+			os.Stat(path)
+		}
+		return nil
+	})
+}
+
 // suite skips a scenario in -short mode and without PostgreSQL, and
 // returns the hubbubd binary.
 func suite(t *testing.T) string {
@@ -59,6 +87,7 @@ func suite(t *testing.T) string {
 		t.Skip("the fault suite runs three hubbubd processes and breaks them; skipped with -short")
 	}
 	faulttest.PostgresDSN(t)
+	statOnce.Do(statSources)
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}

@@ -71,7 +71,7 @@ func (s *Store) Role(ctx context.Context, room, user string) (string, error) {
 		return "", chat.ErrClosed
 	}
 	var role string
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT role FROM room_roles WHERE room = ? AND user = ?`, room, user).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
@@ -197,7 +197,7 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	}
 	sn := chat.Sanction{Room: room, User: user, Kind: kind}
 	var until sql.NullInt64
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT until, by_user, reason FROM sanctions
 		 WHERE room = ? AND user = ? AND kind = ? AND (until IS NULL OR until > ?)`,
 		room, user, kind, now.UnixMilli()).Scan(&until, &sn.By, &sn.Reason)

@@ -49,7 +49,7 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	}
 	u := chat.User{Name: name}
 	var created int64
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = ?`, name).
 		Scan(&u.PasswordHash, &u.Admin, &u.Disabled, &created)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -123,7 +123,7 @@ func (s *Store) Session(ctx context.Context, tokenHash string) (chat.Session, er
 	}
 	sess := chat.Session{TokenHash: tokenHash}
 	var created, seen, expires int64
-	err := s.reader.QueryRowContext(ctx,
+	err := s.queryRow(ctx,
 		`SELECT user, created_at, last_seen, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
 		Scan(&sess.User, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -218,7 +218,7 @@ func (s *Store) HistoryAfter(ctx context.Context, room string, after int64, limi
 func (s *Store) history(ctx context.Context, q, room string, seq int64, limit int) ([]chat.Message, error) {
 	msgs := []chat.Message{}
 	if limit > 0 {
-		rows, err := s.reader.QueryContext(ctx, q, room, seq, limit)
+		rows, err := s.query(ctx, q, room, seq, limit)
 		if err != nil {
 			return nil, s.fail("history", err)
 		}

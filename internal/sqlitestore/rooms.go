@@ -40,7 +40,7 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	if s.closed.Load() {
 		return chat.Room{}, chat.ErrClosed
 	}
-	row := s.reader.QueryRowContext(ctx,
+	row := s.queryRow(ctx,
 		`SELECT name, topic, private, owner, created_at, last_seq FROM rooms WHERE name = ?`, name)
 	r, err := scanRoom(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -123,7 +123,7 @@ func (s *Store) queryRooms(ctx context.Context, op, q string, args ...any) ([]ch
 // roomExists reports whether the room called name exists.
 func (s *Store) roomExists(ctx context.Context, name string) (bool, error) {
 	var one int
-	err := s.reader.QueryRowContext(ctx, `SELECT 1 FROM rooms WHERE name = ?`, name).Scan(&one)
+	err := s.queryRow(ctx, `SELECT 1 FROM rooms WHERE name = ?`, name).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -49,6 +49,7 @@ type Store struct {
 	writer *sql.DB // exactly one connection; every write goes through it
 	reader *sql.DB // read-only connections for every read
 	stmts  writeStmts
+	reads  readStmts // the reader's prepared queries
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -158,6 +159,7 @@ func (s *Store) Close() error {
 		// The last connection to close checkpoints the WAL into the main
 		// file, so the writer goes last.
 		var errs []error
+		s.reads.close()
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
 		}

@@ -49,6 +49,7 @@ type Server struct {
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
 	metrics  *metrics
+	presence presenceBatch // join and leave events on their way out
 	data     *dataMetrics
 	pinger   *pinger
 	slowWarn *rateLog // slow-consumer closes

@@ -441,6 +441,8 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		}
 		jr.muted, jr.mutedUntil = muted, m.Until
 	}
+	// Once in ss.joined, jr belongs to ss.mu (moderation events change it).
+	mutedNow, mutedUntil := jr.muted, jr.mutedUntil
 	ss.mu.Lock()
 	_, already := ss.joined[cmd.Room]
 	if !already {
@@ -472,12 +474,12 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	info.Online = p.Online
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members})
 	ss.admitted() // the first join ends an admission: a reconnect is back
-	if jr.muted && !already {
+	if mutedNow && !already {
 		// Tell a user who joins while muted, so the client can say so
 		// before they type.
 		ev := &protocol.Event{Type: protocol.TypeMuted, Room: r.Name, User: ss.self.Name}
-		if !jr.mutedUntil.IsZero() {
-			ev.Until = jr.mutedUntil.UnixMilli()
+		if !mutedUntil.IsZero() {
+			ev.Until = mutedUntil.UnixMilli()
 		}
 		ss.reply(c, ev)
 	}
@@ -520,24 +522,6 @@ func (ss *session) publishPresence(typ, room, user string) {
 	ss.srv.hub.Event(room, b)
 }
 
-// announcePresence is the hub's OnPresence: a user appeared in or left a
-// room's cluster-wide list, and this node tells its own members (every node
-// does the same for its own). Big rooms stay quiet past PresenceLimit.
-func (s *Server) announcePresence(ch hub.PresenceChange) {
-	if ch.Joined && ch.Online > s.cfg.PresenceLimit || !ch.Joined && ch.Online >= s.cfg.PresenceLimit {
-		return
-	}
-	typ := protocol.TypeLeave
-	if ch.Joined {
-		typ = protocol.TypeJoin
-	}
-	b, err := protocol.EncodeEvent(&protocol.Event{Type: typ, Room: ch.Room, User: ch.User})
-	if err != nil {
-		s.log.Error("encode presence", "room", ch.Room, "err", err)
-		return
-	}
-	s.hub.Local(ch.Room, b)
-}
 
 // send hands the message to the committer and returns at once; the ack is
 // queued when the commit is done. At most MaxInFlight sends of one

@@ -1,0 +1,192 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// event applies one client event.
+func (m *Model) event(ev client.Event) tea.Cmd {
+	switch ev := ev.(type) {
+	case client.MessageEvent:
+		msg := ev.Message
+		w := m.find(msg.Room)
+		if w == nil || w.addMessages(msg) == 0 {
+			return nil
+		}
+		delete(w.typing, msg.From)
+		if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
+			// Nobody is reading the old end: let it go (PgUp fetches it
+			// again).
+			w.trim(maxEntries)
+			w.yOffset, w.atBottom = 0, true
+		}
+		if msg.From == m.self.Name && msg.Guest == m.self.Guest {
+			w.dropPending(-1, msg.Body)
+		} else if w != m.current() {
+			w.unread++
+		}
+		m.touch(w)
+	case client.JoinEvent:
+		if w := m.find(ev.Room); w != nil {
+			w.members[ev.User] = true
+			m.touch(w)
+		}
+	case client.LeaveEvent:
+		if w := m.find(ev.Room); w != nil {
+			delete(w.members, ev.User)
+			delete(w.typing, ev.User)
+			m.touch(w)
+		}
+	case client.TypingEvent:
+		if w := m.find(ev.Room); w != nil && ev.User != m.self.Name {
+			w.typing[ev.User] = m.now().Add(typingShownFor)
+		}
+	case client.StateEvent:
+		return m.stateChanged(ev)
+	case client.OtherEvent:
+		m.other(ev.Event)
+	case client.ErrorEvent:
+		w := m.find(ev.Room)
+		if ev.Room == "" || w == nil {
+			m.noteTo(m.wins[0], "error: "+errText(ev.Err))
+			return nil
+		}
+		w.joined = false
+		m.noteTo(w, fmt.Sprintf("lost %s: %s; /join %s to try again", w.title(), errText(ev.Err), SanitizeLine(w.room)))
+	}
+	return nil
+}
+
+// other applies a server event the client has no type of its own for:
+// the moderation events, topic and role changes, and invitations.
+func (m *Model) other(ev protocol.Event) {
+	w := m.find(ev.Room)
+	room := "#" + SanitizeLine(ev.Room)
+	if w != nil {
+		room = w.title()
+	}
+	by := SanitizeLine(ev.By)
+	who := SanitizeLine(ev.User)
+	self := ev.User != "" && ev.User == m.self.Name
+	if self {
+		who = "you"
+	}
+	why := ""
+	if ev.Reason != "" {
+		why = ": " + SanitizeLine(ev.Reason)
+	}
+	until := ""
+	if ev.Until > 0 {
+		until = " until " + time.UnixMilli(ev.Until).In(m.loc).Format("Mon 2 Jan 15:04")
+	}
+	var text string
+	switch ev.Type {
+	case protocol.TypeInvited:
+		if _, peer, ok := dmPeer(ev.Room, m.self.Name); ok {
+			m.noteTo(m.wins[0], fmt.Sprintf("%s opened a direct-message room with you: /dm %s", by, SanitizeLine(peer)))
+		} else {
+			m.noteTo(m.wins[0], fmt.Sprintf("%s invited you to %s: /join %s", by, room, SanitizeLine(ev.Room)))
+		}
+		return
+	case protocol.TypeKicked, protocol.TypeBanned:
+		verb := map[string]string{protocol.TypeKicked: "kicked from", protocol.TypeBanned: "banned from"}[ev.Type]
+		text = fmt.Sprintf("%s %s %s by %s%s%s", who, verbFor(who, "was", "were"), verb+" "+room, by, until, why)
+		if w != nil {
+			delete(w.members, ev.User)
+			if self {
+				w.joined = false
+			}
+		}
+	case protocol.TypeMuted:
+		text = fmt.Sprintf("%s %s muted in %s by %s%s%s", who, verbFor(who, "was", "were"), room, by, until, why)
+	case protocol.TypeUnmuted:
+		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
+	case protocol.TypeUnbanned:
+		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
+	case protocol.TypeTopic:
+		if w != nil {
+			w.topic = ev.Topic
+		}
+		text = fmt.Sprintf("%s set the topic: %s", by, SanitizeLine(ev.Topic))
+		if ev.Topic == "" {
+			text = by + " cleared the topic"
+		}
+	case protocol.TypeRole:
+		if ev.Role == "" {
+			whose := who + "'s"
+			if self {
+				whose = "your"
+			}
+			text = fmt.Sprintf("%s removed %s role in %s", by, whose, room)
+		} else {
+			text = fmt.Sprintf("%s made %s %s of %s", by, who, SanitizeLine(ev.Role), room)
+		}
+	default:
+		return
+	}
+	if w == nil {
+		w = m.wins[0]
+	}
+	m.noteTo(w, text)
+}
+
+// verbFor picks the form of a word for "you" or someone else.
+func verbFor(who, other, you string) string {
+	if who == "you" {
+		return you
+	}
+	return other
+}
+
+// dmPeer returns the users of a direct-message room name and which of
+// them is not self.
+func dmPeer(room, self string) (string, string, bool) {
+	a, b, ok := protocol.DMPeers(room)
+	if !ok {
+		return "", "", false
+	}
+	if a == self {
+		return a, b, true
+	}
+	return b, a, true
+}
+
+// stateChanged applies a change of the connection's state. After a
+// reconnect it joins every room again, which the client has done already,
+// to learn who is in them now.
+func (m *Model) stateChanged(ev client.StateEvent) tea.Cmd {
+	m.state, m.attempt, m.next, m.stateErr = ev.State, ev.Attempt, ev.Next, ev.Err
+	switch ev.State {
+	case client.Connected:
+		if ev.Self.Name != "" {
+			m.self = ev.Self
+		}
+		if !m.wasDown {
+			return nil
+		}
+		m.wasDown = false
+		m.noteTo(m.wins[0], "connected again")
+		var cmds []tea.Cmd
+		for _, w := range m.wins {
+			if w.joined {
+				cmds = append(cmds, m.joinCmd(w.room, true))
+			}
+		}
+		return tea.Batch(cmds...)
+	case client.Reconnecting:
+		m.wasDown = true
+	case client.Closed:
+		text := "disconnected"
+		if ev.Err != nil {
+			text += ": " + errText(ev.Err)
+		}
+		m.noteTo(m.current(), text+"; /quit to exit")
+	}
+	return nil
+}

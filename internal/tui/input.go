@@ -1,0 +1,148 @@
+package tui
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// key handles a key press.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "ctrl+c":
+		return m.quit()
+	case "enter":
+		return m.submit()
+	case "tab", "ctrl+n":
+		m.show((m.cur + 1) % len(m.wins))
+		return nil
+	case "shift+tab", "ctrl+p":
+		m.show((m.cur + len(m.wins) - 1) % len(m.wins))
+		return nil
+	case "pgup":
+		m.vp.PageUp()
+		return m.scrolled()
+	case "pgdown":
+		m.vp.PageDown()
+		return m.scrolled()
+	case "esc":
+		m.vp.GotoBottom()
+		return m.scrolled()
+	case "up", "down":
+		m.recallLine(msg.String() == "up")
+		return nil
+	case "alt+1", "alt+2", "alt+3", "alt+4", "alt+5", "alt+6", "alt+7", "alt+8", "alt+9":
+		if i := int(msg.String()[4] - '1'); i < len(m.wins) {
+			m.show(i)
+		}
+		return nil
+	}
+	before := m.input.Value()
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if m.input.Value() != before {
+		return tea.Batch(cmd, m.typed())
+	}
+	return cmd
+}
+
+// mouse handles the wheel (when Options.Mouse turned mouse reporting on).
+func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
+	if msg.Action != tea.MouseActionPress {
+		return nil
+	}
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		m.vp.ScrollUp(3)
+	case tea.MouseButtonWheelDown:
+		m.vp.ScrollDown(3)
+	default:
+		return nil
+	}
+	return m.scrolled()
+}
+
+// scrolled remembers where the shown window is scrolled to, and loads
+// older messages when the view reached the top.
+func (m *Model) scrolled() tea.Cmd {
+	w := m.current()
+	w.yOffset, w.atBottom = m.vp.YOffset, m.vp.AtBottom()
+	if !m.vp.AtTop() || !w.joined || !w.more || w.loading {
+		return nil
+	}
+	w.loading = true
+	m.touch(w)
+	return m.historyCmd(w.room, w.oldestSeq(), true)
+}
+
+// typed sends a typing command for the shown room, at most every
+// typingEvery, while the user types a message (not a command).
+func (m *Model) typed() tea.Cmd {
+	w := m.current()
+	v := m.input.Value()
+	if !w.joined || v == "" || strings.HasPrefix(v, "/") {
+		return nil
+	}
+	now := m.now()
+	if last, ok := m.lastTyping[w.room]; ok && now.Sub(last) < typingEvery {
+		return nil
+	}
+	m.lastTyping[w.room] = now
+	c, room := m.c, w.room
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		_ = c.Typing(ctx, room) // advisory: a lost typing is not worth a word
+		return nil
+	}
+}
+
+// submit handles Enter: a command, or a message to the shown room.
+func (m *Model) submit() tea.Cmd {
+	text := m.input.Value()
+	m.input.Reset()
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	if n := len(m.recall); n == 0 || m.recall[n-1] != text {
+		m.recall = append(m.recall, text)
+		if len(m.recall) > maxRecall {
+			m.recall = slices.Delete(m.recall, 0, len(m.recall)-maxRecall)
+		}
+	}
+	m.recallAt, m.draft = len(m.recall), ""
+	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
+		return m.command(text)
+	}
+	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
+	return m.send(text)
+}
+
+// recallLine puts the line entered before (older) or after the one shown
+// into the input, as shells do.
+func (m *Model) recallLine(older bool) {
+	switch {
+	case older && m.recallAt > 0:
+		if m.recallAt == len(m.recall) {
+			m.draft = m.input.Value()
+		}
+		m.recallAt--
+	case !older && m.recallAt < len(m.recall):
+		m.recallAt++
+	default:
+		return
+	}
+	line := m.draft
+	if m.recallAt < len(m.recall) {
+		line = m.recall[m.recallAt]
+	}
+	m.input.SetValue(line)
+	m.input.CursorEnd()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	return tea.Quit
+}

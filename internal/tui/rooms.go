@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// send sends body to the shown room, showing it as pending until the
+// server acknowledges it.
+func (m *Model) send(body string) tea.Cmd {
+	w := m.current()
+	if !w.joined {
+		m.note("You are not in a room here: /join ROOM first.")
+		return nil
+	}
+	if err := protocol.CheckBody(body); err != nil {
+		m.note("Not sent: " + errText(err))
+		return nil
+	}
+	id := m.nextPending
+	m.nextPending++
+	w.pending = append(w.pending, pending{id: id, body: body})
+	delete(m.lastTyping, w.room)
+	m.touch(w)
+	m.vp.GotoBottom()
+	w.atBottom = true
+	c, room := m.c, w.room
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		defer cancel()
+		msg, err := c.Send(ctx, room, body)
+		return sentMsg{room: room, id: id, msg: msg, err: err}
+	}
+}
+
+func (m *Model) sent(msg sentMsg) {
+	w := m.find(msg.room)
+	if w == nil {
+		return
+	}
+	w.dropPending(msg.id, "")
+	if msg.err != nil {
+		m.noteTo(w, "Not sent: "+errText(msg.err))
+	} else {
+		w.addMessages(msg.msg)
+	}
+	m.touch(w)
+}
+
+// startJoin opens a window for room (if it has none) and joins it; focus
+// shows the window. peer names the other user of a direct-message room.
+func (m *Model) startJoin(room, peer string, focus bool) tea.Cmd {
+	i := m.index(room)
+	if i < 0 {
+		w := newWindow(room)
+		w.peer = peer
+		w.joining = true
+		m.wins = append(m.wins, w)
+		i = len(m.wins) - 1
+	}
+	if focus {
+		m.show(i)
+	}
+	if w := m.wins[i]; w.joined {
+		return nil
+	}
+	return m.joinCmd(room, false)
+}
+
+func (m *Model) joinCmd(room string, refresh bool) tea.Cmd {
+	c := m.c
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		info, members, err := c.Join(ctx, room)
+		return joinedMsg{room: room, info: info, members: members, refresh: refresh, err: err}
+	}
+}
+
+func (m *Model) joined(msg joinedMsg) tea.Cmd {
+	w := m.find(msg.room)
+	if w == nil {
+		return nil // closed meanwhile
+	}
+	if msg.err != nil {
+		if msg.refresh || w.joined {
+			m.noteTo(w, "could not refresh the room: "+errText(msg.err))
+			return nil
+		}
+		text := fmt.Sprintf("Cannot join %s: %s", w.title(), errText(msg.err))
+		if w.peer != "" && protocol.CodeOf(msg.err) == protocol.CodeNoSuchRoom {
+			text += " (this client cannot open a direct-message room yet: its library has no dm operation)"
+		}
+		m.close(w)
+		m.note(text)
+		return nil
+	}
+	first := !w.joined
+	w.joining, w.joined = false, true
+	w.topic = msg.info.Topic
+	if msg.info.Peer != "" {
+		w.peer = msg.info.Peer
+	}
+	clear(w.members)
+	for _, u := range msg.members {
+		w.members[u] = true
+	}
+	m.touch(w)
+	if !first || msg.info.LastSeq == 0 {
+		return nil
+	}
+	w.more, w.loading = true, true
+	return m.historyCmd(w.room, msg.info.LastSeq+1, false)
+}
+
+// historyCmd fetches the page of room's messages before seq.
+func (m *Model) historyCmd(room string, before int64, older bool) tea.Cmd {
+	c := m.c
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		msgs, more, err := c.HistoryBefore(ctx, room, before, historyPage)
+		return historyMsg{room: room, msgs: msgs, more: more, older: older, err: err}
+	}
+}
+
+func (m *Model) history(msg historyMsg) {
+	w := m.find(msg.room)
+	if w == nil {
+		return
+	}
+	w.loading = false
+	m.touch(w)
+	if msg.err != nil {
+		m.noteTo(w, "could not load history: "+errText(msg.err))
+		return
+	}
+	w.more = msg.more
+	w.addMessages(msg.msgs...)
+	if !msg.older || w != m.current() {
+		return
+	}
+	// Keep the lines the user was reading where they are: the new ones
+	// go above them.
+	before := m.vp.TotalLineCount()
+	m.render()
+	m.vp.SetYOffset(m.vp.YOffset + m.vp.TotalLineCount() - before)
+	w.yOffset, w.atBottom = m.vp.YOffset, m.vp.AtBottom()
+}
+
+func (m *Model) left(msg leftMsg) {
+	w := m.find(msg.room)
+	if w == nil {
+		return
+	}
+	if msg.err != nil {
+		m.noteTo(w, "Cannot leave: "+errText(msg.err))
+		return
+	}
+	m.close(w)
+	m.note("Left #" + SanitizeLine(msg.room) + ".")
+}
+
+func (m *Model) created(msg createdMsg) tea.Cmd {
+	if msg.err != nil {
+		m.note(fmt.Sprintf("Cannot create #%s: %s", msg.room, errText(msg.err)))
+		return nil
+	}
+	return m.startJoin(msg.room, "", true)
+}
+
+// listRooms lists the server's rooms in window to.
+func (m *Model) listRooms(to *window) tea.Cmd {
+	c := m.c
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		rooms, err := c.Rooms(ctx)
+		return roomsMsg{to: to, rooms: rooms, err: err}
+	}
+}
+
+func (m *Model) roomsListed(msg roomsMsg) {
+	to := msg.to
+	if m.index(to.room) < 0 && to != m.wins[0] {
+		to = m.current() // closed meanwhile
+	}
+	if msg.err != nil {
+		m.noteTo(to, "Cannot list rooms: "+errText(msg.err))
+		return
+	}
+	if len(msg.rooms) == 0 {
+		m.noteTo(to, "No rooms yet: /create ROOM makes one.")
+		return
+	}
+	count := fmt.Sprintf("%d rooms", len(msg.rooms))
+	if len(msg.rooms) == 1 {
+		count = "1 room"
+	}
+	m.noteTo(to, count+" (/join ROOM):")
+	for _, r := range msg.rooms {
+		name := "#" + SanitizeLine(r.Name)
+		if r.Peer != "" {
+			name = "@" + SanitizeLine(r.Peer)
+		}
+		line := fmt.Sprintf("  %-17s %3d online", name, r.Online)
+		if r.Private {
+			line += " private"
+		}
+		if w := m.find(r.Name); w != nil && w.joined {
+			line += " joined"
+		}
+		if r.Topic != "" {
+			line += "  " + SanitizeLine(r.Topic)
+		}
+		m.noteTo(to, line)
+	}
+}

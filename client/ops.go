@@ -267,6 +267,20 @@ func (c *Client) Create(ctx context.Context, room, topic string) (protocol.RoomI
 	return *ev.Info, nil
 }
 
+// CreatePrivate creates an invite-only room: only its owner (the caller,
+// who must have an account), the users they Invite and administrators may
+// see and join it. Otherwise it is as Create.
+func (c *Client) CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpCreate, Room: room, Topic: topic, Private: true}, false)
+	if err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	if ev.Info == nil {
+		return protocol.RoomInfo{}, errors.New("client: server's create reply has no info")
+	}
+	return *ev.Info, nil
+}
+
 // Join joins room and returns its description and who is in it now. From
 // then on the client delivers the room's messages after info.LastSeq as
 // MessageEvents, and re-joins the room after every reconnect, until Leave.

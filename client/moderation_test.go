@@ -1,0 +1,177 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/internal/servertest"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// register creates an account on srv over its account API and returns a
+// client signed in as it, with its events recorded.
+func register(t *testing.T, srv *servertest.Server, name string) (*client.Client, *recorder) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"username": name, "password": "correct horse", "bearer": true})
+	resp, err := http.Post(srv.URL+"/api/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reply struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil || reply.Token == "" {
+		t.Fatalf("register %s: status %s, %v", name, resp.Status, err)
+	}
+	c, err := client.Dial(t.Context(), srv.WSURL, client.Options{Token: reply.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(c)
+	t.Cleanup(func() {
+		c.Close()
+		<-rec.done
+	})
+	return c, rec
+}
+
+// otherEvent matches an OtherEvent of type typ about user in room.
+func otherEvent(typ, room, user string) func([]client.Event) bool {
+	return func(evs []client.Event) bool {
+		for _, ev := range evs {
+			if o, ok := ev.(client.OtherEvent); ok && o.Event.Type == typ && o.Event.Room == room && o.Event.User == user {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// TestModeration runs every room-management operation of the client
+// against a real server, in order, and checks that the user acted on hears
+// of each one and that the ones with an effect on sending take it.
+func TestModeration(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	ada, _ := register(t, srv, "ada")
+	bob, bobEvents := register(t, srv, "bob")
+	if _, err := ada.Create(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ada.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	rejoin := func() error { _, _, err := bob.Join(ctx, "ops"); return err }
+	bobSends := func() error { _, err := bob.Send(ctx, "ops", "hello"); return err }
+
+	steps := []struct {
+		name     string
+		do       func(context.Context) error
+		event    string // the event bob's client sees
+		check    func() error
+		wantCode protocol.Code // of check's error; "" for none
+	}{
+		{"topic", func(ctx context.Context) error { return ada.SetTopic(ctx, "ops", "deploys") }, protocol.TypeTopic, nil, ""},
+		{"promote", func(ctx context.Context) error { return ada.Promote(ctx, "ops", "bob") }, protocol.TypeRole, nil, ""},
+		{"demote", func(ctx context.Context) error { return ada.Demote(ctx, "ops", "bob") }, protocol.TypeRole, nil, ""},
+		{"mute", func(ctx context.Context) error { return ada.Mute(ctx, "ops", "bob", "calm down", time.Minute) }, protocol.TypeMuted, bobSends, protocol.CodeMuted},
+		{"unmute", func(ctx context.Context) error { return ada.Unmute(ctx, "ops", "bob") }, protocol.TypeUnmuted, bobSends, ""},
+		{"kick", func(ctx context.Context) error { return ada.Kick(ctx, "ops", "bob", "") }, protocol.TypeKicked, rejoin, ""},
+		{"ban", func(ctx context.Context) error { return ada.Ban(ctx, "ops", "bob", "spam", 0) }, protocol.TypeBanned, rejoin, protocol.CodeBanned},
+		{"unban", func(ctx context.Context) error { return ada.Unban(ctx, "ops", "bob") }, protocol.TypeUnbanned, rejoin, ""},
+	}
+	for _, st := range steps {
+		if err := st.do(ctx); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		bobEvents.wait(t, 10*time.Second, st.name+" event", func(evs []client.Event) bool {
+			n := 0
+			for _, ev := range evs {
+				if o, ok := ev.(client.OtherEvent); ok && o.Event.Type == st.event && o.Event.By == "ada" {
+					n++
+				}
+			}
+			return n > 0
+		})
+		if st.check == nil {
+			continue
+		}
+		err := st.check()
+		switch {
+		case st.wantCode == "" && err != nil:
+			t.Errorf("after %s: %v, want no error", st.name, err)
+		case st.wantCode != "" && protocol.CodeOf(err) != st.wantCode:
+			t.Errorf("after %s: %v, want code %q", st.name, err, st.wantCode)
+		}
+	}
+}
+
+// TestModerationRefused checks that the server's refusals reach the caller
+// as protocol errors.
+func TestModerationRefused(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	ada, _ := register(t, srv, "ada")
+	bob, _ := register(t, srv, "bob")
+	guest, err := client.Dial(ctx, srv.WSURL, client.Options{Name: "gus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer guest.Close()
+	if _, err := ada.Create(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want protocol.Code
+	}{
+		{"guest kicks", guest.Kick(ctx, "ops", "bob", ""), protocol.CodeForbidden},
+		{"member bans the owner", bob.Ban(ctx, "ops", "ada", "", 0), protocol.CodeForbidden},
+		{"member sets the topic", bob.SetTopic(ctx, "ops", "mine"), protocol.CodeForbidden},
+		{"invite to a public room", ada.Invite(ctx, "ops", "bob"), protocol.CodeInvalidValue},
+		{"promote nobody", ada.Promote(ctx, "ops", "nobody"), protocol.CodeNoSuchUser},
+	}
+	for _, tt := range tests {
+		if got := protocol.CodeOf(tt.err); got != tt.want {
+			t.Errorf("%s: code %q (%v), want %q", tt.name, got, tt.err, tt.want)
+		}
+	}
+	// A duration too long for the protocol is refused before it is sent.
+	if err := ada.Mute(ctx, "ops", "bob", "", 2*365*24*time.Hour); protocol.CodeOf(err) != protocol.CodeInvalidValue {
+		t.Errorf("mute for two years: %v, want invalid_value", err)
+	}
+}
+
+// TestInvite checks that a private room is closed to a user until they
+// are invited, and that the invitation reaches them.
+func TestInvite(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	ada, _ := register(t, srv, "ada")
+	bob, bobEvents := register(t, srv, "bob")
+	info, err := ada.CreatePrivate(ctx, "ops", "staff only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Private || info.Topic != "staff only" {
+		t.Errorf("CreatePrivate returned %+v, want a private room with its topic", info)
+	}
+	if _, _, err := bob.Join(ctx, "ops"); err == nil {
+		t.Fatal("bob joined the private room uninvited")
+	}
+	if err := ada.Invite(ctx, "ops", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	bobEvents.wait(t, 10*time.Second, "the invitation", otherEvent(protocol.TypeInvited, "ops", "bob"))
+	if _, _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Errorf("bob cannot join after the invitation: %v", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/creack/pty"
-	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -344,11 +342,12 @@ func TestBinaryDM(t *testing.T) {
 	term := startTerminal(t, env, bin, "--server", url, "--join=")
 	term.waitFor(" ● ada ")
 
-	// Package client has no dm operation: grace opens the room over a
-	// socket of her own, then chats with the client.
-	openDM(t, url, graceReply.Token, "ada")
-	term.waitFor("grace opened a direct-message room with you: /dm grace")
+	// grace opens the room, then chats with the terminal client.
 	grace := dialPeerWith(t, url, client.Options{Token: graceReply.Token})
+	if _, err := grace.DM(ctx, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("grace opened a direct-message room with you: /dm grace")
 	room := protocol.DMRoom("ada", "grace")
 	if _, _, err := grace.Join(ctx, room); err != nil {
 		t.Fatal(err)
@@ -366,37 +365,71 @@ func TestBinaryDM(t *testing.T) {
 	term.wait()
 }
 
-// openDM opens the direct-message room of the account with token and
-// user, with the protocol's dm operation over a raw WebSocket.
-func openDM(t *testing.T, url, token, user string) {
-	t.Helper()
-	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}}
-	ws, _, err := d.DialContext(t.Context(), "ws"+strings.TrimPrefix(url, "http")+"/ws",
-		http.Header{"Authorization": {"Bearer " + token}})
+// TestBinaryManage manages a private room from the terminal: invite, the
+// topic, an action, a mute, a kick and a ban, each seen by the user acted
+// on, and the refusal of a command the user may not run.
+func TestBinaryManage(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	ctx := t.Context()
+	adaReply, err := accountRequest(ctx, url, "register", "ada", "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for _, cmd := range []string{`{"id":"1","op":"hello"}`, `{"id":"2","op":"dm","user":"` + user + `"}`} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(cmd)); err != nil {
-			t.Fatal(err)
+	bobReply, err := accountRequest(ctx, url, "register", "bob", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := t.TempDir()
+	a := &app{configDir: func() (string, error) { return config, nil }}
+	if _, err := a.saveSession(url, "ada", adaReply.Token); err != nil {
+		t.Fatal(err)
+	}
+	env := append(binEnv(t, "TERM=xterm-256color"), "XDG_CONFIG_HOME="+config)
+	term := startTerminal(t, env, bin, "--server", url, "--join=")
+	term.waitFor(" ● ada ")
+	bob := dialPeerWith(t, url, client.Options{Token: bobReply.Token})
+	isOther := func(typ string) func(client.Event) bool {
+		return func(ev client.Event) bool {
+			o, ok := ev.(client.OtherEvent)
+			return ok && o.Event.Type == typ && o.Event.Room == "ops" && o.Event.By == "ada"
 		}
 	}
-	for {
-		_, frame, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatalf("dm: %v", err)
-		}
-		for _, obj := range strings.Split(string(frame), "\n") {
-			ev, err := protocol.DecodeEvent([]byte(obj))
-			if err != nil || ev.ID != "2" {
-				continue
-			}
-			if ev.Type != protocol.TypeOK {
-				t.Fatalf("dm: %s: %s", ev.Code, ev.Reason)
-			}
-			return
-		}
+
+	term.typeKeys("/private ops Staff only\r")
+	term.waitFor("#ops · Staff only")
+	term.typeKeys("/invite bob\r")
+	bob.waitEvent(t, "the invitation", isOther(protocol.TypeInvited))
+	term.waitFor("ada invited bob to #ops")
+	if _, _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
 	}
+	term.typeKeys("/topic Ship it\r")
+	bob.waitEvent(t, "the topic", isOther(protocol.TypeTopic))
+	term.waitFor("#ops · Ship it")
+	term.typeKeys("/me waves\r")
+	bob.waitEvent(t, "the action", isMessage("ops", "ada", "/me waves"))
+	term.waitFor("* ada waves")
+
+	term.typeKeys("/mute bob 10m calm down\r")
+	bob.waitEvent(t, "the mute", isOther(protocol.TypeMuted))
+	term.waitFor("bob was muted in #ops by ada until")
+	if _, err := bob.Send(ctx, "ops", "hello?"); protocol.CodeOf(err) != protocol.CodeMuted {
+		t.Errorf("bob's send while muted: %v, want muted", err)
+	}
+	term.typeKeys("/kick bob bye\r")
+	bob.waitEvent(t, "the kick", isOther(protocol.TypeKicked))
+	term.waitFor("bob was kicked from #ops by ada: bye")
+	term.typeKeys("/ban bob\r")
+	bob.waitEvent(t, "the ban", isOther(protocol.TypeBanned))
+	// A ban also takes bob off the private room's members.
+	if _, _, err := bob.Join(ctx, "ops"); protocol.CodeOf(err) != protocol.CodeForbidden {
+		t.Errorf("bob's join after the ban: %v, want forbidden", err)
+	}
+
+	// Refusals are shown with the server's reason.
+	term.typeKeys("/promote nobody\r")
+	term.waitFor("Cannot promote nobody: no user nobody")
+	term.typeKeys("/quit\r")
+	term.wait()
 }

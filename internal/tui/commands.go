@@ -18,7 +18,9 @@ var Help = []string{
 	"  /create ROOM [TOPIC]  create a public room and join it",
 	"  /dm USER              open the direct-message room with USER (accounts only)",
 	"  /rooms                list the rooms of the server (also /list)",
-	"  /help                 show this help",
+	"  /me ACTION            send an action, shown as \"* you ACTION\"",
+	"  /nick NAME            how to chat under another name",
+	"  /help                 show this help; /help mod: managing rooms",
 	"  /quit                 leave hubbub (also Ctrl+C)",
 	"  //text                send a message that starts with /",
 	"Keys:",
@@ -66,13 +68,25 @@ func (m *Model) command(text string) tea.Cmd {
 		return m.dm(arg)
 	case "/rooms", "/list":
 		return m.listRooms(m.current())
+	case "/me":
+		return m.me(rest)
+	case "/nick":
+		m.nick(rest)
+		return nil
 	case "/quit", "/exit", "/q":
 		return m.quit()
 	case "/help", "/?":
-		for _, line := range Help {
+		lines := Help
+		if strings.HasPrefix(strings.ToLower(arg), "mod") {
+			lines = ManageHelp
+		}
+		for _, line := range lines {
 			m.note(line)
 		}
 		return nil
+	}
+	if cmd, ok := m.manage(strings.ToLower(name), rest); ok {
+		return cmd
 	}
 	m.note(fmt.Sprintf("Unknown command %s: /help lists them.", name))
 	return nil
@@ -116,10 +130,8 @@ func (m *Model) leave(room string) tea.Cmd {
 	}
 }
 
-// dm opens the direct-message room with user. Package client has no dm
-// operation yet: if the client offers one (dmOpener) it is used to open
-// the room, otherwise the room is joined by its name, which works only if
-// it exists already.
+// dm opens the direct-message room with user (the server creates it if
+// needed and tells the other user), then joins it.
 func (m *Model) dm(arg string) tea.Cmd {
 	user := strings.ToLower(strings.TrimPrefix(arg, "@"))
 	switch {
@@ -138,24 +150,23 @@ func (m *Model) dm(arg string) tea.Cmd {
 		return nil
 	}
 	room := protocol.DMRoom(m.self.Name, user)
-	opener, ok := m.c.(dmOpener)
-	if !ok {
-		return m.startJoin(room, user, true)
-	}
-	i := m.index(room)
-	if i >= 0 {
+	if i := m.index(room); i >= 0 && m.wins[i].joined {
 		m.show(i)
 		return nil
 	}
-	w := newWindow(room)
-	w.peer, w.joining = user, true
-	m.wins = append(m.wins, w)
-	m.show(len(m.wins) - 1)
-	join := m.joinCmd(room, false)
+	i := m.index(room)
+	if i < 0 {
+		w := newWindow(room)
+		w.peer, w.joining = user, true
+		m.wins = append(m.wins, w)
+		i = len(m.wins) - 1
+	}
+	m.show(i)
+	c, join := m.c, m.joinCmd(room, false)
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
-		if _, err := opener.DM(ctx, user); err != nil {
+		if _, err := c.DM(ctx, user); err != nil {
 			return joinedMsg{room: room, err: err}
 		}
 		return join()

@@ -88,6 +88,11 @@ func (m *Model) other(ev protocol.Event) {
 	var text string
 	switch ev.Type {
 	case protocol.TypeInvited:
+		if !self && ev.User != "" {
+			// The room's members hear of an invitation too.
+			text = fmt.Sprintf("%s invited %s to %s", by, who, room)
+			break
+		}
 		if _, peer, ok := dmPeer(ev.Room, m.self.Name); ok {
 			m.noteTo(m.wins[0], fmt.Sprintf("%s opened a direct-message room with you: /dm %s", by, SanitizeLine(peer)))
 		} else {

@@ -37,6 +37,7 @@ type fakeClient struct {
 	rooms    map[string]*fakeRoom
 	calls    []string
 	failJoin map[string]error
+	fail     map[string]error // op → the error its call returns
 }
 
 type fakeRoom struct {
@@ -50,6 +51,7 @@ func newFake(name string, guest bool) *fakeClient {
 		self:     protocol.Identity{Name: name, Guest: guest},
 		rooms:    map[string]*fakeRoom{},
 		failJoin: map[string]error{},
+		fail:     map[string]error{},
 	}
 }
 
@@ -177,6 +179,83 @@ func (f *fakeClient) HistoryBefore(ctx context.Context, room string, before int6
 func (f *fakeClient) Typing(ctx context.Context, room string) error {
 	f.record("typing %s", room)
 	return nil
+}
+
+func (f *fakeClient) DM(ctx context.Context, user string) (protocol.RoomInfo, error) {
+	f.record("dm %s", user)
+	if err := f.failed("dm"); err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	room := protocol.DMRoom(f.self.Name, user)
+	f.mu.Lock()
+	exists := f.rooms[room] != nil
+	f.mu.Unlock()
+	if !exists {
+		f.addRoom(room, "", 0, f.self.Name, user)
+	}
+	return protocol.RoomInfo{Name: room, Private: true, Peer: user}, nil
+}
+
+func (f *fakeClient) CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error) {
+	f.record("create-private %s %q", room, topic)
+	if err := f.failed("create-private"); err != nil {
+		return protocol.RoomInfo{}, err
+	}
+	f.addRoom(room, topic, 0)
+	return protocol.RoomInfo{Name: room, Topic: topic, Private: true}, nil
+}
+
+// The room-management operations record their call and return the error
+// of fail[op], if any.
+func (f *fakeClient) Invite(ctx context.Context, room, user string) error {
+	f.record("invite %s %s", room, user)
+	return f.failed("invite")
+}
+
+func (f *fakeClient) Kick(ctx context.Context, room, user, reason string) error {
+	f.record("kick %s %s %q", room, user, reason)
+	return f.failed("kick")
+}
+
+func (f *fakeClient) Ban(ctx context.Context, room, user, reason string, d time.Duration) error {
+	f.record("ban %s %s %v %q", room, user, d, reason)
+	return f.failed("ban")
+}
+
+func (f *fakeClient) Unban(ctx context.Context, room, user string) error {
+	f.record("unban %s %s", room, user)
+	return f.failed("unban")
+}
+
+func (f *fakeClient) Mute(ctx context.Context, room, user, reason string, d time.Duration) error {
+	f.record("mute %s %s %v %q", room, user, d, reason)
+	return f.failed("mute")
+}
+
+func (f *fakeClient) Unmute(ctx context.Context, room, user string) error {
+	f.record("unmute %s %s", room, user)
+	return f.failed("unmute")
+}
+
+func (f *fakeClient) SetTopic(ctx context.Context, room, topic string) error {
+	f.record("topic %s %q", room, topic)
+	return f.failed("topic")
+}
+
+func (f *fakeClient) Promote(ctx context.Context, room, user string) error {
+	f.record("promote %s %s", room, user)
+	return f.failed("promote")
+}
+
+func (f *fakeClient) Demote(ctx context.Context, room, user string) error {
+	f.record("demote %s %s", room, user)
+	return f.failed("demote")
+}
+
+func (f *fakeClient) failed(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fail[op]
 }
 
 // fakeClock is a settable clock.

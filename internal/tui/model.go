@@ -41,17 +41,22 @@ type Client interface {
 	Send(ctx context.Context, room, body string) (protocol.Message, error)
 	HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]protocol.Message, bool, error)
 	Typing(ctx context.Context, room string) error
+	DM(ctx context.Context, user string) (protocol.RoomInfo, error)
+
+	// Managing rooms (manage.go).
+	CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error)
+	Invite(ctx context.Context, room, user string) error
+	Kick(ctx context.Context, room, user, reason string) error
+	Ban(ctx context.Context, room, user, reason string, d time.Duration) error
+	Unban(ctx context.Context, room, user string) error
+	Mute(ctx context.Context, room, user, reason string, d time.Duration) error
+	Unmute(ctx context.Context, room, user string) error
+	SetTopic(ctx context.Context, room, topic string) error
+	Promote(ctx context.Context, room, user string) error
+	Demote(ctx context.Context, room, user string) error
 }
 
 var _ Client = (*client.Client)(nil)
-
-// dmOpener is implemented by a client that can open a direct-message room
-// (protocol op "dm"). Package client does not offer it yet; /dm uses it
-// when the client has it and otherwise joins the DM room by name, which
-// works once the room exists.
-type dmOpener interface {
-	DM(ctx context.Context, user string) (protocol.RoomInfo, error)
-}
 
 // Options configure a Model. Client is required; every other field may
 // be left zero.
@@ -285,6 +290,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.created(msg)
 	case roomsMsg:
 		m.roomsListed(msg)
+	case managedMsg:
+		m.managed(msg)
 	}
 	if m.dirty {
 		m.render()

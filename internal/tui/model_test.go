@@ -349,6 +349,7 @@ func TestCommands(t *testing.T) {
 		{name: "rooms", input: []string{"/rooms"}, wantCalls: []string{"rooms"}, wantRoom: "lobby",
 			wantView: []string{"2 rooms (/join ROOM):", "#books", "0 online", "#lobby", "joined  Say hello"}},
 		{name: "help", input: []string{"/help"}, wantRoom: "lobby", wantView: []string{"/join ROOM", "/create ROOM [TOPIC]", "PgUp, PgDn"}},
+		{name: "help mod", input: []string{"/help mod"}, wantRoom: "lobby", wantView: []string{"/kick USER [REASON]", "/ban USER [FOR] [REASON]", "/private ROOM"}},
 		{name: "unknown", input: []string{"/frobnicate now"}, wantRoom: "lobby", wantView: []string{"Unknown command /frobnicate: /help lists them."}},
 		{name: "dm as guest", input: []string{"/dm grace"}, wantRoom: "lobby", wantView: []string{"Direct messages are for accounts"}},
 		{name: "quit", input: []string{"/quit"}, wantRoom: "lobby", wantQuit: true},
@@ -400,8 +401,22 @@ func TestDM(t *testing.T) {
 	h.typeText("/rooms", true)
 	h.wantView("1 room (/join ROOM):", "@grace")
 
+	// A DM room that does not exist yet is opened through the client's
+	// dm operation, then joined.
 	h.typeText("/dm linus", true)
-	h.wantView("Cannot join @linus", "cannot open a direct-message room yet")
+	if got, want := f.called("dm"), []string{"dm grace", "dm linus"}; !slices.Equal(got, want) {
+		t.Errorf("dm calls = %q, want %q", got, want)
+	}
+	if got, want := h.m.current().room, protocol.DMRoom("ada", "linus"); got != want {
+		t.Errorf("shown room after /dm linus = %q, want %q", got, want)
+	}
+	room = protocol.DMRoom("ada", "linus")
+
+	f.mu.Lock()
+	f.fail["dm"] = protocol.Errorf(protocol.CodeNoSuchUser, "no user nobody")
+	f.mu.Unlock()
+	h.typeText("/dm nobody", true)
+	h.wantView("Cannot join @nobody: no user nobody")
 	if got := h.m.current().room; got != room {
 		t.Errorf("shown room after a failed /dm = %q, want %q", got, room)
 	}

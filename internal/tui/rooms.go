@@ -92,9 +92,6 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 			return nil
 		}
 		text := fmt.Sprintf("Cannot join %s: %s", w.title(), errText(msg.err))
-		if w.peer != "" && protocol.CodeOf(msg.err) == protocol.CodeNoSuchRoom {
-			text += " (this client cannot open a direct-message room yet: its library has no dm operation)"
-		}
 		m.close(w)
 		m.note(text)
 		return nil

@@ -312,7 +312,11 @@ func (m *Model) windowLines(w *window, width int) []string {
 			lines = append(lines, m.authorLine(msg.From, msg.Guest, t.Format("15:04"), width))
 		}
 		prev = msg
-		for _, l := range strings.Split(Sanitize(msg.Body), "\n") {
+		body := Sanitize(msg.Body)
+		if action, ok := strings.CutPrefix(body, meAction); ok {
+			body = "* " + SanitizeLine(msg.From) + " " + action
+		}
+		for _, l := range strings.Split(body, "\n") {
 			addWrapped(l, 2, lipgloss.NewStyle())
 		}
 	}

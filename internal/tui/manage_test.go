@@ -1,0 +1,101 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+func TestManageCommands(t *testing.T) {
+	forbidden := protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of lobby may do that")
+	tests := []struct {
+		name      string
+		guest     bool
+		status    bool   // type in the status window, not #lobby
+		fail      string // op whose call fails with forbidden
+		input     string
+		wantCalls []string
+		wantRoom  string // shown afterwards; "" means lobby
+		wantView  []string
+	}{
+		{name: "kick", input: "/kick bob being rude", wantCalls: []string{`kick lobby bob "being rude"`}},
+		{name: "kick at", input: "/KICK @bob", wantCalls: []string{`kick lobby bob ""`}},
+		{name: "kick no user", input: "/kick", wantView: []string{"Usage: /kick USER (see /help)"}},
+		{name: "kick refused", fail: "kick", input: "/kick bob", wantCalls: []string{`kick lobby bob ""`},
+			wantView: []string{"Cannot kick bob: only the owner and moderators of lobby may do that"}},
+		{name: "kick from status", status: true, input: "/kick bob", wantRoom: "status",
+			wantView: []string{"Show the room first: /kick acts on the room shown."}},
+		{name: "ban for hours", input: "/ban bob 2h spam", wantCalls: []string{`ban lobby bob 2h0m0s "spam"`}},
+		{name: "ban for days", input: "/ban bob 7d", wantCalls: []string{`ban lobby bob 168h0m0s ""`}},
+		{name: "ban for ever", input: "/ban bob spam forever", wantCalls: []string{`ban lobby bob 0s "spam forever"`}},
+		{name: "ban too long", input: "/ban bob 400d", wantView: []string{"400d is not a duration between 1s and 365d"}},
+		{name: "unban", input: "/unban bob", wantCalls: []string{"unban lobby bob"}},
+		{name: "mute", input: "/mute bob 10m calm down", wantCalls: []string{`mute lobby bob 10m0s "calm down"`}},
+		{name: "unmute", input: "/unmute bob", wantCalls: []string{"unmute lobby bob"}},
+		{name: "invite", input: "/invite bob", wantCalls: []string{"invite lobby bob"}},
+		{name: "promote", input: "/promote bob", wantCalls: []string{"promote lobby bob"}},
+		{name: "demote", input: "/demote bob", wantCalls: []string{"demote lobby bob"}},
+		{name: "topic set", input: "/topic Ship  it", wantCalls: []string{`topic lobby "Ship  it"`}},
+		{name: "topic clear", input: "/topic -", wantCalls: []string{`topic lobby ""`}},
+		{name: "topic show", input: "/topic", wantView: []string{"Topic of #lobby: Say hello"}},
+		{name: "topic refused", fail: "topic", input: "/topic mine", wantCalls: []string{`topic lobby "mine"`},
+			wantView: []string{"Cannot set the topic: only the owner"}},
+		{name: "private", input: "/private secret Hush", wantCalls: []string{`create-private secret "Hush"`, "join secret"},
+			wantRoom: "secret", wantView: []string{"#secret · Hush"}},
+		{name: "private as guest", guest: true, input: "/private secret", wantView: []string{"Private rooms are for accounts"}},
+		{name: "me", input: "/me waves", wantCalls: []string{`send lobby "/me waves"`}, wantView: []string{"* ada waves"}},
+		{name: "me empty", input: "/me", wantView: []string{`Usage: /me ACTION, shown as "* ada ACTION"`}},
+		{name: "nick account", input: "/nick bob", wantView: []string{"an account's name cannot change"}},
+		{name: "nick guest", guest: true, input: "/nick bob", wantView: []string{"A guest's name is chosen when connecting: /quit, then run"}},
+		{name: "nick guest bad", guest: true, input: "/nick " + strings.Repeat("x", protocol.MaxNameRunes+1), wantView: []string{"is not a display name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", tt.guest)
+			f.addRoom("lobby", "Say hello", 0)
+			if tt.fail != "" {
+				f.fail[tt.fail] = forbidden
+			}
+			h := newHarness(t, f, 100, 30, "lobby")
+			if tt.status {
+				h.key(tea.KeyTab)
+			}
+			start := len(f.called(""))
+			h.typeText(tt.input, true)
+			if got := f.called("")[start:]; !slices.Equal(got, tt.wantCalls) {
+				t.Errorf("calls = %q, want %q", got, tt.wantCalls)
+			}
+			want := tt.wantRoom
+			switch want {
+			case "":
+				want = "lobby"
+			case "status":
+				want = ""
+			}
+			if got := h.m.current().room; got != want {
+				t.Errorf("shown room = %q, want %q", got, want)
+			}
+			h.wantView(tt.wantView...)
+		})
+	}
+}
+
+// TestOthersInvited checks that the members of a room read who was
+// invited into it, in the room, while an invitation of one's own goes to
+// the status window.
+func TestOthersInvited(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("ops", "", 0)
+	h := newHarness(t, f, 80, 24, "ops")
+	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: "ops", User: "bob", By: "grace"}})
+	h.wantView("grace invited bob to #ops")
+	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: "books", User: "ada", By: "grace"}})
+	h.wantNotView("invited you")
+	h.key(tea.KeyTab)
+	h.wantView("grace invited you to #books: /join books")
+}

@@ -54,7 +54,7 @@ func (m *Model) command(text string) tea.Cmd {
 			return nil
 		}
 		if err := protocol.CheckTopic(tail); err != nil {
-			m.note("Bad topic: " + errText(err))
+			m.note("Bad topic: " + m.errText(err))
 			return nil
 		}
 		c := m.c
@@ -101,7 +101,7 @@ func (m *Model) roomArg(cmd, arg string) (string, bool) {
 		return "", false
 	}
 	if err := protocol.CheckRoomName(room); err != nil {
-		m.note(fmt.Sprintf("%q is not a room name: %s", room, errText(err)))
+		m.note(fmt.Sprintf("%q is not a room name: %s", room, m.errText(err)))
 		return "", false
 	}
 	return room, true
@@ -146,7 +146,7 @@ func (m *Model) dm(arg string) tea.Cmd {
 		return nil
 	}
 	if err := protocol.CheckUsername(user); err != nil {
-		m.note(fmt.Sprintf("%q is not a user name: %s", user, errText(err)))
+		m.note(fmt.Sprintf("%q is not a user name: %s", user, m.errText(err)))
 		return nil
 	}
 	room := protocol.DMRoom(m.self.Name, user)

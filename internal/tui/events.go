@@ -54,11 +54,11 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 	case client.ErrorEvent:
 		w := m.find(ev.Room)
 		if ev.Room == "" || w == nil {
-			m.noteTo(m.wins[0], "error: "+errText(ev.Err))
+			m.noteTo(m.wins[0], "error: "+m.errText(ev.Err))
 			return nil
 		}
 		w.joined = false
-		m.noteTo(w, fmt.Sprintf("lost %s: %s; /join %s to try again", w.title(), errText(ev.Err), SanitizeLine(w.room)))
+		m.noteTo(w, fmt.Sprintf("lost %s: %s; /join %s to try again", w.title(), m.errText(ev.Err), SanitizeLine(w.room)))
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func (m *Model) other(ev protocol.Event) {
 	}
 	until := ""
 	if ev.Until > 0 {
-		until = " until " + time.UnixMilli(ev.Until).In(m.loc).Format("Mon 2 Jan 15:04")
+		until = " until " + time.UnixMilli(ev.Until).In(m.loc).Format(untilLayout)
 	}
 	var text string
 	switch ev.Type {
@@ -141,6 +141,9 @@ func (m *Model) other(ev protocol.Event) {
 	m.noteTo(w, text)
 }
 
+// untilLayout is how the end of a ban or mute is shown.
+const untilLayout = "Mon 2 Jan 15:04"
+
 // verbFor picks the form of a word for "you" or someone else.
 func verbFor(who, other, you string) string {
 	if who == "you" {
@@ -189,7 +192,7 @@ func (m *Model) stateChanged(ev client.StateEvent) tea.Cmd {
 	case client.Closed:
 		text := "disconnected"
 		if ev.Err != nil {
-			text += ": " + errText(ev.Err)
+			text += ": " + m.errText(ev.Err)
 		}
 		m.noteTo(m.current(), text+"; /quit to exit")
 	}

@@ -113,7 +113,7 @@ func (m *Model) managed(msg managedMsg) {
 		w = m.current()
 	}
 	if msg.err != nil {
-		m.noteTo(w, fmt.Sprintf("Cannot %s: %s", msg.what, errText(msg.err)))
+		m.noteTo(w, fmt.Sprintf("Cannot %s: %s", msg.what, m.errText(msg.err)))
 	}
 }
 
@@ -136,7 +136,7 @@ func (m *Model) topic(text string) tea.Cmd {
 		text = ""
 	}
 	if err := protocol.CheckTopic(text); err != nil {
-		m.note("Bad topic: " + errText(err))
+		m.note("Bad topic: " + m.errText(err))
 		return nil
 	}
 	c, room := m.c, w.room
@@ -160,7 +160,7 @@ func (m *Model) createPrivate(rest string) tea.Cmd {
 		return nil
 	}
 	if err := protocol.CheckTopic(topic); err != nil {
-		m.note("Bad topic: " + errText(err))
+		m.note("Bad topic: " + m.errText(err))
 		return nil
 	}
 	c := m.c
@@ -230,7 +230,7 @@ func (m *Model) nick(name string) {
 		m.note("Usage: /nick NAME")
 	default:
 		if err := protocol.CheckDisplayName(name); err != nil {
-			m.note(fmt.Sprintf("%q is not a display name: %s", name, errText(err)))
+			m.note(fmt.Sprintf("%q is not a display name: %s", name, m.errText(err)))
 			return
 		}
 		m.note(fmt.Sprintf("A guest's name is chosen when connecting: /quit, then run `hubbub --name %s`. "+

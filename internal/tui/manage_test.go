@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -98,4 +99,32 @@ func TestOthersInvited(t *testing.T) {
 	h.wantNotView("invited you")
 	h.key(tea.KeyTab)
 	h.wantView("grace invited you to #books: /join books")
+}
+
+func TestLocalTimes(t *testing.T) {
+	berlin := time.FixedZone("CET", 3600)
+	tests := []struct{ in, want string }{
+		{"you are banned from lobby until 2026-12-03T17:50:29Z", "you are banned from lobby until Thu 3 Dec 18:50"},
+		{"you are muted in x until 2026-12-31T23:30:00.5Z", "you are muted in x until Fri 1 Jan 00:30"},
+		{"no time here", "no time here"},
+		{"not UTC 2026-12-03T17:50:29+01:00", "not UTC 2026-12-03T17:50:29+01:00"},
+	}
+	for _, tt := range tests {
+		if got := localTimes(tt.in, berlin); got != tt.want {
+			t.Errorf("localTimes(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestBannedErrorLocalTime checks that a refusal's time reaches the screen
+// in the user's zone.
+func TestBannedErrorLocalTime(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("lobby", "", 0)
+	f.failJoin["ops"] = protocol.Errorf(protocol.CodeBanned, "you are banned from ops until 2026-12-03T17:50:29Z")
+	h := newHarness(t, f, 100, 24, "lobby")
+	h.m.loc = time.FixedZone("CET", 3600)
+	h.typeText("/join ops", true)
+	h.wantView("Cannot join #ops: you are banned from ops until Thu 3 Dec 18:50")
+	h.wantNotView("2026-12-03T17:50:29Z")
 }

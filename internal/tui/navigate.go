@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"errors"
+	"regexp"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -94,11 +96,13 @@ func (m *Model) selfLabel() string {
 }
 
 // errText is an error for the user: the reason of a server refusal, the
-// error text otherwise. The caller sanitizes it.
-func errText(err error) string {
+// error text otherwise, with the UTC times a server reason carries ("banned
+// from lobby until 2026-12-03T17:50:29Z") shown in the model's time zone.
+// The caller sanitizes it.
+func (m *Model) errText(err error) string {
 	var perr *protocol.Error
 	if errors.As(err, &perr) && perr.Reason != "" {
-		return perr.Reason
+		return localTimes(perr.Reason, m.loc)
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -107,6 +111,22 @@ func errText(err error) string {
 		return "the connection is closed"
 	}
 	return err.Error()
+}
+
+// rfc3339UTC matches the times server reasons carry: RFC 3339 in UTC,
+// whole seconds or fractions.
+var rfc3339UTC = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b`)
+
+// localTimes rewrites the RFC 3339 UTC times in s as local times in loc,
+// in the form the rest of the screen uses ("Mon 2 Jan 15:04").
+func localTimes(s string, loc *time.Location) string {
+	return rfc3339UTC.ReplaceAllStringFunc(s, func(ts string) string {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return ts
+		}
+		return t.In(loc).Format(untilLayout)
+	})
 }
 
 // layout sizes the parts to the terminal.

@@ -18,7 +18,7 @@ func (m *Model) send(body string) tea.Cmd {
 		return nil
 	}
 	if err := protocol.CheckBody(body); err != nil {
-		m.note("Not sent: " + errText(err))
+		m.note("Not sent: " + m.errText(err))
 		return nil
 	}
 	id := m.nextPending
@@ -44,7 +44,7 @@ func (m *Model) sent(msg sentMsg) {
 	}
 	w.dropPending(msg.id, "")
 	if msg.err != nil {
-		m.noteTo(w, "Not sent: "+errText(msg.err))
+		m.noteTo(w, "Not sent: "+m.errText(msg.err))
 	} else {
 		w.addMessages(msg.msg)
 	}
@@ -88,10 +88,10 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 	}
 	if msg.err != nil {
 		if msg.refresh || w.joined {
-			m.noteTo(w, "could not refresh the room: "+errText(msg.err))
+			m.noteTo(w, "could not refresh the room: "+m.errText(msg.err))
 			return nil
 		}
-		text := fmt.Sprintf("Cannot join %s: %s", w.title(), errText(msg.err))
+		text := fmt.Sprintf("Cannot join %s: %s", w.title(), m.errText(msg.err))
 		m.close(w)
 		m.note(text)
 		return nil
@@ -133,7 +133,7 @@ func (m *Model) history(msg historyMsg) {
 	w.loading = false
 	m.touch(w)
 	if msg.err != nil {
-		m.noteTo(w, "could not load history: "+errText(msg.err))
+		m.noteTo(w, "could not load history: "+m.errText(msg.err))
 		return
 	}
 	w.more = msg.more
@@ -155,7 +155,7 @@ func (m *Model) left(msg leftMsg) {
 		return
 	}
 	if msg.err != nil {
-		m.noteTo(w, "Cannot leave: "+errText(msg.err))
+		m.noteTo(w, "Cannot leave: "+m.errText(msg.err))
 		return
 	}
 	m.close(w)
@@ -164,7 +164,7 @@ func (m *Model) left(msg leftMsg) {
 
 func (m *Model) created(msg createdMsg) tea.Cmd {
 	if msg.err != nil {
-		m.note(fmt.Sprintf("Cannot create #%s: %s", msg.room, errText(msg.err)))
+		m.note(fmt.Sprintf("Cannot create #%s: %s", msg.room, m.errText(msg.err)))
 		return nil
 	}
 	return m.startJoin(msg.room, "", true)
@@ -187,7 +187,7 @@ func (m *Model) roomsListed(msg roomsMsg) {
 		to = m.current() // closed meanwhile
 	}
 	if msg.err != nil {
-		m.noteTo(to, "Cannot list rooms: "+errText(msg.err))
+		m.noteTo(to, "Cannot list rooms: "+m.errText(msg.err))
 		return
 	}
 	if len(msg.rooms) == 0 {

@@ -225,12 +225,12 @@ func (m *Model) statusView() string {
 			left += fmt.Sprintf(" (attempt %d)", m.attempt)
 		}
 		if m.stateErr != nil {
-			left += ": " + SanitizeLine(errText(m.stateErr))
+			left += ": " + SanitizeLine(m.errText(m.stateErr))
 		}
 	case client.Closed:
 		left = " ✕ disconnected"
 		if m.stateErr != nil {
-			left += ": " + SanitizeLine(errText(m.stateErr))
+			left += ": " + SanitizeLine(m.errText(m.stateErr))
 		}
 	}
 	right := " Tab: rooms  /help "

@@ -50,6 +50,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 	}{
 		{name: "help flag", args: []string{"-h"}, wantCode: exitOK, wantStderr: "hubbub tail     [--server URL]"},
 		{name: "help command", args: []string{"help"}, wantCode: exitOK, wantStdout: "Exit status: 0 on success"},
+		{name: "version flag", args: []string{"--version"}, wantCode: exitOK, wantStdout: "hubbub "},
+		{name: "version command", args: []string{"version"}, wantCode: exitOK, wantStdout: "(go1."},
 		{name: "unknown command", args: []string{"frob"}, wantCode: exitUsage, wantStderr: `unknown command "frob"`},
 		{name: "unknown flag", args: []string{"--frob"}, wantCode: exitUsage, wantStderr: "flag provided but not defined: -frob"},
 		{name: "send without room", args: []string{"send"}, wantCode: exitUsage, wantStderr: "usage: hubbub send"},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/internal/tui"
+	"github.com/hubbub-chat/hubbub/internal/version"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -95,8 +96,13 @@ func (a *app) run(ctx context.Context, args []string) int {
 	cf.register(fs, true)
 	join := fs.String("join", defaultRoom, "comma-separated `rooms` to join at start (\"\" for none)")
 	mouse := fs.Bool("mouse", false, "scroll with the mouse wheel (the terminal can then not select text)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
+	}
+	if *showVersion {
+		fmt.Fprintln(a.stdout, version.String("hubbub"))
+		return exitOK
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -114,6 +120,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return a.logout(ctx, cf, args)
 	case "help":
 		a.usage(a.stdout)
+		return exitOK
+	case "version":
+		fmt.Fprintln(a.stdout, version.String("hubbub"))
 		return exitOK
 	}
 	fmt.Fprintf(a.stderr, "hubbub: unknown command %q; run hubbub -h for help\n", cmd)
@@ -136,13 +145,16 @@ func (a *app) usage(w io.Writer) {
   hubbub logout   [--server URL]
   hubbub send     [--server URL] [--name NAME] [--guest] [--json] ROOM [TEXT...]
   hubbub tail     [--server URL] [--name NAME] [--guest] [--json] [-n N] ROOM
+  hubbub --version
 
 hubbub is the terminal client of the hubbub chat server.
 
 With no command it opens the chat full-screen. It signs in with the session
 saved for the server by "hubbub login", or else joins as a guest named
 --name (default: $USER). Inside, type /help for the commands and keys:
-  /join ROOM  /leave  /create ROOM [TOPIC]  /dm USER  /rooms  /help  /quit
+  /join ROOM  /leave  /create ROOM [TOPIC]  /dm USER  /rooms  /me  /help
+  /quit; room owners and moderators: /help mod (/kick /ban /mute /invite
+  /topic /promote ...).
   Enter sends, Tab or Ctrl+N/Ctrl+P switch rooms, PgUp/PgDn scroll (PgUp at
   the top loads older messages), Esc jumps to the newest, Up/Down recall
   what you entered, Ctrl+C quits.
@@ -165,6 +177,7 @@ Commands:
             (protocol.Message: room, seq, from, guest, body, cmid, ts);
             runs until interrupted
   help      print this help
+  version   print the version (also --version)
 
 Flags (before or after the command name, before its arguments):
   --server URL   the server (default http://127.0.0.1:8080, env HUBBUB_SERVER)

@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/server"
+	"github.com/hubbub-chat/hubbub/internal/version"
 )
 
+// errHelp ends ParseFlags when nothing more is to be done (-h, --version):
+// main exits with status 0.
 var errHelp = errors.New("help requested")
 
 // Main is the hubbubd program: ParseFlags, then Run until ctx ends. Tests
@@ -119,6 +122,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
 	fs.IntVar(&m.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block in bytes")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hubbubd [flags]\n\nhubbubd is the hubbub chat server. Every flag can also be set with an\nenvironment variable: HUBBUB_ and the flag name in upper case with '_' for '-'\n(for example HUBBUB_ADDR=0.0.0.0:8080). A flag on the command line wins.\n\nAccounts are managed with `hubbubd user` (see `hubbubd user -h`); create the\nfirst administrator with `hubbubd user add --admin NAME`.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -128,6 +132,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 			return errHelp
 		}
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(m.Stdout, version.String("hubbubd"))
+		return errHelp // nothing more to do: main exits 0
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -144,6 +144,17 @@ func TestParseFlagsHelp(t *testing.T) {
 	}
 }
 
+func TestParseFlagsVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: io.Discard}
+	if err := m.ParseFlags([]string{"--version"}, func(string) string { return "" }); !errors.Is(err, errHelp) {
+		t.Errorf("ParseFlags(--version) = %v, want errHelp", err)
+	}
+	if got := stdout.String(); !strings.HasPrefix(got, "hubbubd ") || !strings.Contains(got, "(go1.") {
+		t.Errorf("--version printed %q, want hubbubd's version and Go release", got)
+	}
+}
+
 // The tests below run the real binary, built once.
 
 var (

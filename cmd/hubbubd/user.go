@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
@@ -20,12 +21,13 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-const userUsage = `Usage: hubbubd user [--data DIR] COMMAND NAME
+const userUsage = `Usage: hubbubd user [--data DIR] COMMAND [NAME]
 
 Manage accounts in the server's database (the same --data directory as the
 server; it may be running).
 
 Commands:
+  list                 list the accounts: name, role, state, when created
   add [--admin] NAME   create an account; the password is read from the
                        terminal (twice) or from the first line of stdin
   passwd NAME          set a new password and end every session of NAME
@@ -61,6 +63,13 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("user: missing command")
 	}
 	cmd, rest := rest[0], rest[1:]
+	if cmd == "list" {
+		if len(rest) != 0 {
+			fs.Usage()
+			return errors.New("user list: takes no NAME")
+		}
+		return listUsers(ctx, filepath.Join(*data, "hubbub.db"), stdout)
+	}
 	admin := false
 	if cmd == "add" && len(rest) > 0 && (rest[0] == "--admin" || rest[0] == "-admin") {
 		admin, rest = true, rest[1:]
@@ -102,6 +111,12 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 
 	switch cmd {
 	case "add":
+		// Say the name is taken before asking for a password twice.
+		if _, err := store.User(ctx, name); err == nil {
+			return fmt.Errorf("user %s exists", name)
+		} else if !errors.Is(err, chat.ErrNoSuchUser) {
+			return err
+		}
 		pw, err := readPassword(stdin, stderr)
 		if err != nil {
 			return err
@@ -154,6 +169,37 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("user: unknown command %q", cmd)
 	}
 	return nil
+}
+
+// listUsers prints the accounts of the database at path, one a line, in
+// aligned columns: name, role, state and creation date (UTC).
+func listUsers(ctx context.Context, path string, stdout io.Writer) error {
+	store, err := sqlitestore.Open(path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	users, err := store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if len(users) == 0 {
+		fmt.Fprintln(stdout, "no accounts yet; create the first administrator with: hubbubd user add --admin NAME")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tCREATED")
+	for _, u := range users {
+		role, state := "user", "active"
+		if u.Admin {
+			role = "administrator"
+		}
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, role, state, u.CreatedAt.UTC().Format(time.DateOnly))
+	}
+	return tw.Flush()
 }
 
 func isFlagSet(fs *flag.FlagSet, name string) bool {

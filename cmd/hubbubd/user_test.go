@@ -20,14 +20,21 @@ func TestUserCommands(t *testing.T) {
 		wantErr string
 		wantOut string
 	}{
+		{"list empty", []string{"list"}, "", "", "no accounts yet"},
 		{"add admin", []string{"add", "--admin", "Alice"}, "first password\n", "", "created administrator alice"},
 		{"add again", []string{"add", "alice"}, "first password\n", "exists", ""},
-		{"short password", []string{"add", "bob"}, "short\n", "at least 8", ""},
-		{"no password", []string{"add", "bob"}, "", "no line", ""},
+		// The name is checked before the password is read: with no
+		// password on stdin, the answer is still that alice exists.
+		{"add again without password", []string{"add", "alice"}, "", "user alice exists", ""},
+		{"add user", []string{"add", "bob"}, "bob's password\n", "", "created user bob"},
+		{"short password", []string{"add", "carol"}, "short\n", "at least 8", ""},
+		{"no password", []string{"add", "carol"}, "", "no line", ""},
 		{"bad name", []string{"add", "b!"}, "first password\n", "user names", ""},
 		{"passwd", []string{"passwd", "alice"}, "second password\n", "", "password of alice changed"},
 		{"disable", []string{"disable", "alice"}, "", "", "disabled alice"},
 		{"unknown user", []string{"disable", "zed"}, "", "no user zed", ""},
+		{"list", []string{"list"}, "", "", "alice  administrator  disabled"},
+		{"list with name", []string{"list", "alice"}, "", "takes no NAME", ""},
 		{"unknown command", []string{"frob", "alice"}, "", "unknown command", ""},
 	}
 	for _, tt := range tests {

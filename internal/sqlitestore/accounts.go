@@ -62,6 +62,34 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	return u, nil
 }
 
+// Users returns every account, by name, without password hashes. It is
+// for the administrator's command line (hubbubd user list), not for the
+// server, and is not part of [chat.Accounts].
+func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT name, admin, disabled, created_at FROM users ORDER BY name`)
+	if err != nil {
+		return nil, s.fail("users", err)
+	}
+	defer rows.Close()
+	var out []chat.User
+	for rows.Next() {
+		var u chat.User
+		var created int64
+		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &created); err != nil {
+			return nil, s.fail("users", err)
+		}
+		u.CreatedAt = fromMillis(created)
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("users", err)
+	}
+	return out, nil
+}
+
 // UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 // [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
 // user's sessions when u is disabled: the caller does, with

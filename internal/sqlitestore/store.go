@@ -40,6 +40,10 @@ var _ chat.Store = (*Store)(nil)
 // process before it fails with SQLITE_BUSY.
 const busyTimeoutMS = 5000
 
+// ErrEmptyFile is returned by [Open] for a database file of zero bytes.
+var ErrEmptyFile = errors.New("the database file is empty (0 bytes), not a hubbub database; " +
+	"if it was copied or restored, copy it again; to start a new, empty server, remove it")
+
 // Store is a [chat.Store], [chat.Accounts] and [chat.Access] backed by one
 // SQLite database file. It is safe for concurrent use. Create it with
 // [Open]; the zero value is not usable.
@@ -61,6 +65,12 @@ type Store struct {
 // Open returns. Open fails if the file was written by a newer version of
 // hubbub whose schema this one does not know.
 //
+// Open refuses a file that exists and is empty (zero bytes), with
+// [ErrEmptyFile]: SQLite would take it for a new database and the server
+// would start with no users, rooms or messages, while such a file is
+// usually a copy or restore that went wrong. Remove the file to start
+// afresh.
+//
 // path names a file; ":memory:" and SQLite URIs are not supported.
 func Open(path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
@@ -72,6 +82,10 @@ func Open(path string) (*Store, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+
+	if fi, err := os.Stat(abs); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, ErrEmptyFile)
 	}
 
 	s := &Store{path: abs}

@@ -1,6 +1,7 @@
 package sqlitestore_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,6 +64,55 @@ func TestOpenRejects(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) = nil error, want an error", path)
 		}
+	}
+}
+
+// TestOpenRefusesEmptyFile checks that a zero-byte file is refused and
+// left as it was, rather than taken for a new database.
+func TestOpenRefusesEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlitestore.Open(path)
+	if !errors.Is(err, sqlitestore.ErrEmptyFile) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("Open of an empty file: %v, want ErrEmptyFile", err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was changed: %v, size %d", err, fi.Size())
+	}
+}
+
+// TestUsers lists accounts by name, without password hashes.
+func TestUsers(t *testing.T) {
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if got, err := s.Users(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("Users of a new store = %v, %v; want none", got, err)
+	}
+	for _, u := range []chat.User{{Name: "zed", PasswordHash: "h1"}, {Name: "ada", PasswordHash: "h2", Admin: true}} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range got {
+		names = append(names, fmt.Sprintf("%s admin=%v hash=%q", u.Name, u.Admin, u.PasswordHash))
+	}
+	want := []string{`ada admin=true hash=""`, `zed admin=false hash=""`}
+	if strings.Join(names, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Users = %q, want %q", names, want)
 	}
 }
 

@@ -7,6 +7,7 @@ package web_test
 import (
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -375,6 +376,12 @@ func TestBrowserModeration(t *testing.T) {
 	bob.wait("#ops under Browse", `!!document.querySelector('#browse-rooms li[data-key="ops"] button')`)
 	bob.run(chromedp.Click(chromedp.CSS(`#browse-rooms li[data-key="ops"] button`)))
 	bob.wait("the refusal", toastSays("Could not join #ops"))
+	// The server's reason carries the end of the ban in UTC; it is shown
+	// as a local time, like every other time.
+	if toast := eval[string](bob, `document.getElementById("toast").textContent`); !strings.Contains(toast, "until") ||
+		regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d`).MatchString(toast) {
+		t.Errorf("the refusal reads %q, want the end of the ban as a local time", toast)
+	}
 	bob.wait("#ops not joined", `!document.querySelector('#joined-rooms li[data-key="ops"]')`)
 
 	// A reload does not bring it back.

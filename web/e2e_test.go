@@ -226,6 +226,18 @@ func TestBrowserChat(t *testing.T) {
 // browser. While it is away a message is sent by another client and the
 // browser's user writes one; afterwards the browser shows both exactly
 // once, and its own message is stored exactly once.
+// dotIsOK is a JavaScript predicate: the first member's presence dot has
+// the colour of "online" (--ok).
+const dotIsOK = `(() => {
+	const a = document.querySelector("#member-list li .avatar");
+	const probe = document.createElement("span");
+	probe.style.color = getComputedStyle(document.documentElement).getPropertyValue("--ok");
+	document.body.append(probe);
+	const ok = getComputedStyle(probe).color;
+	probe.remove();
+	return !!a && getComputedStyle(a, "::after").backgroundColor === ok;
+})()`
+
 func TestBrowserSurvivesRestart(t *testing.T) {
 	browser := newBrowser(t)
 	db := filepath.Join(t.TempDir(), "hubbub.db")
@@ -244,6 +256,21 @@ func TestBrowserSurvivesRestart(t *testing.T) {
 	n1.stop()
 	alice.wait("the client to notice", `["waiting", "connecting"].includes(document.getElementById("conn").dataset.state)`)
 	alice.wait("the banner", `!document.getElementById("banner").hidden`)
+	// The banner says why in sentences of its own, and after a close with
+	// 1001 it is the server restarting, also while the dials fail.
+	restarting := `/^The server is restarting\. Reconnecting(…| in \d+s\.)$/.test(document.getElementById("banner").textContent)`
+	alice.wait("the restart banner", restarting)
+	alice.wait("a failed dial", `document.getElementById("conn").dataset.state === "waiting" && /cannot be reached/.test(document.getElementById("conn").title)`)
+	if !eval[bool](alice, restarting) {
+		t.Errorf("banner while the server is down = %q, want it to say the server is restarting", eval[string](alice, `document.getElementById("banner").textContent`))
+	}
+	// Nobody is shown as here while alice herself is not connected.
+	if got := eval[string](alice, `document.getElementById("members-title").textContent`); got != "Here when last connected" {
+		t.Errorf("members title while disconnected = %q, want %q", got, "Here when last connected")
+	}
+	if eval[bool](alice, dotIsOK) {
+		t.Error("members are shown online (green) while the client is disconnected")
+	}
 	n2 := startNode(t, addr, db, true)
 
 	alice.say("written while the server was away")
@@ -257,6 +284,7 @@ func TestBrowserSurvivesRestart(t *testing.T) {
 	// Skip the rest of the backoff wait, as a user would with "Retry now".
 	eval[chromedp.Void](alice, `document.getElementById("conn-retry").click()`)
 	alice.waitConnected()
+	alice.wait("members online again", dotIsOK+` && document.getElementById("members-title").textContent === "Here now"`)
 	alice.wait("the missed message", shows("sent while you were away", ""))
 	alice.wait("the resent message", shows("written while the server was away", `[data-state="sent"]`))
 	carol2.waitMessage("written while the server was away")

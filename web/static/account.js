@@ -31,7 +31,7 @@ async function call(method, path, body) {
   try {
     res = await fetch(path, init);
   } catch {
-    throw new ApiError(0, "network", "cannot reach the server; check your connection and try again");
+    throw new ApiError(0, "network", "the server cannot be reached");
   }
   if (res.status === 204) return {};
   let data = null;

@@ -3,6 +3,8 @@
 // backoff and full jitter. What to do on each new socket (hello, re-join,
 // catch up) is the caller's business: see the `handshake` option.
 
+import { localTimes } from "./dom.js";
+
 export const SUBPROTOCOL = "hubbub.v1";
 
 const BACKOFF_BASE_MS = 500;
@@ -27,12 +29,15 @@ export const Close = Object.freeze({
 });
 
 // RequestError is the server's refusal of a command: an error event with a
-// stable code and a human reason.
+// stable code and a human reason. The UTC times a reason may carry ("you
+// are banned from lobby until 2026-12-03T17:50:29Z") are shown as local
+// times, like every other time in the client.
 export class RequestError extends Error {
   constructor(code, reason) {
+    reason = localTimes(reason || "");
     super(reason || code);
     this.code = code;
-    this.reason = reason || "";
+    this.reason = reason;
   }
 }
 

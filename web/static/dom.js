@@ -126,6 +126,16 @@ const dateTimeFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "n
 // when is a time in the near future: the time of day today, else with the date.
 export const when = (ms) => (dayKey(ms) === dayKey(Date.now()) ? formatTime(ms) : dateTimeFmt.format(ms));
 
+// localTimes rewrites the RFC 3339 UTC times in s (as server reasons carry
+// them) with when(): "until 2026-12-03T17:50:29Z" reads "until 18:50" today,
+// or with the date on another day.
+export function localTimes(s) {
+  return String(s).replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (ts) => {
+    const ms = Date.parse(ts);
+    return Number.isFinite(ms) ? when(ms) : ts;
+  });
+}
+
 // colorClass picks one of ten avatar colours from a name, stably.
 export function colorClass(name) {
   let h = 2166136261;

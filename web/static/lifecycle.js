@@ -72,7 +72,14 @@ export function onClosed() {
   renderTyping();
 }
 
+// serverRestarting is set when the server closed with 1001 (going away) or
+// 1012 (service restart) and cleared once connected again: the dials that
+// fail meanwhile are the restart, not a lost network.
+let serverRestarting = false;
+
 export function renderConn(d) {
+  if (d.state === "ready") serverRestarting = false;
+  else if (d.code === 1001 || d.code === 1012) serverRestarting = true;
   ui.conn.dataset.state = d.state;
   ui.app.dataset.conn = d.state;
   ui.connRetry.hidden = d.state !== "waiting";
@@ -84,12 +91,13 @@ export function renderConn(d) {
       break;
     case "connecting":
       text = "Connecting…";
-      if (d.attempt > 0) banner = "Reconnecting…";
+      if (d.attempt > 0) banner = serverRestarting ? "The server is restarting. Reconnecting…" : "Reconnecting…";
       break;
     case "waiting": {
       const secs = Math.ceil((d.retryAt - Date.now()) / 1000);
       text = secs >= 1 ? `Reconnecting in ${secs}s` : "Reconnecting…";
-      banner = `${d.reason || "Connection lost."} ${text}.`;
+      // Separate sentences, each capitalised; no advice to the user.
+      banner = `${serverRestarting ? "The server is restarting." : sentence(d.reason || "Connection lost.")} ${sentence(text)}`;
       break;
     }
     case "offline":
@@ -101,6 +109,7 @@ export function renderConn(d) {
       banner = d.reason || "";
   }
   if (ui.connText.textContent !== text) ui.connText.textContent = text;
+  ui.membersTitle.textContent = d.state === "ready" ? "Here now" : "Here when last connected";
   ui.conn.title = d.reason || "";
   ui.banner.hidden = banner === "";
   if (ui.banner.textContent !== banner) ui.banner.textContent = banner;

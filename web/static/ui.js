@@ -48,6 +48,8 @@ export const ui = {
   roomName: $("room-name"),
   roomTopic: $("room-topic"),
   memberCount: $("member-count"),
+  membersTitle: $("members-title"),
+  chatTitle: $("chat-title"),
   toggleMembers: $("toggle-members"),
   manage: $("manage-room"),
   leave: $("leave-room"),

@@ -47,17 +47,65 @@ export function openRoom(room) {
 
 export function renderRoomHeader() {
   const room = active;
-  ui.roomName.textContent = room ? titleOf(room.name, room.info) : "hubbub";
+  // With no room open (after a kick, say) the header names no room: the
+  // app's name there would read as a room called "hubbub".
+  ui.roomName.textContent = room ? titleOf(room.name, room.info) : "No room open";
   const dm = !!room && isDM(room.name);
   const priv = !!room && !dm && room.info.private;
-  ui.roomIcon.textContent = dm ? "@" : priv ? "" : "#";
+  ui.roomIcon.textContent = !room ? "" : dm ? "@" : priv ? "" : "#";
+  ui.roomIcon.hidden = !room;
+  if (ui.chatTitle.dataset.room !== (room ? room.name : "")) {
+    // Another room: its title starts folded, and Leave unarmed.
+    ui.chatTitle.dataset.room = room ? room.name : "";
+    setTitleExpanded(false);
+    disarmLeave();
+  }
   ui.roomIcon.classList.toggle("lock", priv);
   ui.roomIcon.title = priv ? "Private room" : "";
   ui.roomTopic.textContent = room ? room.info.topic || "" : "";
   ui.roomTopic.hidden = !room || !room.info.topic;
   ui.manage.hidden = !mayModerate(room);
-  ui.leave.textContent = dm ? "Close" : "Leave";
-  ui.leave.title = dm ? "Close this conversation (it comes back with the next message)" : "Leave this room";
+  if (!ui.leave.dataset.armed) {
+    ui.leave.textContent = dm ? "Close" : "Leave";
+    ui.leave.title = dm ? "Close this conversation (it comes back with the next message)" : "Leave this room";
+  }
+}
+
+// setTitleExpanded unfolds the room's name and topic onto as many lines as
+// they need (on a phone they are cut to a few characters otherwise).
+function setTitleExpanded(on) {
+  ui.chatTitle.classList.toggle("expanded", on);
+  ui.chatTitle.setAttribute("aria-expanded", String(on));
+}
+
+// Leave asks once more before leaving a room: the first click arms it for
+// a few seconds ("Really leave?"), the second leaves. Closing a DM needs no
+// confirmation: the conversation comes back with its next message.
+const LEAVE_ARMED_MS = 4000;
+let leaveTimer = 0;
+
+function disarmLeave() {
+  clearTimeout(leaveTimer);
+  if (!ui.leave.dataset.armed) return;
+  delete ui.leave.dataset.armed;
+  ui.leave.classList.remove("armed");
+  renderRoomHeader();
+}
+
+function clickLeave() {
+  const room = active;
+  if (!room) return;
+  if (isDM(room.name) || ui.leave.dataset.armed === room.name) {
+    disarmLeave();
+    leaveRoom(room);
+    return;
+  }
+  ui.leave.dataset.armed = room.name;
+  ui.leave.classList.add("armed");
+  ui.leave.textContent = "Really leave?";
+  ui.leave.title = `Click again to leave #${room.name}`;
+  clearTimeout(leaveTimer);
+  leaveTimer = setTimeout(disarmLeave, LEAVE_ARMED_MS);
 }
 
 export function renderHistoryTop() {
@@ -124,5 +172,11 @@ export function initView() {
     ui.input.focus();
   });
   ui.loadOlder.addEventListener("click", () => active && loadOlder(active));
-  ui.leave.addEventListener("click", () => active && leaveRoom(active));
+  ui.leave.addEventListener("click", clickLeave);
+  ui.chatTitle.addEventListener("click", () => setTitleExpanded(!ui.chatTitle.classList.contains("expanded")));
+  ui.chatTitle.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    setTitleExpanded(!ui.chatTitle.classList.contains("expanded"));
+  });
 }

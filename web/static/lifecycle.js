@@ -3,7 +3,7 @@
 // re-joining every room before counting as connected — what a close
 // undoes, and the connection indicator with its banner.
 
-import { Disconnected, RequestError } from "./conn.js";
+import { Close, Disconnected, RequestError } from "./conn.js";
 import { sentence } from "./account.js";
 import { showWelcome } from "./welcome.js";
 import { ui } from "./ui.js";
@@ -79,7 +79,7 @@ let serverRestarting = false;
 
 export function renderConn(d) {
   if (d.state === "ready") serverRestarting = false;
-  else if (d.code === 1001 || d.code === 1012) serverRestarting = true;
+  else if (d.code === Close.goingAway || d.code === Close.serviceRestart) serverRestarting = true;
   ui.conn.dataset.state = d.state;
   ui.app.dataset.conn = d.state;
   ui.connRetry.hidden = d.state !== "waiting";

@@ -243,7 +243,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u chat.Use
 			Path:     "/",
 			Expires:  sess.ExpiresAt,
 			HttpOnly: true,
-			Secure:   r.TLS != nil,
+			Secure:   s.secureCookies(r),
 			SameSite: http.SameSiteLaxMode,
 		})
 	}
@@ -265,7 +265,7 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -15,7 +15,8 @@ import (
 )
 
 // sessionCookie is the browser's session cookie: HttpOnly, SameSite=Lax,
-// Secure over TLS. Its value is the bearer token.
+// Secure over TLS or when Config.PublicURL is https. Its value is the
+// bearer token.
 const sessionCookie = "hubbub_session"
 
 // authInfo is who an authenticated request speaks as.

@@ -33,6 +33,11 @@ type Config struct {
 	SessionMax      time.Duration // default 30 days: a session ends this long after login
 	SessionCheck    time.Duration // default 2s: how often live sockets' sessions are re-validated
 	HashConcurrency int           // default 4: argon2id hashes at once (19 MiB each)
+	// ModerationCheck is the longest a node trusts its cached copy of
+	// the store's bans and mutes (default 2s): a sanction set on another
+	// node binds send, join and history here within this time, even if
+	// its event never arrives.
+	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)
 	MsgBurst         int           // default 30
@@ -67,6 +72,15 @@ type Config struct {
 	// allowed to open a WebSocket besides the request's own host. A
 	// request without an Origin header (a non-browser client) is allowed.
 	AllowedOrigins []string
+
+	// PublicURL is the address users open, as scheme://host[:port]
+	// ("https://chat.example.com"), when it differs from what the server
+	// sees: behind a reverse proxy that terminates TLS or rewrites Host.
+	// Its origin is allowed to open a WebSocket, and when it is https the
+	// cookies carry Secure and responses carry Strict-Transport-Security.
+	// Default: none; the Origin must then match the request's own scheme
+	// and Host.
+	PublicURL string
 
 	// Web serves everything that is not an API route. Default: the
 	// embedded browser client, web.Handler().
@@ -156,6 +170,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)
+	setDur(&c.ModerationCheck, 2*time.Second)
 	setInt(&c.HashConcurrency, 4)
 	setFloat := func(f *float64, def float64) {
 		if *f <= 0 {

@@ -11,9 +11,25 @@ import (
 // UTF-8 check, ping/pong, close handshake). No subprotocol is needed. It is
 // the smallest WebSocket server in hubbub, and what an RFC 6455 conformance
 // suite can be pointed at. The handshake budget and the per-IP handshake
-// and connection limits of /ws apply here too: it needs no account, so it must not be a way around
-// them.
+// and connection limits of /ws apply here too: it needs no account, so it
+// must not be a way around them; and on a server without guests
+// (Config.NoGuests) it needs a session, like /ws.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
+	if !s.checkOrigin(r) {
+		s.refuseOrigin(w, r)
+		return
+	}
+	if s.cfg.NoGuests {
+		// Without guests, /echo is for signed-in users like /ws.
+		a, err := s.authenticate(r.Context(), r)
+		if err == nil && a == nil {
+			err = protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in")
+		}
+		if err != nil {
+			s.apiFail(w, err)
+			return
+		}
+	}
 	admitted := s.admitHandshake(w, r, "")
 	if admitted == nil {
 		return
@@ -26,7 +42,7 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release := func() { s.limits.connsIP.Release(ip) }
-	ws := s.upgrade(w, r, "")
+	ws := s.upgrade(w, r, "", nil)
 	if ws == nil {
 		release()
 		return

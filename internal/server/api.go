@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -102,22 +101,13 @@ func (s *Server) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return protocol.Errorf(protocol.CodeBadJSON, "malformed request body")
-	}
-	return nil
-}
-
 // readCredentials guards a POST and reads its credentials; the user name
 // comes back lower-cased. It has answered the request when ok is false.
 func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request) (c credentials, name string, ok bool) {
 	if !s.apiGuard(w, r) {
 		return c, "", false
 	}
-	if err := decodeBody(r, &c); err != nil {
+	if err := decodeBody(r.Body, &c); err != nil {
 		s.apiFail(w, err)
 		return c, "", false
 	}
@@ -277,7 +267,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		Old string `json:"old"`
 		New string `json:"new"`
 	}
-	if err := decodeBody(r, &body); err != nil {
+	if err := decodeBody(r.Body, &body); err != nil {
 		s.apiFail(w, err)
 		return
 	}

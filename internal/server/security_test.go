@@ -306,3 +306,19 @@ func (c *tclient) eventsBeforePing() []protocol.Event {
 		out = append(out, ev)
 	}
 }
+
+// TestSmallerProtocolPoints: a trailing_data error carries the command id,
+// and history refuses limit 0.
+func TestSmallerProtocolPoints(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := s.client(t, "ada")
+	c.writeRaw(`{"id":"t1","op":"ping"} x`)
+	ev := c.next()
+	if ev.Type != protocol.TypeError || ev.Code != protocol.CodeTrailingData || ev.ID != "t1" {
+		t.Errorf("trailing data: %+v, want error trailing_data with id t1", ev)
+	}
+	c.writeRaw(`{"id":"h1","op":"history","room":"lobby","limit":0}`)
+	if ev := c.next(); ev.Code != protocol.CodeInvalidValue || ev.ID != "h1" {
+		t.Errorf("history limit 0: %+v, want invalid_value", ev)
+	}
+}

@@ -161,18 +161,12 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	now := time.Now()
-	if retry := s.limits.loginUser.Check(name, now); retry > 0 {
-		s.tooMany(w, retry)
-		return
-	}
-	if retry := s.limits.loginIP.Check(ip, now); retry > 0 {
+	if retry := s.loginWait(name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return
 	}
 	fail := func() {
-		s.limits.loginUser.Fail(name, time.Now())
-		s.limits.loginIP.Fail(ip, time.Now())
+		s.loginFailed(name, ip, time.Now())
 		s.log.Info("login failed", "user", name, "ip", ip)
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "wrong user name or password"))
 	}
@@ -203,7 +197,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, protocol.Errorf(protocol.CodeForbidden, "this account is disabled"))
 		return
 	}
-	s.limits.loginUser.Succeed(name)
+	s.loginSucceeded(name, ip)
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		if h, err := s.hasher.HashPassword(r.Context(), c.Password); err == nil {
 			u.PasswordHash = h
@@ -280,7 +274,8 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	if retry := s.limits.loginUser.Check(a.user.Name, time.Now()); retry > 0 {
+	ip := clientIP(r)
+	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return
 	}
@@ -290,7 +285,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.limits.loginUser.Fail(a.user.Name, time.Now())
+		s.loginFailed(a.user.Name, ip, time.Now())
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "the old password is wrong"))
 		return
 	}

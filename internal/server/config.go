@@ -62,11 +62,16 @@ type Config struct {
 	// NodeHandshakesInProgress bounds the admissions under way: from the
 	// upgrade to the session's first join (or 5 s). Default 32 per core.
 	NodeHandshakesInProgress int
-	NodeHandshakeBurst       int           // default NodeHandshakeRate (one second's worth)
-	LoginFreeFails           int           // default 5: failed logins per account before backoff
-	LoginBackoffMax          time.Duration // default 5 min: the longest login backoff
-	LoginIPFails             int           // default 30: failed logins per IP per LoginIPWindow
-	LoginIPWindow            time.Duration // default 10 min
+	NodeHandshakeBurst       int // default NodeHandshakeRate (one second's worth)
+	LoginFreeFails           int // default 5: failed logins per account and IP before backoff
+	// LoginAccountFails is the failures of one account, from all IPs,
+	// before IPs that failed on it back off too (default 50): a guesser
+	// spread over many addresses is slowed; the owner, from an address
+	// without failures on the account, is never held back.
+	LoginAccountFails int
+	LoginBackoffMax   time.Duration // default 5 min: the longest login backoff
+	LoginIPFails      int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow     time.Duration // default 10 min
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -191,6 +196,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.NodeHandshakeBurst, int(math.Ceil(c.NodeHandshakeRate)))
 	setInt(&c.NodeHandshakesInProgress, 32*runtime.GOMAXPROCS(0))
 	setInt(&c.LoginFreeFails, 5)
+	setInt(&c.LoginAccountFails, 50)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)
 	setDur(&c.LoginIPWindow, 10*time.Minute)

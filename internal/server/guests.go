@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // Guests have an identity of their own, like an account's session but
@@ -169,4 +171,22 @@ func (g *guestRegistry) lookup(nameKey string, now time.Time) (guestRecord, bool
 		return guestRecord{}, false
 	}
 	return r, true
+}
+
+// allowCreate applies the room-creation limit (Config.RoomCreates per
+// RoomCreateWindow) to the caller's account or guest identity and, for a
+// guest, to the address as well: reconnecting, or a new cookie, does not
+// start a guest's count again.
+func (ss *session) allowCreate() error {
+	now := time.Now()
+	keys := []string{ss.userKey()}
+	if ss.guestID != "" {
+		keys = append(keys, guestIPKey(ss.ip))
+	}
+	for _, k := range keys {
+		if ok, retry := ss.srv.limits.roomCreates.Allow(k, now); !ok {
+			return protocol.Errorf(protocol.CodeRateLimited, "too many new rooms; try again in %s", retry.Round(time.Second))
+		}
+	}
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 type limits struct {
 	handshakes  *ratelimit.Keyed   // per client IP
 	register    *ratelimit.Keyed   // account registrations per client IP
-	roomCreates *ratelimit.Keyed   // per user (guests: per connection)
+	roomCreates *ratelimit.Keyed   // per account; per guest identity and per guest address
 	loginPair   *ratelimit.Backoff // failed logins per account and client IP
 	loginUser   *ratelimit.Backoff // failed logins per account, from all IPs (binds only IPs that failed on it)
 	loginIP     *ratelimit.Backoff // failed logins per client IP

@@ -322,3 +322,20 @@ func TestSmallerProtocolPoints(t *testing.T) {
 		t.Errorf("history limit 0: %+v, want invalid_value", ev)
 	}
 }
+
+// TestGuestRoomCreationsSurviveReconnect: a guest's room-creation limit
+// counts per identity and per address, not per connection.
+func TestGuestRoomCreationsSurviveReconnect(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RoomCreates = 2 })
+	var got []protocol.Code
+	for i := range 4 {
+		// A new connection, and a new identity (no cookie jar), each time.
+		c, _ := s.guestWith(t, guestJar(t), fmt.Sprint("maker", i))
+		got = append(got, c.do(protocol.Command{Op: protocol.OpCreate, Room: fmt.Sprint("room", i)}).Code)
+		c.ws.Close()
+	}
+	want := []protocol.Code{"", "", protocol.CodeRateLimited, protocol.CodeRateLimited}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("codes = %v, want %v", got, want)
+	}
+}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -390,12 +389,8 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if cmd.Private && (ss.self.Guest || ss.srv.cfg.Access == nil) {
 		return protocol.Errorf(protocol.CodeForbidden, "only signed-in users can create private rooms")
 	}
-	key := ss.self.Name
-	if ss.self.Guest {
-		key = fmt.Sprint("guest-conn:", c.id)
-	}
-	if ok, retry := ss.srv.limits.roomCreates.Allow(key, time.Now()); !ok {
-		return protocol.Errorf(protocol.CodeRateLimited, "too many new rooms; try again in %s", retry.Round(time.Second))
+	if err := ss.allowCreate(); err != nil {
+		return err
 	}
 	r := chat.Room{Name: cmd.Room, Topic: cmd.Topic, Private: cmd.Private, Owner: ss.self.Name}
 	if err := ss.srv.cfg.Store.CreateRoom(ctx, r); err != nil {

@@ -33,6 +33,9 @@ type sessionReply struct {
 	Token    string             `json:"token,omitempty"`
 	Guests   *bool              `json:"guests,omitempty"`
 	Accounts *bool              `json:"accounts,omitempty"`
+	// OriginRefused, on GET /api/session with an X-Hubbub-Origin header
+	// that the server would refuse, says so in a sentence for the user.
+	OriginRefused string `json:"origin_refused,omitempty"`
 }
 
 type apiError struct {
@@ -91,7 +94,7 @@ func (s *Server) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if !s.checkOrigin(r) {
-		writeJSON(w, http.StatusForbidden, apiError{Code: protocol.CodeForbidden, Reason: "origin not allowed"})
+		writeJSON(w, http.StatusForbidden, apiError{Code: protocol.CodeForbidden, Reason: s.originRefusedReason(r.Header.Get("Origin"), r)})
 		return false
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt != "application/json" {
@@ -322,6 +325,9 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if a != nil {
 		reply.Self = &protocol.Identity{Name: a.user.Name, Admin: a.user.Admin}
+	}
+	if o := r.Header.Get("X-Hubbub-Origin"); o != "" && !s.originAllowed(o, r) {
+		reply.OriginRefused = s.originRefusedReason(o, r)
 	}
 	writeJSON(w, http.StatusOK, reply)
 }

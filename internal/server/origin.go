@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +28,11 @@ import (
 // http://h are not, and ws://, file:// or javascript:// never pass.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
+	return origin == "" || s.originAllowed(origin, r)
+}
+
+// originAllowed applies checkOrigin's rules to a browser origin.
+func (s *Server) originAllowed(origin string, r *http.Request) bool {
 	n, err := normalizeOrigin(origin)
 	if err != nil {
 		return false
@@ -87,18 +91,36 @@ func (s *Server) hsts(r *http.Request) bool { return s.secureCookies(r) }
 func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request) {
 	s.metrics.upgradeRefused.Inc()
 	if n := s.refused.note(time.Now()); n > 0 {
-		expected := []string{}
-		if own, err := normalizeOrigin(requestScheme(r) + "://" + r.Host); err == nil {
-			expected = append(expected, own)
-		}
-		for o := range s.origins {
-			expected = append(expected, o)
-		}
+		expected := s.expectedOrigins(r)
 		s.log.Warn("origin refused; if a proxy is in front, set the public URL to the address users open",
 			"origin", r.Header.Get("Origin"), "host", r.Host, "expected", expected, "refused_since_last_log", n)
 	}
 	w.Header().Set("X-Hubbub-Refused", "origin")
 	http.Error(w, "origin not allowed", http.StatusForbidden)
+}
+
+// expectedOrigins lists the origins r would have been allowed from.
+func (s *Server) expectedOrigins(r *http.Request) []string {
+	var out []string
+	if own, err := normalizeOrigin(requestScheme(r) + "://" + r.Host); err == nil {
+		out = append(out, own)
+	}
+	for o := range s.origins {
+		if o != "" && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	slices.Sort(out[min(1, len(out)):])
+	return out
+}
+
+// originRefusedReason is the sentence a browser page of a refused origin
+// shows its user (the web client asks through GET /api/session with
+// X-Hubbub-Origin, since a browser cannot read a refused handshake).
+func (s *Server) originRefusedReason(origin string, r *http.Request) string {
+	return fmt.Sprintf("This server does not accept pages from %s (it expects %s). "+
+		"If it runs behind a reverse proxy, its operator must start it with --public-url %s.",
+		origin, strings.Join(s.expectedOrigins(r), " or "), origin)
 }
 
 // refusedLogEvery bounds the log of refused origins to one line per period.

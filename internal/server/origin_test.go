@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -167,6 +168,36 @@ func TestEchoNeedsSessionWithoutGuests(t *testing.T) {
 		}
 		if resp.StatusCode != tt.want {
 			t.Errorf("%s: status = %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
+	}
+}
+
+// TestSessionSaysOriginRefused: GET /api/session with X-Hubbub-Origin
+// tells a page whose origin the WebSocket would refuse, so that it can say
+// so instead of retrying.
+func TestSessionSaysOriginRefused(t *testing.T) {
+	s, _ := newAccountServer(t, nil)
+	for _, tt := range []struct {
+		origin  string
+		refused bool
+	}{
+		{s.ts.URL, false},
+		{"https://chat.example.com", true},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.ts.URL+"/api/session", nil)
+		req.Header.Set("X-Hubbub-Origin", tt.origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reply sessionReply
+		json.NewDecoder(resp.Body).Decode(&reply)
+		resp.Body.Close()
+		if got := reply.OriginRefused != ""; got != tt.refused {
+			t.Errorf("origin %s: origin_refused = %q, want refused=%v", tt.origin, reply.OriginRefused, tt.refused)
+		}
+		if tt.refused && !strings.Contains(reply.OriginRefused, "--public-url "+tt.origin) {
+			t.Errorf("reason %q does not name the fix", reply.OriginRefused)
 		}
 	}
 }

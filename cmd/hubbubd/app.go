@@ -27,6 +27,7 @@ type Main struct {
 	StoreURL        string // empty: SQLite under DataDir; postgres://… for several nodes
 	BrokerURL       string // empty: in-process; redis://… or nats://… for several nodes
 	AllowedOrigins  stringList
+	TrustedProxies  stringList
 	TLSCert, TLSKey string
 	LogLevel        string
 	DebugAddr       string // empty: no profiler; else net/http/pprof listens here
@@ -72,6 +73,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` users open (scheme://host[:port]) when a reverse proxy is in front: its origin is allowed, and https makes cookies Secure and sends HSTS")
 	fs.DurationVar(&cfg.ModerationCheck, "moderation-check", 2*time.Second, "longest a node trusts its cached copy of bans and mutes set on other nodes")
 	fs.IntVar(&cfg.LoginAccountFails, "login-account-fails", 50, "failed logins of one account, from all IPs, before the IPs that failed on it back off too")
+	fs.Var(&m.TrustedProxies, "trusted-proxy", "reverse proxy `address` or CIDR whose X-Forwarded-For is believed for per-address limits and guest bans; repeat or comma-separate")
 	fs.Var(&m.AllowedOrigins, "allowed-origin", "browser `origin` allowed besides the server's own host, as scheme://host[:port]; repeat or comma-separate")
 	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
@@ -184,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
 	cfg.Accounts, cfg.Access = store, store
 	cfg.AllowedOrigins = m.AllowedOrigins
+	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err

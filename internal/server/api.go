@@ -130,7 +130,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	if ok, retry := s.limits.register.Allow(clientIP(r), time.Now()); !ok {
+	if ok, retry := s.limits.register.Allow(s.clientIP(r), time.Now()); !ok {
 		s.tooMany(w, retry)
 		return
 	}
@@ -163,7 +163,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if retry := s.loginWait(name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return
@@ -277,7 +277,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -82,16 +81,6 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authInfo, 
 
 func (s *Server) sessionLive(sess chat.Session, now time.Time) bool {
 	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeen) < s.cfg.SessionIdle
-}
-
-// clientIP is the peer address of the request. hubbubd does not trust
-// X-Forwarded-For: behind a proxy, every client shares the proxy's limits.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // sessions tracks the live sockets of each session, so that logging out

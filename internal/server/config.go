@@ -78,6 +78,15 @@ type Config struct {
 	// request without an Origin header (a non-browser client) is allowed.
 	AllowedOrigins []string
 
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// prefixes, "127.0.0.1", "10.0.0.0/8") whose X-Forwarded-For header
+	// is believed. A request from one of them is from the right-most
+	// address of X-Forwarded-For that is not itself a trusted proxy, and
+	// the per-address limits, login backoff and guest bans apply to that
+	// address. Default: none; every request is from its TCP peer, so
+	// behind a proxy every client would share the proxy's limits.
+	TrustedProxies []string
+
 	// PublicURL is the address users open, as scheme://host[:port]
 	// ("https://chat.example.com"), when it differs from what the server
 	// sees: behind a reverse proxy that terminates TLS or rewrites Host.

@@ -35,7 +35,7 @@ func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer admitted() // an echo is admitted once upgraded
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
 		s.admission.refused.WithLabelValues("ip_conns").Inc()
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))

@@ -24,7 +24,7 @@ func (s *Server) serveEchoRFC6455(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
 		s.tooMany(w, retry)
 		return

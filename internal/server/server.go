@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,7 @@ type Server struct {
 	origins    map[string]bool // normalised AllowedOrigins and PublicURL
 	public     string          // normalised PublicURL, "" if none
 	refused    refusedOrigins  // rate-limits the log of refused origins
+	proxies    []netip.Prefix  // parsed TrustedProxies
 
 	hasher    *auth.Hasher
 	limits    *limits
@@ -118,6 +120,13 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.public = n
 		s.origins[n] = true
+	}
+	for _, p := range cfg.TrustedProxies {
+		n, err := parseProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("server: trusted proxy %q: %w", p, err)
+		}
+		s.proxies = append(s.proxies, n)
 	}
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)

@@ -25,7 +25,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if admitted == nil {
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	a, err := s.authenticate(r.Context(), r)
 	if err != nil {
 		admitted()

@@ -75,7 +75,7 @@ type opSpec struct {
 var ops = map[string]opSpec{
 	OpHello:   {optional: []string{"name"}},
 	OpPing:    {},
-	OpRooms:   {},
+	OpRooms:   {optional: []string{"room"}},
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -337,5 +340,43 @@ func TestGuestRoomCreationsSurviveReconnect(t *testing.T) {
 	want := []protocol.Code{"", "", protocol.CodeRateLimited, protocol.CodeRateLimited}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("codes = %v, want %v", got, want)
+	}
+}
+
+// TestRoomsPaged: a directory of many rooms with long topics comes in
+// pages that stay far below the send queue, and the pages add up to the
+// whole directory.
+func TestRoomsPaged(t *testing.T) {
+	s := newTestServer(t, nil)
+	topic := strings.Repeat("\U0001F4AC", protocol.MaxTopicRunes) // 1 KiB of UTF-8
+	const n = 1000
+	for i := range n {
+		if err := s.store.CreateRoom(t.Context(), chat.Room{Name: fmt.Sprintf("room%04d", i), Topic: topic}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := s.client(t, "reader")
+	var names []string
+	after, pages := "", 0
+	for {
+		ev := c.ok(protocol.Command{Op: protocol.OpRooms, Room: after})
+		pages++
+		if len(ev.Rooms) > protocol.MaxRoomsPage {
+			t.Errorf("page of %d rooms, want at most %d", len(ev.Rooms), protocol.MaxRoomsPage)
+		}
+		b, _ := protocol.EncodeEvent(&ev)
+		if len(b) > 2*protocol.MaxRoomsPageBytes {
+			t.Errorf("page of %d bytes", len(b))
+		}
+		for _, r := range ev.Rooms {
+			names = append(names, r.Name)
+		}
+		if !ev.More {
+			break
+		}
+		after = ev.Rooms[len(ev.Rooms)-1].Name
+	}
+	if len(names) != n+1 || !slices.IsSorted(names) || pages < 3 {
+		t.Errorf("%d rooms in %d pages (sorted: %v), want %d rooms, sorted, in 3 pages or more", len(names), pages, slices.IsSorted(names), n+1)
 	}
 }

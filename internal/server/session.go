@@ -368,6 +368,7 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err != nil {
 		return err
 	}
+	rooms, more := roomsPage(rooms, cmd.Room)
 	infos := make([]protocol.RoomInfo, 0, len(rooms))
 	for _, r := range rooms {
 		role := ""
@@ -378,7 +379,7 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 		}
 		infos = append(infos, ss.roomInfo(r, role))
 	}
-	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos})
+	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos, More: more})
 	return nil
 }
 

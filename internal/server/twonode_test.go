@@ -11,11 +11,11 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// twoNodes starts two servers on one SQLite store, each with a broker of
+// twoNodesApart starts two servers on one SQLite store, each with a broker of
 // its own: every event of one node is lost to the other, as Redis pub/sub
 // or NATS core may lose it. What must hold across them can only hold
 // through the store.
-func twoNodes(t *testing.T, mut func(*Config)) (a, b *testServer) {
+func twoNodesApart(t *testing.T, mut func(*Config)) (a, b *testServer) {
 	t.Helper()
 	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
 	if err != nil {
@@ -54,7 +54,7 @@ func refusedWithin(t *testing.T, c *tclient, cmd protocol.Command, code protocol
 // event never reaches it.
 func TestModerationWithoutTheEvent(t *testing.T) {
 	const check = 300 * time.Millisecond
-	a, b := twoNodes(t, func(c *Config) { c.ModerationCheck = check })
+	a, b := twoNodesApart(t, func(c *Config) { c.ModerationCheck = check })
 	owner := a.account(t, a.register(t, "olga"))
 	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
 	user := b.account(t, b.register(t, "uma"))
@@ -85,7 +85,7 @@ func TestModerationWithoutTheEvent(t *testing.T) {
 // TestSweeperEndsSessionRevokedElsewhere: a logout on one node closes the
 // session's socket on another node within SessionCheck.
 func TestSweeperEndsSessionRevokedElsewhere(t *testing.T) {
-	a, b := twoNodes(t, nil)
+	a, b := twoNodesApart(t, nil)
 	tok := a.register(t, "alice")
 	c := b.dialWith(t, bearer(tok), websocket.DefaultDialer)
 	c.ok(protocol.Command{Op: protocol.OpHello})

@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // behindProxy serves hubbub (configured by mut) behind a reverse proxy
@@ -88,4 +91,47 @@ func TestBrowserBehindProxy(t *testing.T) {
 		proxyURL := behindProxy(t, func(c *server.Config, proxyURL string) { c.PublicURL = proxyURL })
 		u.login(proxyURL+"/", "bea")
 	})
+}
+
+// TestBrowserKeepsGuestIdentity: the browser stores the hubbub_guest
+// cookie the server sets on the 101 response, so a guest is the same
+// guest after a reload: its name is still its own, and another browser
+// cannot take it meanwhile.
+func TestBrowserKeepsGuestIdentity(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	u := newUser(t, browser, "gus")
+	u.login(n.url(), "gus")
+	res, err := chromedp.Call(u.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{n.url()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var guest *network.Cookie
+	for _, c := range res.Cookies {
+		if c.Name == "hubbub_guest" {
+			guest = c
+		}
+	}
+	if guest == nil || !guest.HTTPOnly {
+		t.Fatalf("cookies after a guest's handshake: %+v, want an HttpOnly hubbub_guest", res.Cookies)
+	}
+	// Another person cannot be gus while gus is online.
+	d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}, HandshakeTimeout: 5 * time.Second}
+	ws, _, err := d.Dial("ws://"+n.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"id":"1","op":"hello","name":"gus"}`))
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := protocol.DecodeEvent(data); ev.Code != protocol.CodeNameTaken {
+		t.Errorf("another client as gus: %s, want name_taken", data)
+	}
+	// The same browser, reloaded, is still gus.
+	u.run(chromedp.Reload())
+	u.waitConnected()
 }

@@ -93,6 +93,9 @@ var ops = map[string]opSpec{
 	OpTopic:   {required: []string{"room", "topic"}},
 	OpPromote: {required: []string{"room", "user"}},
 	OpDemote:  {required: []string{"room", "user"}},
+
+	OpRefuseGuests: {required: []string{"room"}},
+	OpAllowGuests:  {required: []string{"room"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

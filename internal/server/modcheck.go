@@ -81,7 +81,7 @@ func (ss *session) userKey() string {
 
 // sanctioned reports whether the caller is under kind in room: by their
 // account or guest identity, and, for a guest, by the address a guest
-// sanction was bound to.
+// sanction was bound to, or (bans) by the room refusing guests.
 func (ss *session) sanctioned(ctx context.Context, room, kind string) (chat.Sanction, bool, error) {
 	acc := ss.srv.cfg.Access
 	if acc == nil {
@@ -92,7 +92,10 @@ func (ss *session) sanctioned(ctx context.Context, room, kind string) (chat.Sanc
 	if err != nil || on || ss.guestID == "" {
 		return s, on, err
 	}
-	return ss.srv.sanctions.active(ctx, acc, room, guestIPKey(ss.ip), kind, now)
+	if s, on, err = ss.srv.sanctions.active(ctx, acc, room, guestIPKey(ss.ip), kind, now); err != nil || on || kind != chat.Ban {
+		return s, on, err
+	}
+	return ss.srv.sanctions.active(ctx, acc, room, guestsKey, kind, now)
 }
 
 // checkBan refuses a banned caller (server administrators are never

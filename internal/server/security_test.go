@@ -380,3 +380,36 @@ func TestRoomsPaged(t *testing.T) {
 		t.Errorf("%d rooms in %d pages (sorted: %v), want %d rooms, sorted, in 3 pages or more", len(names), pages, slices.IsSorted(names), n+1)
 	}
 }
+
+// TestRoomRefusesGuests: a room set to refuse guests keeps every guest
+// out, including one already in it, and lets accounts in.
+func TestRoomRefusesGuests(t *testing.T) {
+	s, _ := newAccountServer(t, nil)
+	owner := s.account(t, s.register(t, "olga"))
+	member := s.account(t, s.register(t, "pete"))
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "members"})
+	inside, _ := s.guestWith(t, guestJar(t), "early")
+	inside.ok(protocol.Command{Op: protocol.OpJoin, Room: "members"})
+	if ev := member.do(protocol.Command{Op: protocol.OpRefuseGuests, Room: "members"}); ev.Code != protocol.CodeForbidden {
+		t.Errorf("a plain member refuses guests: %s, want forbidden", ev.Code)
+	}
+	owner.ok(protocol.Command{Op: protocol.OpRefuseGuests, Room: "members"})
+	late, _ := s.guestWith(t, guestJar(t), "late")
+	for _, c := range []struct {
+		who string
+		c   *tclient
+		cmd protocol.Command
+	}{
+		{"new guest joins", late, protocol.Command{Op: protocol.OpJoin, Room: "members"}},
+		{"new guest reads", late, protocol.Command{Op: protocol.OpHistory, Room: "members"}},
+		{"guest inside sends", inside, protocol.Command{Op: protocol.OpSend, Room: "members", Body: "still here?"}},
+	} {
+		if ev := c.c.do(c.cmd); ev.Code != protocol.CodeBanned {
+			t.Errorf("%s: %s %s, want banned", c.who, ev.Code, ev.Reason)
+		}
+	}
+	member.ok(protocol.Command{Op: protocol.OpJoin, Room: "members"})
+	member.ok(protocol.Command{Op: protocol.OpSend, Room: "members", Body: "accounts are fine"})
+	owner.ok(protocol.Command{Op: protocol.OpAllowGuests, Room: "members"})
+	late.ok(protocol.Command{Op: protocol.OpJoin, Room: "members"})
+}

@@ -254,6 +254,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.topic(ctx, c, cmd)
 	case protocol.OpPromote, protocol.OpDemote:
 		return ss.promote(ctx, c, cmd)
+	case protocol.OpRefuseGuests, protocol.OpAllowGuests:
+		return ss.roomGuests(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }

@@ -75,3 +75,40 @@ func (ss *session) clearSanction(ctx context.Context, t target, room, kind strin
 	ss.srv.sanctions.forget(room, guestIPKey(t.guestIP))
 	return acc.ClearSanction(ctx, room, guestIPKey(t.guestIP), kind)
 }
+
+// guestsKey is the sanction key of "every guest": a ban of guestsKey in a
+// room is the room refusing guests. It cannot be an account name or a
+// guest identity.
+const guestsKey = "~guests"
+
+// roomGuests serves refuse_guests and allow_guests: who may is as for
+// kick. Guests in the room are held from their next send, join or
+// history (within Config.ModerationCheck on other nodes).
+func (ss *session) roomGuests(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	acc := ss.srv.cfg.Access
+	if acc == nil || ss.self.Guest {
+		return errNoModeration
+	}
+	_, role, err := ss.access(ctx, cmd.Room)
+	if err != nil {
+		return err
+	}
+	if _, _, dm := protocol.DMPeers(cmd.Room); dm {
+		return protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no guests to refuse")
+	}
+	if rank(role, ss.admin()) < 2 {
+		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", cmd.Room)
+	}
+	all := target{name: "guests", key: guestsKey}
+	if cmd.Op == protocol.OpRefuseGuests {
+		err = ss.setSanction(ctx, all, chat.Sanction{Room: cmd.Room, Kind: chat.Ban, By: ss.self.Name, Reason: "this room is for signed-in users"})
+	} else {
+		err = ss.clearSanction(ctx, all, cmd.Room, chat.Ban)
+	}
+	if err != nil {
+		return err
+	}
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
+	return nil
+}

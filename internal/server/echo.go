@@ -15,20 +15,8 @@ import (
 // must not be a way around them; and on a server without guests
 // (Config.NoGuests) it needs a session, like /ws.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
-	if !s.checkOrigin(r) {
-		s.refuseOrigin(w, r)
+	if !s.echoAllowed(w, r) {
 		return
-	}
-	if s.cfg.NoGuests {
-		// Without guests, /echo is for signed-in users like /ws.
-		a, err := s.authenticate(r.Context(), r)
-		if err == nil && a == nil {
-			err = protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in")
-		}
-		if err != nil {
-			s.apiFail(w, err)
-			return
-		}
 	}
 	admitted := s.admitHandshake(w, r, "")
 	if admitted == nil {
@@ -69,3 +57,25 @@ func (echo) binary(c *conn, data []byte) {
 }
 
 func (echo) closed(*conn) {}
+
+// echoAllowed applies to both echo endpoints what /ws applies before its
+// upgrade: the Origin policy (refusals logged and counted), and, on a
+// server without guests, a valid session. It has answered the request
+// when it returns false.
+func (s *Server) echoAllowed(w http.ResponseWriter, r *http.Request) bool {
+	if !s.checkOrigin(r) {
+		s.refuseOrigin(w, r)
+		return false
+	}
+	if s.cfg.NoGuests {
+		a, err := s.authenticate(r.Context(), r)
+		if err == nil && a == nil {
+			err = protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in")
+		}
+		if err != nil {
+			s.apiFail(w, err)
+			return false
+		}
+	}
+	return true
+}

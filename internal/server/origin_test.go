@@ -51,7 +51,7 @@ func TestOriginScheme(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.origin, func(t *testing.T) {
-			for _, path := range []string{"/ws", "/echo"} {
+			for _, path := range []string{"/ws", "/echo", "/echo/rfc6455"} {
 				if got := dialOrigin(t, strings.TrimSuffix(s.wsURL, "/ws")+path, tt.origin); got != tt.want {
 					t.Errorf("%s: status = %d, want %d", path, got, tt.want)
 				}
@@ -150,15 +150,17 @@ func TestNoPublicURLNoHSTS(t *testing.T) {
 func TestEchoNeedsSessionWithoutGuests(t *testing.T) {
 	s, _ := newAccountServer(t, func(c *Config) { c.NoGuests = true })
 	tok := s.register(t, "alice")
-	echoURL := strings.TrimSuffix(s.wsURL, "/ws") + "/echo"
 	for _, tt := range []struct {
-		name string
-		hdr  http.Header
-		want int
+		name, path string
+		hdr        http.Header
+		want       int
 	}{
-		{"no session", nil, http.StatusUnauthorized},
-		{"session", bearer(tok), http.StatusSwitchingProtocols},
+		{"no session", "/echo", nil, http.StatusUnauthorized},
+		{"session", "/echo", bearer(tok), http.StatusSwitchingProtocols},
+		{"rfc6455, no session", "/echo/rfc6455", nil, http.StatusUnauthorized},
+		{"rfc6455, session", "/echo/rfc6455", bearer(tok), http.StatusSwitchingProtocols},
 	} {
+		echoURL := strings.TrimSuffix(s.wsURL, "/ws") + tt.path
 		ws, resp, err := websocket.DefaultDialer.Dial(echoURL, tt.hdr)
 		if ws != nil {
 			ws.Close()

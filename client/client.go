@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"sync"
 	"time"
 
@@ -64,7 +65,9 @@ type Options struct {
 
 	// Dialer opens the WebSockets (default: a dialer with the proxy from
 	// the environment and a 10s handshake timeout). The client copies it
-	// and sets its Subprotocols to hubbub.v1 and turns compression off.
+	// and sets its Subprotocols to hubbub.v1 and turns compression off,
+	// and gives it a cookie jar of its own if it has none, so that a
+	// guest stays the same guest across reconnects.
 	Dialer *websocket.Dialer
 }
 
@@ -184,6 +187,13 @@ func newClient(u string, opts Options) *Client {
 	}
 	c.dialer.Subprotocols = []string{protocol.Subprotocol}
 	c.dialer.EnableCompression = false
+	if c.dialer.Jar == nil {
+		// A guest's identity is the cookie the server sets on the first
+		// handshake: keep it, so that a reconnect is the same guest and
+		// keeps its name (another identity would get name_taken while
+		// the server has not yet noticed the old socket is gone).
+		c.dialer.Jar, _ = cookiejar.New(nil)
+	}
 	return c
 }
 

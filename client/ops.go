@@ -247,10 +247,24 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-// Rooms lists the rooms the client can see.
+// Rooms lists the rooms the client can see, asking for as many pages as
+// the server makes of them.
 func (c *Client) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
-	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpRooms}, true)
-	return ev.Rooms, err
+	var out []protocol.RoomInfo
+	after := ""
+	for {
+		// The server answers in pages (protocol.MaxRoomsPage); a page
+		// with more set continues after its last room.
+		ev, err := c.do(ctx, protocol.Command{Op: protocol.OpRooms, Room: after}, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev.Rooms...)
+		if !ev.More || len(ev.Rooms) == 0 {
+			return out, nil
+		}
+		after = ev.Rooms[len(ev.Rooms)-1].Name
+	}
 }
 
 // Create creates a public room with a topic (which may be empty). Create

@@ -23,6 +23,9 @@ const (
 	OpTopic   = "topic"   // set a room's topic (owner, moderators)
 	OpPromote = "promote" // make a user a moderator of a room (owner)
 	OpDemote  = "demote"  // make a moderator a plain member again (owner)
+
+	OpRefuseGuests = "refuse_guests" // keep guests out of a room (owner, moderators)
+	OpAllowGuests  = "allow_guests"  // let guests into a room again (the default)
 )
 
 // Command is one client request: a JSON object with an "op" and the fields

@@ -75,7 +75,7 @@ type opSpec struct {
 var ops = map[string]opSpec{
 	OpHello:   {optional: []string{"name"}},
 	OpPing:    {},
-	OpRooms:   {},
+	OpRooms:   {optional: []string{"room"}},
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},
@@ -93,6 +93,9 @@ var ops = map[string]opSpec{
 	OpTopic:   {required: []string{"room", "topic"}},
 	OpPromote: {required: []string{"room", "user"}},
 	OpDemote:  {required: []string{"room", "user"}},
+
+	OpRefuseGuests: {required: []string{"room"}},
+	OpAllowGuests:  {required: []string{"room"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.
@@ -148,13 +151,16 @@ func Decode(data []byte) (Command, error) {
 		return c, Errorf(CodeBadJSON, "frame is not valid UTF-8")
 	}
 	raw, names, dup, err := splitObject(data)
-	if err != nil {
+	if raw == nil {
 		return c, err
 	}
-	// The id first, so that every later error can carry it. An id of the
-	// wrong type is reported below, in its turn.
+	// The id first, so that every later error, trailing_data included,
+	// can carry it. An id of the wrong type is reported below, in its turn.
 	if v, ok := raw["id"]; ok && dup != "id" {
 		_ = setField(&c, "id", v)
+	}
+	if err != nil {
+		return c, err
 	}
 	if dup != "" {
 		return c, Errorf(CodeDuplicateField, "field %q appears twice", truncate(dup, 32))
@@ -189,11 +195,15 @@ func Decode(data []byte) (Command, error) {
 			return c, Errorf(CodeMissingField, "op %s needs field %q", c.Op, name)
 		}
 	}
+	if _, ok := raw["limit"]; ok && c.Limit == 0 {
+		// Absent means the default page; a limit given must be 1..100.
+		return c, Errorf(CodeInvalidValue, "limit must be between 1 and %d", MaxHistoryLimit)
+	}
 	return c, c.Validate()
 }
 
 // splitObject returns the top-level fields of a JSON object and their names
-// in frame order, refusing trailing data. A name that appears twice keeps its
+// in frame order, refusing trailing data (with the fields still returned). A name that appears twice keeps its
 // first value and is returned as dup (the first such name), so that the
 // caller can still read the id.
 func splitObject(data []byte) (raw map[string]json.RawMessage, names []string, dup string, err error) {
@@ -233,7 +243,9 @@ func splitObject(data []byte) (raw map[string]json.RawMessage, names []string, d
 		return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, "", Errorf(CodeTrailingData, "data after the command object")
+		// The object itself parsed: return it, so that the caller can
+		// still read the id for the error reply.
+		return raw, names, dup, Errorf(CodeTrailingData, "data after the command object")
 	}
 	return raw, names, dup, nil
 }

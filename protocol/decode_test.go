@@ -114,6 +114,8 @@ var decodeCases = []decodeCase{
 
 	// Trailing data.
 	{name: "trailing word", in: `{"op":"ping"} x`, code: protocol.CodeTrailingData},
+	{name: "trailing data keeps the id", in: `{"id":"t","op":"ping"} x`, code: protocol.CodeTrailingData, want: protocol.Command{ID: "t"}},
+	{name: "trailing object keeps the id", in: `{"id":"t","op":"send","room":"lobby","body":"a"}{"op":"ping"}`, code: protocol.CodeTrailingData, want: protocol.Command{ID: "t"}},
 	{name: "two objects", in: `{"op":"ping"}{}`, code: protocol.CodeTrailingData},
 	{name: "two objects by newline", in: "{\"op\":\"ping\"}\n{\"op\":\"ping\"}", code: protocol.CodeTrailingData},
 	{name: "trailing NUL", in: "{\"op\":\"ping\"}\x00", code: protocol.CodeTrailingData},
@@ -276,7 +278,8 @@ var decodeCases = []decodeCase{
 	{name: "history after -1", in: `{"op":"history","room":"lobby","after":-1}`, code: protocol.CodeInvalidValue},
 	{name: "history after -0", in: `{"op":"history","room":"lobby","after":-0}`, want: protocol.Command{Op: "history", Room: "lobby", After: i64(0)}},
 	{name: "history after huge", in: `{"op":"history","room":"lobby","after":9223372036854775807}`, want: protocol.Command{Op: "history", Room: "lobby", After: i64(1<<63 - 1)}},
-	{name: "limit 0 means the default", in: historyLimit(`0`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby"}},
+	{name: "limit 0 is out of range", in: historyLimit(`0`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},
+	{name: "limit absent means the default", in: `{"id":"h","op":"history","room":"lobby"}`, want: protocol.Command{ID: "h", Op: "history", Room: "lobby"}},
 	{name: "limit 1", in: historyLimit(`1`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby", Limit: 1}},
 	{name: "limit 100", in: historyLimit(`100`), want: protocol.Command{ID: "h", Op: "history", Room: "lobby", Limit: 100}},
 	{name: "limit 101", in: historyLimit(`101`), code: protocol.CodeInvalidValue, want: protocol.Command{ID: "h"}},

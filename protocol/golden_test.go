@@ -46,6 +46,8 @@ var goldenCommands = []struct {
 	{"topic_clear", protocol.Command{ID: "18", Op: protocol.OpTopic, Room: "books"}},
 	{"", protocol.Command{ID: "19", Op: protocol.OpPromote, Room: "books", User: "grace"}},
 	{"", protocol.Command{ID: "20", Op: protocol.OpDemote, Room: "books", User: "grace"}},
+	{"", protocol.Command{ID: "21", Op: protocol.OpRefuseGuests, Room: "books"}},
+	{"", protocol.Command{ID: "22", Op: protocol.OpAllowGuests, Room: "books"}},
 }
 
 var (
@@ -96,6 +98,8 @@ var goldenEvents = []struct {
 	{"ok_topic", protocol.Event{Type: protocol.TypeOK, ID: "17", Room: "books"}},
 	{"ok_promote", protocol.Event{Type: protocol.TypeOK, ID: "19", Room: "books"}},
 	{"ok_demote", protocol.Event{Type: protocol.TypeOK, ID: "20", Room: "books"}},
+	{"ok_refuse_guests", protocol.Event{Type: protocol.TypeOK, ID: "21", Room: "books"}},
+	{"ok_allow_guests", protocol.Event{Type: protocol.TypeOK, ID: "22", Room: "books"}},
 	{"invited", protocol.Event{Type: protocol.TypeInvited, Room: "books", User: "grace", By: "alice"}},
 	{"invited_dm", protocol.Event{Type: protocol.TypeInvited, Room: "dm:alice:grace", User: "grace", By: "alice"}},
 	{"kicked", protocol.Event{Type: protocol.TypeKicked, Room: "lobby", User: "Troll 42", By: "alice", Reason: "please keep it friendly"}},
@@ -338,8 +342,8 @@ func TestOps(t *testing.T) {
 	got := protocol.Ops()
 	slices.Sort(got)
 	want := []string{
-		"ban", "create", "demote", "dm", "hello", "history", "invite", "join", "kick", "leave",
-		"mute", "ping", "promote", "rooms", "send", "topic", "typing", "unban", "unmute",
+		"allow_guests", "ban", "create", "demote", "dm", "hello", "history", "invite", "join", "kick", "leave",
+		"mute", "ping", "promote", "refuse_guests", "rooms", "send", "topic", "typing", "unban", "unmute",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)

@@ -31,6 +31,12 @@ const (
 	DefaultHistoryLimit = 50
 	MaxHistoryLimit     = 100
 
+	// MaxRoomsPage is the most rooms in one reply to rooms; a reply is
+	// also cut before its rooms' names and topics pass MaxRoomsPageBytes.
+	// A cut reply has more set: ask again with room = the last name.
+	MaxRoomsPage      = 500
+	MaxRoomsPageBytes = 512 << 10
+
 	// MaxReasonRunes is the longest moderation reason, in characters.
 	MaxReasonRunes = 256
 

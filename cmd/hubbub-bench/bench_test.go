@@ -17,6 +17,7 @@ func startServer(t *testing.T) string {
 	return servertest.Start(t, func(c *hserver.Config) {
 		c.ConnsPerIP, c.HandshakeRate, c.HandshakeBurst = 100000, 100000, 100000
 		c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 100000, 100000, 100000, 100000
+		c.RoomCreates = 100000 // guests' creations count per address
 	}).WSURL
 }
 

@@ -441,6 +441,9 @@ func hubbubServerArgs(dataDir, addr string) []string {
 		"--data", dataDir, "--addr", addr, "--log-level", "warn",
 		"--conns-per-ip", "1000000", "--handshake-rate", "1000000", "--handshake-burst", "1000000",
 		"--msg-rate", "100000", "--msg-burst", "100000", "--cmd-rate", "100000", "--cmd-burst", "100000",
+		// Guests' room creations count per address, and every bench
+		// client comes from one.
+		"--room-creates", "1000000",
 	}
 }
 

@@ -219,10 +219,16 @@ func lastMessages(ctx context.Context, c *client.Client, room string, last int64
 }
 
 // formatLine is a message as tail prints it: "[15:04] alice: hi", in local
-// time, sanitized, on one line.
+// time, sanitized, on one line. A guest's name carries " (guest)", as in
+// the full-screen client, so that a guest called like an account (before
+// the account existed, say) cannot pass for it.
 func formatLine(m protocol.Message) string {
 	t := time.UnixMilli(m.TS).Format("15:04")
-	return fmt.Sprintf("[%s] %s: %s", t, tui.SanitizeLine(m.From), tui.SanitizeLine(m.Body))
+	from := tui.SanitizeLine(m.From)
+	if m.Guest {
+		from += " (guest)"
+	}
+	return fmt.Sprintf("[%s] %s: %s", t, from, tui.SanitizeLine(m.Body))
 }
 
 // writeJSON writes v as one line of JSON that is safe to show on a

@@ -61,10 +61,10 @@ func TestSendAndTail(t *testing.T) {
 		want []string // the whole output
 	}{
 		{name: "text", args: []string{"tail", "-n", "2", "lobby"}, live: []string{"live one", "live two"}, want: []string{
-			"bot: ^[[2J^[]0;pwned^G hello^Jline two",
-			"ada: as json",
-			"grace: live one",
-			"grace: live two",
+			"bot (guest): ^[[2J^[]0;pwned^G hello^Jline two",
+			"ada (guest): as json",
+			"grace (guest): live one",
+			"grace (guest): live two",
 		}},
 		{name: "json", args: []string{"tail", "--json", "-n", "3", "lobby"}, live: []string{"live three"}, want: []string{
 			`{"room":"lobby","seq":4,"from":"ada","guest":true,"body":"as json",`,
@@ -227,6 +227,23 @@ func TestWriteJSONSafe(t *testing.T) {
 		var back struct{ Body string }
 		if err := json.Unmarshal([]byte(b.String()), &back); err != nil || back.Body != tt.body {
 			t.Errorf("writeJSON(%q) decodes to %q, %v", tt.body, back.Body, err)
+		}
+	}
+}
+
+func TestFormatLineMarksGuests(t *testing.T) {
+	ts := time.Date(2026, 1, 2, 15, 4, 0, 0, time.Local).UnixMilli()
+	tests := []struct {
+		m    protocol.Message
+		want string
+	}{
+		{protocol.Message{From: "alice", Body: "hi", TS: ts}, "[15:04] alice: hi"},
+		{protocol.Message{From: "dave", Guest: true, Body: "I am dave", TS: ts}, "[15:04] dave (guest): I am dave"},
+		{protocol.Message{From: "x\x1b[2Jy", Guest: true, Body: "b", TS: ts}, "[15:04] x^[[2Jy (guest): b"},
+	}
+	for _, tt := range tests {
+		if got := formatLine(tt.m); got != tt.want {
+			t.Errorf("formatLine(%+v) = %q, want %q", tt.m, got, tt.want)
 		}
 	}
 }

@@ -30,6 +30,7 @@ type Main struct {
 	StoreURL        string // empty: SQLite under DataDir; postgres://… for several nodes
 	BrokerURL       string // empty: in-process; redis://… or nats://… for several nodes
 	AllowedOrigins  stringList
+	TrustedProxies  stringList
 	TLSCert, TLSKey string
 	LogLevel        string
 	DebugAddr       string // empty: no profiler; else net/http/pprof listens here
@@ -72,6 +73,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.DataDir, "data", "hubbub-data", "`directory` of the SQLite database (hubbub.db)")
 	fs.StringVar(&m.StoreURL, "store", "", "shared store `URL` (postgres://…) for several nodes; empty: SQLite under --data")
 	fs.StringVar(&m.BrokerURL, "broker", "", "shared broker `URL` (redis://… or nats://…) for several nodes; empty: in-process")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` users open (scheme://host[:port]) when a reverse proxy is in front: its origin is allowed, and https makes cookies Secure and sends HSTS")
+	fs.DurationVar(&cfg.ModerationCheck, "moderation-check", 2*time.Second, "longest a node trusts its cached copy of bans and mutes set on other nodes")
+	fs.IntVar(&cfg.LoginAccountFails, "login-account-fails", 50, "failed logins of one account, from all IPs, before the IPs that failed on it back off too")
+	fs.Var(&m.TrustedProxies, "trusted-proxy", "reverse proxy `address` or CIDR whose X-Forwarded-For is believed for per-address limits and guest bans; repeat or comma-separate")
 	fs.Var(&m.AllowedOrigins, "allowed-origin", "browser `origin` allowed besides the server's own host, as scheme://host[:port]; repeat or comma-separate")
 	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
@@ -118,7 +123,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Float64Var(&cfg.NodeHandshakeRate, "node-handshake-rate", 0, "node-wide WebSocket handshakes per second; 0: 250 per core (refusal: HTTP 503 with Retry-After, or close 1013 \"retry after Ns\" for browsers)")
 	fs.IntVar(&cfg.NodeHandshakeBurst, "node-handshake-burst", 0, "node-wide handshake burst; 0: one second of --node-handshake-rate")
 	fs.IntVar(&cfg.NodeHandshakesInProgress, "node-handshakes-in-progress", 0, "node-wide admissions under way at once, each from its upgrade to its first join (at most 5 s); 0: 32 per core")
-	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account before backoff starts")
+	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account and IP before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
 	fs.IntVar(&m.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block in bytes")
@@ -189,6 +194,7 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
 	cfg.Accounts, cfg.Access = store, store
 	cfg.AllowedOrigins = m.AllowedOrigins
+	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err

@@ -31,6 +31,7 @@ import (
 type flagView struct {
 	Addr, DataDir   string
 	AllowedOrigins  []string
+	PublicURL       string
 	TLSCert, TLSKey string
 	LogLevel        string
 	ShutdownTimeout time.Duration
@@ -47,7 +48,7 @@ type flagView struct {
 
 func viewOf(m *Main) flagView {
 	return flagView{
-		Addr: m.Addr, DataDir: m.DataDir, AllowedOrigins: m.AllowedOrigins,
+		Addr: m.Addr, DataDir: m.DataDir, AllowedOrigins: m.AllowedOrigins, PublicURL: m.Server.PublicURL,
 		TLSCert: m.TLSCert, TLSKey: m.TLSKey, LogLevel: m.LogLevel, ShutdownTimeout: m.ShutdownTimeout,
 		DrainGrace: m.Server.DrainGrace, DrainWindow: m.Server.DrainWindow,
 		ReadLimit: m.Server.ReadLimit, PingInterval: m.Server.PingInterval, PongTimeout: m.Server.PongTimeout,
@@ -82,6 +83,10 @@ func TestParseFlags(t *testing.T) {
 			want: func(v *flagView) { v.Addr, v.DataDir = "127.0.0.1:1", "/srv/hubbub" }},
 		{name: "HUBBUB_ALLOWED_ORIGIN comma list", env: map[string]string{"HUBBUB_ALLOWED_ORIGIN": "https://a.example, https://b.example:8443,,"},
 			want: func(v *flagView) { v.AllowedOrigins = []string{"https://a.example", "https://b.example:8443"} }},
+		{name: "public-url", args: []string{"--public-url", "https://chat.example.com"},
+			want: func(v *flagView) { v.PublicURL = "https://chat.example.com" }},
+		{name: "public-url from env", env: map[string]string{"HUBBUB_PUBLIC_URL": "https://chat.example.com:8443"},
+			want: func(v *flagView) { v.PublicURL = "https://chat.example.com:8443" }},
 		{name: "allowed-origin repeated and comma-separated", args: []string{"--allowed-origin", "https://a.example", "--allowed-origin", "https://b.example,https://c.example"},
 			want: func(v *flagView) {
 				v.AllowedOrigins = []string{"https://a.example", "https://b.example", "https://c.example"}

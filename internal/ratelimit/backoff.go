@@ -109,6 +109,15 @@ func (b *Backoff) Fail(key string, now time.Time) {
 	b.failures[key] = f
 }
 
+// Failing reports whether key has failures not yet forgotten at now (a
+// Fail within Max, with no Succeed since), whether or not it must wait.
+func (b *Backoff) Failing(key string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f, ok := b.failures[key]
+	return ok && !b.quiet(f, now)
+}
+
 // Succeed forgets key's failures.
 func (b *Backoff) Succeed(key string) {
 	b.mu.Lock()

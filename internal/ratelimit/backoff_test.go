@@ -163,3 +163,25 @@ func TestBackoffConcurrent(t *testing.T) {
 		t.Errorf("Len = %d, want at most 7", got)
 	}
 }
+
+func TestBackoffFailing(t *testing.T) {
+	b := NewBackoff(BackoffConfig{Max: time.Minute})
+	tests := []struct {
+		name string
+		step func()
+		at   time.Time
+		want bool
+	}{
+		{"never failed", func() {}, t0, false},
+		{"one failure", func() { b.Fail("k", t0) }, t0, true},
+		{"still within Max", func() {}, t0.Add(59 * time.Second), true},
+		{"quiet for Max", func() {}, t0.Add(time.Minute), false},
+		{"failed, then succeeded", func() { b.Fail("k", t0); b.Succeed("k") }, t0, false},
+	}
+	for _, tt := range tests {
+		tt.step()
+		if got := b.Failing("k", tt.at); got != tt.want {
+			t.Errorf("%s: Failing = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -321,8 +321,8 @@ func TestPrivateRoomsAndDMs(t *testing.T) {
 			{Op: protocol.OpSend, Room: "secret", Body: "let me in"},
 		} {
 			ev := c.do(cmd)
-			if ev.Type != protocol.TypeError || (ev.Code != protocol.CodeForbidden && ev.Code != protocol.CodeNotJoined) {
-				t.Errorf("outsider %s: %+v, want forbidden", cmd.Op, ev)
+			if ev.Type != protocol.TypeError || (ev.Code != protocol.CodeNoSuchRoom && ev.Code != protocol.CodeNotJoined) {
+				t.Errorf("outsider %s: %+v, want no_such_room", cmd.Op, ev)
 			}
 		}
 	}
@@ -354,8 +354,8 @@ func TestPrivateRoomsAndDMs(t *testing.T) {
 	if got.Message.From != "olga" || got.Message.Body != "psst" {
 		t.Errorf("dm message = %+v", got.Message)
 	}
-	if ev := member.do(protocol.Command{Op: protocol.OpJoin, Room: dm.Room}); ev.Code != protocol.CodeForbidden {
-		t.Errorf("third party joins dm: %+v, want forbidden", ev)
+	if ev := member.do(protocol.Command{Op: protocol.OpJoin, Room: dm.Room}); ev.Code != protocol.CodeNoSuchRoom {
+		t.Errorf("third party joins dm: %+v, want no_such_room", ev)
 	}
 	if ev := owner.do(protocol.Command{Op: protocol.OpCreate, Room: "dm:olga:zed"}); ev.Code != protocol.CodeInvalidValue {
 		t.Errorf("create dm name: %+v, want invalid_value", ev)
@@ -571,8 +571,8 @@ func TestAdministrator(t *testing.T) {
 	}
 	s.register(t, "bea")
 	dm := owner.ok(protocol.Command{Op: protocol.OpDM, User: "bea"})
-	if ev := admin.do(protocol.Command{Op: protocol.OpJoin, Room: dm.Room}); ev.Code != protocol.CodeForbidden {
-		t.Errorf("admin joins a DM: %+v, want forbidden", ev)
+	if ev := admin.do(protocol.Command{Op: protocol.OpJoin, Room: dm.Room}); ev.Code != protocol.CodeNoSuchRoom {
+		t.Errorf("admin joins a DM: %+v, want no_such_room", ev)
 	}
 }
 

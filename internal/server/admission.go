@@ -134,7 +134,7 @@ func (s *Server) admitHandshake(w http.ResponseWriter, r *http.Request, subproto
 		s.refuseBusy(w, r, subprotocol, retry)
 		return nil
 	}
-	if ok, retry := s.limits.handshakes.Allow(clientIP(r), now); !ok {
+	if ok, retry := s.limits.handshakes.Allow(s.clientIP(r), now); !ok {
 		release()
 		s.admission.refused.WithLabelValues("ip_rate").Inc()
 		s.tooMany(w, retry)

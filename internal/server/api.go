@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -34,6 +33,9 @@ type sessionReply struct {
 	Token    string             `json:"token,omitempty"`
 	Guests   *bool              `json:"guests,omitempty"`
 	Accounts *bool              `json:"accounts,omitempty"`
+	// OriginRefused, on GET /api/session with an X-Hubbub-Origin header
+	// that the server would refuse, says so in a sentence for the user.
+	OriginRefused string `json:"origin_refused,omitempty"`
 }
 
 type apiError struct {
@@ -92,7 +94,7 @@ func (s *Server) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if !s.checkOrigin(r) {
-		writeJSON(w, http.StatusForbidden, apiError{Code: protocol.CodeForbidden, Reason: "origin not allowed"})
+		writeJSON(w, http.StatusForbidden, apiError{Code: protocol.CodeForbidden, Reason: s.originRefusedReason(r.Header.Get("Origin"), r)})
 		return false
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && mt != "application/json" {
@@ -102,22 +104,13 @@ func (s *Server) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return protocol.Errorf(protocol.CodeBadJSON, "malformed request body")
-	}
-	return nil
-}
-
 // readCredentials guards a POST and reads its credentials; the user name
 // comes back lower-cased. It has answered the request when ok is false.
 func (s *Server) readCredentials(w http.ResponseWriter, r *http.Request) (c credentials, name string, ok bool) {
 	if !s.apiGuard(w, r) {
 		return c, "", false
 	}
-	if err := decodeBody(r, &c); err != nil {
+	if err := decodeBody(r.Body, &c); err != nil {
 		s.apiFail(w, err)
 		return c, "", false
 	}
@@ -137,7 +130,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	if ok, retry := s.limits.register.Allow(clientIP(r), time.Now()); !ok {
+	if ok, retry := s.limits.register.Allow(s.clientIP(r), time.Now()); !ok {
 		s.tooMany(w, retry)
 		return
 	}
@@ -170,19 +163,13 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ip := clientIP(r)
-	now := time.Now()
-	if retry := s.limits.loginUser.Check(name, now); retry > 0 {
-		s.tooMany(w, retry)
-		return
-	}
-	if retry := s.limits.loginIP.Check(ip, now); retry > 0 {
+	ip := s.clientIP(r)
+	if retry := s.loginWait(name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return
 	}
 	fail := func() {
-		s.limits.loginUser.Fail(name, time.Now())
-		s.limits.loginIP.Fail(ip, time.Now())
+		s.loginFailed(name, ip, time.Now())
 		s.log.Info("login failed", "user", name, "ip", ip)
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "wrong user name or password"))
 	}
@@ -213,7 +200,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, protocol.Errorf(protocol.CodeForbidden, "this account is disabled"))
 		return
 	}
-	s.limits.loginUser.Succeed(name)
+	s.loginSucceeded(name, ip)
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		if h, err := s.hasher.HashPassword(r.Context(), c.Password); err == nil {
 			u.PasswordHash = h
@@ -243,7 +230,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u chat.Use
 			Path:     "/",
 			Expires:  sess.ExpiresAt,
 			HttpOnly: true,
-			Secure:   r.TLS != nil,
+			Secure:   s.secureCookies(r),
 			SameSite: http.SameSiteLaxMode,
 		})
 	}
@@ -265,7 +252,7 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -277,7 +264,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		Old string `json:"old"`
 		New string `json:"new"`
 	}
-	if err := decodeBody(r, &body); err != nil {
+	if err := decodeBody(r.Body, &body); err != nil {
 		s.apiFail(w, err)
 		return
 	}
@@ -290,7 +277,8 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	if retry := s.limits.loginUser.Check(a.user.Name, time.Now()); retry > 0 {
+	ip := s.clientIP(r)
+	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
 		return
 	}
@@ -300,7 +288,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.limits.loginUser.Fail(a.user.Name, time.Now())
+		s.loginFailed(a.user.Name, ip, time.Now())
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "the old password is wrong"))
 		return
 	}
@@ -337,6 +325,9 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if a != nil {
 		reply.Self = &protocol.Identity{Name: a.user.Name, Admin: a.user.Admin}
+	}
+	if o := r.Header.Get("X-Hubbub-Origin"); o != "" && !s.originAllowed(o, r) {
+		reply.OriginRefused = s.originRefusedReason(o, r)
 	}
 	writeJSON(w, http.StatusOK, reply)
 }

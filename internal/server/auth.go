@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,7 +14,8 @@ import (
 )
 
 // sessionCookie is the browser's session cookie: HttpOnly, SameSite=Lax,
-// Secure over TLS. Its value is the bearer token.
+// Secure over TLS or when Config.PublicURL is https. Its value is the
+// bearer token.
 const sessionCookie = "hubbub_session"
 
 // authInfo is who an authenticated request speaks as.
@@ -81,16 +81,6 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authInfo, 
 
 func (s *Server) sessionLive(sess chat.Session, now time.Time) bool {
 	return now.Before(sess.ExpiresAt) && now.Sub(sess.LastSeen) < s.cfg.SessionIdle
-}
-
-// clientIP is the peer address of the request. hubbubd does not trust
-// X-Forwarded-For: behind a proxy, every client shares the proxy's limits.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // sessions tracks the live sockets of each session, so that logging out

@@ -33,6 +33,11 @@ type Config struct {
 	SessionMax      time.Duration // default 30 days: a session ends this long after login
 	SessionCheck    time.Duration // default 2s: how often live sockets' sessions are re-validated
 	HashConcurrency int           // default 4: argon2id hashes at once (19 MiB each)
+	// ModerationCheck is the longest a node trusts its cached copy of
+	// the store's bans and mutes (default 2s): a sanction set on another
+	// node binds send, join and history here within this time, even if
+	// its event never arrives.
+	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)
 	MsgBurst         int           // default 30
@@ -57,16 +62,39 @@ type Config struct {
 	// NodeHandshakesInProgress bounds the admissions under way: from the
 	// upgrade to the session's first join (or 5 s). Default 32 per core.
 	NodeHandshakesInProgress int
-	NodeHandshakeBurst       int           // default NodeHandshakeRate (one second's worth)
-	LoginFreeFails           int           // default 5: failed logins per account before backoff
-	LoginBackoffMax          time.Duration // default 5 min: the longest login backoff
-	LoginIPFails             int           // default 30: failed logins per IP per LoginIPWindow
-	LoginIPWindow            time.Duration // default 10 min
+	NodeHandshakeBurst       int // default NodeHandshakeRate (one second's worth)
+	LoginFreeFails           int // default 5: failed logins per account and IP before backoff
+	// LoginAccountFails is the failures of one account, from all IPs,
+	// before IPs that failed on it back off too (default 50): a guesser
+	// spread over many addresses is slowed; the owner, from an address
+	// without failures on the account, is never held back.
+	LoginAccountFails int
+	LoginBackoffMax   time.Duration // default 5 min: the longest login backoff
+	LoginIPFails      int           // default 30: failed logins per IP per LoginIPWindow
+	LoginIPWindow     time.Duration // default 10 min
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
 	// request without an Origin header (a non-browser client) is allowed.
 	AllowedOrigins []string
+
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// prefixes, "127.0.0.1", "10.0.0.0/8") whose X-Forwarded-For header
+	// is believed. A request from one of them is from the right-most
+	// address of X-Forwarded-For that is not itself a trusted proxy, and
+	// the per-address limits, login backoff and guest bans apply to that
+	// address. Default: none; every request is from its TCP peer, so
+	// behind a proxy every client would share the proxy's limits.
+	TrustedProxies []string
+
+	// PublicURL is the address users open, as scheme://host[:port]
+	// ("https://chat.example.com"), when it differs from what the server
+	// sees: behind a reverse proxy that terminates TLS or rewrites Host.
+	// Its origin is allowed to open a WebSocket, and when it is https the
+	// cookies carry Secure and responses carry Strict-Transport-Security.
+	// Default: none; the Origin must then match the request's own scheme
+	// and Host.
+	PublicURL string
 
 	// Web serves everything that is not an API route. Default: the
 	// embedded browser client, web.Handler().
@@ -156,6 +184,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)
+	setDur(&c.ModerationCheck, 2*time.Second)
 	setInt(&c.HashConcurrency, 4)
 	setFloat := func(f *float64, def float64) {
 		if *f <= 0 {
@@ -176,6 +205,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.NodeHandshakeBurst, int(math.Ceil(c.NodeHandshakeRate)))
 	setInt(&c.NodeHandshakesInProgress, 32*runtime.GOMAXPROCS(0))
 	setInt(&c.LoginFreeFails, 5)
+	setInt(&c.LoginAccountFails, 50)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)
 	setDur(&c.LoginIPWindow, 10*time.Minute)

@@ -11,22 +11,26 @@ import (
 // UTF-8 check, ping/pong, close handshake). No subprotocol is needed. It is
 // the smallest WebSocket server in hubbub, and what an RFC 6455 conformance
 // suite can be pointed at. The handshake budget and the per-IP handshake
-// and connection limits of /ws apply here too: it needs no account, so it must not be a way around
-// them.
+// and connection limits of /ws apply here too: it needs no account, so it
+// must not be a way around them; and on a server without guests
+// (Config.NoGuests) it needs a session, like /ws.
 func (s *Server) serveEcho(w http.ResponseWriter, r *http.Request) {
+	if !s.echoAllowed(w, r) {
+		return
+	}
 	admitted := s.admitHandshake(w, r, "")
 	if admitted == nil {
 		return
 	}
 	defer admitted() // an echo is admitted once upgraded
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if !s.limits.connsIP.Acquire(ip, s.cfg.ConnsPerIP) {
 		s.admission.refused.WithLabelValues("ip_conns").Inc()
 		s.apiFail(w, protocol.Errorf(protocol.CodeLimitReached, "too many connections from your address"))
 		return
 	}
 	release := func() { s.limits.connsIP.Release(ip) }
-	ws := s.upgrade(w, r, "")
+	ws := s.upgrade(w, r, "", nil)
 	if ws == nil {
 		release()
 		return
@@ -53,3 +57,25 @@ func (echo) binary(c *conn, data []byte) {
 }
 
 func (echo) closed(*conn) {}
+
+// echoAllowed applies to both echo endpoints what /ws applies before its
+// upgrade: the Origin policy (refusals logged and counted), and, on a
+// server without guests, a valid session. It has answered the request
+// when it returns false.
+func (s *Server) echoAllowed(w http.ResponseWriter, r *http.Request) bool {
+	if !s.checkOrigin(r) {
+		s.refuseOrigin(w, r)
+		return false
+	}
+	if s.cfg.NoGuests {
+		a, err := s.authenticate(r.Context(), r)
+		if err == nil && a == nil {
+			err = protocol.Errorf(protocol.CodeGuestsDisabled, "this server does not allow guests; log in")
+		}
+		if err != nil {
+			s.apiFail(w, err)
+			return false
+		}
+	}
+	return true
+}

@@ -24,7 +24,10 @@ func (s *Server) serveEchoRFC6455(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	ip := clientIP(r)
+	if !s.echoAllowed(w, r) {
+		return
+	}
+	ip := s.clientIP(r)
 	if ok, retry := s.limits.handshakes.Allow(ip, time.Now()); !ok {
 		s.tooMany(w, retry)
 		return

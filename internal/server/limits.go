@@ -11,8 +11,9 @@ import (
 type limits struct {
 	handshakes  *ratelimit.Keyed   // per client IP
 	register    *ratelimit.Keyed   // account registrations per client IP
-	roomCreates *ratelimit.Keyed   // per user (guests: per connection)
-	loginUser   *ratelimit.Backoff // failed logins per account
+	roomCreates *ratelimit.Keyed   // per account; per guest identity and per guest address
+	loginPair   *ratelimit.Backoff // failed logins per account and client IP
+	loginUser   *ratelimit.Backoff // failed logins per account, from all IPs (binds only IPs that failed on it)
 	loginIP     *ratelimit.Backoff // failed logins per client IP
 	connsUser   *ratelimit.Counter // open sockets per account
 	connsIP     *ratelimit.Counter // open sockets per client IP
@@ -24,7 +25,8 @@ func newLimits(cfg *Config) *limits {
 		handshakes:  ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.HandshakeRate, Burst: cfg.HandshakeBurst}, 0),
 		register:    ratelimit.NewKeyed(ratelimit.Limit{Rate: perWindow(10, time.Hour), Burst: 10}, 0),
 		roomCreates: ratelimit.NewKeyed(ratelimit.Limit{Rate: perWindow(cfg.RoomCreates, cfg.RoomCreateWindow), Burst: cfg.RoomCreates}, 0),
-		loginUser:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginFreeFails, Base: time.Second, Max: cfg.LoginBackoffMax}),
+		loginPair:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginFreeFails, Base: time.Second, Max: cfg.LoginBackoffMax}),
+		loginUser:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginAccountFails, Base: time.Second, Max: cfg.LoginBackoffMax}),
 		// Per IP: LoginIPFails failures are free, then each further one
 		// waits out the window.
 		loginIP:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginIPFails, Base: cfg.LoginIPWindow, Max: cfg.LoginIPWindow}),

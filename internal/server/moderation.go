@@ -9,11 +9,6 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// userKey names the identity whose own events (invitations, moderation) a
-// connection receives: hub.UserEvent delivers them to the connections with
-// this exact key, on every node.
-func userKey(id *protocol.Identity) string { return id.Name }
-
 // userTopic receives the events addressed to one user (invitations,
 // moderation) for one of their connections, on every node.
 type userTopic struct {
@@ -32,6 +27,9 @@ func (u *userTopic) Deliver(payload []byte) {
 		return
 	}
 	ss := u.ss
+	if ev.User == u.name {
+		ss.forgetSanctions(ev.Room) // the store has changed: ask it again
+	}
 	ss.mu.Lock()
 	jr, inRoom := ss.joined[ev.Room]
 	if inRoom && ev.User == u.name {
@@ -73,42 +71,45 @@ func rank(role string, admin bool) int {
 
 var errNoModeration = protocol.Errorf(protocol.CodeForbidden, "moderation needs accounts on this server")
 
-// moderate checks that the caller may moderate target in room and returns
-// the room and the target's role.
-func (ss *session) moderate(ctx context.Context, room, target string) (chat.Room, string, error) {
+// moderate checks that the caller may moderate the user named user in
+// room, and returns the room, the resolved target and the target's role.
+func (ss *session) moderate(ctx context.Context, room, user string) (chat.Room, target, string, error) {
 	acc := ss.srv.cfg.Access
 	if acc == nil || ss.self.Guest {
-		return chat.Room{}, "", errNoModeration
+		return chat.Room{}, target{}, "", errNoModeration
 	}
 	r, role, err := ss.access(ctx, room)
 	if err != nil {
-		return r, "", err
+		return r, target{}, "", err
 	}
 	if _, _, dm := protocol.DMPeers(room); dm {
-		return r, "", protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no moderation")
-	}
-	targetRole, err := acc.Role(ctx, room, target)
-	if err != nil {
-		return r, "", err
-	}
-	targetAdmin := false
-	if ss.srv.cfg.Accounts != nil {
-		if u, err := ss.srv.cfg.Accounts.User(ctx, target); err == nil {
-			targetAdmin = u.Admin
-		}
+		return r, target{}, "", protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no moderation")
 	}
 	mine := rank(role, ss.admin())
 	if mine < 2 {
-		return r, "", protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", room)
+		return r, target{}, "", protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", room)
 	}
-	if target == ss.self.Name || rank(targetRole, targetAdmin) >= mine {
-		return r, "", protocol.Errorf(protocol.CodeForbidden, "you may not do that to %s", target)
+	t, err := ss.resolveTarget(ctx, user)
+	if err != nil {
+		return r, t, "", err
 	}
-	return r, targetRole, nil
+	targetRole := ""
+	if t.account {
+		if targetRole, err = acc.Role(ctx, room, t.key); err != nil {
+			return r, t, "", err
+		}
+	}
+	if t.key == ss.userKey() || rank(targetRole, t.admin) >= mine {
+		return r, t, "", protocol.Errorf(protocol.CodeForbidden, "you may not do that to %s", t.name)
+	}
+	return r, t, targetRole, nil
 }
 
 // announce publishes a moderation event to the room and to the target's
-// own topic (their connections outside the room learn of it too).
+// own connections (outside the room too). target is a user key
+// (session.userKey, target.key): an account name or a guest identity;
+// hub.UserEvent delivers to the connections with exactly that key, on
+// every node.
 func (ss *session) announce(ctx context.Context, ev *protocol.Event, target string) {
 	b, err := protocol.EncodeEvent(ev)
 	if err != nil {
@@ -119,7 +120,7 @@ func (ss *session) announce(ctx context.Context, ev *protocol.Event, target stri
 		ss.srv.hub.Event(ev.Room, b)
 	}
 	if target != "" {
-		ss.srv.hub.UserEvent(userKey(&protocol.Identity{Name: target}), ev.Room, b)
+		ss.srv.hub.UserEvent(target, ev.Room, b)
 	}
 }
 
@@ -208,12 +209,12 @@ func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) e
 // kickOrBan removes the target from the room on every node (and from a
 // private room's members); ban also keeps them out.
 func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	r, targetRole, err := ss.moderate(ctx, cmd.Room, cmd.User)
+	r, t, targetRole, err := ss.moderate(ctx, cmd.Room, cmd.User)
 	if err != nil {
 		return err
 	}
 	acc := ss.srv.cfg.Access
-	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: cmd.User, By: ss.self.Name, Reason: cmd.Reason}
+	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: t.name, By: ss.self.Name, Reason: cmd.Reason}
 	if cmd.Op == protocol.OpBan {
 		ev.Type = protocol.TypeBanned
 		var until time.Time
@@ -221,40 +222,41 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
 			ev.Until = until.UnixMilli()
 		}
-		if err := acc.SetSanction(ctx, chat.Sanction{Room: cmd.Room, User: cmd.User, Kind: chat.Ban, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
+		if err := ss.setSanction(ctx, t, chat.Sanction{Room: cmd.Room, Kind: chat.Ban, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
 			return err
 		}
 	}
-	if r.Private || cmd.Op == protocol.OpBan && targetRole != "" {
-		if err := acc.SetRole(ctx, cmd.Room, cmd.User, ""); err != nil {
+	if t.account && (r.Private || cmd.Op == protocol.OpBan && targetRole != "") {
+		if err := acc.SetRole(ctx, cmd.Room, t.key, ""); err != nil {
 			return err
 		}
 	}
-	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
-	ss.announce(ctx, ev, cmd.User)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
+	ss.announce(ctx, ev, t.key)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
 	return nil
 }
 
 func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	if _, _, err := ss.moderate(ctx, cmd.Room, cmd.User); err != nil {
+	_, t, _, err := ss.moderate(ctx, cmd.Room, cmd.User)
+	if err != nil {
 		return err
 	}
-	if err := ss.srv.cfg.Access.ClearSanction(ctx, cmd.Room, cmd.User, chat.Ban); err != nil {
+	if err := ss.clearSanction(ctx, t, cmd.Room, chat.Ban); err != nil {
 		return err
 	}
-	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
-	ss.announce(ctx, &protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: cmd.User, By: ss.self.Name}, cmd.User)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
+	ss.announce(ctx, &protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: t.name, By: ss.self.Name}, t.key)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
 	return nil
 }
 
 func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	if _, _, err := ss.moderate(ctx, cmd.Room, cmd.User); err != nil {
+	_, t, _, err := ss.moderate(ctx, cmd.Room, cmd.User)
+	if err != nil {
 		return err
 	}
-	acc := ss.srv.cfg.Access
-	ev := &protocol.Event{Type: protocol.TypeUnmuted, Room: cmd.Room, User: cmd.User, By: ss.self.Name}
+	ev := &protocol.Event{Type: protocol.TypeUnmuted, Room: cmd.Room, User: t.name, By: ss.self.Name}
 	if cmd.Op == protocol.OpMute {
 		ev.Type, ev.Reason = protocol.TypeMuted, cmd.Reason
 		var until time.Time
@@ -262,15 +264,15 @@ func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) err
 			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
 			ev.Until = until.UnixMilli()
 		}
-		if err := acc.SetSanction(ctx, chat.Sanction{Room: cmd.Room, User: cmd.User, Kind: chat.Mute, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
+		if err := ss.setSanction(ctx, t, chat.Sanction{Room: cmd.Room, Kind: chat.Mute, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
 			return err
 		}
-	} else if err := acc.ClearSanction(ctx, cmd.Room, cmd.User, chat.Mute); err != nil {
+	} else if err := ss.clearSanction(ctx, t, cmd.Room, chat.Mute); err != nil {
 		return err
 	}
-	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", cmd.User)
-	ss.announce(ctx, ev, cmd.User)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
+	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
+	ss.announce(ctx, ev, t.key)
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
 	return nil
 }
 

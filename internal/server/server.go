@@ -15,9 +15,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,12 +54,17 @@ type Server struct {
 	slowWarn *rateLog // slow-consumer closes
 	// commitWarn: commits that failed or took longer than slowCommit.
 	commitWarn *rateLog
-	origins    map[string]bool // normalised AllowedOrigins
+	origins    map[string]bool // normalised AllowedOrigins and PublicURL
+	public     string          // normalised PublicURL, "" if none
+	refused    refusedOrigins  // rate-limits the log of refused origins
+	proxies    []netip.Prefix  // parsed TrustedProxies
 
 	hasher    *auth.Hasher
 	limits    *limits
-	admission *admission // the node-wide handshake budget
-	sessions  sessions   // live sockets per session
+	admission *admission    // the node-wide handshake budget
+	sessions  sessions      // live sockets per session
+	sanctions sanctionCache // authoritative moderation state, cached (modcheck.go)
+	guests    guestRegistry // guests' display names on this node (guests.go)
 
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
 
@@ -105,9 +109,25 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub = h
 	s.data = newDataMetrics(s.metrics.reg, h)
+	s.sanctions.ttl = cfg.ModerationCheck
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
 	s.admission = newAdmission(&s.cfg, s.metrics.reg)
+	if cfg.PublicURL != "" {
+		n, err := normalizeOrigin(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("server: public URL %q: %w", cfg.PublicURL, err)
+		}
+		s.public = n
+		s.origins[n] = true
+	}
+	for _, p := range cfg.TrustedProxies {
+		n, err := parseProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("server: trusted proxy %q: %w", p, err)
+		}
+		s.proxies = append(s.proxies, n)
+	}
 	for _, o := range cfg.AllowedOrigins {
 		n, err := normalizeOrigin(o)
 		if err != nil {
@@ -155,6 +175,9 @@ func New(cfg Config) (*Server, error) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.hsts(r) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -180,39 +203,10 @@ func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// checkOrigin allows a request without Origin (not a browser), an Origin
-// whose host is the request's own Host, and the configured allowlist.
-// Everything else is refused; gorilla then answers 403 without upgrading.
-func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	n, err := normalizeOrigin(origin)
-	return err == nil && s.origins[n]
-}
-
-func normalizeOrigin(o string) (string, error) {
-	u, err := url.Parse(o)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return "", errors.New("want scheme://host[:port]")
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
-
 // upgrade performs the WebSocket handshake and registers the connection.
 // It writes the HTTP error itself and returns nil when it refuses.
-func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol string) *websocket.Conn {
+// extra, if not nil, adds headers to the 101 response (a guest's cookie).
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol string, extra http.Header) *websocket.Conn {
 	if s.closing.Load() {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -222,13 +216,21 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, subprotocol str
 	if subprotocol != "" {
 		if !slices.Contains(websocket.Subprotocols(r), subprotocol) {
 			if websocket.IsWebSocketUpgrade(r) && !s.checkOrigin(r) {
-				http.Error(w, "origin not allowed", http.StatusForbidden)
+				s.refuseOrigin(w, r)
 				return nil
 			}
 			http.Error(w, "missing subprotocol "+subprotocol, http.StatusBadRequest)
 			return nil
 		}
 		h = http.Header{"Sec-WebSocket-Protocol": {subprotocol}}
+	}
+	if extra != nil {
+		if h == nil {
+			h = http.Header{}
+		}
+		for k, v := range extra {
+			h[k] = v
+		}
 	}
 	ws, err := s.upgrader.Upgrade(tapWriter{w, r, s}, r, h) // tapped: see inspect.go
 	if err != nil {

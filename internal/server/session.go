@@ -3,9 +3,7 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,14 +18,14 @@ import (
 // the upgrade, as an HTTP status with a JSON {"code","reason"} body.
 func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 	if !s.checkOrigin(r) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+		s.refuseOrigin(w, r)
 		return
 	}
 	admitted := s.admitHandshake(w, r, protocol.Subprotocol)
 	if admitted == nil {
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	a, err := s.authenticate(r.Context(), r)
 	if err != nil {
 		admitted()
@@ -59,7 +57,15 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 			s.limits.connsUser.Release(a.user.Name)
 		}
 	}
-	ws := s.upgrade(w, r, protocol.Subprotocol)
+	var guestID string
+	var extra http.Header
+	if a == nil {
+		var setCookie string
+		if guestID, setCookie = s.guestIdentity(r); setCookie != "" {
+			extra = http.Header{"Set-Cookie": {setCookie}}
+		}
+	}
+	ws := s.upgrade(w, r, protocol.Subprotocol, extra)
 	if ws == nil {
 		release()
 		admitted()
@@ -69,6 +75,8 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		srv:      s,
 		admitted: admitted,
 		auth:     a,
+		ip:       ip,
+		guestID:  guestID,
 		joined:   make(map[string]*joinedRoom),
 		inflight: make(chan struct{}, s.cfg.MaxInFlight),
 		msgs:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.MsgRate, Burst: s.cfg.MsgBurst}),
@@ -94,6 +102,9 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 type session struct {
 	srv           *Server
 	auth          *authInfo          // nil for a guest; immutable
+	ip            string             // client address; immutable
+	guestID       string             // a guest's identity (see guests.go), "" for an account; immutable
+	nameKey       string             // a guest's names.Key, held in the guest registry after hello
 	self          *protocol.Identity // nil until hello
 	identifyTimer *time.Timer
 	admitted      func()            // gives the admission slot back (admission.go); safe to call again
@@ -155,6 +166,7 @@ func (ss *session) closed(c *conn) {
 	if ss.user != nil {
 		ss.srv.hub.RemoveUser(ss.user.key, ss.user)
 	}
+	ss.releaseGuestName()
 }
 
 func (ss *session) reply(c *conn, ev *protocol.Event) {
@@ -242,6 +254,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.topic(ctx, c, cmd)
 	case protocol.OpPromote, protocol.OpDemote:
 		return ss.promote(ctx, c, cmd)
+	case protocol.OpRefuseGuests, protocol.OpAllowGuests:
+		return ss.roomGuests(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -259,7 +273,7 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 		if cmd.Name == "" {
 			return protocol.Errorf(protocol.CodeMissingField, "guests need a name")
 		}
-		if err := ss.checkGuestName(cmd.Name); err != nil {
+		if err := ss.claimGuestName(cmd.Name); err != nil {
 			return err
 		}
 		ss.self = &protocol.Identity{Name: cmd.Name, Guest: true}
@@ -269,33 +283,13 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	c.inspectUser(ss.self.Name)
 	// The user's own events (invitations, moderation) reach this
 	// connection whichever rooms it is in. Registering costs no broker
-	// call: every node hears every user's events on one topic.
-	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, key: userKey(ss.self)}
+	// call: every node hears every user's events on one topic. The key is
+	// the account name or the guest's identity (guests.go), never a
+	// guest's display name: a guest called dave is not the account dave.
+	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, key: ss.userKey()}
 	ss.srv.hub.AddUser(ss.user.key, ss.user)
 	ss.replyOK(c, cmd.ID, protocol.Event{Self: ss.self})
 	return nil
-}
-
-// checkGuestName refuses a guest name that is an account's name.
-func (ss *session) checkGuestName(name string) error {
-	if ss.srv.cfg.Accounts == nil {
-		return nil
-	}
-	lower := strings.ToLower(name)
-	if protocol.CheckUsername(lower) != nil {
-		return nil // cannot be an account name
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := ss.srv.cfg.Accounts.User(ctx, lower)
-	switch {
-	case err == nil:
-		return protocol.Errorf(protocol.CodeNameTaken, "%s is an account's name; pick another or log in", name)
-	case errors.Is(err, chat.ErrNoSuchUser):
-		return nil
-	default:
-		return err
-	}
 }
 
 func (ss *session) admin() bool { return ss.self != nil && ss.self.Admin }
@@ -340,15 +334,13 @@ func (ss *session) access(ctx context.Context, name string) (chat.Room, string, 
 	if r.Private && role == "" {
 		_, _, dm := protocol.DMPeers(name)
 		if dm || !ss.admin() {
-			return r, "", protocol.Errorf(protocol.CodeForbidden, "room %s is private", name)
+			// A hidden room answers exactly like a missing one, so
+			// that nobody can probe which private rooms and DMs exist.
+			return chat.Room{}, "", chat.ErrNoSuchRoom
 		}
 	}
-	s, banned, err := acc.ActiveSanction(ctx, name, ss.self.Name, chat.Ban, time.Now())
-	if err != nil {
+	if err := ss.checkBan(ctx, name); err != nil {
 		return r, "", err
-	}
-	if banned && !ss.admin() {
-		return r, "", protocol.Errorf(protocol.CodeBanned, "you are banned from %s%s", name, untilText(s.Until))
 	}
 	return r, role, nil
 }
@@ -378,6 +370,7 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err != nil {
 		return err
 	}
+	rooms, more := roomsPage(rooms, cmd.Room)
 	infos := make([]protocol.RoomInfo, 0, len(rooms))
 	for _, r := range rooms {
 		role := ""
@@ -388,7 +381,7 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 		}
 		infos = append(infos, ss.roomInfo(r, role))
 	}
-	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos})
+	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos, More: more})
 	return nil
 }
 
@@ -399,12 +392,8 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if cmd.Private && (ss.self.Guest || ss.srv.cfg.Access == nil) {
 		return protocol.Errorf(protocol.CodeForbidden, "only signed-in users can create private rooms")
 	}
-	key := ss.self.Name
-	if ss.self.Guest {
-		key = fmt.Sprint("guest-conn:", c.id)
-	}
-	if ok, retry := ss.srv.limits.roomCreates.Allow(key, time.Now()); !ok {
-		return protocol.Errorf(protocol.CodeRateLimited, "too many new rooms; try again in %s", retry.Round(time.Second))
+	if err := ss.allowCreate(); err != nil {
+		return err
 	}
 	r := chat.Room{Name: cmd.Room, Topic: cmd.Topic, Private: cmd.Private, Owner: ss.self.Name}
 	if err := ss.srv.cfg.Store.CreateRoom(ctx, r); err != nil {
@@ -435,7 +424,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	}
 	jr := &joinedRoom{}
 	if acc := ss.srv.cfg.Access; acc != nil {
-		m, muted, err := acc.ActiveSanction(ctx, cmd.Room, ss.self.Name, chat.Mute, time.Now())
+		m, muted, err := ss.sanctioned(ctx, cmd.Room, chat.Mute)
 		if err != nil {
 			return err
 		}
@@ -522,24 +511,18 @@ func (ss *session) publishPresence(typ, room, user string) {
 	ss.srv.hub.Event(room, b)
 }
 
-
 // send hands the message to the committer and returns at once; the ack is
 // queued when the commit is done. At most MaxInFlight sends of one
 // connection wait for their commit; the next one pauses the read loop.
 func (ss *session) send(c *conn, cmd *protocol.Command) error {
 	ss.mu.Lock()
-	jr, ok := ss.joined[cmd.Room]
-	muted := ok && jr.muted && (jr.mutedUntil.IsZero() || time.Now().Before(jr.mutedUntil))
-	until := time.Time{}
-	if ok {
-		until = jr.mutedUntil
-	}
+	_, ok := ss.joined[cmd.Room]
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s before sending to it", cmd.Room)
 	}
-	if muted {
-		return protocol.Errorf(protocol.CodeMuted, "you are muted in %s%s", cmd.Room, untilText(until))
+	if err := ss.checkSend(c, cmd.Room); err != nil {
+		return err
 	}
 	if !ss.msgs.Allow(time.Now()) {
 		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")

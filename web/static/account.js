@@ -16,12 +16,12 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, headers = {}) {
   const init = {
     method,
     credentials: "same-origin",
     cache: "no-store",
-    headers: { Accept: "application/json" },
+    headers: { Accept: "application/json", ...headers },
   };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -48,11 +48,14 @@ async function call(method, path, body) {
 }
 
 // getSession says who the cookie signs in ({self: {name, admin}} or no
-// self) and whether the server allows guests.
+// self), whether the server allows guests, and, in originRefused, the
+// server's sentence when it would refuse this page's origin (a browser
+// cannot read why a WebSocket handshake failed, so the page asks).
 export async function getSession() {
-  const v = await call("GET", "/api/session");
+  const v = await call("GET", "/api/session", undefined, { "X-Hubbub-Origin": window.location.origin });
   const self = v.self && typeof v.self.name === "string" ? { name: v.self.name, admin: !!v.self.admin } : null;
-  return { self, guests: v.guests !== false };
+  const originRefused = typeof v.origin_refused === "string" ? v.origin_refused : "";
+  return { self, guests: v.guests !== false, originRefused };
 }
 
 // register creates an account and signs in; login signs in. Both resolve

@@ -55,7 +55,9 @@ export function initManage(app) {
   ctx = app;
   ui.close.addEventListener("click", () => ui.dialog.close());
   ui.dialog.addEventListener("close", () => {
-    room = null;
+    // The close event is queued: when the dialog was closed and opened
+    // again at once, it arrives after the new openManage.
+    if (!ui.dialog.open) room = null;
   });
 
   ui.topicForm.addEventListener("submit", (e) => {

@@ -77,8 +77,17 @@ export async function refreshDirectory() {
   const c = conn;
   let list;
   try {
-    const ok = await conn.request({ op: "rooms" });
-    list = Array.isArray(ok.rooms) ? ok.rooms : [];
+    // The server answers in pages; one with more set continues after
+    // its last room.
+    list = [];
+    for (let after = ""; ; ) {
+      const ok = await conn.request(after ? { op: "rooms", room: after } : { op: "rooms" });
+      const page = Array.isArray(ok.rooms) ? ok.rooms : [];
+      list.push(...page);
+      const last = page.length ? page[page.length - 1] : null;
+      if (!ok.more || !last || typeof last.name !== "string") break;
+      after = last.name;
+    }
   } catch {
     return; // not connected; the next handshake refreshes
   }

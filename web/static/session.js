@@ -142,6 +142,9 @@ async function precheck(c) {
     err.fatal = true;
     return err;
   };
+  // The server would refuse this page's origin: retrying cannot help, so
+  // say so and stop (the banner shows the reason of a stopped connection).
+  if (s.originRefused) throw fatal(s.originRefused, () => {});
   if (me.guest) {
     if (s.self) {
       // Signed in meanwhile (in another tab): the cookie now speaks for

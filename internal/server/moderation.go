@@ -116,11 +116,21 @@ func (ss *session) announce(ctx context.Context, ev *protocol.Event, target stri
 		ss.srv.log.Error("encode moderation event", "err", err)
 		return
 	}
-	if ev.Room != "" {
+	// The order is the contract. A kick or ban takes the target out of
+	// the room when their own copy arrives, so the room's copy goes first
+	// (the target sees it before leaving). Every other change (a mute
+	// lifted, say) must be in force on the target's connections before
+	// anyone, the target included, reads of it: their copy goes first.
+	// The hub keeps the order of the two for a room, on every node.
+	roomFirst := ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned
+	if ev.Room != "" && roomFirst {
 		ss.srv.hub.Event(ev.Room, b)
 	}
 	if target != "" {
 		ss.srv.hub.UserEvent(target, ev.Room, b)
+	}
+	if ev.Room != "" && !roomFirst {
+		ss.srv.hub.Event(ev.Room, b)
 	}
 }
 

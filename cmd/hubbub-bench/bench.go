@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -24,7 +25,8 @@ type bench struct {
 	cfg    Config  // immutable after Run starts
 	runID  string  // immutable; prefixes names, bodies and cmids
 	peer   peer    // immutable: the target's protocol
-	layout *layout // immutable: rooms, creators, publishers
+	layout *layout // immutable: rooms, creators, publishers, nodes
+	nodes  []*node // immutable slice: per node, by layout.nodes' index
 
 	connected   atomic.Int64
 	members     []atomic.Int64 // connected clients by room index
@@ -136,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.setDefaults()
 	res := Result{
 		Target: cfg.Target, Workload: cfg.Workload,
-		URL: cfg.URL, Room: cfg.Room, Clients: cfg.Clients, Publishers: cfg.Publishers,
+		URL: cfg.URL, PublisherURL: cfg.PublisherURL, Room: cfg.Room, Clients: cfg.Clients, Publishers: cfg.Publishers,
 		Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
 	}
 	if err := cfg.validate(); err != nil {
@@ -165,6 +167,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		closeCodes: make(map[int]int64),
 		sendErrors: make(map[string]int64),
 		slots:      make([]slot, cfg.messages()),
+		nodes:      newNodes(lay.nodes, lay.nodeOf, lay.publishers),
 	}
 	if publishes(cfg.Workload) {
 		res.Publishers = len(lay.publishers)
@@ -177,7 +180,15 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, fmt.Errorf("server RSS: %w", err)
 		}
 	}
-	goBefore, goErr := scrapeGoStats(ctx, cfg.URL)
+	// The server's Go runtime figures are per connection of one server:
+	// they mean nothing when the clients are spread over several.
+	scrape := func() (goStats, error) {
+		if len(lay.nodes) != 1 {
+			return goStats{}, errors.New("several nodes")
+		}
+		return scrapeGoStats(ctx, lay.nodes[0])
+	}
+	goBefore, goErr := scrape()
 	stopProgress := b.startProgress()
 	defer stopProgress()
 
@@ -220,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		res.RSSPerConn = float64(res.RSSIdle-res.RSSBefore) / float64(res.Connected)
 	}
-	if goIdle, err := scrapeGoStats(ctx, cfg.URL); goErr == nil && err == nil && res.Connected > 0 {
+	if goIdle, err := scrape(); goErr == nil && err == nil && res.Connected > 0 {
 		n := float64(res.Connected)
 		res.HeapPerConn = (goIdle.heapInuse - goBefore.heapInuse) / 1024 / n
 		res.StackPerConn = (goIdle.stackInuse - goBefore.stackInuse) / 1024 / n
@@ -276,7 +287,7 @@ func (b *bench) fill(res *Result) {
 	res.Gaps, res.Duplicates = b.gaps.Load(), b.duplicates.Load()
 	res.Foreign, res.Presence = b.foreign.Load(), b.presence.Load()
 	res.Undecodable = b.undecodable.Load()
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	res.Nodes = nodeResults(b.nodes)
 	res.LatencyP50 = ms(b.latency.quantile(0.50))
 	res.LatencyP99 = ms(b.latency.quantile(0.99))
 	res.LatencyMax = ms(time.Duration(b.latency.max.Load()))
@@ -372,6 +383,7 @@ func (b *bench) added(c *client) {
 	b.clients = append(b.clients, c)
 	b.mu.Unlock()
 	b.members[c.room].Add(1)
+	c.node.connected.Add(1)
 	b.connected.Add(1)
 }
 

@@ -19,10 +19,17 @@ type Config struct {
 	Target string
 	// Workload is what the run does: "fanout" (default), "storm",
 	// "idle", "rooms" or "durable"; see workload.go.
-	Workload   string
-	URL        string // default ws://127.0.0.1:8080/ws
-	Clients    int    // connections; default 100
-	Publishers int    // fanout: clients that also publish; default 10, at most Clients
+	Workload string
+	// URL is the server's WebSocket URL, or several nodes' URLs comma
+	// separated: client i dials the (i mod count)-th; default
+	// ws://127.0.0.1:8080/ws. See nodes.go.
+	URL string
+	// PublisherURL, when set, is the node every publisher dials; the
+	// other clients then spread over URL's list. Only for the workloads
+	// that publish. Default: none, publishers spread like the others.
+	PublisherURL string
+	Clients      int // connections; default 100
+	Publishers   int // fanout: clients that also publish; default 10, at most Clients
 	// RoomMin and RoomMax bound the sizes of the rooms of the rooms
 	// workload; defaults 10 and 50.
 	RoomMin, RoomMax int
@@ -149,8 +156,18 @@ func (c *Config) validate() error {
 	} else if err := protocol.CheckRoomName(c.Room + "-r" + strconv.Itoa(c.Clients)); err != nil {
 		errs = append(errs, fmt.Errorf("room %s: the rooms it names for the rooms and durable workloads: %w", c.Room, err))
 	}
-	if !strings.HasPrefix(c.URL, "ws://") && !strings.HasPrefix(c.URL, "wss://") {
-		errs = append(errs, fmt.Errorf("url %q: want ws:// or wss://", c.URL))
+	if err := checkURLs("url", c.URL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PublisherURL != "" {
+		if len(splitURLs(c.PublisherURL)) != 1 {
+			errs = append(errs, fmt.Errorf("publisher url %q: want one URL", c.PublisherURL))
+		} else if err := checkURLs("publisher url", c.PublisherURL); err != nil {
+			errs = append(errs, err)
+		}
+		if !publishes(c.Workload) {
+			errs = append(errs, fmt.Errorf("publisher url: the %s workload has no publishers", c.Workload))
+		}
 	}
 	return errors.Join(errs...)
 }

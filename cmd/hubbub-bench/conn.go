@@ -31,6 +31,7 @@ type reply struct {
 type client struct {
 	idx  int
 	room int             // index into the run's layout.rooms; immutable
+	node *node           // the node it dialled; immutable
 	ws   *websocket.Conn // immutable after dial
 	b    *bench
 
@@ -59,14 +60,15 @@ type pubLast struct{ pub, last int }
 func (b *bench) dial(ctx context.Context, idx int) (*client, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.SetupTimeout)
 	defer cancel()
-	ws, resp, err := b.peer.dialer().DialContext(ctx, b.cfg.URL, nil)
+	nd := b.nodes[b.layout.nodeOf[idx]]
+	ws, resp, err := b.peer.dialer().DialContext(ctx, nd.url, nil)
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("dial: %w (HTTP %s)", err, resp.Status)
 		}
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	c := &client{idx: idx, room: b.layout.roomOf[idx], ws: ws, b: b, replies: make(chan reply, 4), done: make(chan struct{})}
+	c := &client{idx: idx, room: b.layout.roomOf[idx], node: nd, ws: ws, b: b, replies: make(chan reply, 4), done: make(chan struct{})}
 	go c.readLoop()
 	if err := b.peer.setup(ctx, c); err != nil {
 		c.closing.Store(true)
@@ -181,7 +183,10 @@ func (c *client) deliver(body []byte, now time.Time) {
 func (c *client) record(at int64, slot int, now time.Time) {
 	c.b.slots[slot].received.Add(1)
 	c.received.Add(1)
-	c.b.latency.record(now.Sub(time.Unix(0, at)))
+	d := now.Sub(time.Unix(0, at))
+	c.b.latency.record(d)
+	c.node.received.Add(1)
+	c.node.latency.record(d)
 	c.lastDelivery.Store(now.UnixNano())
 }
 

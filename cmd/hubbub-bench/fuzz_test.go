@@ -68,7 +68,7 @@ func FuzzPeerFrames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		lines := int64(bytes.Count(frame, []byte{'\n'}) + 1)
 		b := newTestBench(t, 2, 10)
-		c := &client{b: b, replies: make(chan reply, 4)}
+		c := &client{b: b, node: b.nodes[0], replies: make(chan reply, 4)}
 		gorillaPeer{}.frame(c, frame, time.Unix(2, 0))
 		if got := c.received.Load(); got > lines {
 			t.Fatalf("gorilla: %d deliveries from %d lines", got, lines)
@@ -79,7 +79,7 @@ func FuzzPeerFrames(f *testing.F) {
 			}
 		}
 		b = newTestBench(t, 2, 10)
-		c = &client{b: b, replies: make(chan reply, 4)}
+		c = &client{b: b, node: b.nodes[0], replies: make(chan reply, 4)}
 		centrifugoPeer{}.frame(c, frame, time.Unix(2, 0))
 		if got := c.received.Load() + b.acked.Load(); got > lines {
 			t.Fatalf("centrifugo: %d deliveries and acks from %d lines", got, lines)

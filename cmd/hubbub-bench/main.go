@@ -9,6 +9,11 @@
 // rooms of --room-min to --room-max members) and durable (acknowledged
 // messages/s into the store); see workload.go.
 //
+// --url may list several nodes of one chat, comma separated, and
+// --publisher-url put every publisher on one node while the others spread
+// over --url: with the fanout workload that measures cross-node delivery,
+// reported per node; see nodes.go.
+//
 // --target loads a peer instead of hubbub, for the side-by-side table of
 // docs/benchmarks.md: gorilla-chat (gorilla/websocket's examples/chat) or
 // centrifugo (Centrifugo's JSON protocol); see peer.go. `hubbub-bench
@@ -94,7 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Target, "target", targetHubbub, "the server's protocol: "+strings.Join(targetNames, ", "))
 	fs.StringVar(&cfg.Workload, "workload", workloadFanout, "what to do: "+strings.Join(workloadNames, ", "))
-	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "the server's WebSocket `URL` (gorilla-chat: …/ws; centrifugo: …/connection/websocket)")
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8080/ws", "the server's WebSocket `URL` (gorilla-chat: …/ws; centrifugo: …/connection/websocket); several nodes comma separated: client i dials the (i mod count)-th")
+	fs.StringVar(&cfg.PublisherURL, "publisher-url", "", "the node the publishers dial (`URL`); the other clients spread over --url (fanout with --publisher-url A --url B,C: cross-node delivery)")
 	fs.IntVar(&cfg.Clients, "n", 100, "number of clients")
 	fs.IntVar(&cfg.Publishers, "publishers", 10, "fanout: clients that also publish (rooms: the first member of each room; durable: every client)")
 	fs.Float64Var(&cfg.Rate, "rate", 100, "messages per second, all publishers together")
@@ -105,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.DurationVar(&cfg.Hold, "hold", 30*time.Second, "idle: how long the connections stay idle, heartbeats running, before the server's RSS is read")
 	fs.Float64Var(&cfg.Ramp, "ramp", 0, "connections started per second (0: 1000, storm: unlimited)")
 	fs.IntVar(&cfg.Workers, "workers", 64, "connection setups at once (the storm's W)")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc)")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc; with several nodes, of that one process)")
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
 	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
@@ -134,6 +140,20 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	}
 	if cfg.Ramp < 0 {
 		return cfg, false, errors.New("--ramp must not be negative")
+	}
+	if err := checkURLs("--url", cfg.URL); err != nil {
+		return cfg, false, err
+	}
+	if cfg.PublisherURL != "" {
+		if err := checkURLs("--publisher-url", cfg.PublisherURL); err != nil {
+			return cfg, false, err
+		}
+		if len(splitURLs(cfg.PublisherURL)) != 1 {
+			return cfg, false, fmt.Errorf("--publisher-url %q: want one URL", cfg.PublisherURL)
+		}
+		if !publishes(cfg.Workload) {
+			return cfg, false, fmt.Errorf("--publisher-url: the %s workload has no publishers", cfg.Workload)
+		}
 	}
 	if cfg.Publishers > cfg.Clients && cfg.Workload == workloadFanout {
 		return cfg, false, fmt.Errorf("--publishers %d is more than -n %d", cfg.Publishers, cfg.Clients)
@@ -175,10 +195,22 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  order          %d seq gaps, %d duplicates, %d foreign messages, %d presence events\n", r.Gaps, r.Duplicates, r.Foreign, r.Presence)
 	fmt.Fprintf(w, "  latency        p50 %.1f ms, p99 %.1f ms, max %.1f ms (ack p50 %.1f ms, p99 %.1f ms)\n", r.LatencyP50, r.LatencyP99, r.LatencyMax, r.AckP50, r.AckP99)
+	printNodes(w, r)
 	printMemory(w, r)
 	fmt.Fprintf(w, "  CPU            in the %.1f s of publishing and draining: server %.1f s (%.2f µs per delivery), generator %.1f s, interrupts %.1f s, other processes %.1f s (machine %.1f s)\n",
 		r.Window, r.ServerCPU, r.ServerCPUPerDeliveryUs, r.BenchCPU, r.IRQCPU, r.OtherCPU, r.MachineCPU)
 	printCloses(w, r)
+}
+
+// printNodes prints a line per node when the run dialled several.
+func printNodes(w io.Writer, r *Result) {
+	if len(r.Nodes) < 2 {
+		return
+	}
+	for _, n := range r.Nodes {
+		fmt.Fprintf(w, "  node           %s: %d of %d clients connected (%d publishers), received %d, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			n.URL, n.Connected, n.Clients, n.Publishers, n.Received, n.LatencyP50, n.LatencyP99, n.LatencyMax)
+	}
 }
 
 func printMemory(w io.Writer, r *Result) {

@@ -22,6 +22,7 @@ func newTestBench(t *testing.T, publishers, messages int) *bench {
 	return &bench{
 		cfg: cfg, runID: "b0a1b2c3", layout: lay, members: make([]atomic.Int64, len(lay.rooms)),
 		closeCodes: map[int]int64{}, sendErrors: map[string]int64{}, slots: make([]slot, cfg.messages()),
+		nodes: newNodes(lay.nodes, lay.nodeOf, lay.publishers),
 	}
 }
 
@@ -45,7 +46,7 @@ func TestDeliverInOrder(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newTestBench(t, tc.publishers, 20)
-			c := &client{b: b}
+			c := &client{b: b, node: b.nodes[0]}
 			for _, s := range tc.slots {
 				c.deliverInOrder(body(s), time.Unix(2, 0))
 			}
@@ -64,7 +65,7 @@ func TestDeliverInOrder(t *testing.T) {
 
 func TestGorillaFrame(t *testing.T) {
 	b := newTestBench(t, 1, 10)
-	c := &client{b: b}
+	c := &client{b: b, node: b.nodes[0]}
 	frame := strings.Join([]string{
 		messageBody(b.runID, time.Unix(1, 0), 0),
 		messageBody(b.runID, time.Unix(1, 0), 1),
@@ -216,5 +217,5 @@ func pipeClient(t *testing.T, b *bench) (*client, *sink) {
 		ws.Close()
 		srv.Close()
 	})
-	return &client{b: b, ws: ws, replies: make(chan reply, 4), done: make(chan struct{})}, s
+	return &client{b: b, node: b.nodes[0], ws: ws, replies: make(chan reply, 4), done: make(chan struct{})}, s
 }

@@ -10,15 +10,18 @@ import (
 // Result is what a run measured. Counts of deliveries are of this run's
 // messages only (their bodies carry the run id).
 type Result struct {
-	Target     string  `json:"target"`
-	Workload   string  `json:"workload"`
-	URL        string  `json:"url"`
-	Room       string  `json:"room"`
-	Clients    int     `json:"clients"`
-	Publishers int     `json:"publishers"`
-	Rate       float64 `json:"rate"`
-	Duration   float64 `json:"duration_seconds"`
-	Rooms      int     `json:"rooms"`
+	Target   string `json:"target"`
+	Workload string `json:"workload"`
+	// URL is --url as given (several nodes comma separated), and
+	// PublisherURL --publisher-url; Nodes says who dialled which node.
+	URL          string  `json:"url"`
+	PublisherURL string  `json:"publisher_url,omitempty"`
+	Room         string  `json:"room"`
+	Clients      int     `json:"clients"`
+	Publishers   int     `json:"publishers"`
+	Rate         float64 `json:"rate"`
+	Duration     float64 `json:"duration_seconds"`
+	Rooms        int     `json:"rooms"`
 
 	Connected         int     `json:"connected"`
 	ConnectErrors     int     `json:"connect_errors"`
@@ -111,6 +114,13 @@ type Result struct {
 	// CloseCodes counts connections the server ended, by close code; 1006
 	// means the socket ended without a close frame.
 	CloseCodes map[int]int64 `json:"close_codes,omitempty"`
+
+	// Nodes are the distinct URLs the clients dialled, in order of
+	// mention (--url's, then --publisher-url), each with the clients and
+	// publishers assigned to it, those connected, and the deliveries its
+	// clients received with their latency. With publishers on one node,
+	// the others' figures are cross-node delivery.
+	Nodes []NodeResult `json:"nodes"`
 }
 
 // Check returns an error describing what the run broke of hubbub's

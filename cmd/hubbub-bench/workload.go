@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // The workloads. Each decides how the clients are spread over rooms, who
@@ -62,6 +63,8 @@ type layout struct {
 	order      []int    // client indices in connection order: each room's creator first
 	creator    []bool   // client index → it creates its room (the first of each room)
 	publishers []int    // client indices; slot n is published by publishers[n % len]
+	nodes      []string // the distinct URLs dialled; see assignNodes
+	nodeOf     []int    // client index → index into nodes
 }
 
 // newLayout builds the layout of cfg's workload; cfg has its defaults.
@@ -119,6 +122,7 @@ func newLayout(cfg *Config) *layout {
 			l.publishers = append(l.publishers, i)
 		}
 	}
+	l.nodes, l.nodeOf = assignNodes(n, splitURLs(cfg.URL), l.publishers, strings.TrimSpace(cfg.PublisherURL))
 	return l
 }
 

@@ -31,7 +31,8 @@ const stormBound = 30 * time.Second
 // not the cluster).
 func TestReconnectStorm(t *testing.T) {
 	bin := suite(t)
-	open := []string{"--conns-per-ip", "1000000", "--handshake-rate", "1000000", "--handshake-burst", "1000000"}
+	open := []string{"--conns-per-ip", "1000000", "--handshake-rate", "1000000", "--handshake-burst", "1000000",
+		"--node-handshake-rate", "1000000", "--node-handshake-burst", "1000000", "--node-handshakes-in-progress", "1000000"}
 	cl := faulttest.StartCluster(t, faulttest.ClusterConfig{
 		// A room of thousands sends no join and leave events past the
 		// presence limit; below it each join is sent to every member. With

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 )
 
 // Member is a local subscriber of rooms, normally one WebSocket connection.
@@ -48,6 +49,9 @@ type Member interface {
 	// treat payload as read-only: the same slice goes to every member.
 	Deliver(payload []byte)
 }
+
+// warnEvery is the least time between two warnings of one kind.
+const warnEvery = 10 * time.Second
 
 // UsersTopic is the broker topic that carries events addressed to one
 // user. Room names never start with '@', so it cannot collide with a room.
@@ -151,7 +155,8 @@ type Hub struct {
 	usersSubCancel func()
 
 	closeOnce sync.Once
-	warn      warner
+	// Warnings, at most one line per warnEvery each, with counts.
+	queueFullWarn, publishWarn *ratelimit.Log
 
 	published, publishFailed, publishDropped atomic.Uint64
 	own, stale, malformed                    atomic.Uint64
@@ -176,7 +181,8 @@ func New(cfg Config) (*Hub, error) {
 		pubq:   make(chan publication, cfg.PublishQueue),
 		quit:   make(chan struct{}),
 	}
-	h.warn.log = cfg.Logger
+	h.queueFullWarn = ratelimit.NewLog(cfg.Logger, "publish queue full; other nodes will heal from the store", warnEvery)
+	h.publishWarn = ratelimit.NewLog(cfg.Logger, "publish to broker failed; other nodes will heal from the store", warnEvery)
 	rand.Read(h.id[:])
 	h.users = make([]*userShard, cfg.Shards)
 	for i := range h.users {
@@ -297,7 +303,7 @@ func (h *Hub) publish(topic string, env envelope) {
 	case h.pubq <- publication{topic: topic, env: env}:
 	default:
 		h.publishDropped.Add(1)
-		h.warn.warn("publish queue full; other nodes will heal from the store", "queue", cap(h.pubq))
+		h.queueFullWarn.Add("", "queue", cap(h.pubq))
 	}
 }
 
@@ -358,7 +364,7 @@ func (h *Hub) sendBatch(batch []chat.Publication) {
 	defer cancel()
 	if err := h.broker.PublishBatch(ctx, batch); err != nil {
 		h.publishFailed.Add(uint64(len(batch)))
-		h.warn.warn("publish to broker failed; other nodes will heal from the store", "publications", len(batch), "err", err)
+		h.publishWarn.Add("", "publications", len(batch), "err", err)
 		return
 	}
 	h.published.Add(uint64(len(batch)))
@@ -380,30 +386,4 @@ func (h *Hub) fromBroker(r *room, payload []byte) {
 		return
 	}
 	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event})
-}
-
-// warner logs a warning at most once per interval, with the number of
-// warnings it held back.
-type warner struct {
-	log *slog.Logger
-
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-const warnInterval = 10 * time.Second
-
-func (w *warner) warn(msg string, args ...any) {
-	w.mu.Lock()
-	now := time.Now()
-	if now.Sub(w.last) < warnInterval {
-		w.suppressed++
-		w.mu.Unlock()
-		return
-	}
-	n := w.suppressed
-	w.last, w.suppressed = now, 0
-	w.mu.Unlock()
-	w.log.Warn(msg, append(args, "suppressed", n)...)
 }

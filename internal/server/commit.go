@@ -115,9 +115,9 @@ func (c *committer) commit(batch []pendingSend) {
 	s.metrics.commitBatch.Observe(float64(len(batch)))
 	switch {
 	case err != nil:
-		s.commitWarn.add("failed", "messages", len(batch), "err", err)
+		s.commitWarn.Add("failed", "messages", len(batch), "err", err)
 	case took > slowCommit:
-		s.commitWarn.add("slow", "messages", len(batch), "took", took)
+		s.commitWarn.Add("slow", "messages", len(batch), "took", took)
 	}
 	if err != nil {
 		for _, p := range batch {

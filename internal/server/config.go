@@ -135,9 +135,9 @@ type Config struct {
 	// the other nodes at one instant (default 0: all at once).
 	DrainWindow time.Duration
 	// PresenceLimit bounds presence in big rooms (default 1000): a room
-	// with more users online on this node announces no joins and leaves,
-	// and a join reply lists at most this many members. Without it,
-	// filling a room of N costs N² join events.
+	// with more users online (on all nodes together) announces no joins
+	// and leaves, and a join reply lists only its first 100 members.
+	// Without it, filling a room of N costs N² join events.
 	PresenceLimit int
 	// HealInterval is how often the node compares the heads of the rooms
 	// its connections are in with the store's, and delivers what the

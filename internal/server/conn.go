@@ -206,7 +206,7 @@ func (c *conn) slowLocked(reason string, now time.Time) {
 	c.dropQueue = true
 	c.srv.metrics.slowConsumers.WithLabelValues(reason).Inc()
 	age := now.Sub(c.queuedSince)
-	c.srv.slowWarn.add(reason)
+	c.srv.slowWarn.Add(reason)
 	c.log.Debug("slow consumer closed", "reason", reason, "queued", len(c.queue), "bytes", c.queueBytes, "age", age)
 }
 

@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 )
 
 // checkOrigin decides whether a browser page may use the WebSocket and the
@@ -90,11 +88,7 @@ func (s *Server) hsts(r *http.Request) bool { return s.secureCookies(r) }
 // rewrites Host, the fix is Config.PublicURL (hubbubd --public-url).
 func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request) {
 	s.metrics.upgradeRefused.Inc()
-	if n := s.refused.note(time.Now()); n > 0 {
-		expected := s.expectedOrigins(r)
-		s.log.Warn("origin refused; if a proxy is in front, set the public URL to the address users open",
-			"origin", r.Header.Get("Origin"), "host", r.Host, "expected", expected, "refused_since_last_log", n)
-	}
+	s.refusedWarn.Add("", "origin", r.Header.Get("Origin"), "host", r.Host, "expected", s.expectedOrigins(r))
 	w.Header().Set("X-Hubbub-Refused", "origin")
 	http.Error(w, "origin not allowed", http.StatusForbidden)
 }
@@ -121,29 +115,4 @@ func (s *Server) originRefusedReason(origin string, r *http.Request) string {
 	return fmt.Sprintf("This server does not accept pages from %s (it expects %s). "+
 		"If it runs behind a reverse proxy, its operator must start it with --public-url %s.",
 		origin, strings.Join(s.expectedOrigins(r), " or "), origin)
-}
-
-// refusedLogEvery bounds the log of refused origins to one line per period.
-const refusedLogEvery = 10 * time.Second
-
-// refusedOrigins rate-limits the log of refused origins. The zero value
-// is ready to use.
-type refusedOrigins struct {
-	mu    sync.Mutex
-	last  time.Time // guarded by mu
-	count int       // refusals not yet logged; guarded by mu
-}
-
-// note counts one refusal and returns how many to report now (this one
-// included), or 0 while the last log line is recent.
-func (ro *refusedOrigins) note(now time.Time) int {
-	ro.mu.Lock()
-	defer ro.mu.Unlock()
-	ro.count++
-	if !ro.last.IsZero() && now.Sub(ro.last) < refusedLogEvery {
-		return 0
-	}
-	n := ro.count
-	ro.last, ro.count = now, 0
-	return n
 }

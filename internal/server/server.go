@@ -27,6 +27,7 @@ import (
 
 	"github.com/hubbub-chat/hubbub/internal/auth"
 	"github.com/hubbub-chat/hubbub/internal/hub"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -34,9 +35,9 @@ import (
 // connection's life. It must hold a control frame (125 bytes + header).
 const readBufferSize = 256
 
-// slowWarnEvery is the least time between two warnings about slow
-// consumers being closed; the line counts those in between.
-const slowWarnEvery = 10 * time.Second
+// warnEvery is the least time between two warnings of one kind (slow
+// consumers, commits, refused origins); each line counts what it held back.
+const warnEvery = 10 * time.Second
 
 // Server serves hubbub over HTTP. Create it with New; it is safe for
 // concurrent use.
@@ -51,13 +52,13 @@ type Server struct {
 	presence presenceBatch // join and leave events on their way out
 	data     *dataMetrics
 	pinger   *pinger
-	slowWarn *rateLog // slow-consumer closes
+	slowWarn *ratelimit.Log // slow-consumer closes
 	// commitWarn: commits that failed or took longer than slowCommit.
-	commitWarn *rateLog
-	origins    map[string]bool // normalised AllowedOrigins and PublicURL
-	public     string          // normalised PublicURL, "" if none
-	refused    refusedOrigins  // rate-limits the log of refused origins
-	proxies    []netip.Prefix  // parsed TrustedProxies
+	commitWarn  *ratelimit.Log
+	origins     map[string]bool // normalised AllowedOrigins and PublicURL
+	public      string          // normalised PublicURL, "" if none
+	refusedWarn *ratelimit.Log  // refused origins
+	proxies     []netip.Prefix  // parsed TrustedProxies
 
 	hasher    *auth.Hasher
 	limits    *limits
@@ -96,8 +97,9 @@ func New(cfg Config) (*Server, error) {
 		pinger:  newPinger(cfg.PingInterval),
 		quit:    make(chan struct{}),
 	}
-	s.slowWarn = newRateLog(s.log, "closing slow consumers: send queue full or too old; they will resume", slowWarnEvery)
-	s.commitWarn = newRateLog(s.log, "commits failing or slow: sends are refused or acknowledged late", slowWarnEvery)
+	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
+	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)
+	s.commitWarn = ratelimit.NewLog(s.log, "commits failing or slow: sends are refused or acknowledged late", warnEvery)
 	h, err := hub.New(hub.Config{
 		Broker:     cfg.Broker,
 		Logger:     cfg.Logger,

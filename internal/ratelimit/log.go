@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"log/slog"
@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// rateLog writes a warning at most once per interval however often the
+// Log writes a warning at most once per interval however often the
 // thing it warns about happens, and says how many times it happened since
 // its previous line. Use one per kind of trouble (slow consumers closed,
 // commits failing, publishes failing), so that an incident shows in the log
 // as one line every few seconds with a count, not as a line per event.
 //
-// A rateLog is safe for concurrent use. It writes only when add is called:
+// A Log is safe for concurrent use. It writes only when Add is called:
 // events after the last line are reported with the next one, however late.
-type rateLog struct {
-	log   *slog.Logger // immutable after newRateLog
+type Log struct {
+	log   *slog.Logger // immutable after NewLog
 	msg   string
 	every time.Duration
 
@@ -27,18 +27,18 @@ type rateLog struct {
 	reasons map[string]int
 }
 
-// newRateLog returns a rateLog that writes msg to log at warning level at
+// NewLog returns a Log that writes msg to log at warning level at
 // most once per every.
-func newRateLog(log *slog.Logger, msg string, every time.Duration) *rateLog {
-	return &rateLog{log: log, msg: msg, every: every}
+func NewLog(log *slog.Logger, msg string, every time.Duration) *Log {
+	return &Log{log: log, msg: msg, every: every}
 }
 
-// add counts one event with its reason (a short stable word such as
+// Add counts one event with its reason (a short stable word such as
 // "size"; "" for none) and writes a line if every has passed since the
 // last one. The line carries count, the events since the previous line
 // including this one, and one attribute per reason with its count; attrs
 // describe this event.
-func (r *rateLog) add(reason string, attrs ...any) {
+func (r *Log) Add(reason string, attrs ...any) {
 	now := time.Now()
 	r.mu.Lock()
 	r.count++

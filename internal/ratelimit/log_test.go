@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"context"
@@ -31,23 +31,23 @@ func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// TestRateLog: the first event is logged at once; events within the
+// TestLog: the first event is logged at once; events within the
 // interval only count; the next line after the interval carries the count
 // since the previous line, by reason.
-func TestRateLog(t *testing.T) {
+func TestLog(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &recordHandler{}
-		r := newRateLog(slog.New(h), "slow", 10*time.Second)
-		r.add("size", "conn", 1) // t=0: logged
+		r := NewLog(slog.New(h), "slow", 10*time.Second)
+		r.Add("size", "conn", 1) // t=0: logged
 		time.Sleep(time.Second)
-		r.add("size", "conn", 2) // t=1: counted
-		r.add("age", "conn", 3)  // t=1: counted
+		r.Add("size", "conn", 2) // t=1: counted
+		r.Add("age", "conn", 3)  // t=1: counted
 		time.Sleep(8 * time.Second)
-		r.add("age", "conn", 4) // t=9: counted
+		r.Add("age", "conn", 4) // t=9: counted
 		time.Sleep(2 * time.Second)
-		r.add("age", "conn", 5) // t=11: logged, with the three before it
+		r.Add("age", "conn", 5) // t=11: logged, with the three before it
 		time.Sleep(time.Minute)
-		r.add("", "conn", 6) // t=71: logged alone
+		r.Add("", "conn", 6) // t=71: logged alone
 
 		want := []string{
 			"WARN slow count=1 size=1 conn=1",

@@ -1,9 +1,10 @@
 // Package ratelimit limits how often and how many times a key may act:
 // token buckets (Bucket, and Keyed for many keys), exponential backoff after
-// failures (Backoff), and concurrent counts (Counter).
+// failures (Backoff), and concurrent counts (Counter); and how often a
+// warning is logged (Log).
 //
-// Time is always passed in by the caller; the package reads no clock and
-// starts no goroutine. Every type that holds many keys bounds its memory,
+// Time is passed in by the caller, except to Log, which reads the clock for
+// the lines it writes; the package starts no goroutine. Every type that holds many keys bounds its memory,
 // each in the way its doc comment states.
 package ratelimit
 

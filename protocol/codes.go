@@ -29,12 +29,13 @@ const (
 	CodeTooManyInFlight   Code = "too_many_in_flight" // reserved: more unacknowledged sends than allowed
 
 	// Accounts, roles and moderation.
-	CodeForbidden    Code = "forbidden"     // you may not do this here (role, private room, guest)
-	CodeNameTaken    Code = "name_taken"    // the name belongs to an account (guest hello, register)
-	CodeBanned       Code = "banned"        // you are banned from this room
-	CodeMuted        Code = "muted"         // you are muted in this room
-	CodeNoSuchUser   Code = "no_such_user"  // the named user does not exist
-	CodeLimitReached Code = "limit_reached" // a per-user quota (rooms created, connections) is used up
+	CodeForbidden     Code = "forbidden"       // you may not do this here (role, private room, guest)
+	CodeNameTaken     Code = "name_taken"      // the name belongs to an account (guest hello, register)
+	CodeBanned        Code = "banned"          // you are banned from this room
+	CodeMuted         Code = "muted"           // you are muted in this room
+	CodeNoSuchUser    Code = "no_such_user"    // the named user does not exist
+	CodeLimitReached  Code = "limit_reached"   // a per-user quota (rooms created, connections, reactions on a message) is used up
+	CodeNoSuchMessage Code = "no_such_message" // edit, delete, react or reply_to names no plain message of the room (or a deleted one)
 
 	// HTTP account API (docs/protocol.md, "Accounts"); the same JSON shape.
 	CodeBadCredentials Code = "bad_credentials" // unknown user or wrong password (never says which)

@@ -26,6 +26,13 @@ const (
 
 	OpRefuseGuests = "refuse_guests" // keep guests out of a room (owner, moderators)
 	OpAllowGuests  = "allow_guests"  // let guests into a room again (the default)
+
+	// What you do with messages once they are sent, and finding them again.
+	OpEdit   = "edit"   // replace the body of your own message
+	OpDelete = "delete" // delete a message: your own, or anyone's as owner, moderator or administrator
+	OpReact  = "react"  // toggle your reaction with one emoji on a message
+	OpRead   = "read"   // move your read position in a room forward (kept per account)
+	OpSearch = "search" // full-text search in the rooms you may read
 )
 
 // Command is one client request: a JSON object with an "op" and the fields
@@ -47,10 +54,15 @@ type Command struct {
 	Body    string `json:"body,omitempty"`    // send: message text
 	// CMID is the client message id of a send: resending a command with
 	// the same CMID returns the first acknowledgement and stores nothing.
-	CMID   string `json:"cmid,omitempty"`
-	Before *int64 `json:"before,omitempty"` // history: messages with seq < Before
-	After  *int64 `json:"after,omitempty"`  // history: messages with seq > After
-	Limit  int    `json:"limit,omitempty"`  // history: page size, 1..MaxHistoryLimit
+	CMID    string `json:"cmid,omitempty"`
+	ReplyTo int64  `json:"reply_to,omitempty"` // send: the seq of the message this one answers
+	Before  *int64 `json:"before,omitempty"`   // history, search: messages with seq < Before
+	After   *int64 `json:"after,omitempty"`    // history: messages with seq > After
+	Limit   int    `json:"limit,omitempty"`    // history: 1..MaxHistoryLimit; search: 1..MaxSearchLimit
+
+	Seq   int64  `json:"seq,omitempty"`   // edit, delete, react: the message acted on; read: read up to here
+	Emoji string `json:"emoji,omitempty"` // react: one emoji, see CheckEmoji
+	Query string `json:"query,omitempty"` // search: words that must all appear
 
 	// User is the user acted on: an account name for dm, invite, promote
 	// and demote; an account name or a guest's display name for kick,

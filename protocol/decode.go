@@ -64,6 +64,11 @@ var fields = map[string]field{
 	// limit is clamped to -1..MaxHistoryLimit+1 before the conversion, so
 	// that on 32-bit platforms int(n) cannot wrap a huge limit into range.
 	"limit": {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Limit = int(min(max(n, -1), MaxHistoryLimit+1)) }},
+
+	"reply_to": {kindInt, func(c *Command, _ string, n int64, _ bool) { c.ReplyTo = n }},
+	"seq":      {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Seq = n }},
+	"emoji":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Emoji = s }},
+	"query":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Query = s }},
 }
 
 // opSpec lists the fields an op takes besides id and op.
@@ -79,7 +84,7 @@ var ops = map[string]opSpec{
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},
-	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid"}},
+	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid", "reply_to"}},
 	OpHistory: {required: []string{"room"}, optional: []string{"before", "after", "limit"}},
 	OpTyping:  {required: []string{"room"}},
 
@@ -96,6 +101,12 @@ var ops = map[string]opSpec{
 
 	OpRefuseGuests: {required: []string{"room"}},
 	OpAllowGuests:  {required: []string{"room"}},
+
+	OpEdit:   {required: []string{"room", "seq", "body"}},
+	OpDelete: {required: []string{"room", "seq"}},
+	OpReact:  {required: []string{"room", "seq", "emoji"}},
+	OpRead:   {required: []string{"room", "seq"}},
+	OpSearch: {required: []string{"query"}, optional: []string{"room", "before", "limit"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

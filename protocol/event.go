@@ -9,14 +9,40 @@ const (
 	TypeLeave   = "leave"   // a user left a room you are in
 	TypeTyping  = "typing"  // a user is typing in a room you are in
 
+	// Notices to the user a moderator acted on, on every session of
+	// theirs, whether or not they joined the room. The room itself sees
+	// the action as an entry of its sequence (a message of kind kick, ban,
+	// and so on).
 	TypeInvited  = "invited"  // you were added to a private room or a DM was opened with you
-	TypeKicked   = "kicked"   // a user (perhaps you) was removed from a room
-	TypeBanned   = "banned"   // a user (perhaps you) was banned from a room
-	TypeMuted    = "muted"    // a user (perhaps you) was muted in a room
-	TypeUnmuted  = "unmuted"  // a mute was lifted
-	TypeUnbanned = "unbanned" // a ban was lifted: the user may join again
-	TypeTopic    = "topic"    // a room's topic changed
-	TypeRole     = "role"     // a user's role in a room changed
+	TypeKicked   = "kicked"   // you were removed from a room
+	TypeBanned   = "banned"   // you were banned from a room
+	TypeMuted    = "muted"    // you were muted in a room
+	TypeUnmuted  = "unmuted"  // your mute was lifted
+	TypeUnbanned = "unbanned" // your ban was lifted: you may join again
+	TypeTopic    = "topic"    // retiring: replaced by the topic entry (Kind "topic")
+	TypeRole     = "role"     // your role in a room changed
+	TypeRead     = "read"     // your read position in a room moved (on another of your sessions)
+)
+
+// Kinds of room entries: the value of Message.Kind. Everything that changes
+// what a room shows is an entry in the room's sequence, so a client that
+// resumes from its last seq sees it: a plain message has no kind; the other
+// kinds act on an earlier message (Target) or record a moderator's action
+// (User is whom it concerns, From who did it).
+const (
+	KindEdit    = "edit"    // Target's new Body; From is its author
+	KindDelete  = "delete"  // Target was deleted; From is who deleted it
+	KindReact   = "react"   // From reacted to Target with the emoji in Body
+	KindUnreact = "unreact" // From took back the reaction in Body from Target
+
+	KindInvite = "invite" // User was invited to the private room by From
+	KindKick   = "kick"   // User was removed from the room; Body is the reason
+	KindBan    = "ban"    // User was banned until Until (0: until lifted); Body is the reason
+	KindUnban  = "unban"  // User's ban was lifted
+	KindMute   = "mute"   // User was muted until Until (0: until lifted); Body is the reason
+	KindUnmute = "unmute" // User's mute was lifted
+	KindTopic  = "topic"  // the room's topic became Body ("" clears it)
+	KindRole   = "role"   // User's role became Body (moderator or member)
 )
 
 // Event is one server frame object. Which fields are set depends on Type;
@@ -40,22 +66,64 @@ type Event struct {
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
-	By    string `json:"by,omitempty"`    // invited, kicked, banned, unbanned, muted, unmuted, topic, role: who did it
-	Topic string `json:"topic,omitempty"` // topic: the new topic
+	By    string `json:"by,omitempty"`    // invited, kicked, banned, unbanned, muted, unmuted, role: who did it
+	Topic string `json:"topic,omitempty"` // retiring with TypeTopic
 	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
+	Seq   int64  `json:"seq,omitempty"`   // read: your read position in Room
 }
 
 // Message is a stored chat message. Seq is assigned by the server's store:
 // it starts at 1 in each room and increases by exactly one per message.
+//
+// Every entry of a room's sequence is a Message; Kind says which kind of
+// entry (see the Kind constants), "" for a plain message. A plain message
+// in a history reply or a search result is shown as it is now: the latest
+// Body with Edited set, or Deleted with no Body, and its Reactions. V is the
+// seq of the newest entry already folded into that state: a client applies
+// an entry E that targets this message only if E.Seq > V, and then sets V to
+// E.Seq, so that applying entries is idempotent and never goes back in time.
 type Message struct {
 	Room  string `json:"room"`
 	Seq   int64  `json:"seq"`
+	Kind  string `json:"kind,omitempty"` // "" for a plain message, else one of the Kind constants
 	From  string `json:"from"`
 	Guest bool   `json:"guest,omitempty"` // the author is a guest, not an account
 	Body  string `json:"body"`
 	CMID  string `json:"cmid,omitempty"`
 	TS    int64  `json:"ts"` // commit time, Unix milliseconds
+
+	Target  int64  `json:"target,omitempty"`   // edit, delete, react, unreact: the seq of the message acted on
+	User    string `json:"user,omitempty"`     // invite, kick, ban, unban, mute, unmute, role: whom
+	Until   int64  `json:"until,omitempty"`    // ban, mute: Unix ms when it ends; 0 means until lifted
+	ReplyTo int64  `json:"reply_to,omitempty"` // plain: the seq of the message this one answers
+	File    *File  `json:"file,omitempty"`     // plain: an attached file
+
+	// The state of a plain message, in history and search replies.
+	Edited    int64      `json:"edited,omitempty"`    // Unix ms of the latest edit; 0 if never edited
+	Deleted   bool       `json:"deleted,omitempty"`   // deleted: Body is "" and File nil
+	Reactions []Reaction `json:"reactions,omitempty"` // in the order each emoji was first used
+	V         int64      `json:"v,omitempty"`         // seq of the newest entry folded into this state
+}
+
+// Reaction is one emoji on a message and who reacted with it, in the order
+// they did.
+type Reaction struct {
+	Emoji string   `json:"emoji"`
+	Users []string `json:"users"`
+}
+
+// File describes a file attached to a message. The server stores it; it is
+// downloaded over HTTP (docs/protocol.md, "Files") by users who may read the
+// room.
+type File struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`             // the name it was uploaded with
+	Size   int64  `json:"size"`             // bytes
+	Type   string `json:"type"`             // media type, as the server determined it
+	Width  int    `json:"width,omitempty"`  // images: pixels
+	Height int    `json:"height,omitempty"` // images: pixels
+	Thumb  bool   `json:"thumb,omitempty"`  // images: the server made a thumbnail
 }
 
 // RoomInfo describes a room.
@@ -63,10 +131,11 @@ type RoomInfo struct {
 	Name    string `json:"name"`
 	Topic   string `json:"topic,omitempty"`
 	Private bool   `json:"private,omitempty"`
-	LastSeq int64  `json:"last_seq"`       // sequence of the newest message, 0 if none
-	Online  int    `json:"online"`         // users in the room on this server now
-	Peer    string `json:"peer,omitempty"` // direct-message rooms: the other user
-	Role    string `json:"role,omitempty"` // your role: owner, moderator, member; empty if none
+	LastSeq int64  `json:"last_seq"`           // sequence of the newest message, 0 if none
+	Online  int    `json:"online"`             // users in the room on this server now
+	Peer    string `json:"peer,omitempty"`     // direct-message rooms: the other user
+	Role    string `json:"role,omitempty"`     // your role: owner, moderator, member; empty if none
+	ReadSeq int64  `json:"read_seq,omitempty"` // accounts: your read position (rooms, join)
 }
 
 // Identity is who a connection speaks as.

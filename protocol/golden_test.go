@@ -48,11 +48,20 @@ var goldenCommands = []struct {
 	{"", protocol.Command{ID: "20", Op: protocol.OpDemote, Room: "books", User: "grace"}},
 	{"", protocol.Command{ID: "21", Op: protocol.OpRefuseGuests, Room: "books"}},
 	{"", protocol.Command{ID: "22", Op: protocol.OpAllowGuests, Room: "books"}},
+
+	{"send_reply", protocol.Command{ID: "23", Op: protocol.OpSend, Room: "lobby", Body: "SICP, chapter 1 :+1:", CMID: "k3J9-x_0b7e1f7d", ReplyTo: 41}},
+	{"", protocol.Command{ID: "24", Op: protocol.OpEdit, Room: "lobby", Seq: 42, Body: "hello, world"}},
+	{"", protocol.Command{ID: "25", Op: protocol.OpDelete, Room: "lobby", Seq: 42}},
+	{"", protocol.Command{ID: "26", Op: protocol.OpReact, Room: "lobby", Seq: 41, Emoji: "👍"}},
+	{"", protocol.Command{ID: "27", Op: protocol.OpRead, Room: "lobby", Seq: 42}},
+	{"", protocol.Command{ID: "28", Op: protocol.OpSearch, Query: "sicp chapter", Limit: 20}},
+	{"search_room", protocol.Command{ID: "29", Op: protocol.OpSearch, Query: "sicp", Room: "lobby", Before: i64(41)}},
 }
 
 var (
 	msg41 = protocol.Message{Room: "lobby", Seq: 41, From: "grace", Body: "has anyone read SICP?", TS: 1764085490000}
 	msg42 = protocol.Message{Room: "lobby", Seq: 42, From: "ada", Guest: true, Body: "hello, <world> & \"friends\"\nsecond line", CMID: "k3J9-x_0b7e1f7c", TS: 1764085497123}
+	msg43 = protocol.Message{Room: "lobby", Seq: 43, From: "linus", Body: "SICP, chapter 1 :+1:", CMID: "k3J9-x_0b7e1f7d", TS: 1764085520000, ReplyTo: 41}
 )
 
 // goldenEvents holds one representative event of every kind: the ok reply
@@ -110,6 +119,39 @@ var goldenEvents = []struct {
 	{"topic", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice", Topic: "SICP, chapter 3"}},
 	{"topic_cleared", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice"}},
 	{"role", protocol.Event{Type: protocol.TypeRole, Room: "books", User: "grace", By: "alice", Role: protocol.RoleModerator}},
+
+	// Entries that act on messages, and the state they leave in history.
+	{"ok_send_reply", protocol.Event{Type: protocol.TypeOK, ID: "23", Room: "lobby", Message: &msg43}},
+	{"ok_edit", protocol.Event{Type: protocol.TypeOK, ID: "24", Room: "lobby", Message: &protocol.Message{
+		Room: "lobby", Seq: 44, Kind: protocol.KindEdit, From: "ada", Guest: true, Body: "hello, world", Target: 42, TS: 1764085530000}}},
+	{"ok_delete", protocol.Event{Type: protocol.TypeOK, ID: "25", Room: "lobby", Message: &protocol.Message{
+		Room: "lobby", Seq: 46, Kind: protocol.KindDelete, From: "ada", Guest: true, Target: 42, TS: 1764085550000}}},
+	{"ok_react", protocol.Event{Type: protocol.TypeOK, ID: "26", Room: "lobby", Message: &protocol.Message{
+		Room: "lobby", Seq: 45, Kind: protocol.KindReact, From: "ada", Guest: true, Body: "👍", Target: 41, TS: 1764085540000}}},
+	{"message_unreact", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
+		Room: "lobby", Seq: 47, Kind: protocol.KindUnreact, From: "grace", Body: "👍", Target: 41, TS: 1764085560000}}},
+	{"ok_history_state", protocol.Event{Type: protocol.TypeOK, ID: "8", Room: "lobby", Messages: []protocol.Message{
+		{Room: "lobby", Seq: 41, From: "grace", Body: "has anyone read SICP?", TS: 1764085490000,
+			Reactions: []protocol.Reaction{{Emoji: "👍", Users: []string{"ada"}}}, V: 47},
+		{Room: "lobby", Seq: 42, From: "ada", Guest: true, CMID: "k3J9-x_0b7e1f7c", TS: 1764085497123, Edited: 1764085530000, Deleted: true, V: 46},
+		msg43,
+		{Room: "lobby", Seq: 44, Kind: protocol.KindEdit, From: "ada", Guest: true, Target: 42, TS: 1764085530000},
+	}, More: true}},
+	{"message_kick", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
+		Room: "lobby", Seq: 48, Kind: protocol.KindKick, From: "alice", User: "Troll 42", Body: "please keep it friendly", TS: 1764085570000}}},
+	{"message_ban", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
+		Room: "lobby", Seq: 49, Kind: protocol.KindBan, From: "alice", User: "mallory", Body: "spam", Until: 1764171897123, TS: 1764085497123}}},
+	{"message_topic", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
+		Room: "books", Seq: 8, Kind: protocol.KindTopic, From: "alice", Body: "SICP, chapter 3", TS: 1764085497123}}},
+	{"message_file", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
+		Room: "lobby", Seq: 50, From: "grace", Body: "the cover", TS: 1764085580000,
+		File: &protocol.File{ID: "f_7QmZ2xWcKpR4", Name: "sicp.jpg", Size: 48213, Type: "image/jpeg", Width: 800, Height: 1000, Thumb: true}}}},
+	{"ok_read", protocol.Event{Type: protocol.TypeOK, ID: "27", Room: "lobby"}},
+	{"read", protocol.Event{Type: protocol.TypeRead, Room: "lobby", Seq: 42}},
+	{"ok_search", protocol.Event{Type: protocol.TypeOK, ID: "28", Messages: []protocol.Message{msg43, msg41}}},
+	{"ok_rooms_read", protocol.Event{Type: protocol.TypeOK, ID: "3", Rooms: []protocol.RoomInfo{
+		{Name: "lobby", Topic: "Say hello", LastSeq: 47, Online: 3, ReadSeq: 42},
+	}}},
 }
 
 // checkGolden compares got with the golden file path, or rewrites the file
@@ -214,7 +256,7 @@ func TestGoldenCoverage(t *testing.T) {
 	for _, typ := range []string{
 		protocol.TypeError, protocol.TypeMessage, protocol.TypeJoin, protocol.TypeLeave, protocol.TypeTyping,
 		protocol.TypeInvited, protocol.TypeKicked, protocol.TypeBanned, protocol.TypeMuted, protocol.TypeUnmuted,
-		protocol.TypeTopic, protocol.TypeRole,
+		protocol.TypeTopic, protocol.TypeRole, protocol.TypeRead,
 	} {
 		if !want["event_"+typ+".json"] {
 			t.Errorf("no golden for event type %s", typ)
@@ -342,8 +384,9 @@ func TestOps(t *testing.T) {
 	got := protocol.Ops()
 	slices.Sort(got)
 	want := []string{
-		"allow_guests", "ban", "create", "demote", "dm", "hello", "history", "invite", "join", "kick", "leave",
-		"mute", "ping", "promote", "refuse_guests", "rooms", "send", "topic", "typing", "unban", "unmute",
+		"allow_guests", "ban", "create", "delete", "demote", "dm", "edit", "hello", "history", "invite", "join",
+		"kick", "leave", "mute", "ping", "promote", "react", "read", "refuse_guests", "rooms", "search", "send",
+		"topic", "typing", "unban", "unmute",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)

@@ -43,6 +43,18 @@ const (
 	// MaxSanctionSeconds is the longest timed ban or mute (one year).
 	MaxSanctionSeconds = 365 * 24 * 3600
 
+	// MaxEmojiBytes is the longest reaction; MaxReactionsPerMessage the
+	// most distinct emoji on one message.
+	MaxEmojiBytes          = 32
+	MaxReactionsPerMessage = 20
+
+	// MaxQueryRunes is the longest search query. DefaultSearchLimit is the
+	// number of results of a search without a limit; MaxSearchLimit the
+	// most a client may ask for.
+	MaxQueryRunes      = 256
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 50
+
 	// MinUsernameBytes and MaxUsernameBytes bound account names.
 	MinUsernameBytes = 3
 	MaxUsernameBytes = 32

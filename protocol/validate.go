@@ -39,6 +39,44 @@ func (c *Command) Validate() error {
 		if err := CheckCMID(c.CMID); err != nil {
 			return err
 		}
+		if c.ReplyTo < 0 {
+			return Errorf(CodeInvalidValue, "reply_to must be a seq, at least 1")
+		}
+	case OpEdit:
+		if c.Seq < 1 {
+			return Errorf(CodeInvalidValue, "seq must be at least 1")
+		}
+		if err := CheckBody(c.Body); err != nil {
+			return err
+		}
+	case OpDelete:
+		if c.Seq < 1 {
+			return Errorf(CodeInvalidValue, "seq must be at least 1")
+		}
+	case OpReact:
+		if c.Seq < 1 {
+			return Errorf(CodeInvalidValue, "seq must be at least 1")
+		}
+		if err := CheckEmoji(c.Emoji); err != nil {
+			return err
+		}
+	case OpRead:
+		if c.Seq < 0 {
+			return Errorf(CodeInvalidValue, "seq must be at least 0")
+		}
+	case OpSearch:
+		if err := CheckQuery(c.Query); err != nil {
+			return err
+		}
+		if c.Before != nil && c.Room == "" {
+			return Errorf(CodeInvalidValue, "before pages the results of one room: give room too")
+		}
+		if c.Before != nil && *c.Before < 1 {
+			return Errorf(CodeInvalidValue, "before must be at least 1")
+		}
+		if c.Limit < 0 || c.Limit > MaxSearchLimit {
+			return Errorf(CodeInvalidValue, "limit must be between 1 and %d", MaxSearchLimit)
+		}
 	case OpTopic:
 		if err := CheckTopic(c.Topic); err != nil {
 			return err
@@ -254,6 +292,54 @@ func CheckCMID(id string) error {
 		b := id[i]
 		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
 			return Errorf(CodeInvalidValue, "cmid uses A-Z, a-z, 0-9, - and _")
+		}
+	}
+	return nil
+}
+
+// CheckEmoji reports whether e is a valid reaction: 1 to 32 bytes making up
+// one emoji as people type them, which this check approximates: at least
+// one symbol (Unicode So, which covers emoji and regional indicators),
+// and otherwise only symbols, combining marks, the zero-width joiner,
+// variation selectors, the keycap mark and the keycap bases 0-9, # and *.
+// Text, spaces and control characters are refused.
+func CheckEmoji(e string) error {
+	if e == "" {
+		return Errorf(CodeInvalidValue, "emoji is empty")
+	}
+	if len(e) > MaxEmojiBytes {
+		return Errorf(CodeTooLong, "emoji is longer than %d bytes", MaxEmojiBytes)
+	}
+	symbol := false
+	for _, r := range e {
+		switch {
+		case unicode.Is(unicode.So, r), r == 0x20E3: // a symbol, or a keycap (1️⃣)
+			symbol = true
+		case unicode.Is(unicode.Sk, r), unicode.Is(unicode.Mn, r), unicode.Is(unicode.Me, r),
+			r == 0x200D, r == 0xFE0E, r == 0xFE0F,
+			r >= '0' && r <= '9', r == '#', r == '*':
+		default:
+			return Errorf(CodeInvalidValue, "a reaction is one emoji")
+		}
+	}
+	if !symbol {
+		return Errorf(CodeInvalidValue, "a reaction is one emoji")
+	}
+	return nil
+}
+
+// CheckQuery reports whether q is a valid search query: 1 to 256
+// characters, not only white space, no control or format characters.
+func CheckQuery(q string) error {
+	if utf8.RuneCountInString(q) > MaxQueryRunes {
+		return Errorf(CodeTooLong, "query is longer than %d characters", MaxQueryRunes)
+	}
+	if strings.TrimSpace(q) == "" {
+		return Errorf(CodeInvalidValue, "query is empty")
+	}
+	for _, r := range q {
+		if unsafeRune(r) {
+			return Errorf(CodeInvalidValue, "query contains a control character")
 		}
 	}
 	return nil

@@ -249,3 +249,59 @@ func TestEncodeCommandKeepsEmptyTopic(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEmoji(t *testing.T) {
+	tests := []struct {
+		in   string
+		want protocol.Code // "" means valid
+	}{
+		{"👍", ""},
+		{"❤️", ""},  // heart + variation selector 16
+		{"👍🏽", ""},  // skin tone modifier (Sk)
+		{"👩‍💻", ""}, // ZWJ sequence
+		{"🇫🇷", ""},  // regional indicators
+		{"1️⃣", ""}, // keycap
+		{"", protocol.CodeInvalidValue},
+		{"a", protocol.CodeInvalidValue},
+		{"👍 ", protocol.CodeInvalidValue},
+		{"1", protocol.CodeInvalidValue}, // a keycap base alone is not an emoji
+		{"\u200d", protocol.CodeInvalidValue},
+		{"👍\x1b[2J", protocol.CodeInvalidValue},
+		{"👍👍👍👍👍👍👍👍👍", protocol.CodeTooLong}, // 36 bytes
+	}
+	for _, tc := range tests {
+		err := protocol.CheckEmoji(tc.in)
+		var got protocol.Code
+		if err != nil {
+			got = protocol.CodeOf(err)
+		}
+		if got != tc.want {
+			t.Errorf("CheckEmoji(%q) = %v, want code %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestCheckQuery(t *testing.T) {
+	tests := []struct {
+		in   string
+		want protocol.Code
+	}{
+		{"sicp", ""},
+		{"sicp chapter 3", ""},
+		{"", protocol.CodeInvalidValue},
+		{"   ", protocol.CodeInvalidValue},
+		{"a\x00b", protocol.CodeInvalidValue},
+		{strings.Repeat("é", 256), ""},
+		{strings.Repeat("é", 257), protocol.CodeTooLong},
+	}
+	for _, tc := range tests {
+		err := protocol.CheckQuery(tc.in)
+		var got protocol.Code
+		if err != nil {
+			got = protocol.CodeOf(err)
+		}
+		if got != tc.want {
+			t.Errorf("CheckQuery(%q) = %v, want code %q", tc.in, err, tc.want)
+		}
+	}
+}

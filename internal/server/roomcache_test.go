@@ -31,8 +31,8 @@ func TestJoinReplyLastSeq(t *testing.T) {
 		{0, "", 3, "first"}, // nothing since: the cached row serves
 		{0, "", 3, "first"},
 		{2, "", 5, "first"},
-		{0, "second", 5, "second"}, // a topic set here is never served stale
-		{1, "", 6, "second"},
+		{0, "second", 6, "second"}, // a topic set here is never served stale; it is an entry too
+		{1, "", 7, "second"},
 	}
 	for i, st := range steps {
 		for j := 0; j < st.send; j++ {
@@ -41,8 +41,8 @@ func TestJoinReplyLastSeq(t *testing.T) {
 		if st.topic != "" {
 			owner.ok(protocol.Command{Op: protocol.OpTopic, Room: "cached", Topic: st.topic})
 		}
-		if st.send > 0 {
-			// The owner's own copy of the last message has been delivered:
+		if st.send > 0 || st.topic != "" {
+			// The owner's own copy of the last entry has been delivered:
 			// the hub's head has moved.
 			owner.waitFor("own message", func(ev protocol.Event) bool {
 				return ev.Type == protocol.TypeMessage && ev.Message.Seq == st.wantSeq

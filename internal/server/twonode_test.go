@@ -97,3 +97,60 @@ func TestSweeperEndsSessionRevokedElsewhere(t *testing.T) {
 		t.Errorf("close code = %d, want %d", code, protocol.ClosePolicy)
 	}
 }
+
+// TestEntriesReachAnotherNodeWithoutTheBroker: edits, deletions, reactions
+// and moderation entries made on one node reach a member on another node
+// in room order though the broker loses every event between them (they
+// heal from the store), and the other node's history shows the same state.
+func TestEntriesReachAnotherNodeWithoutTheBroker(t *testing.T) {
+	a, b := twoNodesApart(t, func(c *Config) { c.HealInterval = 100 * time.Millisecond })
+	owner := a.account(t, a.register(t, "olga"))
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
+	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
+	reader := b.account(t, b.register(t, "rita"))
+	reader.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
+
+	cmds := []protocol.Command{
+		{Op: protocol.OpSend, Room: "pub", Body: "first"},                             // 1
+		{Op: protocol.OpSend, Room: "pub", Body: "second", ReplyTo: 1},                // 2
+		{Op: protocol.OpEdit, Room: "pub", Seq: 1, Body: "first, edited"},             // 3
+		{Op: protocol.OpReact, Room: "pub", Seq: 1, Emoji: "👍"},                       // 4
+		{Op: protocol.OpDelete, Room: "pub", Seq: 2},                                  // 5
+		{Op: protocol.OpTopic, Room: "pub", Topic: "news"},                            // 6
+		{Op: protocol.OpMute, Room: "pub", User: "rita", Reason: "hush", Seconds: 60}, // 7
+	}
+	wantKinds := []string{"", "", protocol.KindEdit, protocol.KindReact, protocol.KindDelete, protocol.KindTopic, protocol.KindMute}
+	for _, cmd := range cmds {
+		owner.ok(cmd)
+	}
+	var got []protocol.Message
+	for len(got) < len(wantKinds) {
+		ev := reader.waitFor("entries from the other node", func(ev protocol.Event) bool {
+			return ev.Type == protocol.TypeMessage && ev.Message.Room == "pub"
+		})
+		got = append(got, *ev.Message)
+	}
+	for i, m := range got {
+		if m.Seq != int64(i+1) || m.Kind != wantKinds[i] {
+			t.Errorf("entry %d = seq %d kind %q, want seq %d kind %q", i, m.Seq, m.Kind, i+1, wantKinds[i])
+		}
+	}
+	if m := got[6]; m.User != "rita" || m.From != "olga" || m.Body != "hush" || m.Until == 0 {
+		t.Errorf("mute entry = %+v, want rita muted by olga for hush, with an end", m)
+	}
+
+	// Both nodes' history shows the state the entries leave.
+	for name, c := range map[string]*tclient{"a": owner, "b": reader} {
+		h := c.ok(protocol.Command{Op: protocol.OpHistory, Room: "pub", After: i64(0), Limit: 2})
+		if len(h.Messages) != 2 {
+			t.Fatalf("node %s history = %d messages, want 2", name, len(h.Messages))
+		}
+		first, second := h.Messages[0], h.Messages[1]
+		if first.Body != "first, edited" || first.Edited == 0 || len(first.Reactions) != 1 || first.V != 4 {
+			t.Errorf("node %s: message 1 = %+v, want edited, one reaction, v 4", name, first)
+		}
+		if !second.Deleted || second.Body != "" || second.ReplyTo != 1 || second.V != 5 {
+			t.Errorf("node %s: message 2 = %+v, want a deleted reply to 1 at v 5", name, second)
+		}
+	}
+}

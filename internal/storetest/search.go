@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -47,6 +48,11 @@ type found struct {
 	Room string
 	Seq  int64
 }
+
+// sortFound compares results as sets.
+var sortFound = cmpopts.SortSlices(func(a, b found) bool {
+	return a.Room < b.Room || a.Room == b.Room && a.Seq < b.Seq
+})
 
 func search(t *testing.T, s searchStore, q chat.SearchQuery) []found {
 	t.Helper()
@@ -129,8 +135,9 @@ func testSearchRooms(t *testing.T, f Factory) {
 		{nil, nil},
 	}
 	for _, tt := range tests {
+		// One batch, one commit time: any order of rooms is newest first.
 		got := search(t, s, chat.SearchQuery{Rooms: tt.rooms, Words: []string{"sicp"}, Limit: 10})
-		if diff := cmp.Diff(tt.want, got, equateEmpty); diff != "" {
+		if diff := cmp.Diff(tt.want, got, equateEmpty, sortFound); diff != "" {
 			t.Errorf("rooms %q (-want +got):\n%s", tt.rooms, diff)
 		}
 	}
@@ -155,13 +162,30 @@ func testSearchOrder(t *testing.T, f Factory) {
 		m := mustAppend(t, s, []chat.NewMessage{plain(room, "ada", fmt.Sprint("word number ", i))})[0]
 		want = append([]found{{m.Room, m.Seq}}, want...)
 	}
-	got := search(t, s, chat.SearchQuery{Rooms: []string{"a", "b"}, Words: []string{"word"}, Limit: 100})
-	if diff := cmp.Diff(want, got); diff != "" {
+	// Across rooms, newest first is by commit time: messages of two rooms
+	// committed in one millisecond may come in either order.
+	msgs, err := s.Search(t.Context(), chat.SearchQuery{Rooms: []string{"a", "b"}, Words: []string{"word"}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []found
+	last := map[string]int64{}
+	for i, m := range msgs {
+		all = append(all, found{m.Room, m.Seq})
+		if i > 0 && m.Time.After(msgs[i-1].Time) {
+			t.Errorf("result %d (%s#%d) is newer than the one before it", i, m.Room, m.Seq)
+		}
+		if prev, ok := last[m.Room]; ok && m.Seq >= prev {
+			t.Errorf("in room %s, seq %d comes after %d", m.Room, m.Seq, prev)
+		}
+		last[m.Room] = m.Seq
+	}
+	if diff := cmp.Diff(want, all, sortFound); diff != "" {
 		t.Errorf("across rooms (-want +got):\n%s", diff)
 	}
-	got = search(t, s, chat.SearchQuery{Rooms: []string{"a", "b"}, Words: []string{"word"}, Limit: 5})
-	if diff := cmp.Diff(want[:5], got); diff != "" {
-		t.Errorf("limit 5 (-want +got):\n%s", diff)
+	got := search(t, s, chat.SearchQuery{Rooms: []string{"a", "b"}, Words: []string{"word"}, Limit: 5})
+	if diff := cmp.Diff(all[:5], got); diff != "" {
+		t.Errorf("limit 5 is not the first 5 (-want +got):\n%s", diff)
 	}
 	// Paging room a with Before.
 	var pages [][]int64

@@ -76,7 +76,39 @@ var migrations = []string{
 		reason   text NOT NULL DEFAULT '',
 		PRIMARY KEY (room, username, kind)
 	);`,
+
+	// 3 (files): uploads and their bytes, one bytea row per chunk
+	// received; see sqlitestore's migration of the same name.
+	filesMigration,
 }
+
+// filesMigration is one self-contained step: it touches no other table.
+const filesMigration = `CREATE TABLE uploads (
+		id         text COLLATE "C" NOT NULL PRIMARY KEY,
+		owner      text COLLATE "C" NOT NULL,
+		name       text        NOT NULL,
+		size       bigint      NOT NULL,
+		sha256     text        NOT NULL,
+		declared   text        NOT NULL DEFAULT '',
+		received   bigint      NOT NULL DEFAULT 0,
+		complete   boolean     NOT NULL DEFAULT false,
+		created_at timestamptz NOT NULL,
+		updated_at timestamptz NOT NULL,
+		type       text        NOT NULL DEFAULT '',
+		width      integer     NOT NULL DEFAULT 0,
+		height     integer     NOT NULL DEFAULT 0,
+		thumb      bytea,
+		room       text COLLATE "C" NOT NULL DEFAULT '',
+		cmid       text COLLATE "C" NOT NULL DEFAULT ''
+	);
+	CREATE INDEX uploads_owner ON uploads (owner, created_at);
+	CREATE INDEX uploads_stale ON uploads (updated_at) WHERE NOT complete;
+	CREATE TABLE upload_chunks (
+		upload text COLLATE "C" NOT NULL,
+		pos    bigint NOT NULL,
+		data   bytea  NOT NULL,
+		PRIMARY KEY (upload, pos)
+	);`
 
 // migrateLockKey is the first key of the advisory lock that migrations take;
 // the second is a hash of the schema's name. ("hubb" in ASCII.)

@@ -72,7 +72,42 @@ var migrations = []string{
 		reason  TEXT    NOT NULL DEFAULT '',
 		PRIMARY KEY (room, user, kind)
 	) STRICT;`,
+
+	// 3 (files): uploads and their bytes, one row per chunk received, so
+	// that a file lives in the same database as the messages that carry it
+	// (see docs/operations.md, "Files"). owner is an account name or a
+	// guest's identity key; room and cmid name the message that carries
+	// the file once a send claimed it. Times are milliseconds.
+	filesMigration,
 }
+
+// filesMigration is one self-contained step: it touches no other table.
+const filesMigration = `CREATE TABLE uploads (
+		id         TEXT    NOT NULL PRIMARY KEY,
+		owner      TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		size       INTEGER NOT NULL,
+		sha256     TEXT    NOT NULL,
+		declared   TEXT    NOT NULL DEFAULT '',
+		received   INTEGER NOT NULL DEFAULT 0,
+		complete   INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		type       TEXT    NOT NULL DEFAULT '',
+		width      INTEGER NOT NULL DEFAULT 0,
+		height     INTEGER NOT NULL DEFAULT 0,
+		thumb      BLOB,
+		room       TEXT    NOT NULL DEFAULT '',
+		cmid       TEXT    NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE INDEX uploads_owner ON uploads (owner, created_at);
+	CREATE INDEX uploads_stale ON uploads (updated_at) WHERE complete = 0;
+	CREATE TABLE upload_chunks (
+		upload TEXT    NOT NULL,
+		pos    INTEGER NOT NULL,
+		data   BLOB    NOT NULL,
+		PRIMARY KEY (upload, pos)
+	) STRICT;`
 
 // migrate brings the schema of db up to date and makes sure the default
 // room exists.

@@ -95,6 +95,11 @@ type Files interface {
 	// or is not owner's is ErrNoSuchFile.
 	ClaimFile(ctx context.Context, id, owner, room, cmid string) error
 
+	// FileMessage returns the room and seq of the plain message, not
+	// deleted, that carries file id, or ErrNoSuchFile. (Deleting a message
+	// takes its file off it.)
+	FileMessage(ctx context.Context, id string) (room string, seq int64, err error)
+
 	// UploadedSince returns how many bytes (announced sizes) owner's
 	// uploads created at or after since add up to, discarded ones left
 	// out.

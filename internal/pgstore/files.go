@@ -223,6 +223,26 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	return chat.ErrFileUsed
 }
 
+// FileMessage implements chat.Files.
+func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	defer end()
+	var room string
+	var seq int64
+	err = s.pool.QueryRow(ctx,
+		`SELECT room, seq FROM messages WHERE file_id = $1 AND kind = '' AND NOT deleted ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
+	if isNoRows(err) {
+		return "", 0, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return "", 0, s.fail("file message", err)
+	}
+	return room, seq, nil
+}
+
 // UploadedSince implements chat.Files.
 func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error) {
 	ctx, end, err := s.enter(ctx)

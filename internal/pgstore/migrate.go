@@ -77,12 +77,37 @@ var migrations = []string{
 		PRIMARY KEY (room, username, kind)
 	);`,
 
-	// 3 (files): uploads and their bytes, one bytea row per chunk
+	// 3: room entries; see sqlitestore's migration 3 for what the columns
+	// mean. Here until and edited are timestamptz, NULL for none, deleted
+	// is a boolean, and the reactions' user column is called username.
+	`ALTER TABLE messages
+		ADD COLUMN kind     text COLLATE "C" NOT NULL DEFAULT '',
+		ADD COLUMN target   bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN subject  text COLLATE "C" NOT NULL DEFAULT '',
+		ADD COLUMN until    timestamptz,
+		ADD COLUMN reply_to bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN edited   timestamptz,
+		ADD COLUMN deleted  boolean     NOT NULL DEFAULT false,
+		ADD COLUMN v        bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN file_id  text COLLATE "C" NOT NULL DEFAULT '';
+	CREATE INDEX messages_target ON messages (room, target) WHERE target <> 0;
+	CREATE TABLE reactions (
+		room     text COLLATE "C" NOT NULL,
+		seq      bigint NOT NULL,
+		emoji    text COLLATE "C" NOT NULL,
+		username text COLLATE "C" NOT NULL,
+		at_seq   bigint NOT NULL,
+		PRIMARY KEY (room, seq, emoji, username),
+		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
+	);`,
+
+	// files (number 5 once search's 4 lands): uploads and their bytes, one bytea row per chunk
 	// received; see sqlitestore's migration of the same name.
 	filesMigration,
 }
 
-// filesMigration is one self-contained step: it touches no other table.
+// filesMigration is one self-contained step; of the other tables it only
+// indexes messages.file_id (migration 3), to find the message carrying a file.
 const filesMigration = `CREATE TABLE uploads (
 		id         text COLLATE "C" NOT NULL PRIMARY KEY,
 		owner      text COLLATE "C" NOT NULL,
@@ -108,7 +133,8 @@ const filesMigration = `CREATE TABLE uploads (
 		pos    bigint NOT NULL,
 		data   bytea  NOT NULL,
 		PRIMARY KEY (upload, pos)
-	);`
+	);
+	CREATE INDEX messages_file ON messages (file_id) WHERE file_id <> '';`
 
 // migrateLockKey is the first key of the advisory lock that migrations take;
 // the second is a hash of the schema's name. ("hubb" in ASCII.)

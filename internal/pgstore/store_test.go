@@ -125,6 +125,11 @@ func TestAccess(t *testing.T) {
 	storetest.RunAccess(t, factory)
 }
 
+func TestEntries(t *testing.T) {
+	testDSN(t)
+	storetest.RunEntries(t, factory)
+}
+
 func TestFiles(t *testing.T) {
 	testDSN(t)
 	storetest.RunFiles(t, factory)

@@ -218,6 +218,24 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	return chat.ErrFileUsed
 }
 
+// FileMessage implements chat.Files.
+func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
+	if s.closed.Load() {
+		return "", 0, chat.ErrClosed
+	}
+	var room string
+	var seq int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT room, seq FROM messages WHERE file_id = ? AND kind = '' AND deleted = 0 ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return "", 0, s.fail("file message", err)
+	}
+	return room, seq, nil
+}
+
 // UploadedSince implements chat.Files.
 func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error) {
 	if s.closed.Load() {

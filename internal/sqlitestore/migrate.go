@@ -73,7 +73,37 @@ var migrations = []string{
 		PRIMARY KEY (room, user, kind)
 	) STRICT;`,
 
-	// 3 (files): uploads and their bytes, one row per chunk received, so
+	// 3: room entries. A message is now an entry of its room's sequence:
+	// kind '' is a plain message, and the other kinds (edit, delete,
+	// react, unreact, and the moderation entries) say what changed.
+	// target is the seq an edit, delete or reaction acts on; subject is a
+	// moderation entry's user; until is NULL for "until lifted". The
+	// state of a plain message lives in its own row: body (the latest
+	// edit, '' when deleted), edited (ms of the latest edit, 0 never), deleted,
+	// and v, the seq of the newest entry folded into that state.
+	// reactions holds who reacted with what on which plain message; at_seq
+	// orders them (see chat.ReactionRow).
+	`ALTER TABLE messages ADD COLUMN kind     TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN target   INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN subject  TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN until    INTEGER;
+	ALTER TABLE messages ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN edited   INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN deleted  INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN v        INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN file_id  TEXT    NOT NULL DEFAULT '';
+	CREATE INDEX messages_target ON messages (room, target) WHERE target <> 0;
+	CREATE TABLE reactions (
+		room   TEXT    NOT NULL,
+		seq    INTEGER NOT NULL,
+		emoji  TEXT    NOT NULL,
+		user   TEXT    NOT NULL,
+		at_seq INTEGER NOT NULL,
+		PRIMARY KEY (room, seq, emoji, user),
+		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
+	) STRICT;`,
+
+	// files (number 5 once search's 4 lands): uploads and their bytes, one row per chunk received, so
 	// that a file lives in the same database as the messages that carry it
 	// (see docs/operations.md, "Files"). owner is an account name or a
 	// guest's identity key; room and cmid name the message that carries
@@ -81,7 +111,8 @@ var migrations = []string{
 	filesMigration,
 }
 
-// filesMigration is one self-contained step: it touches no other table.
+// filesMigration is one self-contained step; of the other tables it only
+// indexes messages.file_id (migration 3), to find the message carrying a file.
 const filesMigration = `CREATE TABLE uploads (
 		id         TEXT    NOT NULL PRIMARY KEY,
 		owner      TEXT    NOT NULL,
@@ -107,7 +138,8 @@ const filesMigration = `CREATE TABLE uploads (
 		pos    INTEGER NOT NULL,
 		data   BLOB    NOT NULL,
 		PRIMARY KEY (upload, pos)
-	) STRICT;`
+	) STRICT;
+	CREATE INDEX messages_file ON messages (file_id) WHERE file_id <> '';`
 
 // migrate brings the schema of db up to date and makes sure the default
 // room exists.

@@ -37,6 +37,10 @@ func TestAccess(t *testing.T) {
 	storetest.RunAccess(t, factory)
 }
 
+func TestEntries(t *testing.T) {
+	storetest.RunEntries(t, factory)
+}
+
 func TestFiles(t *testing.T) {
 	storetest.RunFiles(t, factory)
 }

@@ -25,6 +25,7 @@ func RunFiles(t *testing.T, f Factory) {
 		{"BadOffset", testBadOffset},
 		{"ConcurrentChunks", testConcurrentChunks},
 		{"ClaimFile", testClaimFile},
+		{"FileMessage", testFileMessage},
 		{"Quota", testUploadQuota},
 		{"Expire", testExpireUploads},
 		{"Durability", testFilesDurability},
@@ -283,6 +284,35 @@ func testClaimFile(t *testing.T, f Factory) {
 	}
 }
 
+// testFileMessage: the message that carries a file is found, and no
+// longer once it is deleted.
+func testFileMessage(t *testing.T, f Factory) {
+	s := start(t, f)
+	fs := asFiles(t, s)
+	ctx := t.Context()
+	completeUpload(t, fs, newUpload("f_msg", "alice", 2), []byte("hi"))
+	if _, _, err := fs.FileMessage(ctx, "f_msg"); !errors.Is(err, chat.ErrNoSuchFile) {
+		t.Errorf("FileMessage before a send = %v, want %v", err, chat.ErrNoSuchFile)
+	}
+	mustCreateRoom(t, s, "books")
+	msgs := mustAppend(t, s, []chat.NewMessage{
+		{Room: "books", Author: "alice", Body: "before"},
+		{Room: "books", Author: "alice", Body: "the file", FileID: "f_msg"},
+	})
+	room, seq, err := fs.FileMessage(ctx, "f_msg")
+	if err != nil || room != "books" || seq != msgs[1].Seq {
+		t.Errorf("FileMessage = %q, %d, %v, want books, %d", room, seq, err, msgs[1].Seq)
+	}
+	hist, err := s.HistoryAfter(ctx, "books", 0, 10)
+	if err != nil || len(hist) != 2 || hist[1].FileID != "f_msg" {
+		t.Errorf("history = %+v, %v, want the second message with FileID f_msg", hist, err)
+	}
+	mustAppend(t, s, []chat.NewMessage{{Room: "books", Author: "alice", Kind: chat.KindDelete, Target: msgs[1].Seq}})
+	if _, _, err := fs.FileMessage(ctx, "f_msg"); !errors.Is(err, chat.ErrNoSuchFile) {
+		t.Errorf("FileMessage after the delete = %v, want %v", err, chat.ErrNoSuchFile)
+	}
+}
+
 func testUploadQuota(t *testing.T, f Factory) {
 	fs := asFiles(t, start(t, f))
 	ctx := t.Context()
@@ -387,6 +417,7 @@ func testFilesClosed(t *testing.T, f Factory) {
 		{"Thumb", func() error { _, err := fs.Thumb(ctx, "f_x"); return err }},
 		{"DiscardUpload", func() error { return fs.DiscardUpload(ctx, "f_x") }},
 		{"ClaimFile", func() error { return fs.ClaimFile(ctx, "f_x", "a", "lobby", "c") }},
+		{"FileMessage", func() error { _, _, err := fs.FileMessage(ctx, "f_x"); return err }},
 		{"UploadedSince", func() error { _, err := fs.UploadedSince(ctx, "a", time.Now()); return err }},
 		{"ExpireUploads", func() error { _, err := fs.ExpireUploads(ctx, time.Now()); return err }},
 	}

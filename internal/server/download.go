@@ -123,16 +123,16 @@ func (s *Server) fileFor(ctx context.Context, r *http.Request, id string) (chat.
 // name (RFC 6266): filename in ASCII, anything else (and the quote and
 // backslash) as '_', and filename* with the UTF-8 name (RFC 5987).
 func contentDisposition(kind, name string) string {
-	ascii := []byte(name)
-	for i, b := range ascii {
-		if b < 0x20 || b >= 0x7f || b == '"' || b == '\\' || b == '%' {
+	ascii := []rune(name)
+	for i, r := range ascii {
+		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%' {
 			ascii[i] = '_'
 		}
 	}
 	if v := mime.FormatMediaType(kind, map[string]string{"filename": name}); v != "" && isASCII(name) {
 		return v
 	}
-	return fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, kind, ascii, strings.ReplaceAll(url.PathEscape(name), "'", "%27"))
+	return fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, kind, string(ascii), strings.ReplaceAll(url.PathEscape(name), "'", "%27"))
 }
 
 func isASCII(s string) bool {

@@ -300,6 +300,7 @@ func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err := ss.srv.cfg.Access.SetTopic(ctx, cmd.Room, cmd.Topic); err != nil {
 		return err
 	}
+	ss.srv.roomRows.forget(cmd.Room)
 	ss.announce(ctx, &protocol.Event{Type: protocol.TypeTopic, Room: cmd.Room, Topic: cmd.Topic, By: ss.self.Name}, "")
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
 	return nil

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
@@ -205,7 +206,8 @@ func TestUploadResumeSendDownload(t *testing.T) {
 }
 
 func TestDownloadRefused(t *testing.T) {
-	s := filesServer(t, nil)
+	// Sanctions are read from the store at once, not from the cache.
+	s := filesServer(t, func(cfg *Config) { cfg.ModerationCheck = time.Nanosecond })
 	file := []byte("#!/bin/sh\necho <script>alert(1)</script>\n")
 	ada := guestHeader()
 	c := s.guest(t, ada, "ada")
@@ -214,6 +216,12 @@ func TestDownloadRefused(t *testing.T) {
 		t.Fatalf("file = %+v, want text/plain from the content, no thumbnail", f)
 	}
 	path := "/files/" + id + "/run.html"
+	carol := guestHeader()
+	carolKey := guestKey(carol.Get("Cookie")[len(guestCookie)+1:])
+	err := s.store.(chat.Access).SetSanction(t.Context(), chat.Sanction{Room: chat.DefaultRoom, User: carolKey, Kind: chat.Ban})
+	if err != nil {
+		t.Fatal(err)
+	}
 	grace := guestHeader()
 	s.guest(t, grace, "grace")
 
@@ -236,13 +244,7 @@ func TestDownloadRefused(t *testing.T) {
 	if resp, _ := s.get(t, "/thumbs/"+id, grace); resp.StatusCode != 404 {
 		t.Errorf("thumbnail of a file without one: %d, want 404", resp.StatusCode)
 	}
-	// Banned from the room: 403. (carol, whose access no cache holds yet.)
-	carol := guestHeader()
-	carolKey := guestKey(carol.Get("Cookie")[len(guestCookie)+1:])
-	err := s.store.(chat.Access).SetSanction(t.Context(), chat.Sanction{Room: chat.DefaultRoom, User: carolKey, Kind: chat.Ban})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Banned from the room: 403.
 	if resp, _ := s.get(t, path, carol); resp.StatusCode != 403 {
 		t.Errorf("banned from the room: %d, want 403", resp.StatusCode)
 	}

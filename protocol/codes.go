@@ -37,6 +37,14 @@ const (
 	CodeLimitReached  Code = "limit_reached"   // a per-user quota (rooms created, connections, reactions on a message) is used up
 	CodeNoSuchMessage Code = "no_such_message" // edit, delete, react or reply_to names no plain message of the room (or a deleted one)
 
+	// Files (docs/protocol.md, "Files").
+	CodeNoSuchUpload     Code = "no_such_upload"    // the upload does not exist, is not yours, has expired, or is attached to a message already
+	CodeBadOffset        Code = "bad_offset"        // a chunk that does not start where the upload stands, or runs past its size
+	CodeChecksumMismatch Code = "checksum_mismatch" // the bytes received do not have the upload's sha256; the upload is discarded
+	CodeFileTooLarge     Code = "file_too_large"    // the file is over the server's size limit
+	CodeUploadIncomplete Code = "upload_incomplete" // send with a file whose bytes have not all arrived
+	CodeNoSuchFile       Code = "no_such_file"      // HTTP: the file does not exist, or you may not read the room it was sent to
+
 	// HTTP account API (docs/protocol.md, "Accounts"); the same JSON shape.
 	CodeBadCredentials Code = "bad_credentials" // unknown user or wrong password (never says which)
 	CodeUnauthorized   Code = "unauthorized"    // no valid session: log in again
@@ -49,7 +57,7 @@ const (
 	CloseNormal          = 1000 // normal closure
 	CloseGoingAway       = 1001 // server shutting down; reconnect to another node or later
 	CloseProtocolError   = 1002 // RFC 6455 framing violation
-	CloseUnsupportedData = 1003 // a binary frame on /ws (attachments are not supported yet)
+	CloseUnsupportedData = 1003 // a binary message on /ws that is not an upload chunk
 	CloseInvalidUTF8     = 1007 // a text frame that is not valid UTF-8
 	ClosePolicy          = 1008 // sustained invalid commands, auth ended (logout, expiry, disabled)
 	CloseTooBig          = 1009 // a frame over the read limit

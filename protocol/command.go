@@ -33,6 +33,9 @@ const (
 	OpReact  = "react"  // toggle your reaction with one emoji on a message
 	OpRead   = "read"   // move your read position in a room forward (kept per account)
 	OpSearch = "search" // full-text search in the rooms you may read
+
+	// Files: uploaded as binary messages (see upload.go), sent with send's file.
+	OpUpload = "upload" // start an upload, or ask where to resume one
 )
 
 // Command is one client request: a JSON object with an "op" and the fields
@@ -70,4 +73,14 @@ type Command struct {
 	User    string `json:"user,omitempty"`
 	Reason  string `json:"reason,omitempty"`  // kick, ban, mute: shown to the user and the room
 	Seconds int    `json:"seconds,omitempty"` // ban, mute: duration; 0 means until lifted
+
+	// Files. An upload command either starts an upload (Name, Size,
+	// SHA256, and Type if known) or, with Upload alone, asks where an
+	// interrupted one resumes. A send with File commits a message
+	// carrying the completed upload.
+	Upload string `json:"upload,omitempty"` // upload: the id of the upload to resume
+	Size   int64  `json:"size,omitempty"`   // upload: the file's size in bytes
+	Type   string `json:"type,omitempty"`   // upload: the media type the client believes (advisory)
+	SHA256 string `json:"sha256,omitempty"` // upload: the SHA-256 of the whole file, 64 lower-case hex digits
+	File   string `json:"file,omitempty"`   // send: the id of a completed upload to attach
 }

@@ -69,6 +69,13 @@ var fields = map[string]field{
 	"seq":      {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Seq = n }},
 	"emoji":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Emoji = s }},
 	"query":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Query = s }},
+
+	// Files.
+	"upload": {kindString, func(c *Command, s string, _ int64, _ bool) { c.Upload = s }},
+	"size":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Size = n }},
+	"type":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.Type = s }},
+	"sha256": {kindString, func(c *Command, s string, _ int64, _ bool) { c.SHA256 = s }},
+	"file":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.File = s }},
 }
 
 // opSpec lists the fields an op takes besides id and op.
@@ -84,7 +91,7 @@ var ops = map[string]opSpec{
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},
-	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid", "reply_to"}},
+	OpSend:    {required: []string{"room", "body"}, optional: []string{"cmid", "reply_to", "file"}},
 	OpHistory: {required: []string{"room"}, optional: []string{"before", "after", "limit"}},
 	OpTyping:  {required: []string{"room"}},
 
@@ -107,6 +114,9 @@ var ops = map[string]opSpec{
 	OpReact:  {required: []string{"room", "seq", "emoji"}},
 	OpRead:   {required: []string{"room", "seq"}},
 	OpSearch: {required: []string{"query"}, optional: []string{"room", "before", "limit"}},
+
+	// Files.
+	OpUpload: {optional: []string{"upload", "name", "size", "type", "sha256"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

@@ -13,9 +13,16 @@ func EncodeEvent(ev *Event) ([]byte, error) {
 }
 
 // EncodeCommand returns the wire form of c: compact JSON without a trailing
-// newline. Empty fields are left out, except the topic of a topic command:
-// the topic op requires the field, and "" is how a topic is cleared.
+// newline. Empty fields are left out, except the topic of a topic command
+// (the topic op requires the field, and "" is how a topic is cleared) and
+// the body of a send (required, and "" is a file without a caption).
 func EncodeCommand(c *Command) ([]byte, error) {
+	if c.Op == OpSend && c.Body == "" {
+		return encode(struct {
+			*Command
+			Body string `json:"body"`
+		}{c, ""})
+	}
 	if c.Op == OpTopic && c.Topic == "" {
 		// The outer Topic, shallower than the embedded one, wins.
 		return encode(struct {

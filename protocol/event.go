@@ -21,6 +21,9 @@ const (
 	TypeUnbanned = "unbanned" // your ban was lifted: you may join again
 	TypeRole     = "role"     // your role in a room changed
 	TypeRead     = "read"     // your read position in a room moved (on another of your sessions)
+
+	// Files.
+	TypeUpload = "upload" // a chunk of your upload is stored; the last one carries the file
 )
 
 // Kinds of room entries: the value of Message.Kind. Everything that changes
@@ -69,6 +72,9 @@ type Event struct {
 	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
 	Seq   int64  `json:"seq,omitempty"`   // read: your read position in Room
+
+	// Files.
+	Upload *UploadState `json:"upload,omitempty"` // ok of upload, upload; error about an upload: where it stands
 }
 
 // Message is a stored chat message. Seq is assigned by the server's store:

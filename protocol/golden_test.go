@@ -56,7 +56,17 @@ var goldenCommands = []struct {
 	{"", protocol.Command{ID: "27", Op: protocol.OpRead, Room: "lobby", Seq: 42}},
 	{"", protocol.Command{ID: "28", Op: protocol.OpSearch, Query: "sicp chapter", Limit: 20}},
 	{"search_room", protocol.Command{ID: "29", Op: protocol.OpSearch, Query: "sicp", Room: "lobby", Before: i64(41)}},
+
+	// Files.
+	{"", protocol.Command{ID: "30", Op: protocol.OpUpload, Name: "sicp.jpg", Size: 48213, Type: "image/jpeg", SHA256: sicpSHA256}},
+	{"upload_resume", protocol.Command{ID: "31", Op: protocol.OpUpload, Upload: "f_7QmZ2xWcKpR4"}},
+	{"send_file", protocol.Command{ID: "32", Op: protocol.OpSend, Room: "lobby", Body: "the cover", CMID: "k3J9-x_0b7e1f7e", File: "f_7QmZ2xWcKpR4"}},
 }
+
+// sicpSHA256 is the checksum of the file in the upload goldens.
+const sicpSHA256 = "9f2c1d7e4b8a0c3f5e6d7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d"
+
+var sicpFile = protocol.File{ID: "f_7QmZ2xWcKpR4", Name: "sicp.jpg", Size: 48213, Type: "image/jpeg", Width: 800, Height: 1000, Thumb: true}
 
 var (
 	msg41 = protocol.Message{Room: "lobby", Seq: 41, From: "grace", Body: "has anyone read SICP?", TS: 1764085490000}
@@ -143,13 +153,23 @@ var goldenEvents = []struct {
 		Room: "books", Seq: 8, Kind: protocol.KindTopic, From: "alice", Body: "SICP, chapter 3", TS: 1764085497123}}},
 	{"message_file", protocol.Event{Type: protocol.TypeMessage, Message: &protocol.Message{
 		Room: "lobby", Seq: 50, From: "grace", Body: "the cover", TS: 1764085580000,
-		File: &protocol.File{ID: "f_7QmZ2xWcKpR4", Name: "sicp.jpg", Size: 48213, Type: "image/jpeg", Width: 800, Height: 1000, Thumb: true}}}},
+		File: &sicpFile}}},
 	{"ok_read", protocol.Event{Type: protocol.TypeOK, ID: "27", Room: "lobby"}},
 	{"read", protocol.Event{Type: protocol.TypeRead, Room: "lobby", Seq: 42}},
 	{"ok_search", protocol.Event{Type: protocol.TypeOK, ID: "28", Messages: []protocol.Message{msg43, msg41}}},
 	{"ok_rooms_read", protocol.Event{Type: protocol.TypeOK, ID: "3", Rooms: []protocol.RoomInfo{
 		{Name: "lobby", Topic: "Say hello", LastSeq: 47, Online: 3, ReadSeq: 42},
 	}}},
+
+	// Files.
+	{"ok_upload", protocol.Event{Type: protocol.TypeOK, ID: "30", Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Size: 48213, Chunk: protocol.MaxChunkBytes}}},
+	{"ok_upload_resume", protocol.Event{Type: protocol.TypeOK, ID: "31", Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Offset: 40960, Size: 48213, Chunk: protocol.MaxChunkBytes}}},
+	{"upload", protocol.Event{Type: protocol.TypeUpload, Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Offset: 40960, Size: 48213}}},
+	{"upload_done", protocol.Event{Type: protocol.TypeUpload, Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Offset: 48213, Size: 48213, File: &sicpFile}}},
+	{"error_bad_offset", protocol.Event{Type: protocol.TypeError, Code: protocol.CodeBadOffset, Reason: "the upload stands at 40960; send from there",
+		Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Offset: 40960, Size: 48213}}},
+	{"ok_send_file", protocol.Event{Type: protocol.TypeOK, ID: "32", Room: "lobby", Message: &protocol.Message{
+		Room: "lobby", Seq: 50, From: "grace", Body: "the cover", CMID: "k3J9-x_0b7e1f7e", TS: 1764085580000, File: &sicpFile}}},
 }
 
 // checkGolden compares got with the golden file path, or rewrites the file
@@ -384,7 +404,7 @@ func TestOps(t *testing.T) {
 	want := []string{
 		"allow_guests", "ban", "create", "delete", "demote", "dm", "edit", "hello", "history", "invite", "join",
 		"kick", "leave", "mute", "ping", "promote", "react", "read", "refuse_guests", "rooms", "search", "send",
-		"topic", "typing", "unban", "unmute",
+		"topic", "typing", "unban", "unmute", "upload",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)

@@ -33,8 +33,16 @@ func (c *Command) Validate() error {
 			return err
 		}
 	case OpSend:
-		if err := CheckBody(c.Body); err != nil {
-			return err
+		// A file's caption may be empty.
+		if c.File == "" || c.Body != "" {
+			if err := CheckBody(c.Body); err != nil {
+				return err
+			}
+		}
+		if c.File != "" {
+			if err := CheckFileID(c.File); err != nil {
+				return err
+			}
 		}
 		if err := CheckCMID(c.CMID); err != nil {
 			return err
@@ -76,6 +84,10 @@ func (c *Command) Validate() error {
 		}
 		if c.Limit < 0 || c.Limit > MaxSearchLimit {
 			return Errorf(CodeInvalidValue, "limit must be between 1 and %d", MaxSearchLimit)
+		}
+	case OpUpload:
+		if err := c.validateUpload(); err != nil {
+			return err
 		}
 	case OpTopic:
 		if err := CheckTopic(c.Topic); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,6 +124,20 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Float64Var(&cfg.NodeHandshakeRate, "node-handshake-rate", 0, "node-wide WebSocket handshakes per second; 0: 250 per core (refusal: HTTP 503 with Retry-After, or close 1013 \"retry after Ns\" for browsers)")
 	fs.IntVar(&cfg.NodeHandshakeBurst, "node-handshake-burst", 0, "node-wide handshake burst; 0: one second of --node-handshake-rate")
 	fs.IntVar(&cfg.NodeHandshakesInProgress, "node-handshakes-in-progress", 0, "node-wide admissions under way at once, each from its upgrade to its first join (at most 5 s); 0: 32 per core")
+	fs.Int64Var(&cfg.FileMaxBytes, "file-max-bytes", 10<<20, "largest file a user may upload, in bytes (refusal: file_too_large)")
+	fs.Int64Var(&cfg.UploadQuota, "upload-quota", 100<<20, "bytes a user may upload per 24 hours (refusal: limit_reached)")
+	cfg.UploadRate = 10.0 / 60
+	fs.Func("upload-rate", "uploads a user may start per minute (default 10; refusal: rate_limited)", func(v string) error {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("want a positive number of uploads per minute")
+		}
+		cfg.UploadRate = n / 60
+		return nil
+	})
+	fs.IntVar(&cfg.UploadBurst, "upload-burst", 10, "uploads a user may start at once")
+	fs.IntVar(&cfg.UploadsPerConn, "uploads-per-conn", 4, "uploads open at once on one socket (refusal: limit_reached)")
+	fs.DurationVar(&cfg.UploadExpiry, "upload-expiry", 24*time.Hour, "incomplete uploads untouched this long are deleted")
 	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account and IP before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
@@ -192,7 +207,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
-	cfg.Accounts, cfg.Access, cfg.Reads = store, store, store
+	cfg.Accounts, cfg.Access, cfg.Reads, cfg.Files = store, store, store, store
 	cfg.AllowedOrigins = m.AllowedOrigins
 	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)

@@ -17,12 +17,13 @@ import (
 )
 
 // store is what hubbubd needs of a store: messages, accounts, access and
-// read positions.
+// read positions and files.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
 	chat.Reads
+	chat.Files
 }
 
 // openStore opens the store named by spec: empty for the SQLite file

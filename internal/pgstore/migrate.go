@@ -101,7 +101,7 @@ var migrations = []string{
 		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
 	);`,
 
-	// 4 (readsearch): read positions, one row per account and room that
+	// 4: read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
 	// position names a user without a foreign key. And full-text search:
 	// messages.search holds the words of each plain message that is not
@@ -115,6 +115,10 @@ var migrations = []string{
 	);
 	ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (` + searchVector + `) STORED;
 	CREATE INDEX messages_search ON messages USING gin (search) WHERE kind = '' AND NOT deleted;`,
+
+	// 5: files: uploads and their bytes, one bytea row per chunk
+	// received; see sqlitestore's migration of the same name.
+	filesMigration,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a
@@ -135,6 +139,36 @@ const (
 	sqlPunct   = "'!\"#$%&''()*+,-./:;<=>?@[\\]^_`{|}~'"
 	sqlSpaces  = "'                                '"
 )
+
+// filesMigration is one self-contained step; of the other tables it only
+// indexes messages.file_id (migration 3), to find the message carrying a file.
+const filesMigration = `CREATE TABLE uploads (
+		id         text COLLATE "C" NOT NULL PRIMARY KEY,
+		owner      text COLLATE "C" NOT NULL,
+		name       text        NOT NULL,
+		size       bigint      NOT NULL,
+		sha256     text        NOT NULL,
+		declared   text        NOT NULL DEFAULT '',
+		received   bigint      NOT NULL DEFAULT 0,
+		complete   boolean     NOT NULL DEFAULT false,
+		created_at timestamptz NOT NULL,
+		updated_at timestamptz NOT NULL,
+		type       text        NOT NULL DEFAULT '',
+		width      integer     NOT NULL DEFAULT 0,
+		height     integer     NOT NULL DEFAULT 0,
+		thumb      bytea,
+		room       text COLLATE "C" NOT NULL DEFAULT '',
+		cmid       text COLLATE "C" NOT NULL DEFAULT ''
+	);
+	CREATE INDEX uploads_owner ON uploads (owner, created_at);
+	CREATE INDEX uploads_stale ON uploads (updated_at) WHERE NOT complete;
+	CREATE TABLE upload_chunks (
+		upload text COLLATE "C" NOT NULL,
+		pos    bigint NOT NULL,
+		data   bytea  NOT NULL,
+		PRIMARY KEY (upload, pos)
+	);
+	CREATE INDEX messages_file ON messages (file_id) WHERE file_id <> '';`
 
 // migrateLockKey is the first key of the advisory lock that migrations take;
 // the second is a hash of the schema's name. ("hubb" in ASCII.)

@@ -130,6 +130,11 @@ func TestEntries(t *testing.T) {
 	storetest.RunEntries(t, factory)
 }
 
+func TestFiles(t *testing.T) {
+	testDSN(t)
+	storetest.RunFiles(t, factory)
+}
+
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -79,6 +79,8 @@ func (s *Server) apiFail(w http.ResponseWriter, err error) {
 		protocol.CodeRateLimited:    http.StatusTooManyRequests,
 		protocol.CodeLimitReached:   http.StatusTooManyRequests,
 		protocol.CodeUnavailable:    http.StatusServiceUnavailable,
+		protocol.CodeNoSuchFile:     http.StatusNotFound,
+		protocol.CodeBanned:         http.StatusForbidden,
 	}[pe.Code]
 	if status == 0 {
 		status = http.StatusInternalServerError

@@ -16,6 +16,7 @@ const slowCommit = time.Second
 // pendingSend is one send waiting for its commit.
 type pendingSend struct {
 	msg  chat.NewMessage
+	file *protocol.File                         // the file msg.FileID names, described for the event
 	at   time.Time                              // when the send arrived, for hubbub_ack_seconds
 	done func(res chat.AppendResult, err error) // runs on the committer goroutine; must not block
 	// published, if set, runs on the committer goroutine after the new
@@ -142,7 +143,7 @@ func (c *committer) commit(batch []pendingSend) {
 			s.metrics.duplicates.Inc()
 		default:
 			s.metrics.committed.Inc()
-			c.publish(r.Message)
+			c.publish(r.Message, batch[i].file)
 			if f := batch[i].published; f != nil {
 				f(r.Message)
 			}
@@ -154,19 +155,15 @@ func (c *committer) commit(batch []pendingSend) {
 // which delivers them to this node's members and to the broker. A broker
 // failure loses only the news to other nodes, never the message: they
 // heal from the store (see heal.go).
-func (c *committer) publish(m chat.Message) {
-	payload, err := encodeMessage(m)
+func (c *committer) publish(m chat.Message, file *protocol.File) {
+	pm := wireMessage(m)
+	pm.File = file
+	payload, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
 	if err != nil {
 		c.srv.log.Error("encode message event", "room", m.Room, "err", err)
 		return
 	}
 	c.srv.hub.Message(m.Room, m.Seq, payload)
-}
-
-// encodeMessage is the message event every member receives.
-func encodeMessage(m chat.Message) ([]byte, error) {
-	pm := wireMessage(m)
-	return protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
 }
 
 // wireMessage converts a stored entry to its protocol form, with the

@@ -151,6 +151,16 @@ type Config struct {
 	// another node reaches a member here while the broker is down or lost
 	// it: at most HealInterval plus one store query.
 	HealInterval time.Duration
+
+	// Files, when not nil, stores uploads (docs/protocol.md, "Files"); nil
+	// refuses upload with forbidden. It is usually the Store.
+	Files          chat.Files
+	FileMaxBytes   int64         // default 10 MiB: the largest file
+	UploadQuota    int64         // default 100 MiB: bytes a user may upload per 24 h
+	UploadRate     float64       // default 10 per minute: uploads a user may start
+	UploadBurst    int           // default 10
+	UploadsPerConn int           // default 4: uploads open (started or resumed, not complete) on one connection
+	UploadExpiry   time.Duration // default 24h: incomplete uploads untouched this long are deleted
 }
 
 func (c *Config) setDefaults() {
@@ -215,4 +225,14 @@ func (c *Config) setDefaults() {
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)
 	setDur(&c.LoginIPWindow, 10*time.Minute)
+	if c.FileMaxBytes <= 0 {
+		c.FileMaxBytes = 10 << 20
+	}
+	if c.UploadQuota <= 0 {
+		c.UploadQuota = 100 << 20
+	}
+	setFloat(&c.UploadRate, 10.0/60)
+	setInt(&c.UploadBurst, 10)
+	setInt(&c.UploadsPerConn, 4)
+	setDur(&c.UploadExpiry, 24*time.Hour)
 }

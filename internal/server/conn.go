@@ -20,9 +20,14 @@ import (
 // echo of /echo. Its methods are called for the connection's read loop,
 // one at a time and in order (see conn.handle), except closed, which runs
 // once after both loops ended.
+//
+// binary gets the message as gorilla's reader, to stream it: what the
+// handler leaves unread is skipped, and a read error (the read limit, a
+// dead socket) it may ignore, because the read loop's next read returns
+// the same error and handles it.
 type handler interface {
 	text(c *conn, data []byte)
-	binary(c *conn, data []byte)
+	binary(c *conn, r io.Reader)
 	closed(c *conn)
 }
 
@@ -292,7 +297,7 @@ func (c *conn) readLoop() {
 		return nil
 	})
 	for {
-		typ, data, err := c.readMessage()
+		typ, data, r, err := c.readMessage()
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -301,10 +306,10 @@ func (c *conn) readLoop() {
 		c.mu.Lock()
 		closing := c.closing
 		c.mu.Unlock()
-		if closing || data == nil {
+		if closing || data == nil && r == nil {
 			continue // drain until the peer's close frame or the grace ends
 		}
-		c.handle(typ, data)
+		c.handle(typ, data, r)
 	}
 }
 
@@ -319,7 +324,7 @@ func (c *conn) readLoop() {
 // connection would keep that stack, 8 KiB or more, waiting in a read that
 // needs 2 KiB. The handler's goroutine gives its stack back when it ends,
 // for about a microsecond per message.
-func (c *conn) handle(typ int, data []byte) {
+func (c *conn) handle(typ int, data []byte, r io.Reader) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -327,21 +332,26 @@ func (c *conn) handle(typ int, data []byte) {
 		case websocket.TextMessage:
 			c.h.text(c, data)
 		case websocket.BinaryMessage:
-			c.h.binary(c, data)
+			c.h.binary(c, r)
 		}
 	}()
 	<-done
 }
 
-// readMessage reads the next message. A text message is checked for UTF-8
-// as its fragments arrive: at the first byte that cannot be part of valid
-// UTF-8, readMessage asks for close 1007 at once, without waiting for the
-// rest of the message, and returns a nil message (the next call skips what
-// is left of it). data is never nil for a valid message.
-func (c *conn) readMessage() (typ int, data []byte, err error) {
+// readMessage reads the next message. A binary message is not read: its
+// reader is returned, for the handler to stream. A text message is read
+// whole, and checked for UTF-8 as its fragments arrive: at the first byte
+// that cannot be part of valid UTF-8, readMessage asks for close 1007 at
+// once, without waiting for the rest of the message, and returns a nil
+// message (the next call skips what is left of it). data is never nil for
+// a valid text message.
+func (c *conn) readMessage() (typ int, data []byte, br io.Reader, err error) {
 	typ, r, err := c.ws.NextReader()
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
+	}
+	if typ == websocket.BinaryMessage {
+		return typ, nil, r, nil
 	}
 	var v wsframe.UTF8 // fails at the first byte no valid text can have
 	text := typ == websocket.TextMessage
@@ -353,21 +363,21 @@ func (c *conn) readMessage() (typ int, data []byte, err error) {
 		n, err := r.Read(data[len(data):cap(data)])
 		if text && !v.Write(data[len(data):len(data)+n]) {
 			c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
-			return typ, nil, nil
+			return typ, nil, nil, nil
 		}
 		data = data[:len(data)+n]
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 	}
 	if text && !v.Complete() {
 		c.close(protocol.CloseInvalidUTF8, "text frame is not valid UTF-8")
-		return typ, nil, nil
+		return typ, nil, nil, nil
 	}
-	return typ, data, nil
+	return typ, data, nil, nil
 }
 
 // readFailed decides the close after a read error.

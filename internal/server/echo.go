@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -51,7 +52,12 @@ func (echo) text(c *conn, data []byte) {
 	c.waitWritten()
 }
 
-func (echo) binary(c *conn, data []byte) {
+func (echo) binary(c *conn, r io.Reader) {
+	// The read limit bounds the message; a read error is the read loop's.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return
+	}
 	c.enqueue(outMsg{binary: true, data: data})
 	c.waitWritten()
 }

@@ -32,10 +32,23 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	if !ss.msgs.Allow(time.Now()) {
 		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
 	}
+	var file *protocol.File
+	if e.FileID != "" {
+		// Claimed after every other check, so that a refused send leaves
+		// the upload free for the next try.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var err error
+		file, err = ss.attachFile(ctx, e.FileID, e.Room, e.CMID)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
 	ss.inflight <- struct{}{}
 	ok = ss.srv.commit.submit(pendingSend{
-		msg: e,
-		at:  time.Now(),
+		msg:  e,
+		file: file,
+		at:   time.Now(),
 		done: func(res chat.AppendResult, err error) {
 			<-ss.inflight
 			if err == nil {
@@ -46,6 +59,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 				return
 			}
 			m := wireMessage(res.Message)
+			m.File = file
 			ss.replyOK(c, id, protocol.Event{Room: m.Room, Message: &m})
 		},
 	})

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // heal runs every HealInterval until quit is closed: it compares the
@@ -58,7 +60,9 @@ func (s *Server) healOnce(ctx context.Context) {
 			continue
 		}
 		for _, m := range msgs {
-			payload, err := encodeMessage(m)
+			pm := wireMessage(m)
+			pm.File = s.storedFile(ctx, m.FileID)
+			payload, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
 			if err != nil {
 				s.log.Error("encode message event", "room", m.Room, "err", err)
 				break

@@ -17,6 +17,7 @@ type limits struct {
 	loginIP     *ratelimit.Backoff // failed logins per client IP
 	connsUser   *ratelimit.Counter // open sockets per account
 	connsIP     *ratelimit.Counter // open sockets per client IP
+	uploads     *ratelimit.Keyed   // uploads started per account or guest identity
 }
 
 func newLimits(cfg *Config) *limits {
@@ -32,5 +33,6 @@ func newLimits(cfg *Config) *limits {
 		loginIP:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginIPFails, Base: cfg.LoginIPWindow, Max: cfg.LoginIPWindow}),
 		connsUser: &ratelimit.Counter{},
 		connsIP:   &ratelimit.Counter{},
+		uploads:   ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.UploadRate, Burst: cfg.UploadBurst}, 0),
 	}
 }

@@ -167,12 +167,17 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/logout", s.serveLogout)
 	s.mux.HandleFunc("POST /api/password", s.servePassword)
 	s.mux.HandleFunc("GET /api/session", s.serveSession)
+	s.mux.HandleFunc("GET /files/{id}/{name}", s.serveFile)
+	s.mux.HandleFunc("GET /thumbs/{id}", s.serveFile)
 	s.mux.HandleFunc("GET /api/inspect/conns", s.serveInspectConns)
 	s.mux.HandleFunc("POST /api/inspect/watch", s.serveInspectWatch)
 	if cfg.Accounts != nil {
 		s.bg.Go(func() { s.sweep(s.quit) })
 	}
 	s.bg.Go(func() { s.heal(s.quit) })
+	if cfg.Files != nil {
+		s.bg.Go(func() { s.expireUploads(s.quit) })
+	}
 	s.mux.Handle("/", cfg.Web)
 	return s, nil
 }

@@ -78,6 +78,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		ip:       ip,
 		guestID:  guestID,
 		joined:   make(map[string]*joinedRoom),
+		uploads:  make(map[string]*openUpload),
 		inflight: make(chan struct{}, s.cfg.MaxInFlight),
 		msgs:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.MsgRate, Burst: s.cfg.MsgBurst}),
 		cmds:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.CmdRate, Burst: s.cfg.CmdBurst}),
@@ -117,16 +118,15 @@ type session struct {
 	readSent map[string]int64       // room → the furthest read position this session set (read.go)
 
 	inflight chan struct{} // one token per unacknowledged send
+
+	uploads map[string]*openUpload // uploads open on this connection, by id (files.go)
+	chunk   []byte                 // the buffer of binary messages, made at the first
 }
 
 type joinedRoom struct {
 	lastTyping time.Time // owned by the read loop
 	muted      bool      // guarded by session.mu
 	mutedUntil time.Time // guarded by session.mu; zero with muted: until lifted
-}
-
-func (ss *session) binary(c *conn, _ []byte) {
-	c.close(protocol.CloseUnsupportedData, "binary frames are not supported on /ws")
 }
 
 func (ss *session) text(c *conn, data []byte) {
@@ -192,6 +192,11 @@ func (ss *session) replyOK(c *conn, id string, ev protocol.Event) {
 // replyErr maps err to its stable code once, here. Internal detail goes to
 // the log, never to the client.
 func (ss *session) replyErr(c *conn, id string, err error) {
+	ss.reply(c, ss.errEvent(c, id, err))
+}
+
+// errEvent is the error event replyErr sends.
+func (ss *session) errEvent(c *conn, id string, err error) *protocol.Event {
 	var pe *protocol.Error
 	switch {
 	case errors.As(err, &pe):
@@ -214,7 +219,7 @@ func (ss *session) replyErr(c *conn, id string, err error) {
 		c.log.Error("command failed", "err", err)
 		pe = protocol.Errorf(protocol.CodeInternal, "internal error; the command may be retried")
 	}
-	ss.reply(c, &protocol.Event{Type: protocol.TypeError, ID: id, Code: pe.Code, Reason: pe.Reason})
+	return &protocol.Event{Type: protocol.TypeError, ID: id, Code: pe.Code, Reason: pe.Reason}
 }
 
 var errStopping = errors.New("server stopping")
@@ -271,6 +276,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.roomGuests(ctx, c, cmd)
 	case protocol.OpRead:
 		return ss.read(ctx, c, cmd)
+	case protocol.OpUpload:
+		return ss.upload(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -546,7 +553,7 @@ func (ss *session) publishPresence(typ, room, user string) {
 func (ss *session) send(c *conn, cmd *protocol.Command) error {
 	return ss.appendEntry(c, cmd.ID, chat.NewMessage{
 		Room: cmd.Room, Author: ss.self.Name, Guest: ss.self.Guest, Body: cmd.Body, CMID: cmd.CMID,
-		ReplyTo: cmd.ReplyTo,
+		ReplyTo: cmd.ReplyTo, FileID: cmd.File,
 	})
 }
 
@@ -584,6 +591,7 @@ func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) 
 	out := make([]protocol.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = wireMessage(m)
+		out[i].File = ss.srv.storedFile(ctx, m.FileID)
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, Messages: out, More: more})
 	return nil

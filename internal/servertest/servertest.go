@@ -41,7 +41,7 @@ func Start(t testing.TB, mut func(*server.Config)) *Server {
 	}
 	broker := membroker.New()
 	cfg := server.Config{
-		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store,
+		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Files: store,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if mut != nil {

@@ -103,7 +103,7 @@ var migrations = []string{
 		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
 	) STRICT;`,
 
-	// 4 (readsearch): read positions, one row per account and room that
+	// 4: read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
 	// position names a user without a foreign key.
 	//
@@ -141,7 +141,44 @@ var migrations = []string{
 	BEGIN
 		INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
 	END;`,
+
+	// 5: files: uploads and their bytes, one row per chunk received, so
+	// that a file lives in the same database as the messages that carry it
+	// (see docs/operations.md, "Files"). owner is an account name or a
+	// guest's identity key; room and cmid name the message that carries
+	// the file once a send claimed it. Times are milliseconds.
+	filesMigration,
 }
+
+// filesMigration is one self-contained step; of the other tables it only
+// indexes messages.file_id (migration 3), to find the message carrying a file.
+const filesMigration = `CREATE TABLE uploads (
+		id         TEXT    NOT NULL PRIMARY KEY,
+		owner      TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		size       INTEGER NOT NULL,
+		sha256     TEXT    NOT NULL,
+		declared   TEXT    NOT NULL DEFAULT '',
+		received   INTEGER NOT NULL DEFAULT 0,
+		complete   INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL,
+		type       TEXT    NOT NULL DEFAULT '',
+		width      INTEGER NOT NULL DEFAULT 0,
+		height     INTEGER NOT NULL DEFAULT 0,
+		thumb      BLOB,
+		room       TEXT    NOT NULL DEFAULT '',
+		cmid       TEXT    NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE INDEX uploads_owner ON uploads (owner, created_at);
+	CREATE INDEX uploads_stale ON uploads (updated_at) WHERE complete = 0;
+	CREATE TABLE upload_chunks (
+		upload TEXT    NOT NULL,
+		pos    INTEGER NOT NULL,
+		data   BLOB    NOT NULL,
+		PRIMARY KEY (upload, pos)
+	) STRICT;
+	CREATE INDEX messages_file ON messages (file_id) WHERE file_id <> '';`
 
 // migrate brings the schema of db up to date and makes sure the default
 // room exists.

@@ -41,6 +41,10 @@ func TestEntries(t *testing.T) {
 	storetest.RunEntries(t, factory)
 }
 
+func TestFiles(t *testing.T) {
+	storetest.RunFiles(t, factory)
+}
+
 func TestOpenCreatesDirectory(t *testing.T) {
 	// Characters that mean something in a URI or to the driver's DSN
 	// parser must still name a plain file.

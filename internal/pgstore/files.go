@@ -1,0 +1,292 @@
+package pgstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+var _ chat.Files = (*Store)(nil)
+
+const uploadColumns = `id, owner, name, size, sha256, declared, received, complete, created_at, updated_at,
+	type, width, height, thumb IS NOT NULL, room, cmid`
+
+func scanUpload(row pgx.Row) (chat.Upload, error) {
+	var u chat.Upload
+	err := row.Scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.SHA256, &u.Declared, &u.Received, &u.Complete,
+		&u.Created, &u.Updated, &u.Type, &u.Width, &u.Height, &u.Thumb, &u.Room, &u.CMID)
+	return u, err
+}
+
+// CreateUpload implements chat.Files.
+func (s *Store) CreateUpload(ctx context.Context, u chat.Upload) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	_, err = s.pool.Exec(ctx,
+		`INSERT INTO uploads (id, owner, name, size, sha256, declared, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, `+nowMS+`, `+nowMS+`)`,
+		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared)
+	if err != nil {
+		return s.fail("create upload", err)
+	}
+	return nil
+}
+
+// Upload implements chat.Files.
+func (s *Store) Upload(ctx context.Context, id string) (chat.Upload, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return chat.Upload{}, err
+	}
+	defer end()
+	return s.upload(ctx, s.pool, id)
+}
+
+type queryRower interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+func (s *Store) upload(ctx context.Context, q queryRower, id string) (chat.Upload, error) {
+	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, id))
+	if isNoRows(err) {
+		return u, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return u, s.fail("upload", err)
+	}
+	return u, nil
+}
+
+// AppendChunk implements chat.Files. The update of received takes the
+// upload's row lock, so of two nodes storing a chunk at the same offset
+// one waits, then finds the offset moved and stores nothing.
+func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data []byte) (int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	defer tx.Rollback(ctx)
+	last := offset + int64(len(data))
+	tag, err := tx.Exec(ctx,
+		`UPDATE uploads SET received = $1, updated_at = `+nowMS+`
+		 WHERE id = $2 AND received = $3 AND $1 <= size AND NOT complete`,
+		last, id, offset)
+	if err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.upload(ctx, tx, id); err != nil {
+			return 0, err
+		}
+		return 0, chat.ErrBadOffset
+	}
+	if len(data) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO upload_chunks (upload, pos, data) VALUES ($1, $2, $3)`, id, offset, data); err != nil {
+			return 0, s.fail("append chunk", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	return last, nil
+}
+
+// ReadFile implements chat.Files. It reads one chunk row per query, so
+// that no connection is held while fn runs (fn may be writing to a slow
+// HTTP client).
+func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) error) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	pos := int64(-1)
+	for {
+		var data []byte
+		var at int64
+		err := s.pool.QueryRow(ctx,
+			`SELECT pos, data FROM upload_chunks WHERE upload = $1 AND pos > $2 ORDER BY pos LIMIT 1`, id, pos).Scan(&at, &data)
+		if isNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return s.fail("read file", err)
+		}
+		if err := fn(at, data); err != nil {
+			return err
+		}
+		pos = at
+	}
+}
+
+// CompleteUpload implements chat.Files.
+func (s *Store) CompleteUpload(ctx context.Context, id string, info chat.FileInfo) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE uploads SET complete = true, type = $1, width = $2, height = $3, thumb = $4, updated_at = `+nowMS+`
+		 WHERE id = $5 AND received = size`,
+		info.Type, info.Width, info.Height, info.Thumb, id)
+	if err != nil {
+		return s.fail("complete upload", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.upload(ctx, s.pool, id); err != nil {
+			return err
+		}
+		return chat.ErrBadOffset
+	}
+	return nil
+}
+
+// Thumb implements chat.Files.
+func (s *Store) Thumb(ctx context.Context, id string) ([]byte, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	var b []byte
+	err = s.pool.QueryRow(ctx, `SELECT thumb FROM uploads WHERE id = $1 AND thumb IS NOT NULL`, id).Scan(&b)
+	if isNoRows(err) {
+		return nil, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return nil, s.fail("thumb", err)
+	}
+	return b, nil
+}
+
+// DiscardUpload implements chat.Files.
+func (s *Store) DiscardUpload(ctx context.Context, id string) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.fail("discard upload", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM upload_chunks WHERE upload = $1`, id); err != nil {
+		return s.fail("discard upload", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM uploads WHERE id = $1`, id); err != nil {
+		return s.fail("discard upload", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return s.fail("discard upload", err)
+	}
+	return nil
+}
+
+// ClaimFile implements chat.Files.
+func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE uploads SET room = $1, cmid = $2
+		 WHERE id = $3 AND owner = $4 AND complete
+		   AND (room = '' OR (room = $1 AND cmid = $2 AND cmid <> ''))`,
+		room, cmid, id, owner)
+	if err != nil {
+		return s.fail("claim file", err)
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	u, err := s.upload(ctx, s.pool, id)
+	switch {
+	case err != nil:
+		return err
+	case u.Owner != owner || !u.Complete:
+		return chat.ErrNoSuchFile
+	}
+	return chat.ErrFileUsed
+}
+
+// FileMessage implements chat.Files.
+func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	defer end()
+	var room string
+	var seq int64
+	err = s.pool.QueryRow(ctx,
+		`SELECT room, seq FROM messages WHERE file_id = $1 AND kind = '' AND NOT deleted ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
+	if isNoRows(err) {
+		return "", 0, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return "", 0, s.fail("file message", err)
+	}
+	return room, seq, nil
+}
+
+// UploadedSince implements chat.Files.
+func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	var n int64
+	err = s.pool.QueryRow(ctx,
+		`SELECT coalesce(sum(size), 0)::bigint FROM uploads WHERE owner = $1 AND created_at >= $2`,
+		owner, since).Scan(&n)
+	if err != nil {
+		return 0, s.fail("uploaded since", err)
+	}
+	return n, nil
+}
+
+// ExpireUploads implements chat.Files.
+func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `DELETE FROM uploads WHERE NOT complete AND updated_at < $1 RETURNING id`, before)
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM upload_chunks WHERE upload = ANY($1)`, ids); err != nil {
+			return 0, s.fail("expire uploads", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	return len(ids), nil
+}

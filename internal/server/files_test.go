@@ -1,0 +1,319 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// testChunk is the chunk size of filesServer: a read limit this small
+// makes a file of a few KiB take many chunks.
+const testChunk = 1024
+
+func filesServer(t *testing.T, mut func(*Config)) *testServer {
+	return newTestServer(t, func(cfg *Config) {
+		st := cfg.Store.(*sqlitestore.Store)
+		cfg.Files, cfg.Access = st, st
+		cfg.ReadLimit = testChunk + protocol.MaxChunkHeaderBytes
+		if mut != nil {
+			mut(cfg)
+		}
+	})
+}
+
+// guestHeader is the handshake header of a guest with a cookie of its own.
+func guestHeader() http.Header {
+	var b [guestSecretBytes]byte
+	rand.Read(b[:])
+	return http.Header{"Cookie": {guestCookie + "=" + base64.RawURLEncoding.EncodeToString(b[:])}}
+}
+
+func (s *testServer) guest(t *testing.T, hdr http.Header, name string) *tclient {
+	t.Helper()
+	c := s.dialWith(t, hdr, websocket.DefaultDialer)
+	c.ok(protocol.Command{Op: protocol.OpHello, Name: name})
+	c.ok(protocol.Command{Op: protocol.OpJoin, Room: chat.DefaultRoom})
+	return c
+}
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// noisePNG is a w×h PNG that does not compress, so that it is many chunks.
+func noisePNG(t *testing.T, w, h int) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	rand.Read(img.Pix)
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 0xff
+	}
+	img.Set(0, 0, color.NRGBA{1, 2, 3, 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// sendChunk sends data at off of upload id as one binary message.
+func (c *tclient) sendChunk(id string, off int64, data []byte) {
+	c.t.Helper()
+	msg := protocol.AppendChunkHeader(nil, protocol.ChunkHeader{Upload: id, Offset: off})
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, append(msg, data...)); err != nil {
+		c.t.Fatalf("write chunk: %v", err)
+	}
+}
+
+// uploadEvent waits for the answer to a chunk: an upload or error event.
+func (c *tclient) uploadEvent() protocol.Event {
+	c.t.Helper()
+	return c.waitFor("upload event", func(ev protocol.Event) bool {
+		return ev.Type == protocol.TypeUpload || ev.Type == protocol.TypeError && ev.ID == ""
+	})
+}
+
+// sendFrom sends file[from:] in chunks, each answered, and returns the last answer.
+func (c *tclient) sendFrom(id string, file []byte, from int64) protocol.Event {
+	c.t.Helper()
+	var ev protocol.Event
+	for off := from; off < int64(len(file)); off += testChunk {
+		c.sendChunk(id, off, file[off:min(off+testChunk, int64(len(file)))])
+		if ev = c.uploadEvent(); ev.Type != protocol.TypeUpload {
+			c.t.Fatalf("chunk at %d: %s %s (%s)", off, ev.Type, ev.Code, ev.Reason)
+		}
+	}
+	return ev
+}
+
+func (s *testServer) get(t *testing.T, path string, hdr http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", s.ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = hdr
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// TestUploadResumeSendDownload: an upload cut by a lost connection resumes
+// from where the server stands, commits once as a message, and downloads
+// with its headers and a thumbnail.
+func TestUploadResumeSendDownload(t *testing.T) {
+	s := filesServer(t, nil)
+	file := noisePNG(t, 64, 32) // about 8 KiB: 9 chunks
+	hdr := guestHeader()
+	ada := s.guest(t, hdr, "ada")
+	ev := ada.ok(protocol.Command{Op: protocol.OpUpload, Name: "café «noise».png", Size: int64(len(file)), SHA256: sum(file)})
+	up := ev.Upload
+	if up == nil || up.Offset != 0 || up.Chunk != testChunk {
+		t.Fatalf("ok of upload = %+v, want offset 0 and chunk %d", up, testChunk)
+	}
+	for off := int64(0); off < 3*testChunk; off += testChunk {
+		ada.sendChunk(up.ID, off, file[off:off+testChunk])
+	}
+	for range 3 {
+		if ev := ada.uploadEvent(); ev.Type != protocol.TypeUpload {
+			t.Fatalf("chunk: %s %s", ev.Code, ev.Reason)
+		}
+	}
+	ada.ws.Close() // the connection drops mid-way
+
+	ada = s.guest(t, hdr, "ada")
+	// Before the resume, chunks are refused: the upload is not open here.
+	ada.sendChunk(up.ID, 3*testChunk, file[3*testChunk:4*testChunk])
+	if ev := ada.uploadEvent(); ev.Code != protocol.CodeNoSuchUpload {
+		t.Fatalf("chunk before resume: %s %s, want %s", ev.Type, ev.Code, protocol.CodeNoSuchUpload)
+	}
+	ev = ada.ok(protocol.Command{Op: protocol.OpUpload, Upload: up.ID})
+	if ev.Upload.Offset != 3*testChunk {
+		t.Fatalf("resume offset = %d, want %d", ev.Upload.Offset, 3*testChunk)
+	}
+	ada.sendChunk(up.ID, 0, file[:testChunk]) // a chunk sent twice
+	ev = ada.uploadEvent()
+	if ev.Code != protocol.CodeBadOffset || ev.Upload == nil || ev.Upload.Offset != 3*testChunk {
+		t.Fatalf("chunk at 0 after resume = %+v, want bad_offset at %d", ev, 3*testChunk)
+	}
+	done := ada.sendFrom(up.ID, file, 3*testChunk)
+	want := &protocol.File{ID: up.ID, Name: "café «noise».png", Size: int64(len(file)), Type: "image/png", Width: 64, Height: 32, Thumb: true}
+	if diff := cmp.Diff(want, done.Upload.File); diff != "" {
+		t.Fatalf("file of the last upload event (-want +got):\n%s", diff)
+	}
+
+	// Sent twice with one cmid: one message. Another cmid: refused.
+	send := protocol.Command{Op: protocol.OpSend, Room: chat.DefaultRoom, Body: "", CMID: "file-1", File: up.ID}
+	first := ada.ok(send).Message
+	again := ada.ok(send).Message
+	if first.Seq != again.Seq || first.File == nil || first.File.ID != up.ID {
+		t.Fatalf("sends = %+v, %+v, want one message carrying the file", first, again)
+	}
+	send.CMID = "file-2"
+	if ev := ada.do(send); ev.Code != protocol.CodeNoSuchUpload {
+		t.Errorf("the file in a second message: %s %s, want %s", ev.Type, ev.Code, protocol.CodeNoSuchUpload)
+	}
+	hist := ada.ok(protocol.Command{Op: protocol.OpHistory, Room: chat.DefaultRoom})
+	if n := len(hist.Messages); n != 1 || hist.Messages[0].File == nil || *hist.Messages[0].File != *want {
+		t.Errorf("history = %+v, want one message with the file", hist.Messages)
+	}
+
+	// Another guest in the room downloads it.
+	grace := guestHeader()
+	s.guest(t, grace, "grace")
+	resp, body := s.get(t, "/files/"+up.ID+"/x.png", grace)
+	if resp.StatusCode != 200 || !bytes.Equal(body, file) {
+		t.Fatalf("download: %d, %d bytes, want 200 and the file", resp.StatusCode, len(body))
+	}
+	wantHdr := map[string]string{
+		"Content-Type":            "image/png",
+		"Content-Disposition":     `inline; filename="caf_ _noise_.png"; filename*=UTF-8''caf%C3%A9%20%C2%ABnoise%C2%BB.png`,
+		"X-Content-Type-Options":  "nosniff",
+		"Content-Security-Policy": "default-src 'none'; sandbox",
+	}
+	for k, v := range wantHdr {
+		if got := resp.Header.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	resp, body = s.get(t, "/thumbs/"+up.ID, grace)
+	if resp.StatusCode != 200 {
+		t.Fatalf("thumbnail: %d", resp.StatusCode)
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 64 || cfg.Height != 32 {
+		t.Errorf("thumbnail = %+v, %v; want 64×32 (never larger than the image)", cfg, err)
+	}
+}
+
+func TestDownloadRefused(t *testing.T) {
+	// Sanctions are read from the store at once, not from the cache.
+	s := filesServer(t, func(cfg *Config) { cfg.ModerationCheck = time.Nanosecond })
+	file := []byte("#!/bin/sh\necho <script>alert(1)</script>\n")
+	ada := guestHeader()
+	c := s.guest(t, ada, "ada")
+	id := c.ok(protocol.Command{Op: protocol.OpUpload, Name: "run.html", Size: int64(len(file)), SHA256: sum(file)}).Upload.ID
+	if f := c.sendFrom(id, file, 0).Upload.File; f == nil || f.Type != "text/plain; charset=utf-8" || f.Thumb {
+		t.Fatalf("file = %+v, want text/plain from the content, no thumbnail", f)
+	}
+	path := "/files/" + id + "/run.html"
+	carol := guestHeader()
+	carolKey := guestKey(carol.Get("Cookie")[len(guestCookie)+1:])
+	err := s.store.(chat.Access).SetSanction(t.Context(), chat.Sanction{Room: chat.DefaultRoom, User: carolKey, Kind: chat.Ban})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grace := guestHeader()
+	s.guest(t, grace, "grace")
+
+	if resp, _ := s.get(t, path, ada); resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != `attachment; filename=run.html` {
+		t.Errorf("uploader before the send: %d %q, want 200 and an attachment", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	if resp, _ := s.get(t, path, grace); resp.StatusCode != 404 {
+		t.Errorf("another user before the send: %d, want 404", resp.StatusCode)
+	}
+	c.ok(protocol.Command{Op: protocol.OpSend, Room: chat.DefaultRoom, Body: "look", CMID: "f", File: id})
+	if resp, _ := s.get(t, path, grace); resp.StatusCode != 200 {
+		t.Errorf("a reader of the room after the send: %d, want 200", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, path, nil); resp.StatusCode != 401 {
+		t.Errorf("no credentials: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, "/files/f_nope/x", grace); resp.StatusCode != 404 {
+		t.Errorf("no such file: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := s.get(t, "/thumbs/"+id, grace); resp.StatusCode != 404 {
+		t.Errorf("thumbnail of a file without one: %d, want 404", resp.StatusCode)
+	}
+	// Banned from the room: 403.
+	if resp, _ := s.get(t, path, carol); resp.StatusCode != 403 {
+		t.Errorf("banned from the room: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestUploadRefusals(t *testing.T) {
+	s := filesServer(t, func(cfg *Config) {
+		cfg.FileMaxBytes = 4000
+		cfg.UploadsPerConn = 2
+		cfg.UploadQuota = 4500
+	})
+	adaHdr := guestHeader()
+	c := s.guest(t, adaHdr, "ada")
+	file := bytes.Repeat([]byte("x"), 2500)
+	start := func(size int64, sha string) protocol.Event {
+		return c.do(protocol.Command{Op: protocol.OpUpload, Name: "x.txt", Size: size, SHA256: sha})
+	}
+	if ev := start(4001, sum(file)); ev.Code != protocol.CodeFileTooLarge {
+		t.Errorf("over the size limit: %s %s, want %s", ev.Type, ev.Code, protocol.CodeFileTooLarge)
+	}
+	// A wrong checksum: refused at the last chunk, and the upload is gone.
+	bad := start(int64(len(file)), sum([]byte("other"))).Upload.ID
+	c.sendChunk(bad, 0, file[:testChunk])
+	c.uploadEvent()
+	c.sendChunk(bad, testChunk, file[testChunk:2*testChunk])
+	c.uploadEvent()
+	c.sendChunk(bad, 2*testChunk, file[2*testChunk:])
+	if ev := c.uploadEvent(); ev.Code != protocol.CodeChecksumMismatch {
+		t.Errorf("wrong checksum: %s %s, want %s", ev.Type, ev.Code, protocol.CodeChecksumMismatch)
+	}
+	if ev := c.do(protocol.Command{Op: protocol.OpUpload, Upload: bad}); ev.Code != protocol.CodeNoSuchUpload {
+		t.Errorf("resume after the mismatch: %s %s, want %s", ev.Type, ev.Code, protocol.CodeNoSuchUpload)
+	}
+	open := start(int64(len(file)), sum(file)).Upload.ID
+	if ev := c.do(protocol.Command{Op: protocol.OpSend, Room: chat.DefaultRoom, Body: "x", File: open}); ev.Code != protocol.CodeUploadIncomplete {
+		t.Errorf("send before the upload is complete: %s %s, want %s", ev.Type, ev.Code, protocol.CodeUploadIncomplete)
+	}
+	c.sendChunk(open, 0, file[:100])
+	c.uploadEvent()
+	c.sendChunk(open, 0, file[:100])
+	if ev := c.uploadEvent(); ev.Code != protocol.CodeBadOffset || ev.Upload.Offset != 100 {
+		t.Errorf("chunk at a stale offset: %+v, want bad_offset at 100", ev)
+	}
+	small := start(100, sum(file))
+	if small.Type != protocol.TypeOK {
+		t.Fatalf("second upload: %s %s", small.Code, small.Reason)
+	}
+	c.sendChunk(small.Upload.ID, 0, file[:101]) // past the size
+	if ev := c.uploadEvent(); ev.Code != protocol.CodeBadOffset {
+		t.Errorf("chunk past the size: %s %s, want bad_offset", ev.Type, ev.Code)
+	}
+	if ev := start(100, sum(file)); ev.Code != protocol.CodeLimitReached {
+		t.Errorf("third upload open at once: %s %s, want %s", ev.Type, ev.Code, protocol.CodeLimitReached)
+	}
+	// The quota: 2500 + 100 started so far by ada (the discarded upload
+	// does not count); 2000 more passes 4500 (on a connection of hers
+	// with room for it).
+	c2 := s.guest(t, adaHdr, "ada2")
+	if ev := c2.do(protocol.Command{Op: protocol.OpUpload, Name: "x.txt", Size: 2000, SHA256: sum(file)}); ev.Code != protocol.CodeLimitReached {
+		t.Errorf("past the day's quota: %s %s, want %s", ev.Type, ev.Code, protocol.CodeLimitReached)
+	}
+	if ev := c.do(protocol.Command{Op: protocol.OpUpload, Upload: open}); ev.Type != protocol.TypeOK {
+		t.Errorf("resume of an open upload: %s %s", ev.Code, ev.Reason)
+	}
+	// Not a chunk: closes with 1003.
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, []byte("GIF89a")); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.closeCode(); code != protocol.CloseUnsupportedData {
+		t.Errorf("a binary message that is not a chunk: close %d, want %d", code, protocol.CloseUnsupportedData)
+	}
+}

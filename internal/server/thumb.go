@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+)
+
+// Images: what the server checks before it decodes one, and the size of
+// the thumbnails it makes.
+const (
+	maxImageSide   = 10000    // pixels, either side
+	maxImagePixels = 16 << 20 // pixels in all (16 Mi: 64 MiB as RGBA at most)
+	thumbSide      = 320      // a thumbnail fits thumbSide × thumbSide
+)
+
+// imageTypes are the media types shown inline and given a thumbnail.
+var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true}
+
+// imageConfig reads an image's header only (image.DecodeConfig) and reports
+// its size, and whether it is small enough to decode: a decompression bomb
+// (a few KiB that decode to gigabytes) is refused here, before any pixel.
+func imageConfig(r io.Reader, typ string) (w, h int, ok bool) {
+	var cfg image.Config
+	var err error
+	switch typ {
+	case "image/png":
+		cfg, err = png.DecodeConfig(r)
+	case "image/jpeg":
+		cfg, err = jpeg.DecodeConfig(r)
+	case "image/gif":
+		cfg, err = gif.DecodeConfig(r)
+	default:
+		return 0, 0, false
+	}
+	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide ||
+		cfg.Width*cfg.Height > maxImagePixels {
+		return 0, 0, false
+	}
+	return cfg.Width, cfg.Height, true
+}
+
+// thumbnail decodes an image whose size imageConfig accepted and returns a
+// thumbnail that fits thumbSide × thumbSide (never larger than the image):
+// JPEG for a JPEG, PNG otherwise (a GIF's first frame).
+func thumbnail(r io.Reader, typ string) ([]byte, error) {
+	var src image.Image
+	var err error
+	switch typ {
+	case "image/png":
+		src, err = png.Decode(r)
+	case "image/jpeg":
+		src, err = jpeg.Decode(r)
+	case "image/gif":
+		src, err = gif.Decode(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dst := scaleDown(src, thumbSide)
+	var buf bytes.Buffer
+	if typ == "image/jpeg" {
+		err = jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80})
+	} else {
+		err = png.Encode(&buf, dst)
+	}
+	return buf.Bytes(), err
+}
+
+// scaleDown returns src scaled to fit side × side, keeping its aspect
+// ratio, by averaging the source pixels that fall in each target pixel (a
+// box filter: good for shrinking, which is all a thumbnail does).
+func scaleDown(src image.Image, side int) *image.NRGBA {
+	b := src.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := sw, sh
+	if sw > side || sh > side {
+		if sw >= sh {
+			dw, dh = side, max(1, sh*side/sw)
+		} else {
+			dw, dh = max(1, sw*side/sh), side
+		}
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for y := range dh {
+		y0, y1 := b.Min.Y+y*sh/dh, b.Min.Y+max((y+1)*sh/dh, y*sh/dh+1)
+		for x := range dw {
+			x0, x1 := b.Min.X+x*sw/dw, b.Min.X+max((x+1)*sw/dw, x*sw/dw+1)
+			var r, g, bl, a, n uint64
+			for sy := y0; sy < y1; sy++ {
+				for sx := x0; sx < x1; sx++ {
+					c := color.NRGBA64Model.Convert(src.At(sx, sy)).(color.NRGBA64)
+					r += uint64(c.R)
+					g += uint64(c.G)
+					bl += uint64(c.B)
+					a += uint64(c.A)
+					n++
+				}
+			}
+			dst.SetNRGBA(x, y, color.NRGBA{uint8(r / n >> 8), uint8(g / n >> 8), uint8(bl / n >> 8), uint8(a / n >> 8)})
+		}
+	}
+	return dst
+}

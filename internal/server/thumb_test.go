@@ -1,0 +1,58 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"testing"
+)
+
+func TestThumbnailSizes(t *testing.T) {
+	tests := []struct{ w, h, wantW, wantH int }{
+		{800, 400, 320, 160},
+		{300, 1200, 80, 320},
+		{320, 320, 320, 320},
+		{10, 5, 10, 5},
+		{4000, 1, 320, 1},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, tc.w, tc.h))); err != nil {
+			t.Fatal(err)
+		}
+		w, h, ok := imageConfig(bytes.NewReader(buf.Bytes()), "image/png")
+		if !ok || w != tc.w || h != tc.h {
+			t.Fatalf("imageConfig(%d×%d) = %d, %d, %v", tc.w, tc.h, w, h, ok)
+		}
+		b, err := thumbnail(bytes.NewReader(buf.Bytes()), "image/png")
+		if err != nil {
+			t.Fatalf("thumbnail(%d×%d): %v", tc.w, tc.h, err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(b))
+		if err != nil || cfg.Width != tc.wantW || cfg.Height != tc.wantH {
+			t.Errorf("thumbnail of %d×%d = %d×%d (%v), want %d×%d", tc.w, tc.h, cfg.Width, cfg.Height, err, tc.wantW, tc.wantH)
+		}
+	}
+}
+
+// TestImageBombRefused: a PNG header that claims 20000×20000 pixels is
+// refused before any pixel is decoded.
+func TestImageBombRefused(t *testing.T) {
+	for _, size := range [][2]uint32{{20000, 20000}, {5000, 5000}, {10001, 1}} {
+		ihdr := make([]byte, 13)
+		binary.BigEndian.PutUint32(ihdr[0:], size[0])
+		binary.BigEndian.PutUint32(ihdr[4:], size[1])
+		ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
+		var b bytes.Buffer
+		b.WriteString("\x89PNG\r\n\x1a\n")
+		binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+		chunk := append([]byte("IHDR"), ihdr...)
+		b.Write(chunk)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+		if _, _, ok := imageConfig(bytes.NewReader(b.Bytes()), "image/png"); ok {
+			t.Errorf("imageConfig accepted a %d×%d image", size[0], size[1])
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+var _ chat.Files = (*Store)(nil)
+
+const uploadColumns = `id, owner, name, size, sha256, declared, received, complete, created_at, updated_at,
+	type, width, height, thumb IS NOT NULL, room, cmid`
+
+func scanUpload(row interface{ Scan(...any) error }) (chat.Upload, error) {
+	var u chat.Upload
+	var created, updated int64
+	err := row.Scan(&u.ID, &u.Owner, &u.Name, &u.Size, &u.SHA256, &u.Declared, &u.Received, &u.Complete,
+		&created, &updated, &u.Type, &u.Width, &u.Height, &u.Thumb, &u.Room, &u.CMID)
+	u.Created, u.Updated = fromMillis(created), fromMillis(updated)
+	return u, err
+}
+
+// CreateUpload implements chat.Files.
+func (s *Store) CreateUpload(ctx context.Context, u chat.Upload) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	now := time.Now().UnixMilli()
+	_, err := s.writer.ExecContext(ctx,
+		`INSERT INTO uploads (id, owner, name, size, sha256, declared, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared, now, now)
+	if err != nil {
+		return s.fail("create upload", err)
+	}
+	return nil
+}
+
+// Upload implements chat.Files.
+func (s *Store) Upload(ctx context.Context, id string) (chat.Upload, error) {
+	if s.closed.Load() {
+		return chat.Upload{}, chat.ErrClosed
+	}
+	return s.upload(ctx, s.reader, id)
+}
+
+func (s *Store) upload(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string) (chat.Upload, error) {
+	u, err := scanUpload(q.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return u, s.fail("upload", err)
+	}
+	return u, nil
+}
+
+// AppendChunk implements chat.Files. The check of the offset and the
+// insert are one transaction of the single writer, so two chunks at the
+// same offset cannot both be stored.
+func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data []byte) (int64, error) {
+	if s.closed.Load() {
+		return 0, chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	defer tx.Rollback()
+	end := offset + int64(len(data))
+	res, err := tx.ExecContext(ctx,
+		`UPDATE uploads SET received = ?, updated_at = ?
+		 WHERE id = ? AND received = ? AND ? <= size AND complete = 0`,
+		end, time.Now().UnixMilli(), id, offset, end)
+	if err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, s.fail("append chunk", err)
+	} else if n == 0 {
+		if _, err := s.upload(ctx, tx, id); err != nil {
+			return 0, err
+		}
+		return 0, chat.ErrBadOffset
+	}
+	if len(data) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO upload_chunks (upload, pos, data) VALUES (?, ?, ?)`, id, offset, data); err != nil {
+			return 0, s.fail("append chunk", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.fail("append chunk", err)
+	}
+	return end, nil
+}
+
+// ReadFile implements chat.Files. It reads one chunk row per query, so
+// that no read transaction stays open while fn runs (fn may be writing to
+// a slow HTTP client).
+func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) error) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	pos := int64(-1)
+	for {
+		var data []byte
+		var at int64
+		err := s.reader.QueryRowContext(ctx,
+			`SELECT pos, data FROM upload_chunks WHERE upload = ? AND pos > ? ORDER BY pos LIMIT 1`, id, pos).Scan(&at, &data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return s.fail("read file", err)
+		}
+		if err := fn(at, data); err != nil {
+			return err
+		}
+		pos = at
+	}
+}
+
+// CompleteUpload implements chat.Files.
+func (s *Store) CompleteUpload(ctx context.Context, id string, info chat.FileInfo) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	var thumb any
+	if info.Thumb != nil {
+		thumb = info.Thumb
+	}
+	res, err := s.writer.ExecContext(ctx,
+		`UPDATE uploads SET complete = 1, type = ?, width = ?, height = ?, thumb = ?, updated_at = ?
+		 WHERE id = ? AND received = size`,
+		info.Type, info.Width, info.Height, thumb, time.Now().UnixMilli(), id)
+	if err != nil {
+		return s.fail("complete upload", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.fail("complete upload", err)
+	} else if n == 0 {
+		if _, err := s.upload(ctx, s.writer, id); err != nil {
+			return err
+		}
+		return chat.ErrBadOffset
+	}
+	return nil
+}
+
+// Thumb implements chat.Files.
+func (s *Store) Thumb(ctx context.Context, id string) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	var b []byte
+	err := s.reader.QueryRowContext(ctx, `SELECT thumb FROM uploads WHERE id = ? AND thumb IS NOT NULL`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return nil, s.fail("thumb", err)
+	}
+	return b, nil
+}
+
+// DiscardUpload implements chat.Files.
+func (s *Store) DiscardUpload(ctx context.Context, id string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("discard upload", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM upload_chunks WHERE upload = ?`, id); err != nil {
+		return s.fail("discard upload", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id); err != nil {
+		return s.fail("discard upload", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("discard upload", err)
+	}
+	return nil
+}
+
+// ClaimFile implements chat.Files.
+func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	res, err := s.writer.ExecContext(ctx,
+		`UPDATE uploads SET room = ?, cmid = ?
+		 WHERE id = ? AND owner = ? AND complete = 1
+		   AND (room = '' OR (room = ? AND cmid = ? AND cmid <> ''))`,
+		room, cmid, id, owner, room, cmid)
+	if err != nil {
+		return s.fail("claim file", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.fail("claim file", err)
+	} else if n > 0 {
+		return nil
+	}
+	u, err := s.upload(ctx, s.writer, id)
+	switch {
+	case err != nil:
+		return err
+	case u.Owner != owner || !u.Complete:
+		return chat.ErrNoSuchFile
+	}
+	return chat.ErrFileUsed
+}
+
+// FileMessage implements chat.Files.
+func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
+	if s.closed.Load() {
+		return "", 0, chat.ErrClosed
+	}
+	var room string
+	var seq int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT room, seq FROM messages WHERE file_id = ? AND kind = '' AND deleted = 0 ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, chat.ErrNoSuchFile
+	}
+	if err != nil {
+		return "", 0, s.fail("file message", err)
+	}
+	return room, seq, nil
+}
+
+// UploadedSince implements chat.Files.
+func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error) {
+	if s.closed.Load() {
+		return 0, chat.ErrClosed
+	}
+	var n int64
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT coalesce(sum(size), 0) FROM uploads WHERE owner = ? AND created_at >= ?`,
+		owner, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, s.fail("uploaded since", err)
+	}
+	return n, nil
+}
+
+// ExpireUploads implements chat.Files.
+func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
+	if s.closed.Load() {
+		return 0, chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	defer tx.Rollback()
+	cut := before.UnixMilli()
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE complete = 0 AND updated_at < ?)`, cut); err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE complete = 0 AND updated_at < ?`, cut)
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	return int(n), nil
+}

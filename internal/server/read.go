@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -26,7 +27,17 @@ func (ss *session) read(ctx context.Context, c *conn, cmd *protocol.Command) err
 		ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name})
 		return nil
 	}
-	seq := min(cmd.Seq, r.LastSeq)
+	// access's row may be cached, its LastSeq older than the room: a
+	// position past it is checked against the hub's head, then the store.
+	last := max(r.LastSeq, ss.srv.hub.Head(r.Name))
+	if cmd.Seq > last {
+		fresh, err := ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, r.Name, time.Now())
+		if err != nil {
+			return err
+		}
+		last = fresh.LastSeq
+	}
+	seq := min(cmd.Seq, last)
 	moved, err := reads.MarkRead(ctx, ss.self.Name, r.Name, seq)
 	if err != nil {
 		return err

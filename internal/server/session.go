@@ -338,6 +338,9 @@ func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
 // the caller is not banned from it, and a private room (or DM) is only for
 // users with a role in it (and, except DMs, server administrators). It
 // returns the room and the caller's role.
+//
+// The room row comes from the node's room cache (roomcache.go): its
+// LastSeq may be older than the room's.
 func (ss *session) access(ctx context.Context, name string) (chat.Room, string, error) {
 	r, err := ss.srv.roomRows.get(ctx, ss.srv.cfg.Store, name, time.Now())
 	if err != nil {

@@ -6,7 +6,7 @@
 // This is the entry point: it wires the modules to the page and starts.
 // The imports form a tree (web_test.go checks that they have no cycle):
 //
-//   app.js ─┬─ views: view.js, sidebar.js, composer.js, presence.js,
+//   app.js ─┬─ views: view.js, sidebar.js, composer.js, presence.js, notify.js,
 //           │         lifecycle.js (the banner), session.js (who, menus)
 //           ├─ controllers: events.js (server news), rooms.js (join, leave,
 //           │         directory), sync.js (catch-up), send.js, typing.js
@@ -32,6 +32,7 @@ import { initView } from "./view.js";
 import { initComposer } from "./composer.js";
 import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
+import { initNotify } from "./notify.js";
 
 const ROOMS_REFRESH_MS = 60_000;
 
@@ -57,6 +58,7 @@ function wireUI() {
   initSidebar();
   initComposer();
   initPresence();
+  initNotify();
   initLifecycle();
   initSession();
   initRooms();

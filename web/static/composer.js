@@ -3,7 +3,7 @@
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
-import { getActive, labelOf, subscribe } from "./state.js";
+import { getActive, getMe, labelOf, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
 import { sendTyping, typingSent } from "./typing.js";
 
@@ -52,6 +52,39 @@ function renderCount() {
   ui.composer.classList.toggle("has-text", ui.input.value.trim() !== "");
 }
 
+// Tab completes the @name before the cursor from the open room's members;
+// Tab again goes on to the next name that fits.
+const MENTIONABLE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+let completion = null; // {start, end, names, index}: the last completion made
+
+function completeMention() {
+  const room = getActive();
+  if (!room) return false;
+  const value = ui.input.value;
+  const at = ui.input.selectionStart;
+  if (at !== ui.input.selectionEnd) return false;
+  if (!completion || completion.end !== at || value.slice(completion.start - 1, at) !== `@${completion.names[completion.index]} `) {
+    const m = /(?:^|\s)@([A-Za-z0-9_-]*)$/.exec(value.slice(0, at));
+    if (!m) return false;
+    const prefix = m[1].toLowerCase();
+    const me = getMe().name;
+    const names = [...room.members]
+      .filter((n) => n !== me && MENTIONABLE.test(n) && n.toLowerCase().startsWith(prefix))
+      .sort((a, b) => a.localeCompare(b));
+    if (names.length === 0) return false;
+    completion = { start: at - m[1].length, end: at, names, index: -1 };
+  }
+  const c = completion;
+  c.index = (c.index + 1) % c.names.length;
+  const insert = `${c.names[c.index]} `;
+  ui.input.value = value.slice(0, c.start) + insert + value.slice(c.end);
+  c.end = c.start + insert.length;
+  ui.input.setSelectionRange(c.end, c.end);
+  room.draft = ui.input.value;
+  renderCount();
+  return true;
+}
+
 // initComposer wires the composer, once.
 export function initComposer() {
   ui.composer.addEventListener("submit", (e) => {
@@ -60,6 +93,10 @@ export function initComposer() {
     ui.input.focus();
   });
   ui.input.addEventListener("keydown", (e) => {
+    if (e.key === "Tab" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && completeMention()) {
+      e.preventDefault(); // otherwise Tab moves on, as it should
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       sendDraft();

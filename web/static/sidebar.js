@@ -35,6 +35,7 @@ function renderRoomList() {
       { type: "button", class: "room-btn" },
       el("span", { class: "room-icon" }),
       el("span", { class: "room-label" }),
+      el("span", { class: "mention-badge", title: "Mentions of you" }),
       el("span", { class: "badge" }),
     );
     btn.addEventListener("click", () => setActive(getRoom(name) || null));
@@ -47,6 +48,7 @@ function renderRoomList() {
     setIcon(btn, name, room.info);
     btn.querySelector(".room-label").textContent = title;
     const unread = room === active ? 0 : room.unread;
+    const mentioned = room === active ? 0 : room.mentionCount;
     const fresh = room !== active && room.invited && unread === 0;
     btn.classList.toggle("active", room === active);
     btn.classList.toggle("unread", unread > 0 || fresh);
@@ -54,8 +56,11 @@ function renderRoomList() {
     else btn.removeAttribute("aria-current");
     const badge = btn.querySelector(".badge");
     badge.textContent = unread > 99 ? "99+" : unread > 0 ? String(unread) : fresh ? "new" : "";
+    // Mentions count apart from unread: "@2" beside the unread count.
+    btn.querySelector(".mention-badge").textContent = mentioned > 0 ? `@${mentioned > 99 ? "99+" : mentioned}` : "";
     const kind = isDM(name) ? `conversation with ${title}` : room.info.private ? `${name}, private` : name;
-    btn.setAttribute("aria-label", unread > 0 ? `${kind}, ${unread} unread` : fresh ? `${kind}, new` : kind);
+    const counts = [unread > 0 ? `${unread} unread` : fresh ? "new" : "", mentioned > 0 ? `${mentioned} mentioning you` : ""].filter(Boolean);
+    btn.setAttribute("aria-label", [kind, ...counts].join(", "));
   };
   const joined = roomList().map((r) => r.name);
   const roomNames = joined.filter((n) => !isDM(n));

@@ -52,6 +52,7 @@ export const ui = {
   chatTitle: $("chat-title"),
   toggleMembers: $("toggle-members"),
   manage: $("manage-room"),
+  notifyRoom: $("notify-room"),
   leave: $("leave-room"),
   banner: $("banner"),
   scroller: $("scroller"),

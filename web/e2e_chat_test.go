@@ -265,3 +265,43 @@ var pressTab = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error
 	}
 	return nil
 })
+
+// TestBrowserReconnectsWhenVisible: a tab waiting out its reconnect backoff
+// (whose timer a browser throttles while the tab is in the background)
+// reconnects at once when it becomes visible again, not when the wait ends.
+func TestBrowserReconnectsWhenVisible(t *testing.T) {
+	b := newBrowser(t)
+	db := filepath.Join(t.TempDir(), "hubbub.db")
+	n1 := startNode(t, "127.0.0.1:0", db, false)
+	alice := newUser(t, b, "alice")
+	alice.login(n1.url(), "alice")
+
+	// The server restarts and refuses browsers for a while: the dials
+	// fail and the waits between them grow.
+	n1.stop()
+	n2 := startNode(t, n1.addr, db, true)
+	alice.wait("a wait of 3 s or more", `document.getElementById("conn").dataset.state === "waiting" && /^Reconnecting in [3-9]s$/.test(document.getElementById("conn-text").textContent)`)
+
+	n2.closedToBrowsers.Store(false)
+	// The tab comes back to the front (in a headless browser it never
+	// left, so the event is all there is to send). It must be connected
+	// well before the 2 s or more of wait left.
+	ctx, cancel := context.WithTimeout(alice.ctx, waitTimeout)
+	defer cancel()
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise((resolve) => {
+		const start = performance.now();
+		document.dispatchEvent(new Event("visibilitychange"));
+		const check = () => {
+			if (document.getElementById("conn").dataset.state === "ready") resolve(Math.round(performance.now() - start));
+			else if (performance.now() - start > 5000) resolve(-1);
+			else setTimeout(check, 20);
+		};
+		check();
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms < 0 || ms > 1500 {
+		t.Errorf("connected %d ms after the tab became visible, want within 1500 ms (-1: not in 5 s)", ms)
+	}
+}

@@ -76,6 +76,27 @@ var migrations = []string{
 		reason   text NOT NULL DEFAULT '',
 		PRIMARY KEY (room, username, kind)
 	);`,
+
+	// 3 (rooms): archived rooms, and what the sweeper of idle guest-made
+	// rooms needs: whether the owner is a guest, and when someone was last
+	// in the room. Rooms made before this version by a name that is not
+	// an account's were made by a guest.
+	`ALTER TABLE rooms ADD COLUMN archived boolean NOT NULL DEFAULT false;
+	ALTER TABLE rooms ADD COLUMN guest_owner boolean NOT NULL DEFAULT false;
+	ALTER TABLE rooms ADD COLUMN active_at timestamptz;
+	UPDATE rooms SET active_at = created_at,
+		guest_owner = (owner <> '' AND owner NOT IN (SELECT name FROM users));
+	ALTER TABLE rooms ALTER COLUMN active_at SET NOT NULL;
+	ALTER TABLE rooms ALTER COLUMN active_at SET DEFAULT now();
+	CREATE INDEX rooms_guest_owner ON rooms (active_at) WHERE guest_owner;`,
+
+	// 4 (rooms): leases on guests' display names, shared by every node
+	// (chat.GuestNames).
+	`CREATE TABLE guest_names (
+		name_key   text COLLATE "C" NOT NULL PRIMARY KEY,
+		holder     text COLLATE "C" NOT NULL,
+		expires_at timestamptz NOT NULL
+	);`,
 }
 
 // migrateLockKey is the first key of the advisory lock that migrations take;

@@ -35,6 +35,13 @@ const (
 	OpSearch = "search" // full-text search in the rooms you may read
 )
 
+// Room lifecycle (owner, server administrators).
+const (
+	OpArchiveRoom   = "archive_room"   // make a room read-only and hide it from the default directory
+	OpUnarchiveRoom = "unarchive_room" // make an archived room writable again
+	OpDeleteRoom    = "delete_room"    // delete a room with its messages, members, roles and sanctions
+)
+
 // Command is one client request: a JSON object with an "op" and the fields
 // that op takes. Fields an op does not take are refused with
 // [CodeUnknownField]; see [Decode] for every rule.
@@ -62,7 +69,9 @@ type Command struct {
 
 	Seq   int64  `json:"seq,omitempty"`   // edit, delete, react: the message acted on; read: read up to here
 	Emoji string `json:"emoji,omitempty"` // react: one emoji, see CheckEmoji
-	Query string `json:"query,omitempty"` // search: words that must all appear
+	// Query: search: words that must all appear; rooms: only rooms whose
+	// name or topic contains it, ignoring case.
+	Query string `json:"query,omitempty"`
 
 	// User is the user acted on: an account name for dm, invite, promote
 	// and demote; an account name or a guest's display name for kick,
@@ -70,4 +79,7 @@ type Command struct {
 	User    string `json:"user,omitempty"`
 	Reason  string `json:"reason,omitempty"`  // kick, ban, mute: shown to the user and the room
 	Seconds int    `json:"seconds,omitempty"` // ban, mute: duration; 0 means until lifted
+
+	// Directory search (rooms).
+	Archived bool `json:"archived,omitempty"` // rooms: list archived rooms too
 }

@@ -69,6 +69,7 @@ var fields = map[string]field{
 	"seq":      {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Seq = n }},
 	"emoji":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Emoji = s }},
 	"query":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Query = s }},
+	"archived": {kindBool, func(c *Command, _ string, _ int64, b bool) { c.Archived = b }},
 }
 
 // opSpec lists the fields an op takes besides id and op.
@@ -80,7 +81,7 @@ type opSpec struct {
 var ops = map[string]opSpec{
 	OpHello:   {optional: []string{"name"}},
 	OpPing:    {},
-	OpRooms:   {optional: []string{"room"}},
+	OpRooms:   {optional: []string{"room", "query", "archived"}},
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},
@@ -107,6 +108,11 @@ var ops = map[string]opSpec{
 	OpReact:  {required: []string{"room", "seq", "emoji"}},
 	OpRead:   {required: []string{"room", "seq"}},
 	OpSearch: {required: []string{"query"}, optional: []string{"room", "before", "limit"}},
+
+	// Room lifecycle.
+	OpArchiveRoom:   {required: []string{"room"}},
+	OpUnarchiveRoom: {required: []string{"room"}},
+	OpDeleteRoom:    {required: []string{"room"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

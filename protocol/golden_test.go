@@ -56,6 +56,12 @@ var goldenCommands = []struct {
 	{"", protocol.Command{ID: "27", Op: protocol.OpRead, Room: "lobby", Seq: 42}},
 	{"", protocol.Command{ID: "28", Op: protocol.OpSearch, Query: "sicp chapter", Limit: 20}},
 	{"search_room", protocol.Command{ID: "29", Op: protocol.OpSearch, Query: "sicp", Room: "lobby", Before: i64(41)}},
+
+	// Room lifecycle and directory search.
+	{"rooms_query", protocol.Command{ID: "30", Op: protocol.OpRooms, Query: "Read", Archived: true, Room: "books"}},
+	{"", protocol.Command{ID: "31", Op: protocol.OpArchiveRoom, Room: "books"}},
+	{"", protocol.Command{ID: "32", Op: protocol.OpUnarchiveRoom, Room: "books"}},
+	{"", protocol.Command{ID: "33", Op: protocol.OpDeleteRoom, Room: "books"}},
 }
 
 var (
@@ -152,6 +158,22 @@ var goldenEvents = []struct {
 	{"ok_rooms_read", protocol.Event{Type: protocol.TypeOK, ID: "3", Rooms: []protocol.RoomInfo{
 		{Name: "lobby", Topic: "Say hello", LastSeq: 47, Online: 3, ReadSeq: 42},
 	}}},
+
+	// Room lifecycle and directory push.
+	{"ok_rooms_query", protocol.Event{Type: protocol.TypeOK, ID: "30", Rooms: []protocol.RoomInfo{
+		{Name: "reading-club", Topic: "Books we read in 2024", LastSeq: 310, Archived: true},
+	}}},
+	{"ok_archive_room", protocol.Event{Type: protocol.TypeOK, ID: "31", Room: "books"}},
+	{"ok_unarchive_room", protocol.Event{Type: protocol.TypeOK, ID: "32", Room: "books"}},
+	{"ok_delete_room", protocol.Event{Type: protocol.TypeOK, ID: "33", Room: "books"}},
+	{"directory_created", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeCreated, Room: "poetry", By: "grace",
+		Info: &protocol.RoomInfo{Name: "poetry", Topic: "Verse only"}}},
+	{"directory_archived", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeArchived, Room: "books", By: "alice",
+		Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", LastSeq: 7, Archived: true}}},
+	{"directory_unarchived", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeUnarchived, Room: "books", By: "alice",
+		Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", LastSeq: 7}}},
+	{"directory_deleted", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "books", By: "alice"}},
+	{"directory_expired", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "guest-den"}},
 }
 
 // checkGolden compares got with the golden file path, or rewrites the file
@@ -387,7 +409,9 @@ func TestOps(t *testing.T) {
 		"allow_guests", "ban", "create", "delete", "demote", "dm", "edit", "hello", "history", "invite", "join",
 		"kick", "leave", "mute", "ping", "promote", "react", "read", "refuse_guests", "rooms", "search", "send",
 		"topic", "typing", "unban", "unmute",
+		"archive_room", "delete_room", "unarchive_room",
 	}
+	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)
 	}

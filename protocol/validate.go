@@ -77,6 +77,12 @@ func (c *Command) Validate() error {
 		if c.Limit < 0 || c.Limit > MaxSearchLimit {
 			return Errorf(CodeInvalidValue, "limit must be between 1 and %d", MaxSearchLimit)
 		}
+	case OpRooms:
+		if c.Query != "" {
+			if err := CheckQuery(c.Query); err != nil {
+				return err
+			}
+		}
 	case OpTopic:
 		if err := CheckTopic(c.Topic); err != nil {
 			return err

@@ -122,6 +122,25 @@ func (m *Model) other(ev protocol.Event) {
 		if ev.Topic == "" {
 			text = by + " cleared the topic"
 		}
+	case protocol.TypeDirectory:
+		by = " by " + by
+		if ev.By == "" {
+			by = " (nobody used it)"
+		}
+		switch ev.Change {
+		case protocol.ChangeArchived:
+			text = fmt.Sprintf("%s was archived%s: it is read-only", room, by)
+		case protocol.ChangeUnarchived:
+			text = fmt.Sprintf("%s was unarchived%s", room, by)
+		case protocol.ChangeDeleted:
+			text = fmt.Sprintf("%s was deleted%s", room, by)
+			if w != nil {
+				w.joined = false
+				w.members = nil
+			}
+		default:
+			return // new rooms: /rooms lists them
+		}
 	case protocol.TypeRole:
 		if ev.Role == "" {
 			whose := who + "'s"

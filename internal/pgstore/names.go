@@ -33,9 +33,9 @@ func (s *Store) ClaimNames(ctx context.Context, claims []chat.NameClaim, now, un
 	// the first if not.
 	rows, err := s.pool.Query(ctx,
 		`INSERT INTO guest_names AS g (name_key, holder, expires_at)
-		 SELECT DISTINCT ON (k) k, h, $3 FROM unnest($1::text[], $2::text[]) AS c (k, h)
+		 SELECT DISTINCT ON (k) k, h, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS c (k, h)
 		 ON CONFLICT (name_key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-		 WHERE g.expires_at <= $4
+		 WHERE g.holder = excluded.holder OR g.expires_at <= $4::timestamptz
 		 RETURNING name_key`,
 		keys, holders, until.Truncate(time.Millisecond), now.Truncate(time.Millisecond))
 	if err != nil {

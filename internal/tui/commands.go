@@ -72,9 +72,11 @@ func (m *Model) command(text string) tea.Cmd {
 		if q, ok := strings.CutPrefix(rest, "-a"); ok && (q == "" || q[0] == ' ') {
 			query, archived = strings.TrimSpace(q), true
 		}
-		if err := protocol.CheckQuery(query); err != nil {
-			m.note("Bad search: " + m.errText(err))
-			return nil
+		if query != "" {
+			if err := protocol.CheckQuery(query); err != nil {
+				m.note("Bad search: " + m.errText(err))
+				return nil
+			}
 		}
 		return m.searchRooms(m.current(), query, archived)
 	case "/me":

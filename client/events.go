@@ -94,8 +94,9 @@ type StateEvent struct {
 // OtherEvent carries a server event of a type this version of the client
 // has no type of its own for (protocol v1 grows by adding event types),
 // such as a kick or a ban. When one says that the client itself was kicked
-// or banned from a room, the client has stopped counting itself in it: it
-// will not re-join it after a reconnect.
+// or banned from a room, or that a room it was in was deleted (a directory
+// event with change deleted), the client has stopped counting itself in
+// it: it will not re-join it after a reconnect.
 type OtherEvent struct {
 	Event protocol.Event
 }

@@ -23,6 +23,31 @@ import (
 // meanwhile): Kick returns ErrConnectionLost and the kick may or may not
 // have happened.
 
+// ArchiveRoom makes room read-only (its owner or an administrator):
+// sends and moderation in it are refused with archived, its history stays
+// readable, and Rooms leaves it out. Everyone who may see it gets a
+// directory event.
+func (c *Client) ArchiveRoom(ctx context.Context, room string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpArchiveRoom, Room: room}, true)
+	return err
+}
+
+// UnarchiveRoom makes an archived room writable again.
+func (c *Client) UnarchiveRoom(ctx context.Context, room string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpUnarchiveRoom, Room: room}, true)
+	return err
+}
+
+// DeleteRoom deletes room with its messages, roles and sanctions (its
+// owner or an administrator); everyone in it is taken out of it and gets
+// a directory event. It is not resent after a reconnect (the name may
+// have been taken again meanwhile): it returns ErrConnectionLost and the
+// room may or may not be gone.
+func (c *Client) DeleteRoom(ctx context.Context, room string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpDeleteRoom, Room: room}, false)
+	return err
+}
+
 // Invite adds user (an account) to the members of a private room and tells
 // them with an invited event. Inviting a member again is harmless.
 func (c *Client) Invite(ctx context.Context, room, user string) error {

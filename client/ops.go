@@ -250,12 +250,19 @@ func (c *Client) Ping(ctx context.Context) error {
 // Rooms lists the rooms the client can see, asking for as many pages as
 // the server makes of them.
 func (c *Client) Rooms(ctx context.Context) ([]protocol.RoomInfo, error) {
+	return c.SearchRooms(ctx, "", false)
+}
+
+// SearchRooms lists the rooms the client can see whose name or topic
+// contains query, ignoring case (every room for ""), archived rooms too
+// when archived is set, asking for as many pages as the server makes.
+func (c *Client) SearchRooms(ctx context.Context, query string, archived bool) ([]protocol.RoomInfo, error) {
 	var out []protocol.RoomInfo
 	after := ""
 	for {
 		// The server answers in pages (protocol.MaxRoomsPage); a page
 		// with more set continues after its last room.
-		ev, err := c.do(ctx, protocol.Command{Op: protocol.OpRooms, Room: after}, true)
+		ev, err := c.do(ctx, protocol.Command{Op: protocol.OpRooms, Room: after, Query: query, Archived: archived}, true)
 		if err != nil {
 			return nil, err
 		}

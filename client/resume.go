@@ -92,6 +92,14 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 			c.left(ev.Room)
 		}
 		return c.emitLocked(ctx, OtherEvent{Event: ev})
+	case protocol.TypeDirectory:
+		if ev.Change == protocol.ChangeDeleted && ev.Room != "" {
+			// The room is gone and the server took us out of it; a room
+			// made later under its name starts again at seq 1, so its
+			// last seq must not be kept either.
+			c.left(ev.Room)
+		}
+		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	default:
 		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	}

@@ -49,6 +49,9 @@ const (
 	CodeBadCredentials Code = "bad_credentials" // unknown user or wrong password (never says which)
 	CodeUnauthorized   Code = "unauthorized"    // no valid session: log in again
 	CodeGuestsDisabled Code = "guests_disabled" // this server does not allow guests
+
+	// Room lifecycle.
+	CodeArchived Code = "archived" // the room is archived: read-only until unarchived
 )
 
 // WebSocket close codes hubbub uses. 1000-1011 are RFC 6455's; 4000-4999

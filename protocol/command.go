@@ -38,6 +38,13 @@ const (
 	OpUpload = "upload" // start an upload, or ask where to resume one
 )
 
+// Room lifecycle (owner, server administrators).
+const (
+	OpArchiveRoom   = "archive_room"   // make a room read-only and hide it from the default directory
+	OpUnarchiveRoom = "unarchive_room" // make an archived room writable again
+	OpDeleteRoom    = "delete_room"    // delete a room with its messages, members, roles and sanctions
+)
+
 // Command is one client request: a JSON object with an "op" and the fields
 // that op takes. Fields an op does not take are refused with
 // [CodeUnknownField]; see [Decode] for every rule.
@@ -65,7 +72,9 @@ type Command struct {
 
 	Seq   int64  `json:"seq,omitempty"`   // edit, delete, react: the message acted on; read: read up to here
 	Emoji string `json:"emoji,omitempty"` // react: one emoji, see CheckEmoji
-	Query string `json:"query,omitempty"` // search: words that must all appear
+	// Query: search: words that must all appear; rooms: only rooms whose
+	// name or topic contains it, ignoring case.
+	Query string `json:"query,omitempty"`
 
 	// User is the user acted on: an account name for dm, invite, promote
 	// and demote; an account name or a guest's display name for kick,
@@ -83,4 +92,6 @@ type Command struct {
 	Type   string `json:"type,omitempty"`   // upload: the media type the client believes (advisory)
 	SHA256 string `json:"sha256,omitempty"` // upload: the SHA-256 of the whole file, 64 lower-case hex digits
 	File   string `json:"file,omitempty"`   // send: the id of a completed upload to attach
+	// Directory search (rooms).
+	Archived bool `json:"archived,omitempty"` // rooms: list archived rooms too
 }

@@ -71,11 +71,12 @@ var fields = map[string]field{
 	"query":    {kindString, func(c *Command, s string, _ int64, _ bool) { c.Query = s }},
 
 	// Files.
-	"upload": {kindString, func(c *Command, s string, _ int64, _ bool) { c.Upload = s }},
-	"size":   {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Size = n }},
-	"type":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.Type = s }},
-	"sha256": {kindString, func(c *Command, s string, _ int64, _ bool) { c.SHA256 = s }},
-	"file":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.File = s }},
+	"upload":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.Upload = s }},
+	"size":     {kindInt, func(c *Command, _ string, n int64, _ bool) { c.Size = n }},
+	"type":     {kindString, func(c *Command, s string, _ int64, _ bool) { c.Type = s }},
+	"sha256":   {kindString, func(c *Command, s string, _ int64, _ bool) { c.SHA256 = s }},
+	"file":     {kindString, func(c *Command, s string, _ int64, _ bool) { c.File = s }},
+	"archived": {kindBool, func(c *Command, _ string, _ int64, b bool) { c.Archived = b }},
 }
 
 // opSpec lists the fields an op takes besides id and op.
@@ -87,7 +88,7 @@ type opSpec struct {
 var ops = map[string]opSpec{
 	OpHello:   {optional: []string{"name"}},
 	OpPing:    {},
-	OpRooms:   {optional: []string{"room"}},
+	OpRooms:   {optional: []string{"room", "query", "archived"}},
 	OpCreate:  {required: []string{"room"}, optional: []string{"topic", "private"}},
 	OpJoin:    {required: []string{"room"}},
 	OpLeave:   {required: []string{"room"}},
@@ -117,6 +118,10 @@ var ops = map[string]opSpec{
 
 	// Files.
 	OpUpload: {optional: []string{"upload", "name", "size", "type", "sha256"}},
+	// Room lifecycle.
+	OpArchiveRoom:   {required: []string{"room"}},
+	OpUnarchiveRoom: {required: []string{"room"}},
+	OpDeleteRoom:    {required: []string{"room"}},
 }
 
 // Ops returns the operations of protocol v1, for documentation and tests.

@@ -47,6 +47,19 @@ const (
 	KindRole   = "role"   // User's role became Body (moderator or member)
 )
 
+// Room lifecycle and directory push.
+const (
+	// TypeDirectory tells every connection that may see a room that it
+	// was created, archived, unarchived or deleted (Event.Change). A
+	// connection in a deleted room is out of it when this arrives.
+	TypeDirectory = "directory"
+
+	ChangeCreated    = "created"
+	ChangeArchived   = "archived"
+	ChangeUnarchived = "unarchived"
+	ChangeDeleted    = "deleted"
+)
+
 // Event is one server frame object. Which fields are set depends on Type;
 // docs/protocol.md shows each with an example. Unset fields are omitted on
 // the wire.
@@ -68,13 +81,14 @@ type Event struct {
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
-	By    string `json:"by,omitempty"`    // invited, kicked, banned, unbanned, muted, unmuted, role: who did it
+	By    string `json:"by,omitempty"`    // directory (empty when the server expired the room), invited, kicked, banned, unbanned, muted, unmuted, role: who did it
 	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
 	Seq   int64  `json:"seq,omitempty"`   // read: your read position in Room
 
 	// Files.
 	Upload *UploadState `json:"upload,omitempty"` // ok of upload, upload; error about an upload: where it stands
+	Change string       `json:"change,omitempty"` // directory: created, archived, unarchived or deleted
 }
 
 // Message is a stored chat message. Seq is assigned by the server's store:
@@ -140,6 +154,8 @@ type RoomInfo struct {
 	Peer    string `json:"peer,omitempty"`     // direct-message rooms: the other user
 	Role    string `json:"role,omitempty"`     // your role: owner, moderator, member; empty if none
 	ReadSeq int64  `json:"read_seq,omitempty"` // accounts: your read position (rooms, join)
+
+	Archived bool `json:"archived,omitempty"` // read-only: history only, no messages or moderation
 }
 
 // Identity is who a connection speaks as.

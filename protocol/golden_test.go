@@ -61,6 +61,11 @@ var goldenCommands = []struct {
 	{"", protocol.Command{ID: "30", Op: protocol.OpUpload, Name: "sicp.jpg", Size: 48213, Type: "image/jpeg", SHA256: sicpSHA256}},
 	{"upload_resume", protocol.Command{ID: "31", Op: protocol.OpUpload, Upload: "f_7QmZ2xWcKpR4"}},
 	{"send_file", protocol.Command{ID: "32", Op: protocol.OpSend, Room: "lobby", Body: "the cover", CMID: "k3J9-x_0b7e1f7e", File: "f_7QmZ2xWcKpR4"}},
+	// Room lifecycle and directory search.
+	{"rooms_query", protocol.Command{ID: "30", Op: protocol.OpRooms, Query: "Read", Archived: true, Room: "books"}},
+	{"", protocol.Command{ID: "31", Op: protocol.OpArchiveRoom, Room: "books"}},
+	{"", protocol.Command{ID: "32", Op: protocol.OpUnarchiveRoom, Room: "books"}},
+	{"", protocol.Command{ID: "33", Op: protocol.OpDeleteRoom, Room: "books"}},
 }
 
 // sicpSHA256 is the checksum of the file in the upload goldens.
@@ -170,6 +175,21 @@ var goldenEvents = []struct {
 		Upload: &protocol.UploadState{ID: "f_7QmZ2xWcKpR4", Offset: 40960, Size: 48213}}},
 	{"ok_send_file", protocol.Event{Type: protocol.TypeOK, ID: "32", Room: "lobby", Message: &protocol.Message{
 		Room: "lobby", Seq: 50, From: "grace", Body: "the cover", CMID: "k3J9-x_0b7e1f7e", TS: 1764085580000, File: &sicpFile}}},
+	// Room lifecycle and directory push.
+	{"ok_rooms_query", protocol.Event{Type: protocol.TypeOK, ID: "30", Rooms: []protocol.RoomInfo{
+		{Name: "reading-club", Topic: "Books we read in 2024", LastSeq: 310, Archived: true},
+	}}},
+	{"ok_archive_room", protocol.Event{Type: protocol.TypeOK, ID: "31", Room: "books"}},
+	{"ok_unarchive_room", protocol.Event{Type: protocol.TypeOK, ID: "32", Room: "books"}},
+	{"ok_delete_room", protocol.Event{Type: protocol.TypeOK, ID: "33", Room: "books"}},
+	{"directory_created", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeCreated, Room: "poetry", By: "grace",
+		Info: &protocol.RoomInfo{Name: "poetry", Topic: "Verse only"}}},
+	{"directory_archived", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeArchived, Room: "books", By: "alice",
+		Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", LastSeq: 7, Archived: true}}},
+	{"directory_unarchived", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeUnarchived, Room: "books", By: "alice",
+		Info: &protocol.RoomInfo{Name: "books", Topic: "What we are reading", LastSeq: 7}}},
+	{"directory_deleted", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "books", By: "alice"}},
+	{"directory_expired", protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "guest-den"}},
 }
 
 // checkGolden compares got with the golden file path, or rewrites the file
@@ -405,7 +425,9 @@ func TestOps(t *testing.T) {
 		"allow_guests", "ban", "create", "delete", "demote", "dm", "edit", "hello", "history", "invite", "join",
 		"kick", "leave", "mute", "ping", "promote", "react", "read", "refuse_guests", "rooms", "search", "send",
 		"topic", "typing", "unban", "unmute", "upload",
+		"archive_room", "delete_room", "unarchive_room",
 	}
+	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Ops() mismatch (-want +got):\n%s", diff)
 	}

@@ -89,6 +89,12 @@ func (c *Command) Validate() error {
 		if err := c.validateUpload(); err != nil {
 			return err
 		}
+	case OpRooms:
+		if c.Query != "" {
+			if err := CheckQuery(c.Query); err != nil {
+				return err
+			}
+		}
 	case OpTopic:
 		if err := CheckTopic(c.Topic); err != nil {
 			return err

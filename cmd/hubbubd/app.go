@@ -109,6 +109,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&cfg.Trace, "trace", false, "log every WebSocket frame, decoded as the inspector shows it (payloads redacted unless --inspect-payloads)")
 	fs.BoolVar(&cfg.InspectPayloads, "inspect-payloads", false, "show other users' payloads to administrators in the inspector and in --trace (default: redacted)")
 	fs.IntVar(&cfg.PresenceLimit, "presence-limit", 1000, "rooms with more users online than this announce no joins and leaves, and list only the first 100 members")
+	fs.DurationVar(&cfg.GuestRoomTTL, "guest-room-ttl", 24*time.Hour, "delete a room made by a guest once nobody has been in it, on any node, and nobody has written in it for this long (0: never)")
 	fs.DurationVar(&cfg.HealInterval, "heal-interval", 2*time.Second, "how often rooms are compared with the store to deliver what the broker lost (bounds cross-node delay while the broker is down)")
 	fs.DurationVar(&cfg.SessionIdle, "session-idle", 7*24*time.Hour, "a session unused this long ends")
 	fs.DurationVar(&cfg.SessionMax, "session-max", 30*24*time.Hour, "a session ends this long after login")
@@ -208,6 +209,15 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
 	cfg.Accounts, cfg.Access, cfg.Reads, cfg.Files = store, store, store, store
+	if storeName == "postgres" {
+		// Several nodes share the store: guest names are leased in it.
+		// With SQLite there is one node, and its own registry suffices
+		// without a write per guest hello.
+		cfg.Names = store
+	}
+	if cfg.GuestRoomTTL == 0 {
+		cfg.GuestRoomTTL = -1 // --guest-room-ttl 0: keep guests' rooms
+	}
 	cfg.AllowedOrigins = m.AllowedOrigins
 	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)

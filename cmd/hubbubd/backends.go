@@ -17,13 +17,14 @@ import (
 )
 
 // store is what hubbubd needs of a store: messages, accounts, access and
-// read positions and files.
+// read positions, files and guest name leases.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
 	chat.Reads
 	chat.Files
+	chat.GuestNames
 }
 
 // openStore opens the store named by spec: empty for the SQLite file

@@ -116,3 +116,27 @@ type Access interface {
 	// them cannot know it has them all.
 	RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]Sanction, error)
 }
+
+// NameClaim is one guest display name held by one guest: Key is the
+// name's comparison key (names.Key), Holder the guest's identity.
+type NameClaim struct {
+	Key    string
+	Holder string
+}
+
+// GuestNames leases guests' display names across every node that shares
+// the store, so that two people online at once cannot show under one name.
+// A lease lasts until its until time; the node holding it renews it while
+// the guest is online, and a node that dies stops renewing, so its guests'
+// names become free when their leases run out. Implementations are safe
+// for concurrent use and return ErrClosed after Close.
+type GuestNames interface {
+	// ClaimNames takes or renews each claim's lease until until, unless
+	// another holder has a lease on that key that has not ended at now
+	// (it ends when until <= now). It returns the keys it could not take
+	// (nil if none), and takes the others whatever happens to those.
+	ClaimNames(ctx context.Context, claims []NameClaim, now, until time.Time) (taken []string, err error)
+	// ReleaseName ends holder's lease on key; a lease held by another
+	// holder, or none, is left as it is.
+	ReleaseName(ctx context.Context, key, holder string) error
+}

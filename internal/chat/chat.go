@@ -48,6 +48,14 @@ type Room struct {
 	Owner     string    // who created it; empty for the default room
 	CreatedAt time.Time // set by the store
 	LastSeq   int64     // sequence of the newest message, 0 if none; set by the store
+	// GuestOwner marks a room created by a guest (Owner is then the
+	// guest's display name): such a room is deleted by
+	// DeleteIdleGuestRooms once nobody uses it.
+	GuestOwner bool
+	// Archived marks a read-only room: its history stays readable, and
+	// the server refuses new messages and moderation in it. CreateRoom
+	// ignores it; SetArchived changes it.
+	Archived bool
 }
 
 // Message is a committed entry of a room's sequence: a plain message (Kind
@@ -154,6 +162,32 @@ type Store interface {
 
 	// Rooms returns every room, ordered by name.
 	Rooms(ctx context.Context) ([]Room, error)
+
+	// SetArchived archives (archived true) or unarchives a room, or
+	// returns ErrNoSuchRoom. Setting the state a room already has is not
+	// an error.
+	SetArchived(ctx context.Context, room string, archived bool) error
+
+	// DeleteRoom removes a room with everything in it (messages, and for
+	// stores that are also an Access, its roles and sanctions) in one
+	// transaction, or returns ErrNoSuchRoom. The name is free again:
+	// a room created under it later starts at sequence 1. An Append
+	// racing with DeleteRoom either commits before it (and is deleted
+	// with the room) or fails with ErrNoSuchRoom.
+	DeleteRoom(ctx context.Context, room string) error
+
+	// MarkActive records that the named rooms had someone in them at at
+	// (a later time than one recorded before wins; rooms that do not
+	// exist are skipped). Nodes call it for the rooms their connections
+	// are in, so that DeleteIdleGuestRooms spares rooms in use anywhere.
+	MarkActive(ctx context.Context, rooms []string, at time.Time) error
+
+	// DeleteIdleGuestRooms deletes, as DeleteRoom does, up to limit rooms
+	// with GuestOwner set that were created, marked active and last
+	// written to before before, and returns their names. Several callers
+	// may run it at once (one per node): each deleted room is reported to
+	// exactly one of them.
+	DeleteIdleGuestRooms(ctx context.Context, before time.Time, limit int) ([]string, error)
 
 	// Heads returns the LastSeq of each named room that exists; rooms that
 	// don't are left out. One call is one query however many names it gets

@@ -271,6 +271,19 @@ func (h *Hub) Heads() map[string]int64 {
 	return out
 }
 
+// Rooms returns the names of the rooms with local members, in no order.
+func (h *Hub) Rooms() []string {
+	var out []string
+	for _, s := range h.shards {
+		s.mu.Lock()
+		for name := range s.rooms {
+			out = append(out, name)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
 func (h *Hub) room(name string) *room {
 	s := h.shardOf(name)
 	s.mu.Lock()

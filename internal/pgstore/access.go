@@ -47,7 +47,8 @@ func (s *Store) SetRole(ctx context.Context, room, user, role string) error {
 		return nil
 	}
 	// Nothing removed: the user had no role, or the room is missing.
-	// Rooms are never deleted, so asking afterwards is sound.
+	// Asking afterwards is sound: a room deleted in between has no
+	// role to remove either.
 	ok, err := s.roomExists(ctx, room)
 	if err != nil {
 		return s.fail("set role", err)

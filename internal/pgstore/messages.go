@@ -588,8 +588,9 @@ func (s *Store) history(ctx context.Context, q, room string, seq int64, limit in
 		}
 		return msgs, nil
 	}
-	// Rooms are never deleted, so a room that has a message exists; only
-	// an empty answer needs the check.
+	// A room that has a message existed when it was read (one deleted
+	// since may still answer with them, as if asked a moment earlier);
+	// only an empty answer needs the check.
 	ok, err := s.roomExists(ctx, room)
 	if err != nil {
 		return nil, s.fail("history", err)

@@ -119,6 +119,27 @@ var migrations = []string{
 	// 5: files: uploads and their bytes, one bytea row per chunk
 	// received; see sqlitestore's migration of the same name.
 	filesMigration,
+
+	// 6: archived rooms, and what the sweeper of idle guest-made
+	// rooms needs: whether the owner is a guest, and when someone was last
+	// in the room. Rooms made before this version by a name that is not
+	// an account's were made by a guest.
+	`ALTER TABLE rooms ADD COLUMN archived boolean NOT NULL DEFAULT false;
+	ALTER TABLE rooms ADD COLUMN guest_owner boolean NOT NULL DEFAULT false;
+	ALTER TABLE rooms ADD COLUMN active_at timestamptz;
+	UPDATE rooms SET active_at = created_at,
+		guest_owner = (owner <> '' AND owner NOT IN (SELECT name FROM users));
+	ALTER TABLE rooms ALTER COLUMN active_at SET NOT NULL;
+	ALTER TABLE rooms ALTER COLUMN active_at SET DEFAULT now();
+	CREATE INDEX rooms_guest_owner ON rooms (active_at) WHERE guest_owner;`,
+
+	// 7: leases on guests' display names, shared by every node
+	// (chat.GuestNames).
+	`CREATE TABLE guest_names (
+		name_key   text COLLATE "C" NOT NULL PRIMARY KEY,
+		holder     text COLLATE "C" NOT NULL,
+		expires_at timestamptz NOT NULL
+	);`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -19,9 +19,9 @@ func (s *Store) CreateRoom(ctx context.Context, r chat.Room) error {
 	}
 	defer end()
 	tag, err := s.pool.Exec(ctx,
-		`INSERT INTO rooms (name, topic, private, owner, created_at, last_seq)
-		 VALUES ($1, $2, $3, $4, `+nowMS+`, 0) ON CONFLICT (name) DO NOTHING`,
-		r.Name, r.Topic, r.Private, r.Owner)
+		`INSERT INTO rooms (name, topic, private, owner, guest_owner, created_at, active_at, last_seq)
+		 VALUES ($1, $2, $3, $4, $5, `+nowMS+`, `+nowMS+`, 0) ON CONFLICT (name) DO NOTHING`,
+		r.Name, r.Topic, r.Private, r.Owner, r.GuestOwner)
 	if err != nil {
 		return s.fail("create room", err)
 	}
@@ -104,8 +104,117 @@ func (s *Store) SetTopic(ctx context.Context, room, topic string) error {
 	return nil
 }
 
+// SetArchived archives or unarchives a room, or returns
+// [chat.ErrNoSuchRoom].
+func (s *Store) SetArchived(ctx context.Context, room string, archived bool) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	tag, err := s.pool.Exec(ctx, `UPDATE rooms SET archived = $1 WHERE name = $2`, archived, room)
+	if err != nil {
+		return s.fail("set archived", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.ErrNoSuchRoom
+	}
+	return nil
+}
+
+// DeleteRoom removes a room, its messages, roles and sanctions in one
+// transaction, or returns [chat.ErrNoSuchRoom]. It locks the room's row
+// first, as Append does, so an Append is wholly before or after it.
+func (s *Store) DeleteRoom(ctx context.Context, room string) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	n, err := s.deleteRooms(ctx, `SELECT name FROM rooms WHERE name = $1 FOR UPDATE`, room)
+	if err != nil {
+		return s.fail("delete room", err)
+	}
+	if len(n) == 0 {
+		return chat.ErrNoSuchRoom
+	}
+	return nil
+}
+
+// deleteRooms locks the rooms that lockQuery (a SELECT name ... FOR
+// UPDATE) returns, deletes them and what refers to them in one
+// transaction, and returns their names.
+func (s *Store) deleteRooms(ctx context.Context, lockQuery string, args ...any) ([]string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, lockQuery, args...)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM messages WHERE room = ANY($1)`, names)
+	b.Queue(`DELETE FROM room_roles WHERE room = ANY($1)`, names)
+	b.Queue(`DELETE FROM sanctions WHERE room = ANY($1)`, names)
+	b.Queue(`DELETE FROM rooms WHERE name = ANY($1)`, names)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// MarkActive sets active_at of the named rooms to at, where at is later.
+func (s *Store) MarkActive(ctx context.Context, rooms []string, at time.Time) error {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer end()
+	if _, err := s.pool.Exec(ctx,
+		`UPDATE rooms SET active_at = $1 WHERE active_at < $1 AND name = ANY($2)`,
+		at.Truncate(time.Millisecond), rooms); err != nil {
+		return s.fail("mark active", err)
+	}
+	return nil
+}
+
+// DeleteIdleGuestRooms deletes up to limit guest-made rooms idle since
+// before, and returns their names. Rows another node is deleting at the
+// same moment are skipped (SKIP LOCKED), so each room is reported by one
+// caller only.
+func (s *Store) DeleteIdleGuestRooms(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	names, err := s.deleteRooms(ctx,
+		`SELECT r.name FROM rooms r
+		 WHERE r.guest_owner AND r.created_at < $1 AND r.active_at < $1
+		   AND NOT EXISTS (SELECT 1 FROM messages m
+		                   WHERE m.room = r.name AND m.seq = r.last_seq AND m.ts >= $1)
+		 ORDER BY r.name LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		before.Truncate(time.Millisecond), limit)
+	if err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	return names, nil
+}
+
 // roomColumns are the columns scanRoom reads, in its order.
-const roomColumns = `name, topic, private, owner, created_at, last_seq`
+const roomColumns = `name, topic, private, owner, created_at, last_seq, guest_owner, archived`
 
 // queryRooms runs q, which selects roomColumns, with args; op names the
 // operation in errors.
@@ -123,8 +232,7 @@ func (s *Store) queryRooms(ctx context.Context, op, q string, args ...any) ([]ch
 	return rooms, nil
 }
 
-// roomExists reports whether the room called name exists. Rooms are never
-// deleted, so a room seen once exists for good.
+// roomExists reports whether the room called name exists now.
 func (s *Store) roomExists(ctx context.Context, name string) (bool, error) {
 	var exists bool
 	err := s.pool.QueryRow(ctx,
@@ -134,7 +242,7 @@ func (s *Store) roomExists(ctx context.Context, name string) (bool, error) {
 
 func scanRoom(row pgx.Row) (chat.Room, error) {
 	var r chat.Room
-	err := row.Scan(&r.Name, &r.Topic, &r.Private, &r.Owner, &r.CreatedAt, &r.LastSeq)
+	err := row.Scan(&r.Name, &r.Topic, &r.Private, &r.Owner, &r.CreatedAt, &r.LastSeq, &r.GuestOwner, &r.Archived)
 	r.CreatedAt = r.CreatedAt.UTC()
 	return r, err
 }

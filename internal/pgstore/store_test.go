@@ -135,6 +135,11 @@ func TestFiles(t *testing.T) {
 	storetest.RunFiles(t, factory)
 }
 
+func TestGuestNames(t *testing.T) {
+	testDSN(t)
+	storetest.RunGuestNames(t, factory)
+}
+
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -161,6 +161,17 @@ type Config struct {
 	UploadBurst    int           // default 10
 	UploadsPerConn int           // default 4: uploads open (started or resumed, not complete) on one connection
 	UploadExpiry   time.Duration // default 24h: incomplete uploads untouched this long are deleted
+	// GuestRoomTTL is how long a room made by a guest may stay with
+	// nobody in it, on any node, and no message before it is deleted
+	// (default 24h; negative: never). Every node marks the rooms its
+	// connections are in, in the store, every quarter of it (at most a
+	// minute) and deletes the idle ones it finds.
+	GuestRoomTTL time.Duration
+	// Names, if set, makes guests' display names unique across every
+	// node that shares it (a lease per name, renewed while the guest is
+	// online; see guests.go). Without it they are unique per node.
+	// hubbubd passes its store.
+	Names chat.GuestNames
 }
 
 func (c *Config) setDefaults() {
@@ -197,6 +208,9 @@ func (c *Config) setDefaults() {
 	setInt(&c.MaxFrameBatch, 64<<10)
 	setInt(&c.PresenceLimit, 1000)
 	setDur(&c.HealInterval, 2*time.Second)
+	if c.GuestRoomTTL == 0 {
+		c.GuestRoomTTL = 24 * time.Hour
+	}
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)

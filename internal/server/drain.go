@@ -62,6 +62,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.commit.stop()
 	s.quitOnce.Do(func() { close(s.quit) })
+	s.cancelDir() // before the wait: a directory note may start a goroutine
 	s.bg.Wait()
 	s.hub.Close() // after the committer: what it committed is published
 	return err

@@ -29,6 +29,14 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	if err := ss.checkSend(c, e.Room); err != nil {
 		return err
 	}
+	// An archived room takes no new entry: no message, edit, deletion or
+	// reaction.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := ss.checkWritable(ctx, e.Room)
+	cancel()
+	if err != nil {
+		return err
+	}
 	if !ss.msgs.Allow(time.Now()) {
 		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
 	}
@@ -37,7 +45,6 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 		// Claimed after every other check, so that a refused send leaves
 		// the upload free for the next try.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var err error
 		file, err = ss.attachFile(ctx, e.FileID, e.Room, e.CMID)
 		cancel()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -69,9 +70,8 @@ func guestIPKey(ip string) string { return "~ip:" + ip }
 // and remembers recently seen guests so that a moderator can name them
 // after they left. Its methods are safe for concurrent use.
 //
-// It is per node: two guests on two nodes can still pick look-alike names
-// at the same moment (their identities, and so their sanctions, stay
-// apart).
+// It is per node; with Config.Names, leases in the shared store make the
+// names unique across nodes too (names.go).
 type guestRegistry struct {
 	mu     sync.Mutex
 	online map[string]*guestHold  // by names.Key; guarded by mu
@@ -96,10 +96,11 @@ const (
 	guestSeenKeys = 10000     // most departed guests remembered
 )
 
-// claim gives nameKey to guest key, or reports false if another guest
-// identity holds it. One identity may hold its name on several
+// claim gives nameKey to guest key, or reports ok false if another guest
+// identity holds it; first reports that this is the identity's first
+// hold of it here. One identity may hold its name on several
 // connections; each successful claim needs a release.
-func (g *guestRegistry) claim(nameKey string, rec guestRecord) bool {
+func (g *guestRegistry) claim(nameKey string, rec guestRecord) (first, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.online == nil {
@@ -108,7 +109,7 @@ func (g *guestRegistry) claim(nameKey string, rec guestRecord) bool {
 	}
 	h := g.online[nameKey]
 	if h != nil && h.key != rec.key {
-		return false
+		return false, false
 	}
 	if h == nil {
 		h = &guestHold{guestRecord: rec}
@@ -117,19 +118,31 @@ func (g *guestRegistry) claim(nameKey string, rec guestRecord) bool {
 	h.n++
 	h.ip, h.at = rec.ip, rec.at
 	g.seen[nameKey] = h.guestRecord
-	return true
+	return h.n == 1, true
 }
 
-// release undoes one claim of nameKey by guest key.
-func (g *guestRegistry) release(nameKey, key string, now time.Time) {
+// held returns the names held online here, with their holders.
+func (g *guestRegistry) held() []chat.NameClaim {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]chat.NameClaim, 0, len(g.online))
+	for k, h := range g.online {
+		out = append(out, chat.NameClaim{Key: k, Holder: h.key})
+	}
+	return out
+}
+
+// release undoes one claim of nameKey by guest key, and reports whether
+// it was the last: nobody here holds the name any more.
+func (g *guestRegistry) release(nameKey, key string, now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	h := g.online[nameKey]
 	if h == nil || h.key != key {
-		return
+		return false
 	}
 	if h.n--; h.n > 0 {
-		return
+		return false
 	}
 	delete(g.online, nameKey)
 	rec := h.guestRecord
@@ -138,6 +151,7 @@ func (g *guestRegistry) release(nameKey, key string, now time.Time) {
 	if len(g.seen) > guestSeenKeys {
 		g.forgetLocked(now)
 	}
+	return true
 }
 
 // forgetLocked drops departed guests: those gone past guestMemory, then,

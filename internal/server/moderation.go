@@ -88,6 +88,9 @@ func (ss *session) moderate(ctx context.Context, room, user string) (chat.Room, 
 	if _, _, dm := protocol.DMPeers(room); dm {
 		return r, target{}, "", protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no moderation")
 	}
+	if r.Archived {
+		return r, target{}, "", errArchived(room)
+	}
 	mine := rank(role, ss.admin())
 	if mine < 2 {
 		return r, target{}, "", protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", room)
@@ -251,6 +254,9 @@ func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if _, _, dm := protocol.DMPeers(cmd.Room); dm || !r.Private {
 		return protocol.Errorf(protocol.CodeInvalidValue, "invitations are for private rooms; anyone may join %s", cmd.Room)
 	}
+	if r.Archived {
+		return errArchived(cmd.Room)
+	}
 	if rank(role, ss.admin()) < 2 {
 		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may invite", cmd.Room)
 	}
@@ -341,12 +347,15 @@ func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err := ss.requireAccount(); err != nil {
 		return err
 	}
-	_, role, err := ss.access(ctx, cmd.Room)
+	r, role, err := ss.access(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
 	if rank(role, ss.admin()) < 2 {
 		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may set its topic", cmd.Room)
+	}
+	if r.Archived {
+		return errArchived(cmd.Room)
 	}
 	if err := ss.srv.cfg.Access.SetTopic(ctx, cmd.Room, cmd.Topic); err != nil {
 		return err
@@ -362,12 +371,15 @@ func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) 
 	if err := ss.requireAccount(); err != nil {
 		return err
 	}
-	_, role, err := ss.access(ctx, cmd.Room)
+	r, role, err := ss.access(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
 	if _, _, dm := protocol.DMPeers(cmd.Room); dm {
 		return protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no roles to give")
+	}
+	if r.Archived {
+		return errArchived(cmd.Room)
 	}
 	if rank(role, ss.admin()) < 3 {
 		return protocol.Errorf(protocol.CodeForbidden, "only the owner of %s may change roles", cmd.Room)

@@ -14,7 +14,8 @@ import (
 // storm of joins into one room reads the room once, not once per joiner.
 // A change made on this node (topic) forgets the row at once; one made on
 // another node shows here within ttl. Whether a room is private never
-// changes, so the staleness concerns topics and rooms that were just
+// changes, so the staleness concerns topics, archived state (directory
+// events forget the row on every node) and rooms that were just
 // removed.
 //
 // LastSeq of a cached row is only as new as the fetch: join uses the row's

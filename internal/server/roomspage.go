@@ -8,6 +8,27 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
+// filterRooms keeps the rooms whose name or topic contains query, ignoring
+// case (every room for the empty query), and leaves archived rooms out
+// unless archived is set. It does not change rooms.
+func filterRooms(rooms []chat.Room, query string, archived bool) []chat.Room {
+	if query == "" && archived {
+		return rooms
+	}
+	q := strings.ToLower(query)
+	out := make([]chat.Room, 0, len(rooms))
+	for _, r := range rooms {
+		if r.Archived && !archived {
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(r.Name), q) && !strings.Contains(strings.ToLower(r.Topic), q) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // roomsPage returns the page of rooms (sorted by name) that follows the
 // name after ("" for the first page): at most protocol.MaxRoomsPage rooms,
 // cut before their names and topics pass protocol.MaxRoomsPageBytes, and

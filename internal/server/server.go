@@ -67,6 +67,8 @@ type Server struct {
 	sanctions sanctionCache // authoritative moderation state, cached (modcheck.go)
 	roomRows  roomCache     // room rows, cached (roomcache.go)
 	guests    guestRegistry // guests' display names on this node (guests.go)
+	dir       directory     // identified connections, for directory events (lifecycle.go)
+	marked    sync.Map      // room name → time.Time: guest rooms markJoined marked this round
 
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
 
@@ -76,6 +78,8 @@ type Server struct {
 	quit     chan struct{} // closed by Shutdown: stops the sweeper
 	quitOnce sync.Once
 	bg       sync.WaitGroup // background goroutines: the sweeper, moderation handlers
+	// cancelDir ends the directory subscription; immutable after New.
+	cancelDir func()
 
 	mu    sync.Mutex // guards conns
 	conns map[*conn]struct{}
@@ -155,6 +159,12 @@ func New(cfg Config) (*Server, error) {
 		EnableCompression: false, // gorilla's read limit counts compressed bytes
 	}
 	s.commit = newCommitter(s)
+	cancelDir, err := cfg.Broker.Subscribe(directoryTopic, s.fromDirectory)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("server: subscribe to the directory: %w", err)
+	}
+	s.cancelDir = cancelDir
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /ws", s.serveChat)
 	s.mux.HandleFunc("GET /echo", s.serveEcho)
@@ -177,6 +187,12 @@ func New(cfg Config) (*Server, error) {
 	s.bg.Go(func() { s.heal(s.quit) })
 	if cfg.Files != nil {
 		s.bg.Go(func() { s.expireUploads(s.quit) })
+	}
+	if cfg.GuestRoomTTL > 0 {
+		s.bg.Go(func() { s.sweepRooms(s.quit) })
+	}
+	if cfg.Names != nil {
+		s.bg.Go(func() { s.renewNames(s.quit) })
 	}
 	s.mux.Handle("/", cfg.Web)
 	return s, nil

@@ -166,6 +166,7 @@ func (ss *session) closed(c *conn) {
 	}
 	if ss.user != nil {
 		ss.srv.hub.RemoveUser(ss.user.key, ss.user)
+		ss.srv.dir.remove(ss.user)
 	}
 	ss.releaseGuestName()
 }
@@ -278,6 +279,10 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.read(ctx, c, cmd)
 	case protocol.OpUpload:
 		return ss.upload(ctx, c, cmd)
+
+	// Room lifecycle.
+	case protocol.OpArchiveRoom, protocol.OpUnarchiveRoom, protocol.OpDeleteRoom:
+		return ss.lifecycle(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -310,6 +315,7 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	// guest's display name: a guest called dave is not the account dave.
 	ss.user = &userTopic{ss: ss, c: c, name: ss.self.Name, key: ss.userKey()}
 	ss.srv.hub.AddUser(ss.user.key, ss.user)
+	ss.srv.dir.add(ss.user)
 	ss.replyOK(c, cmd.ID, protocol.Event{Self: ss.self})
 	return nil
 }
@@ -318,12 +324,13 @@ func (ss *session) admin() bool { return ss.self != nil && ss.self.Admin }
 
 func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
 	info := protocol.RoomInfo{
-		Name:    r.Name,
-		Topic:   r.Topic,
-		Private: r.Private,
-		LastSeq: r.LastSeq,
-		Online:  ss.srv.hub.Online(r.Name),
-		Role:    role,
+		Name:     r.Name,
+		Topic:    r.Topic,
+		Private:  r.Private,
+		LastSeq:  r.LastSeq,
+		Online:   ss.srv.hub.Online(r.Name),
+		Role:     role,
+		Archived: r.Archived,
 	}
 	if a, b, ok := protocol.DMPeers(r.Name); ok {
 		info.Peer = a
@@ -395,6 +402,7 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err != nil {
 		return err
 	}
+	rooms = filterRooms(rooms, cmd.Query, cmd.Archived)
 	rooms, more := roomsPage(rooms, cmd.Room)
 	read, err := ss.readPositions(ctx)
 	if err != nil {
@@ -426,7 +434,7 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if err := ss.allowCreate(); err != nil {
 		return err
 	}
-	r := chat.Room{Name: cmd.Room, Topic: cmd.Topic, Private: cmd.Private, Owner: ss.self.Name}
+	r := chat.Room{Name: cmd.Room, Topic: cmd.Topic, Private: cmd.Private, Owner: ss.self.Name, GuestOwner: ss.self.Guest}
 	if err := ss.srv.cfg.Store.CreateRoom(ctx, r); err != nil {
 		return err
 	}
@@ -443,6 +451,11 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 	}
 	info := ss.roomInfo(r, role)
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info})
+	if !r.Private {
+		// Everyone's directory learns of it now, not at its next poll.
+		di := dirInfo(r)
+		ss.srv.publishDirectory(ctx, &protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeCreated, Room: r.Name, By: ss.self.Name, Info: &di}, nil)
+	}
 	return nil
 }
 
@@ -492,9 +505,13 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// the store is asked, as the first joiner of a room always does.
 	if head := ss.srv.hub.Head(cmd.Room); head < 0 || head != r.LastSeq {
 		if r, err = ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, cmd.Room, time.Now()); err != nil {
+			if !already {
+				ss.forceLeave(c, cmd.Room) // deleted in between
+			}
 			return err
 		}
 	}
+	ss.markJoined(ctx, r)
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)
 	info.Online = p.Online
@@ -608,6 +625,9 @@ func (ss *session) typing(ctx context.Context, c *conn, cmd *protocol.Command) e
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", cmd.Room)
+	}
+	if err := ss.checkWritable(ctx, cmd.Room); err != nil {
+		return err
 	}
 	if now := time.Now(); now.Sub(jr.lastTyping) >= time.Second {
 		jr.lastTyping = now

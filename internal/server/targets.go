@@ -89,12 +89,15 @@ func (ss *session) roomGuests(ctx context.Context, c *conn, cmd *protocol.Comman
 	if acc == nil || ss.self.Guest {
 		return errNoModeration
 	}
-	_, role, err := ss.access(ctx, cmd.Room)
+	r, role, err := ss.access(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
 	if _, _, dm := protocol.DMPeers(cmd.Room); dm {
 		return protocol.Errorf(protocol.CodeForbidden, "direct-message rooms have no guests to refuse")
+	}
+	if r.Archived {
+		return errArchived(cmd.Room)
 	}
 	if rank(role, ss.admin()) < 2 {
 		return protocol.Errorf(protocol.CodeForbidden, "only the owner and moderators of %s may do that", cmd.Room)

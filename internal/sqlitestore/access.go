@@ -132,11 +132,11 @@ func (s *Store) VisibleRooms(ctx context.Context, user string) ([]chat.Room, err
 		// empty user name, and such a role must not show a private room
 		// to everyone.
 		return s.queryRooms(ctx, "visible rooms",
-			`SELECT name, topic, private, owner, created_at, last_seq FROM rooms
+			`SELECT `+roomColumns+` FROM rooms
 			 WHERE private = 0 ORDER BY name`)
 	}
 	return s.queryRooms(ctx, "visible rooms",
-		`SELECT name, topic, private, owner, created_at, last_seq FROM rooms
+		`SELECT `+roomColumns+` FROM rooms
 		 WHERE private = 0 OR name IN (SELECT room FROM room_roles WHERE user = ?)
 		 ORDER BY name`, user)
 }

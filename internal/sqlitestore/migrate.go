@@ -148,6 +148,24 @@ var migrations = []string{
 	// guest's identity key; room and cmid name the message that carries
 	// the file once a send claimed it. Times are milliseconds.
 	filesMigration,
+
+	// 6: archived rooms, and what the sweeper of idle guest-made
+	// rooms needs: whether the owner is a guest, and when someone was last
+	// in the room (rooms.active_at, milliseconds). Rooms made before this
+	// version by a name that is not an account's were made by a guest.
+	`ALTER TABLE rooms ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE rooms ADD COLUMN guest_owner INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE rooms ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE rooms SET active_at = created_at,
+		guest_owner = (owner <> '' AND owner NOT IN (SELECT name FROM users));`,
+
+	// 7: leases on guests' display names, shared by every node of
+	// a store (chat.GuestNames). expires_at is in milliseconds.
+	`CREATE TABLE guest_names (
+		name_key   TEXT    NOT NULL PRIMARY KEY,
+		holder     TEXT    NOT NULL,
+		expires_at INTEGER NOT NULL
+	) STRICT;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -19,9 +19,9 @@ func (s *Store) CreateRoom(ctx context.Context, r chat.Room) error {
 		return chat.ErrClosed
 	}
 	res, err := s.writer.ExecContext(ctx,
-		`INSERT INTO rooms (name, topic, private, owner, created_at, last_seq)
-		 VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (name) DO NOTHING`,
-		r.Name, r.Topic, r.Private, r.Owner, time.Now().UnixMilli())
+		`INSERT INTO rooms (name, topic, private, owner, guest_owner, created_at, active_at, last_seq)
+		 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0) ON CONFLICT (name) DO NOTHING`,
+		r.Name, r.Topic, r.Private, r.Owner, r.GuestOwner, time.Now().UnixMilli())
 	if err != nil {
 		return s.fail("create room", err)
 	}
@@ -40,8 +40,7 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	if s.closed.Load() {
 		return chat.Room{}, chat.ErrClosed
 	}
-	row := s.queryRow(ctx,
-		`SELECT name, topic, private, owner, created_at, last_seq FROM rooms WHERE name = ?`, name)
+	row := s.queryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE name = ?`, name)
 	r, err := scanRoom(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Room{}, chat.ErrNoSuchRoom
@@ -95,7 +94,7 @@ func (s *Store) Rooms(ctx context.Context) ([]chat.Room, error) {
 		return nil, chat.ErrClosed
 	}
 	return s.queryRooms(ctx, "rooms",
-		`SELECT name, topic, private, owner, created_at, last_seq FROM rooms ORDER BY name`)
+		`SELECT `+roomColumns+` FROM rooms ORDER BY name`)
 }
 
 // queryRooms runs q, which selects the columns scanRoom reads, with args on
@@ -130,10 +129,13 @@ func (s *Store) roomExists(ctx context.Context, name string) (bool, error) {
 	return err == nil, err
 }
 
+// roomColumns are the columns scanRoom reads, in its order.
+const roomColumns = `name, topic, private, owner, created_at, last_seq, guest_owner, archived`
+
 func scanRoom(row interface{ Scan(...any) error }) (chat.Room, error) {
 	var r chat.Room
 	var created int64
-	err := row.Scan(&r.Name, &r.Topic, &r.Private, &r.Owner, &created, &r.LastSeq)
+	err := row.Scan(&r.Name, &r.Topic, &r.Private, &r.Owner, &created, &r.LastSeq, &r.GuestOwner, &r.Archived)
 	r.CreatedAt = fromMillis(created)
 	return r, err
 }
@@ -146,16 +148,148 @@ func (s *Store) SetTopic(ctx context.Context, room, topic string) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
 	}
-	res, err := s.writer.ExecContext(ctx, `UPDATE rooms SET topic = ? WHERE name = ?`, topic, room)
+	return s.updateRoom(ctx, "set topic", `UPDATE rooms SET topic = ? WHERE name = ?`, topic, room)
+}
+
+// SetArchived archives or unarchives a room, or returns
+// [chat.ErrNoSuchRoom].
+func (s *Store) SetArchived(ctx context.Context, room string, archived bool) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	return s.updateRoom(ctx, "set archived", `UPDATE rooms SET archived = ? WHERE name = ?`, archived, room)
+}
+
+// updateRoom runs q, an UPDATE of one room, and returns
+// [chat.ErrNoSuchRoom] if it changed no row; op names it in errors.
+func (s *Store) updateRoom(ctx context.Context, op, q string, args ...any) error {
+	res, err := s.writer.ExecContext(ctx, q, args...)
 	if err != nil {
-		return s.fail("set topic", err)
+		return s.fail(op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return s.fail("set topic", err)
+		return s.fail(op, err)
 	}
 	if n == 0 {
 		return chat.ErrNoSuchRoom
 	}
 	return nil
+}
+
+// DeleteRoom removes a room, its messages, roles and sanctions in one
+// transaction, or returns [chat.ErrNoSuchRoom]. Writes go through one
+// connection, so an Append is wholly before or after it.
+func (s *Store) DeleteRoom(ctx context.Context, room string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail("delete room", err)
+	}
+	defer tx.Rollback()
+	n, err := deleteRooms(ctx, tx, []string{room})
+	if err != nil {
+		return s.fail("delete room", err)
+	}
+	if n == 0 {
+		return chat.ErrNoSuchRoom
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail("delete room", err)
+	}
+	return nil
+}
+
+// deleteRooms deletes the named rooms and what refers to them, and returns
+// how many rooms it deleted.
+func deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (int64, error) {
+	var deleted int64
+	for _, room := range rooms {
+		for _, q := range []string{
+			`DELETE FROM messages WHERE room = ?`,
+			`DELETE FROM room_roles WHERE room = ?`,
+			`DELETE FROM sanctions WHERE room = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, room); err != nil {
+				return 0, err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM rooms WHERE name = ?`, room)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		deleted += n
+	}
+	return deleted, nil
+}
+
+// MarkActive sets active_at of the named rooms to at, where at is later.
+func (s *Store) MarkActive(ctx context.Context, rooms []string, at time.Time) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	for chunk := range slices.Chunk(rooms, 500) {
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, at.UnixMilli(), at.UnixMilli())
+		for _, r := range chunk {
+			args = append(args, r)
+		}
+		q := `UPDATE rooms SET active_at = ? WHERE active_at < ? AND name IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		if _, err := s.writer.ExecContext(ctx, q, args...); err != nil {
+			return s.fail("mark active", err)
+		}
+	}
+	return nil
+}
+
+// DeleteIdleGuestRooms deletes up to limit guest-made rooms idle since
+// before, in one transaction, and returns their names.
+func (s *Store) DeleteIdleGuestRooms(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	defer tx.Rollback()
+	ms := before.UnixMilli()
+	rows, err := tx.QueryContext(ctx,
+		`SELECT r.name FROM rooms r
+		 WHERE r.guest_owner = 1 AND r.created_at < ?1 AND r.active_at < ?1
+		   AND NOT EXISTS (SELECT 1 FROM messages m
+		                   WHERE m.room = r.name AND m.seq = r.last_seq AND m.ts >= ?1)
+		 ORDER BY r.name LIMIT ?2`, ms, limit)
+	if err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, s.fail("delete idle rooms", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if _, err := deleteRooms(ctx, tx, names); err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.fail("delete idle rooms", err)
+	}
+	return names, nil
 }

@@ -45,6 +45,10 @@ func TestFiles(t *testing.T) {
 	storetest.RunFiles(t, factory)
 }
 
+func TestGuestNames(t *testing.T) {
+	storetest.RunGuestNames(t, factory)
+}
+
 func TestOpenCreatesDirectory(t *testing.T) {
 	// Characters that mean something in a URI or to the driver's DSN
 	// parser must still name a plain file.

@@ -79,6 +79,9 @@ func Run(t *testing.T, f Factory) {
 		{"Durability", testDurability},
 		{"Closed", testClosed},
 		{"Ping", testPing},
+		{"Archive", testArchive},
+		{"DeleteRoom", testDeleteRoom},
+		{"IdleGuestRooms", testIdleGuestRooms},
 	})
 }
 

@@ -17,7 +17,8 @@ var Help = []string{
 	"  /leave [ROOM]         leave the shown room, or ROOM (also /part)",
 	"  /create ROOM [TOPIC]  create a public room and join it",
 	"  /dm USER              open the direct-message room with USER (accounts only)",
-	"  /rooms                list the rooms of the server (also /list)",
+	"  /rooms [TEXT]         list the rooms of the server, or those whose name or",
+	"                        topic has TEXT in it (also /list); /rooms -a: archived too",
 	"  /me ACTION            send an action, shown as \"* you ACTION\"",
 	"  /nick NAME            how to chat under another name",
 	"  /help                 show this help; /help mod: managing rooms",
@@ -67,7 +68,17 @@ func (m *Model) command(text string) tea.Cmd {
 	case "/dm", "/msg":
 		return m.dm(arg)
 	case "/rooms", "/list":
-		return m.listRooms(m.current())
+		query, archived := rest, false
+		if q, ok := strings.CutPrefix(rest, "-a"); ok && (q == "" || q[0] == ' ') {
+			query, archived = strings.TrimSpace(q), true
+		}
+		if query != "" {
+			if err := protocol.CheckQuery(query); err != nil {
+				m.note("Bad search: " + m.errText(err))
+				return nil
+			}
+		}
+		return m.searchRooms(m.current(), query, archived)
 	case "/me":
 		return m.me(rest)
 	case "/nick":

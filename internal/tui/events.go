@@ -114,6 +114,25 @@ func (m *Model) other(ev protocol.Event) {
 		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
 	case protocol.TypeUnbanned:
 		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
+	case protocol.TypeDirectory:
+		by = " by " + by
+		if ev.By == "" {
+			by = " (nobody used it)"
+		}
+		switch ev.Change {
+		case protocol.ChangeArchived:
+			text = fmt.Sprintf("%s was archived%s: it is read-only", room, by)
+		case protocol.ChangeUnarchived:
+			text = fmt.Sprintf("%s was unarchived%s", room, by)
+		case protocol.ChangeDeleted:
+			text = fmt.Sprintf("%s was deleted%s", room, by)
+			if w != nil {
+				w.joined = false
+				w.members = nil
+			}
+		default:
+			return // new rooms: /rooms lists them
+		}
 	case protocol.TypeRole:
 		if ev.Role == "" {
 			whose := who + "'s"

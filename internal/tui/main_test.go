@@ -252,6 +252,35 @@ func (f *fakeClient) Demote(ctx context.Context, room, user string) error {
 	return f.failed("demote")
 }
 
+func (f *fakeClient) SearchRooms(ctx context.Context, query string, archived bool) ([]protocol.RoomInfo, error) {
+	f.record("search %q %v", query, archived)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []protocol.RoomInfo
+	for _, fr := range f.rooms {
+		r := fr.info
+		if strings.Contains(r.Name, strings.ToLower(query)) || strings.Contains(strings.ToLower(r.Topic), strings.ToLower(query)) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeClient) ArchiveRoom(ctx context.Context, room string) error {
+	f.record("archive %s", room)
+	return f.failed("archive")
+}
+
+func (f *fakeClient) UnarchiveRoom(ctx context.Context, room string) error {
+	f.record("unarchive %s", room)
+	return f.failed("unarchive")
+}
+
+func (f *fakeClient) DeleteRoom(ctx context.Context, room string) error {
+	f.record("deleteroom %s", room)
+	return f.failed("deleteroom")
+}
+
 func (f *fakeClient) failed(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

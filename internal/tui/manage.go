@@ -43,6 +43,9 @@ var ManageHelp = []string{
 	"  /mute USER [FOR] [REASON]  keep USER from sending, until /unmute USER",
 	"  /promote USER         make USER a moderator (owner only); /demote USER",
 	"  /private ROOM [TOPIC] create an invite-only room and join it",
+	"  /archive, /unarchive  make the room read-only, or writable again (owner)",
+	"  /deleteroom ROOM      delete the room and all its messages (owner; type",
+	"                        the shown room's name to confirm)",
 }
 
 // manage runs the room-management command name with its arguments; it
@@ -59,6 +62,8 @@ func (m *Model) manage(name, rest string) (tea.Cmd, bool) {
 	switch name {
 	case "/topic":
 		return m.topic(rest), true
+	case "/archive", "/unarchive", "/deleteroom":
+		return m.lifecycle(name, rest), true
 	case "/private":
 		return m.createPrivate(rest), true
 	case "/invite":
@@ -103,6 +108,36 @@ func (m *Model) manage(name, rest string) (tea.Cmd, bool) {
 		defer cancel()
 		return managedMsg{room: room, what: what, err: op(ctx, room)}
 	}, true
+}
+
+// lifecycle runs /archive, /unarchive and /deleteroom on the shown room.
+// Deleting cannot be undone, so /deleteroom wants the room's name typed.
+func (m *Model) lifecycle(name, rest string) tea.Cmd {
+	w := m.current()
+	if w.room == "" {
+		m.note("Show the room first: " + name + " acts on the room shown.")
+		return nil
+	}
+	room, c := w.room, m.c
+	var op func(ctx context.Context) error
+	switch name {
+	case "/archive":
+		op = func(ctx context.Context) error { return c.ArchiveRoom(ctx, room) }
+	case "/unarchive":
+		op = func(ctx context.Context) error { return c.UnarchiveRoom(ctx, room) }
+	default:
+		if strings.TrimPrefix(strings.TrimSpace(rest), "#") != room {
+			m.note(fmt.Sprintf("To delete %s and all its messages for everyone, type /deleteroom %s", w.title(), SanitizeLine(room)))
+			return nil
+		}
+		op = func(ctx context.Context) error { return c.DeleteRoom(ctx, room) }
+	}
+	what := strings.TrimPrefix(name, "/")
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		return managedMsg{room: room, what: what, err: op(ctx)}
+	}
 }
 
 // managed shows the outcome of a room-management command. Success needs

@@ -49,6 +49,14 @@ func TestManageCommands(t *testing.T) {
 		{name: "private", input: "/private secret Hush", wantCalls: []string{`create-private secret "Hush"`, "join secret"},
 			wantRoom: "secret", wantView: []string{"#secret · Hush"}},
 		{name: "private as guest", guest: true, input: "/private secret", wantView: []string{"Private rooms are for accounts"}},
+		{name: "archive", input: "/archive", wantCalls: []string{"archive lobby"}},
+		{name: "unarchive", input: "/unarchive", wantCalls: []string{"unarchive lobby"}},
+		{name: "deleteroom unconfirmed", input: "/deleteroom", wantView: []string{"type /deleteroom lobby"}},
+		{name: "deleteroom", input: "/deleteroom #lobby", wantCalls: []string{"deleteroom lobby"}},
+		{name: "deleteroom refused", fail: "deleteroom", input: "/deleteroom lobby", wantCalls: []string{"deleteroom lobby"},
+			wantView: []string{"Cannot deleteroom: only the owner"}},
+		{name: "rooms search", input: "/rooms Hello", wantCalls: []string{`search "Hello" false`}, wantView: []string{"#lobby"}},
+		{name: "rooms archived", input: "/rooms -a", wantCalls: []string{`search "" true`}},
 		{name: "me", input: "/me waves", wantCalls: []string{`send lobby "/me waves"`}, wantView: []string{"* ada waves"}},
 		{name: "me empty", input: "/me", wantView: []string{`Usage: /me ACTION, shown as "* ada ACTION"`}},
 		{name: "nick account", input: "/nick bob", wantView: []string{"an account's name cannot change"}},
@@ -127,4 +135,19 @@ func TestBannedErrorLocalTime(t *testing.T) {
 	h.typeText("/join ops", true)
 	h.wantView("Cannot join #ops: you are banned from ops until Thu 3 Dec 18:50")
 	h.wantNotView("2026-12-03T17:50:29Z")
+}
+
+// TestDirectoryEvents: archiving and deleting the shown room are said in
+// it; a deleted room is no longer joined.
+func TestDirectoryEvents(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("ops", "", 0)
+	h := newHarness(t, f, 80, 24, "ops")
+	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeArchived, Room: "ops", By: "grace"}})
+	h.wantView("#ops was archived by grace: it is read-only")
+	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "ops"}})
+	h.wantView("#ops was deleted (nobody used it)")
+	if w := h.m.find("ops"); w == nil || w.joined {
+		t.Errorf("after the deletion, window of ops = %+v, want it shown and not joined", w)
+	}
 }

@@ -54,6 +54,12 @@ type Client interface {
 	SetTopic(ctx context.Context, room, topic string) error
 	Promote(ctx context.Context, room, user string) error
 	Demote(ctx context.Context, room, user string) error
+
+	// Directory search and room lifecycle.
+	SearchRooms(ctx context.Context, query string, archived bool) ([]protocol.RoomInfo, error)
+	ArchiveRoom(ctx context.Context, room string) error
+	UnarchiveRoom(ctx context.Context, room string) error
+	DeleteRoom(ctx context.Context, room string) error
 }
 
 var _ Client = (*client.Client)(nil)

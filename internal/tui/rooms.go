@@ -181,6 +181,21 @@ func (m *Model) listRooms(to *window) tea.Cmd {
 	}
 }
 
+// searchRooms lists in window to the rooms whose name or topic contains
+// query (all for ""), archived ones too if archived is set.
+func (m *Model) searchRooms(to *window, query string, archived bool) tea.Cmd {
+	if query == "" && !archived {
+		return m.listRooms(to)
+	}
+	c := m.c
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		rooms, err := c.SearchRooms(ctx, query, archived)
+		return roomsMsg{to: to, rooms: rooms, err: err}
+	}
+}
+
 func (m *Model) roomsListed(msg roomsMsg) {
 	to := msg.to
 	if m.index(to.room) < 0 && to != m.wins[0] {
@@ -207,6 +222,9 @@ func (m *Model) roomsListed(msg roomsMsg) {
 		line := fmt.Sprintf("  %-17s %3d online", name, r.Online)
 		if r.Private {
 			line += " private"
+		}
+		if r.Archived {
+			line += " archived"
 		}
 		if w := m.find(r.Name); w != nil && w.joined {
 			line += " joined"

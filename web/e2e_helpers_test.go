@@ -405,8 +405,8 @@ func (u *user) wait(what, expr string) {
 			banner: document.getElementById("banner")?.textContent,
 			room: document.getElementById("room-name")?.textContent,
 			composer: document.getElementById("composer-input")?.value,
-			last: [...document.querySelectorAll("#message-host li.msg")].slice(-4).map(li =>
-				(li.dataset.seq || "-") + " " + (li.dataset.state || "") + " " + li.querySelector(".body").textContent),
+			last: [...document.querySelectorAll("#message-host li.msg, #message-host li.entry")].slice(-4).map(li =>
+				(li.dataset.seq || "-") + " " + (li.dataset.state || li.dataset.kind || "") + " " + li.querySelector(".body, .system-text").textContent),
 		})`))
 		u.t.Fatalf("%s: waiting for %s: %v\npage: %s", u.name, what, err, state)
 	}
@@ -614,9 +614,9 @@ func toastSays(text string) string {
 }
 
 // systemLine is a JavaScript predicate: the open room shows a system line
-// containing text.
+// (a room entry's news, or a line that is not stored) containing text.
 func systemLine(text string) string {
-	return `[...document.querySelectorAll("#message-host li.system")].some(li => li.textContent.includes(` + js(text) + `))`
+	return `[...document.querySelectorAll("#message-host .system")].some(li => li.textContent.includes(` + js(text) + `))`
 }
 
 // roomKeys returns the keys of a sidebar list ("joined-rooms", "dm-list",

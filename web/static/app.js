@@ -8,13 +8,15 @@
 //
 //   app.js ─┬─ views: view.js, sidebar.js, composer.js, presence.js, notify.js,
 //           │         lifecycle.js (the banner), session.js (who, menus)
-//           ├─ controllers: events.js (server news), rooms.js (join, leave,
-//           │         directory), sync.js (catch-up), send.js, typing.js
+//           ├─ controllers: events.js (server news), roomnews.js (what room
+//           │         entries change), rooms.js (join, leave, directory),
+//           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
 //                     subscribe to it and never call each other
 //
 // under them the leaves: conn.js (the socket), room.js (one room's model
-// and message list), dom.js, ui.js, names.js, storage.js, account.js.
+// and message list), message.js (how one message or entry looks), dom.js,
+// ui.js, names.js, storage.js, account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 
@@ -26,6 +28,7 @@ import * as state from "./state.js";
 import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
 import { initEvents } from "./events.js";
+import { initRoomNews } from "./roomnews.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
@@ -63,6 +66,7 @@ function wireUI() {
   initSession();
   initRooms();
   initEvents();
+  initRoomNews();
   initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {

@@ -2,14 +2,17 @@
 // members, typing) and the list of messages it shows, kept as its own DOM
 // element so that switching rooms keeps each room's scroll position.
 //
-// The list holds confirmed messages in ascending seq order, followed by the
-// user's own messages that the server has not acknowledged yet ("local"
-// items) in the order they were written. System lines (moderation news,
-// topic changes) sit between them where they happened; they are not
-// stored anywhere and go with the page.
+// The list holds confirmed items in ascending seq order — messages, and the
+// room entries shown as lines of news (kicks, bans, the topic …) — followed
+// by the user's own messages that the server has not acknowledged yet
+// ("local" items) in the order they were written. Edits, deletions and
+// reactions are entries too, but they take no place in the list: they are
+// folded into the message they target (message.js, the V rule). How each
+// item looks is message.js's.
 
-import { el, avatar, formatTime, formatShortTime, formatFull, formatDay, dayKey } from "./dom.js";
-import { mentionsUser, renderBody } from "./markdown.js";
+import { el, formatDay, dayKey } from "./dom.js";
+import { mentionsUser } from "./markdown.js";
+import { fold, kindOf, refreshMessage, renderMessage, renderNews, renderQuote, renderSystem, updateRendered } from "./message.js";
 
 // Consecutive messages by one author within this time are grouped under
 // one header.
@@ -43,10 +46,15 @@ export class Room {
     this.pinned = true; // the view follows new messages
     this.scrollTop = 0;
 
-    this.items = []; // {seq, msg, li, local}; confirmed first, then local
+    this.baseSeq = 0; // the room's last seq when the join reply told its state
+    this.me = ""; // who reads: set when the room is made
+
+    this.items = []; // {seq, msg, li, local, news, mine}; confirmed first, then local
     this.confirmed = 0; // how many of items are confirmed
     this.locals = new Map(); // cmid → item, for unacknowledged sends
     this.mentioned = new Set(); // seqs of shown messages that mention the user
+    this.quoted = new Map(); // seq → a message answered by a reply, fetched outside the list
+    this.replies = new Map(); // seq → items that answer it (for their quotes)
     this.list = el("ol", { class: "messages", "aria-label": `Messages in #${name}` });
   }
 
@@ -55,24 +63,27 @@ export class Room {
     this.list.setAttribute("aria-label", `Messages in ${label}`);
   }
 
-  // addSystem shows a line of news (not a message) at the end of the list,
-  // before the user's unacknowledged messages.
+  // addSystem shows a line of news that is not stored (no entry) at the
+  // end of the list, before the user's unacknowledged messages.
   addSystem(text, ts = Date.now()) {
-    const li = el(
-      "li",
-      { class: "system" },
-      el("span", { class: "system-text", text }),
-      el("time", { class: "time", datetime: new Date(ts).toISOString(), title: formatFull(ts), text: formatTime(ts) }),
-    );
+    const li = renderSystem(text, ts);
     const firstLocal = this.items[this.confirmed];
     this.list.insertBefore(li, firstLocal ? firstLocal.li : null);
     if (firstLocal) this.regroup(this.confirmed, this.confirmed + 1);
     return li;
   }
 
+  // unread is how many messages of others, shown after the last one the
+  // user has seen, are not deleted. Entries (news, edits, reactions) are
+  // not unread messages.
   get unread() {
     if (this.seen === null) return 0;
-    return Math.max(0, this.latest - this.seen);
+    let n = 0;
+    for (let i = this.confirmed - 1; i >= 0 && this.items[i].seq > this.seen; i--) {
+      const it = this.items[i];
+      if (!it.news && !it.mine && !it.msg.deleted) n++;
+    }
+    return n;
   }
 
   // mentionCount is how many unread messages shown (or once shown) here
@@ -107,31 +118,74 @@ export class Room {
     return lo;
   }
 
-  // addConfirmed shows stored messages (any order, duplicates ignored). A
-  // message that acknowledges one of our local sends (same cmid, from us)
-  // takes its place. It returns the messages that were new.
+  // message returns the plain message with seq as the room knows it: shown
+  // in the list, or fetched for a quote; else undefined.
+  message(seq) {
+    const i = this.find(seq);
+    if (i >= 0) return this.items[i].news ? undefined : this.items[i].msg;
+    return this.quoted.get(seq);
+  }
+
+  // addConfirmed shows stored messages and entries (any order, duplicates
+  // ignored): plain messages and news take their place in the list, edits,
+  // deletions and reactions fold into their target. A message that
+  // acknowledges one of our local sends (same cmid, from us) takes its
+  // place; a message shown already is replaced by a newer state of it
+  // (greater v). It returns what was new: {added: plain messages, news:
+  // entries shown as news, changed: messages whose state changed}.
   addConfirmed(msgs, me) {
     const added = [];
+    const news = [];
+    const changed = [];
+    this.me = me;
     for (const m of msgs) {
       if (!m || !Number.isSafeInteger(m.seq)) continue;
       if (m.seq > this.latest) this.latest = m.seq;
-      const local = m.cmid && m.from === me ? this.locals.get(m.cmid) : undefined;
+      const kind = kindOf(m);
+      if (kind === "unknown") continue;
+      if (kind === "fold") {
+        const target = this.applyEntry(m);
+        if (target) changed.push(target);
+        continue;
+      }
+      const local = kind === "plain" && m.cmid && m.from === me ? this.locals.get(m.cmid) : undefined;
       if (local) {
         this.locals.delete(m.cmid);
         this.removeItem(local);
       }
-      if (this.has(m.seq)) continue;
+      const at = this.find(m.seq);
+      if (at >= 0) {
+        const item = this.items[at];
+        if (kind === "plain" && !item.news && (m.v || 0) > (item.msg.v || 0)) {
+          item.msg = m;
+          this.refreshItem(item);
+          changed.push(m);
+        }
+        continue;
+      }
       const item = local || { seq: m.seq, msg: m, li: null, local: false };
       item.seq = m.seq;
       item.msg = m;
       item.local = false;
-      if (!item.li) item.li = renderMessage(m, me);
-      else updateRendered(item.li, m);
-      if (m.from !== me && typeof m.body === "string" && mentionsUser(m.body, me)) {
-        this.mentioned.add(m.seq);
-        item.li.classList.add("mentions-me");
+      item.news = kind === "news";
+      item.mine = m.from === me;
+      if (item.news) item.li = renderNews(m, me);
+      else if (!item.li) item.li = renderMessage(m, me, this.message(m.reply_to));
+      else {
+        updateRendered(item.li, m);
+        this.refreshItem(item);
       }
-      setState(item.li, m.from === me ? "sent" : "");
+      if (!item.news) {
+        if (!item.mine && typeof m.body === "string" && mentionsUser(m.body, me)) {
+          this.mentioned.add(m.seq);
+          item.li.classList.add("mentions-me");
+        }
+        setState(item.li, item.mine ? "sent" : "");
+        if (Number.isSafeInteger(m.reply_to)) {
+          if (!this.replies.has(m.reply_to)) this.replies.set(m.reply_to, new Set());
+          this.replies.get(m.reply_to).add(item);
+        }
+      }
       const i = this.lowerBound(m.seq);
       this.items.splice(i, 0, item);
       this.confirmed++;
@@ -139,15 +193,61 @@ export class Room {
       this.list.insertBefore(item.li, next ? next.li : null);
       this.regroup(i - 1, i + 2);
       if (this.oldest === null || m.seq < this.oldest) this.oldest = m.seq;
-      added.push(m);
+      if (item.news) news.push(m);
+      else {
+        added.push(m);
+        this.quoted.delete(m.seq);
+        this.refreshQuotes(m.seq);
+      }
     }
-    return added;
+    return { added, news, changed };
+  }
+
+  // applyEntry folds an edit, deletion or reaction into its target if the
+  // room holds it, and returns the target if it changed. A target not held
+  // needs nothing: history shows it as it is now when it is loaded.
+  applyEntry(e) {
+    const at = this.find(e.target);
+    if (at < 0 || this.items[at].news) {
+      const q = this.quoted.get(e.target);
+      if (q && fold(q, e)) this.refreshQuotes(e.target);
+      return null;
+    }
+    const item = this.items[at];
+    if (!fold(item.msg, e)) return null;
+    if (e.kind === "delete") {
+      this.mentioned.delete(item.seq);
+      item.li.classList.remove("mentions-me");
+    }
+    this.refreshItem(item);
+    this.refreshQuotes(item.seq);
+    return item.msg;
+  }
+
+  // setQuoted records a message fetched for the quote of a reply to it.
+  setQuoted(m) {
+    if (!m || !Number.isSafeInteger(m.seq) || kindOf(m) !== "plain" || this.find(m.seq) >= 0) return;
+    this.quoted.set(m.seq, m);
+    this.refreshQuotes(m.seq);
+  }
+
+  // refreshItem shows the current state of a message item.
+  refreshItem(item) {
+    refreshMessage(item.li, item.msg, this.me, this.message(item.msg.reply_to));
+  }
+
+  // refreshQuotes updates the quotes of the replies to seq.
+  refreshQuotes(seq) {
+    const set = this.replies.get(seq);
+    if (!set) return;
+    const m = this.message(seq);
+    for (const item of set) renderQuote(item.li, item.msg, m);
   }
 
   // addLocal shows a message the user just wrote, before the server has it.
   addLocal(msg, onRetry, onDiscard) {
-    const li = renderMessage(msg, msg.from);
-    const item = { seq: null, msg, li, local: true, onRetry, onDiscard };
+    const li = renderMessage(msg, msg.from, this.message(msg.reply_to));
+    const item = { seq: null, msg, li, local: true, mine: true, onRetry, onDiscard };
     const status = li.querySelector(".status");
     const retry = el("button", { type: "button", class: "link-btn retry", text: "Retry" });
     const discard = el("button", { type: "button", class: "link-btn discard", text: "Discard" });
@@ -198,6 +298,7 @@ export class Room {
     this.oldest = null;
     this.last = null;
     this.buffer.clear();
+    this.replies.clear();
     this.regroup(0, 1);
   }
 
@@ -211,6 +312,8 @@ export class Room {
       // Anything between two messages (a system line) starts a new group.
       const cont =
         !newDay &&
+        !cur.news &&
+        !prev.news &&
         cur.li.previousElementSibling === prev.li &&
         prev.msg.from === cur.msg.from &&
         Math.abs(cur.msg.ts - prev.msg.ts) < GROUP_MS &&
@@ -240,45 +343,4 @@ export class Room {
 function setState(li, state) {
   if (state) li.dataset.state = state;
   else delete li.dataset.state;
-}
-
-// renderMessage builds the list item of one message as the user me sees
-// it; every value from the network goes in as text (markdown.js).
-function renderMessage(m, me) {
-  const mine = m.from === me;
-  const time = el("time", { class: "time", datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), text: formatTime(m.ts) });
-  const gutterTime = el("time", { class: "gutter-time", "aria-hidden": "true", text: formatShortTime(m.ts) });
-  const body = el("div", { class: "body" });
-  const action = renderBody(body, typeof m.body === "string" ? m.body : "", m.from, me);
-  const meta = el(
-    "div",
-    { class: "meta" },
-    el("span", { class: "author", text: m.from }),
-    m.guest ? el("span", { class: "tag", text: "guest" }) : null,
-    time,
-    el("span", { class: "sent-mark", title: "Sent", "aria-label": "sent" }, "✓"),
-  );
-  const li = el(
-    "li",
-    { class: `msg${mine ? " mine" : ""}${action ? " action" : ""}` },
-    el("div", { class: "day", role: "separator" }, el("span", { class: "day-label" })),
-    el(
-      "div",
-      { class: "msg-row" },
-      el("div", { class: "gutter" }, avatar(m.from), gutterTime),
-      el("div", { class: "msg-main" }, meta, body, el("div", { class: "status" })),
-    ),
-  );
-  if (Number.isSafeInteger(m.seq)) li.dataset.seq = String(m.seq);
-  return li;
-}
-
-// updateRendered updates a local message's item once the server stored it.
-function updateRendered(li, m) {
-  li.dataset.seq = String(m.seq);
-  li.querySelector("time.gutter-time").textContent = formatShortTime(m.ts);
-  const time = li.querySelector("time.time");
-  time.textContent = formatTime(m.ts);
-  time.dateTime = new Date(m.ts).toISOString();
-  time.title = formatFull(m.ts);
 }

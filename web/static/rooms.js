@@ -48,6 +48,7 @@ export async function joinRoom(room) {
   if (state.getRoom(room.name) !== room) return; // left while joining
   room.joined = true;
   state.applyInfo(room, ok.info);
+  room.baseSeq = room.info.last_seq; // news up to here is in info and members
   room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
   state.changed("members", room);
   if (room.seen === null) state.setSeen(room, room.latest); // a room joined for the first time has nothing unread

@@ -90,13 +90,15 @@ export function receive(room, m, live) {
   }
 }
 
-// show puts stored messages on screen and tells the views.
+// show puts stored messages and entries on screen and tells the views
+// ("messages": the plain messages added, the news shown, the messages
+// whose state changed).
 function show(room, msgs, live) {
   if (msgs.length === 0) return;
   noteAuthors(msgs);
   const me = getMe().name;
   const wasPinned = room.pinned;
-  const added = room.addConfirmed(msgs, me);
+  const { added, news, changed: updated } = room.addConfirmed(msgs, me);
   let typing = false;
   for (const m of added) typing = room.typing.delete(m.from) || typing;
   if (live && room === getActive()) {
@@ -106,7 +108,7 @@ function show(room, msgs, live) {
       announce(`${m.from}: ${m.body.slice(0, 200)}`);
     }
   }
-  changed("messages", room, { added, live, wasPinned });
+  changed("messages", room, { added, news, changed: updated, live, wasPinned });
   if (typing) changed("typing", room);
   changed("room", room);
 }
@@ -123,9 +125,9 @@ export async function loadOlder(room) {
     noteAuthors(msgs);
     // The view keeps still around the insertion (see "older" in state.js).
     changed("older", room, { phase: "before" });
-    room.addConfirmed(msgs, getMe().name);
+    const { news } = room.addConfirmed(msgs, getMe().name);
     room.hasOlder = msgs.length > 0 && !!ok.more;
-    changed("older", room, { phase: "after" });
+    changed("older", room, { phase: "after", news });
     changed("room", room);
   } catch (err) {
     if (err instanceof RequestError) toast(`Could not load older messages: ${err.reason || err.code}`);

@@ -259,6 +259,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.roomGuests(ctx, c, cmd)
 	case protocol.OpRead:
 		return ss.read(ctx, c, cmd)
+	case protocol.OpSearch:
+		return ss.search(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }

@@ -43,7 +43,9 @@ type Config struct {
 	// ModerationCheck is the longest a node trusts its cached copy of
 	// the store's bans and mutes (default 2s): a sanction set on another
 	// node binds send, join and history here within this time, even if
-	// its event never arrives.
+	// its event never arrives. Room rows (topic, existence) are cached
+	// for as long: a topic set on another node shows in join replies here
+	// within this time.
 	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)

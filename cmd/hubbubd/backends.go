@@ -16,13 +16,14 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 )
 
-// store is what hubbubd needs of a store: messages, accounts, access and
-// read positions, files and guest name leases.
+// store is what hubbubd needs of a store: messages, accounts, access,
+// read positions, search, files and guest name leases.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
 	chat.Reads
+	chat.Searcher
 	chat.Files
 	chat.GuestNames
 }

@@ -28,6 +28,9 @@ type Config struct {
 	// rooms and join replies). Default: none; read is accepted and kept
 	// nowhere, as for a guest. hubbubd passes its store.
 	Reads chat.Reads
+	// Search is full-text search (the search command). Default: none;
+	// search is refused with forbidden. hubbubd passes its store.
+	Search chat.Searcher
 
 	// NoGuests refuses connections without a session (default: guests
 	// allowed).

@@ -277,6 +277,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.roomGuests(ctx, c, cmd)
 	case protocol.OpRead:
 		return ss.read(ctx, c, cmd)
+	case protocol.OpSearch:
+		return ss.search(ctx, c, cmd)
 	case protocol.OpUpload:
 		return ss.upload(ctx, c, cmd)
 

@@ -14,24 +14,7 @@ import (
 func (m *Model) event(ev client.Event) tea.Cmd {
 	switch ev := ev.(type) {
 	case client.MessageEvent:
-		msg := ev.Message
-		w := m.find(msg.Room)
-		if w == nil || w.addMessages(msg) == 0 {
-			return nil
-		}
-		delete(w.typing, msg.From)
-		if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
-			// Nobody is reading the old end: let it go (PgUp fetches it
-			// again).
-			w.trim(maxEntries)
-			w.yOffset, w.atBottom = 0, true
-		}
-		if msg.From == m.self.Name && msg.Guest == m.self.Guest {
-			w.dropPending(-1, msg.Body)
-		} else if w != m.current() {
-			w.unread++
-		}
-		m.touch(w)
+		return m.message(ev.Message)
 	case client.JoinEvent:
 		if w := m.find(ev.Room); w != nil {
 			w.members[ev.User] = true
@@ -50,6 +33,10 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 	case client.StateEvent:
 		return m.stateChanged(ev)
 	case client.OtherEvent:
+		if ev.Event.Type == protocol.TypeRead {
+			m.readElsewhere(ev.Event.Room, ev.Event.Seq)
+			return nil
+		}
 		m.other(ev.Event)
 	case client.ErrorEvent:
 		w := m.find(ev.Room)
@@ -61,6 +48,56 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 		m.noteTo(w, fmt.Sprintf("lost %s: %s; /join %s to try again", w.title(), m.errText(ev.Err), SanitizeLine(w.room)))
 	}
 	return nil
+}
+
+// message applies a message event: a new entry of a room's sequence.
+func (m *Model) message(msg protocol.Message) tea.Cmd {
+	w := m.find(msg.Room)
+	if w == nil {
+		return nil
+	}
+	live := msg.Seq > w.lastSeq()
+	if w.addMessages(msg) == 0 {
+		return nil
+	}
+	if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
+		// Nobody is reading the old end: let it go (PgUp fetches it
+		// again).
+		w.trim(maxEntries)
+		w.yOffset, w.atBottom = 0, true
+	}
+	m.touch(w)
+	switch msg.Kind {
+	case "":
+		delete(w.typing, msg.From)
+	case protocol.KindTopic:
+		if live && msg.Seq > w.topicSeq {
+			w.topic, w.topicSeq = msg.Body, msg.Seq
+		}
+		return nil
+	case protocol.KindKick, protocol.KindBan:
+		if live {
+			delete(w.members, msg.User)
+		}
+		return nil
+	default:
+		return nil
+	}
+	if m.own(&msg) {
+		w.dropPending(-1, msg.Body)
+		return m.fetchQuotes(w)
+	}
+	var ring tea.Cmd
+	if msg.Seq > w.readSeq {
+		w.unread++
+		if m.mentions(&msg) {
+			w.mentioned++
+			if live {
+				ring = m.bell()
+			}
+		}
+	}
+	return tea.Batch(ring, m.fetchQuotes(w))
 }
 
 // other applies a server event the client has no type of its own for:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,6 +253,11 @@ func (f *fakeClient) Demote(ctx context.Context, room, user string) error {
 	return f.failed("demote")
 }
 
+func (f *fakeClient) Read(ctx context.Context, room string, seq int64) error {
+	f.record("read %s %d", room, seq)
+	return f.failed("read")
+}
+
 func (f *fakeClient) failed(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -272,6 +278,7 @@ type harness struct {
 	fake  *fakeClient
 	clock *fakeClock
 	quit  bool
+	bells atomic.Int32 // times the bell rang
 }
 
 func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...string) *harness {
@@ -280,6 +287,7 @@ func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...strin
 	m := New(Options{Client: fake, Server: "http://127.0.0.1:8080", Join: join, Location: time.UTC, Now: clock.now})
 	m.tick = func() tea.Cmd { return nil }
 	h := &harness{t: t, m: m, fake: fake, clock: clock}
+	m.ring = func() { h.bells.Add(1) }
 	h.run(m.Init())
 	h.send(tea.WindowSizeMsg{Width: width, Height: height})
 	return h

@@ -58,6 +58,11 @@ type Client interface {
 
 var _ Client = (*client.Client)(nil)
 
+// reader sends read positions (docs/protocol.md, "read").
+type reader interface {
+	Read(ctx context.Context, room string, seq int64) error
+}
+
 // Options configure a Model. Client is required; every other field may
 // be left zero.
 type Options struct {
@@ -82,6 +87,10 @@ type Options struct {
 
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+
+	// Bell rings the terminal's bell, when someone mentions the user. Nil
+	// means no bell (Run writes BEL to the terminal).
+	Bell func()
 }
 
 const (
@@ -106,6 +115,7 @@ type Model struct {
 	now    func() time.Time
 	join   []string
 	tick   func() tea.Cmd // the once-a-second clock; tests stop it
+	ring   func()         // Options.Bell
 
 	width, height int
 	wins          []*window // wins[0] is the status window
@@ -152,6 +162,7 @@ func New(opts Options) *Model {
 		self:       opts.Client.Self(),
 		lastTyping: map[string]time.Time{},
 		tick:       tick,
+		ring:       opts.Bell,
 	}
 	if m.loc == nil {
 		m.loc = time.Local
@@ -211,6 +222,11 @@ type (
 	createdMsg struct {
 		room string
 		err  error
+	}
+	quoteMsg struct {
+		room string
+		seq  int64
+		msgs []protocol.Message
 	}
 	roomsMsg struct {
 		to    *window // where to show the list
@@ -274,14 +290,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tickMsg:
 		now := m.now()
+		cmds := []tea.Cmd{m.tick()}
 		for _, w := range m.wins {
 			w.expireTyping(now)
+			cmds = append(cmds, m.sendRead(w, false))
 		}
-		cmd = m.tick()
+		cmd = tea.Batch(cmds...)
 	case joinedMsg:
 		cmd = m.joined(msg)
 	case historyMsg:
-		m.history(msg)
+		cmd = m.history(msg)
+	case quoteMsg:
+		m.quoted(msg)
 	case sentMsg:
 		m.sent(msg)
 	case leftMsg:
@@ -292,6 +312,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.roomsListed(msg)
 	case managedMsg:
 		m.managed(msg)
+	}
+	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
+		cmd = tea.Batch(cmd, m.markRead(w))
 	}
 	if m.dirty {
 		m.render()

@@ -98,7 +98,19 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 	}
 	first := !w.joined
 	w.joining, w.joined = false, true
-	w.topic = msg.info.Topic
+	w.topic, w.topicSeq = msg.info.Topic, msg.info.LastSeq
+	if first {
+		// Read positions: the server's, or (a guest, or a room never read)
+		// everything before the join.
+		read := msg.info.ReadSeq
+		if read <= 0 {
+			read = msg.info.LastSeq
+		}
+		w.readSeq, w.sentRead = max(w.readSeq, read), max(w.sentRead, msg.info.ReadSeq)
+		if w == m.current() && read < msg.info.LastSeq {
+			w.mark = read
+		}
+	}
 	if msg.info.Peer != "" {
 		w.peer = msg.info.Peer
 	}
@@ -125,21 +137,23 @@ func (m *Model) historyCmd(room string, before int64, older bool) tea.Cmd {
 	}
 }
 
-func (m *Model) history(msg historyMsg) {
+func (m *Model) history(msg historyMsg) tea.Cmd {
 	w := m.find(msg.room)
 	if w == nil {
-		return
+		return nil
 	}
 	w.loading = false
 	m.touch(w)
 	if msg.err != nil {
 		m.noteTo(w, "could not load history: "+m.errText(msg.err))
-		return
+		return nil
 	}
 	w.more = msg.more
 	w.addMessages(msg.msgs...)
+	m.recount(w)
+	cmd := m.fetchQuotes(w)
 	if !msg.older || w != m.current() {
-		return
+		return cmd
 	}
 	// Keep the lines the user was reading where they are: the new ones
 	// go above them.
@@ -147,6 +161,7 @@ func (m *Model) history(msg historyMsg) {
 	m.render()
 	m.vp.SetYOffset(m.vp.YOffset + m.vp.TotalLineCount() - before)
 	w.yOffset, w.atBottom = m.vp.YOffset, m.vp.AtBottom()
+	return cmd
 }
 
 func (m *Model) left(msg leftMsg) {

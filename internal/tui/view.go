@@ -144,8 +144,11 @@ func (m *Model) sidebarLines(width, height int) []string {
 			label = fmt.Sprintf(" %d %s", i+1, w.title())
 		}
 		count := ""
+		if w.mentioned > 0 {
+			count = fmt.Sprintf(" @%d", w.mentioned)
+		}
 		if w.unread > 0 {
-			count = fmt.Sprintf(" (%d)", w.unread)
+			count += fmt.Sprintf(" (%d)", w.unread)
 		}
 		label = fit(label, width-len(count)) + count
 		switch {
@@ -293,6 +296,8 @@ func (m *Model) windowLines(w *window, width int) []string {
 	}
 	var prev *protocol.Message
 	var prevDay string
+	numbers := m.numbering()
+	newAt := w.newLineAt()
 	for _, e := range w.entries {
 		if e.msg == nil {
 			addWrapped(e.note, 1, noteStyle)
@@ -300,6 +305,14 @@ func (m *Model) windowLines(w *window, width int) []string {
 			continue
 		}
 		msg := e.msg
+		if !shown(msg.Kind) {
+			continue
+		}
+		if msg.Seq == newAt {
+			label := "── new "
+			lines = append(lines, unreadStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
+			prev = nil
+		}
 		t := time.UnixMilli(msg.TS).In(m.loc)
 		if day := t.Format(time.DateOnly); day != prevDay {
 			prevDay = day
@@ -307,17 +320,32 @@ func (m *Model) windowLines(w *window, width int) []string {
 			lines = append(lines, dimStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
 			prev = nil
 		}
+		if msg.Kind != "" {
+			addWrapped(t.Format("15:04")+" "+m.entryLine(msg), 1, noteStyle)
+			prev = nil
+			continue
+		}
 		if prev == nil || prev.From != msg.From || prev.Guest != msg.Guest ||
 			t.Sub(time.UnixMilli(prev.TS)) > groupGap {
 			lines = append(lines, m.authorLine(msg.From, msg.Guest, t.Format("15:04"), width))
 		}
 		prev = msg
-		body := Sanitize(msg.Body)
-		if action, ok := strings.CutPrefix(body, meAction); ok {
-			body = "* " + SanitizeLine(msg.From) + " " + action
+		indent := 2
+		if m.mentions(msg) {
+			indent = 0 // the mark takes the indent
 		}
-		for _, l := range strings.Split(body, "\n") {
-			addWrapped(l, 2, lipgloss.NewStyle())
+		for _, l := range m.messageLines(w, msg, numbers) {
+			text := l.text
+			if indent == 0 {
+				text = "» " + text
+			}
+			if l.code {
+				for _, c := range strings.Split(ansi.Hardwrap(text, max(1, width-indent), true), "\n") {
+					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(c))
+				}
+				continue
+			}
+			addWrapped(text, indent, l.style)
 		}
 	}
 	if len(w.pending) > 0 {

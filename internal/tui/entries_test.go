@@ -127,27 +127,28 @@ func TestEntriesShown(t *testing.T) {
 	}
 }
 
-// TestEntriesBeforeTarget checks the V rule when history comes after the
-// live entries: an entry already folded into the page's state is not
-// applied again, a newer one is.
+// TestEntriesBeforeTarget checks the V rule when history and live events
+// race: a page computed after entries the client has not received yet
+// holds them folded already, and the entries it holds that the page
+// folded are not applied again.
 func TestEntriesBeforeTarget(t *testing.T) {
 	f := newFake("ada", false)
 	f.addRoom("lobby", "", 0)
 	h := newHarness(t, f, 100, 30, "lobby")
 	w := h.m.current()
-	// Live: two reactions by grace, the second taken back, and an edit.
-	w.addMessages(
-		entryAt(20, protocol.KindReact, "grace", "👍", 5),
-		entryAt(21, protocol.KindUnreact, "grace", "👍", 5),
-		entryAt(22, protocol.KindEdit, "grace", "edited twice", 5),
-	)
-	// The older page holds the message as it was after seq 21.
-	old := entryAt(5, "", "grace", "edited once", 0)
-	old.V, old.Edited = 21, 1
+	// Live: grace reacts to message 5, which is not held.
+	w.addMessages(entryAt(20, protocol.KindReact, "grace", "👍", 5))
+	// The older page holds message 5 as it was after seq 25: grace took
+	// the reaction back, in an entry that has not arrived yet.
+	old := entryAt(5, "", "grace", "edited", 0)
+	old.V, old.Edited = 25, 1
 	w.addMessages(old)
-	got := w.message(5)
-	if got.Body != "edited twice" || len(got.Reactions) != 0 || got.V != 22 {
-		t.Errorf("message 5 = %+v, want the edit of 22 and no reactions, v 22", *got)
+	if got := w.message(5); len(got.Reactions) != 0 || got.V != 25 {
+		t.Errorf("message 5 = %+v, want no reactions, v 25", *got)
+	}
+	w.addMessages(entryAt(25, protocol.KindUnreact, "grace", "👍", 5), entryAt(26, protocol.KindEdit, "grace", "again", 5))
+	if got := w.message(5); got.Body != "again" || len(got.Reactions) != 0 || got.V != 26 {
+		t.Errorf("message 5 = %+v, want the edit of 26 and no reactions, v 26", *got)
 	}
 }
 

@@ -108,7 +108,7 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 		}
 		w.readSeq, w.sentRead = max(w.readSeq, read), max(w.sentRead, msg.info.ReadSeq)
 		if w == m.current() && read < msg.info.LastSeq {
-			w.mark = read
+			w.mark, w.marked = read, true
 		}
 	}
 	if msg.info.Peer != "" {

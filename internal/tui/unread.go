@@ -100,7 +100,7 @@ func (m *Model) recount(w *window) {
 // newLineAt returns the seq of the message before which w shows its
 // "── new ──" line, 0 for none.
 func (w *window) newLineAt() int64 {
-	if w.mark <= 0 {
+	if !w.marked {
 		return 0
 	}
 	for _, e := range w.entries {

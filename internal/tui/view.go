@@ -308,7 +308,7 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if !shown(msg.Kind) {
 			continue
 		}
-		if msg.Seq == newAt {
+		if newAt > 0 && msg.Seq == newAt {
 			label := "── new "
 			lines = append(lines, unreadStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
 			prev = nil

@@ -42,7 +42,8 @@ type window struct {
 	readSeq  int64     // read up to here
 	sentRead int64     // the position the server was last told
 	readAt   time.Time // when it was told
-	mark     int64     // the "── new ──" line goes after this seq; 0: none
+	mark     int64     // the "── new ──" line goes after this seq…
+	marked   bool      // …if set
 
 	topicSeq int64 // seq of the topic entry that set topic; 0: from the join reply
 

@@ -8,7 +8,8 @@ import (
 )
 
 // Event is one thing a [Client] reports on [Client.Events]: a room event
-// ([MessageEvent], [JoinEvent], [LeaveEvent], [TypingEvent]), a change of the
+// ([MessageEvent], [JoinEvent], [LeaveEvent], [TypingEvent]), news of the
+// account's own read positions ([ReadEvent]), a change of the
 // connection's state ([StateEvent]), a failure no caller could be told
 // about ([ErrorEvent]), or a server event without a type of its own here
 // ([OtherEvent]). Use a type switch; more event types may be added.

@@ -83,6 +83,8 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 		return c.emitLocked(ctx, LeaveEvent{Room: ev.Room, User: ev.User})
 	case protocol.TypeTyping:
 		return c.emitLocked(ctx, TypingEvent{Room: ev.Room, User: ev.User})
+	case protocol.TypeRead:
+		return c.emitLocked(ctx, ReadEvent{Room: ev.Room, Seq: ev.Seq})
 	case protocol.TypeKicked, protocol.TypeBanned:
 		if ev.User == cn.self.Name && ev.Room != "" {
 			// The server took us out of the room: stop counting ourselves

@@ -192,7 +192,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
-	cfg.Accounts, cfg.Access = store, store
+	cfg.Accounts, cfg.Access, cfg.Reads = store, store, store
 	cfg.AllowedOrigins = m.AllowedOrigins
 	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)

@@ -16,11 +16,13 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 )
 
-// store is what hubbubd needs of a store: messages, accounts and access.
+// store is what hubbubd needs of a store: messages, accounts, access and
+// read positions.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
+	chat.Reads
 }
 
 // openStore opens the store named by spec: empty for the SQLite file

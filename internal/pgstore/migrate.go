@@ -76,6 +76,16 @@ var migrations = []string{
 		reason   text NOT NULL DEFAULT '',
 		PRIMARY KEY (room, username, kind)
 	);`,
+
+	// 3 (readsearch): read positions, one row per account and room that
+	// the account has read; a room's rows go with it. Like a role, a
+	// position names a user without a foreign key.
+	`CREATE TABLE read_positions (
+		username text COLLATE "C" NOT NULL,
+		room     text COLLATE "C" NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
+		seq      bigint NOT NULL,
+		PRIMARY KEY (username, room)
+	);`,
 }
 
 // migrateLockKey is the first key of the advisory lock that migrations take;

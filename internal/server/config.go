@@ -24,6 +24,10 @@ type Config struct {
 	// room is public. hubbubd passes its store for all three.
 	Accounts chat.Accounts
 	Access   chat.Access
+	// Reads keeps accounts' read positions (the read command, read_seq in
+	// rooms and join replies). Default: none; read is accepted and kept
+	// nowhere, as for a guest. hubbubd passes its store.
+	Reads chat.Reads
 
 	// NoGuests refuses connections without a session (default: guests
 	// allowed).

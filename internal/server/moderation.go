@@ -26,6 +26,10 @@ func (u *userTopic) Deliver(payload []byte) {
 	if err != nil {
 		return
 	}
+	if ev.Type == protocol.TypeRead {
+		u.deliverRead(ev, payload)
+		return
+	}
 	ss := u.ss
 	if ev.User == u.name {
 		ss.forgetSanctions(ev.Room) // the store has changed: ask it again

@@ -112,8 +112,9 @@ type session struct {
 	msgs, cmds    *ratelimit.Bucket // per-connection rates
 	user          *userTopic        // subscription to the user's own events, after hello
 
-	mu     sync.Mutex             // guards joined and what its values hold
-	joined map[string]*joinedRoom // rooms this connection joined
+	mu       sync.Mutex             // guards joined and what its values hold, and readSent
+	joined   map[string]*joinedRoom // rooms this connection joined
+	readSent map[string]int64       // room → the furthest read position this session set (read.go)
 
 	inflight chan struct{} // one token per unacknowledged send
 }
@@ -256,6 +257,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.promote(ctx, c, cmd)
 	case protocol.OpRefuseGuests, protocol.OpAllowGuests:
 		return ss.roomGuests(ctx, c, cmd)
+	case protocol.OpRead:
+		return ss.read(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -371,6 +374,10 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 		return err
 	}
 	rooms, more := roomsPage(rooms, cmd.Room)
+	read, err := ss.readPositions(ctx)
+	if err != nil {
+		return err
+	}
 	infos := make([]protocol.RoomInfo, 0, len(rooms))
 	for _, r := range rooms {
 		role := ""
@@ -379,7 +386,9 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 				return err
 			}
 		}
-		infos = append(infos, ss.roomInfo(r, role))
+		info := ss.roomInfo(r, role)
+		info.ReadSeq = read[r.Name]
+		infos = append(infos, info)
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Rooms: infos, More: more})
 	return nil
@@ -461,6 +470,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)
 	info.Online = p.Online
+	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
+		return err
+	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members})
 	ss.admitted() // the first join ends an admission: a reconnect is back
 	if mutedNow && !already {

@@ -72,6 +72,16 @@ var migrations = []string{
 		reason  TEXT    NOT NULL DEFAULT '',
 		PRIMARY KEY (room, user, kind)
 	) STRICT;`,
+
+	// 3 (readsearch): read positions, one row per account and room that
+	// the account has read; a room's rows go with it. Like a role, a
+	// position names a user without a foreign key.
+	`CREATE TABLE read_positions (
+		user TEXT    NOT NULL,
+		room TEXT    NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
+		seq  INTEGER NOT NULL,
+		PRIMARY KEY (user, room)
+	) STRICT;`,
 }
 
 // migrate brings the schema of db up to date and makes sure the default

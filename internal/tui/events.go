@@ -32,11 +32,9 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 		}
 	case client.StateEvent:
 		return m.stateChanged(ev)
+	case client.ReadEvent:
+		m.readElsewhere(ev.Room, ev.Seq)
 	case client.OtherEvent:
-		if ev.Event.Type == protocol.TypeRead {
-			m.readElsewhere(ev.Event.Room, ev.Event.Seq)
-			return nil
-		}
 		m.other(ev.Event)
 	case client.ErrorEvent:
 		w := m.find(ev.Room)

@@ -42,6 +42,7 @@ type Client interface {
 	HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]protocol.Message, bool, error)
 	Typing(ctx context.Context, room string) error
 	DM(ctx context.Context, user string) (protocol.RoomInfo, error)
+	Read(ctx context.Context, room string, seq int64) error
 
 	// Managing rooms (manage.go).
 	CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error)
@@ -57,11 +58,6 @@ type Client interface {
 }
 
 var _ Client = (*client.Client)(nil)
-
-// reader sends read positions (docs/protocol.md, "read").
-type reader interface {
-	Read(ctx context.Context, room string, seq int64) error
-}
 
 // Options configure a Model. Client is required; every other field may
 // be left zero.

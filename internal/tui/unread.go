@@ -45,16 +45,12 @@ func (m *Model) sendRead(w *window, due bool) tea.Cmd {
 	if !due && now.Sub(w.readAt) < readEvery {
 		return nil
 	}
-	r, ok := m.c.(reader)
-	if !ok {
-		return nil
-	}
 	w.sentRead, w.readAt = w.readSeq, now
-	room, seq := w.room, w.readSeq
+	c, room, seq := m.c, w.room, w.readSeq
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
-		_ = r.Read(ctx, room, seq) // advisory: the next one carries the position again
+		_ = c.Read(ctx, room, seq) // advisory: the next one carries the position again
 		return nil
 	}
 }

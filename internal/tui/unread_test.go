@@ -55,9 +55,9 @@ func TestUnreadElsewhere(t *testing.T) {
 	h := newHarness(t, f, 100, 30, "lobby", "books")
 	h.events(msgAt("books", 1, "grace", "b1", t0), msgAt("books", 2, "grace", "b2", t0))
 	h.wantView("#books           (2)│")
-	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeRead, Room: "books", Seq: 1}})
+	h.events(client.ReadEvent{Room: "books", Seq: 1})
 	h.wantView("#books           (1)│")
-	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeRead, Room: "books", Seq: 2}})
+	h.events(client.ReadEvent{Room: "books", Seq: 2})
 	h.wantView("#books              │")
 	if got := f.called("read"); len(got) != 0 {
 		t.Errorf("reads sent = %q, want none (the room was not shown)", got)

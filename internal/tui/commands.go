@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -76,7 +77,7 @@ func (m *Model) command(text string) tea.Cmd {
 	case "/quit", "/exit", "/q":
 		return m.quit()
 	case "/help", "/?":
-		lines := Help
+		lines := slices.Concat(Help[:1], PickHelp, Help[1:])
 		if strings.HasPrefix(strings.ToLower(arg), "mod") {
 			lines = ManageHelp
 		}
@@ -86,6 +87,9 @@ func (m *Model) command(text string) tea.Cmd {
 		return nil
 	}
 	if cmd, ok := m.manage(strings.ToLower(name), rest); ok {
+		return cmd
+	}
+	if cmd, ok := m.pick(strings.ToLower(name), rest); ok {
 		return cmd
 	}
 	m.note(fmt.Sprintf("Unknown command %s: /help lists them.", name))

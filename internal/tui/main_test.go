@@ -258,6 +258,43 @@ func (f *fakeClient) Read(ctx context.Context, room string, seq int64) error {
 	return f.failed("read")
 }
 
+// entry stores an entry of kind by the user in room, acting on target.
+func (f *fakeClient) entry(room, kind, body string, target int64) (protocol.Message, error) {
+	if err := f.failed(kind); err != nil {
+		return protocol.Message{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rooms[room]
+	r.info.LastSeq++
+	m := protocol.Message{Room: room, Seq: r.info.LastSeq, Kind: kind, From: f.self.Name, Guest: f.self.Guest, Body: body,
+		Target: target, TS: t0.Add(time.Hour).UnixMilli()}
+	r.msgs = append(r.msgs, m)
+	return m, nil
+}
+
+func (f *fakeClient) Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error) {
+	f.record("edit %s %d %q", room, seq, body)
+	return f.entry(room, protocol.KindEdit, body, seq)
+}
+
+func (f *fakeClient) Delete(ctx context.Context, room string, seq int64) (protocol.Message, error) {
+	f.record("delete %s %d", room, seq)
+	return f.entry(room, protocol.KindDelete, "", seq)
+}
+
+func (f *fakeClient) React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error) {
+	f.record("react %s %d %s", room, seq, emoji)
+	return f.entry(room, protocol.KindReact, emoji, seq)
+}
+
+func (f *fakeClient) SendReply(ctx context.Context, room, body string, replyTo int64) (protocol.Message, error) {
+	f.record("reply %s %d %q", room, replyTo, body)
+	m, err := f.entry(room, "", body, 0)
+	m.ReplyTo = replyTo
+	return m, err
+}
+
 func (f *fakeClient) failed(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -308,6 +308,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.roomsListed(msg)
 	case managedMsg:
 		m.managed(msg)
+	case entryMsg:
+		m.entryDone(msg)
 	}
 	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
 		cmd = tea.Batch(cmd, m.markRead(w))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -11,7 +12,11 @@ import (
 
 // send sends body to the shown room, showing it as pending until the
 // server acknowledges it.
-func (m *Model) send(body string) tea.Cmd {
+func (m *Model) send(body string) tea.Cmd { return m.sendMessage(body, 0) }
+
+// sendMessage sends body to the shown room, as a reply to the message
+// replyTo if it is not 0.
+func (m *Model) sendMessage(body string, replyTo int64) tea.Cmd {
 	w := m.current()
 	if !w.joined {
 		m.note("You are not in a room here: /join ROOM first.")
@@ -32,6 +37,14 @@ func (m *Model) send(body string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 		defer cancel()
+		if replyTo > 0 {
+			r, ok := c.(entryOps)
+			if !ok {
+				return sentMsg{room: room, id: id, err: errors.New("this client cannot send replies")}
+			}
+			msg, err := r.SendReply(ctx, room, body, replyTo)
+			return sentMsg{room: room, id: id, msg: msg, err: err}
+		}
 		msg, err := c.Send(ctx, room, body)
 		return sentMsg{room: room, id: id, msg: msg, err: err}
 	}

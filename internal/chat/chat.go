@@ -22,6 +22,11 @@ var (
 	ErrRoomExists = errors.New("room exists")
 	ErrClosed     = errors.New("closed")
 
+	// Per-entry errors of Append (AppendResult.Err).
+	ErrNoSuchMessage    = errors.New("no such message")    // target or reply_to is no plain, undeleted message of the room
+	ErrNotAuthor        = errors.New("not the author")     // edit or delete of someone else's message
+	ErrTooManyReactions = errors.New("too many reactions") // a new emoji on a message that has MaxReactions
+
 	// ErrUnavailable marks an outage of the store's backend, as opposed to
 	// a bug or a refused input: the connection to the database is refused,
 	// lost or timed out, the database is shutting down, over its connection
@@ -45,21 +50,48 @@ type Room struct {
 	LastSeq   int64     // sequence of the newest message, 0 if none; set by the store
 }
 
-// Message is a committed message. Seq is unique within Room, starts at 1 and
-// grows by exactly one per message, with no gaps.
+// Message is a committed entry of a room's sequence: a plain message (Kind
+// "") or one of the entry kinds (KindEdit, KindBan, ...). Seq is unique
+// within Room, starts at 1 and grows by exactly one per entry, with no gaps.
+//
+// Edited, Deleted, Reactions and V are the state of a plain message as
+// HistoryBefore and HistoryAfter return it; Append's results leave them
+// zero. V is the seq of the newest entry already folded into that state.
 type Message struct {
 	Room   string
 	Seq    int64
-	Author string
+	Kind   string // "" for a plain message, else one of the Kind constants
+	Author string // who wrote it or, for the other kinds, who acted
 	Guest  bool
 	Body   string
 	CMID   string    // client message id; empty when the client sent none
 	Time   time.Time // commit time, millisecond precision
+
+	Target  int64     // edit, delete, react, unreact: the seq of the message acted on
+	User    string    // moderation entries: whom it concerns
+	Until   time.Time // ban, mute: when it ends; zero means until lifted
+	ReplyTo int64     // plain: the seq of the message this one answers, 0 if none
+	FileID  string    // plain: the attached file, "" if none
+
+	Edited    time.Time  // time of the latest edit; zero if never edited
+	Deleted   bool       // Body and FileID are empty
+	Reactions []Reaction // in the order each emoji was first used; nil if none
+	V         int64
 }
 
-// NewMessage is a message to append.
+// Reaction is one emoji on a message and who reacted with it, in the order
+// they did.
+type Reaction struct {
+	Emoji string
+	Users []string
+}
+
+// NewMessage is an entry to append: a plain message or one of the entry
+// kinds. Append does not validate names, bodies or kinds; it checks what
+// only the stored state can tell (see Store.Append).
 type NewMessage struct {
 	Room   string
+	Kind   string // "" for a plain message, else one of the Kind constants
 	Author string
 	Guest  bool
 	Body   string
@@ -67,24 +99,42 @@ type NewMessage struct {
 	// message with the same Room, Author and CMID stores nothing and returns
 	// the first message with Duplicate set.
 	CMID string
+
+	Target  int64     // edit, delete, react: the seq of the message acted on
+	User    string    // moderation entries: whom it concerns
+	Until   time.Time // ban, mute: when it ends; zero means until lifted
+	ReplyTo int64     // plain: the message this one answers, 0 if none
+	FileID  string    // plain: the attached file, "" if none
+
+	// AnyAuthor lets a delete act on anyone's message: the caller checked
+	// that Author moderates the room. Without it an edit or delete of a
+	// message by someone else fails with ErrNotAuthor.
+	AnyAuthor bool
 }
 
 // AppendResult is the outcome of appending one message of a batch.
 type AppendResult struct {
 	Message   Message
-	Duplicate bool  // Message is an earlier message with the same CMID
-	Err       error // ErrNoSuchRoom; the other messages of the batch are unaffected
+	Duplicate bool // Message is an earlier message with the same CMID
+	// Err is ErrNoSuchRoom, ErrNoSuchMessage, ErrNotAuthor or
+	// ErrTooManyReactions; the other messages of the batch are unaffected.
+	Err error
 }
 
 // Store is the durable record of rooms and messages. Implementations are
 // safe for concurrent use. Every method returns ErrClosed after Close.
 type Store interface {
-	// Append commits a batch of messages in one transaction and returns one
-	// result per message, in order. When Append returns a nil error every
+	// Append commits a batch of entries in one transaction and returns one
+	// result per entry, in order. When Append returns a nil error every
 	// result without Err is durable (it survives a crash of the process
 	// and, as far as the storage allows, of the machine). Messages of one
 	// room in a batch get increasing sequence numbers in batch order.
 	// A non-nil error means nothing of the batch was committed.
+	//
+	// Each entry takes effect in the transaction that gives it its seq,
+	// and an entry sees the effects of those before it in the batch; see
+	// Fold for the rules. A react entry is a toggle: its result has Kind
+	// KindReact or KindUnreact, whichever it turned out to be.
 	Append(ctx context.Context, batch []NewMessage) ([]AppendResult, error)
 
 	// HistoryBefore returns up to limit messages of room with Seq < before

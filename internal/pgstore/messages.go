@@ -69,12 +69,36 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	}
 }
 
+// targetKey names a plain message that entries of a batch act on.
+type targetKey struct {
+	room string
+	seq  int64
+}
+
+// refersTo returns the seq of the message that m acts on or answers, and
+// whether there is one to check. An entry that acts on a message always
+// has one (seq 0 names none, so it is refused).
+func refersTo(m chat.NewMessage) (int64, bool) {
+	switch {
+	case chat.ActsOnMessage(m.Kind):
+		return m.Target, true
+	case m.Kind == "" && m.ReplyTo != 0:
+		return m.ReplyTo, true
+	}
+	return 0, false
+}
+
 // appendOnce runs Append's transaction once. It takes two round trips
 // between BEGIN and COMMIT: one pipeline that locks the rooms and reads what
-// numbering needs, and one that writes.
+// numbering and the entries need, and one that writes.
 func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
 	var names []string
 	var keys struct{ rooms, authors, cmids []string }
+	var refs struct {
+		rooms []string
+		seqs  []int64
+	}
+	targets := make(map[targetKey]*chat.Target) // nil: no plain message there
 	for _, m := range batch {
 		if !slices.Contains(names, m.Room) {
 			names = append(names, m.Room)
@@ -83,6 +107,14 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 			keys.rooms = append(keys.rooms, m.Room)
 			keys.authors = append(keys.authors, m.Author)
 			keys.cmids = append(keys.cmids, m.CMID)
+		}
+		if ref, ok := refersTo(m); ok {
+			key := targetKey{m.Room, ref}
+			if _, ok := targets[key]; !ok {
+				targets[key] = nil
+				refs.rooms = append(refs.rooms, m.Room)
+				refs.seqs = append(refs.seqs, ref)
+			}
 		}
 	}
 
@@ -108,24 +140,36 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	if len(keys.cmids) > 0 {
 		// "m.cmid <> ''" repeats the partial index's condition so that
 		// the planner may use the index.
-		read.Queue(`SELECT m.room, m.author, m.cmid, m.seq, m.guest, m.body, m.ts
+		read.Queue(`SELECT `+entryColumns+`
 			FROM messages m
 			JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (room, author, cmid)
 			  ON m.room = k.room AND m.author = k.author AND m.cmid = k.cmid
 			WHERE m.cmid <> ''`, keys.rooms, keys.authors, keys.cmids)
 	}
-	tails, now, stored, err := readForAppend(tx.SendBatch(ctx, read), len(keys.cmids) > 0)
+	if len(refs.seqs) > 0 {
+		read.Queue(`SELECT m.room, m.seq, m.author, m.guest, m.body, m.file_id, m.edited, m.deleted, m.v
+			FROM messages m
+			JOIN unnest($1::text[], $2::bigint[]) AS k (room, seq) ON m.room = k.room AND m.seq = k.seq
+			WHERE m.kind = ''`, refs.rooms, refs.seqs)
+		read.Queue(`SELECT r.room, r.seq, r.emoji, r.username, r.at_seq
+			FROM reactions r
+			JOIN unnest($1::text[], $2::bigint[]) AS k (room, seq) ON r.room = k.room AND r.seq = k.seq
+			ORDER BY r.room, r.seq, r.at_seq`, refs.rooms, refs.seqs)
+	}
+	tails, now, stored, err := readForAppend(tx.SendBatch(ctx, read), len(keys.cmids) > 0, targets)
 	if err != nil {
 		return nil, err
 	}
 
 	results := make([]chat.AppendResult, len(batch))
 	var ins struct {
-		rooms, authors, bodies, cmids []string
-		seqs                          []int64
-		guests                        []bool
-		times                         []time.Time
+		rooms, kinds, authors, bodies, cmids, subjects, fileIDs []string
+		seqs, targets, replyTos                                 []int64
+		guests                                                  []bool
+		times                                                   []time.Time
+		untils                                                  []*time.Time
 	}
+	var touched []targetKey // targets in the order first changed
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
 		if !ok {
@@ -140,16 +184,49 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 			}
 		}
 		msg := chat.Message{
-			Room:   m.Room,
-			Seq:    tail.lastSeq + 1,
-			Author: m.Author,
-			Guest:  m.Guest,
-			Body:   m.Body,
-			CMID:   m.CMID,
-			Time:   now,
+			Room:    m.Room,
+			Seq:     tail.lastSeq + 1,
+			Kind:    m.Kind,
+			Author:  m.Author,
+			Guest:   m.Guest,
+			Body:    m.Body,
+			CMID:    m.CMID,
+			Time:    now,
+			Target:  m.Target,
+			User:    m.User,
+			Until:   m.Until,
+			ReplyTo: m.ReplyTo,
+			FileID:  m.FileID,
 		}
 		if msg.Time.Before(tail.lastTS) {
 			msg.Time = tail.lastTS
+		}
+		if ref, ok := refersTo(m); ok {
+			tk := targetKey{m.Room, ref}
+			t := targets[tk]
+			if m.Kind == "" {
+				if !t.CanReply() {
+					results[i].Err = chat.ErrNoSuchMessage
+					continue
+				}
+			} else {
+				was := t != nil && t.Changed
+				kind, err := t.Fold(m, msg.Seq, msg.Time)
+				if err != nil {
+					results[i].Err = err
+					continue
+				}
+				msg.Kind = kind
+				if !was {
+					touched = append(touched, tk)
+				}
+			}
+		}
+		if msg.Kind == "" {
+			// Later entries of the batch may act on it.
+			targets[targetKey{msg.Room, msg.Seq}] = &chat.Target{
+				Seq: msg.Seq, Author: msg.Author, Guest: msg.Guest, Body: msg.Body, FileID: msg.FileID,
+			}
 		}
 		tail.lastSeq, tail.lastTS, tail.touched = msg.Seq, msg.Time, true
 		if m.CMID != "" {
@@ -158,15 +235,22 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 		results[i].Message = msg
 		ins.rooms = append(ins.rooms, msg.Room)
 		ins.seqs = append(ins.seqs, msg.Seq)
+		ins.kinds = append(ins.kinds, msg.Kind)
 		ins.authors = append(ins.authors, msg.Author)
 		ins.guests = append(ins.guests, msg.Guest)
 		ins.bodies = append(ins.bodies, msg.Body)
 		ins.cmids = append(ins.cmids, msg.CMID)
 		ins.times = append(ins.times, msg.Time)
+		ins.targets = append(ins.targets, msg.Target)
+		ins.subjects = append(ins.subjects, msg.User)
+		ins.untils = append(ins.untils, timeOrNil(msg.Until))
+		ins.replyTos = append(ins.replyTos, msg.ReplyTo)
+		ins.fileIDs = append(ins.fileIDs, msg.FileID)
 	}
 	if len(ins.seqs) == 0 {
-		// Nothing new: only missing rooms and resends. The transaction
-		// wrote nothing; rolling it back releases the locks.
+		// Nothing new: only missing rooms, refused entries and resends.
+		// The transaction wrote nothing; rolling it back releases the
+		// locks.
 		return results, nil
 	}
 
@@ -183,14 +267,18 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	write := &pgx.Batch{}
 	// ON CONFLICT names the CMID index only: a clash of sequence numbers
 	// is a bug to report, not a duplicate to skip.
-	write.Queue(`INSERT INTO messages (room, seq, author, guest, body, cmid, ts)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::boolean[],
-			$5::text[], $6::text[], $7::timestamptz[])
+	write.Queue(`INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
+			target, subject, until, reply_to, file_id)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[],
+			$6::text[], $7::text[], $8::timestamptz[],
+			$9::bigint[], $10::text[], $11::timestamptz[], $12::bigint[], $13::text[])
 		ON CONFLICT (room, author, cmid) WHERE cmid <> '' DO NOTHING`,
-		ins.rooms, ins.seqs, ins.authors, ins.guests, ins.bodies, ins.cmids, ins.times)
+		ins.rooms, ins.seqs, ins.kinds, ins.authors, ins.guests, ins.bodies, ins.cmids, ins.times,
+		ins.targets, ins.subjects, ins.untils, ins.replyTos, ins.fileIDs)
 	write.Queue(`UPDATE rooms SET last_seq = u.seq
 		FROM unnest($1::text[], $2::bigint[]) AS u (name, seq)
 		WHERE rooms.name = u.name`, last.rooms, last.seqs)
+	queueTargets(write, touched, targets)
 	br := tx.SendBatch(ctx, write)
 	tag, err := br.Exec()
 	if err != nil {
@@ -205,6 +293,12 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 		br.Close()
 		return nil, fmt.Errorf("advance last_seq: %w", err)
 	}
+	for range write.Len() - 2 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("apply entries: %w", err)
+		}
+	}
 	if err := br.Close(); err != nil {
 		return nil, err
 	}
@@ -214,11 +308,92 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	return results, nil
 }
 
+// queueTargets queues on b the writes that store what Fold changed of the
+// touched targets: their state, the bodies of a deleted message's edits,
+// and their reaction rows (removed ones before added ones).
+func queueTargets(b *pgx.Batch, touched []targetKey, targets map[targetKey]*chat.Target) {
+	if len(touched) == 0 {
+		return
+	}
+	var st struct {
+		rooms, bodies, fileIDs []string
+		seqs, vs               []int64
+		edited                 []*time.Time
+		deleted                []bool
+	}
+	var cleared struct {
+		rooms []string
+		seqs  []int64
+	}
+	var del, add struct {
+		rooms, emojis, users []string
+		seqs, ats            []int64
+	}
+	for _, k := range touched {
+		t := targets[k]
+		st.rooms = append(st.rooms, k.room)
+		st.seqs = append(st.seqs, k.seq)
+		st.bodies = append(st.bodies, t.Body)
+		st.fileIDs = append(st.fileIDs, t.FileID)
+		st.edited = append(st.edited, timeOrNil(t.Edited))
+		st.deleted = append(st.deleted, t.Deleted)
+		st.vs = append(st.vs, t.V)
+		if t.Cleared {
+			cleared.rooms = append(cleared.rooms, k.room)
+			cleared.seqs = append(cleared.seqs, k.seq)
+		}
+		for _, r := range t.Removed {
+			del.rooms, del.seqs = append(del.rooms, k.room), append(del.seqs, k.seq)
+			del.emojis, del.users = append(del.emojis, r.Emoji), append(del.users, r.User)
+		}
+		for _, r := range t.Added {
+			add.rooms, add.seqs = append(add.rooms, k.room), append(add.seqs, k.seq)
+			add.emojis, add.users = append(add.emojis, r.Emoji), append(add.users, r.User)
+			add.ats = append(add.ats, r.At)
+		}
+	}
+	b.Queue(`UPDATE messages SET body = u.body, file_id = u.file_id, edited = u.edited,
+			deleted = u.deleted, v = u.v
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[],
+			$6::boolean[], $7::bigint[]) AS u (room, seq, body, file_id, edited, deleted, v)
+		WHERE messages.room = u.room AND messages.seq = u.seq`,
+		st.rooms, st.seqs, st.bodies, st.fileIDs, st.edited, st.deleted, st.vs)
+	if len(cleared.seqs) > 0 {
+		b.Queue(`UPDATE messages SET body = ''
+			FROM unnest($1::text[], $2::bigint[]) AS u (room, seq)
+			WHERE messages.room = u.room AND messages.target = u.seq AND messages.target <> 0
+			  AND messages.kind = 'edit'`, cleared.rooms, cleared.seqs)
+		b.Queue(`DELETE FROM reactions r USING unnest($1::text[], $2::bigint[]) AS u (room, seq)
+			WHERE r.room = u.room AND r.seq = u.seq`, cleared.rooms, cleared.seqs)
+	}
+	if len(del.seqs) > 0 {
+		b.Queue(`DELETE FROM reactions r
+			USING unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u (room, seq, emoji, username)
+			WHERE r.room = u.room AND r.seq = u.seq AND r.emoji = u.emoji AND r.username = u.username`,
+			del.rooms, del.seqs, del.emojis, del.users)
+	}
+	if len(add.seqs) > 0 {
+		b.Queue(`INSERT INTO reactions (room, seq, emoji, username, at_seq)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])`,
+			add.rooms, add.seqs, add.emojis, add.users, add.ats)
+	}
+}
+
+// timeOrNil returns nil for the zero time, else t: NULL in a nullable
+// timestamptz column.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 // readForAppend reads the results of Append's first pipeline: the tails of
 // the rooms it locked (a room missing from the map does not exist), the
-// database's time and, if findCMIDs, the stored messages with the batch's
-// CMIDs. It closes br.
-func readForAppend(br pgx.BatchResults, findCMIDs bool) (tails map[string]*roomTail, now time.Time, stored map[cmidKey]chat.Message, err error) {
+// database's time, if findCMIDs the stored entries with the batch's CMIDs,
+// and, if targets is not empty, the plain messages its keys name with their
+// reactions (a key left nil names none). It closes br.
+func readForAppend(br pgx.BatchResults, findCMIDs bool, targets map[targetKey]*chat.Target) (tails map[string]*roomTail, now time.Time, stored map[cmidKey]chat.Message, err error) {
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -271,32 +446,75 @@ func readForAppend(br pgx.BatchResults, findCMIDs bool) (tails map[string]*roomT
 	now = now.UTC()
 
 	stored = make(map[cmidKey]chat.Message)
-	if !findCMIDs {
+	if findCMIDs {
+		rows, err = br.Query()
+		if err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+		}
+		for rows.Next() {
+			m, err := scanEntry(rows)
+			if err != nil {
+				rows.Close()
+				return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+			}
+			m.Edited, m.Deleted, m.V = time.Time{}, false, 0 // as Append returns entries
+			stored[cmidKey{m.Room, m.Author, m.CMID}] = m
+		}
+		if err := rows.Err(); err != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+		}
+	}
+
+	if len(targets) == 0 {
 		return tails, now, stored, nil
 	}
 	rows, err = br.Query()
 	if err != nil {
-		return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+		return nil, time.Time{}, nil, fmt.Errorf("load targets: %w", err)
 	}
 	for rows.Next() {
-		var m chat.Message
-		if err := rows.Scan(&m.Room, &m.Author, &m.CMID, &m.Seq, &m.Guest, &m.Body, &m.Time); err != nil {
+		var k targetKey
+		t := &chat.Target{}
+		var edited *time.Time
+		if err := rows.Scan(&k.room, &k.seq, &t.Author, &t.Guest, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V); err != nil {
 			rows.Close()
-			return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+			return nil, time.Time{}, nil, fmt.Errorf("load targets: %w", err)
 		}
-		m.Time = m.Time.UTC()
-		stored[cmidKey{m.Room, m.Author, m.CMID}] = m
+		t.Seq = k.seq
+		if edited != nil {
+			t.Edited = edited.UTC()
+		}
+		targets[k] = t
 	}
 	if err := rows.Err(); err != nil {
-		return nil, time.Time{}, nil, fmt.Errorf("find resends: %w", err)
+		return nil, time.Time{}, nil, fmt.Errorf("load targets: %w", err)
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("load reactions: %w", err)
+	}
+	for rows.Next() {
+		var k targetKey
+		var r chat.ReactionRow
+		if err := rows.Scan(&k.room, &k.seq, &r.Emoji, &r.User, &r.At); err != nil {
+			rows.Close()
+			return nil, time.Time{}, nil, fmt.Errorf("load reactions: %w", err)
+		}
+		if t := targets[k]; t != nil {
+			t.Rows = append(t.Rows, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, time.Time{}, nil, fmt.Errorf("load reactions: %w", err)
 	}
 	return tails, now, stored, nil
 }
 
-// HistoryBefore returns up to limit messages of room with Seq < before
+// HistoryBefore returns up to limit entries of room with Seq < before
 // (before <= 0 means from the newest), the newest of them, in ascending Seq
-// order; see [chat.Store.HistoryBefore]. A limit <= 0 returns no messages.
-// It returns [chat.ErrNoSuchRoom] if the room does not exist.
+// order, plain messages with their state; see [chat.Store.HistoryBefore]. A
+// limit <= 0 returns no messages. It returns [chat.ErrNoSuchRoom] if the
+// room does not exist.
 func (s *Store) HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]chat.Message, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -306,34 +524,48 @@ func (s *Store) HistoryBefore(ctx context.Context, room string, before int64, li
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	msgs, err := s.history(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, room, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	slices.Reverse(msgs)
-	return msgs, nil
+	return s.history(ctx, `SELECT `+entryColumns+` FROM messages m
+		WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, room, before, limit, true)
 }
 
-// HistoryAfter returns up to limit messages of room with Seq > after, the
-// oldest of them, in ascending Seq order; see [chat.Store.HistoryAfter]. A
-// limit <= 0 returns no messages. It returns [chat.ErrNoSuchRoom] if the
-// room does not exist.
+// HistoryAfter returns up to limit entries of room with Seq > after, the
+// oldest of them, in ascending Seq order, plain messages with their state;
+// see [chat.Store.HistoryAfter]. A limit <= 0 returns no messages. It
+// returns [chat.ErrNoSuchRoom] if the room does not exist.
 func (s *Store) HistoryAfter(ctx context.Context, room string, after int64, limit int) ([]chat.Message, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer end()
-	return s.history(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`, room, after, limit)
+	return s.history(ctx, `SELECT `+entryColumns+` FROM messages m
+		WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`, room, after, limit, false)
 }
 
-// messageColumns are the columns history reads, in its order.
-const messageColumns = `room, seq, author, guest, body, cmid, ts`
+// entryColumns are the columns of an entry as stored (of messages m), in
+// scanEntry's order; the state of a plain message comes last.
+const entryColumns = `m.room, m.seq, m.kind, m.author, m.guest, m.body, m.cmid, m.ts,
+	m.target, m.subject, m.until, m.reply_to, m.file_id, m.edited, m.deleted, m.v`
 
-// history runs the history query q with room, seq and limit.
-func (s *Store) history(ctx context.Context, q, room string, seq int64, limit int) ([]chat.Message, error) {
+// scanEntry scans the entryColumns of one row.
+func scanEntry(row pgx.Row) (chat.Message, error) {
+	var m chat.Message
+	var until, edited *time.Time
+	err := row.Scan(&m.Room, &m.Seq, &m.Kind, &m.Author, &m.Guest, &m.Body, &m.CMID, &m.Time,
+		&m.Target, &m.User, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
+	m.Time = m.Time.UTC()
+	if until != nil {
+		m.Until = until.UTC()
+	}
+	if edited != nil {
+		m.Edited = edited.UTC()
+	}
+	return m, err
+}
+
+// history runs the history query q with room, seq and limit, reverses
+// what it read if descending, and adds the reactions.
+func (s *Store) history(ctx context.Context, q, room string, seq int64, limit int, descending bool) ([]chat.Message, error) {
 	msgs := []chat.Message{}
 	if limit > 0 {
 		rows, err := s.pool.Query(ctx, q, room, seq, limit)
@@ -341,16 +573,19 @@ func (s *Store) history(ctx context.Context, q, room string, seq int64, limit in
 			return nil, s.fail("history", err)
 		}
 		msgs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (chat.Message, error) {
-			var m chat.Message
-			err := row.Scan(&m.Room, &m.Seq, &m.Author, &m.Guest, &m.Body, &m.CMID, &m.Time)
-			m.Time = m.Time.UTC()
-			return m, err
+			return scanEntry(row)
 		})
 		if err != nil {
 			return nil, s.fail("history", err)
 		}
 	}
 	if len(msgs) > 0 {
+		if descending {
+			slices.Reverse(msgs)
+		}
+		if err := s.addReactions(ctx, msgs); err != nil {
+			return nil, s.fail("history", err)
+		}
 		return msgs, nil
 	}
 	// Rooms are never deleted, so a room that has a message exists; only
@@ -363,4 +598,38 @@ func (s *Store) history(ctx context.Context, q, room string, seq int64, limit in
 		return nil, chat.ErrNoSuchRoom
 	}
 	return []chat.Message{}, nil
+}
+
+// addReactions sets the Reactions of the plain messages of msgs, one room's
+// entries in ascending seq order, with one query. A message without a V
+// never had a reaction, so a page without one needs no query.
+func (s *Store) addReactions(ctx context.Context, msgs []chat.Message) error {
+	if !slices.ContainsFunc(msgs, func(m chat.Message) bool { return m.Kind == "" && m.V != 0 }) {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, emoji, username, at_seq FROM reactions
+		WHERE room = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq, at_seq`,
+		msgs[0].Room, msgs[0].Seq, msgs[len(msgs)-1].Seq)
+	if err != nil {
+		return err
+	}
+	bySeq := make(map[int64][]chat.ReactionRow)
+	for rows.Next() {
+		var seq int64
+		var r chat.ReactionRow
+		if err := rows.Scan(&seq, &r.Emoji, &r.User, &r.At); err != nil {
+			rows.Close()
+			return err
+		}
+		bySeq[seq] = append(bySeq[seq], r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range msgs {
+		if r := bySeq[msgs[i].Seq]; r != nil {
+			msgs[i].Reactions = chat.GroupReactions(r)
+		}
+	}
+	return nil
 }

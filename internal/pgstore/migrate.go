@@ -77,7 +77,31 @@ var migrations = []string{
 		PRIMARY KEY (room, username, kind)
 	);`,
 
-	// 3 (readsearch): read positions, one row per account and room that
+	// 3: room entries; see sqlitestore's migration 3 for what the columns
+	// mean. Here until and edited are timestamptz, NULL for none, deleted
+	// is a boolean, and the reactions' user column is called username.
+	`ALTER TABLE messages
+		ADD COLUMN kind     text COLLATE "C" NOT NULL DEFAULT '',
+		ADD COLUMN target   bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN subject  text COLLATE "C" NOT NULL DEFAULT '',
+		ADD COLUMN until    timestamptz,
+		ADD COLUMN reply_to bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN edited   timestamptz,
+		ADD COLUMN deleted  boolean     NOT NULL DEFAULT false,
+		ADD COLUMN v        bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN file_id  text COLLATE "C" NOT NULL DEFAULT '';
+	CREATE INDEX messages_target ON messages (room, target) WHERE target <> 0;
+	CREATE TABLE reactions (
+		room     text COLLATE "C" NOT NULL,
+		seq      bigint NOT NULL,
+		emoji    text COLLATE "C" NOT NULL,
+		username text COLLATE "C" NOT NULL,
+		at_seq   bigint NOT NULL,
+		PRIMARY KEY (room, seq, emoji, username),
+		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
+	);`,
+
+	// 4 (readsearch): read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
 	// position names a user without a foreign key.
 	`CREATE TABLE read_positions (

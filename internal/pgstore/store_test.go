@@ -125,6 +125,11 @@ func TestAccess(t *testing.T) {
 	storetest.RunAccess(t, factory)
 }
 
+func TestEntries(t *testing.T) {
+	testDSN(t)
+	storetest.RunEntries(t, factory)
+}
+
 // randomHex returns n random bytes in hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -15,9 +15,18 @@ import (
 type writeStmts struct {
 	roomSeq  *sql.Stmt // room name → last_seq
 	lastTime *sql.Stmt // room, seq → ts
-	findCMID *sql.Stmt // room, author, cmid → seq, guest, body, ts
+	findCMID *sql.Stmt // room, author, cmid → the stored entry
 	insert   *sql.Stmt
 	setSeq   *sql.Stmt // last_seq, room
+
+	// Entries that act on a message.
+	loadTarget *sql.Stmt // room, seq → the plain message's state
+	loadRows   *sql.Stmt // room, seq → its reaction rows by at_seq
+	setState   *sql.Stmt // body, file_id, edited, deleted, v, room, seq
+	blankEdits *sql.Stmt // room, target: the bodies of a deleted message's edits
+	clearRows  *sql.Stmt // room, seq: every reaction of a deleted message
+	delRow     *sql.Stmt // room, seq, emoji, user
+	addRow     *sql.Stmt // room, seq, emoji, user, at_seq
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -29,11 +38,23 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.lastTime, `SELECT ts FROM messages WHERE room = ? AND seq = ?`},
 		// "cmid <> ''" repeats the partial index's condition so that the
 		// planner may use the index.
-		{&w.findCMID, `SELECT seq, guest, body, ts FROM messages
+		{&w.findCMID, `SELECT ` + entryColumns + ` FROM messages
 			WHERE room = ? AND author = ? AND cmid = ? AND cmid <> ''`},
-		{&w.insert, `INSERT INTO messages (room, seq, author, guest, body, cmid, ts)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insert, `INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
+			target, subject, until, reply_to, file_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
+		{&w.loadTarget, `SELECT author, guest, body, file_id, edited, deleted, v FROM messages
+			WHERE room = ? AND seq = ? AND kind = ''`},
+		{&w.loadRows, `SELECT emoji, user, at_seq FROM reactions
+			WHERE room = ? AND seq = ? ORDER BY at_seq`},
+		{&w.setState, `UPDATE messages SET body = ?, file_id = ?, edited = ?, deleted = ?, v = ?
+			WHERE room = ? AND seq = ?`},
+		{&w.blankEdits, `UPDATE messages SET body = ''
+			WHERE room = ? AND target = ? AND target <> 0 AND kind = 'edit'`},
+		{&w.clearRows, `DELETE FROM reactions WHERE room = ? AND seq = ?`},
+		{&w.delRow, `DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND user = ?`},
+		{&w.addRow, `INSERT INTO reactions (room, seq, emoji, user, at_seq) VALUES (?, ?, ?, ?, ?)`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -46,11 +67,34 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.roomSeq, w.lastTime, w.findCMID, w.insert, w.setSeq} {
+	for _, st := range []*sql.Stmt{w.roomSeq, w.lastTime, w.findCMID, w.insert, w.setSeq,
+		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow} {
 		if st != nil {
 			st.Close()
 		}
 	}
+}
+
+// entryColumns are the columns of an entry as stored, in scanEntry's
+// order; the state of a plain message (edited, deleted, v) comes after.
+const entryColumns = `room, seq, kind, author, guest, body, cmid, ts,
+	target, subject, until, reply_to, file_id, edited, deleted, v`
+
+// scanEntry scans the entryColumns of one row.
+func scanEntry(scan func(dest ...any) error) (chat.Message, error) {
+	var m chat.Message
+	var ts, edited int64
+	var until sql.NullInt64
+	err := scan(&m.Room, &m.Seq, &m.Kind, &m.Author, &m.Guest, &m.Body, &m.CMID, &ts,
+		&m.Target, &m.User, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
+	m.Time = fromMillis(ts)
+	if until.Valid {
+		m.Until = fromMillis(until.Int64)
+	}
+	if edited != 0 {
+		m.Edited = fromMillis(edited)
+	}
+	return m, err
 }
 
 // roomTail is what Append knows about a room during one batch.
@@ -61,15 +105,23 @@ type roomTail struct {
 	touched bool  // lastSeq changed in this batch
 }
 
+// targetKey names a plain message that entries of a batch act on.
+type targetKey struct {
+	room string
+	seq  int64
+}
+
 // Append commits batch in one transaction; see [chat.Store.Append].
 //
-// Each message gets the next sequence number of its room and the commit
+// Each entry gets the next sequence number of its room and the commit
 // time in milliseconds, never earlier than the time of the room's previous
-// message, so times never decrease within a room even when the clock steps
-// back. A message whose room does not exist gets [chat.ErrNoSuchRoom]; one
+// entry, so times never decrease within a room even when the clock steps
+// back. An entry whose room does not exist gets [chat.ErrNoSuchRoom]; one
 // whose non-empty CMID its author already used in the room, in an earlier
-// batch or earlier in this one, gets the stored message with Duplicate set.
-// Append does not validate names or bodies.
+// batch or earlier in this one, gets the stored entry with Duplicate set.
+// An entry that acts on a message, and a reply, is checked and applied by
+// [chat.Target.Fold] against the state the batch has made so far. Append
+// does not validate names, kinds or bodies.
 func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
@@ -98,6 +150,8 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	// get an earlier time from a well-behaved clock.
 	now := time.Now().UnixMilli()
 	tails := make(map[string]*roomTail)
+	targets := make(map[targetKey]*chat.Target) // nil: no plain message there
+	var touched []targetKey                     // targets in the order first changed
 	results := make([]chat.AppendResult, len(batch))
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
@@ -114,14 +168,10 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 		}
 
 		if m.CMID != "" {
-			got := chat.Message{Room: m.Room, Author: m.Author, CMID: m.CMID}
-			var ms int64
-			err := findCMID.QueryRowContext(ctx, m.Room, m.Author, m.CMID).
-				Scan(&got.Seq, &got.Guest, &got.Body, &ms)
+			got, err := scanEntry(findCMID.QueryRowContext(ctx, m.Room, m.Author, m.CMID).Scan)
 			switch {
 			case err == nil:
-				got.Time = fromMillis(ms)
-				results[i] = chat.AppendResult{Message: got, Duplicate: true}
+				results[i] = chat.AppendResult{Message: entryOnly(got), Duplicate: true}
 				continue
 			case !errors.Is(err, sql.ErrNoRows):
 				return nil, s.fail("append", err)
@@ -129,23 +179,73 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 		}
 
 		msg := chat.Message{
-			Room:   m.Room,
-			Seq:    tail.lastSeq + 1,
-			Author: m.Author,
-			Guest:  m.Guest,
-			Body:   m.Body,
-			CMID:   m.CMID,
+			Room:    m.Room,
+			Seq:     tail.lastSeq + 1,
+			Kind:    m.Kind,
+			Author:  m.Author,
+			Guest:   m.Guest,
+			Body:    m.Body,
+			CMID:    m.CMID,
+			Target:  m.Target,
+			User:    m.User,
+			Until:   m.Until,
+			ReplyTo: m.ReplyTo,
+			FileID:  m.FileID,
 		}
 		ms := max(now, tail.lastMS)
 		msg.Time = fromMillis(ms)
-		if _, err := insert.ExecContext(ctx,
-			msg.Room, msg.Seq, msg.Author, msg.Guest, msg.Body, msg.CMID, ms); err != nil {
+
+		if ref, ok := refersTo(m); ok {
+			key := targetKey{m.Room, ref}
+			t, ok := targets[key]
+			if !ok {
+				if t, err = s.loadTarget(ctx, tx, key); err != nil {
+					return nil, s.fail("append", err)
+				}
+				targets[key] = t
+			}
+			if m.Kind == "" {
+				if !t.CanReply() {
+					results[i].Err = chat.ErrNoSuchMessage
+					continue
+				}
+			} else {
+				was := t != nil && t.Changed
+				kind, err := t.Fold(m, msg.Seq, msg.Time)
+				if err != nil {
+					results[i].Err = err
+					continue
+				}
+				msg.Kind = kind
+				if !was {
+					touched = append(touched, key)
+				}
+			}
+		}
+
+		var until sql.NullInt64
+		if !msg.Until.IsZero() {
+			until = sql.NullInt64{Int64: msg.Until.UnixMilli(), Valid: true}
+		}
+		if _, err := insert.ExecContext(ctx, msg.Room, msg.Seq, msg.Kind, msg.Author, msg.Guest,
+			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID); err != nil {
 			return nil, s.fail("append", err)
+		}
+		if msg.Kind == "" {
+			// Later entries of the batch may act on it.
+			targets[targetKey{msg.Room, msg.Seq}] = &chat.Target{
+				Seq: msg.Seq, Author: msg.Author, Guest: msg.Guest, Body: msg.Body, FileID: msg.FileID,
+			}
 		}
 		tail.lastSeq, tail.lastMS, tail.touched = msg.Seq, ms, true
 		results[i].Message = msg
 	}
 
+	for _, key := range touched {
+		if err := s.saveTarget(ctx, tx, key, targets[key]); err != nil {
+			return nil, s.fail("append", err)
+		}
+	}
 	for room, tail := range tails {
 		if !tail.touched {
 			continue
@@ -158,6 +258,91 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 		return nil, s.fail("append", err)
 	}
 	return results, nil
+}
+
+// refersTo returns the seq of the message that m acts on or answers, and
+// whether there is one to check. An entry that acts on a message always
+// has one (seq 0 names none, so it is refused).
+func refersTo(m chat.NewMessage) (int64, bool) {
+	switch {
+	case chat.ActsOnMessage(m.Kind):
+		return m.Target, true
+	case m.Kind == "" && m.ReplyTo != 0:
+		return m.ReplyTo, true
+	}
+	return 0, false
+}
+
+// entryOnly returns m without the state of a plain message, as Append
+// returns entries.
+func entryOnly(m chat.Message) chat.Message {
+	m.Edited, m.Deleted, m.Reactions, m.V = time.Time{}, false, nil, 0
+	return m
+}
+
+// loadTarget reads the plain message key names and its reactions, or
+// returns nil if there is none.
+func (s *Store) loadTarget(ctx context.Context, tx *sql.Tx, key targetKey) (*chat.Target, error) {
+	t := &chat.Target{Seq: key.seq}
+	var edited int64
+	err := tx.StmtContext(ctx, s.stmts.loadTarget).QueryRowContext(ctx, key.room, key.seq).
+		Scan(&t.Author, &t.Guest, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s#%d: %w", key.room, key.seq, err)
+	}
+	if edited != 0 {
+		t.Edited = fromMillis(edited)
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.loadRows).QueryContext(ctx, key.room, key.seq)
+	if err != nil {
+		return nil, fmt.Errorf("load reactions of %s#%d: %w", key.room, key.seq, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r chat.ReactionRow
+		if err := rows.Scan(&r.Emoji, &r.User, &r.At); err != nil {
+			return nil, fmt.Errorf("load reactions of %s#%d: %w", key.room, key.seq, err)
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load reactions of %s#%d: %w", key.room, key.seq, err)
+	}
+	return t, nil
+}
+
+// saveTarget writes what Fold changed of t, the plain message key names.
+func (s *Store) saveTarget(ctx context.Context, tx *sql.Tx, key targetKey, t *chat.Target) error {
+	var edited int64
+	if !t.Edited.IsZero() {
+		edited = t.Edited.UnixMilli()
+	}
+	if _, err := tx.StmtContext(ctx, s.stmts.setState).ExecContext(ctx,
+		t.Body, t.FileID, edited, t.Deleted, t.V, key.room, key.seq); err != nil {
+		return fmt.Errorf("update %s#%d: %w", key.room, key.seq, err)
+	}
+	if t.Cleared {
+		if _, err := tx.StmtContext(ctx, s.stmts.blankEdits).ExecContext(ctx, key.room, key.seq); err != nil {
+			return fmt.Errorf("blank edits of %s#%d: %w", key.room, key.seq, err)
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.clearRows).ExecContext(ctx, key.room, key.seq); err != nil {
+			return fmt.Errorf("clear reactions of %s#%d: %w", key.room, key.seq, err)
+		}
+	}
+	for _, r := range t.Removed {
+		if _, err := tx.StmtContext(ctx, s.stmts.delRow).ExecContext(ctx, key.room, key.seq, r.Emoji, r.User); err != nil {
+			return fmt.Errorf("remove reaction of %s#%d: %w", key.room, key.seq, err)
+		}
+	}
+	for _, r := range t.Added {
+		if _, err := tx.StmtContext(ctx, s.stmts.addRow).ExecContext(ctx, key.room, key.seq, r.Emoji, r.User, r.At); err != nil {
+			return fmt.Errorf("add reaction of %s#%d: %w", key.room, key.seq, err)
+		}
+	}
+	return nil
 }
 
 // loadTail reads the newest sequence number and message time of room.
@@ -180,42 +365,43 @@ func loadTail(ctx context.Context, roomSeq, lastTime *sql.Stmt, room string) (*r
 	return t, nil
 }
 
-// HistoryBefore returns up to limit messages of room with Seq < before
+// HistoryBefore returns up to limit entries of room with Seq < before
 // (before <= 0 means from the newest), the newest of them, in ascending Seq
-// order; see [chat.Store.HistoryBefore]. A limit <= 0 returns no messages.
-// It returns [chat.ErrNoSuchRoom] if the room does not exist.
+// order, plain messages with their state; see [chat.Store.HistoryBefore]. A
+// limit <= 0 returns no messages. It returns [chat.ErrNoSuchRoom] if the
+// room does not exist.
 func (s *Store) HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]chat.Message, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	q := `SELECT room, seq, author, guest, body, cmid, ts FROM messages
+	q := `SELECT ` + entryColumns + ` FROM messages
 		WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`
 	if before <= 0 {
 		before = 1 << 62
 	}
-	msgs, err := s.history(ctx, q, room, before, limit)
+	msgs, err := s.history(ctx, q, room, before, limit, true)
 	if err != nil {
 		return nil, err
 	}
-	slices.Reverse(msgs)
 	return msgs, nil
 }
 
-// HistoryAfter returns up to limit messages of room with Seq > after, the
-// oldest of them, in ascending Seq order; see [chat.Store.HistoryAfter]. A
-// limit <= 0 returns no messages. It returns [chat.ErrNoSuchRoom] if the
-// room does not exist.
+// HistoryAfter returns up to limit entries of room with Seq > after, the
+// oldest of them, in ascending Seq order, plain messages with their state;
+// see [chat.Store.HistoryAfter]. A limit <= 0 returns no messages. It
+// returns [chat.ErrNoSuchRoom] if the room does not exist.
 func (s *Store) HistoryAfter(ctx context.Context, room string, after int64, limit int) ([]chat.Message, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	q := `SELECT room, seq, author, guest, body, cmid, ts FROM messages
+	q := `SELECT ` + entryColumns + ` FROM messages
 		WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`
-	return s.history(ctx, q, room, after, limit)
+	return s.history(ctx, q, room, after, limit, false)
 }
 
-// history runs the history query q with room, seq and limit.
-func (s *Store) history(ctx context.Context, q, room string, seq int64, limit int) ([]chat.Message, error) {
+// history runs the history query q with room, seq and limit, reverses
+// what it read if descending, and adds the reactions.
+func (s *Store) history(ctx context.Context, q, room string, seq int64, limit int, descending bool) ([]chat.Message, error) {
 	msgs := []chat.Message{}
 	if limit > 0 {
 		rows, err := s.query(ctx, q, room, seq, limit)
@@ -224,19 +410,24 @@ func (s *Store) history(ctx context.Context, q, room string, seq int64, limit in
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var m chat.Message
-			var ms int64
-			if err := rows.Scan(&m.Room, &m.Seq, &m.Author, &m.Guest, &m.Body, &m.CMID, &ms); err != nil {
+			m, err := scanEntry(rows.Scan)
+			if err != nil {
 				return nil, s.fail("history", err)
 			}
-			m.Time = fromMillis(ms)
 			msgs = append(msgs, m)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, s.fail("history", err)
 		}
+		rows.Close()
 	}
 	if len(msgs) > 0 {
+		if descending {
+			slices.Reverse(msgs)
+		}
+		if err := s.addReactions(ctx, msgs); err != nil {
+			return nil, s.fail("history", err)
+		}
 		return msgs, nil
 	}
 	// Rooms are never deleted, so a room that has a message exists; only
@@ -249,4 +440,38 @@ func (s *Store) history(ctx context.Context, q, room string, seq int64, limit in
 		return nil, chat.ErrNoSuchRoom
 	}
 	return msgs, nil
+}
+
+// addReactions sets the Reactions of the plain messages of msgs, one room's
+// entries in ascending seq order, with one query. A message without a V
+// never had a reaction, so a page without one needs no query.
+func (s *Store) addReactions(ctx context.Context, msgs []chat.Message) error {
+	if !slices.ContainsFunc(msgs, func(m chat.Message) bool { return m.Kind == "" && m.V != 0 }) {
+		return nil
+	}
+	rows, err := s.query(ctx, `SELECT seq, emoji, user, at_seq FROM reactions
+		WHERE room = ? AND seq BETWEEN ? AND ? ORDER BY seq, at_seq`,
+		msgs[0].Room, msgs[0].Seq, msgs[len(msgs)-1].Seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	bySeq := make(map[int64][]chat.ReactionRow)
+	for rows.Next() {
+		var seq int64
+		var r chat.ReactionRow
+		if err := rows.Scan(&seq, &r.Emoji, &r.User, &r.At); err != nil {
+			return err
+		}
+		bySeq[seq] = append(bySeq[seq], r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range msgs {
+		if r := bySeq[msgs[i].Seq]; r != nil {
+			msgs[i].Reactions = chat.GroupReactions(r)
+		}
+	}
+	return nil
 }

@@ -73,7 +73,37 @@ var migrations = []string{
 		PRIMARY KEY (room, user, kind)
 	) STRICT;`,
 
-	// 3 (readsearch): read positions, one row per account and room that
+	// 3: room entries. A message is now an entry of its room's sequence:
+	// kind '' is a plain message, and the other kinds (edit, delete,
+	// react, unreact, and the moderation entries) say what changed.
+	// target is the seq an edit, delete or reaction acts on; subject is a
+	// moderation entry's user; until is NULL for "until lifted". The
+	// state of a plain message lives in its own row: body (the latest
+	// edit, '' when deleted), edited (ms of the latest edit, 0 never), deleted,
+	// and v, the seq of the newest entry folded into that state.
+	// reactions holds who reacted with what on which plain message; at_seq
+	// orders them (see chat.ReactionRow).
+	`ALTER TABLE messages ADD COLUMN kind     TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN target   INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN subject  TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN until    INTEGER;
+	ALTER TABLE messages ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN edited   INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN deleted  INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN v        INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN file_id  TEXT    NOT NULL DEFAULT '';
+	CREATE INDEX messages_target ON messages (room, target) WHERE target <> 0;
+	CREATE TABLE reactions (
+		room   TEXT    NOT NULL,
+		seq    INTEGER NOT NULL,
+		emoji  TEXT    NOT NULL,
+		user   TEXT    NOT NULL,
+		at_seq INTEGER NOT NULL,
+		PRIMARY KEY (room, seq, emoji, user),
+		FOREIGN KEY (room, seq) REFERENCES messages (room, seq)
+	) STRICT;`,
+
+	// 4 (readsearch): read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
 	// position names a user without a foreign key.
 	`CREATE TABLE read_positions (

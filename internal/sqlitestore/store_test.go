@@ -37,6 +37,10 @@ func TestAccess(t *testing.T) {
 	storetest.RunAccess(t, factory)
 }
 
+func TestEntries(t *testing.T) {
+	storetest.RunEntries(t, factory)
+}
+
 func TestOpenCreatesDirectory(t *testing.T) {
 	// Characters that mean something in a URI or to the driver's DSN
 	// parser must still name a plain file.

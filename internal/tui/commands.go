@@ -20,6 +20,8 @@ var Help = []string{
 	"  /dm USER              open the direct-message room with USER (accounts only)",
 	"  /rooms                list the rooms of the server (also /list)",
 	"  /me ACTION            send an action, shown as \"* you ACTION\"",
+	"  /search WORDS         find messages in every room you may read (also /s)",
+	"  /goto N               show result N of the last search in its room",
 	"  /nick NAME            how to chat under another name",
 	"  /help                 show this help; /help mod: managing rooms",
 	"  /quit                 leave hubbub (also Ctrl+C)",
@@ -69,6 +71,10 @@ func (m *Model) command(text string) tea.Cmd {
 		return m.dm(arg)
 	case "/rooms", "/list":
 		return m.listRooms(m.current())
+	case "/search", "/s":
+		return m.search(rest)
+	case "/goto":
+		return m.goTo(arg)
 	case "/me":
 		return m.me(rest)
 	case "/nick":

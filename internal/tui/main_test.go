@@ -295,6 +295,27 @@ func (f *fakeClient) SendReply(ctx context.Context, room, body string, replyTo i
 	return m, err
 }
 
+// Search finds the messages whose body contains query, newest first.
+func (f *fakeClient) Search(ctx context.Context, room, query string, before int64, limit int) ([]protocol.Message, bool, error) {
+	f.record("search %q %q", room, query)
+	if err := f.failed("search"); err != nil {
+		return nil, false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []protocol.Message
+	for _, r := range f.rooms {
+		for _, m := range r.msgs {
+			if m.Kind == "" && strings.Contains(m.Body, query) {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b protocol.Message) int { return int(b.TS - a.TS) })
+	more := len(out) > limit
+	return out[:min(limit, len(out))], more, nil
+}
+
 func (f *fakeClient) failed(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -134,6 +134,9 @@ type Model struct {
 	draft       string               // what was typed before Up recalled a line
 	nextPending int
 	quitting    bool
+
+	results []protocol.Message // of the last /search
+	lineOf  map[int64]int      // seq → its first line in the view, as last rendered
 }
 
 // New returns a Model for opts. The model is connected already: the
@@ -310,6 +313,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.managed(msg)
 	case entryMsg:
 		m.entryDone(msg)
+	case searchedMsg:
+		m.searched(msg)
 	}
 	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
 		cmd = tea.Batch(cmd, m.markRead(w))

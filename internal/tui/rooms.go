@@ -166,7 +166,7 @@ func (m *Model) history(msg historyMsg) tea.Cmd {
 	m.recount(w)
 	cmd := m.fetchQuotes(w)
 	if !msg.older || w != m.current() {
-		return cmd
+		return tea.Batch(cmd, m.jump(w))
 	}
 	// Keep the lines the user was reading where they are: the new ones
 	// go above them.
@@ -174,7 +174,7 @@ func (m *Model) history(msg historyMsg) tea.Cmd {
 	m.render()
 	m.vp.SetYOffset(m.vp.YOffset + m.vp.TotalLineCount() - before)
 	w.yOffset, w.atBottom = m.vp.YOffset, m.vp.AtBottom()
-	return cmd
+	return tea.Batch(cmd, m.jump(w))
 }
 
 func (m *Model) left(msg leftMsg) {

@@ -255,6 +255,9 @@ func (m *Model) render() {
 	if pad := m.vp.Height - len(lines); pad > 0 {
 		// Few lines sit at the bottom, above the input, as in any chat.
 		lines = append(make([]string, pad), lines...)
+		for seq, i := range m.lineOf {
+			m.lineOf[seq] = i + pad
+		}
 	}
 	m.vp.SetContent(strings.Join(lines, "\n"))
 	if bottom {
@@ -297,6 +300,9 @@ func (m *Model) windowLines(w *window, width int) []string {
 	var prev *protocol.Message
 	var prevDay string
 	numbers := m.numbering()
+	if w == m.current() {
+		m.lineOf = map[int64]int{}
+	}
 	newAt := w.newLineAt()
 	for _, e := range w.entries {
 		if e.msg == nil {
@@ -334,7 +340,10 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if m.mentions(msg) {
 			indent = 0 // the mark takes the indent
 		}
-		for _, l := range m.messageLines(w, msg, numbers) {
+		if w == m.current() {
+			m.lineOf[msg.Seq] = len(lines)
+		}
+		for _, l := range m.messageLines(w, msg, numbers || msg.Seq == w.found) {
 			text := l.text
 			if indent == 0 {
 				text = "» " + text

@@ -47,6 +47,10 @@ type window struct {
 
 	topicSeq int64 // seq of the topic entry that set topic; 0: from the join reply
 
+	jumpTo    int64 // /goto: the message to show once held; 0: none
+	jumpPages int   // history pages loaded for it
+	found     int64 // the message /goto showed, marked by its number
+
 	more    bool // older messages exist on the server than the oldest here
 	loading bool // a history page is being fetched
 

@@ -3,7 +3,12 @@
 // the message view of the current room with scrollback that loads older
 // messages from history, who is in the room and who is typing, an input
 // line that sends messages and takes slash commands, and a status bar with
-// the connection's state.
+// the connection's state. A room shows every entry of its sequence: plain
+// messages with their edits, deletions, reactions, reply quotes and files
+// folded in (entries.go, message.go), and moderators' actions as lines.
+// Unread counts follow the server's read positions (unread.go); mentions
+// ring the bell (mention.go); /edit, /delete, /react, /reply (pick.go) and
+// /search (search.go) act on messages by their number.
 //
 // Everything that comes from the network (names, bodies, topics, room
 // names, error reasons) goes through Sanitize or SanitizeLine before it

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/internal/servertest"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -74,32 +76,57 @@ func TestModeration(t *testing.T) {
 	steps := []struct {
 		name     string
 		do       func(context.Context) error
-		event    string // the event bob's client sees
+		kind     string // the entry bob's client sees in the room; "" when he is out of it
+		event    string // the event bob's client sees as the target; "" for none
 		check    func() error
 		wantCode protocol.Code // of check's error; "" for none
 	}{
-		{"topic", func(ctx context.Context) error { return ada.SetTopic(ctx, "ops", "deploys") }, protocol.TypeTopic, nil, ""},
-		{"promote", func(ctx context.Context) error { return ada.Promote(ctx, "ops", "bob") }, protocol.TypeRole, nil, ""},
-		{"demote", func(ctx context.Context) error { return ada.Demote(ctx, "ops", "bob") }, protocol.TypeRole, nil, ""},
-		{"mute", func(ctx context.Context) error { return ada.Mute(ctx, "ops", "bob", "calm down", time.Minute) }, protocol.TypeMuted, bobSends, protocol.CodeMuted},
-		{"unmute", func(ctx context.Context) error { return ada.Unmute(ctx, "ops", "bob") }, protocol.TypeUnmuted, bobSends, ""},
-		{"kick", func(ctx context.Context) error { return ada.Kick(ctx, "ops", "bob", "") }, protocol.TypeKicked, rejoin, ""},
-		{"ban", func(ctx context.Context) error { return ada.Ban(ctx, "ops", "bob", "spam", 0) }, protocol.TypeBanned, rejoin, protocol.CodeBanned},
-		{"unban", func(ctx context.Context) error { return ada.Unban(ctx, "ops", "bob") }, protocol.TypeUnbanned, rejoin, ""},
+		{"topic", func(ctx context.Context) error { return ada.SetTopic(ctx, "ops", "deploys") }, protocol.KindTopic, "", nil, ""},
+		{"promote", func(ctx context.Context) error { return ada.Promote(ctx, "ops", "bob") }, protocol.KindRole, protocol.TypeRole, nil, ""},
+		{"demote", func(ctx context.Context) error { return ada.Demote(ctx, "ops", "bob") }, protocol.KindRole, protocol.TypeRole, nil, ""},
+		{"mute", func(ctx context.Context) error { return ada.Mute(ctx, "ops", "bob", "calm down", time.Minute) }, protocol.KindMute, protocol.TypeMuted, bobSends, protocol.CodeMuted},
+		{"unmute", func(ctx context.Context) error { return ada.Unmute(ctx, "ops", "bob") }, protocol.KindUnmute, protocol.TypeUnmuted, bobSends, ""},
+		{"kick", func(ctx context.Context) error { return ada.Kick(ctx, "ops", "bob", "") }, protocol.KindKick, protocol.TypeKicked, rejoin, ""},
+		{"ban", func(ctx context.Context) error { return ada.Ban(ctx, "ops", "bob", "spam", 0) }, protocol.KindBan, protocol.TypeBanned, rejoin, protocol.CodeBanned},
+		{"unban", func(ctx context.Context) error { return ada.Unban(ctx, "ops", "bob") }, "", protocol.TypeUnbanned, rejoin, ""},
 	}
+	seen := 0 // bob's events already looked at
 	for _, st := range steps {
 		if err := st.do(ctx); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		bobEvents.wait(t, 10*time.Second, st.name+" event", func(evs []client.Event) bool {
-			n := 0
-			for _, ev := range evs {
-				if o, ok := ev.(client.OtherEvent); ok && o.Event.Type == st.event && o.Event.By == "ada" {
-					n++
+		// The entry reaches the room, the typed event only bob's own
+		// sessions; a kick or ban reaches the room first, anything else
+		// bob first.
+		var order []string
+		bobEvents.wait(t, 10*time.Second, st.name+" events", func(evs []client.Event) bool {
+			order = order[:0]
+			for _, ev := range evs[seen:] {
+				switch ev := ev.(type) {
+				case client.OtherEvent:
+					if ev.Event.Type == st.event && ev.Event.By == "ada" && ev.Event.User == "bob" {
+						order = append(order, "event")
+					}
+				case client.MessageEvent:
+					if m := ev.Message; m.Kind == st.kind && st.kind != "" && m.From == "ada" {
+						order = append(order, "entry")
+					}
 				}
 			}
-			return n > 0
+			return len(order) == btoi(st.kind != "")+btoi(st.event != "")
 		})
+		if st.kind != "" && st.event != "" {
+			want := []string{"event", "entry"}
+			if st.kind == protocol.KindKick || st.kind == protocol.KindBan {
+				want = []string{"entry", "event"}
+			}
+			if diff := cmp.Diff(want, order); diff != "" {
+				t.Errorf("%s: order of what bob saw (-want +got):\n%s", st.name, diff)
+			}
+		}
+		bobEvents.mu.Lock()
+		seen = len(bobEvents.events)
+		bobEvents.mu.Unlock()
 		if st.check == nil {
 			continue
 		}
@@ -180,4 +207,11 @@ func TestInvite(t *testing.T) {
 	if _, _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Errorf("bob cannot join after the invitation: %v", err)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

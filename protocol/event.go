@@ -19,7 +19,6 @@ const (
 	TypeMuted    = "muted"    // you were muted in a room
 	TypeUnmuted  = "unmuted"  // your mute was lifted
 	TypeUnbanned = "unbanned" // your ban was lifted: you may join again
-	TypeTopic    = "topic"    // retiring: replaced by the topic entry (Kind "topic")
 	TypeRole     = "role"     // your role in a room changed
 	TypeRead     = "read"     // your read position in a room moved (on another of your sessions)
 )
@@ -67,7 +66,6 @@ type Event struct {
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
 	By    string `json:"by,omitempty"`    // invited, kicked, banned, unbanned, muted, unmuted, role: who did it
-	Topic string `json:"topic,omitempty"` // retiring with TypeTopic
 	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
 	Seq   int64  `json:"seq,omitempty"`   // read: your read position in Room

@@ -116,8 +116,6 @@ var goldenEvents = []struct {
 	{"muted", protocol.Event{Type: protocol.TypeMuted, Room: "lobby", User: "mallory", By: "alice", Reason: "cool down", Until: 1764086097123}},
 	{"unmuted", protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "mallory", By: "alice"}},
 	{"unbanned", protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "mallory", By: "alice"}},
-	{"topic", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice", Topic: "SICP, chapter 3"}},
-	{"topic_cleared", protocol.Event{Type: protocol.TypeTopic, Room: "books", By: "alice"}},
 	{"role", protocol.Event{Type: protocol.TypeRole, Room: "books", User: "grace", By: "alice", Role: protocol.RoleModerator}},
 
 	// Entries that act on messages, and the state they leave in history.
@@ -256,7 +254,7 @@ func TestGoldenCoverage(t *testing.T) {
 	for _, typ := range []string{
 		protocol.TypeError, protocol.TypeMessage, protocol.TypeJoin, protocol.TypeLeave, protocol.TypeTyping,
 		protocol.TypeInvited, protocol.TypeKicked, protocol.TypeBanned, protocol.TypeMuted, protocol.TypeUnmuted,
-		protocol.TypeTopic, protocol.TypeRole, protocol.TypeRead,
+		protocol.TypeRole, protocol.TypeRead,
 	} {
 		if !want["event_"+typ+".json"] {
 			t.Errorf("no golden for event type %s", typ)

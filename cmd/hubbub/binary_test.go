@@ -405,7 +405,10 @@ func TestBinaryManage(t *testing.T) {
 		t.Fatal(err)
 	}
 	term.typeKeys("/topic Ship it\r")
-	bob.waitEvent(t, "the topic", isOther(protocol.TypeTopic))
+	bob.waitEvent(t, "the topic", func(ev client.Event) bool {
+		m, ok := ev.(client.MessageEvent)
+		return ok && m.Message.Kind == protocol.KindTopic && m.Message.Body == "Ship it"
+	})
 	term.waitFor("#ops · Ship it")
 	term.typeKeys("/me waves\r")
 	bob.waitEvent(t, "the action", isMessage("ops", "ada", "/me waves"))

@@ -416,7 +416,24 @@ func TestModeration(t *testing.T) {
 	if ev.By != "tess" || ev.Reason != "spam" {
 		t.Errorf("banned event = %+v", ev)
 	}
-	bystander.waitFor("banned notice", func(ev protocol.Event) bool { return ev.Type == protocol.TypeBanned && ev.User == "uma" })
+	// The room sees the ban as an entry of its sequence; the typed event
+	// reaches uma's own sessions only.
+	leaked := func(ev protocol.Event) {
+		switch ev.Type {
+		case protocol.TypeBanned, protocol.TypeMuted, protocol.TypeUnmuted, protocol.TypeUnbanned, protocol.TypeRole:
+			t.Errorf("bystander received a %s event about %s", ev.Type, ev.User)
+		}
+	}
+	entry := func(kind, user string) func(protocol.Event) bool {
+		return func(ev protocol.Event) bool {
+			leaked(ev)
+			m := ev.Message
+			return ev.Type == protocol.TypeMessage && m.Kind == kind && m.User == user && m.Room == "club"
+		}
+	}
+	if ev := bystander.waitFor("ban entry", entry(protocol.KindBan, "uma")); ev.Message.From != "tess" || ev.Message.Body != "spam" {
+		t.Errorf("ban entry = %+v, want from tess, body spam", ev.Message)
+	}
 	again := s.account(t, userTok)
 	if ev := again.do(protocol.Command{Op: protocol.OpJoin, Room: "club"}); ev.Code != protocol.CodeBanned {
 		t.Errorf("banned rejoin: %+v, want banned", ev)
@@ -434,7 +451,9 @@ func TestModeration(t *testing.T) {
 	again.ok(protocol.Command{Op: protocol.OpJoin, Room: "club"})
 	// Topic.
 	owner.ok(protocol.Command{Op: protocol.OpTopic, Room: "club", Topic: "be nice"})
-	bystander.waitFor("topic", func(ev protocol.Event) bool { return ev.Type == protocol.TypeTopic && ev.Topic == "be nice" })
+	if ev := bystander.waitFor("topic entry", entry(protocol.KindTopic, "")); ev.Message.Body != "be nice" || ev.Message.From != "sam" {
+		t.Errorf("topic entry = %+v", ev.Message)
+	}
 	r, _ := store.Room(t.Context(), "club")
 	if r.Topic != "be nice" {
 		t.Errorf("stored topic = %q", r.Topic)

@@ -18,6 +18,10 @@ type pendingSend struct {
 	msg  chat.NewMessage
 	at   time.Time                              // when the send arrived, for hubbub_ack_seconds
 	done func(res chat.AppendResult, err error) // runs on the committer goroutine; must not block
+	// published, if set, runs on the committer goroutine after the new
+	// entry was handed to the hub (not for a duplicate or a refused
+	// entry); must not block.
+	published func(m chat.Message)
 }
 
 // committer groups sends into store transactions. One goroutine takes
@@ -131,7 +135,7 @@ func (c *committer) commit(batch []pendingSend) {
 		p.done(results[i], nil)
 		s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
 	}
-	for _, r := range results {
+	for i, r := range results {
 		switch {
 		case r.Err != nil:
 		case r.Duplicate:
@@ -139,6 +143,9 @@ func (c *committer) commit(batch []pendingSend) {
 		default:
 			s.metrics.committed.Inc()
 			c.publish(r.Message)
+			if f := batch[i].published; f != nil {
+				f(r.Message)
+			}
 		}
 	}
 }
@@ -162,15 +169,32 @@ func encodeMessage(m chat.Message) ([]byte, error) {
 	return protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeMessage, Message: &pm})
 }
 
-// wireMessage converts a stored message to its protocol form.
+// wireMessage converts a stored entry to its protocol form, with the
+// state of a plain message when the store gave it.
 func wireMessage(m chat.Message) protocol.Message {
-	return protocol.Message{
-		Room:  m.Room,
-		Seq:   m.Seq,
-		From:  m.Author,
-		Guest: m.Guest,
-		Body:  m.Body,
-		CMID:  m.CMID,
-		TS:    m.Time.UnixMilli(),
+	pm := protocol.Message{
+		Room:    m.Room,
+		Seq:     m.Seq,
+		Kind:    m.Kind,
+		From:    m.Author,
+		Guest:   m.Guest,
+		Body:    m.Body,
+		CMID:    m.CMID,
+		TS:      m.Time.UnixMilli(),
+		Target:  m.Target,
+		User:    m.User,
+		ReplyTo: m.ReplyTo,
+		Deleted: m.Deleted,
+		V:       m.V,
 	}
+	if !m.Until.IsZero() {
+		pm.Until = m.Until.UnixMilli()
+	}
+	if !m.Edited.IsZero() {
+		pm.Edited = m.Edited.UnixMilli()
+	}
+	for _, r := range m.Reactions {
+		pm.Reactions = append(pm.Reactions, protocol.Reaction{Emoji: r.Emoji, Users: r.Users})
+	}
+	return pm
 }

@@ -51,10 +51,9 @@ func (u *userTopic) Deliver(payload []byte) {
 	if ev.User == u.name && (ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned) {
 		ss.srv.bg.Go(func() { ss.forceLeave(u.c, ev.Room) })
 	}
-	// A connection in the room gets the room's own copy of the event.
-	if !inRoom {
-		u.c.enqueue(outMsg{data: payload})
-	}
+	// The typed events reach only the user's own sessions, in the room or
+	// not; the room sees the action as an entry of its sequence.
+	u.c.enqueue(outMsg{data: payload})
 }
 
 // rank orders authority: a user may moderate those of lower rank.
@@ -109,33 +108,81 @@ func (ss *session) moderate(ctx context.Context, room, user string) (chat.Room, 
 	return r, t, targetRole, nil
 }
 
-// announce publishes a moderation event to the room and to the target's
-// own connections (outside the room too). target is a user key
-// (session.userKey, target.key): an account name or a guest identity;
-// hub.UserEvent delivers to the connections with exactly that key, on
-// every node.
-func (ss *session) announce(ctx context.Context, ev *protocol.Event, target string) {
-	b, err := protocol.EncodeEvent(ev)
-	if err != nil {
-		ss.srv.log.Error("encode moderation event", "err", err)
-		return
+// record appends e, the entry of a moderation action already applied, to
+// its room's sequence through the committer, tells the target's own
+// connections with ev (if not nil) and replies reply to the command id.
+// key is the target's user key (session.userKey, target.key): an account
+// name or a guest identity; hub.UserEvent delivers to the connections with
+// exactly that key, on every node. It returns at once; the reply follows
+// the commit, like a send's.
+//
+// The order is the contract. A kick or ban takes the target out of the
+// room when their own copy arrives, so the room's entry goes first (the
+// target sees it before leaving). Every other change (a mute lifted, say)
+// must be in force on the target's connections before anyone, the target
+// included, reads of it: their copy goes first, as the committer
+// acknowledges, before it publishes the entry. The hub keeps the order of
+// the two for a room, on every node.
+//
+// If the entry cannot be stored, the action stays applied (the store says
+// so to every check) and the target is told all the same; the caller gets
+// the error and may repeat the command.
+func (ss *session) record(c *conn, id string, e chat.NewMessage, ev *protocol.Event, key string, reply protocol.Event) error {
+	var b []byte
+	if ev != nil {
+		var err error
+		if b, err = protocol.EncodeEvent(ev); err != nil {
+			return err
+		}
 	}
-	// The order is the contract. A kick or ban takes the target out of
-	// the room when their own copy arrives, so the room's copy goes first
-	// (the target sees it before leaving). Every other change (a mute
-	// lifted, say) must be in force on the target's connections before
-	// anyone, the target included, reads of it: their copy goes first.
-	// The hub keeps the order of the two for a room, on every node.
-	roomFirst := ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned
-	if ev.Room != "" && roomFirst {
-		ss.srv.hub.Event(ev.Room, b)
+	tell := func() {
+		if b != nil {
+			ss.srv.hub.UserEvent(key, ev.Room, b)
+		}
 	}
-	if target != "" {
-		ss.srv.hub.UserEvent(target, ev.Room, b)
+	roomFirst := e.Kind == chat.KindKick || e.Kind == chat.KindBan
+	e.Author, e.Guest = ss.self.Name, ss.self.Guest
+	p := pendingSend{
+		msg: e,
+		at:  time.Now(),
+		done: func(res chat.AppendResult, err error) {
+			if err == nil {
+				err = res.Err
+			}
+			if err != nil || !roomFirst {
+				tell()
+			}
+			if err != nil {
+				ss.replyErr(c, id, err)
+				return
+			}
+			ss.replyOK(c, id, reply)
+		},
 	}
-	if ev.Room != "" && !roomFirst {
-		ss.srv.hub.Event(ev.Room, b)
+	if roomFirst {
+		p.published = func(chat.Message) { tell() }
 	}
+	if !ss.srv.commit.submit(p) {
+		tell()
+		return errStopping
+	}
+	return nil
+}
+
+// untilOf is the end of a sanction lasting seconds, zero for none.
+func untilOf(seconds int) time.Time {
+	if seconds <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(time.Duration(seconds) * time.Second).Truncate(time.Millisecond)
+}
+
+// millisOf is t in Unix ms, 0 for the zero time.
+func millisOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func (ss *session) requireAccount() error {
@@ -184,7 +231,10 @@ func (ss *session) dm(ctx context.Context, c *conn, cmd *protocol.Command) error
 	}
 	info := ss.roomInfo(r, protocol.RoleMember)
 	if created {
-		ss.announce(ctx, &protocol.Event{Type: protocol.TypeInvited, Room: name, User: cmd.User, By: ss.self.Name}, cmd.User)
+		// A new DM is no moderation: no entry, only the other user's notice.
+		if b, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeInvited, Room: name, User: cmd.User, By: ss.self.Name}); err == nil {
+			ss.srv.hub.UserEvent(cmd.User, name, b)
+		}
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: name, Info: &info})
 	return nil
@@ -214,7 +264,10 @@ func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) e
 		if err := acc.SetRole(ctx, cmd.Room, cmd.User, protocol.RoleMember); err != nil {
 			return err
 		}
-		ss.announce(ctx, &protocol.Event{Type: protocol.TypeInvited, Room: cmd.Room, User: cmd.User, By: ss.self.Name}, cmd.User)
+		return ss.record(c, cmd.ID,
+			chat.NewMessage{Room: cmd.Room, Kind: chat.KindInvite, User: cmd.User},
+			&protocol.Event{Type: protocol.TypeInvited, Room: cmd.Room, User: cmd.User, By: ss.self.Name}, cmd.User,
+			protocol.Event{Room: cmd.Room, User: cmd.User})
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User})
 	return nil
@@ -229,13 +282,11 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 	}
 	acc := ss.srv.cfg.Access
 	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: t.name, By: ss.self.Name, Reason: cmd.Reason}
+	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindKick, User: t.name, Body: cmd.Reason}
 	if cmd.Op == protocol.OpBan {
-		ev.Type = protocol.TypeBanned
-		var until time.Time
-		if cmd.Seconds > 0 {
-			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
-			ev.Until = until.UnixMilli()
-		}
+		ev.Type, e.Kind = protocol.TypeBanned, chat.KindBan
+		until := untilOf(cmd.Seconds)
+		ev.Until, e.Until = millisOf(until), until
 		if err := ss.setSanction(ctx, t, chat.Sanction{Room: cmd.Room, Kind: chat.Ban, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
 			return err
 		}
@@ -246,9 +297,7 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 		}
 	}
 	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
-	ss.announce(ctx, ev, t.key)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
-	return nil
+	return ss.record(c, cmd.ID, e, ev, t.key, protocol.Event{Room: cmd.Room, User: t.name})
 }
 
 func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) error {
@@ -260,9 +309,10 @@ func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) er
 		return err
 	}
 	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
-	ss.announce(ctx, &protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: t.name, By: ss.self.Name}, t.key)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
-	return nil
+	return ss.record(c, cmd.ID,
+		chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnban, User: t.name},
+		&protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: t.name, By: ss.self.Name}, t.key,
+		protocol.Event{Room: cmd.Room, User: t.name})
 }
 
 func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) error {
@@ -271,13 +321,12 @@ func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) err
 		return err
 	}
 	ev := &protocol.Event{Type: protocol.TypeUnmuted, Room: cmd.Room, User: t.name, By: ss.self.Name}
+	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnmute, User: t.name}
 	if cmd.Op == protocol.OpMute {
 		ev.Type, ev.Reason = protocol.TypeMuted, cmd.Reason
-		var until time.Time
-		if cmd.Seconds > 0 {
-			until = time.Now().Add(time.Duration(cmd.Seconds) * time.Second)
-			ev.Until = until.UnixMilli()
-		}
+		until := untilOf(cmd.Seconds)
+		ev.Until = millisOf(until)
+		e.Kind, e.Body, e.Until = chat.KindMute, cmd.Reason, until
 		if err := ss.setSanction(ctx, t, chat.Sanction{Room: cmd.Room, Kind: chat.Mute, Until: until, By: ss.self.Name, Reason: cmd.Reason}); err != nil {
 			return err
 		}
@@ -285,9 +334,7 @@ func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) err
 		return err
 	}
 	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
-	ss.announce(ctx, ev, t.key)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: t.name})
-	return nil
+	return ss.record(c, cmd.ID, e, ev, t.key, protocol.Event{Room: cmd.Room, User: t.name})
 }
 
 func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) error {
@@ -304,9 +351,8 @@ func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err := ss.srv.cfg.Access.SetTopic(ctx, cmd.Room, cmd.Topic); err != nil {
 		return err
 	}
-	ss.announce(ctx, &protocol.Event{Type: protocol.TypeTopic, Room: cmd.Room, Topic: cmd.Topic, By: ss.self.Name}, "")
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room})
-	return nil
+	return ss.record(c, cmd.ID, chat.NewMessage{Room: cmd.Room, Kind: chat.KindTopic, Body: cmd.Topic},
+		nil, "", protocol.Event{Room: cmd.Room})
 }
 
 // promote makes a moderator (or, demote, a plain member); owner and
@@ -343,7 +389,8 @@ func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) 
 	if err := acc.SetRole(ctx, cmd.Room, cmd.User, newRole); err != nil {
 		return err
 	}
-	ss.announce(ctx, &protocol.Event{Type: protocol.TypeRole, Room: cmd.Room, User: cmd.User, Role: newRole, By: ss.self.Name}, cmd.User)
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, User: cmd.User, Role: newRole})
-	return nil
+	return ss.record(c, cmd.ID,
+		chat.NewMessage{Room: cmd.Room, Kind: chat.KindRole, User: cmd.User, Body: newRole},
+		&protocol.Event{Type: protocol.TypeRole, Room: cmd.Room, User: cmd.User, Role: newRole, By: ss.self.Name}, cmd.User,
+		protocol.Event{Room: cmd.Room, User: cmd.User, Role: newRole})
 }

@@ -199,6 +199,12 @@ func (ss *session) replyErr(c *conn, id string, err error) {
 		pe = protocol.Errorf(protocol.CodeNoSuchRoom, "no such room")
 	case errors.Is(err, chat.ErrRoomExists):
 		pe = protocol.Errorf(protocol.CodeRoomExists, "a room with that name exists")
+	case errors.Is(err, chat.ErrNoSuchMessage):
+		pe = protocol.Errorf(protocol.CodeNoSuchMessage, "no such message in this room, or it was deleted")
+	case errors.Is(err, chat.ErrNotAuthor):
+		pe = protocol.Errorf(protocol.CodeForbidden, "that message is someone else's")
+	case errors.Is(err, chat.ErrTooManyReactions):
+		pe = protocol.Errorf(protocol.CodeLimitReached, "a message holds at most %d different reactions", protocol.MaxReactionsPerMessage)
 	case errors.Is(err, chat.ErrClosed), errors.Is(err, errStopping):
 		pe = protocol.Errorf(protocol.CodeUnavailable, "the server is shutting down; retry after reconnecting")
 	case storeOutage(err):
@@ -239,6 +245,12 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.send(c, cmd)
 	case protocol.OpHistory:
 		return ss.history(ctx, c, cmd)
+	case protocol.OpEdit:
+		return ss.edit(c, cmd)
+	case protocol.OpDelete:
+		return ss.deleteMessage(ctx, c, cmd)
+	case protocol.OpReact:
+		return ss.react(c, cmd)
 	case protocol.OpTyping:
 		return ss.typing(ctx, c, cmd)
 	case protocol.OpDM:
@@ -524,44 +536,12 @@ func (ss *session) publishPresence(typ, room, user string) {
 }
 
 // send hands the message to the committer and returns at once; the ack is
-// queued when the commit is done. At most MaxInFlight sends of one
-// connection wait for their commit; the next one pauses the read loop.
+// queued when the commit is done (see appendEntry).
 func (ss *session) send(c *conn, cmd *protocol.Command) error {
-	ss.mu.Lock()
-	_, ok := ss.joined[cmd.Room]
-	ss.mu.Unlock()
-	if !ok {
-		return protocol.Errorf(protocol.CodeNotJoined, "join room %s before sending to it", cmd.Room)
-	}
-	if err := ss.checkSend(c, cmd.Room); err != nil {
-		return err
-	}
-	if !ss.msgs.Allow(time.Now()) {
-		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
-	}
-	ss.inflight <- struct{}{}
-	id := cmd.ID
-	ok = ss.srv.commit.submit(pendingSend{
-		msg: chat.NewMessage{Room: cmd.Room, Author: ss.self.Name, Guest: ss.self.Guest, Body: cmd.Body, CMID: cmd.CMID},
-		at:  time.Now(),
-		done: func(res chat.AppendResult, err error) {
-			<-ss.inflight
-			if err == nil {
-				err = res.Err
-			}
-			if err != nil {
-				ss.replyErr(c, id, err)
-				return
-			}
-			m := wireMessage(res.Message)
-			ss.replyOK(c, id, protocol.Event{Room: m.Room, Message: &m})
-		},
+	return ss.appendEntry(c, cmd.ID, chat.NewMessage{
+		Room: cmd.Room, Author: ss.self.Name, Guest: ss.self.Guest, Body: cmd.Body, CMID: cmd.CMID,
+		ReplyTo: cmd.ReplyTo,
 	})
-	if !ok {
-		<-ss.inflight
-		return errStopping
-	}
-	return nil
 }
 
 func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) error {

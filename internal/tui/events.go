@@ -149,14 +149,6 @@ func (m *Model) other(ev protocol.Event) {
 		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
 	case protocol.TypeUnbanned:
 		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
-	case protocol.TypeTopic:
-		if w != nil {
-			w.topic = ev.Topic
-		}
-		text = fmt.Sprintf("%s set the topic: %s", by, SanitizeLine(ev.Topic))
-		if ev.Topic == "" {
-			text = by + " cleared the topic"
-		}
 	case protocol.TypeRole:
 		if ev.Role == "" {
 			whose := who + "'s"

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// The store's limit on reactions is the protocol's.
+var _ = [1]struct{}{}[chat.MaxReactions-protocol.MaxReactionsPerMessage]
+
+// appendEntry hands e, a plain message or an entry that acts on one (edit,
+// delete, react) written by the caller, to the committer and returns at
+// once; the ack (the stored entry) or the error is queued when the commit
+// is done, and the entry reaches the room like any message, in sequence
+// order. The caller must have joined e.Room, not be banned or muted there,
+// and have sends left in its rate (edits, deletions and reactions count as
+// sends). At most MaxInFlight entries of one connection wait for their
+// commit; the next one pauses the read loop.
+func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
+	ss.mu.Lock()
+	_, ok := ss.joined[e.Room]
+	ss.mu.Unlock()
+	if !ok {
+		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", e.Room)
+	}
+	if err := ss.checkSend(c, e.Room); err != nil {
+		return err
+	}
+	if !ss.msgs.Allow(time.Now()) {
+		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
+	}
+	ss.inflight <- struct{}{}
+	ok = ss.srv.commit.submit(pendingSend{
+		msg: e,
+		at:  time.Now(),
+		done: func(res chat.AppendResult, err error) {
+			<-ss.inflight
+			if err == nil {
+				err = res.Err
+			}
+			if err != nil {
+				ss.replyErr(c, id, err)
+				return
+			}
+			m := wireMessage(res.Message)
+			ss.replyOK(c, id, protocol.Event{Room: m.Room, Message: &m})
+		},
+	})
+	if !ok {
+		<-ss.inflight
+		return errStopping
+	}
+	return nil
+}
+
+// edit replaces the body of one of the caller's plain messages; the store
+// refuses someone else's (forbidden) and a missing or deleted one
+// (no_such_message).
+func (ss *session) edit(c *conn, cmd *protocol.Command) error {
+	return ss.appendEntry(c, cmd.ID, chat.NewMessage{
+		Room: cmd.Room, Kind: chat.KindEdit, Author: ss.self.Name, Guest: ss.self.Guest,
+		Target: cmd.Seq, Body: cmd.Body,
+	})
+}
+
+// deleteMessage deletes a plain message: the caller's own, or anyone's if
+// the caller owns or moderates the room or administers the server.
+func (ss *session) deleteMessage(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	anyAuthor := ss.admin()
+	if !anyAuthor && !ss.self.Guest && ss.srv.cfg.Access != nil {
+		if _, _, dm := protocol.DMPeers(cmd.Room); !dm {
+			_, role, err := ss.access(ctx, cmd.Room)
+			if err != nil {
+				return err
+			}
+			anyAuthor = rank(role, false) >= 2
+		}
+	}
+	return ss.appendEntry(c, cmd.ID, chat.NewMessage{
+		Room: cmd.Room, Kind: chat.KindDelete, Author: ss.self.Name, Guest: ss.self.Guest,
+		Target: cmd.Seq, AnyAuthor: anyAuthor,
+	})
+}
+
+// react toggles the caller's reaction with cmd.Emoji on a plain message;
+// the ack's entry says which it was (react or unreact).
+func (ss *session) react(c *conn, cmd *protocol.Command) error {
+	return ss.appendEntry(c, cmd.ID, chat.NewMessage{
+		Room: cmd.Room, Kind: chat.KindReact, Author: ss.self.Name, Guest: ss.self.Guest,
+		Target: cmd.Seq, Body: cmd.Emoji,
+	})
+}

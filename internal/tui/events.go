@@ -99,7 +99,10 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 }
 
 // other applies a server event the client has no type of its own for:
-// the moderation events, topic and role changes, and invitations.
+// the notices to the user a moderator acted on (kicked, banned, muted,
+// unmuted, unbanned, role) and invitations. They reach only the user's own
+// sessions and go to the status window: the room itself shows the action
+// as an entry of its sequence (message), so it is not said twice there.
 func (m *Model) other(ev protocol.Event) {
 	w := m.find(ev.Room)
 	room := "#" + SanitizeLine(ev.Room)
@@ -123,11 +126,6 @@ func (m *Model) other(ev protocol.Event) {
 	var text string
 	switch ev.Type {
 	case protocol.TypeInvited:
-		if !self && ev.User != "" {
-			// The room's members hear of an invitation too.
-			text = fmt.Sprintf("%s invited %s to %s", by, who, room)
-			break
-		}
 		if _, peer, ok := dmPeer(ev.Room, m.self.Name); ok {
 			m.noteTo(m.wins[0], fmt.Sprintf("%s opened a direct-message room with you: /dm %s", by, SanitizeLine(peer)))
 		} else {
@@ -162,7 +160,7 @@ func (m *Model) other(ev protocol.Event) {
 	default:
 		return
 	}
-	if w == nil {
+	if self || w == nil {
 		w = m.wins[0]
 	}
 	m.noteTo(w, text)

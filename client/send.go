@@ -55,7 +55,12 @@ func (c *Client) SendWithID(ctx context.Context, room, cmid, body string) (proto
 	if cmid == "" {
 		return protocol.Message{}, &SendError{CMID: cmid, Err: errors.New("client: SendWithID needs a cmid")}
 	}
-	cmd := protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: cmid}
+	return c.send(ctx, protocol.Command{Op: protocol.OpSend, Room: room, Body: body, CMID: cmid})
+}
+
+// send runs SendWithID's loop for cmd, a send with its cmid.
+func (c *Client) send(ctx context.Context, cmd protocol.Command) (protocol.Message, error) {
+	cmid := cmd.CMID
 	var refused error // the last unavailable refusal
 	for attempt := 1; ; attempt++ {
 		ev, err := c.do(ctx, cmd, true)

@@ -1,17 +1,18 @@
 package tui
 
 import (
-	"slices"
 	"sort"
 
+	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // Room entries (docs/protocol.md, "Room entries"). A window holds every
 // entry of its room it has seen, in seq order: plain messages and
 // moderation entries are shown as lines; edits, deletions and reactions
-// are kept unseen and folded into the message they target, by the V rule,
-// so that history pages and live events may come in any order.
+// are kept unseen and folded into the message they target by client.Apply
+// (the V rule), so that history pages and live events may come in any
+// order.
 
 // acts reports whether an entry of kind acts on an earlier message
 // (Target) rather than being shown itself.
@@ -35,51 +36,6 @@ func shown(kind string) bool {
 	return false
 }
 
-// applyEntry folds entry e into the message t it targets, if e is newer
-// than what t already holds (e.Seq > t.V), and reports whether it did.
-func applyEntry(t *protocol.Message, e protocol.Message) bool {
-	if t == nil || t.Kind != "" || e.Target != t.Seq || e.Seq <= t.V {
-		return false
-	}
-	switch e.Kind {
-	case protocol.KindEdit:
-		if t.Deleted {
-			break
-		}
-		t.Body, t.Edited = e.Body, e.TS
-	case protocol.KindDelete:
-		t.Deleted, t.Body, t.File, t.Reactions = true, "", nil, nil
-	case protocol.KindReact:
-		if t.Deleted {
-			break
-		}
-		i := slices.IndexFunc(t.Reactions, func(r protocol.Reaction) bool { return r.Emoji == e.Body })
-		if i < 0 {
-			t.Reactions = append(t.Reactions, protocol.Reaction{Emoji: e.Body})
-			i = len(t.Reactions) - 1
-		}
-		if !slices.Contains(t.Reactions[i].Users, e.From) {
-			t.Reactions[i].Users = append(slices.Clone(t.Reactions[i].Users), e.From)
-		}
-	case protocol.KindUnreact:
-		i := slices.IndexFunc(t.Reactions, func(r protocol.Reaction) bool { return r.Emoji == e.Body })
-		if i < 0 {
-			break
-		}
-		users := slices.DeleteFunc(slices.Clone(t.Reactions[i].Users), func(u string) bool { return u == e.From })
-		if len(users) == 0 {
-			t.Reactions = slices.Delete(slices.Clone(t.Reactions), i, i+1)
-		} else {
-			t.Reactions = slices.Clone(t.Reactions)
-			t.Reactions[i].Users = users
-		}
-	default:
-		return false
-	}
-	t.V = e.Seq
-	return true
-}
-
 // message returns the held plain message with seq, nil if none.
 func (w *window) message(seq int64) *protocol.Message {
 	i := sort.Search(len(w.entries), func(i int) bool { return w.entries[i].seq >= seq })
@@ -97,10 +53,10 @@ func (w *window) message(seq int64) *protocol.Message {
 // apply folds e into its target, if held (or fetched for a quote).
 func (w *window) apply(e protocol.Message) {
 	if t := w.message(e.Target); t != nil {
-		applyEntry(t, e)
+		client.Apply(t, e)
 	}
 	if q := w.quotes[e.Target]; q != nil {
-		applyEntry(q, e)
+		client.Apply(q, e)
 	}
 }
 

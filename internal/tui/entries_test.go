@@ -16,60 +16,6 @@ func entryAt(seq int64, kind, from, body string, target int64) protocol.Message 
 		TS: t0.Add(time.Duration(seq) * time.Minute).UnixMilli()}
 }
 
-func TestApplyEntry(t *testing.T) {
-	base := func() protocol.Message {
-		return protocol.Message{Room: "lobby", Seq: 5, From: "grace", Body: "hi", V: 10,
-			Reactions: []protocol.Reaction{{Emoji: "👍", Users: []string{"ada"}}}}
-	}
-	tests := []struct {
-		name    string
-		entry   protocol.Message
-		applied bool
-		want    func(m *protocol.Message)
-	}{
-		{"edit", entryAt(11, protocol.KindEdit, "grace", "hello", 5), true, func(m *protocol.Message) {
-			m.Body, m.Edited, m.V = "hello", t0.Add(11*time.Minute).UnixMilli(), 11
-		}},
-		{"edit already folded", entryAt(10, protocol.KindEdit, "grace", "old", 5), false, func(*protocol.Message) {}},
-		{"edit of another", entryAt(11, protocol.KindEdit, "grace", "x", 6), false, func(*protocol.Message) {}},
-		{"delete", entryAt(12, protocol.KindDelete, "alice", "", 5), true, func(m *protocol.Message) {
-			m.Body, m.Deleted, m.Reactions, m.V = "", true, nil, 12
-		}},
-		{"react new emoji", entryAt(11, protocol.KindReact, "grace", "❤️", 5), true, func(m *protocol.Message) {
-			m.Reactions = append(m.Reactions, protocol.Reaction{Emoji: "❤️", Users: []string{"grace"}})
-			m.V = 11
-		}},
-		{"react same emoji", entryAt(11, protocol.KindReact, "grace", "👍", 5), true, func(m *protocol.Message) {
-			m.Reactions[0].Users = []string{"ada", "grace"}
-			m.V = 11
-		}},
-		{"unreact last", entryAt(11, protocol.KindUnreact, "ada", "👍", 5), true, func(m *protocol.Message) {
-			m.Reactions, m.V = []protocol.Reaction{}, 11
-		}},
-		{"unknown kind", entryAt(11, "frobnicate", "ada", "", 5), false, func(*protocol.Message) {}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, want := base(), base()
-			tt.want(&want)
-			if applied := applyEntry(&got, tt.entry); applied != tt.applied {
-				t.Errorf("applied = %v, want %v", applied, tt.applied)
-			}
-			if diff := cmp.Diff(want, got, cmpEmpty); diff != "" {
-				t.Errorf("message (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// cmpEmpty treats nil and empty slices alike.
-var cmpEmpty = cmp.Transformer("empty", func(rs []protocol.Reaction) []protocol.Reaction {
-	if len(rs) == 0 {
-		return nil
-	}
-	return rs
-})
-
 // TestEntriesShown feeds a room's entries live and checks what the room
 // shows: edits, reactions and deletions folded into their messages, a
 // reply's quote, moderation as lines naming who acted, a file, and

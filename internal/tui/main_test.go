@@ -288,7 +288,7 @@ func (f *fakeClient) React(ctx context.Context, room string, seq int64, emoji st
 	return f.entry(room, protocol.KindReact, emoji, seq)
 }
 
-func (f *fakeClient) SendReply(ctx context.Context, room, body string, replyTo int64) (protocol.Message, error) {
+func (f *fakeClient) SendReply(ctx context.Context, room string, replyTo int64, body string) (protocol.Message, error) {
 	f.record("reply %s %d %q", room, replyTo, body)
 	m, err := f.entry(room, "", body, 0)
 	m.ReplyTo = replyTo

@@ -49,6 +49,12 @@ type Client interface {
 	DM(ctx context.Context, user string) (protocol.RoomInfo, error)
 	Read(ctx context.Context, room string, seq int64) error
 
+	// Acting on messages (pick.go).
+	SendReply(ctx context.Context, room string, replyTo int64, body string) (protocol.Message, error)
+	Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error)
+	Delete(ctx context.Context, room string, seq int64) (protocol.Message, error)
+	React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error)
+
 	// Managing rooms (manage.go).
 	CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error)
 	Invite(ctx context.Context, room, user string) error

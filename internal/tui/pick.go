@@ -18,14 +18,6 @@ import (
 // puts "/edit N" and the text of the user's newest message into the input
 // line to change it there.
 
-// entryOps is what the commands need of the client.
-type entryOps interface {
-	Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error)
-	Delete(ctx context.Context, room string, seq int64) (protocol.Message, error)
-	React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error)
-	SendReply(ctx context.Context, room, body string, replyTo int64) (protocol.Message, error)
-}
-
 // entryMsg is the outcome of /edit, /delete or /react: the entry the
 // server stored, or why not.
 type entryMsg struct {
@@ -69,7 +61,7 @@ func (m *Model) pick(name, rest string) (tea.Cmd, bool) {
 		if m.held(w, seq) == nil {
 			return nil, true
 		}
-		return m.entryCmd(w.room, fmt.Sprintf("delete #%d", seq), func(ctx context.Context, c entryOps) (protocol.Message, error) {
+		return m.entryCmd(w.room, fmt.Sprintf("delete #%d", seq), func(ctx context.Context, c Client) (protocol.Message, error) {
 			return c.Delete(ctx, w.room, seq)
 		}), true
 	case "/react":
@@ -84,7 +76,7 @@ func (m *Model) pick(name, rest string) (tea.Cmd, bool) {
 			return nil, true
 		}
 		emoji := emojiArg(text)
-		return m.entryCmd(w.room, fmt.Sprintf("react to #%d", seq), func(ctx context.Context, c entryOps) (protocol.Message, error) {
+		return m.entryCmd(w.room, fmt.Sprintf("react to #%d", seq), func(ctx context.Context, c Client) (protocol.Message, error) {
 			return c.React(ctx, w.room, seq, emoji)
 		}), true
 	default: // reply
@@ -172,18 +164,14 @@ func (m *Model) edit(w *window, seq int64, text string) tea.Cmd {
 		return nil
 	}
 	room := w.room
-	return m.entryCmd(room, fmt.Sprintf("edit #%d", seq), func(ctx context.Context, c entryOps) (protocol.Message, error) {
+	return m.entryCmd(room, fmt.Sprintf("edit #%d", seq), func(ctx context.Context, c Client) (protocol.Message, error) {
 		return c.Edit(ctx, room, seq, text)
 	})
 }
 
 // entryCmd runs op on the client.
-func (m *Model) entryCmd(room, what string, op func(context.Context, entryOps) (protocol.Message, error)) tea.Cmd {
-	c, ok := m.c.(entryOps)
-	if !ok {
-		m.note("This client cannot " + what + ".")
-		return nil
-	}
+func (m *Model) entryCmd(room, what string, op func(context.Context, Client) (protocol.Message, error)) tea.Cmd {
+	c := m.c
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()

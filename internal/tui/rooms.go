@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -38,11 +37,7 @@ func (m *Model) sendMessage(body string, replyTo int64) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 		defer cancel()
 		if replyTo > 0 {
-			r, ok := c.(entryOps)
-			if !ok {
-				return sentMsg{room: room, id: id, err: errors.New("this client cannot send replies")}
-			}
-			msg, err := r.SendReply(ctx, room, body, replyTo)
+			msg, err := c.SendReply(ctx, room, replyTo, body)
 			return sentMsg{room: room, id: id, msg: msg, err: err}
 		}
 		msg, err := c.Send(ctx, room, body)

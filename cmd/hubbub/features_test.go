@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // accountTerminal registers the accounts names on the server at url, runs
@@ -79,6 +80,73 @@ func TestBinaryUnreadAndMentions(t *testing.T) {
 	term.waitFor("tea is ready")
 	term.waitFor("» ")
 	term.waitFor("\a")
+	term.typeKeys("/quit\r")
+	term.wait()
+}
+
+// isEntry matches an entry of kind in room from user acting on target.
+func isEntry(room, kind, from string, target int64) func(client.Event) bool {
+	return func(ev client.Event) bool {
+		m, ok := ev.(client.MessageEvent)
+		return ok && m.Message.Room == room && m.Message.Kind == kind && m.Message.From == from && m.Message.Target == target
+	}
+}
+
+// TestBinaryMessageCommands replies to, edits, reacts to and deletes
+// messages from the terminal against a real server, each seen by another
+// client and shown on the terminal, and shows another user's reaction,
+// topic and a refusal.
+func TestBinaryMessageCommands(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	ctx := t.Context()
+	term, peers := accountTerminal(t, bin, url, "ada", "grace")
+	grace := peers[1]
+	if _, err := grace.Create(ctx, "den", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := grace.Join(ctx, "den"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grace.Send(ctx, "den", "has anyone read **SICP**?"); err != nil {
+		t.Fatal(err)
+	}
+	term.typeKeys("/join den\r")
+	term.waitFor("has anyone read ")
+
+	term.typeKeys("/reply 1 yes, chapter 1 :+1:\r")
+	grace.waitEvent(t, "ada's reply", func(ev client.Event) bool {
+		m, ok := ev.(client.MessageEvent)
+		return ok && m.Message.From == "ada" && m.Message.ReplyTo == 1 && m.Message.Body == "yes, chapter 1 :+1:"
+	})
+	term.waitFor("↪ grace: has anyone read SICP?")
+	term.waitFor("yes, chapter 1 👍")
+
+	term.typeKeys("/edit 2 yes, chapter 3\r")
+	grace.waitEvent(t, "ada's edit", isEntry("den", protocol.KindEdit, "ada", 2))
+	term.waitFor("yes, chapter 3")
+	term.waitFor(" (edited)")
+
+	term.typeKeys("/react 1 :tada:\r")
+	grace.waitEvent(t, "ada's reaction", isEntry("den", protocol.KindReact, "ada", 1))
+	term.waitFor("[🎉 1]")
+	if _, err := grace.React(ctx, "den", 1, "🎉"); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("[🎉 2]")
+
+	term.typeKeys("/delete 2\r")
+	grace.waitEvent(t, "ada's deletion", isEntry("den", protocol.KindDelete, "ada", 2))
+	term.waitFor("message deleted")
+
+	term.typeKeys("/delete 1\r")
+	term.waitFor("Cannot delete #1: ")
+
+	if err := grace.SetTopic(ctx, "den", "SICP club"); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("grace set the topic: SICP club")
+	term.waitFor("#den · SICP club")
 	term.typeKeys("/quit\r")
 	term.wait()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -533,14 +534,21 @@ func TestLayoutFits(t *testing.T) {
 				msgAt("lobby", 6, strings.Repeat("W", 32), strings.Repeat("x", 500), t0),
 				msgAt("lobby", 7, "grace", strings.Repeat("你好", 100)+"\n"+strings.Repeat("👋", 90), t0),
 				msgAt("lobby", 8, "grace", strings.Repeat("\x1b[2J", 60), t0),
+				client.MessageEvent{Message: protocol.Message{Room: "lobby", Seq: 9, From: "grace", TS: t0.UnixMilli(), ReplyTo: 7,
+					Body: "```\n" + strings.Repeat("code_without_spaces", 20) + "\n```\n> " + strings.Repeat("quoted ", 40) + "@a-rather-long-display-name-here",
+					File: &protocol.File{ID: "f_" + strings.Repeat("x", 40), Name: strings.Repeat("long name ", 10) + ".pdf", Size: 1 << 30}}},
+				client.MessageEvent{Message: protocol.Message{Room: "lobby", Seq: 10, Kind: protocol.KindBan, From: strings.Repeat("M", 32), User: strings.Repeat("U", 32), Body: strings.Repeat("reason ", 40), Until: t0.UnixMilli(), TS: t0.UnixMilli()}},
 				msgAt("a-room-with-a-long-name-32chars", 1, "grace", "unread", t0),
 			)
+			for i, e := range []string{"👍", "❤️", "🎉", "😂", "👀", "🚀", "🔥", "🙏", "💯", "✅", "🤔", "👋"} {
+				h.events(client.MessageEvent{Message: protocol.Message{Room: "lobby", Seq: int64(11 + i), Kind: protocol.KindReact, From: "grace", Body: e, Target: 9, TS: t0.UnixMilli()}})
+			}
 			for range 5 {
 				h.events(client.TypingEvent{Room: "lobby", User: strings.Repeat("T", 30)})
 			}
 			h.events(client.StateEvent{State: client.Reconnecting, Attempt: 12, Next: h.clock.now().Add(30 * time.Second),
 				Err: errors.New(strings.Repeat("a long error ", 20))})
-			h.typeText(strings.Repeat("typed ", 30), false)
+			h.typeText("/react "+strings.Repeat("typed ", 30), false) // with the numbers shown
 			h.send(tea.WindowSizeMsg{Width: size.w, Height: size.h})
 			v := h.m.View()
 			if size.w < minWidth || size.h < minHeight {
@@ -551,6 +559,13 @@ func TestLayoutFits(t *testing.T) {
 				return
 			}
 			checkFits(t, v, size.w, size.h)
+			// The message view's own lines fit too: the viewport would
+			// hide an overflow by cutting it.
+			for i, l := range h.m.windowLines(h.m.find("lobby"), h.m.vp.Width) {
+				if w := lipgloss.Width(l); w > h.m.vp.Width {
+					t.Errorf("message line %d is %d cells wide, more than %d: %q", i, w, h.m.vp.Width, l)
+				}
+			}
 			h.key(tea.KeyPgUp)
 			checkFits(t, h.m.View(), size.w, size.h)
 		})

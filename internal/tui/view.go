@@ -71,7 +71,9 @@ func wrap(s string, width int) []string {
 	if width < 1 {
 		width = 1
 	}
-	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+	// ansi.Wrap can leave a line one cell too wide where it breaks after
+	// a hyphen: cut what is left over.
+	return strings.Split(ansi.Hardwrap(ansi.Wrap(s, width, ""), width, true), "\n")
 }
 
 // View renders the whole screen.
@@ -278,7 +280,7 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if width-indent-lead-2 >= 10 {
 			hang += "  "
 		}
-		first, rest, _ := strings.Cut(ansi.Wrap(body, max(1, width-len(pad)), ""), "\n")
+		first, rest, _ := strings.Cut(strings.Join(wrap(body, width-len(pad)), "\n"), "\n")
 		lines = append(lines, style.Render(pad+first))
 		if rest == "" {
 			return

@@ -29,6 +29,7 @@ var Help = []string{
 	"Keys:",
 	"  Enter                 send the message or run the command",
 	"  Tab, Ctrl+N           next room;  Shift+Tab, Ctrl+P  previous room",
+	"  Tab after @na         complete the name of someone in the room",
 	"  Alt+1 … Alt+9         show room 1 … 9 of the list",
 	"  PgUp, PgDn            scroll; PgUp at the top loads older messages",
 	"  Esc                   back to the newest message",

@@ -16,6 +16,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case "enter":
 		return m.submit()
 	case "tab", "ctrl+n":
+		if msg.String() == "tab" && m.completeMention() {
+			return nil
+		}
 		m.show((m.cur + 1) % len(m.wins))
 		return nil
 	case "shift+tab", "ctrl+p":

@@ -96,3 +96,29 @@ func (m *Model) bell() tea.Cmd {
 		return nil
 	}
 }
+
+// completeMention completes the "@na" the input line ends with (the
+// cursor at the end) to the first name, in sorted order, of a member of
+// the shown room other than the user that starts so, in any case. It
+// reports whether the input ended with a mention to complete.
+func (m *Model) completeMention() bool {
+	v := m.input.Value()
+	i := strings.LastIndexAny(v, " \n") + 1
+	word, ok := strings.CutPrefix(v[i:], "@")
+	if !ok || m.input.Position() != len([]rune(v)) {
+		return false
+	}
+	w := m.current()
+	var names []string
+	for _, u := range w.memberList() {
+		if u != m.self.Name && strings.HasPrefix(strings.ToLower(u), strings.ToLower(word)) {
+			names = append(names, u)
+		}
+	}
+	if len(names) == 0 {
+		return true // nothing to complete: Tab does not switch rooms mid-word
+	}
+	m.input.SetValue(v[:i] + "@" + names[0] + " ")
+	m.input.CursorEnd()
+	return true
+}

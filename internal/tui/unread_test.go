@@ -124,3 +124,31 @@ func TestMentionAt(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleteMention checks that Tab completes "@na" from the room's
+// members, and switches rooms otherwise.
+func TestCompleteMention(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("lobby", "", 0, "grace", "Greg", "linus")
+	h := newHarness(t, f, 100, 30, "lobby")
+	h.typeText("thanks @li", false)
+	h.key(tea.KeyTab)
+	if got, want := h.m.input.Value(), "thanks @linus "; got != want {
+		t.Errorf("input = %q, want %q", got, want)
+	}
+	h.typeText("and @gR", false)
+	h.key(tea.KeyTab)
+	if got, want := h.m.input.Value(), "thanks @linus and @Greg "; got != want {
+		t.Errorf("input = %q, want %q", got, want)
+	}
+	h.typeText("@zz", false)
+	h.key(tea.KeyTab)
+	if got := h.m.current().room; got != "lobby" {
+		t.Errorf("Tab on an unknown name switched to %q", got)
+	}
+	h.typeText(" ", false)
+	h.key(tea.KeyTab)
+	if got := h.m.current().room; got != "" {
+		t.Errorf("Tab after a space showed %q, want the status window", got)
+	}
+}

@@ -40,7 +40,7 @@ func behindProxy(t *testing.T, mut func(c *server.Config, proxyURL string)) stri
 		t.Fatal(err)
 	}
 	proxyURL := "http://" + proxyLn.Addr().String()
-	cfg := server.Config{Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Logger: slog.New(slog.DiscardHandler)}
+	cfg := server.Config{Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Search: store, Logger: slog.New(slog.DiscardHandler)}
 	if mut != nil {
 		mut(&cfg, proxyURL)
 	}

@@ -506,15 +506,17 @@ func TestBrowserModules(t *testing.T) {
 	t.Run("backoff", func(t *testing.T) {
 		got := module(`(async () => {
 			const { backoffDelay } = await import("/conn.js");
-			for (let n = 0; n <= 40; n++) {
-				const ceiling = Math.min(30000, 500 * 2 ** n);
-				let max = 0;
-				for (let i = 0; i < 500; i++) {
-					const d = backoffDelay(n);
-					if (!(d >= 0 && d <= ceiling)) return "attempt " + n + ": delay " + d + " outside [0, " + ceiling + "]";
-					max = Math.max(max, d);
+			for (const [restarting, cap] of [[false, 10000], [true, 4000]]) {
+				for (let n = 0; n <= 40; n++) {
+					const ceiling = Math.min(cap, 500 * 2 ** n);
+					let max = 0;
+					for (let i = 0; i < 500; i++) {
+						const d = backoffDelay(n, restarting);
+						if (!(d >= 0 && d <= ceiling)) return "attempt " + n + (restarting ? " (restarting)" : "") + ": delay " + d + " outside [0, " + ceiling + "]";
+						max = Math.max(max, d);
+					}
+					if (max < ceiling / 2) return "attempt " + n + ": no delay above half the ceiling in 500 draws (" + max + ")";
 				}
-				if (max < ceiling / 2) return "attempt " + n + ": no delay above half the ceiling in 500 draws (" + max + ")";
 			}
 			return "ok";
 		})()`)

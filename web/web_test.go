@@ -3,9 +3,12 @@ package web
 import (
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -177,6 +180,110 @@ func TestModuleImportsAreServed(t *testing.T) {
 	if imported == 0 {
 		t.Error("found no imports; is the pattern stale?")
 	}
+}
+
+// TestModuleImportsFormATree checks that the modules of the client import
+// each other without a cycle: state.js owns what the client knows, views
+// subscribe to it, and no two modules depend on each other both ways.
+// A cycle is reported as the path that closes it.
+func TestModuleImportsFormATree(t *testing.T) {
+	graph := moduleImports(t)
+	if len(graph) < 10 {
+		t.Fatalf("found imports in %d modules; is the pattern stale?", len(graph))
+	}
+	if cycle := findCycle(graph); cycle != nil {
+		t.Errorf("import cycle: %s", strings.Join(cycle, " → "))
+	}
+}
+
+// TestFindCycle checks the cycle finder itself on small graphs.
+func TestFindCycle(t *testing.T) {
+	tests := []struct {
+		name  string
+		graph map[string][]string
+		want  []string
+	}{
+		{"empty", map[string][]string{}, nil},
+		{"tree", map[string][]string{"a": {"b", "c"}, "b": {"c"}, "c": nil}, nil},
+		{"self", map[string][]string{"a": {"a"}}, []string{"a", "a"}},
+		{"two", map[string][]string{"a": {"b"}, "b": {"a"}}, []string{"a", "b", "a"}},
+		{"deep", map[string][]string{"a": {"b"}, "b": {"c"}, "c": {"d"}, "d": {"b"}}, []string{"b", "c", "d", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := findCycle(tt.graph)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("findCycle = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// moduleImports reads the `import … from "./x.js"` lines of every module
+// in static/: module name → the modules it imports.
+func moduleImports(t *testing.T) map[string][]string {
+	t.Helper()
+	importRE := regexp.MustCompile(`(?m)^import\s[^;]*?\sfrom\s+"\./([^"]+)";`)
+	graph := map[string][]string{}
+	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		name := path.Base(p)
+		graph[name] = nil
+		for _, m := range importRE.FindAllStringSubmatch(string(b), -1) {
+			graph[name] = append(graph[name], m[1])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return graph
+}
+
+// findCycle returns a cycle of graph as the path that closes it (first
+// node repeated at the end), or nil. Nodes are visited in sorted order, so
+// the answer is stable.
+func findCycle(graph map[string][]string) []string {
+	const (
+		unseen = iota
+		open   // on the current path
+		done
+	)
+	mark := map[string]int{}
+	var stack []string
+	var visit func(n string) []string
+	visit = func(n string) []string {
+		mark[n] = open
+		stack = append(stack, n)
+		for _, next := range graph[n] {
+			switch mark[next] {
+			case open:
+				i := slices.Index(stack, next)
+				return append(slices.Clone(stack[i:]), next)
+			case unseen:
+				if c := visit(next); c != nil {
+					return c
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		mark[n] = done
+		return nil
+	}
+	for _, n := range slices.Sorted(maps.Keys(graph)) {
+		if mark[n] == unseen {
+			if c := visit(n); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 // TestAssetsStayInsideThePolicy guards the rules that keep the client safe

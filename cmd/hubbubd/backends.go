@@ -16,13 +16,14 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 )
 
-// store is what hubbubd needs of a store: messages, accounts, access and
-// read positions.
+// store is what hubbubd needs of a store: messages, accounts, access,
+// read positions and search.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
 	chat.Reads
+	chat.Searcher
 }
 
 // openStore opens the store named by spec: empty for the SQLite file

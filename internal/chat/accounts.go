@@ -111,4 +111,8 @@ type Access interface {
 	// ActiveSanction returns the sanction of kind for (room, user) if one
 	// exists and has not ended at now (it ends when Until <= now).
 	ActiveSanction(ctx context.Context, room, user, kind string, now time.Time) (Sanction, bool, error)
+	// RoomSanctions returns up to limit sanctions of room that have not
+	// ended at now, in no particular order. A caller that gets limit of
+	// them cannot know it has them all.
+	RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]Sanction, error)
 }

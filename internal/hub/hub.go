@@ -285,6 +285,21 @@ func (h *Hub) Seen(room string, seq int64) {
 	h.local(room, item{seq: seq, seen: true})
 }
 
+// Head returns the highest sequence delivered to room's local members
+// (or marked Seen), or -1 if the room has no local members or none yet.
+// Read after Join returned, it is a sequence every later message of the
+// room follows: the joiner receives all of them.
+func (h *Hub) Head(room string) int64 {
+	s := h.shardOf(room)
+	s.mu.Lock()
+	r := s.rooms[room]
+	s.mu.Unlock()
+	if r == nil || r.closed.Load() {
+		return -1
+	}
+	return r.head.Load()
+}
+
 // local queues it on the room's shard if the room has local members.
 func (h *Hub) local(roomName string, it item) {
 	s := h.shardOf(roomName)

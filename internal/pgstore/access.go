@@ -212,3 +212,36 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	}
 	return sn, true, nil
 }
+
+// RoomSanctions implements chat.Access.
+func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]chat.Sanction, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	rows, err := s.pool.Query(ctx,
+		`SELECT username, kind, until, by_user, reason FROM sanctions
+		 WHERE room = $1 AND (until IS NULL OR until > $2) LIMIT $3`,
+		room, millis(now), limit)
+	if err != nil {
+		return nil, s.fail("room sanctions", err)
+	}
+	defer rows.Close()
+	var out []chat.Sanction
+	for rows.Next() {
+		sn := chat.Sanction{Room: room}
+		var until *time.Time
+		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason); err != nil {
+			return nil, s.fail("room sanctions", err)
+		}
+		if until != nil {
+			sn.Until = until.UTC()
+		}
+		out = append(out, sn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("room sanctions", err)
+	}
+	return out, nil
+}

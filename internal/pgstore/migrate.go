@@ -103,14 +103,38 @@ var migrations = []string{
 
 	// 4 (readsearch): read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
-	// position names a user without a foreign key.
+	// position names a user without a foreign key. And full-text search:
+	// messages.search holds the words of each plain message that is not
+	// deleted (see searchVector), recomputed by PostgreSQL whenever the
+	// row changes (an edit, a delete), with a GIN index of its own.
 	`CREATE TABLE read_positions (
 		username text COLLATE "C" NOT NULL,
 		room     text COLLATE "C" NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
 		seq      bigint NOT NULL,
 		PRIMARY KEY (username, room)
-	);`,
+	);
+	ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (` + searchVector + `) STORED;
+	CREATE INDEX messages_search ON messages USING gin (search) WHERE kind = '' AND NOT deleted;`,
 }
+
+// searchVector is the SQL of messages.search (migration 4), the words of a
+// plain message that is not deleted, NULL for other rows: the 'simple'
+// configuration (lower case, no stemming, no stop words) over the body
+// with ASCII punctuation turned into spaces, so that "example.com" or
+// "snake_case" are two words, as SQLite's FTS5 and chat.SearchWords see
+// them (PostgreSQL's parser would keep a host name whole). Every piece is
+// immutable, as a generated column needs.
+const searchVector = `CASE WHEN kind = '' AND NOT deleted THEN
+		to_tsvector('simple'::regconfig, translate(body, ` + sqlPunct + `, ` + sqlSpaces + `))
+	END`
+
+// asciiPunct is ASCII's punctuation; sqlPunct is it as an SQL string, and
+// sqlSpaces as many spaces.
+const (
+	asciiPunct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+	sqlPunct   = "'!\"#$%&''()*+,-./:;<=>?@[\\]^_`{|}~'"
+	sqlSpaces  = "'                                '"
+)
 
 // migrateLockKey is the first key of the advisory lock that migrations take;
 // the second is a hash of the schema's name. ("hubb" in ASCII.)

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const dsnEnv = "HUBBUB_TEST_POSTGRES"
 
 // testDSN returns the DSN of the test database, or skips the test.
-func testDSN(t *testing.T) string {
+func testDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(dsnEnv)
 	if dsn == "" {
@@ -37,7 +37,7 @@ func testDSN(t *testing.T) string {
 // newSchema creates an empty schema with a random name in the test
 // database, drops it when the test ends, and returns a DSN whose connections
 // work in it.
-func newSchema(t *testing.T) string {
+func newSchema(t testing.TB) string {
 	t.Helper()
 	dsn := testDSN(t)
 	schema := "hubbub_test_" + randomHex(8)
@@ -69,7 +69,7 @@ func newSchema(t *testing.T) string {
 
 // withParam returns dsn with the run-time parameter name set to value; pgx
 // sends parameters it does not know itself to the server.
-func withParam(t *testing.T, dsn, name, value string) string {
+func withParam(t testing.TB, dsn, name, value string) string {
 	t.Helper()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
@@ -92,7 +92,7 @@ func factory(t *testing.T) func() chat.Store {
 }
 
 // open opens a Store on dsn; the caller closes it.
-func open(t *testing.T, dsn string) *Store {
+func open(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn)
 	if err != nil {

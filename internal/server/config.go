@@ -28,6 +28,9 @@ type Config struct {
 	// rooms and join replies). Default: none; read is accepted and kept
 	// nowhere, as for a guest. hubbubd passes its store.
 	Reads chat.Reads
+	// Search is full-text search (the search command). Default: none;
+	// search is refused with forbidden. hubbubd passes its store.
+	Search chat.Searcher
 
 	// NoGuests refuses connections without a session (default: guests
 	// allowed).
@@ -40,7 +43,9 @@ type Config struct {
 	// ModerationCheck is the longest a node trusts its cached copy of
 	// the store's bans and mutes (default 2s): a sanction set on another
 	// node binds send, join and history here within this time, even if
-	// its event never arrives.
+	// its event never arrives. Room rows (topic, existence) are cached
+	// for as long: a topic set on another node shows in join replies here
+	// within this time.
 	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)

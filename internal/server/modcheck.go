@@ -27,21 +27,101 @@ type sanctionEntry struct {
 	fetched time.Time
 }
 
-// sanctionCache caches chat.Access.ActiveSanction answers for ttl. Its
-// methods are safe for concurrent use; reads take no lock shared by all
-// connections (sync.Map), so it does not sit on every message's path.
+// sanctionCache caches the store's answers for ttl. It asks per room: one
+// chat.Access.RoomSanctions call fetches every active sanction of a room,
+// and every question about that room is answered from it until it is ttl
+// old, so that a storm of joins into one room costs one query, not one
+// (or, for a guest, three) per joiner. A room with more than
+// roomSanctionsMax active sanctions is asked about per user instead
+// (ActiveSanction), cached the same way.
+//
+// Its methods are safe for concurrent use. Reads take no lock shared by
+// all rooms (sync.Map) and, while the room's answer is fresh, no lock at
+// all (an immutable snapshot behind an atomic pointer), so the cache does
+// not sit on every message's path. Concurrent askers of a stale room wait
+// for one fetch.
 type sanctionCache struct {
 	ttl     time.Duration // immutable
-	entries sync.Map      // sanctionKey → sanctionEntry
-	n       atomic.Int64  // entries stored, roughly; bounds memory
+	rooms   sync.Map      // room → *roomSanctions
+	entries sync.Map      // sanctionKey → sanctionEntry, for rooms past roomSanctionsMax
+	n       atomic.Int64  // entries and rooms stored, roughly; bounds memory
 }
 
-// sanctionCacheMax is the most entries held; past it the cache starts over.
-const sanctionCacheMax = 100_000
+// roomSanctions is the cache's record of one room.
+type roomSanctions struct {
+	mu   sync.Mutex // held by the one fetching
+	snap atomic.Pointer[sanctionSnap]
+}
+
+// sanctionSnap is a room's active sanctions as fetched; never modified.
+type sanctionSnap struct {
+	fetched  time.Time
+	byKey    map[userKind]chat.Sanction
+	overflow bool // more than roomSanctionsMax: ask per user
+}
+
+type userKind struct{ user, kind string }
+
+const (
+	// sanctionCacheMax is the most entries held; past it the cache starts over.
+	sanctionCacheMax = 100_000
+	// roomSanctionsMax is the most sanctions of one room the cache holds.
+	roomSanctionsMax = 1000
+)
 
 // active reports whether user is under kind in room at now, asking acc
 // when the cached answer is older than the cache's ttl.
 func (sc *sanctionCache) active(ctx context.Context, acc chat.Access, room, user, kind string, now time.Time) (chat.Sanction, bool, error) {
+	snap, err := sc.roomSnap(ctx, acc, room, now)
+	if err != nil {
+		return chat.Sanction{}, false, err
+	}
+	if snap.overflow {
+		return sc.activeUser(ctx, acc, room, user, kind, now)
+	}
+	s, ok := snap.byKey[userKind{user, kind}]
+	return s, ok && (s.Until.IsZero() || now.Before(s.Until)), nil
+}
+
+// roomSnap returns a snapshot of room's sanctions younger than ttl.
+func (sc *sanctionCache) roomSnap(ctx context.Context, acc chat.Access, room string, now time.Time) (*sanctionSnap, error) {
+	v, ok := sc.rooms.Load(room)
+	if !ok {
+		if sc.n.Add(1) > sanctionCacheMax {
+			sc.clear()
+		}
+		v, _ = sc.rooms.LoadOrStore(room, &roomSanctions{})
+	}
+	rs := v.(*roomSanctions)
+	fresh := func(s *sanctionSnap) bool { return s != nil && now.Sub(s.fetched) < sc.ttl && !now.Before(s.fetched) }
+	if s := rs.snap.Load(); fresh(s) {
+		return s, nil
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if s := rs.snap.Load(); fresh(s) {
+		return s, nil // another asker fetched it meanwhile
+	}
+	list, err := acc.RoomSanctions(ctx, room, now, roomSanctionsMax+1)
+	if err != nil {
+		return nil, err
+	}
+	s := &sanctionSnap{fetched: now}
+	if len(list) > roomSanctionsMax {
+		s.overflow = true
+	} else {
+		s.byKey = make(map[userKind]chat.Sanction, len(list))
+		for _, sn := range list {
+			s.byKey[userKind{sn.User, sn.Kind}] = sn
+		}
+	}
+	rs.snap.Store(s)
+	return s, nil
+}
+
+// activeUser is active for one question, for rooms with too many sanctions
+// to hold.
+func (sc *sanctionCache) activeUser(ctx context.Context, acc chat.Access, room, user, kind string, now time.Time) (chat.Sanction, bool, error) {
 	k := sanctionKey{room, user, kind}
 	if v, ok := sc.entries.Load(k); ok {
 		e := v.(sanctionEntry)
@@ -54,16 +134,23 @@ func (sc *sanctionCache) active(ctx context.Context, acc chat.Access, room, user
 		return s, false, err
 	}
 	if sc.n.Add(1) > sanctionCacheMax {
-		sc.entries.Clear()
-		sc.n.Store(0)
+		sc.clear()
 	}
 	sc.entries.Store(k, sanctionEntry{s: s, active: active, fetched: now})
 	return s, active, nil
 }
 
+func (sc *sanctionCache) clear() {
+	sc.rooms.Clear()
+	sc.entries.Clear()
+	sc.n.Store(0)
+}
+
 // forget drops the cached answers about user in room, after this node
-// changed them.
+// changed them: the room's snapshot goes, and the next question fetches
+// it anew.
 func (sc *sanctionCache) forget(room, user string) {
+	sc.rooms.Delete(room)
 	sc.entries.Delete(sanctionKey{room, user, chat.Ban})
 	sc.entries.Delete(sanctionKey{room, user, chat.Mute})
 }

@@ -351,6 +351,7 @@ func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) er
 	if err := ss.srv.cfg.Access.SetTopic(ctx, cmd.Room, cmd.Topic); err != nil {
 		return err
 	}
+	ss.srv.roomRows.forget(cmd.Room)
 	return ss.record(c, cmd.ID, chat.NewMessage{Room: cmd.Room, Kind: chat.KindTopic, Body: cmd.Topic},
 		nil, "", protocol.Event{Room: cmd.Room})
 }

@@ -26,6 +26,11 @@ func (ss *session) read(ctx context.Context, c *conn, cmd *protocol.Command) err
 		ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name})
 		return nil
 	}
+	// access may answer from a cached room row: the room's last seq
+	// comes from the store itself.
+	if r, err = ss.srv.cfg.Store.Room(ctx, r.Name); err != nil {
+		return err
+	}
 	seq := min(cmd.Seq, r.LastSeq)
 	moved, err := reads.MarkRead(ctx, ss.self.Name, r.Name, seq)
 	if err != nil {

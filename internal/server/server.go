@@ -65,6 +65,7 @@ type Server struct {
 	admission *admission    // the node-wide handshake budget
 	sessions  sessions      // live sockets per session
 	sanctions sanctionCache // authoritative moderation state, cached (modcheck.go)
+	roomRows  roomCache     // room rows, cached (roomcache.go)
 	guests    guestRegistry // guests' display names on this node (guests.go)
 
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
@@ -112,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 	s.hub = h
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.sanctions.ttl = cfg.ModerationCheck
+	s.roomRows.ttl = cfg.ModerationCheck
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
 	s.admission = newAdmission(&s.cfg, s.metrics.reg)

@@ -271,6 +271,8 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.roomGuests(ctx, c, cmd)
 	case protocol.OpRead:
 		return ss.read(ctx, c, cmd)
+	case protocol.OpSearch:
+		return ss.search(ctx, c, cmd)
 	}
 	return protocol.Errorf(protocol.CodeUnknownOp, "unknown op %q", cmd.Op)
 }
@@ -332,7 +334,7 @@ func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
 // users with a role in it (and, except DMs, server administrators). It
 // returns the room and the caller's role.
 func (ss *session) access(ctx context.Context, name string) (chat.Room, string, error) {
-	r, err := ss.srv.cfg.Store.Room(ctx, name)
+	r, err := ss.srv.roomRows.get(ctx, ss.srv.cfg.Store, name, time.Now())
 	if err != nil {
 		return r, "", err
 	}
@@ -439,7 +441,7 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 // join subscribes the connection before it reads the room's last sequence,
 // so every message committed after the reply's last_seq arrives live.
 func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	_, role, err := ss.access(ctx, cmd.Room)
+	r, role, err := ss.access(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
@@ -475,9 +477,15 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 			return err
 		}
 	}
-	r, err := ss.srv.cfg.Store.Room(ctx, cmd.Room)
-	if err != nil {
-		return err
+	// The reply's last_seq must be read after Join. The hub's head is
+	// such a reading when the room was already served here (every
+	// message after it reaches the connection), and the cached row goes
+	// with it only if nothing was delivered since it was fetched; else
+	// the store is asked, as the first joiner of a room always does.
+	if head := ss.srv.hub.Head(cmd.Room); head < 0 || head != r.LastSeq {
+		if r, err = ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, cmd.Room, time.Now()); err != nil {
+			return err
+		}
 	}
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)

@@ -22,7 +22,7 @@ func twoNodesApart(t *testing.T, mut func(*Config)) (a, b *testServer) {
 		t.Fatal(err)
 	}
 	cfg := func(c *Config) {
-		c.Accounts, c.Access, c.Reads = store, store, store
+		c.Accounts, c.Access, c.Reads, c.Search = store, store, store, store
 		c.SessionCheck = 50 * time.Millisecond
 		if mut != nil {
 			mut(c)

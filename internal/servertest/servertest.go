@@ -31,7 +31,7 @@ type Server struct {
 
 // Start starts a server that stops when t ends (sockets closed with 1012,
 // then the store and broker). mut, if not nil, adjusts the configuration
-// before the server is made; Store, Broker, Accounts, Access and Reads are set
+// before the server is made; Store, Broker, Accounts, Access, Reads and Search are set
 // already, and the logger discards.
 func Start(t testing.TB, mut func(*server.Config)) *Server {
 	t.Helper()
@@ -41,7 +41,7 @@ func Start(t testing.TB, mut func(*server.Config)) *Server {
 	}
 	broker := membroker.New()
 	cfg := server.Config{
-		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store,
+		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Search: store,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if mut != nil {

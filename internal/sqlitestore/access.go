@@ -212,3 +212,34 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	}
 	return sn, true, nil
 }
+
+// RoomSanctions implements chat.Access.
+func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]chat.Sanction, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	rows, err := s.query(ctx,
+		`SELECT user, kind, until, by_user, reason FROM sanctions
+		 WHERE room = ? AND (until IS NULL OR until > ?) LIMIT ?`,
+		room, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, s.fail("room sanctions", err)
+	}
+	defer rows.Close()
+	var out []chat.Sanction
+	for rows.Next() {
+		sn := chat.Sanction{Room: room}
+		var until sql.NullInt64
+		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason); err != nil {
+			return nil, s.fail("room sanctions", err)
+		}
+		if until.Valid {
+			sn.Until = fromMillis(until.Int64)
+		}
+		out = append(out, sn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("room sanctions", err)
+	}
+	return out, nil
+}

@@ -106,12 +106,41 @@ var migrations = []string{
 	// 4 (readsearch): read positions, one row per account and room that
 	// the account has read; a room's rows go with it. Like a role, a
 	// position names a user without a foreign key.
+	//
+	// And full-text search: messages_fts is an FTS5 index over the body of
+	// messages (external content: it stores no copy of the text), keyed
+	// by the messages' rowid, which VACUUM keeps because messages has an
+	// index (TestSearchAfterVacuum). It holds the plain messages that are
+	// not deleted, kept in step by the triggers: an insert indexes, an
+	// edit re-indexes, a delete (or a row that goes) un-indexes. A
+	// reaction rewrites the same body, which the WHEN clause skips.
 	`CREATE TABLE read_positions (
 		user TEXT    NOT NULL,
 		room TEXT    NOT NULL REFERENCES rooms (name) ON DELETE CASCADE,
 		seq  INTEGER NOT NULL,
 		PRIMARY KEY (user, room)
-	) STRICT;`,
+	) STRICT;
+	CREATE VIRTUAL TABLE messages_fts USING fts5 (body, content = 'messages', content_rowid = 'rowid');
+	INSERT INTO messages_fts (rowid, body)
+		SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0;
+	CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+		WHEN new.kind = '' AND new.deleted = 0
+	BEGIN
+		INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);
+	END;
+	CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, kind, deleted ON messages
+		WHEN new.body IS NOT old.body OR new.kind IS NOT old.kind OR new.deleted IS NOT old.deleted
+	BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, body)
+			SELECT 'delete', old.rowid, old.body WHERE old.kind = '' AND old.deleted = 0;
+		INSERT INTO messages_fts (rowid, body)
+			SELECT new.rowid, new.body WHERE new.kind = '' AND new.deleted = 0;
+	END;
+	CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+		WHEN old.kind = '' AND old.deleted = 0
+	BEGIN
+		INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+	END;`,
 }
 
 // migrate brings the schema of db up to date and makes sure the default

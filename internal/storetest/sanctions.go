@@ -102,6 +102,30 @@ func testSanctions(t *testing.T, f Factory) {
 						}
 					}
 				}
+				// RoomSanctions answers the same questions in one call.
+				all, err := s.RoomSanctions(ctx, room, now, 1000)
+				if err != nil {
+					t.Fatalf("RoomSanctions(%q): %v", room, err)
+				}
+				got := make(map[sanctionKey]chat.Sanction)
+				for _, sn := range all {
+					got[keyOf(sn)] = sn
+				}
+				want := make(map[sanctionKey]chat.Sanction)
+				for k, sn := range model {
+					if k.room == room && (sn.Until.IsZero() || now.Before(sn.Until)) {
+						want[k] = sn
+					}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("RoomSanctions(%q) mismatch (-want +got):\n%s", room, diff)
+				}
+				if len(want) > 1 {
+					one, err := s.RoomSanctions(ctx, room, now, 1)
+					if err != nil || len(one) != 1 {
+						t.Errorf("RoomSanctions(%q, limit 1) = %d sanctions, %v; want 1", room, len(one), err)
+					}
+				}
 			}
 		})
 	}

@@ -4,10 +4,17 @@
 // no gaps, no duplicates — across reconnects.
 //
 // This is the entry point: it wires the modules to the page and starts.
-// state.js holds what the client knows; session.js who the user is;
-// lifecycle.js what happens as the connection comes and goes; sync.js keeps
-// rooms complete; events.js handles the server's news; rooms.js, sidebar.js,
-// view.js, composer.js and presence.js are the parts of the screen.
+// The imports form a tree (web_test.go checks that they have no cycle):
+//
+//   app.js ─┬─ views: view.js, sidebar.js, composer.js, presence.js, notify.js,
+//           │         lifecycle.js (the banner), session.js (who, menus)
+//           ├─ controllers: events.js (server news), rooms.js (join, leave,
+//           │         directory), sync.js (catch-up), send.js, typing.js
+//           └─ state.js: the one owner of what the client knows; views
+//                     subscribe to it and never call each other
+//
+// under them the leaves: conn.js (the socket), room.js (one room's model
+// and message list), dom.js, ui.js, names.js, storage.js, account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 
@@ -15,15 +22,17 @@ import { Disconnected } from "./conn.js";
 import { initWelcome } from "./welcome.js";
 import { initManage } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
-import { active, conn, labelOf, mayDM, mayModerate, me, rooms, saved } from "./state.js";
+import * as state from "./state.js";
 import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
+import { initEvents } from "./events.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
-import { initView, markSeen, openRoom } from "./view.js";
-import { initComposer, renderComposer } from "./composer.js";
-import { initPresence, renderMembers, renderTyping, setMembersOpen } from "./presence.js";
+import { initView } from "./view.js";
+import { initComposer } from "./composer.js";
+import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
+import { initNotify } from "./notify.js";
 
 const ROOMS_REFRESH_MS = 60_000;
 
@@ -34,24 +43,27 @@ function wireUI() {
     onGuest: (name) => enterChat({ name, guest: true }),
   });
   initManage({
-    request: (cmd) => (conn ? conn.request(cmd) : Promise.reject(new Disconnected())),
-    room: () => active,
-    me,
+    request: (cmd) => (state.getConn() ? state.getConn().request(cmd) : Promise.reject(new Disconnected())),
+    room: () => state.getActive(),
+    me: () => state.getMe(),
     toast,
     openDM: messageUser,
-    mayDM,
-    mayModerate,
-    label: (room) => labelOf(room.name, room.info),
+    mayDM: state.mayDM,
+    mayModerate: state.mayModerate,
+    label: (room) => state.labelOf(room.name, room.info),
   });
 
+  // Views subscribe first, so that they render what the controllers change.
+  initView();
+  initSidebar();
+  initComposer();
+  initPresence();
+  initNotify();
+  initLifecycle();
   initSession();
   initRooms();
-  initView();
-  initComposer();
-  initSidebar();
-  initPresence();
-  initLifecycle();
-  initInspector(() => conn, closeMenus);
+  initEvents();
+  initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
@@ -65,35 +77,32 @@ function wireUI() {
       }
     }
     // Alt+↑ / Alt+↓ move between joined rooms.
-    if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown") && rooms.size > 1) {
+    if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown") && state.roomCount() > 1) {
       e.preventDefault();
-      const list = [...rooms.values()];
-      const i = list.indexOf(active);
-      const next = list[(i + (e.key === "ArrowDown" ? 1 : list.length - 1)) % list.length];
-      openRoom(next);
+      state.moveActive(e.key === "ArrowDown" ? 1 : -1);
       ui.input.focus();
     }
   });
-  document.addEventListener("visibilitychange", markSeen);
-  window.addEventListener("pagehide", () => saved.flush());
+  window.addEventListener("pagehide", () => state.getSaved().flush());
 
   // One ticker for everything that changes with time alone: the reconnect
   // countdown, typing indicators expiring, "Today" turning into "Yesterday".
   let day = new Date().getDate();
   setInterval(() => {
-    if (conn && conn.state === "waiting") renderConn({ state: "waiting", ...conn.detail });
+    if (state.status().state === "waiting") renderConn();
+    const active = state.getActive();
     if (active && active.typing.size) renderTyping();
     if (active && active.mutedUntil && active.mutedUntil !== Infinity && active.mutedUntil <= Date.now()) {
       active.mutedUntil = 0; // a timed mute ended (the server needs no word to let us write)
-      renderComposer();
-      renderMembers();
+      state.changed("composer", active);
+      state.changed("members", active);
     }
     if (new Date().getDate() !== day) {
       day = new Date().getDate();
-      for (const room of rooms.values()) room.refreshDays();
+      for (const room of state.roomList()) room.refreshDays();
     }
   }, 500);
-  setInterval(() => conn && conn.ready && refreshDirectory(), ROOMS_REFRESH_MS);
+  setInterval(() => state.isReady() && refreshDirectory(), ROOMS_REFRESH_MS);
 }
 
 wireUI();

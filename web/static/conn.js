@@ -2,13 +2,22 @@
 // request/reply matching by command id and reconnection with exponential
 // backoff and full jitter. What to do on each new socket (hello, re-join,
 // catch up) is the caller's business: see the `handshake` option.
+//
+// Coming back promptly: the wait between attempts is at most 10 s (4 s
+// while the server said it is restarting), and a tab that becomes visible
+// again, or a network that comes back, tries at once instead of waiting —
+// browsers throttle the timers of background tabs (Chromium to once a
+// minute after a few minutes hidden), so a wait scheduled there can end far
+// later than planned. A tab that becomes visible while connected checks
+// its socket with a ping at once, for the same reason.
 
 import { localTimes } from "./dom.js";
 
 export const SUBPROTOCOL = "hubbub.v1";
 
 const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30_000;
+const BACKOFF_CAP_MS = 10_000;
+const RESTART_CAP_MS = 4_000; // the cap while the server is restarting (it said so)
 const CONNECT_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const PING_EVERY_MS = 25_000;
@@ -51,9 +60,12 @@ export class Disconnected extends Error {
 }
 
 // backoffDelay returns the delay before reconnect attempt n (0-based):
-// uniformly random in [0, min(cap, base·2ⁿ)] ("full jitter").
-export function backoffDelay(attempt) {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
+// uniformly random in [0, min(cap, base·2ⁿ)] ("full jitter"), where cap is
+// 10 s, or 4 s when the server closed for a restart (1001, 1012) and will
+// be back in moments.
+export function backoffDelay(attempt, restarting = false) {
+  const cap = restarting ? RESTART_CAP_MS : BACKOFF_CAP_MS;
+  const ceiling = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
   return Math.random() * ceiling;
 }
 
@@ -117,10 +129,21 @@ export class Connection extends EventTarget {
     this.retryTimer = 0;
     this.connectTimer = 0;
     this.pingTimer = 0;
+    this.restarting = false; // the last close was the server's restart (1001, 1012)
+    this.lastHeard = 0; // when the socket last brought anything (Date.now())
 
     window.addEventListener("online", () => {
       if (this.state === "offline" || this.state === "waiting") this.connectNow();
     });
+    // Back in front of the user: don't let a throttled timer decide.
+    const wake = () => {
+      if (document.visibilityState !== "visible") return;
+      if (this.state === "waiting") this.connectNow();
+      else if (this.ready && Date.now() - this.lastHeard > PING_EVERY_MS) this.checkNow();
+    };
+    document.addEventListener("visibilitychange", wake);
+    window.addEventListener("pageshow", wake);
+    window.addEventListener("focus", wake);
     window.addEventListener("offline", () => {
       if (this.state === "waiting") {
         clearTimeout(this.retryTimer);
@@ -245,28 +268,35 @@ export class Connection extends EventTarget {
     }
     if (this.ws !== ws) return;
     this.attempt = 0;
+    this.restarting = false;
     this.setState("ready", {});
     this.schedulePing();
   }
 
   schedulePing() {
     clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(async () => {
-      if (!this.ready) return;
-      const ws = this.ws;
-      try {
-        await this.request({ op: "ping" }, PING_TIMEOUT_MS);
-      } catch (err) {
-        if (err instanceof Disconnected && this.ws === ws) {
-          this.drop(0, "the server stopped answering");
-          return;
-        }
+    this.pingTimer = setTimeout(() => this.checkNow(), PING_EVERY_MS);
+  }
+
+  // checkNow pings the server now; no answer in PING_TIMEOUT_MS drops the
+  // socket (and so reconnects).
+  async checkNow() {
+    if (!this.ready) return;
+    clearTimeout(this.pingTimer);
+    const ws = this.ws;
+    try {
+      await this.request({ op: "ping" }, PING_TIMEOUT_MS);
+    } catch (err) {
+      if (err instanceof Disconnected && this.ws === ws) {
+        this.drop(0, "the server stopped answering");
+        return;
       }
-      if (this.ws === ws) this.schedulePing();
-    }, PING_EVERY_MS);
+    }
+    if (this.ws === ws) this.schedulePing();
   }
 
   receive(data) {
+    this.lastHeard = Date.now();
     if (typeof data !== "string") return; // binary frames are reserved
     // A server frame holds one or more JSON objects separated by '\n'.
     for (const line of data.split("\n")) {
@@ -324,6 +354,8 @@ export class Connection extends EventTarget {
       case Close.goingAway:
       case Close.serviceRestart:
         why = "The server is restarting.";
+        this.restarting = true;
+        attempt = 0; // it will be back in moments: start the waits short
         break;
       case Close.slowConsumer:
         why = "The connection fell behind; resuming.";
@@ -347,7 +379,7 @@ export class Connection extends EventTarget {
       this.setState("offline", { code, reason: why });
       return;
     }
-    const delay = serverWait > 0 ? serverWait + Math.random() * RETRY_JITTER_MS : backoffDelay(attempt);
+    const delay = serverWait > 0 ? serverWait + Math.random() * RETRY_JITTER_MS : backoffDelay(attempt, this.restarting);
     const retryAt = Date.now() + delay;
     this.retryTimer = setTimeout(() => this.open(), delay);
     this.setState("waiting", { code, reason: why, retryAt });

@@ -1,111 +1,85 @@
 // Server events: live messages, presence and typing, and the news of what
 // owners and moderators do (kicks, bans and their lifting, mutes, topics,
 // roles, invitations), shown as system lines in the room and, when it
-// concerns the user, as a toast.
+// concerns the user, as a toast. Each event type has one handler,
+// registered with state.onServerEvent; a new kind of event can live in a
+// module of its own the same way.
 
 import { when } from "./dom.js";
 import { isDM, isRoomName } from "./names.js";
 import { closeManage, refreshManage } from "./manage.js";
 import { announce, toast } from "./ui.js";
-import { active, directory, labelOf, me, rooms, saved } from "./state.js";
+import * as state from "./state.js";
 import { receive } from "./sync.js";
-import { addRoom, forgetRoom, refreshDirectory } from "./rooms.js";
-import { renderRoomList } from "./sidebar.js";
-import { renderRoomHeader, scrollToBottom } from "./view.js";
-import { renderComposer } from "./composer.js";
-import { TYPING_SHOWN_MS, renderMembers, renderTyping } from "./presence.js";
+import { addRoom, refreshDirectory } from "./rooms.js";
+import { TYPING_SHOWN_MS } from "./typing.js";
 
-export function onEvent(ev) {
-  const room = typeof ev.room === "string" ? rooms.get(ev.room) : undefined;
-  switch (ev.type) {
-    case "message": {
-      const m = ev.message;
-      const r = m && rooms.get(m.room);
-      if (r) receive(r, m, true);
-      break;
+const me = () => state.getMe().name;
+
+// initEvents registers the handlers of this module's event types, once.
+export function initEvents() {
+  state.onServerEvent("message", (ev) => {
+    const m = ev.message;
+    const r = m && typeof m.room === "string" && state.getRoom(m.room);
+    if (r) receive(r, m, true);
+  });
+  state.onServerEvent("join", (ev, room) => {
+    if (!room || typeof ev.user !== "string") return;
+    room.members.add(ev.user);
+    state.changed("members", room);
+  });
+  state.onServerEvent("leave", (ev, room) => {
+    if (!room || typeof ev.user !== "string" || ev.user === me()) return;
+    room.members.delete(ev.user);
+    room.typing.delete(ev.user);
+    state.changed("members", room);
+    state.changed("typing", room);
+  });
+  state.onServerEvent("typing", (ev, room) => {
+    if (!room || typeof ev.user !== "string" || ev.user === me()) return;
+    room.typing.set(ev.user, Date.now() + TYPING_SHOWN_MS);
+    state.changed("typing", room);
+  });
+  state.onServerEvent("kicked", onRemoved);
+  state.onServerEvent("banned", onRemoved);
+  state.onServerEvent("unbanned", onUnbanned);
+  state.onServerEvent("muted", onMuted);
+  state.onServerEvent("unmuted", onMuted);
+  state.onServerEvent("topic", (ev, room) => {
+    if (typeof ev.room !== "string") return;
+    const topic = typeof ev.topic === "string" ? ev.topic : "";
+    state.setTopic(ev.room, topic);
+    if (room && typeof ev.by === "string") {
+      system(room, topic ? `${who(ev.by)} set the topic: ${topic}` : `${who(ev.by)} cleared the topic`);
     }
-    case "join":
-      if (room && typeof ev.user === "string") {
-        room.members.add(ev.user);
-        if (room === active) renderMembers();
-      }
-      break;
-    case "leave":
-      if (room && typeof ev.user === "string" && ev.user !== me.name) {
-        room.members.delete(ev.user);
-        room.typing.delete(ev.user);
-        if (room === active) {
-          renderMembers();
-          renderTyping();
-        }
-      }
-      break;
-    case "typing":
-      if (room && typeof ev.user === "string" && ev.user !== me.name) {
-        room.typing.set(ev.user, Date.now() + TYPING_SHOWN_MS);
-        if (room === active) renderTyping();
-      }
-      break;
-    case "kicked":
-    case "banned":
-      onRemoved(ev, room);
-      break;
-    case "unbanned":
-      onUnbanned(ev, room);
-      break;
-    case "muted":
-    case "unmuted":
-      onMuted(ev, room);
-      break;
-    case "topic":
-      if (typeof ev.room !== "string") break;
-      if (room) {
-        const topic = typeof ev.topic === "string" ? ev.topic : "";
-        room.info.topic = topic;
-        if (typeof ev.by === "string") {
-          system(room, topic ? `${who(ev.by)} set the topic: ${topic}` : `${who(ev.by)} cleared the topic`);
-        }
-        if (room === active) renderRoomHeader();
-      }
-      if (directory.has(ev.room)) directory.get(ev.room).topic = typeof ev.topic === "string" ? ev.topic : "";
-      renderRoomList();
-      break;
-    case "role":
-      if (room && typeof ev.user === "string") {
-        const role = typeof ev.role === "string" ? ev.role : "";
-        if (role) room.roles.set(ev.user, role);
-        else room.roles.delete(ev.user);
-        if (ev.user === me.name) {
-          room.info.role = role;
-          refreshManage(room);
-          if (room === active) renderRoomHeader();
-        }
-        const what = role === "moderator" ? "a moderator" : role === "member" ? "a member" : role === "owner" ? "the owner" : "";
-        if (what && typeof ev.by === "string") system(room, `${who(ev.by)} made ${whom(ev.user)} ${what}`);
-        if (room === active) renderMembers();
-      }
-      break;
-    case "invited":
-      onInvited(ev, room);
-      break;
-    case "error":
-      // A refusal of a command sent without an id (typing), or news the
-      // server pushes on its own.
-      if (ev.code === "rate_limited") toast("Slow down — you are sending too fast.");
-      else console.warn("hubbub: server error", ev.code, ev.reason);
-      break;
-  }
+  });
+  state.onServerEvent("role", (ev, room) => {
+    if (!room || typeof ev.user !== "string") return;
+    const role = typeof ev.role === "string" ? ev.role : "";
+    state.setRole(room, ev.user, role);
+    if (ev.user === me()) refreshManage(room);
+    const what = role === "moderator" ? "a moderator" : role === "member" ? "a member" : role === "owner" ? "the owner" : "";
+    if (what && typeof ev.by === "string") system(room, `${who(ev.by)} made ${whom(ev.user)} ${what}`);
+  });
+  state.onServerEvent("invited", onInvited);
+  state.onServerEvent("error", (ev) => {
+    // A refusal of a command sent without an id (typing), or news the
+    // server pushes on its own.
+    if (ev.code === "rate_limited") toast("Slow down — you are sending too fast.");
+    else console.warn("hubbub: server error", ev.code, ev.reason);
+  });
 }
 
 // who and whom name a user in a system line: "you" for the user.
-const who = (name) => (name === me.name ? "You" : name);
-const whom = (name) => (name === me.name ? "you" : name);
+const who = (name) => (name === me() ? "You" : name);
+const whom = (name) => (name === me() ? "you" : name);
 
 // system shows a line of news in room.
 function system(room, text) {
   // Not sentence(): the line may start with a user name, whose case counts.
+  const wasPinned = room.pinned;
   room.addSystem(/[.!?…]$/.test(text) ? text : `${text}.`);
-  if (room === active && room.pinned) scrollToBottom();
+  state.changed("messages", room, { added: [], live: false, wasPinned });
 }
 
 // until describes the end of a ban or mute: "until 14:05", or "" when it
@@ -137,11 +111,11 @@ function onRemoved(ev, room) {
   if (typeof ev.room !== "string" || typeof ev.user !== "string") return;
   const by = typeof ev.by === "string" && ev.by ? ev.by : "a moderator";
   const reason = typeof ev.reason === "string" && ev.reason ? `: ${ev.reason}` : ".";
-  const label = labelOf(ev.room, room ? room.info : directory.get(ev.room));
-  if (ev.user === me.name) {
+  const label = state.labelOf(ev.room, room ? room.info : state.directoryInfo(ev.room));
+  if (ev.user === me()) {
     if (room) {
       closeManage(room);
-      forgetRoom(room);
+      state.removeRoom(room);
     }
     const text =
       ev.type === "kicked"
@@ -160,10 +134,8 @@ function onRemoved(ev, room) {
   room.typing.delete(ev.user);
   const verb = ev.type === "kicked" ? "was kicked" : `was banned${until(ev.until)}`;
   system(room, `${ev.user} ${verb} by ${whom(by)}${reason === "." ? "" : reason}`);
-  if (room === active) {
-    renderMembers();
-    renderTyping();
-  }
+  state.changed("members", room);
+  state.changed("typing", room);
 }
 
 // onUnbanned handles a ban lifted. The client keeps no list of bans: a ban
@@ -174,10 +146,10 @@ function onUnbanned(ev, room) {
   if (typeof ev.room !== "string" || typeof ev.user !== "string") return;
   const by = typeof ev.by === "string" && ev.by ? ev.by : "a moderator";
   if (room) system(room, `${who(ev.user)} may join again — ${whom(by)} lifted the ban`);
-  if (ev.user !== me.name) return;
+  if (ev.user !== me()) return;
   forgetOnce(`banned ${ev.room} `);
   if (once(`unbanned ${ev.room} ${ev.by}`)) {
-    const text = `You may join ${labelOf(ev.room, room ? room.info : directory.get(ev.room))} again.`;
+    const text = `You may join ${state.labelOf(ev.room, room ? room.info : state.directoryInfo(ev.room))} again.`;
     toast(text);
     announce(text);
   }
@@ -191,23 +163,25 @@ function onMuted(ev, room) {
   const by = typeof ev.by === "string" && ev.by ? ev.by : "a moderator";
   const reason = typeof ev.reason === "string" && ev.reason ? `: ${ev.reason}` : "";
   if (!room) {
-    if (ev.user === me.name && once(`${ev.type} ${ev.room} ${ev.until || 0}`)) {
+    if (ev.user === me() && once(`${ev.type} ${ev.room} ${ev.until || 0}`)) {
       toast(muted ? `You were muted in #${ev.room}${until(ev.until)}${reason}` : `You can write in #${ev.room} again.`);
     }
     return;
   }
   if (muted) room.muted.set(ev.user, end);
   else room.muted.delete(ev.user);
-  if (ev.user === me.name) {
+  if (ev.user === me()) {
     room.mutedUntil = end;
     room.muteEndUnknown = false;
-    if (room === active) renderComposer();
-    else if (once(`${ev.type} ${ev.room} ${ev.until || 0}`)) {
-      toast(muted ? `You were muted in ${labelOf(room.name, room.info)}${until(ev.until)}${reason}` : `You can write in ${labelOf(room.name, room.info)} again.`);
+    state.changed("composer", room);
+    if (room !== state.getActive() && once(`${ev.type} ${ev.room} ${ev.until || 0}`)) {
+      const label = state.labelOf(room.name, room.info);
+      toast(muted ? `You were muted in ${label}${until(ev.until)}${reason}` : `You can write in ${label} again.`);
     }
   }
-  system(room, muted ? `${who(ev.user)} ${ev.user === me.name ? "were" : "was"} muted${until(ev.until)} by ${whom(by)}${reason}` : `${who(ev.user)} ${ev.user === me.name ? "were" : "was"} unmuted by ${whom(by)}`);
-  if (room === active) renderMembers();
+  const were = ev.user === me() ? "were" : "was";
+  system(room, muted ? `${who(ev.user)} ${were} muted${until(ev.until)} by ${whom(by)}${reason}` : `${who(ev.user)} ${were} unmuted by ${whom(by)}`);
+  state.changed("members", room);
 }
 
 // onInvited: a private room or a DM was opened to us. It joins the room
@@ -215,16 +189,16 @@ function onMuted(ev, room) {
 function onInvited(ev, room) {
   if (typeof ev.room !== "string" || !isRoomName(ev.room)) return;
   const by = typeof ev.by === "string" && ev.by ? ev.by : "someone";
-  if (typeof ev.user === "string" && ev.user && ev.user !== me.name) {
+  if (typeof ev.user === "string" && ev.user && ev.user !== me()) {
     // Someone else was invited to a room we are in.
     if (room) system(room, `${who(by)} invited ${ev.user}`);
     return;
   }
-  saved.closed.delete(ev.room);
+  state.reopenConversation(ev.room);
   if (!room) {
     room = addRoom(ev.room, 0, true);
     room.invited = true;
-    renderRoomList();
+    state.changed("room", room);
   }
   if (once(`invited ${ev.room}`)) {
     toast(isDM(ev.room) ? `${by} started a conversation with you.` : `${by} invited you to #${ev.room}.`);

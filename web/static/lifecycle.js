@@ -5,71 +5,65 @@
 
 import { Close, Disconnected, RequestError } from "./conn.js";
 import { sentence } from "./account.js";
-import { showWelcome } from "./welcome.js";
 import { ui } from "./ui.js";
-import { conn, me, rooms } from "./state.js";
-import { SIGNED_OUT, leaveChat, renderMe, signedOut } from "./session.js";
-import { joinRoom } from "./sync.js";
-import { refreshDirectory } from "./rooms.js";
-import { renderTyping } from "./presence.js";
+import * as state from "./state.js";
+import { joinRoom, refreshDirectory } from "./rooms.js";
+import { failInFlight } from "./send.js";
 
 // hello refusals that retrying cannot fix: the user must pick another name.
 const FATAL_HELLO = new Set(["invalid_value", "too_long", "name_taken", "forbidden", "banned"]);
 
-export async function handshake(c) {
-  c.identified = false; // rooms added from now on are joined by addRoom
-  let ok;
-  try {
-    // A signed-in socket speaks as its account and must not give a name.
-    ok = await c.request(me.guest ? { op: "hello", name: me.name } : { op: "hello" });
-  } catch (err) {
-    if (err instanceof RequestError && me.guest && FATAL_HELLO.has(err.code)) {
-      const fatal = new Error(err.reason || "That name cannot be used.");
-      fatal.fatal = true;
-      const name = me.name;
-      setTimeout(() => {
-        leaveChat();
-        ui.app.hidden = true;
-        showWelcome({ tab: "guest", guestName: name, guestError: sentence(fatal.message) });
-      }, 0);
-      throw fatal;
+// makeHandshake returns the handshake of a Connection (conn.js) for the
+// current identity. When the server refuses it for good, it calls
+// onNameRefused(name, why) for a guest whose name cannot be used, or
+// onSignedOut() for an account whose session is gone, after the socket is
+// stopped.
+export function makeHandshake({ onNameRefused, onSignedOut }) {
+  return async function handshake(c) {
+    c.identified = false; // rooms added from now on are joined by addRoom
+    const me = state.getMe();
+    let ok;
+    try {
+      // A signed-in socket speaks as its account and must not give a name.
+      ok = await c.request(me.guest ? { op: "hello", name: me.name } : { op: "hello" });
+    } catch (err) {
+      if (err instanceof RequestError && me.guest && FATAL_HELLO.has(err.code)) {
+        const fatal = new Error(err.reason || "That name cannot be used.");
+        fatal.fatal = true;
+        setTimeout(() => onNameRefused(me.name, sentence(fatal.message)), 0);
+        throw fatal;
+      }
+      if (err instanceof RequestError && !me.guest && err.code === "missing_field") {
+        // The socket came up as a guest's: the cookie is gone.
+        const fatal = new Error("signed out");
+        fatal.fatal = true;
+        setTimeout(onSignedOut, 0);
+        throw fatal;
+      }
+      throw err;
     }
-    if (err instanceof RequestError && !me.guest && err.code === "missing_field") {
-      // The socket came up as a guest's: the cookie is gone.
-      const fatal = new Error("signed out");
-      fatal.fatal = true;
-      setTimeout(() => signedOut(SIGNED_OUT), 0);
-      throw fatal;
+    if (ok.self && typeof ok.self.name === "string") state.updateMe({ name: ok.self.name, admin: !!ok.self.admin });
+    c.identified = true;
+    refreshDirectory();
+    // Re-join every room before counting as connected; the catch-up of each
+    // room (history after the last seq seen) then runs in the background.
+    const results = await Promise.allSettled(state.roomList().map((r) => joinRoom(r)));
+    for (const res of results) {
+      if (res.status === "rejected" && res.reason instanceof Disconnected) throw res.reason;
     }
-    throw err;
-  }
-  if (ok.self && typeof ok.self.name === "string") {
-    me.name = ok.self.name;
-    me.admin = !!ok.self.admin;
-  }
-  renderMe();
-  c.identified = true;
-  refreshDirectory();
-  // Re-join every room before counting as connected; the catch-up of each
-  // room (history after the last seq seen) then runs in the background.
-  const results = await Promise.allSettled([...rooms.values()].map((r) => joinRoom(r)));
-  for (const res of results) {
-    if (res.status === "rejected" && res.reason instanceof Disconnected) throw res.reason;
-  }
+  };
 }
 
+// onClosed undoes what a socket's end undoes: no room is joined, sends
+// under way failed (and are retried after the next join), nobody is
+// typing.
 export function onClosed() {
-  for (const room of rooms.values()) {
+  for (const room of state.roomList()) {
     room.joined = false;
-    for (const item of room.locals.values()) {
-      if (item.state === "sending") {
-        item.auto = true;
-        room.setLocalState(item.msg.cmid, "failed", "connection lost; will retry");
-      }
-    }
+    failInFlight(room);
     room.typing.clear();
   }
-  renderTyping();
+  state.changed("typing");
 }
 
 // serverRestarting is set when the server closed with 1001 (going away) or
@@ -77,7 +71,8 @@ export function onClosed() {
 // fail meanwhile are the restart, not a lost network.
 let serverRestarting = false;
 
-export function renderConn(d) {
+export function renderConn() {
+  const d = state.status();
   if (d.state === "ready") serverRestarting = false;
   else if (d.code === Close.goingAway || d.code === Close.serviceRestart) serverRestarting = true;
   ui.conn.dataset.state = d.state;
@@ -115,7 +110,14 @@ export function renderConn(d) {
   if (ui.banner.textContent !== banner) ui.banner.textContent = banner;
 }
 
-// initLifecycle wires the indicator's "Retry now", once.
+// initLifecycle wires the indicator's "Retry now" and follows the
+// connection's status, once.
 export function initLifecycle() {
-  ui.connRetry.addEventListener("click", () => conn && conn.connectNow());
+  ui.connRetry.addEventListener("click", () => {
+    const c = state.getConn();
+    if (c) c.connectNow();
+  });
+  state.subscribe((topic) => {
+    if (topic === "conn") renderConn();
+  });
 }

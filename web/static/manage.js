@@ -5,7 +5,7 @@
 // the server's refusals.
 
 import { el } from "./dom.js";
-import { USERNAME, checkUsername } from "./names.js";
+import { checkUsername } from "./names.js";
 import { sentence } from "./account.js";
 
 const $ = (id) => document.getElementById(id);
@@ -34,7 +34,7 @@ const ui = {
 };
 
 // ctx is the app: request(cmd) sends a command and resolves with its ok;
-// room() is the open Room; me is {name, guest, admin}; toast(text);
+// room() is the open Room; me() is {name, guest, admin}; toast(text);
 // openDM(user); mayDM(user) and mayModerate(room) say what to offer;
 // label(room) is how a room is named on screen.
 let ctx = null;
@@ -196,7 +196,7 @@ export function openManage(r, user = "") {
       ? "You own this room: you may do everything here, and choose moderators."
       : role === "moderator"
         ? "You are a moderator here: you may do everything except change roles, and not to the owner or other moderators."
-        : ctx.me.admin
+        : ctx.me().admin
           ? "You are a server administrator: you may do everything here."
           : "";
   ui.topicInput.value = info.topic || "";
@@ -204,10 +204,10 @@ export function openManage(r, user = "") {
   ui.inviteUser.value = "";
   ui.modUser.value = user;
   ui.modReason.value = "";
-  const ownerPowers = role === "owner" || ctx.me.admin;
+  const ownerPowers = role === "owner" || ctx.me().admin;
   for (const part of ui.roleParts) part.hidden = !ownerPowers;
   ui.modMembers.replaceChildren(
-    ...[...r.members].filter((m) => m !== ctx.me.name).sort().map((m) => el("option", { value: m })),
+    ...[...r.members].filter((m) => m !== ctx.me().name).sort().map((m) => el("option", { value: m })),
   );
   ui.status.textContent = "";
   ui.status.classList.remove("error");
@@ -220,11 +220,11 @@ export function openManage(r, user = "") {
 export function refreshManage(r) {
   if (room !== r || !ui.dialog.open) return;
   const role = r.info.role || "";
-  if (role !== "owner" && role !== "moderator" && !ctx.me.admin) {
+  if (role !== "owner" && role !== "moderator" && !ctx.me().admin) {
     ui.dialog.close();
     return;
   }
-  const ownerPowers = role === "owner" || ctx.me.admin;
+  const ownerPowers = role === "owner" || ctx.me().admin;
   for (const part of ui.roleParts) part.hidden = !ownerPowers;
 }
 
@@ -262,8 +262,3 @@ export function closeMemberMenu(refocus) {
   }
   menuAnchor = null;
 }
-
-// mayBeAccount: could this presence name be an account? Guests may use any
-// display name that is not an account's, so a name that is not a valid
-// user name is a guest's for sure; other names are checked by the server.
-export const mayBeAccount = (name) => USERNAME.test(name);

@@ -11,6 +11,11 @@ export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 // letter.
 export const USERNAME = /^[a-z][a-z0-9_-]{2,31}$/;
 
+// mayBeAccount: could this presence name be an account? Guests may use any
+// display name that is not an account's, so a name that is not a valid
+// user name is a guest's for sure; other names are checked by the server.
+export const mayBeAccount = (name) => USERNAME.test(name);
+
 export const MIN_PASSWORD_BYTES = 8;
 export const MAX_PASSWORD_BYTES = 128;
 

@@ -1,35 +1,14 @@
 // Presence and typing: the member list of the open room (with roles,
-// mutes and a menu on each name), who is typing there, and telling the
-// room that the user is typing.
+// mutes and a menu on each name) and who is typing there.
 
 import { avatar, el, keyed } from "./dom.js";
 import { closeMemberMenu, openMemberMenu } from "./manage.js";
 import { ui } from "./ui.js";
-import { active, conn, mayDM, mayModerate, me } from "./state.js";
-
-export const TYPING_EVERY_MS = 3000;
-export const TYPING_SHOWN_MS = 5000;
-export const TYPING_AFTER_SEND_MS = 1500;
-
-// sendTyping tells the room that the user is typing, at most once every
-// TYPING_EVERY_MS; input within that time is announced when it ends.
-export function sendTyping(room) {
-  const now = Date.now();
-  const wait = room.lastTypingSent + TYPING_EVERY_MS - now;
-  if (wait > 0) {
-    if (!room.typingTimer) {
-      room.typingTimer = setTimeout(() => {
-        room.typingTimer = 0;
-        if (room.lastInputAt > room.lastTypingSent && room.draft.trim() !== "") sendTyping(room);
-      }, wait);
-    }
-    return;
-  }
-  if (room.joined && conn && conn.notify({ op: "typing", room: room.name })) room.lastTypingSent = now;
-}
+import { getActive, getMe, mayDM, mayModerate, subscribe } from "./state.js";
 
 export function renderMembers() {
-  const room = active;
+  const room = getActive();
+  const me = getMe().name;
   const list = room ? [...room.members].sort((a, b) => a.localeCompare(b)) : [];
   ui.memberCount.textContent = String(list.length);
   const canMod = mayModerate(room);
@@ -39,11 +18,11 @@ export function renderMembers() {
     (name) => el("li", { class: "member" }),
     (li, name) => {
       // A name is a button when there is something to do with it.
-      const actionable = name !== me.name && (canMod || mayDM(name));
+      const actionable = name !== me && (canMod || mayDM(name));
       const role = room.roles.get(name) || "";
       const mutedUntil = room.muted.get(name) || 0;
       const tags = [
-        name === me.name ? "you" : "",
+        name === me ? "you" : "",
         role === "owner" ? "owner" : role === "moderator" ? "mod" : "",
         mutedUntil > Date.now() ? "muted" : "",
       ].filter(Boolean);
@@ -65,6 +44,7 @@ export function renderMembers() {
 }
 
 export function renderTyping() {
+  const active = getActive();
   const who = active ? active.activeTypists() : [];
   let text = "";
   if (who.length === 1) text = `${who[0]} is typing…`;
@@ -85,11 +65,22 @@ function membersOpen() {
     (!ui.app.classList.contains("members-closed") && window.matchMedia("(min-width: 1200px)").matches);
 }
 
-// initPresence wires the member panel's buttons, once.
+// initPresence wires the member panel's buttons and follows the state, once.
 export function initPresence() {
   ui.toggleMembers.addEventListener("click", () => setMembersOpen(!membersOpen()));
   ui.closeMembers.addEventListener("click", () => {
     setMembersOpen(false);
     ui.toggleMembers.focus();
+  });
+  subscribe((topic, room) => {
+    const active = getActive();
+    if (topic === "active") {
+      renderMembers();
+      renderTyping();
+    } else if (topic === "me" || ((topic === "members" || topic === "room") && room === active)) {
+      renderMembers();
+    } else if ((topic === "typing" || topic === "messages") && (room === active || room === null)) {
+      renderTyping();
+    }
   });
 }

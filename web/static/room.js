@@ -8,7 +8,8 @@
 // topic changes) sit between them where they happened; they are not
 // stored anywhere and go with the page.
 
-import { el, appendBody, avatar, formatTime, formatShortTime, formatFull, formatDay, dayKey } from "./dom.js";
+import { el, avatar, formatTime, formatShortTime, formatFull, formatDay, dayKey } from "./dom.js";
+import { mentionsUser, renderBody } from "./markdown.js";
 
 // Consecutive messages by one author within this time are grouped under
 // one header.
@@ -45,6 +46,7 @@ export class Room {
     this.items = []; // {seq, msg, li, local}; confirmed first, then local
     this.confirmed = 0; // how many of items are confirmed
     this.locals = new Map(); // cmid → item, for unacknowledged sends
+    this.mentioned = new Set(); // seqs of shown messages that mention the user
     this.list = el("ol", { class: "messages", "aria-label": `Messages in #${name}` });
   }
 
@@ -71,6 +73,16 @@ export class Room {
   get unread() {
     if (this.seen === null) return 0;
     return Math.max(0, this.latest - this.seen);
+  }
+
+  // mentionCount is how many unread messages shown (or once shown) here
+  // mention the user. Messages never loaded (after a long absence the room
+  // shows only its newest page) are not counted.
+  get mentionCount() {
+    if (this.seen === null) return 0;
+    let n = 0;
+    for (const seq of this.mentioned) if (seq > this.seen) n++;
+    return n;
   }
 
   // has reports whether the message with seq is shown.
@@ -113,8 +125,12 @@ export class Room {
       item.seq = m.seq;
       item.msg = m;
       item.local = false;
-      if (!item.li) item.li = renderMessage(m, m.from === me);
+      if (!item.li) item.li = renderMessage(m, me);
       else updateRendered(item.li, m);
+      if (m.from !== me && typeof m.body === "string" && mentionsUser(m.body, me)) {
+        this.mentioned.add(m.seq);
+        item.li.classList.add("mentions-me");
+      }
       setState(item.li, m.from === me ? "sent" : "");
       const i = this.lowerBound(m.seq);
       this.items.splice(i, 0, item);
@@ -130,7 +146,7 @@ export class Room {
 
   // addLocal shows a message the user just wrote, before the server has it.
   addLocal(msg, onRetry, onDiscard) {
-    const li = renderMessage(msg, true);
+    const li = renderMessage(msg, msg.from);
     const item = { seq: null, msg, li, local: true, onRetry, onDiscard };
     const status = li.querySelector(".status");
     const retry = el("button", { type: "button", class: "link-btn retry", text: "Retry" });
@@ -226,13 +242,14 @@ function setState(li, state) {
   else delete li.dataset.state;
 }
 
-// renderMessage builds the list item of one message; every value from the
-// network goes in as text.
-function renderMessage(m, mine) {
+// renderMessage builds the list item of one message as the user me sees
+// it; every value from the network goes in as text (markdown.js).
+function renderMessage(m, me) {
+  const mine = m.from === me;
   const time = el("time", { class: "time", datetime: new Date(m.ts).toISOString(), title: formatFull(m.ts), text: formatTime(m.ts) });
   const gutterTime = el("time", { class: "gutter-time", "aria-hidden": "true", text: formatShortTime(m.ts) });
   const body = el("div", { class: "body" });
-  appendBody(body, m.body);
+  const action = renderBody(body, typeof m.body === "string" ? m.body : "", m.from, me);
   const meta = el(
     "div",
     { class: "meta" },
@@ -243,7 +260,7 @@ function renderMessage(m, mine) {
   );
   const li = el(
     "li",
-    { class: mine ? "msg mine" : "msg" },
+    { class: `msg${mine ? " mine" : ""}${action ? " action" : ""}` },
     el("div", { class: "day", role: "separator" }, el("span", { class: "day-label" })),
     el(
       "div",

@@ -3,65 +3,75 @@
 // closing a conversation, creating a room, opening a direct message, and
 // the server's room directory.
 
-import { Room } from "./room.js";
+import { Disconnected, RequestError } from "./conn.js";
 import { sentence } from "./account.js";
 import { ROOM_NAME, checkUsername, isDM, isRoomName } from "./names.js";
-import { toast, ui } from "./ui.js";
-import {
-  active,
-  applyInfo,
-  conn,
-  directory,
-  firstListing,
-  labelOf,
-  me,
-  persistRooms,
-  roomInfo,
-  rooms,
-  saved,
-  setDirectory,
-  setFirstListing,
-} from "./state.js";
-import { joinRoom } from "./sync.js";
-import { isNarrow, renderRoomList } from "./sidebar.js";
-import { openRoom, renderRoomHeader } from "./view.js";
+import { isNarrow, toast, ui } from "./ui.js";
+import * as state from "./state.js";
+import { sync } from "./sync.js";
+import { resendLocals } from "./send.js";
+
+const JOIN_RETRY_MS = 5000;
+// join refusals that mean the room is not for us (any more).
+const GONE = new Set(["no_such_room", "forbidden", "banned", "invalid_value", "too_long"]);
 
 // addRoom puts a room in the joined list (seen: the last seq the user has
 // seen, or null for nothing unread on first join), and joins it when
 // connected.
 export function addRoom(name, seen, join = true) {
-  const room = new Room(name, seen);
-  const d = directory.get(name);
-  if (d) applyInfo(room, d);
-  else room.setLabel(labelOf(name, null));
-  rooms.set(name, room);
-  saved.closed.delete(name);
-  persistRooms();
+  const room = state.addRoom(name, seen);
+  const conn = state.getConn();
   if (join && conn && conn.identified) joinRoom(room).catch(() => {});
   return room;
 }
 
-export function joinAndOpen(name) {
-  const room = rooms.get(name) || addRoom(name, null);
-  openRoom(room);
-  if (!isNarrow()) ui.input.focus();
+// joinRoom joins room on the current connection, then catches it up and
+// resends what the server has not acknowledged.
+export async function joinRoom(room) {
+  const conn = state.getConn();
+  let ok;
+  try {
+    ok = await conn.request({ op: "join", room: room.name });
+  } catch (err) {
+    if (err instanceof RequestError && GONE.has(err.code)) {
+      state.removeRoom(room);
+      toast(`Could not join #${room.name}: ${err.reason || err.code}`);
+    } else if (err instanceof RequestError) {
+      // internal, unavailable, rate_limited: try again in a while.
+      toast(`Could not join #${room.name} yet: ${err.reason || err.code}`);
+      setTimeout(() => {
+        if (state.getConn() === conn && conn.ready && state.getRoom(room.name) === room && !room.joined) joinRoom(room).catch(() => {});
+      }, JOIN_RETRY_MS);
+    }
+    throw err;
+  }
+  if (state.getRoom(room.name) !== room) return; // left while joining
+  room.joined = true;
+  state.applyInfo(room, ok.info);
+  room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
+  state.changed("members", room);
+  if (room.seen === null) state.setSeen(room, room.latest); // a room joined for the first time has nothing unread
+  sync(room)
+    .then(() => resendLocals(room))
+    .catch((err) => {
+      if (!(err instanceof Disconnected)) console.warn("hubbub: catching up", room.name, err);
+    });
 }
 
-export function forgetRoom(room) {
-  rooms.delete(room.name);
-  persistRooms();
-  if (active === room) openRoom(rooms.values().next().value || null);
-  else renderRoomList();
+// joinAndOpen opens room name, joining it first if need be, and puts the
+// cursor in the composer (except on a phone, where that opens the keyboard).
+export function joinAndOpen(name) {
+  const room = state.getRoom(name) || addRoom(name, null);
+  state.setActive(room);
+  if (!isNarrow()) ui.input.focus();
 }
 
 // leaveRoom leaves a room, or closes a conversation: a DM stays closed
 // until something newer than what it holds now arrives.
 export async function leaveRoom(room) {
-  if (isDM(room.name)) {
-    saved.closed.set(room.name, Math.max(room.latest, room.seen || 0));
-    saved.save();
-  }
-  forgetRoom(room);
+  if (isDM(room.name)) state.closeConversation(room.name, Math.max(room.latest, room.seen || 0));
+  state.removeRoom(room);
+  const conn = state.getConn();
   if (conn && conn.ready && room.joined) {
     try {
       await conn.request({ op: "leave", room: room.name });
@@ -73,15 +83,15 @@ export async function leaveRoom(room) {
 }
 
 export async function refreshDirectory() {
-  if (!conn) return;
-  const c = conn;
+  const c = state.getConn();
+  if (!c) return;
   let list;
   try {
     // The server answers in pages; one with more set continues after
     // its last room.
     list = [];
     for (let after = ""; ; ) {
-      const ok = await conn.request(after ? { op: "rooms", room: after } : { op: "rooms" });
+      const ok = await c.request(after ? { op: "rooms", room: after } : { op: "rooms" });
       const page = Array.isArray(ok.rooms) ? ok.rooms : [];
       list.push(...page);
       const last = page.length ? page[page.length - 1] : null;
@@ -91,34 +101,29 @@ export async function refreshDirectory() {
   } catch {
     return; // not connected; the next handshake refreshes
   }
-  if (conn !== c) return;
-  setDirectory(
-    new Map(list.filter((r) => r && typeof r.name === "string" && isRoomName(r.name)).map((r) => [r.name, roomInfo(r.name, r)])),
-  );
-  for (const [name, info] of directory) {
-    const room = rooms.get(name);
-    if (room) {
-      applyInfo(room, info);
-    } else if (!me.guest && isDM(name)) {
+  if (state.getConn() !== c) return;
+  const infos = list.filter((r) => r && typeof r.name === "string" && isRoomName(r.name)).map((r) => state.roomInfo(r.name, r));
+  state.setDirectory(infos);
+  if (!state.getMe().guest) {
+    for (const info of infos) {
+      if (!isDM(info.name) || state.hasRoom(info.name)) continue;
       // A conversation we are not in: one opened while we were away, or
       // one we closed that has news. A browser that knew nothing of this
       // account shows what exists as read.
-      const closedAt = saved.closed.get(name);
+      const closedAt = state.closedAt(info.name);
       if (closedAt === undefined || info.last_seq > closedAt) {
-        addRoom(name, closedAt !== undefined ? closedAt : firstListing ? info.last_seq : 0);
+        addRoom(info.name, closedAt !== undefined ? closedAt : state.isFirstListing() ? info.last_seq : 0);
       }
     }
   }
-  setFirstListing(false);
-  renderRoomList();
-  if (active) renderRoomHeader();
+  state.directoryListed();
 }
 
 async function createRoom(e) {
   e.preventDefault();
   const name = ui.createName.value.trim().toLowerCase();
   const topic = ui.createTopic.value.trim();
-  const priv = !me.guest && ui.createPrivate.checked;
+  const priv = !state.getMe().guest && ui.createPrivate.checked;
   ui.createError.textContent = "";
   if (!ROOM_NAME.test(name)) {
     ui.createError.textContent =
@@ -126,7 +131,7 @@ async function createRoom(e) {
     ui.createName.focus();
     return;
   }
-  if (!conn || !conn.ready) {
+  if (!state.isReady()) {
     ui.createError.textContent = "Not connected to the server. Try again in a moment.";
     return;
   }
@@ -134,8 +139,8 @@ async function createRoom(e) {
   if (topic) cmd.topic = topic;
   if (priv) cmd.private = true;
   try {
-    const ok = await conn.request(cmd);
-    if (ok.info) directory.set(name, roomInfo(name, ok.info));
+    const ok = await state.getConn().request(cmd);
+    if (ok.info) state.setDirectoryEntry(name, ok.info);
   } catch (err) {
     ui.createError.textContent = sentence(err.reason || err.message || "The room could not be created.");
     return;
@@ -149,10 +154,10 @@ async function createRoom(e) {
 // openDM opens the conversation with user, creating it if needed, and
 // shows it. It resolves with an error sentence, or "" when it worked.
 async function openDM(user) {
-  if (!conn || !conn.ready) return "Not connected to the server. Try again in a moment.";
+  if (!state.isReady()) return "Not connected to the server. Try again in a moment.";
   let ok;
   try {
-    ok = await conn.request({ op: "dm", user });
+    ok = await state.getConn().request({ op: "dm", user });
   } catch (err) {
     if (err.code === "no_such_user") return `There is no account called ${user}.`;
     if (err.code === "forbidden") return sentence(err.reason || "You cannot message them.");
@@ -160,9 +165,9 @@ async function openDM(user) {
   }
   const name = typeof ok.room === "string" && isDM(ok.room) ? ok.room : "";
   if (!name) return "The server's reply names no conversation.";
-  if (ok.info) directory.set(name, roomInfo(name, ok.info));
-  const room = rooms.get(name);
-  if (room && ok.info) applyInfo(room, ok.info);
+  if (ok.info) state.setDirectoryEntry(name, ok.info);
+  const room = state.getRoom(name);
+  if (room && ok.info) state.applyInfo(room, ok.info);
   joinAndOpen(name);
   return "";
 }
@@ -172,7 +177,7 @@ async function submitDM(e) {
   const user = ui.dmUser.value.trim().toLowerCase();
   ui.dmError.textContent = "";
   let err = checkUsername(user);
-  if (!err && user === me.name) err = "That is you. Pick someone else.";
+  if (!err && user === state.getMe().name) err = "That is you. Pick someone else.";
   if (!err) err = await openDM(user);
   if (err) {
     ui.dmError.textContent = err;
@@ -213,7 +218,7 @@ export function initRooms() {
 
   ui.openCreate.addEventListener("click", () => {
     ui.createError.textContent = "";
-    ui.createPrivateRow.hidden = me.guest;
+    ui.createPrivateRow.hidden = state.getMe().guest;
     ui.createDialog.showModal();
     ui.createName.focus();
   });

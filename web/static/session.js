@@ -11,12 +11,9 @@ import { checkPassword, isRoomName } from "./names.js";
 import { hideWelcome, setGuestsAllowed, setNotice, showWelcome } from "./welcome.js";
 import { closeManage, closeMemberMenu } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
-import { conn, knownGuests, me, rooms, saved, setConn, setDirectory, setFirstListing, setSaved } from "./state.js";
-import { handshake, onClosed, renderConn } from "./lifecycle.js";
-import { onEvent } from "./events.js";
+import * as state from "./state.js";
+import { makeHandshake, onClosed } from "./lifecycle.js";
 import { addRoom } from "./rooms.js";
-import { renderRoomList } from "./sidebar.js";
-import { openRoom } from "./view.js";
 
 const DEFAULT_ROOM = "lobby";
 const SESSION_RETRY_MAX_MS = 10_000;
@@ -56,62 +53,65 @@ function setGuests(allowed) {
 // this browser remembers for it, then a connection.
 export function enterChat(identity) {
   leaveChat();
-  me.name = identity.name;
-  me.guest = !!identity.guest;
-  me.admin = !!identity.admin;
-  setSaved(new Saved(me.guest ? null : me.name));
-  const fresh = saved.fresh;
-  if (me.guest) {
-    saved.name = me.name;
-    saved.save();
-  }
+  state.setIdentity(identity);
+  const me = state.getMe();
+  const saved = state.getSaved();
+  const fresh = state.isFirstListing();
   setLastMode(me.guest ? "guest" : "account");
-  setFirstListing(fresh);
   for (const r of saved.rooms) {
-    if (isRoomName(r.name) && !rooms.has(r.name)) addRoom(r.name, r.seen, false);
+    if (isRoomName(r.name) && !state.hasRoom(r.name)) addRoom(r.name, r.seen, false);
   }
-  if (fresh && rooms.size === 0) addRoom(DEFAULT_ROOM, null, false);
-  renderMe();
+  if (fresh && state.roomCount() === 0) addRoom(DEFAULT_ROOM, null, false);
   hideWelcome();
   ui.app.hidden = false;
-  openRoom(rooms.get(saved.active) || rooms.values().next().value || null);
-  setConn(new Connection({ precheck, handshake }));
-  const c = conn;
-  conn.addEventListener("state", (e) => renderConn(e.detail));
-  conn.addEventListener("event", (e) => onEvent(e.detail));
-  conn.addEventListener("closed", (e) => {
+  state.setActive(state.getRoom(saved.active) || state.roomList()[0] || null);
+  const c = new Connection({ precheck, handshake });
+  state.setConn(c);
+  c.addEventListener("state", (e) => {
+    if (state.getConn() === c) state.setStatus(e.detail);
+  });
+  c.addEventListener("event", (e) => {
+    if (state.getConn() === c) state.dispatch(e.detail);
+  });
+  c.addEventListener("closed", (e) => {
+    if (state.getConn() !== c) return;
     onClosed();
     // 1008 is how the server ends a socket whose session ended (logout or
     // a password change elsewhere): find out now rather than reconnect.
-    if (e.detail.code === Close.policy && !me.guest) recheckSession(c);
+    if (e.detail.code === Close.policy && !state.getMe().guest) recheckSession(c);
   });
-  conn.start();
+  c.start();
 }
+
+const handshake = makeHandshake({
+  onNameRefused: (name, why) => {
+    leaveChat();
+    ui.app.hidden = true;
+    showWelcome({ tab: "guest", guestName: name, guestError: why });
+  },
+  onSignedOut: () => signedOut(SIGNED_OUT),
+});
 
 // leaveChat closes the connection and forgets the rooms on screen (not
 // what is saved).
 export function leaveChat() {
-  if (conn) conn.stop();
-  setConn(null);
-  saved.flush();
+  const c = state.getConn();
+  if (c) c.stop();
   closeMenus();
   for (const d of [ui.createDialog, ui.dmDialog, ui.passwordDialog]) if (d.open) d.close();
   closeManage();
   hideToast();
-  openRoom(null);
-  rooms.clear();
-  setDirectory(new Map());
-  knownGuests.clear();
-  renderRoomList();
+  state.clearChat();
 }
 
 // signedOut leaves the chat for the welcome screen, with notice. When the
 // server ended the session (not the user), the login form has the name.
 export function signedOut(notice, { forgetName = false } = {}) {
+  const me = state.getMe();
   const name = me.guest || forgetName ? "" : me.name;
   leaveChat();
   ui.app.hidden = true;
-  me.name = "";
+  state.forgetIdentity();
   showWelcome({ tab: "login", notice, loginName: name });
 }
 
@@ -124,9 +124,9 @@ async function recheckSession(c) {
   } catch {
     return; // not reachable: the reconnect's precheck asks again
   }
-  if (conn !== c || me.guest) return;
+  if (state.getConn() !== c || state.getMe().guest) return;
   setGuests(s.guests);
-  if (!s.self || s.self.name !== me.name) signedOut(SIGNED_OUT);
+  if (!s.self || s.self.name !== state.getMe().name) signedOut(SIGNED_OUT);
 }
 
 // precheck runs before every connection attempt. A browser cannot read the
@@ -134,8 +134,9 @@ async function recheckSession(c) {
 // the socket would be what we think it is.
 async function precheck(c) {
   const s = await getSession(); // a failure counts as a failed attempt
-  if (c !== conn) throw new Error("replaced"); // the user moved on meanwhile
+  if (c !== state.getConn()) throw new Error("replaced"); // the user moved on meanwhile
   setGuests(s.guests);
+  const me = state.getMe();
   const fatal = (message, then) => {
     setTimeout(then, 0);
     const err = new Error(message);
@@ -156,35 +157,36 @@ async function precheck(c) {
   } else if (!s.self || s.self.name !== me.name) {
     throw fatal("signed out", () => signedOut(SIGNED_OUT));
   } else {
-    me.admin = s.self.admin;
+    state.updateMe({ admin: s.self.admin });
   }
 }
 
 async function logOut() {
   closeMenus();
-  const c = conn;
+  const c = state.getConn();
   if (c) c.stop(); // so that the server's 1008 is not taken for news
   try {
     await apiLogout();
   } catch (err) {
     toast(`Could not log out: ${describe(err)}`);
-    if (c && conn === c) c.start();
+    if (c && state.getConn() === c) c.start();
     return;
   }
-  saved.remove(); // this user's rooms are nobody else's business
+  state.getSaved().remove(); // this user's rooms are nobody else's business
   signedOut("You are logged out.", { forgetName: true });
 }
 
 // leaveForWelcome stops chatting as a guest and shows the welcome screen.
 function leaveForWelcome(tab) {
   closeMenus();
-  const name = me.name;
+  const name = state.getMe().name;
   leaveChat();
   ui.app.hidden = true;
   showWelcome({ tab, guestName: name });
 }
 
-export function renderMe() {
+function renderMe() {
+  const me = state.getMe();
   ui.meName.textContent = me.name;
   ui.meKind.textContent = me.guest ? "guest" : "signed in";
   ui.meAdmin.hidden = !me.admin;
@@ -217,7 +219,7 @@ export function closeMenus() {
 function openPasswordDialog() {
   closeMenus();
   ui.passwordForm.reset();
-  ui.passwordUser.value = me.name; // for password managers
+  ui.passwordUser.value = state.getMe().name; // for password managers
   ui.passwordError.textContent = "";
   ui.passwordDialog.showModal();
   ui.passwordOld.focus();
@@ -260,8 +262,12 @@ async function submitPassword(e) {
   toast("Password changed. Your other sessions were signed out.");
 }
 
-// initSession wires the account menu and the password dialog, once.
+// initSession wires the account menu and the password dialog, and shows
+// who the user is, once.
 export function initSession() {
+  state.subscribe((topic) => {
+    if (topic === "me") renderMe();
+  });
   ui.meMenuBtn.addEventListener("click", toggleMenu);
   ui.meMenu.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {

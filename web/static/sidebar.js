@@ -5,9 +5,8 @@
 import { avatar, el, keyed } from "./dom.js";
 import { isDM } from "./names.js";
 import { ui } from "./ui.js";
-import { active, directory, labelOf, rooms, titleOf } from "./state.js";
+import { directoryInfo, directoryNames, getActive, getRoom, hasRoom, labelOf, roomList, setActive, subscribe, titleOf } from "./state.js";
 import { joinAndOpen, refreshDirectory } from "./rooms.js";
-import { openRoom } from "./view.js";
 
 // roomIcon is what stands before a room's name: "#" for a public room, a
 // lock for a private one, the other user's avatar for a DM.
@@ -28,25 +27,28 @@ function setIcon(btn, name, info) {
   btn.firstChild.replaceWith(roomIcon(name, info));
 }
 
-export function renderRoomList() {
+function renderRoomList() {
+  const active = getActive();
   const makeJoined = (name) => {
     const btn = el(
       "button",
       { type: "button", class: "room-btn" },
       el("span", { class: "room-icon" }),
       el("span", { class: "room-label" }),
+      el("span", { class: "mention-badge", title: "Mentions of you" }),
       el("span", { class: "badge" }),
     );
-    btn.addEventListener("click", () => openRoom(rooms.get(name) || null));
+    btn.addEventListener("click", () => setActive(getRoom(name) || null));
     return el("li", {}, btn);
   };
   const updateJoined = (li, name) => {
-    const room = rooms.get(name);
+    const room = getRoom(name);
     const btn = li.firstChild;
     const title = titleOf(name, room.info);
     setIcon(btn, name, room.info);
     btn.querySelector(".room-label").textContent = title;
     const unread = room === active ? 0 : room.unread;
+    const mentioned = room === active ? 0 : room.mentionCount;
     const fresh = room !== active && room.invited && unread === 0;
     btn.classList.toggle("active", room === active);
     btn.classList.toggle("unread", unread > 0 || fresh);
@@ -54,10 +56,13 @@ export function renderRoomList() {
     else btn.removeAttribute("aria-current");
     const badge = btn.querySelector(".badge");
     badge.textContent = unread > 99 ? "99+" : unread > 0 ? String(unread) : fresh ? "new" : "";
+    // Mentions count apart from unread: "@2" beside the unread count.
+    btn.querySelector(".mention-badge").textContent = mentioned > 0 ? `@${mentioned > 99 ? "99+" : mentioned}` : "";
     const kind = isDM(name) ? `conversation with ${title}` : room.info.private ? `${name}, private` : name;
-    btn.setAttribute("aria-label", unread > 0 ? `${kind}, ${unread} unread` : fresh ? `${kind}, new` : kind);
+    const counts = [unread > 0 ? `${unread} unread` : fresh ? "new" : "", mentioned > 0 ? `${mentioned} mentioning you` : ""].filter(Boolean);
+    btn.setAttribute("aria-label", [kind, ...counts].join(", "));
   };
-  const joined = [...rooms.keys()];
+  const joined = roomList().map((r) => r.name);
   const roomNames = joined.filter((n) => !isDM(n));
   keyed(ui.joined, roomNames, makeJoined, updateJoined);
   ui.joinedEmpty.hidden = roomNames.length > 0;
@@ -65,7 +70,9 @@ export function renderRoomList() {
   keyed(ui.dms, dmNames, makeJoined, updateJoined);
   ui.dmEmpty.hidden = dmNames.length > 0;
 
-  const others = [...directory.keys()].filter((n) => !rooms.has(n) && !isDM(n)).sort();
+  const others = directoryNames()
+    .filter((n) => !hasRoom(n) && !isDM(n))
+    .sort();
   keyed(
     ui.browse,
     others,
@@ -81,7 +88,7 @@ export function renderRoomList() {
       return el("li", {}, btn);
     },
     (li, name) => {
-      const info = directory.get(name) || {};
+      const info = directoryInfo(name) || {};
       const btn = li.firstChild;
       setIcon(btn, name, info);
       btn.querySelector(".room-topic").textContent = info.topic || "";
@@ -94,14 +101,11 @@ export function renderRoomList() {
   ui.browseEmpty.hidden = others.length > 0;
 
   let total = 0;
-  for (const room of rooms.values()) if (room !== active) total += room.unread;
+  for (const room of roomList()) if (room !== active) total += room.unread;
   ui.drawerUnread.hidden = total === 0;
   const where = active ? `${labelOf(active.name, active.info)} — hubbub` : "hubbub";
   document.title = total > 0 ? `(${total}) ${where}` : where;
 }
-
-const narrowQuery = window.matchMedia("(max-width: 760px)");
-export const isNarrow = () => narrowQuery.matches;
 
 function openDrawer() {
   ui.sidebar.classList.add("open");
@@ -119,7 +123,10 @@ export function closeDrawer() {
   ui.openDrawer.setAttribute("aria-expanded", "false");
 }
 
-// initSidebar wires the drawer, once.
+// The topics that change what the sidebar shows.
+const LISTED = new Set(["active", "rooms", "room", "directory", "me", "messages"]);
+
+// initSidebar wires the drawer and follows the state, once.
 export function initSidebar() {
   ui.openDrawer.addEventListener("click", openDrawer);
   ui.closeDrawer.addEventListener("click", () => {
@@ -127,4 +134,9 @@ export function initSidebar() {
     ui.openDrawer.focus();
   });
   ui.backdrop.addEventListener("click", closeDrawer);
+  subscribe((topic) => {
+    if (!LISTED.has(topic)) return;
+    renderRoomList();
+    if (topic === "active") closeDrawer();
+  });
 }

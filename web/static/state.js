@@ -1,31 +1,286 @@
-// What the client knows, shared by its modules: who the user is, the
-// joined rooms and what this browser remembers of them, the server's room
-// directory, the room on screen and the connection.
+// The one owner of what the client knows: who the user is, the joined rooms
+// (in the user's order) and what this browser remembers of them, the
+// server's room directory, the room on screen, the connection and its
+// status, and the handlers of the server's event kinds.
 //
-// The `let` bindings are live: every module sees the current value, and
-// only the setters below assign them. Derived facts that only need this
-// state (a room's name on screen, what the user may do) live here too.
+// Nothing here is assigned from outside: other modules read through the
+// getters and change things only through the actions below, each of which
+// tells the subscribers what changed (subscribe). Views re-render from
+// those notices; they never call each other. A Room (room.js) is the model
+// of one joined room: the controllers that speak the protocol for it
+// (sync.js, send.js, events.js) update its fields and then call
+// changed(topic, room) so that the views follow.
+//
+// Topics of a notice (topic, room, detail):
+//   me         the identity changed (name, guest, admin)
+//   rooms      a room was added to or removed from the joined list
+//   active     another room is on screen (detail.prev: the one before)
+//   room       a room's info, unread or mention count changed
+//   directory  the server's room list changed
+//   conn       the connection's status changed (status())
+//   messages   messages were shown in room (detail: {added, live, wasPinned})
+//   older      a page of older messages is about to be shown (detail.phase
+//              "before") or was shown ("after")
+//   history    the top of room's history changed (loading, more, start)
+//   members    room's member list, roles or mutes changed
+//   typing     who is typing in room changed
+//   composer   whether the user may write in room changed (a mute)
+//
+// Derived facts that only need this state (a room's name on screen, what
+// the user may do) live here too.
 
 import { Saved } from "./storage.js";
-import { dmPeer, isDM } from "./names.js";
-import { mayBeAccount } from "./manage.js";
+import { dmPeer, isDM, mayBeAccount } from "./names.js";
+import { Room } from "./room.js";
 
-// Who the user is: an account (guest false; the session cookie speaks for
-// it) or a guest with a display name.
-export const me = { name: "", guest: true, admin: false };
-export let saved = new Saved(null); // what this browser remembers of the current identity
-export const rooms = new Map(); // joined rooms by name, in the user's order
-export let directory = new Map(); // every room the server listed, by name
-export let active = null; // the Room on screen
-export let conn = null;
-export let firstListing = false; // the next room listing is the first for a browser that knew nothing
-export const knownGuests = new Set(); // authors seen writing as guests (they cannot be DMed)
+// The state, private to this module.
+let me = Object.freeze({ name: "", guest: true, admin: false });
+let saved = new Saved(null); // what this browser remembers of the current identity
+const rooms = new Map(); // joined rooms by name, in the user's order
+let directory = new Map(); // every room the server listed, by name → RoomInfo
+let active = null; // the Room on screen
+let conn = null; // the Connection (conn.js), or null
+let connStatus = Object.freeze({ state: "stopped" }); // the last "state" event of conn
+let firstListing = false; // the next room listing is the first for a browser that knew nothing
+const knownGuests = new Set(); // authors seen writing as guests (they cannot be DMed)
 
-export const setSaved = (s) => (saved = s);
-export const setDirectory = (d) => (directory = d);
-export const setActive = (room) => (active = room);
-export const setConn = (c) => (conn = c);
-export const setFirstListing = (first) => (firstListing = first);
+// ---------------------------------------------------------------------------
+// Subscribers.
+
+const subscribers = new Set();
+
+// subscribe calls fn(topic, room, detail) after every change, in the order
+// of subscription, synchronously. It returns a function that unsubscribes.
+export function subscribe(fn) {
+  subscribers.add(fn);
+  return () => subscribers.delete(fn);
+}
+
+// changed tells the subscribers that topic changed for room (or for no
+// room in particular). A subscriber that throws does not stop the others;
+// its error is thrown again on its own, as an uncaught error of the page.
+export function changed(topic, room = null, detail = {}) {
+  for (const fn of subscribers) {
+    try {
+      fn(topic, room, detail);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server events: one handler per event type. A new kind of event is one
+// module that calls onServerEvent in its init (and is imported by app.js).
+
+const handlers = new Map();
+
+// onServerEvent makes fn(ev, room) the handler of server events of type;
+// room is the joined Room that ev.room names, if any.
+export function onServerEvent(type, fn) {
+  if (handlers.has(type)) throw new Error(`hubbub: two handlers for ${type} events`);
+  handlers.set(type, fn);
+}
+
+// dispatch hands a server event to the handler of its type; unknown types
+// are ignored (the protocol may grow).
+export function dispatch(ev) {
+  const fn = handlers.get(ev.type);
+  if (!fn) return;
+  fn(ev, typeof ev.room === "string" ? rooms.get(ev.room) : undefined);
+}
+
+// ---------------------------------------------------------------------------
+// Reading.
+
+export const getMe = () => me;
+export const getSaved = () => saved;
+export const getActive = () => active;
+export const getConn = () => conn;
+export const status = () => connStatus;
+export const isFirstListing = () => firstListing;
+export const getRoom = (name) => rooms.get(name);
+export const hasRoom = (name) => rooms.has(name);
+export const roomCount = () => rooms.size;
+// roomList returns the joined rooms in the user's order (a copy).
+export const roomList = () => [...rooms.values()];
+export const directoryInfo = (name) => directory.get(name);
+export const directoryNames = () => [...directory.keys()];
+// isReady: is there a connection that carries commands now?
+export const isReady = () => !!conn && conn.ready;
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+// setIdentity starts over as identity ({name, guest, admin}): this
+// browser's record of it is loaded; no rooms are joined yet.
+export function setIdentity(identity) {
+  me = Object.freeze({ name: identity.name, guest: !!identity.guest, admin: !!identity.admin });
+  saved = new Saved(me.guest ? null : me.name);
+  firstListing = saved.fresh;
+  if (me.guest) {
+    saved.name = me.name;
+    saved.save();
+  }
+  changed("me");
+}
+
+// updateMe changes the identity's name or admin flag as the server says.
+export function updateMe(fields) {
+  const next = Object.freeze({ ...me, ...fields });
+  if (next.name === me.name && next.admin === me.admin && next.guest === me.guest) return;
+  me = next;
+  changed("me");
+}
+
+// clearChat forgets the rooms on screen, the directory and the connection
+// (not what is saved, which is flushed).
+export function clearChat() {
+  saved.flush();
+  const prev = active;
+  active = null;
+  rooms.clear();
+  directory = new Map();
+  knownGuests.clear();
+  conn = null;
+  connStatus = Object.freeze({ state: "stopped" });
+  changed("active", null, { prev });
+  changed("rooms");
+  changed("directory");
+}
+
+// forgetIdentity is clearChat for good: nobody is signed in.
+export function forgetIdentity() {
+  clearChat();
+  me = Object.freeze({ name: "", guest: true, admin: false });
+  changed("me");
+}
+
+export function setConn(c) {
+  conn = c;
+  connStatus = Object.freeze({ state: c ? c.state : "stopped" });
+  changed("conn");
+}
+
+// setStatus records the connection's status (a "state" event's detail).
+export function setStatus(detail) {
+  connStatus = Object.freeze({ ...detail });
+  changed("conn");
+}
+
+// addRoom puts a new Room in the joined list (seen: the last seq the user
+// has seen, or null for nothing unread on first join) and returns it. It
+// does not join it on the server: see rooms.js.
+export function addRoom(name, seen) {
+  const room = new Room(name, seen);
+  const d = directory.get(name);
+  if (d) applyInfo(room, d, false);
+  else room.setLabel(labelOf(name, null));
+  rooms.set(name, room);
+  saved.closed.delete(name);
+  persistRooms();
+  changed("rooms", room);
+  return room;
+}
+
+// removeRoom takes room off the joined list; if it was on screen, the
+// first other room (or none) is.
+export function removeRoom(room) {
+  if (rooms.get(room.name) !== room) return;
+  rooms.delete(room.name);
+  persistRooms();
+  if (active === room) setActive(rooms.values().next().value || null);
+  changed("rooms", room);
+}
+
+// closeConversation remembers that the user closed DM room at seq: it
+// comes back when something newer arrives.
+export function closeConversation(name, seq) {
+  saved.closed.set(name, seq);
+  saved.save();
+}
+
+export function reopenConversation(name) {
+  if (saved.closed.delete(name)) saved.save();
+}
+
+// closedAt is the seq at which the user closed DM room name, or undefined.
+export const closedAt = (name) => saved.closed.get(name);
+
+// setActive puts room (or null) on screen.
+export function setActive(room) {
+  const prev = active;
+  active = room;
+  if (room) {
+    room.invited = false;
+    saved.active = room.name;
+    saved.save();
+  }
+  changed("active", room, { prev });
+}
+
+// moveActive puts the next (step 1) or previous (step -1) joined room on
+// screen.
+export function moveActive(step) {
+  const list = [...rooms.values()];
+  if (list.length === 0) return;
+  const i = list.indexOf(active);
+  setActive(list[(i + step + list.length) % list.length]);
+}
+
+// setSeen records that the user has seen room up to seq.
+export function setSeen(room, seq) {
+  if (room.seen !== null && seq <= room.seen) return;
+  room.seen = seq;
+  persistRooms();
+  changed("room", room);
+}
+
+// setDirectory replaces the directory with list (RoomInfo objects) and
+// applies what it says to the joined rooms.
+export function setDirectory(list) {
+  directory = new Map(list.map((info) => [info.name, info]));
+  for (const [name, info] of directory) {
+    const room = rooms.get(name);
+    if (room) applyInfo(room, info, false);
+  }
+  changed("directory");
+}
+
+// directoryListed records that the first listing of this browser is done.
+export function directoryListed() {
+  firstListing = false;
+}
+
+// setDirectoryEntry adds or replaces one room of the directory.
+export function setDirectoryEntry(name, info) {
+  directory.set(name, roomInfo(name, info));
+  changed("directory");
+}
+
+// setTopic records a new topic of a room, joined or only listed.
+export function setTopic(name, topic) {
+  const room = rooms.get(name);
+  if (room) room.info.topic = topic;
+  const d = directory.get(name);
+  if (d) d.topic = topic;
+  if (room) changed("room", room);
+  changed("directory");
+}
+
+// setRole records user's role in room ("" for none); the user's own role
+// is also the room's info.role.
+export function setRole(room, user, role) {
+  if (role) room.roles.set(user, role);
+  else room.roles.delete(user);
+  if (user === me.name) {
+    room.info.role = role;
+    changed("room", room);
+  }
+  changed("members", room);
+}
 
 // roomInfo reads a RoomInfo from the server. Every one is complete: a
 // field left out (topic, private, role, peer) is empty, not unknown.
@@ -43,7 +298,8 @@ export function roomInfo(name, info) {
   };
 }
 
-export function applyInfo(room, info) {
+// applyInfo records a RoomInfo the server sent about a joined room.
+export function applyInfo(room, info, notify = true) {
   if (!info || typeof info !== "object") return;
   room.info = roomInfo(room.name, info);
   if (room.info.last_seq > room.latest) room.latest = room.info.last_seq;
@@ -51,17 +307,8 @@ export function applyInfo(room, info) {
   else room.roles.delete(me.name);
   room.setLabel(labelOf(room.name, room.info));
   if (directory.has(room.name)) directory.set(room.name, room.info);
+  if (notify) changed("room", room);
 }
-
-// titleOf is how a room is called on screen: its name, or for a DM the
-// other user's name (never the raw "dm:a:b").
-export function titleOf(name, info) {
-  if (!isDM(name)) return name;
-  return (info && info.peer) || dmPeer(name, me.name);
-}
-
-// labelOf is titleOf in running text: "#lobby", or "bob".
-export const labelOf = (name, info) => (isDM(name) ? titleOf(name, info) : `#${name}`);
 
 export function persistRooms() {
   saved.setRooms([...rooms.values()].map((r) => ({ name: r.name, seen: r.seen })));
@@ -75,6 +322,19 @@ export function noteAuthors(msgs) {
     else knownGuests.delete(m.from);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Derived.
+
+// titleOf is how a room is called on screen: its name, or for a DM the
+// other user's name (never the raw "dm:a:b").
+export function titleOf(name, info) {
+  if (!isDM(name)) return name;
+  return (info && info.peer) || dmPeer(name, me.name);
+}
+
+// labelOf is titleOf in running text: "#lobby", or "bob".
+export const labelOf = (name, info) => (isDM(name) ? titleOf(name, info) : `#${name}`);
 
 // mayModerate: does the user's role in room allow the Manage dialog?
 export function mayModerate(room) {

@@ -52,6 +52,7 @@ export const ui = {
   chatTitle: $("chat-title"),
   toggleMembers: $("toggle-members"),
   manage: $("manage-room"),
+  notifyRoom: $("notify-room"),
   leave: $("leave-room"),
   banner: $("banner"),
   scroller: $("scroller"),
@@ -105,6 +106,10 @@ export function hideToast() {
   if (!popoverToast) ui.toast.hidden = true;
   else if (ui.toast.matches(":popover-open")) ui.toast.hidePopover();
 }
+
+const narrowQuery = window.matchMedia("(max-width: 760px)");
+// isNarrow: is the window as narrow as a phone's (the sidebar a drawer)?
+export const isNarrow = () => narrowQuery.matches;
 
 export function announce(text) {
   ui.announcer.textContent = text;

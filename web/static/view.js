@@ -5,27 +5,18 @@
 import { isDM } from "./names.js";
 import { closeMemberMenu, openManage } from "./manage.js";
 import { ui } from "./ui.js";
-import { active, mayModerate, persistRooms, saved, setActive, titleOf } from "./state.js";
+import { getActive, getMe, mayModerate, setSeen, subscribe, titleOf } from "./state.js";
 import { loadOlder } from "./sync.js";
 import { leaveRoom } from "./rooms.js";
-import { closeDrawer, renderRoomList } from "./sidebar.js";
-import { renderComposer, renderCount } from "./composer.js";
-import { renderMembers, renderTyping } from "./presence.js";
 
-export function openRoom(room) {
-  if (active) {
-    active.scrollTop = ui.scroller.scrollTop;
-    active.draft = ui.input.value;
-  }
-  setActive(room);
+// showRoom puts the active room's message list on screen; prev is the
+// room that was there, whose scroll position it keeps.
+function showRoom(room, prev) {
+  if (prev) prev.scrollTop = ui.scroller.scrollTop;
   ui.pill.hidden = true;
   closeMemberMenu(false);
   if (room) {
-    room.invited = false;
-    saved.active = room.name;
-    saved.save();
     ui.host.replaceChildren(room.list);
-    ui.input.value = room.draft;
     if (room.pinned) scrollToBottom();
     else ui.scroller.scrollTop = room.scrollTop;
   } else {
@@ -36,17 +27,11 @@ export function openRoom(room) {
   ui.toggleMembers.hidden = !room;
   renderRoomHeader();
   renderHistoryTop();
-  renderMembers();
-  renderTyping();
-  renderRoomList();
-  renderComposer();
-  renderCount();
   markSeen();
-  closeDrawer();
 }
 
-export function renderRoomHeader() {
-  const room = active;
+function renderRoomHeader() {
+  const room = getActive();
   // With no room open (after a kick, say) the header names no room: the
   // app's name there would read as a room called "hubbub".
   ui.roomName.textContent = room ? titleOf(room.name, room.info) : "No room open";
@@ -93,7 +78,7 @@ function disarmLeave() {
 }
 
 function clickLeave() {
-  const room = active;
+  const room = getActive();
   if (!room) return;
   if (isDM(room.name) || ui.leave.dataset.armed === room.name) {
     disarmLeave();
@@ -108,8 +93,8 @@ function clickLeave() {
   leaveTimer = setTimeout(disarmLeave, LEAVE_ARMED_MS);
 }
 
-export function renderHistoryTop() {
-  const room = active;
+function renderHistoryTop() {
+  const room = getActive();
   const loaded = room && room.last !== null;
   ui.loadOlder.hidden = !loaded || !room.hasOlder;
   ui.loadOlder.disabled = !!(room && room.loadingOlder);
@@ -126,14 +111,9 @@ export function renderHistoryTop() {
 // markSeen records that the user has seen the active room up to its newest
 // message, when the view is at the bottom and the page is visible.
 export function markSeen() {
-  const room = active;
+  const room = getActive();
   if (!room || !room.pinned || document.visibilityState !== "visible" || room.confirmed === 0) return;
-  const top = room.items[room.confirmed - 1].seq;
-  if (room.seen === null || top > room.seen) {
-    room.seen = top;
-    persistRooms();
-    renderRoomList();
-  }
+  setSeen(room, room.items[room.confirmed - 1].seq);
 }
 
 function atBottom() {
@@ -141,15 +121,58 @@ function atBottom() {
   return sc.scrollHeight - sc.scrollTop - sc.clientHeight < 48;
 }
 
-export function scrollToBottom() {
+function scrollToBottom() {
   ui.scroller.scrollTop = ui.scroller.scrollHeight;
+}
+
+// The scroll position before a page of older messages went in above.
+let olderFrom = null;
+
+// onChange follows the state: see the topics in state.js.
+function onChange(topic, room, detail) {
+  const active = getActive();
+  switch (topic) {
+    case "active":
+      showRoom(room, detail.prev);
+      return;
+    case "room":
+      if (room === active) renderRoomHeader();
+      return;
+    case "me":
+      renderRoomHeader();
+      return;
+    case "history":
+      if (room === active) renderHistoryTop();
+      return;
+    case "messages":
+      if (room !== active) return;
+      if (detail.wasPinned) {
+        scrollToBottom();
+        ui.pill.hidden = true;
+      } else if (detail.live && detail.added.some((m) => m.from !== getMe().name)) {
+        ui.pill.hidden = false;
+      }
+      renderHistoryTop();
+      markSeen();
+      return;
+    case "older":
+      if (room !== active) return;
+      if (detail.phase === "before") olderFrom = { height: ui.scroller.scrollHeight, top: ui.scroller.scrollTop };
+      else if (olderFrom) {
+        // Keep the view still while the page goes in above it.
+        ui.scroller.scrollTop = olderFrom.top + (ui.scroller.scrollHeight - olderFrom.height);
+        olderFrom = null;
+      }
+      return;
+  }
 }
 
 // initView wires the room header and the message list, once.
 export function initView() {
-  ui.manage.addEventListener("click", () => openManage(active));
+  subscribe(onChange);
+  ui.manage.addEventListener("click", () => openManage(getActive()));
   ui.scroller.addEventListener("scroll", () => {
-    const room = active;
+    const room = getActive();
     if (!room) return;
     room.pinned = atBottom();
     if (room.pinned) {
@@ -161,17 +184,19 @@ export function initView() {
   // Keep the newest message in view while the content grows (fonts,
   // the typing line, a page of history arriving).
   new ResizeObserver(() => {
-    if (active && active.pinned) scrollToBottom();
+    const room = getActive();
+    if (room && room.pinned) scrollToBottom();
   }).observe(ui.host);
   ui.pill.addEventListener("click", () => {
-    if (!active) return;
-    active.pinned = true;
+    const room = getActive();
+    if (!room) return;
+    room.pinned = true;
     scrollToBottom();
     ui.pill.hidden = true;
     markSeen();
     ui.input.focus();
   });
-  ui.loadOlder.addEventListener("click", () => active && loadOlder(active));
+  ui.loadOlder.addEventListener("click", () => getActive() && loadOlder(getActive()));
   ui.leave.addEventListener("click", clickLeave);
   ui.chatTitle.addEventListener("click", () => setTitleExpanded(!ui.chatTitle.classList.contains("expanded")));
   ui.chatTitle.addEventListener("keydown", (ev) => {
@@ -179,4 +204,5 @@ export function initView() {
     ev.preventDefault();
     setTitleExpanded(!ui.chatTitle.classList.contains("expanded"));
   });
+  document.addEventListener("visibilitychange", markSeen);
 }

@@ -1,0 +1,139 @@
+package sqlitestore
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+var _ chat.Searcher = (*Store)(nil)
+
+// Search finds plain messages with FTS5; see [chat.Searcher.Search]. The
+// index is messages_fts (migration 4). Newest first is the messages'
+// rowid order, descending: the order the single writer inserted them in,
+// which within a room is seq order, and which FTS5 can deliver without
+// sorting.
+func (s *Store) Search(ctx context.Context, q chat.SearchQuery) ([]chat.Message, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	msgs := []chat.Message{}
+	if len(q.Rooms) == 0 || len(q.Words) == 0 || q.Limit <= 0 {
+		return msgs, nil
+	}
+	rooms, err := json.Marshal(q.Rooms)
+	if err != nil {
+		return nil, s.fail("search", err)
+	}
+	before := q.Before
+	if before <= 0 {
+		before = 1 << 62
+	}
+	rows, err := s.query(ctx, `SELECT `+prefixed("m.", entryColumns)+`
+		FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+		WHERE messages_fts MATCH ?
+			AND m.room IN (SELECT value FROM json_each(?))
+			AND m.seq < ? AND m.kind = '' AND m.deleted = 0
+		ORDER BY f.rowid DESC LIMIT ?`,
+		ftsQuery(q.Words), string(rooms), before, q.Limit)
+	if err != nil {
+		return nil, s.fail("search", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanEntry(rows.Scan)
+		if err != nil {
+			return nil, s.fail("search", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("search", err)
+	}
+	rows.Close()
+	if err := s.addSearchReactions(ctx, msgs); err != nil {
+		return nil, s.fail("search", err)
+	}
+	return msgs, nil
+}
+
+// ftsQuery turns words into an FTS5 query that only ever means "all of
+// these words, the last also as a prefix": each word is an FTS5 string
+// (double quotes, a double quote inside doubled), so no word can be FTS5
+// syntax (NEAR, OR, NOT, a column filter, a *), and strings side by side
+// are ANDed. The last string is followed by *, a prefix query. A NUL, which
+// would end the query text early, becomes a space, which separates tokens
+// as a NUL would.
+func ftsQuery(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		b.WriteString(ftsQuote.Replace(w))
+		b.WriteByte('"')
+	}
+	b.WriteByte('*')
+	return b.String()
+}
+
+var ftsQuote = strings.NewReplacer(`"`, `""`, "\x00", " ")
+
+// prefixed qualifies each column of cols, a comma-separated list, with p.
+func prefixed(p, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = p + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
+// addSearchReactions sets the Reactions of msgs, which may come from
+// several rooms, with one query. A message without a V never had one.
+func (s *Store) addSearchReactions(ctx context.Context, msgs []chat.Message) error {
+	type key struct {
+		room string
+		seq  int64
+	}
+	var keys [][2]any
+	at := make(map[key]int)
+	for i, m := range msgs {
+		if m.V != 0 {
+			keys = append(keys, [2]any{m.Room, m.Seq})
+			at[key{m.Room, m.Seq}] = i
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	rows, err := s.query(ctx, `SELECT room, seq, emoji, user, at_seq FROM reactions
+		WHERE (room, seq) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+		ORDER BY room, seq, at_seq`, string(b))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byMsg := make(map[key][]chat.ReactionRow)
+	for rows.Next() {
+		var k key
+		var r chat.ReactionRow
+		if err := rows.Scan(&k.room, &k.seq, &r.Emoji, &r.User, &r.At); err != nil {
+			return err
+		}
+		byMsg[k] = append(byMsg[k], r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, r := range byMsg {
+		msgs[at[k]].Reactions = chat.GroupReactions(r)
+	}
+	return nil
+}

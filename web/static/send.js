@@ -1,0 +1,90 @@
+// Sending: a message shows at once as the user's own ("sending"), goes out
+// with a client message id, and is retried with the same id after a
+// reconnect, so that the server stores it at most once.
+
+import { RequestError } from "./conn.js";
+import { newCMID } from "./dom.js";
+import { changed, getConn, getMe } from "./state.js";
+import { receive, sync } from "./sync.js";
+
+const SEND_TIMEOUT_MS = 15_000;
+const MUTE_RECHECK_MS = 60_000; // a send refused as muted, end unknown: try again after this
+// send refusals worth retrying automatically after a reconnect.
+const RETRYABLE = new Set(["internal", "unavailable", "not_joined", "rate_limited", "disconnected"]);
+
+// sendMessage shows body in room as the user's and sends it.
+export function sendMessage(room, body) {
+  const me = getMe();
+  const msg = { room: room.name, from: me.name, guest: me.guest, body, cmid: newCMID(), ts: Date.now() };
+  room.addLocal(
+    msg,
+    (cmid) => transmit(room, cmid),
+    (cmid) => {
+      room.discardLocal(cmid);
+      changed("messages", room, { added: [], live: false, wasPinned: room.pinned, discarded: true });
+    },
+  );
+  // Writing brings the view back to the newest message.
+  room.pinned = true;
+  changed("messages", room, { added: [], live: false, wasPinned: true });
+  transmit(room, msg.cmid);
+}
+
+// transmit sends a local message, or resends it with the same cmid, so
+// the server stores it at most once however often this runs.
+async function transmit(room, cmid) {
+  const item = room.locals.get(cmid);
+  if (!item || item.inFlight) return;
+  room.setLocalState(cmid, "sending");
+  const conn = getConn();
+  if (!conn || !conn.ready || !room.joined) {
+    item.auto = true;
+    room.setLocalState(cmid, "failed", "not connected; will retry");
+    return;
+  }
+  item.inFlight = true;
+  try {
+    const ok = await conn.request({ op: "send", room: room.name, body: item.msg.body, cmid }, SEND_TIMEOUT_MS);
+    if (ok.message && typeof ok.message === "object") {
+      receive(room, ok.message, false);
+    } else {
+      // The ok of send carries the stored message; without it, find it in
+      // history by its cmid.
+      console.warn("hubbub: send ok without message");
+      sync(room).catch(() => {});
+    }
+  } catch (err) {
+    if (!room.locals.has(cmid)) return;
+    const code = err.code || "disconnected";
+    item.auto = RETRYABLE.has(code);
+    if (code === "muted" && !(room.mutedUntil > Date.now())) {
+      // Muted before we joined (the join reply does not say): hold the
+      // composer for a while; a muted or unmuted event sets it right.
+      room.mutedUntil = Date.now() + MUTE_RECHECK_MS;
+      room.muteEndUnknown = true;
+      changed("composer", room);
+    }
+    room.setLocalState(cmid, "failed", err instanceof RequestError ? err.reason || code : "connection lost; will retry");
+  } finally {
+    item.inFlight = false;
+  }
+}
+
+// resendLocals retries, in order, the room's sends that failed for a
+// reason a reconnect can cure.
+export async function resendLocals(room) {
+  for (const item of [...room.locals.values()]) {
+    if (item.auto && room.locals.has(item.msg.cmid)) await transmit(room, item.msg.cmid);
+  }
+}
+
+// failInFlight marks the sends under way as failed after the connection
+// was lost; resendLocals sends them again after the next join.
+export function failInFlight(room) {
+  for (const item of room.locals.values()) {
+    if (item.state === "sending") {
+      item.auto = true;
+      room.setLocalState(item.msg.cmid, "failed", "connection lost; will retry");
+    }
+  }
+}

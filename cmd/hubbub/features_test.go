@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -147,6 +149,50 @@ func TestBinaryMessageCommands(t *testing.T) {
 	}
 	term.waitFor("grace set the topic: SICP club")
 	term.waitFor("#den · SICP club")
+	term.typeKeys("/quit\r")
+	term.wait()
+}
+
+// TestBinarySearch searches from the terminal against a real server and
+// goes to a result far back in a room the terminal has not joined.
+func TestBinarySearch(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	ctx := t.Context()
+	term, peers := accountTerminal(t, bin, url, "ada", "grace")
+	grace := peers[1]
+	if _, err := grace.Create(ctx, "hay", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := grace.Join(ctx, "hay"); err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"a needle in the haystack"}
+	for i := range 60 {
+		bodies = append(bodies, fmt.Sprintf("straw %d", i))
+	}
+	for _, body := range bodies {
+		for {
+			_, err := grace.Send(ctx, "hay", body)
+			if protocol.CodeOf(err) == protocol.CodeRateLimited {
+				time.Sleep(200 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+
+	term.typeKeys("/search needle\r")
+	term.waitFor(`1 messages with "needle"`)
+	term.waitFor("1. #hay ")
+	term.typeKeys("/goto 1\r")
+	// The room is joined and shown at message 1, two pages back, marked
+	// by its number.
+	term.waitFor(" 2 #hay ")
+	term.waitFor("#1 ")
 	term.typeKeys("/quit\r")
 	term.wait()
 }

@@ -296,8 +296,9 @@ func (f *fakeClient) SendReply(ctx context.Context, room string, replyTo int64, 
 }
 
 // Search finds the messages whose body contains query, newest first.
-func (f *fakeClient) Search(ctx context.Context, room, query string, before int64, limit int) ([]protocol.Message, bool, error) {
-	f.record("search %q %q", room, query)
+func (f *fakeClient) Search(ctx context.Context, query string, opts client.SearchOptions) ([]protocol.Message, bool, error) {
+	f.record("search %q %q", opts.Room, query)
+	limit := opts.Limit
 	if err := f.failed("search"); err != nil {
 		return nil, false, err
 	}

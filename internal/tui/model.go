@@ -54,6 +54,7 @@ type Client interface {
 	Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error)
 	Delete(ctx context.Context, room string, seq int64) (protocol.Message, error)
 	React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error)
+	Search(ctx context.Context, query string, opts client.SearchOptions) ([]protocol.Message, bool, error)
 
 	// Managing rooms (manage.go).
 	CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error)

@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -20,11 +21,6 @@ const (
 	searchLimit  = 20 // results asked for
 	maxJumpPages = 20 // the most history pages /goto loads to reach a message
 )
-
-// searcher is what /search needs of the client.
-type searcher interface {
-	Search(ctx context.Context, room, query string, before int64, limit int) ([]protocol.Message, bool, error)
-}
 
 type searchedMsg struct {
 	query string
@@ -41,16 +37,11 @@ func (m *Model) search(query string) tea.Cmd {
 		m.note("Usage: /search WORDS: messages with all of them, in every room you may read")
 		return nil
 	}
-	s, ok := m.c.(searcher)
-	if !ok {
-		m.note("This client cannot search.")
-		return nil
-	}
-	to := m.current()
+	c, to := m.c, m.current()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
-		msgs, more, err := s.Search(ctx, "", query, 0, searchLimit)
+		msgs, more, err := c.Search(ctx, query, client.SearchOptions{Limit: searchLimit})
 		return searchedMsg{query: query, to: to, msgs: msgs, more: more, err: err}
 	}
 }

@@ -400,7 +400,7 @@ func TestBinaryManage(t *testing.T) {
 	term.waitFor("#ops · Staff only")
 	term.typeKeys("/invite bob\r")
 	bob.waitEvent(t, "the invitation", isOther(protocol.TypeInvited))
-	term.waitFor("ada invited bob to #ops")
+	term.waitFor("ada invited bob")
 	if _, _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
@@ -416,15 +416,16 @@ func TestBinaryManage(t *testing.T) {
 
 	term.typeKeys("/mute bob 10m calm down\r")
 	bob.waitEvent(t, "the mute", isOther(protocol.TypeMuted))
-	term.waitFor("bob was muted in #ops by ada until")
+	term.waitFor("ada muted bob until")
 	if _, err := bob.Send(ctx, "ops", "hello?"); protocol.CodeOf(err) != protocol.CodeMuted {
 		t.Errorf("bob's send while muted: %v, want muted", err)
 	}
 	term.typeKeys("/kick bob bye\r")
 	bob.waitEvent(t, "the kick", isOther(protocol.TypeKicked))
-	term.waitFor("bob was kicked from #ops by ada: bye")
+	term.waitFor("ada kicked bob: bye")
 	term.typeKeys("/ban bob\r")
 	bob.waitEvent(t, "the ban", isOther(protocol.TypeBanned))
+	term.waitFor("ada banned bob")
 	// A ban also takes bob off the private room's members, and a private
 	// room one has no role in answers as if it did not exist.
 	if _, _, err := bob.Join(ctx, "ops"); protocol.CodeOf(err) != protocol.CodeNoSuchRoom {

@@ -221,14 +221,68 @@ func lastMessages(ctx context.Context, c *client.Client, room string, last int64
 // formatLine is a message as tail prints it: "[15:04] alice: hi", in local
 // time, sanitized, on one line. A guest's name carries " (guest)", as in
 // the full-screen client, so that a guest called like an account (before
-// the account existed, say) cannot pass for it.
+// the account existed, say) cannot pass for it. Entries that are not plain
+// messages say what they did, naming the message they act on by its seq:
+// "[15:05] alice edited #41: hi all", "[15:06] bob kicked mallory: spam".
+// A plain message from history shows its state: "(edited)", "(deleted)".
 func formatLine(m protocol.Message) string {
 	t := time.UnixMilli(m.TS).Format("15:04")
 	from := tui.SanitizeLine(m.From)
 	if m.Guest {
 		from += " (guest)"
 	}
-	return fmt.Sprintf("[%s] %s: %s", t, from, tui.SanitizeLine(m.Body))
+	body, user := tui.SanitizeLine(m.Body), tui.SanitizeLine(m.User)
+	why := ""
+	if body != "" {
+		why = ": " + body
+	}
+	var what string
+	switch m.Kind {
+	case "":
+		switch {
+		case m.Deleted:
+			body = "(deleted)"
+		case m.Edited > 0:
+			body += " (edited)"
+		}
+		if m.ReplyTo > 0 {
+			body = fmt.Sprintf("(reply to #%d) %s", m.ReplyTo, body)
+		}
+		if m.File != nil {
+			body += fmt.Sprintf(" [file %s, %d bytes]", tui.SanitizeLine(m.File.Name), m.File.Size)
+		}
+		return fmt.Sprintf("[%s] %s: %s", t, from, body)
+	case protocol.KindEdit:
+		what = fmt.Sprintf("edited #%d%s", m.Target, why)
+	case protocol.KindDelete:
+		what = fmt.Sprintf("deleted #%d", m.Target)
+	case protocol.KindReact:
+		what = fmt.Sprintf("reacted %s to #%d", body, m.Target)
+	case protocol.KindUnreact:
+		what = fmt.Sprintf("took back %s from #%d", body, m.Target)
+	case protocol.KindTopic:
+		what = "set the topic" + why
+		if body == "" {
+			what = "cleared the topic"
+		}
+	case protocol.KindRole:
+		what = fmt.Sprintf("made %s %s", user, body)
+	case protocol.KindKick, protocol.KindInvite, protocol.KindBan, protocol.KindUnban, protocol.KindMute, protocol.KindUnmute:
+		until := ""
+		if m.Until > 0 {
+			until = " until " + time.UnixMilli(m.Until).Format("2006-01-02 15:04")
+		}
+		what = pastTense[m.Kind] + " " + user + until + why
+	default:
+		what = "did " + tui.SanitizeLine(m.Kind)
+	}
+	return fmt.Sprintf("[%s] %s %s", t, from, what)
+}
+
+// pastTense says what a moderation entry did.
+var pastTense = map[string]string{
+	protocol.KindKick: "kicked", protocol.KindInvite: "invited", protocol.KindBan: "banned",
+	protocol.KindUnban: "unbanned", protocol.KindMute: "muted", protocol.KindUnmute: "unmuted",
 }
 
 // writeJSON writes v as one line of JSON that is safe to show on a

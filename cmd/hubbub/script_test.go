@@ -240,6 +240,18 @@ func TestFormatLineMarksGuests(t *testing.T) {
 		{protocol.Message{From: "alice", Body: "hi", TS: ts}, "[15:04] alice: hi"},
 		{protocol.Message{From: "dave", Guest: true, Body: "I am dave", TS: ts}, "[15:04] dave (guest): I am dave"},
 		{protocol.Message{From: "x\x1b[2Jy", Guest: true, Body: "b", TS: ts}, "[15:04] x^[[2Jy (guest): b"},
+		{protocol.Message{From: "alice", Body: "hi all", Edited: ts, ReplyTo: 3, TS: ts}, "[15:04] alice: (reply to #3) hi all (edited)"},
+		{protocol.Message{From: "alice", Deleted: true, TS: ts}, "[15:04] alice: (deleted)"},
+		{protocol.Message{From: "alice", Body: "the cover", File: &protocol.File{Name: "a\x1b.jpg", Size: 12}, TS: ts}, "[15:04] alice: the cover [file a^[.jpg, 12 bytes]"},
+		{protocol.Message{Kind: protocol.KindEdit, From: "alice", Body: "hi\x07", Target: 41, TS: ts}, "[15:04] alice edited #41: hi^G"},
+		{protocol.Message{Kind: protocol.KindDelete, From: "bob", Target: 41, TS: ts}, "[15:04] bob deleted #41"},
+		{protocol.Message{Kind: protocol.KindReact, From: "bob", Body: "👍", Target: 41, TS: ts}, "[15:04] bob reacted 👍 to #41"},
+		{protocol.Message{Kind: protocol.KindUnreact, From: "bob", Body: "👍", Target: 41, TS: ts}, "[15:04] bob took back 👍 from #41"},
+		{protocol.Message{Kind: protocol.KindKick, From: "bob", User: "mallory", Body: "spam", TS: ts}, "[15:04] bob kicked mallory: spam"},
+		{protocol.Message{Kind: protocol.KindMute, From: "bob", User: "eve", Until: ts, TS: ts}, "[15:04] bob muted eve until 2026-01-02 15:04"},
+		{protocol.Message{Kind: protocol.KindTopic, From: "bob", TS: ts}, "[15:04] bob cleared the topic"},
+		{protocol.Message{Kind: protocol.KindRole, From: "bob", User: "eve", Body: "moderator", TS: ts}, "[15:04] bob made eve moderator"},
+		{protocol.Message{Kind: "future", From: "bob", TS: ts}, "[15:04] bob did future"},
 	}
 	for _, tt := range tests {
 		if got := formatLine(tt.m); got != tt.want {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,6 +21,8 @@ var Help = []string{
 	"  /rooms [TEXT]         list the rooms of the server, or those whose name or",
 	"                        topic has TEXT in it (also /list); /rooms -a: archived too",
 	"  /me ACTION            send an action, shown as \"* you ACTION\"",
+	"  /search WORDS         find messages in every room you may read (also /s)",
+	"  /goto N               show result N of the last search in its room",
 	"  /nick NAME            how to chat under another name",
 	"  /help                 show this help; /help mod: managing rooms",
 	"  /quit                 leave hubbub (also Ctrl+C)",
@@ -27,6 +30,7 @@ var Help = []string{
 	"Keys:",
 	"  Enter                 send the message or run the command",
 	"  Tab, Ctrl+N           next room;  Shift+Tab, Ctrl+P  previous room",
+	"  Tab after @na         complete the name of someone in the room",
 	"  Alt+1 … Alt+9         show room 1 … 9 of the list",
 	"  PgUp, PgDn            scroll; PgUp at the top loads older messages",
 	"  Esc                   back to the newest message",
@@ -79,6 +83,10 @@ func (m *Model) command(text string) tea.Cmd {
 			}
 		}
 		return m.searchRooms(m.current(), query, archived)
+	case "/search", "/s":
+		return m.search(rest)
+	case "/goto":
+		return m.goTo(arg)
 	case "/me":
 		return m.me(rest)
 	case "/nick":
@@ -87,7 +95,7 @@ func (m *Model) command(text string) tea.Cmd {
 	case "/quit", "/exit", "/q":
 		return m.quit()
 	case "/help", "/?":
-		lines := Help
+		lines := slices.Concat(Help[:1], PickHelp, Help[1:])
 		if strings.HasPrefix(strings.ToLower(arg), "mod") {
 			lines = ManageHelp
 		}
@@ -97,6 +105,9 @@ func (m *Model) command(text string) tea.Cmd {
 		return nil
 	}
 	if cmd, ok := m.manage(strings.ToLower(name), rest); ok {
+		return cmd
+	}
+	if cmd, ok := m.pick(strings.ToLower(name), rest); ok {
 		return cmd
 	}
 	m.note(fmt.Sprintf("Unknown command %s: /help lists them.", name))

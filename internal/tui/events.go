@@ -14,24 +14,7 @@ import (
 func (m *Model) event(ev client.Event) tea.Cmd {
 	switch ev := ev.(type) {
 	case client.MessageEvent:
-		msg := ev.Message
-		w := m.find(msg.Room)
-		if w == nil || w.addMessages(msg) == 0 {
-			return nil
-		}
-		delete(w.typing, msg.From)
-		if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
-			// Nobody is reading the old end: let it go (PgUp fetches it
-			// again).
-			w.trim(maxEntries)
-			w.yOffset, w.atBottom = 0, true
-		}
-		if msg.From == m.self.Name && msg.Guest == m.self.Guest {
-			w.dropPending(-1, msg.Body)
-		} else if w != m.current() {
-			w.unread++
-		}
-		m.touch(w)
+		return m.message(ev.Message)
 	case client.JoinEvent:
 		if w := m.find(ev.Room); w != nil {
 			w.members[ev.User] = true
@@ -49,6 +32,8 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 		}
 	case client.StateEvent:
 		return m.stateChanged(ev)
+	case client.ReadEvent:
+		m.readElsewhere(ev.Room, ev.Seq)
 	case client.OtherEvent:
 		m.other(ev.Event)
 	case client.ErrorEvent:
@@ -63,8 +48,61 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 	return nil
 }
 
+// message applies a message event: a new entry of a room's sequence.
+func (m *Model) message(msg protocol.Message) tea.Cmd {
+	w := m.find(msg.Room)
+	if w == nil {
+		return nil
+	}
+	live := msg.Seq > w.lastSeq()
+	if w.addMessages(msg) == 0 {
+		return nil
+	}
+	if len(w.entries) > maxEntries+maxEntries/4 && (w != m.current() || m.vp.AtBottom()) {
+		// Nobody is reading the old end: let it go (PgUp fetches it
+		// again).
+		w.trim(maxEntries)
+		w.yOffset, w.atBottom = 0, true
+	}
+	m.touch(w)
+	switch msg.Kind {
+	case "":
+		delete(w.typing, msg.From)
+	case protocol.KindTopic:
+		if live && msg.Seq > w.topicSeq {
+			w.topic, w.topicSeq = msg.Body, msg.Seq
+		}
+		return nil
+	case protocol.KindKick, protocol.KindBan:
+		if live {
+			delete(w.members, msg.User)
+		}
+		return nil
+	default:
+		return nil
+	}
+	if m.own(&msg) {
+		w.dropPending(-1, msg.Body)
+		return m.fetchQuotes(w)
+	}
+	var ring tea.Cmd
+	if msg.Seq > w.readSeq {
+		w.unread++
+		if m.mentions(&msg) {
+			w.mentioned++
+			if live {
+				ring = m.bell()
+			}
+		}
+	}
+	return tea.Batch(ring, m.fetchQuotes(w))
+}
+
 // other applies a server event the client has no type of its own for:
-// the moderation events, topic and role changes, and invitations.
+// the notices to the user a moderator acted on (kicked, banned, muted,
+// unmuted, unbanned, role) and invitations. They reach only the user's own
+// sessions and go to the status window: the room itself shows the action
+// as an entry of its sequence (message), so it is not said twice there.
 func (m *Model) other(ev protocol.Event) {
 	w := m.find(ev.Room)
 	room := "#" + SanitizeLine(ev.Room)
@@ -88,11 +126,6 @@ func (m *Model) other(ev protocol.Event) {
 	var text string
 	switch ev.Type {
 	case protocol.TypeInvited:
-		if !self && ev.User != "" {
-			// The room's members hear of an invitation too.
-			text = fmt.Sprintf("%s invited %s to %s", by, who, room)
-			break
-		}
 		if _, peer, ok := dmPeer(ev.Room, m.self.Name); ok {
 			m.noteTo(m.wins[0], fmt.Sprintf("%s opened a direct-message room with you: /dm %s", by, SanitizeLine(peer)))
 		} else {
@@ -146,7 +179,7 @@ func (m *Model) other(ev protocol.Event) {
 	default:
 		return
 	}
-	if w == nil {
+	if self || w == nil {
 		w = m.wins[0]
 	}
 	m.noteTo(w, text)

@@ -16,6 +16,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case "enter":
 		return m.submit()
 	case "tab", "ctrl+n":
+		if msg.String() == "tab" && m.completeMention() {
+			return nil
+		}
 		m.show((m.cur + 1) % len(m.wins))
 		return nil
 	case "shift+tab", "ctrl+p":
@@ -39,9 +42,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	before := m.input.Value()
+	before, numbered := m.input.Value(), m.numbering()
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
+	if m.numbering() != numbered {
+		m.dirty = true
+	}
 	if m.input.Value() != before {
 		return tea.Batch(cmd, m.typed())
 	}
@@ -103,6 +109,7 @@ func (m *Model) typed() tea.Cmd {
 func (m *Model) submit() tea.Cmd {
 	text := m.input.Value()
 	m.input.Reset()
+	m.dirty = true // message numbers go when the command is entered
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,6 +282,70 @@ func (f *fakeClient) DeleteRoom(ctx context.Context, room string) error {
 	return f.failed("deleteroom")
 }
 
+func (f *fakeClient) Read(ctx context.Context, room string, seq int64) error {
+	f.record("read %s %d", room, seq)
+	return f.failed("read")
+}
+
+// entry stores an entry of kind by the user in room, acting on target.
+func (f *fakeClient) entry(room, kind, body string, target int64) (protocol.Message, error) {
+	if err := f.failed(kind); err != nil {
+		return protocol.Message{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rooms[room]
+	r.info.LastSeq++
+	m := protocol.Message{Room: room, Seq: r.info.LastSeq, Kind: kind, From: f.self.Name, Guest: f.self.Guest, Body: body,
+		Target: target, TS: t0.Add(time.Hour).UnixMilli()}
+	r.msgs = append(r.msgs, m)
+	return m, nil
+}
+
+func (f *fakeClient) Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error) {
+	f.record("edit %s %d %q", room, seq, body)
+	return f.entry(room, protocol.KindEdit, body, seq)
+}
+
+func (f *fakeClient) Delete(ctx context.Context, room string, seq int64) (protocol.Message, error) {
+	f.record("delete %s %d", room, seq)
+	return f.entry(room, protocol.KindDelete, "", seq)
+}
+
+func (f *fakeClient) React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error) {
+	f.record("react %s %d %s", room, seq, emoji)
+	return f.entry(room, protocol.KindReact, emoji, seq)
+}
+
+func (f *fakeClient) SendReply(ctx context.Context, room string, replyTo int64, body string) (protocol.Message, error) {
+	f.record("reply %s %d %q", room, replyTo, body)
+	m, err := f.entry(room, "", body, 0)
+	m.ReplyTo = replyTo
+	return m, err
+}
+
+// Search finds the messages whose body contains query, newest first.
+func (f *fakeClient) Search(ctx context.Context, query string, opts client.SearchOptions) ([]protocol.Message, bool, error) {
+	f.record("search %q %q", opts.Room, query)
+	limit := opts.Limit
+	if err := f.failed("search"); err != nil {
+		return nil, false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []protocol.Message
+	for _, r := range f.rooms {
+		for _, m := range r.msgs {
+			if m.Kind == "" && strings.Contains(m.Body, query) {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b protocol.Message) int { return int(b.TS - a.TS) })
+	more := len(out) > limit
+	return out[:min(limit, len(out))], more, nil
+}
+
 func (f *fakeClient) failed(op string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -301,6 +366,7 @@ type harness struct {
 	fake  *fakeClient
 	clock *fakeClock
 	quit  bool
+	bells atomic.Int32 // times the bell rang
 }
 
 func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...string) *harness {
@@ -309,6 +375,7 @@ func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...strin
 	m := New(Options{Client: fake, Server: "http://127.0.0.1:8080", Join: join, Location: time.UTC, Now: clock.now})
 	m.tick = func() tea.Cmd { return nil }
 	h := &harness{t: t, m: m, fake: fake, clock: clock}
+	m.ring = func() { h.bells.Add(1) }
 	h.run(m.Init())
 	h.send(tea.WindowSizeMsg{Width: width, Height: height})
 	return h

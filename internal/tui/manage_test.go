@@ -95,14 +95,14 @@ func TestManageCommands(t *testing.T) {
 }
 
 // TestOthersInvited checks that the members of a room read who was
-// invited into it, in the room, while an invitation of one's own goes to
-// the status window.
+// invited into it, in the room (an entry), while an invitation of one's
+// own goes to the status window.
 func TestOthersInvited(t *testing.T) {
 	f := newFake("ada", false)
 	f.addRoom("ops", "", 0)
 	h := newHarness(t, f, 80, 24, "ops")
-	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: "ops", User: "bob", By: "grace"}})
-	h.wantView("grace invited bob to #ops")
+	h.events(client.MessageEvent{Message: protocol.Message{Room: "ops", Seq: 1, Kind: protocol.KindInvite, From: "grace", User: "bob", TS: t0.UnixMilli()}})
+	h.wantView("09:26 grace invited bob")
 	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: "books", User: "ada", By: "grace"}})
 	h.wantNotView("invited you")
 	h.key(tea.KeyTab)

@@ -3,7 +3,12 @@
 // the message view of the current room with scrollback that loads older
 // messages from history, who is in the room and who is typing, an input
 // line that sends messages and takes slash commands, and a status bar with
-// the connection's state.
+// the connection's state. A room shows every entry of its sequence: plain
+// messages with their edits, deletions, reactions, reply quotes and files
+// folded in (entries.go, message.go), and moderators' actions as lines.
+// Unread counts follow the server's read positions (unread.go); mentions
+// ring the bell (mention.go); /edit, /delete, /react, /reply (pick.go) and
+// /search (search.go) act on messages by their number.
 //
 // Everything that comes from the network (names, bodies, topics, room
 // names, error reasons) goes through Sanitize or SanitizeLine before it
@@ -42,6 +47,14 @@ type Client interface {
 	HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]protocol.Message, bool, error)
 	Typing(ctx context.Context, room string) error
 	DM(ctx context.Context, user string) (protocol.RoomInfo, error)
+	Read(ctx context.Context, room string, seq int64) error
+
+	// Acting on messages (pick.go).
+	SendReply(ctx context.Context, room string, replyTo int64, body string) (protocol.Message, error)
+	Edit(ctx context.Context, room string, seq int64, body string) (protocol.Message, error)
+	Delete(ctx context.Context, room string, seq int64) (protocol.Message, error)
+	React(ctx context.Context, room string, seq int64, emoji string) (protocol.Message, error)
+	Search(ctx context.Context, query string, opts client.SearchOptions) ([]protocol.Message, bool, error)
 
 	// Managing rooms (manage.go).
 	CreatePrivate(ctx context.Context, room, topic string) (protocol.RoomInfo, error)
@@ -88,6 +101,10 @@ type Options struct {
 
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+
+	// Bell rings the terminal's bell, when someone mentions the user. Nil
+	// means no bell (Run writes BEL to the terminal).
+	Bell func()
 }
 
 const (
@@ -112,6 +129,7 @@ type Model struct {
 	now    func() time.Time
 	join   []string
 	tick   func() tea.Cmd // the once-a-second clock; tests stop it
+	ring   func()         // Options.Bell
 
 	width, height int
 	wins          []*window // wins[0] is the status window
@@ -134,6 +152,9 @@ type Model struct {
 	draft       string               // what was typed before Up recalled a line
 	nextPending int
 	quitting    bool
+
+	results []protocol.Message // of the last /search
+	lineOf  map[int64]int      // seq → its first line in the view, as last rendered
 }
 
 // New returns a Model for opts. The model is connected already: the
@@ -158,6 +179,7 @@ func New(opts Options) *Model {
 		self:       opts.Client.Self(),
 		lastTyping: map[string]time.Time{},
 		tick:       tick,
+		ring:       opts.Bell,
 	}
 	if m.loc == nil {
 		m.loc = time.Local
@@ -217,6 +239,11 @@ type (
 	createdMsg struct {
 		room string
 		err  error
+	}
+	quoteMsg struct {
+		room string
+		seq  int64
+		msgs []protocol.Message
 	}
 	roomsMsg struct {
 		to    *window // where to show the list
@@ -280,14 +307,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case tickMsg:
 		now := m.now()
+		cmds := []tea.Cmd{m.tick()}
 		for _, w := range m.wins {
 			w.expireTyping(now)
+			cmds = append(cmds, m.sendRead(w, false))
 		}
-		cmd = m.tick()
+		cmd = tea.Batch(cmds...)
 	case joinedMsg:
 		cmd = m.joined(msg)
 	case historyMsg:
-		m.history(msg)
+		cmd = m.history(msg)
+	case quoteMsg:
+		m.quoted(msg)
 	case sentMsg:
 		m.sent(msg)
 	case leftMsg:
@@ -298,6 +329,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.roomsListed(msg)
 	case managedMsg:
 		m.managed(msg)
+	case entryMsg:
+		m.entryDone(msg)
+	case searchedMsg:
+		m.searched(msg)
+	}
+	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
+		cmd = tea.Batch(cmd, m.markRead(w))
 	}
 	if m.dirty {
 		m.render()

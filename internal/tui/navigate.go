@@ -45,7 +45,8 @@ func (m *Model) show(i int) {
 func (m *Model) display(i int) {
 	m.cur = i
 	w := m.current()
-	w.unread = 0
+	w.mark, w.marked = w.readSeq, w.unread > 0
+	w.unread, w.mentioned = 0, 0
 	m.render()
 	if w.atBottom {
 		m.vp.GotoBottom()

@@ -11,7 +11,11 @@ import (
 
 // send sends body to the shown room, showing it as pending until the
 // server acknowledges it.
-func (m *Model) send(body string) tea.Cmd {
+func (m *Model) send(body string) tea.Cmd { return m.sendMessage(body, 0) }
+
+// sendMessage sends body to the shown room, as a reply to the message
+// replyTo if it is not 0.
+func (m *Model) sendMessage(body string, replyTo int64) tea.Cmd {
 	w := m.current()
 	if !w.joined {
 		m.note("You are not in a room here: /join ROOM first.")
@@ -32,6 +36,10 @@ func (m *Model) send(body string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 		defer cancel()
+		if replyTo > 0 {
+			msg, err := c.SendReply(ctx, room, replyTo, body)
+			return sentMsg{room: room, id: id, msg: msg, err: err}
+		}
 		msg, err := c.Send(ctx, room, body)
 		return sentMsg{room: room, id: id, msg: msg, err: err}
 	}
@@ -98,7 +106,19 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 	}
 	first := !w.joined
 	w.joining, w.joined = false, true
-	w.topic = msg.info.Topic
+	w.topic, w.topicSeq = msg.info.Topic, msg.info.LastSeq
+	if first {
+		// Read positions: the server's, or (a guest, or a room never read)
+		// everything before the join.
+		read := msg.info.ReadSeq
+		if read <= 0 {
+			read = msg.info.LastSeq
+		}
+		w.readSeq, w.sentRead = max(w.readSeq, read), max(w.sentRead, msg.info.ReadSeq)
+		if w == m.current() && read < msg.info.LastSeq {
+			w.mark, w.marked = read, true
+		}
+	}
 	if msg.info.Peer != "" {
 		w.peer = msg.info.Peer
 	}
@@ -125,21 +145,23 @@ func (m *Model) historyCmd(room string, before int64, older bool) tea.Cmd {
 	}
 }
 
-func (m *Model) history(msg historyMsg) {
+func (m *Model) history(msg historyMsg) tea.Cmd {
 	w := m.find(msg.room)
 	if w == nil {
-		return
+		return nil
 	}
 	w.loading = false
 	m.touch(w)
 	if msg.err != nil {
 		m.noteTo(w, "could not load history: "+m.errText(msg.err))
-		return
+		return nil
 	}
 	w.more = msg.more
 	w.addMessages(msg.msgs...)
+	m.recount(w)
+	cmd := m.fetchQuotes(w)
 	if !msg.older || w != m.current() {
-		return
+		return tea.Batch(cmd, m.jump(w))
 	}
 	// Keep the lines the user was reading where they are: the new ones
 	// go above them.
@@ -147,6 +169,7 @@ func (m *Model) history(msg historyMsg) {
 	m.render()
 	m.vp.SetYOffset(m.vp.YOffset + m.vp.TotalLineCount() - before)
 	w.yOffset, w.atBottom = m.vp.YOffset, m.vp.AtBottom()
+	return tea.Batch(cmd, m.jump(w))
 }
 
 func (m *Model) left(msg leftMsg) {

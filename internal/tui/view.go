@@ -71,7 +71,9 @@ func wrap(s string, width int) []string {
 	if width < 1 {
 		width = 1
 	}
-	return strings.Split(ansi.Wrap(s, width, ""), "\n")
+	// ansi.Wrap can leave a line one cell too wide where it breaks after
+	// a hyphen: cut what is left over.
+	return strings.Split(ansi.Hardwrap(ansi.Wrap(s, width, ""), width, true), "\n")
 }
 
 // View renders the whole screen.
@@ -144,8 +146,11 @@ func (m *Model) sidebarLines(width, height int) []string {
 			label = fmt.Sprintf(" %d %s", i+1, w.title())
 		}
 		count := ""
+		if w.mentioned > 0 {
+			count = fmt.Sprintf(" @%d", w.mentioned)
+		}
 		if w.unread > 0 {
-			count = fmt.Sprintf(" (%d)", w.unread)
+			count += fmt.Sprintf(" (%d)", w.unread)
 		}
 		label = fit(label, width-len(count)) + count
 		switch {
@@ -252,6 +257,9 @@ func (m *Model) render() {
 	if pad := m.vp.Height - len(lines); pad > 0 {
 		// Few lines sit at the bottom, above the input, as in any chat.
 		lines = append(make([]string, pad), lines...)
+		for seq, i := range m.lineOf {
+			m.lineOf[seq] = i + pad
+		}
 	}
 	m.vp.SetContent(strings.Join(lines, "\n"))
 	if bottom {
@@ -272,7 +280,7 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if width-indent-lead-2 >= 10 {
 			hang += "  "
 		}
-		first, rest, _ := strings.Cut(ansi.Wrap(body, max(1, width-len(pad)), ""), "\n")
+		first, rest, _ := strings.Cut(strings.Join(wrap(body, width-len(pad)), "\n"), "\n")
 		lines = append(lines, style.Render(pad+first))
 		if rest == "" {
 			return
@@ -293,6 +301,11 @@ func (m *Model) windowLines(w *window, width int) []string {
 	}
 	var prev *protocol.Message
 	var prevDay string
+	numbers := m.numbering()
+	if w == m.current() {
+		m.lineOf = map[int64]int{}
+	}
+	newAt := w.newLineAt()
 	for _, e := range w.entries {
 		if e.msg == nil {
 			addWrapped(e.note, 1, noteStyle)
@@ -300,6 +313,14 @@ func (m *Model) windowLines(w *window, width int) []string {
 			continue
 		}
 		msg := e.msg
+		if !shown(msg.Kind) {
+			continue
+		}
+		if newAt > 0 && msg.Seq == newAt {
+			label := "── new "
+			lines = append(lines, unreadStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
+			prev = nil
+		}
 		t := time.UnixMilli(msg.TS).In(m.loc)
 		if day := t.Format(time.DateOnly); day != prevDay {
 			prevDay = day
@@ -307,17 +328,35 @@ func (m *Model) windowLines(w *window, width int) []string {
 			lines = append(lines, dimStyle.Render(label+strings.Repeat("─", max(0, width-lipgloss.Width(label)))))
 			prev = nil
 		}
+		if msg.Kind != "" {
+			addWrapped(t.Format("15:04")+" "+m.entryLine(msg), 1, noteStyle)
+			prev = nil
+			continue
+		}
 		if prev == nil || prev.From != msg.From || prev.Guest != msg.Guest ||
 			t.Sub(time.UnixMilli(prev.TS)) > groupGap {
 			lines = append(lines, m.authorLine(msg.From, msg.Guest, t.Format("15:04"), width))
 		}
 		prev = msg
-		body := Sanitize(msg.Body)
-		if action, ok := strings.CutPrefix(body, meAction); ok {
-			body = "* " + SanitizeLine(msg.From) + " " + action
+		indent := 2
+		if m.mentions(msg) {
+			indent = 0 // the mark takes the indent
 		}
-		for _, l := range strings.Split(body, "\n") {
-			addWrapped(l, 2, lipgloss.NewStyle())
+		if w == m.current() {
+			m.lineOf[msg.Seq] = len(lines)
+		}
+		for _, l := range m.messageLines(w, msg, numbers || msg.Seq == w.found) {
+			text := l.text
+			if indent == 0 {
+				text = "» " + text
+			}
+			if l.code {
+				for _, c := range strings.Split(ansi.Hardwrap(text, max(1, width-indent), true), "\n") {
+					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(c))
+				}
+				continue
+			}
+			addWrapped(text, indent, l.style)
 		}
 	}
 	if len(w.pending) > 0 {

@@ -27,10 +27,29 @@ type window struct {
 	entries []entry
 	pending []pending // messages sent and not acknowledged yet
 
+	// quotes are messages fetched for a reply's quote that are older than
+	// the entries held; fetching marks what is being fetched.
+	quotes   map[int64]*protocol.Message
+	fetching map[int64]bool
+
 	members map[string]bool
 	typing  map[string]time.Time // user → when to stop showing it
 
-	unread int
+	unread    int // plain messages of others after readSeq
+	mentioned int // of them, those that mention the user
+
+	// Read positions (unread.go).
+	readSeq  int64     // read up to here
+	sentRead int64     // the position the server was last told
+	readAt   time.Time // when it was told
+	mark     int64     // the "── new ──" line goes after this seq…
+	marked   bool      // …if set
+
+	topicSeq int64 // seq of the topic entry that set topic; 0: from the join reply
+
+	jumpTo    int64 // /goto: the message to show once held; 0: none
+	jumpPages int   // history pages loaded for it
+	found     int64 // the message /goto showed, marked by its number
 
 	more    bool // older messages exist on the server than the oldest here
 	loading bool // a history page is being fetched
@@ -57,6 +76,8 @@ type pending struct {
 func newWindow(room string) *window {
 	return &window{
 		room:     room,
+		quotes:   map[int64]*protocol.Message{},
+		fetching: map[int64]bool{},
 		members:  map[string]bool{},
 		typing:   map[string]time.Time{},
 		atBottom: true,
@@ -102,6 +123,9 @@ func (w *window) addMessages(msgs ...protocol.Message) int {
 		// end have the seq of the message before it).
 		m := msgs[0]
 		w.entries = append(w.entries, entry{seq: m.Seq, msg: &m})
+		if acts(m.Kind) {
+			w.apply(m)
+		}
 		return 1
 	}
 	have := make(map[int64]bool, len(w.entries))
@@ -130,6 +154,7 @@ func (w *window) addMessages(msgs ...protocol.Message) int {
 			}
 			return a.msg != nil && b.msg == nil
 		})
+		w.fold()
 	}
 	return added
 }

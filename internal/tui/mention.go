@@ -1,0 +1,124 @@
+package tui
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// Mentions: a message that names the user as "@name" (any case, ending
+// where the name ends) is a mention. The name is highlighted in it, a
+// mark "»" leads its lines, the room list counts unread mentions apart
+// from unread messages, and a new one from someone else rings the
+// terminal's bell.
+
+// mentions reports whether msg, a plain message from someone else,
+// mentions the user.
+func (m *Model) mentions(msg *protocol.Message) bool {
+	if msg.Kind != "" || msg.Deleted || m.own(msg) || m.self.Name == "" {
+		return false
+	}
+	return mentionAt(msg.Body, m.self.Name) >= 0
+}
+
+// own reports whether msg is the user's.
+func (m *Model) own(msg *protocol.Message) bool {
+	return msg.From == m.self.Name && msg.Guest == m.self.Guest
+}
+
+// mentionAt returns the index of the first "@name" in s, -1 if none. The
+// name matches in any case and must not run on into more of a name.
+func mentionAt(s, name string) int {
+	at := "@" + strings.ToLower(name)
+	lower := strings.ToLower(s)
+	if len(lower) != len(s) {
+		lower = asciiLower(s) // lower-casing changed lengths: keep indexes right
+	}
+	for i := 0; ; {
+		j := strings.Index(lower[i:], at)
+		if j < 0 {
+			return -1
+		}
+		end := i + j + len(at)
+		if r, _ := utf8.DecodeRuneInString(lower[end:]); end == len(lower) || !nameRune(r) {
+			return i + j
+		}
+		i = end
+	}
+}
+
+// asciiLower lower-cases the ASCII letters of s only, keeping its length.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// nameRune reports whether r may continue a user name.
+func nameRune(r rune) bool {
+	return r == '_' || r == '-' || isWordRune(r)
+}
+
+// highlight styles the user's "@name" in a line of text shown.
+func (m *Model) highlight(text string) string {
+	if m.self.Name == "" {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := mentionAt(text, m.self.Name)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		n := 1 + len(m.self.Name)
+		b.WriteString(text[:i])
+		b.WriteString(mentionStyle.Render(text[i : i+n]))
+		text = text[i+n:]
+	}
+}
+
+// bell is a command that rings the terminal's bell.
+func (m *Model) bell() tea.Cmd {
+	if m.ring == nil {
+		return nil
+	}
+	ring := m.ring
+	return func() tea.Msg {
+		ring()
+		return nil
+	}
+}
+
+// completeMention completes the "@na" the input line ends with (the
+// cursor at the end) to the first name, in sorted order, of a member of
+// the shown room other than the user that starts so, in any case. It
+// reports whether the input ended with a mention to complete.
+func (m *Model) completeMention() bool {
+	v := m.input.Value()
+	i := strings.LastIndexAny(v, " \n") + 1
+	word, ok := strings.CutPrefix(v[i:], "@")
+	if !ok || m.input.Position() != len([]rune(v)) {
+		return false
+	}
+	w := m.current()
+	var names []string
+	for _, u := range w.memberList() {
+		if u != m.self.Name && strings.HasPrefix(strings.ToLower(u), strings.ToLower(word)) {
+			names = append(names, u)
+		}
+	}
+	if len(names) == 0 {
+		return true // nothing to complete: Tab does not switch rooms mid-word
+	}
+	m.input.SetValue(v[:i] + "@" + names[0] + " ")
+	m.input.CursorEnd()
+	return true
+}

@@ -9,7 +9,9 @@
 //   app.js ─┬─ views: view.js, sidebar.js, composer.js, presence.js, notify.js,
 //           │         lifecycle.js (the banner), session.js (who, menus)
 //           ├─ controllers: events.js (server news), roomnews.js (what room
-//           │         entries change), rooms.js (join, leave, directory),
+//           │         entries change), msgops.js (edit, delete, react),
+//           │         replies.js (the messages replies quote),
+//           │         rooms.js (join, leave, directory),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
 //                     subscribe to it and never call each other
@@ -29,6 +31,8 @@ import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
 import { initEvents } from "./events.js";
 import { initRoomNews } from "./roomnews.js";
+import { initActions } from "./actions.js";
+import { initReplies } from "./replies.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
@@ -67,6 +71,8 @@ function wireUI() {
   initRooms();
   initEvents();
   initRoomNews();
+  initActions();
+  initReplies();
   initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {

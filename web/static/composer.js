@@ -1,10 +1,14 @@
 // The composer: the draft of the open room, its byte count, Enter to send,
-// typing notices, and the composer held while the user is muted there.
+// typing notices, the composer held while the user is muted there, and
+// what it is doing (room.compose): answering a message (the bar above it
+// quotes which), or editing one of the user's (Up on an empty composer
+// edits the last one; Escape gives up either).
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
-import { getActive, getMe, labelOf, subscribe } from "./state.js";
+import { getActive, getMe, labelOf, setCompose, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
+import { editMessage } from "./msgops.js";
 import { sendTyping, typingSent } from "./typing.js";
 
 const MAX_BODY_BYTES = 4096;
@@ -12,7 +16,13 @@ const MAX_BODY_BYTES = 4096;
 function sendDraft() {
   const room = getActive();
   const body = ui.input.value;
-  if (!room || body.trim() === "") return;
+  if (!room) return;
+  const compose = room.compose;
+  if (compose && compose.kind === "edit") {
+    saveEdit(room, compose, body);
+    return;
+  }
+  if (body.trim() === "") return;
   if (byteLength(body) > MAX_BODY_BYTES) {
     toast(`Messages are at most ${MAX_BODY_BYTES} bytes.`);
     return;
@@ -21,7 +31,79 @@ function sendDraft() {
   room.draft = "";
   typingSent(room);
   renderCount();
-  sendMessage(room, body);
+  if (compose) setCompose(room, null);
+  sendMessage(room, body, compose && compose.kind === "reply" ? compose.seq : 0);
+}
+
+// saveEdit sends the edited body of the user's message, unless it is
+// unchanged, and puts back the draft set aside while editing.
+function saveEdit(room, compose, body) {
+  const m = room.message(compose.seq);
+  if (body.trim() === "") {
+    toast("A message cannot be empty; delete it instead.");
+    return;
+  }
+  if (byteLength(body) > MAX_BODY_BYTES) {
+    toast(`Messages are at most ${MAX_BODY_BYTES} bytes.`);
+    return;
+  }
+  stopEditing(room);
+  if (m && !m.deleted && m.body !== body) editMessage(room, compose.seq, body);
+}
+
+// startEditing puts the user's message seq of room in the composer.
+export function startEditing(room, seq) {
+  const m = room.message(seq);
+  if (!m || m.deleted || m.from !== getMe().name) return;
+  const draft = room.compose && room.compose.kind === "edit" ? room.compose.draft : ui.input.value;
+  setCompose(room, { kind: "edit", seq, draft });
+  ui.input.value = m.body;
+  room.draft = m.body;
+  renderCount();
+  ui.input.focus();
+  ui.input.setSelectionRange(m.body.length, m.body.length);
+}
+
+// stopEditing leaves the edit (or reply) mode of room; an edit gives the
+// composer back the draft it set aside.
+function stopEditing(room) {
+  const compose = room.compose;
+  if (!compose) return;
+  setCompose(room, null);
+  if (compose.kind === "edit") {
+    ui.input.value = compose.draft || "";
+    room.draft = ui.input.value;
+    renderCount();
+  }
+}
+
+// lastOwn is the seq of the user's newest message in room that may be
+// edited, or 0.
+function lastOwn(room) {
+  const me = getMe().name;
+  for (let i = room.confirmed - 1; i >= 0; i--) {
+    const it = room.items[i];
+    if (!it.news && it.msg.from === me && !it.msg.deleted) return it.seq;
+  }
+  return 0;
+}
+
+// renderCompose shows what the composer does in the bar above it.
+function renderCompose() {
+  const room = getActive();
+  const compose = room && room.compose;
+  ui.composeBar.hidden = !compose;
+  ui.composer.classList.toggle("editing", !!compose && compose.kind === "edit");
+  if (!compose) return;
+  if (compose.kind === "edit") {
+    ui.composeText.textContent = "Editing your message · Enter to save, Escape to cancel";
+    ui.composeCancel.textContent = "Cancel";
+    return;
+  }
+  const m = room.message(compose.seq);
+  const snippet = m ? (m.deleted ? "message deleted" : m.body.replace(/\s+/g, " ").trim().slice(0, 100)) : "an earlier message";
+  ui.composeText.textContent = m ? `Replying to ${m.from}: ${snippet}` : `Replying to ${snippet}`;
+  ui.composeCancel.textContent = "Cancel reply";
 }
 
 // renderComposer enables the composer for the open room, unless the user
@@ -42,7 +124,14 @@ export function renderComposer() {
           ? `You are muted in ${label}. You can still read along.`
           : `You are muted in ${label} until ${when(room.mutedUntil)}. You can still read along.`;
   }
-  ui.input.placeholder = muted ? "You are muted" : room ? `Message ${labelOf(room.name, room.info)}` : "Message";
+  ui.input.placeholder = muted
+    ? "You are muted"
+    : room && room.compose && room.compose.kind === "edit"
+      ? "Edit your message"
+      : room
+        ? `Message ${labelOf(room.name, room.info)}`
+        : "Message";
+  renderCompose();
 }
 
 function renderCount() {
@@ -97,10 +186,31 @@ export function initComposer() {
       e.preventDefault(); // otherwise Tab moves on, as it should
       return;
     }
+    const room = getActive();
+    const plain = !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey;
+    if (e.key === "ArrowUp" && plain && room && ui.input.value === "" && !room.compose) {
+      const seq = lastOwn(room);
+      if (seq) {
+        e.preventDefault();
+        startEditing(room, seq);
+      }
+      return;
+    }
+    if (e.key === "Escape" && room && room.compose) {
+      e.preventDefault();
+      e.stopPropagation();
+      stopEditing(room);
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       sendDraft();
     }
+  });
+  ui.composeCancel.addEventListener("click", () => {
+    const room = getActive();
+    if (room) stopEditing(room);
+    ui.input.focus();
   });
   ui.input.addEventListener("input", () => {
     renderCount();

@@ -39,6 +39,7 @@ export class Room {
     this.lastInputAt = 0;
     this.typingTimer = 0;
     this.draft = "";
+    this.compose = null; // what the composer does: null, {kind: "reply" | "edit", seq} (state.setCompose)
     this.invited = false; // added by an invitation and not opened yet
     this.mutedUntil = 0; // Unix ms when our mute ends; Infinity until lifted; 0 not muted
     this.muted = new Map(); // user → mute end (as mutedUntil), as far as we saw it happen
@@ -314,6 +315,7 @@ export class Room {
         !newDay &&
         !cur.news &&
         !prev.news &&
+        !cur.msg.reply_to &&
         cur.li.previousElementSibling === prev.li &&
         prev.msg.from === cur.msg.from &&
         Math.abs(cur.msg.ts - prev.msg.ts) < GROUP_MS &&

@@ -12,10 +12,12 @@ const MUTE_RECHECK_MS = 60_000; // a send refused as muted, end unknown: try aga
 // send refusals worth retrying automatically after a reconnect.
 const RETRYABLE = new Set(["internal", "unavailable", "not_joined", "rate_limited", "disconnected"]);
 
-// sendMessage shows body in room as the user's and sends it.
-export function sendMessage(room, body) {
+// sendMessage shows body in room as the user's and sends it, as a reply to
+// the message with seq replyTo if that is given.
+export function sendMessage(room, body, replyTo = 0) {
   const me = getMe();
   const msg = { room: room.name, from: me.name, guest: me.guest, body, cmid: newCMID(), ts: Date.now() };
+  if (replyTo > 0) msg.reply_to = replyTo;
   room.addLocal(
     msg,
     (cmid) => transmit(room, cmid),
@@ -44,7 +46,9 @@ async function transmit(room, cmid) {
   }
   item.inFlight = true;
   try {
-    const ok = await conn.request({ op: "send", room: room.name, body: item.msg.body, cmid }, SEND_TIMEOUT_MS);
+    const cmd = { op: "send", room: room.name, body: item.msg.body, cmid };
+    if (item.msg.reply_to) cmd.reply_to = item.msg.reply_to;
+    const ok = await conn.request(cmd, SEND_TIMEOUT_MS);
     if (ok.message && typeof ok.message === "object") {
       receive(room, ok.message, false);
     } else {

@@ -24,7 +24,8 @@
 //   history    the top of room's history changed (loading, more, start)
 //   members    room's member list, roles or mutes changed
 //   typing     who is typing in room changed
-//   composer   whether the user may write in room changed (a mute)
+//   composer   whether the user may write in room changed (a mute), or
+//              what the composer does there (room.compose: a reply, an edit)
 //
 // Derived facts that only need this state (a room's name on screen, what
 // the user may do) live here too.
@@ -236,6 +237,14 @@ export function setSeen(room, seq) {
   room.seen = seq;
   persistRooms();
   changed("room", room);
+}
+
+// setCompose makes the composer of room answer a message ({kind: "reply",
+// seq}), edit one of the user's ({kind: "edit", seq, draft: the draft set
+// aside meanwhile}), or (null) write a new message.
+export function setCompose(room, compose) {
+  room.compose = compose ? Object.freeze({ ...compose }) : null;
+  changed("composer", room);
 }
 
 // setDirectory replaces the directory with list (RoomInfo objects) and

@@ -113,14 +113,14 @@ function show(room, msgs, live) {
   changed("room", room);
 }
 
-// loadOlder shows the page of messages before the oldest one held.
-export async function loadOlder(room) {
+// loadOlder shows the page of (limit) messages before the oldest one held.
+export async function loadOlder(room, limit = PAGE) {
   const conn = getConn();
   if (room.loadingOlder || !room.hasOlder || room.oldest === null || !conn || !conn.ready) return;
   room.loadingOlder = true;
   changed("history", room);
   try {
-    const ok = await conn.request({ op: "history", room: room.name, before: room.oldest, limit: PAGE });
+    const ok = await conn.request({ op: "history", room: room.name, before: room.oldest, limit: Math.min(limit, MAX_PAGE) });
     const msgs = messagesOf(ok);
     noteAuthors(msgs);
     // The view keeps still around the insertion (see "older" in state.js).

@@ -4,7 +4,7 @@
 
 import { isDM } from "./names.js";
 import { closeMemberMenu, openManage } from "./manage.js";
-import { ui } from "./ui.js";
+import { toast, ui } from "./ui.js";
 import { getActive, getMe, mayModerate, setSeen, subscribe, titleOf } from "./state.js";
 import { loadOlder } from "./sync.js";
 import { leaveRoom } from "./rooms.js";
@@ -165,6 +165,37 @@ function onChange(topic, room, detail) {
       }
       return;
   }
+}
+
+// How far back revealMessage pages (of 100) before giving up.
+const REVEAL_PAGES = 30;
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// revealMessage scrolls the message (or entry) seq of room into view and
+// marks it for a moment, loading older pages until it is there. It waits
+// for the room's first page if the room was only just joined.
+export async function revealMessage(room, seq) {
+  for (let i = 0; room.last === null && i < 100; i++) await pause(100);
+  for (let pages = 0; !room.has(seq) && pages < REVEAL_PAGES; ) {
+    if (room.oldest === null || seq > room.oldest || !room.hasOlder) break;
+    if (room.loadingOlder) {
+      await pause(100);
+      continue;
+    }
+    await loadOlder(room, 100);
+    pages++;
+  }
+  if (getActive() !== room) return;
+  const li = room.list.querySelector(`li[data-seq="${seq}"]`);
+  if (!li) {
+    toast(seq > room.latest ? "That message is not here yet." : "That message is too far back to show here.");
+    return;
+  }
+  room.pinned = false;
+  li.scrollIntoView({ block: "center" });
+  li.classList.remove("highlight");
+  void li.offsetWidth; // restart the animation
+  li.classList.add("highlight");
 }
 
 // initView wires the room header and the message list, once.

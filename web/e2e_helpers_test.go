@@ -482,7 +482,7 @@ func shows(body, li string) string {
 
 // published lists the screenshots that go to $HUBBUB_SCREENSHOT_DIR (the
 // README's pictures, docs/img); the others are for looking at a failure.
-var published = map[string]bool{"browser.png": true, "browser-dark.png": true, "browser-mobile.png": true, "entries.png": true}
+var published = map[string]bool{"browser.png": true, "browser-dark.png": true, "browser-mobile.png": true, "entries.png": true, "search.png": true}
 
 // screenshot saves the viewport as PNG to the test's temp dir, and to
 // $HUBBUB_SCREENSHOT_DIR/name when that is set and name is published.

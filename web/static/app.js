@@ -10,7 +10,8 @@
 //           │         lifecycle.js (the banner), session.js (who, menus)
 //           ├─ controllers: events.js (server news), roomnews.js (what room
 //           │         entries change), msgops.js (edit, delete, react),
-//           │         replies.js (the messages replies quote),
+//           │         replies.js (the messages replies quote), read.js
+//           │         (read positions kept on the server),
 //           │         rooms.js (join, leave, directory),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
@@ -33,6 +34,8 @@ import { initEvents } from "./events.js";
 import { initRoomNews } from "./roomnews.js";
 import { initActions } from "./actions.js";
 import { initReplies } from "./replies.js";
+import { initRead } from "./read.js";
+import { initSearch } from "./search.js";
 import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
@@ -73,6 +76,8 @@ function wireUI() {
   initRoomNews();
   initActions();
   initReplies();
+  initRead();
+  initSearch();
   initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {

@@ -231,12 +231,14 @@ export function moveActive(step) {
   setActive(list[(i + step + list.length) % list.length]);
 }
 
-// setSeen records that the user has seen room up to seq.
-export function setSeen(room, seq) {
-  if (room.seen !== null && seq <= room.seen) return;
+// setSeen records that the user has seen room up to seq; from says who
+// told: "" this browser (read.js tells the server), "server" (a read
+// position the server keeps: another session read it).
+export function setSeen(room, seq, from = "") {
+  if (!Number.isSafeInteger(seq) || (room.seen !== null && seq <= room.seen)) return;
   room.seen = seq;
   persistRooms();
-  changed("room", room);
+  changed("room", room, { seen: seq, from });
 }
 
 // setCompose makes the composer of room answer a message ({kind: "reply",
@@ -304,6 +306,7 @@ export function roomInfo(name, info) {
     online: int(info.online),
     peer: str(info.peer),
     role: str(info.role),
+    read_seq: int(info.read_seq), // accounts: the read position the server keeps
   };
 }
 
@@ -317,6 +320,9 @@ export function applyInfo(room, info, notify = true) {
   room.setLabel(labelOf(room.name, room.info));
   if (directory.has(room.name)) directory.set(room.name, room.info);
   if (notify) changed("room", room);
+  // An account's read position is the server's (another device may have
+  // read further); a guest's is this browser's alone.
+  if (!me.guest && room.info.read_seq > 0) setSeen(room, room.info.read_seq, "server");
 }
 
 export function persistRooms() {

@@ -2,6 +2,7 @@
 // and scroll position), the header, the top of the history, following new
 // messages at the bottom, and recording what the user has seen.
 
+import { el } from "./dom.js";
 import { isDM } from "./names.js";
 import { closeMemberMenu, openManage } from "./manage.js";
 import { toast, ui } from "./ui.js";
@@ -12,7 +13,10 @@ import { leaveRoom } from "./rooms.js";
 // showRoom puts the active room's message list on screen; prev is the
 // room that was there, whose scroll position it keeps.
 function showRoom(room, prev) {
-  if (prev) prev.scrollTop = ui.scroller.scrollTop;
+  if (prev) {
+    prev.scrollTop = ui.scroller.scrollTop;
+    removeUnreadLine(prev);
+  }
   ui.pill.hidden = true;
   closeMemberMenu(false);
   if (room) {
@@ -113,7 +117,27 @@ function renderHistoryTop() {
 export function markSeen() {
   const room = getActive();
   if (!room || !room.pinned || document.visibilityState !== "visible" || room.confirmed === 0) return;
-  setSeen(room, room.items[room.confirmed - 1].seq);
+  placeUnreadLine(room);
+  setSeen(room, Math.max(room.items[room.confirmed - 1].seq, room.last || 0));
+}
+
+// The "New messages" line goes, once each time a room is opened, above
+// the first message of others the user had not seen; it stays until
+// another room is opened.
+function placeUnreadLine(room) {
+  if (room.lineDone || room.last === null) return;
+  room.lineDone = true;
+  if (room.seen === null) return;
+  const first = room.items.slice(0, room.confirmed).find((it) => it.seq > room.seen && !it.news && !it.mine);
+  if (!first) return;
+  const line = el("li", { class: "unread-line", role: "separator" }, el("span", { text: "New messages" }));
+  room.list.insertBefore(line, first.li);
+}
+
+function removeUnreadLine(room) {
+  room.lineDone = false;
+  const line = room.list.querySelector(".unread-line");
+  if (line) line.remove();
 }
 
 function atBottom() {

@@ -133,8 +133,10 @@ func (c *Client) Upload(ctx context.Context, name string, r io.ReaderAt, size in
 	}
 
 	// Every chunk gets one answer, and a connection has at most window
-	// chunks in flight; answers of a connection that ended may still be
-	// in the channel when the next one starts: 2·window never fills.
+	// chunks of this Upload in flight; answers to chunks of an earlier
+	// connection, or of an earlier Upload of the same file on this one,
+	// may come too (at most window more; pump drops them): 2·window never
+	// fills.
 	run := &uploadRun{answers: make(chan chunkAnswer, 2*window)}
 	registered := false
 	register := func() error {
@@ -188,6 +190,8 @@ func (c *Client) Upload(ctx context.Context, name string, r io.ReaderAt, size in
 			if err := register(); err != nil {
 				return fail(err)
 			}
+		} else if st.ID != id {
+			return fail(fmt.Errorf("client: server answered the resume of %s for upload %q", id, st.ID))
 		}
 		if st.Size != size {
 			return fail(fmt.Errorf("client: upload %s is of %d bytes, not %d", id, st.Size, size))
@@ -220,6 +224,18 @@ func (c *Client) pump(ctx context.Context, cn *conn, run *uploadRun, r io.Reader
 	chunk := int64(st.Chunk)
 	if chunk <= 0 {
 		chunk = protocol.MaxChunkBytes
+	}
+	// Answers already here came before the reply that opened the upload on
+	// cn (the read loop hands them over in the order of the wire, and the
+	// server answers chunks in the order it reads them): they answer
+	// chunks of an earlier connection, or of an earlier Upload on this
+	// one, never the chunks sent below.
+	for drained := false; !drained; {
+		select {
+		case <-run.answers:
+		default:
+			drained = true
+		}
 	}
 	hdr := protocol.ChunkHeader{Upload: id}
 	next := st.Offset   // the next byte to send

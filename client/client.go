@@ -100,9 +100,11 @@ type Client struct {
 	mu      sync.Mutex // guards the fields below; never held while blocking
 	pending map[string]*call
 	nextID  uint64
-	gen     uint64         // generation of the newest connection
-	cur     *conn          // the ready connection, nil while (re)connecting
-	joining map[string]int // caller Join calls in flight, per room
+	gen     uint64                // generation of the newest connection
+	cur     *conn                 // the ready connection, nil while (re)connecting
+	joining map[string]int        // caller Join calls in flight, per room
+	ready   chan struct{}         // closed and replaced when cur is set and when the client stops
+	uploads map[string]*uploadRun // uploads running, by id: they take the answers to their chunks
 	self    protocol.Identity
 	stopped bool
 	stopErr error
@@ -160,6 +162,8 @@ func newClient(u string, opts Options) *Client {
 		rooms:    make(map[string]*roomState),
 		pending:  make(map[string]*call),
 		joining:  make(map[string]int),
+		ready:    make(chan struct{}),
+		uploads:  make(map[string]*uploadRun),
 	}
 	if c.header == nil {
 		c.header = make(http.Header)
@@ -300,6 +304,7 @@ func (c *Client) stop(cause error) {
 	c.stopped = true
 	c.stopErr = err
 	c.cur = nil
+	c.signalReadyLocked()
 	calls := c.pending
 	c.pending = make(map[string]*call)
 	clear(c.joining)

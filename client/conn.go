@@ -104,7 +104,7 @@ type conn struct {
 	err        error // why the connection ended; written once before dead is closed
 
 	mu        sync.Mutex // guards the fields below
-	queue     [][]byte   // command frames for the writer, in order
+	queue     []outFrame // frames for the writer, in order: commands and upload chunks
 	pongs     []string   // pong payloads the writer owes the server
 	closeCode int        // the close frame the writer sends when the connection ends; 0: none
 }
@@ -121,10 +121,28 @@ func newConn(ws *websocket.Conn, gen uint64, self protocol.Identity, early [][]b
 	}
 }
 
+// outFrame is one message for the writer: a command (text) or an upload
+// chunk (binary).
+type outFrame struct {
+	binary bool
+	data   []byte
+}
+
 // enqueue hands a command frame to the writer. It never blocks.
 func (cn *conn) enqueue(frame []byte) {
+	cn.push(outFrame{data: frame})
+}
+
+// enqueueBinary hands a binary message (an upload chunk) to the writer,
+// behind every frame queued before it. It never blocks: the caller bounds
+// how much it queues (uploads wait for the server's answers).
+func (cn *conn) enqueueBinary(msg []byte) {
+	cn.push(outFrame{binary: true, data: msg})
+}
+
+func (cn *conn) push(f outFrame) {
 	cn.mu.Lock()
-	cn.queue = append(cn.queue, frame)
+	cn.queue = append(cn.queue, f)
 	cn.mu.Unlock()
 	cn.poke()
 }
@@ -327,8 +345,8 @@ func (c *Client) readLoop(ctx context.Context, cn *conn) {
 	}
 }
 
-// writeLoop is the connection's only writer: commands, pongs, pings and
-// the close frame. It closes the socket when the connection ends.
+// writeLoop is the connection's only writer: commands, upload chunks,
+// pongs, pings and the close frame. It closes the socket when the connection ends.
 func (c *Client) writeLoop(cn *conn) {
 	ws := cn.ws
 	ping := time.NewTicker(pingPeriod)
@@ -354,16 +372,20 @@ func (c *Client) writeLoop(cn *conn) {
 	}
 }
 
-func writeAll(ws *websocket.Conn, pongs []string, queue [][]byte) error {
+func writeAll(ws *websocket.Conn, pongs []string, queue []outFrame) error {
 	for _, p := range pongs {
 		if err := ws.WriteControl(websocket.PongMessage, []byte(p), time.Now().Add(writeWait)); err != nil {
 			return fmt.Errorf("write pong: %w", err)
 		}
 	}
-	for _, frame := range queue {
+	for _, f := range queue {
 		ws.SetWriteDeadline(time.Now().Add(writeWait))
-		if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-			return fmt.Errorf("write command: %w", err)
+		typ, what := websocket.TextMessage, "command"
+		if f.binary {
+			typ, what = websocket.BinaryMessage, "upload chunk"
+		}
+		if err := ws.WriteMessage(typ, f.data); err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
 		}
 	}
 	return nil

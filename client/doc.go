@@ -14,7 +14,9 @@
 // [Client.Rooms], [Client.Create], [Client.Join], [Client.Leave],
 // [Client.Send], [Client.SendWithID], [Client.HistoryBefore], [Client.HistoryAfter],
 // [Client.Typing] and [Client.Ping] send one command each and wait for its
-// reply, which the client matches by command id. A refusal by the server
+// reply, which the client matches by command id. [Client.Upload] streams a
+// file to the server and resumes it across reconnects; [Client.SendFile]
+// sends it in a message and [Client.Download] fetches a file over HTTP. A refusal by the server
 // comes back as a *protocol.Error, so callers read its code with
 // protocol.CodeOf; invalid arguments are refused the same way before
 // anything is sent. Operations wait while the client is reconnecting and
@@ -88,7 +90,7 @@
 //
 // Every exported method is safe for concurrent use. Each connection has
 // exactly one goroutine that reads the socket and one that writes it (every
-// write, pings, pongs and the close frame included), and a third that
+// write, upload chunks, pings, pongs and the close frame included), and a third that
 // re-joins rooms and fetches history; one more goroutine runs the
 // reconnects. [Client.Close] stops them all and waits for them.
 package client

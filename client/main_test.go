@@ -37,6 +37,8 @@ type testServer struct {
 	// wrap, if not nil, wraps the real store the server gets (to inject
 	// faults around it).
 	wrap func(chat.Store) chat.Store
+	// files makes the store the server's file store too (uploads).
+	files bool
 
 	mu     sync.Mutex // guards the fields below
 	addr   string
@@ -56,7 +58,18 @@ func startServer(t *testing.T, cfg server.Config) *testServer {
 // startServerWrapped is startServer with the server's store wrapped by wrap.
 func startServerWrapped(t *testing.T, cfg server.Config, wrap func(chat.Store) chat.Store) *testServer {
 	t.Helper()
-	s := &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg, wrap: wrap}
+	return startTestServer(t, &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg, wrap: wrap})
+}
+
+// startFilesServer is startServer with uploads: its SQLite store keeps the
+// files (and the access rules downloads check).
+func startFilesServer(t *testing.T, cfg server.Config) *testServer {
+	t.Helper()
+	return startTestServer(t, &testServer{dbPath: filepath.Join(t.TempDir(), "hubbub.db"), cfg: cfg, files: true})
+}
+
+func startTestServer(t *testing.T, s *testServer) *testServer {
+	t.Helper()
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +93,9 @@ func (s *testServer) start() error {
 	cfg.Store, cfg.Broker = store, broker
 	if s.wrap != nil {
 		cfg.Store = s.wrap(store)
+	}
+	if s.files {
+		cfg.Files, cfg.Access = store, store
 	}
 	// Tests send and reconnect much faster than people do: lift the
 	// per-connection and per-IP rate limits they would otherwise hit.

@@ -127,6 +127,7 @@ func (c *Client) markReady(cn *conn) {
 		return
 	}
 	c.cur = cn
+	c.signalReadyLocked()
 	var resend []*call
 	for _, ca := range c.pending {
 		if ca.conn == nil && !ca.abandoned && ca.sentGen != cn.gen {

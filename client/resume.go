@@ -66,6 +66,9 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 	}
 	switch ev.Type {
 	case protocol.TypeOK, protocol.TypeError:
+		if ev.ID == "" && ev.Upload != nil && c.chunkAnswered(cn, ev) {
+			return nil // an answer to a chunk of a running Upload
+		}
 		if ev.ID == "" {
 			c.log.Warn("server error without a command id", "conn", cn.gen, "code", ev.Code, "reason", ev.Reason)
 			return nil
@@ -85,6 +88,11 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 		return c.emitLocked(ctx, TypingEvent{Room: ev.Room, User: ev.User})
 	case protocol.TypeRead:
 		return c.emitLocked(ctx, ReadEvent{Room: ev.Room, Seq: ev.Seq})
+	case protocol.TypeUpload:
+		if c.chunkAnswered(cn, ev) {
+			return nil
+		}
+		return c.emitLocked(ctx, OtherEvent{Event: ev})
 	case protocol.TypeKicked, protocol.TypeBanned:
 		if ev.User == cn.self.Name && ev.Room != "" {
 			// The server took us out of the room: stop counting ourselves

@@ -143,7 +143,7 @@ func (a *app) usage(w io.Writer) {
   hubbub register [--server URL] [--user NAME]
   hubbub login    [--server URL] [--user NAME]
   hubbub logout   [--server URL]
-  hubbub send     [--server URL] [--name NAME] [--guest] [--json] ROOM [TEXT...]
+  hubbub send     [--server URL] [--name NAME] [--guest] [--json] [--file PATH] ROOM [TEXT...]
   hubbub tail     [--server URL] [--name NAME] [--guest] [--json] [-n N] ROOM
   hubbub --version
 
@@ -170,7 +170,10 @@ Commands:
   logout    end the saved session on the server and forget it
   send      join ROOM and send one message, TEXT (the arguments joined by
             spaces, or else all of stdin); prints the message's sequence
-            number (or, with --json, the stored message)
+            number (or, with --json, the stored message). With --file PATH
+            it uploads the file and sends it, TEXT (optional, never stdin)
+            as its caption; a file of 1 MiB or more shows its progress on
+            stderr, and an upload cut by a lost connection carries on
   tail      join ROOM, print its last N messages and then every new one,
             one per line, "[15:04] alice: hi" (newlines in a message shown
             as ^J), or with --json one JSON message object per line
@@ -192,6 +195,8 @@ Flags (before or after the command name, before its arguments):
   --mouse        chat: scroll with the mouse wheel
   --user NAME    register, login: the account name (asked if not given)
   --json         send, tail: print JSON
+  --file PATH    send: upload the file at PATH and send it (10 MiB at most
+                 by default, the server's --file-max-bytes)
   -n N           tail: how many earlier messages to print first (default 10)
 
 Exit status: 0 on success (tail: when interrupted), 1 when the command

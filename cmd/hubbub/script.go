@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,18 +22,21 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// send runs "hubbub send ROOM TEXT...": it joins ROOM, sends one message
-// and prints its sequence number once the server has stored it.
+// send runs "hubbub send [--file PATH] ROOM TEXT...": it joins ROOM,
+// uploads the file if there is one, sends one message (carrying the file,
+// with TEXT as its caption) and prints its sequence number once the
+// server has stored it.
 func (a *app) send(ctx context.Context, cf commonFlags, args []string) int {
 	fs := flag.NewFlagSet("hubbub send", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	cf.register(fs, true)
 	asJSON := fs.Bool("json", false, "print the stored message as JSON")
+	path := fs.String("file", "", "upload the file at `PATH` and send it, with TEXT (optional) as its caption")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
 	}
 	if fs.NArg() < 1 {
-		fmt.Fprintln(a.stderr, "usage: hubbub send [flags] ROOM [TEXT...] (TEXT from stdin if not given)")
+		fmt.Fprintln(a.stderr, "usage: hubbub send [flags] [--file PATH] ROOM [TEXT...] (TEXT from stdin if not given and no --file)")
 		return exitUsage
 	}
 	room, err := roomArg(fs.Arg(0))
@@ -40,16 +45,26 @@ func (a *app) send(ctx context.Context, cf commonFlags, args []string) int {
 		return exitUsage
 	}
 	body := strings.Join(fs.Args()[1:], " ")
-	if fs.NArg() == 1 {
+	if fs.NArg() == 1 && *path == "" {
 		data, err := io.ReadAll(io.LimitReader(a.stdin, protocol.MaxBodyBytes+1))
 		if err != nil {
 			return a.fail(fmt.Errorf("read the message from stdin: %w", err))
 		}
 		body = strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	}
-	if err := protocol.CheckBody(body); err != nil {
-		fmt.Fprintln(a.stderr, "hubbub send: bad message:", err)
-		return exitUsage
+	if *path == "" || body != "" {
+		if err := protocol.CheckBody(body); err != nil {
+			fmt.Fprintln(a.stderr, "hubbub send: bad message:", err)
+			return exitUsage
+		}
+	}
+	var file *os.File
+	if *path != "" {
+		if file, err = openUpload(*path); err != nil {
+			fmt.Fprintln(a.stderr, "hubbub send:", err)
+			return exitError
+		}
+		defer file.Close()
 	}
 
 	c, _, err := a.dial(ctx, cf)
@@ -58,12 +73,29 @@ func (a *app) send(ctx context.Context, cf commonFlags, args []string) int {
 	}
 	drained := drain(c)
 	defer func() { c.Close(); <-drained }()
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	jctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if _, _, err := c.Join(ctx, room); err != nil {
+	if _, _, err := c.Join(jctx, room); err != nil {
 		return a.fail(fmt.Errorf("join #%s: %s", room, opError(err)))
 	}
-	msg, err := c.Send(ctx, room, body)
+	var fileID string
+	if file != nil {
+		// No time limit but the user's: a big file on a slow link takes
+		// what it takes, and the progress shows it moving.
+		f, err := a.upload(ctx, c, file)
+		if err != nil {
+			return a.fail(fmt.Errorf("upload %s: %s", tui.SanitizeLine(filepath.Base(file.Name())), opError(err)))
+		}
+		fileID = f.ID
+	}
+	sctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var msg protocol.Message
+	if fileID != "" {
+		msg, err = c.SendFile(sctx, room, fileID, body)
+	} else {
+		msg, err = c.Send(sctx, room, body)
+	}
 	if err != nil {
 		return a.fail(fmt.Errorf("send to #%s: %s", room, opError(err)))
 	}
@@ -76,6 +108,54 @@ func (a *app) send(ctx context.Context, cf commonFlags, args []string) int {
 		return a.fail(err)
 	}
 	return exitOK
+}
+
+// progressMin is the smallest file whose upload reports progress.
+const progressMin = 1 << 20
+
+// openUpload opens the regular file at path for an upload.
+func openUpload(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// upload uploads file under its base name. For a file of progressMin bytes
+// or more it reports progress on stderr, a line at every tenth.
+func (a *app) upload(ctx context.Context, c *client.Client, file *os.File) (protocol.File, error) {
+	st, err := file.Stat()
+	if err != nil {
+		return protocol.File{}, err
+	}
+	name, size := filepath.Base(file.Name()), st.Size()
+	var opts client.UploadOptions
+	if size >= progressMin {
+		shown := -1
+		opts.Progress = func(stored, size int64) {
+			tenth := int(stored * 10 / size)
+			if tenth == shown {
+				return
+			}
+			shown = tenth
+			fmt.Fprintf(a.stderr, "hubbub: uploading %s: %d%% (%s of %s)\n", tui.SanitizeLine(name), tenth*10, mib(stored), mib(size))
+		}
+	}
+	return c.Upload(ctx, name, file, size, opts)
+}
+
+// mib formats a byte count in MiB, one decimal.
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // tail runs "hubbub tail ROOM": it joins ROOM, prints its last -n

@@ -137,7 +137,7 @@ func TestBrowserDirectMessages(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
 	const pw = "correct horse battery"
-	for _, name := range []string{"alice", "bob", "carol"} {
+	for _, name := range []string{"alice", "bob", "carol", "erin"} {
 		registerAccount(t, n, name, pw)
 	}
 	dave := dialWS(t, n.addr, "dave")
@@ -201,6 +201,22 @@ func TestBrowserDirectMessages(t *testing.T) {
 	)
 	alice.wait("the invitation to be done", `document.getElementById("manage-status").textContent.startsWith("bob was invited")`)
 	alice.run(chromedp.Click(chromedp.ID("manage-close")))
+	// The member list of a private room shows who belongs to it: erin, who
+	// never signed in, is listed after those online, greyed out.
+	alice.run(
+		chromedp.Click(chromedp.ID("manage-room")),
+		chromedp.WaitVisible(chromedp.ID("invite-user")),
+		chromedp.SendKeys(chromedp.ID("invite-user"), "erin"),
+		chromedp.Click(chromedp.CSS(`#invite-form button[type="submit"]`)),
+	)
+	alice.wait("erin's invitation to be done", `document.getElementById("manage-status").textContent.startsWith("erin was invited")`)
+	alice.run(chromedp.Click(chromedp.ID("manage-close")))
+	alice.wait("erin in #plans' member list, away and last", `(() => {
+		const items = [...document.querySelectorAll("#member-list li")];
+		const last = items[items.length - 1];
+		return items[0]?.dataset.key === "alice" && !items[0].classList.contains("away") &&
+			last?.dataset.key === "erin" && last.classList.contains("away");
+	})()`)
 	bob.wait("#plans in bob's sidebar, new", `document.querySelector('#joined-rooms li[data-key="plans"] .badge')?.textContent === "new" && !!document.querySelector('#joined-rooms li[data-key="plans"] .room-icon.lock')`)
 
 	// carol: a room made after both shows up in her list; the DM and the

@@ -9,8 +9,12 @@ import { getActive, getMe, mayDM, mayModerate, subscribe } from "./state.js";
 export function renderMembers() {
   const room = getActive();
   const me = getMe().name;
-  const list = room ? [...room.members].sort((a, b) => a.localeCompare(b)) : [];
-  ui.memberCount.textContent = String(list.length);
+  // A private room lists everyone who belongs to it, online ones first;
+  // a public room, who is here.
+  const online = room ? room.members : new Set();
+  const names = room ? new Set([...online, ...(room.roster || [])]) : new Set();
+  const list = [...names].sort((a, b) => (online.has(b) - online.has(a)) || a.localeCompare(b));
+  ui.memberCount.textContent = String(online.size); // "N people here"
   const canMod = mayModerate(room);
   keyed(
     ui.memberList,
@@ -21,8 +25,10 @@ export function renderMembers() {
       const actionable = name !== me && (canMod || mayDM(name));
       const role = room.roles.get(name) || "";
       const mutedUntil = room.muted.get(name) || 0;
+      const away = !online.has(name);
       const tags = [
         name === me ? "you" : "",
+        away ? "away" : "",
         role === "owner" ? "owner" : role === "moderator" ? "mod" : "",
         mutedUntil > Date.now() ? "muted" : "",
       ].filter(Boolean);
@@ -38,6 +44,7 @@ export function renderMembers() {
           else openMemberMenu(label, name);
         });
       }
+      li.classList.toggle("away", away);
       li.replaceChildren(avatar(name), label, ...tags.map((t) => el("span", { class: `tag tag-${t}`, text: t })));
     },
   );

@@ -34,6 +34,7 @@ export class Room {
     this.loadingOlder = false;
     this.joined = false; // joined on the current connection
     this.members = new Set();
+    this.roster = null; // private rooms and DMs: everyone who belongs, online or not (a Set), else null
     this.typing = new Map(); // user → expiry (ms)
     this.lastTypingSent = 0; // when we last told the room we are typing
     this.lastInputAt = 0;

@@ -1,6 +1,7 @@
 // What the news of a room (its entries for invitations, kicks, bans,
 // mutes, the topic and roles: message.js shows them as lines) changes in
-// the client's state: who is here, who is muted, the topic, roles.
+// the client's state: who is here, who belongs to a private room (its
+// roster), who is muted, the topic, roles.
 //
 // Only news newer than the state the join reply gave (room.baseSeq) is
 // applied: older entries, in the first page or in older pages, are already
@@ -18,10 +19,22 @@ function apply(room, m) {
   const me = state.getMe().name;
   const user = str(m.user);
   switch (m.kind) {
+    case "invite":
+      if (user && room.roster) {
+        room.roster.add(user);
+        if (!room.roles.has(user)) room.roles.set(user, "member");
+        state.changed("members", room);
+      }
+      return;
     case "kick":
     case "ban":
       if (!user || user === me) return; // our own removal: events.js
       room.members.delete(user);
+      // Kicked or banned from a private room, a user loses their role.
+      if (room.roster) {
+        room.roster.delete(user);
+        room.roles.delete(user);
+      }
       room.muted.delete(user);
       room.typing.delete(user);
       state.changed("members", room);

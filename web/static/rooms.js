@@ -50,6 +50,16 @@ export async function joinRoom(room) {
   state.applyInfo(room, ok.info);
   room.baseSeq = room.info.last_seq; // news up to here is in info and members
   room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
+  // A private room's roster: who belongs to it, online or not, with roles.
+  room.roster = null;
+  if (Array.isArray(ok.roster)) {
+    room.roster = new Set();
+    for (const m of ok.roster) {
+      if (!m || typeof m.name !== "string") continue;
+      room.roster.add(m.name);
+      if (typeof m.role === "string" && m.role) room.roles.set(m.name, m.role);
+    }
+  }
   state.changed("members", room);
   if (room.seen === null) state.setSeen(room, room.latest); // a room joined for the first time has nothing unread
   sync(room)

@@ -91,6 +91,9 @@ func TestBrowserDirectoryEvents(t *testing.T) {
 	const room = "garden"
 	alice.createRoom(room)
 	bob.waitWithin(time.Second, "#garden under Browse", `!!document.querySelector('#browse-rooms li[data-key="garden"]')`)
+	// Bob leaves the lobby, so that only the deletion can take him back.
+	bob.run(chromedp.Click(chromedp.ID("leave-room")), chromedp.Click(chromedp.ID("leave-room")))
+	bob.wait("the lobby left", `!document.querySelector('#joined-rooms li[data-key="lobby"]')`)
 	bob.joinFromBrowse(room)
 
 	// The room menu is the owner's.

@@ -13,6 +13,8 @@
 //           │         replies.js (the messages replies quote), read.js
 //           │         (read positions kept on the server),
 //           │         rooms.js (join, leave, directory),
+//           │         directory.js (directory events, room search),
+//           │         roomadmin.js (archive, unarchive, delete),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
 //                     subscribe to it and never call each other
@@ -36,15 +38,15 @@ import { initActions } from "./actions.js";
 import { initReplies } from "./replies.js";
 import { initRead } from "./read.js";
 import { initSearch } from "./search.js";
-import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
+import { initRooms, messageUser } from "./rooms.js";
+import { initDirectory } from "./directory.js";
+import { initRoomAdmin } from "./roomadmin.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
 import { initComposer } from "./composer.js";
 import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
 import { initNotify } from "./notify.js";
-
-const ROOMS_REFRESH_MS = 60_000;
 
 // wireUI wires every part of the page to the app, once.
 function wireUI() {
@@ -78,6 +80,8 @@ function wireUI() {
   initReplies();
   initRead();
   initSearch();
+  initDirectory();
+  initRoomAdmin();
   initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {
@@ -117,7 +121,6 @@ function wireUI() {
       for (const room of state.roomList()) room.refreshDays();
     }
   }, 500);
-  setInterval(() => state.isReady() && refreshDirectory(), ROOMS_REFRESH_MS);
 }
 
 wireUI();

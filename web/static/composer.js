@@ -1,8 +1,8 @@
 // The composer: the draft of the open room, its byte count, Enter to send,
-// typing notices, the composer held while the user is muted there, and
-// what it is doing (room.compose): answering a message (the bar above it
-// quotes which), or editing one of the user's (Up on an empty composer
-// edits the last one; Escape gives up either).
+// typing notices, the composer held while the user is muted there or the
+// room is archived, and what it is doing (room.compose): answering a
+// message (the bar above it quotes which), or editing one of the user's
+// (Up on an empty composer edits the last one; Escape gives up either).
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
@@ -107,15 +107,18 @@ function renderCompose() {
 }
 
 // renderComposer enables the composer for the open room, unless the user
-// is muted there.
+// is muted there or the room is archived (read-only for everyone).
 export function renderComposer() {
   const room = getActive();
-  const muted = !!room && room.mutedUntil > Date.now();
-  ui.input.disabled = !room || muted;
-  ui.send.disabled = !room || muted;
-  ui.composer.classList.toggle("muted", muted);
-  ui.mutedNote.hidden = !muted;
-  if (muted) {
+  const archived = !!room && room.info.archived;
+  const muted = !archived && !!room && room.mutedUntil > Date.now();
+  ui.input.disabled = !room || muted || archived;
+  ui.send.disabled = !room || muted || archived;
+  ui.composer.classList.toggle("muted", muted || archived);
+  ui.mutedNote.hidden = !muted && !archived;
+  if (archived) {
+    ui.mutedNote.textContent = `${labelOf(room.name, room.info)} is archived: it is read-only. You can still read its history.`;
+  } else if (muted) {
     const label = labelOf(room.name, room.info);
     ui.mutedNote.textContent =
       room.mutedUntil === Infinity
@@ -124,13 +127,15 @@ export function renderComposer() {
           ? `You are muted in ${label}. You can still read along.`
           : `You are muted in ${label} until ${when(room.mutedUntil)}. You can still read along.`;
   }
-  ui.input.placeholder = muted
-    ? "You are muted"
-    : room && room.compose && room.compose.kind === "edit"
-      ? "Edit your message"
-      : room
-        ? `Message ${labelOf(room.name, room.info)}`
-        : "Message";
+  ui.input.placeholder = archived
+    ? "This room is archived"
+    : muted
+      ? "You are muted"
+      : room && room.compose && room.compose.kind === "edit"
+        ? "Edit your message"
+        : room
+          ? `Message ${labelOf(room.name, room.info)}`
+          : "Message";
   renderCompose();
 }
 

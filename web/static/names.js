@@ -3,6 +3,10 @@
 // protocol.DMPeers so that the client can tell most mistakes before a round
 // trip; the server has the last word.
 
+// DEFAULT_ROOM is the room every server has (chat.DefaultRoom): new users
+// start in it, and it can be neither archived nor deleted.
+export const DEFAULT_ROOM = "lobby";
+
 // ROOM_NAME is a public or private room: 1 to 32 of a-z 0-9 - _, starting
 // with a letter or digit.
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;

@@ -90,9 +90,12 @@ export async function leaveRoom(room) {
       console.warn("hubbub: leave", room.name, err);
     }
   }
-  refreshDirectory();
 }
 
+// refreshDirectory lists every room the user may see, replacing the
+// directory. It runs after each (re)connect and when what the user may see
+// changed without a directory event (an invitation, a removal); directory
+// events (directory.js) keep it current in between: nothing polls.
 export async function refreshDirectory() {
   const c = state.getConn();
   if (!c) return;
@@ -159,7 +162,6 @@ async function createRoom(e) {
   ui.createDialog.close();
   ui.createForm.reset();
   joinAndOpen(name);
-  refreshDirectory();
 }
 
 // openDM opens the conversation with user, creating it if needed, and

@@ -4,7 +4,7 @@
 
 import { RequestError } from "./conn.js";
 import { newCMID } from "./dom.js";
-import { changed, getConn, getMe } from "./state.js";
+import { changed, getConn, getMe, setArchived } from "./state.js";
 import { receive, sync } from "./sync.js";
 
 const SEND_TIMEOUT_MS = 15_000;
@@ -68,6 +68,9 @@ async function transmit(room, cmid) {
       room.muteEndUnknown = true;
       changed("composer", room);
     }
+    // Archived on another node and its directory event lost: the refusal
+    // says so, and the composer closes (the failed message says why).
+    if (code === "archived") setArchived(room.name, true);
     room.setLocalState(cmid, "failed", err instanceof RequestError ? err.reason || code : "connection lost; will retry");
   } finally {
     item.inFlight = false;

@@ -7,7 +7,7 @@ import { Close, Connection } from "./conn.js";
 import { Saved, lastMode, setLastMode } from "./storage.js";
 import { avatar } from "./dom.js";
 import { logout as apiLogout, changePassword, describe, getSession } from "./account.js";
-import { checkPassword, isRoomName } from "./names.js";
+import { DEFAULT_ROOM, checkPassword, isRoomName } from "./names.js";
 import { hideWelcome, setGuestsAllowed, setNotice, showWelcome } from "./welcome.js";
 import { closeManage, closeMemberMenu } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
@@ -15,7 +15,6 @@ import * as state from "./state.js";
 import { makeHandshake, onClosed } from "./lifecycle.js";
 import { addRoom } from "./rooms.js";
 
-const DEFAULT_ROOM = "lobby";
 const SESSION_RETRY_MAX_MS = 10_000;
 export const SIGNED_OUT = "You were signed out. Log in again to continue.";
 

@@ -6,7 +6,7 @@ import { avatar, el, keyed } from "./dom.js";
 import { isDM } from "./names.js";
 import { ui } from "./ui.js";
 import { directoryInfo, directoryNames, getActive, getRoom, hasRoom, labelOf, roomList, setActive, subscribe, titleOf } from "./state.js";
-import { joinAndOpen, refreshDirectory } from "./rooms.js";
+import { joinAndOpen } from "./rooms.js";
 
 // roomIcon is what stands before a room's name: "#" for a public room, a
 // lock for a private one, the other user's avatar for a DM.
@@ -35,6 +35,7 @@ function renderRoomList() {
       { type: "button", class: "room-btn" },
       el("span", { class: "room-icon" }),
       el("span", { class: "room-label" }),
+      el("span", { class: "tag tag-archived", text: "archived", title: "Read-only" }),
       el("span", { class: "mention-badge", title: "Mentions of you" }),
       el("span", { class: "badge" }),
     );
@@ -54,11 +55,12 @@ function renderRoomList() {
     btn.classList.toggle("unread", unread > 0 || fresh);
     if (room === active) btn.setAttribute("aria-current", "page");
     else btn.removeAttribute("aria-current");
+    btn.querySelector(".tag-archived").hidden = !room.info.archived;
     const badge = btn.querySelector(".badge");
     badge.textContent = unread > 99 ? "99+" : unread > 0 ? String(unread) : fresh ? "new" : "";
     // Mentions count apart from unread: "@2" beside the unread count.
     btn.querySelector(".mention-badge").textContent = mentioned > 0 ? `@${mentioned > 99 ? "99+" : mentioned}` : "";
-    const kind = isDM(name) ? `conversation with ${title}` : room.info.private ? `${name}, private` : name;
+    const kind = isDM(name) ? `conversation with ${title}` : `${name}${room.info.private ? ", private" : ""}${room.info.archived ? ", archived" : ""}`;
     const counts = [unread > 0 ? `${unread} unread` : fresh ? "new" : "", mentioned > 0 ? `${mentioned} mentioning you` : ""].filter(Boolean);
     btn.setAttribute("aria-label", [kind, ...counts].join(", "));
   };
@@ -111,7 +113,6 @@ function openDrawer() {
   ui.sidebar.classList.add("open");
   ui.backdrop.hidden = false;
   ui.openDrawer.setAttribute("aria-expanded", "true");
-  refreshDirectory();
   const current = ui.joined.querySelector(".active") || ui.joined.querySelector("button");
   (current || ui.closeDrawer).focus();
 }

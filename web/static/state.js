@@ -15,8 +15,9 @@
 //   me         the identity changed (name, guest, admin)
 //   rooms      a room was added to or removed from the joined list
 //   active     another room is on screen (detail.prev: the one before)
-//   room       a room's info, unread or mention count changed
-//   directory  the server's room list changed
+//   room       a room's info (archived too), unread or mention count changed
+//   directory  the server's room list changed (a listing, or a directory
+//              event: a room created, archived, unarchived or deleted)
 //   conn       the connection's status changed (status())
 //   messages   messages were shown in room (detail: {added, live, wasPinned})
 //   older      a page of older messages is about to be shown (detail.phase
@@ -31,7 +32,7 @@
 // the user may do) live here too.
 
 import { Saved } from "./storage.js";
-import { dmPeer, isDM, mayBeAccount } from "./names.js";
+import { DEFAULT_ROOM, dmPeer, isDM, mayBeAccount } from "./names.js";
 import { Room } from "./room.js";
 
 // The state, private to this module.
@@ -271,6 +272,28 @@ export function setDirectoryEntry(name, info) {
   changed("directory");
 }
 
+// setArchived records that room name was archived (archived true) or
+// unarchived, as a directory event or a refused send says; info is the
+// event's RoomInfo, if any. A joined room keeps its role and online count.
+// The directory holds what a listing without "archived" holds: an archived
+// room leaves it, an unarchived one comes back.
+export function setArchived(name, archived, info = null) {
+  const room = rooms.get(name);
+  if (room && room.info.archived !== archived) {
+    room.info = { ...room.info, archived };
+    changed("room", room);
+  }
+  if (archived) directory.delete(name);
+  else if (info && typeof info === "object") directory.set(name, room ? room.info : roomInfo(name, info));
+  changed("directory");
+}
+
+// forgetDirectoryEntry takes a deleted room out of the directory (not out
+// of the joined list: see rooms.js).
+export function forgetDirectoryEntry(name) {
+  if (directory.delete(name)) changed("directory");
+}
+
 // setTopic records a new topic of a room, joined or only listed.
 export function setTopic(name, topic) {
   const room = rooms.get(name);
@@ -307,6 +330,7 @@ export function roomInfo(name, info) {
     peer: str(info.peer),
     role: str(info.role),
     read_seq: int(info.read_seq), // accounts: the read position the server keeps
+    archived: info.archived === true,
   };
 }
 
@@ -355,6 +379,13 @@ export const labelOf = (name, info) => (isDM(name) ? titleOf(name, info) : `#${n
 export function mayModerate(room) {
   if (!room || me.guest || isDM(room.name)) return false;
   return me.admin || room.info.role === "owner" || room.info.role === "moderator";
+}
+
+// mayArchive: may the user archive, unarchive and delete room? Its owner
+// and administrators may, except for the default room and DMs.
+export function mayArchive(room) {
+  if (!room || me.guest || isDM(room.name) || room.name === DEFAULT_ROOM) return false;
+  return me.admin || room.info.role === "owner";
 }
 
 // mayDM: may the user open a conversation with name? Accounts only, on

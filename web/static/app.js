@@ -13,13 +13,15 @@
 //           │         replies.js (the messages replies quote), read.js
 //           │         (read positions kept on the server),
 //           │         rooms.js (join, leave, directory),
+//           │         attach.js (files: attach, upload.js, send),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
 //                     subscribe to it and never call each other
 //
 // under them the leaves: conn.js (the socket), room.js (one room's model
-// and message list), message.js (how one message or entry looks), dom.js,
-// ui.js, names.js, storage.js, account.js.
+// and message list), message.js (how one message or entry looks), files.js
+// (how a message's file looks), upload.js (a file's bytes over the
+// socket), dom.js, ui.js, names.js, storage.js, account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 
@@ -40,6 +42,7 @@ import { initRooms, messageUser, refreshDirectory } from "./rooms.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
 import { initComposer } from "./composer.js";
+import { initAttach } from "./attach.js";
 import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
 import { initNotify } from "./notify.js";
@@ -67,6 +70,7 @@ function wireUI() {
   initView();
   initSidebar();
   initComposer();
+  initAttach();
   initPresence();
   initNotify();
   initLifecycle();

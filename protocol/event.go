@@ -79,6 +79,7 @@ type Event struct {
 	Rooms    []RoomInfo `json:"rooms,omitempty"`    // ok of rooms
 	Info     *RoomInfo  `json:"info,omitempty"`     // ok of create and join
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
+	Roster   []Member   `json:"roster,omitempty"`   // ok of join of a private room or DM: who belongs to it
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
 	By    string `json:"by,omitempty"`    // directory (empty when the server expired the room), invited, kicked, banned, unbanned, muted, unmuted, role: who did it
@@ -156,6 +157,13 @@ type RoomInfo struct {
 	ReadSeq int64  `json:"read_seq,omitempty"` // accounts: your read position (rooms, join)
 
 	Archived bool `json:"archived,omitempty"` // read-only: history only, no messages or moderation
+}
+
+// Member is one user who belongs to a private room or DM, and their role
+// there (owner, moderator or member).
+type Member struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
 }
 
 // Identity is who a connection speaks as.

@@ -55,6 +55,10 @@ const (
 	DefaultSearchLimit = 20
 	MaxSearchLimit     = 50
 
+	// MaxRoster is the most members of a private room a join reply
+	// lists in roster.
+	MaxRoster = 1000
+
 	// MinUsernameBytes and MaxUsernameBytes bound account names.
 	MinUsernameBytes = 3
 	MaxUsernameBytes = 32

@@ -520,7 +520,11 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}
-	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members})
+	roster, err := ss.roster(ctx, r)
+	if err != nil {
+		return err
+	}
+	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members, Roster: roster})
 	ss.admitted() // the first join ends an admission: a reconnect is back
 	if mutedNow && !already {
 		// Tell a user who joins while muted, so the client can say so
@@ -532,6 +536,25 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		ss.reply(c, ev)
 	}
 	return nil
+}
+
+// roster lists who belongs to a private room or DM, online or not: every
+// user with a role in it, by name, at most protocol.MaxRoster. Public
+// rooms have none: anyone may join them.
+func (ss *session) roster(ctx context.Context, r chat.Room) ([]protocol.Member, error) {
+	acc := ss.srv.cfg.Access
+	if !r.Private || acc == nil {
+		return nil, nil
+	}
+	members, err := acc.Members(ctx, r.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]protocol.Member, 0, min(len(members), protocol.MaxRoster))
+	for _, m := range members[:min(len(members), protocol.MaxRoster)] {
+		out = append(out, protocol.Member{Name: m.User, Role: m.Role})
+	}
+	return out, nil
 }
 
 func (ss *session) leave(c *conn, cmd *protocol.Command) error {

@@ -73,7 +73,7 @@ func startNodeWith(t *testing.T, addr, dbPath string, closedToBrowsers bool, mut
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Accounts are on for every test: the client runs against what
 	// hubbubd serves.
-	cfg := server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store, Reads: store, Search: store}
+	cfg := server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store, Reads: store, Search: store, Files: store}
 	if mut != nil {
 		mut(&cfg)
 	}
@@ -482,7 +482,7 @@ func shows(body, li string) string {
 
 // published lists the screenshots that go to $HUBBUB_SCREENSHOT_DIR (the
 // README's pictures, docs/img); the others are for looking at a failure.
-var published = map[string]bool{"browser.png": true, "browser-dark.png": true, "browser-mobile.png": true, "entries.png": true, "search.png": true}
+var published = map[string]bool{"browser.png": true, "browser-dark.png": true, "browser-mobile.png": true, "entries.png": true, "search.png": true, "files.png": true}
 
 // screenshot saves the viewport as PNG to the test's temp dir, and to
 // $HUBBUB_SCREENSHOT_DIR/name when that is set and name is published.

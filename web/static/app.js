@@ -15,13 +15,15 @@
 //           │         rooms.js (join, leave, directory),
 //           │         directory.js (directory events, room search),
 //           │         roomadmin.js (archive, unarchive, delete),
+//           │         attach.js (files: attach, upload.js, send),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
 //                     subscribe to it and never call each other
 //
 // under them the leaves: conn.js (the socket), room.js (one room's model
-// and message list), message.js (how one message or entry looks), dom.js,
-// ui.js, names.js, storage.js, account.js.
+// and message list), message.js (how one message or entry looks), files.js
+// (how a message's file looks), upload.js (a file's bytes over the
+// socket), dom.js, ui.js, names.js, storage.js, account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 
@@ -44,6 +46,7 @@ import { initRoomAdmin } from "./roomadmin.js";
 import { closeDrawer, initSidebar } from "./sidebar.js";
 import { initView } from "./view.js";
 import { initComposer } from "./composer.js";
+import { initAttach } from "./attach.js";
 import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
 import { initNotify } from "./notify.js";
@@ -69,6 +72,7 @@ function wireUI() {
   initView();
   initSidebar();
   initComposer();
+  initAttach();
   initPresence();
   initNotify();
   initLifecycle();

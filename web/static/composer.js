@@ -8,6 +8,7 @@ import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
 import { getActive, getMe, labelOf, setCompose, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
+import { hasAttachment, sendAttachment } from "./attach.js";
 import { editMessage } from "./msgops.js";
 import { sendTyping, typingSent } from "./typing.js";
 
@@ -22,7 +23,8 @@ function sendDraft() {
     saveEdit(room, compose, body);
     return;
   }
-  if (body.trim() === "") return;
+  const attached = hasAttachment(room); // a file goes with body as its caption
+  if (body.trim() === "" && !attached) return;
   if (byteLength(body) > MAX_BODY_BYTES) {
     toast(`Messages are at most ${MAX_BODY_BYTES} bytes.`);
     return;
@@ -32,7 +34,9 @@ function sendDraft() {
   typingSent(room);
   renderCount();
   if (compose) setCompose(room, null);
-  sendMessage(room, body, compose && compose.kind === "reply" ? compose.seq : 0);
+  const replyTo = compose && compose.kind === "reply" ? compose.seq : 0;
+  if (attached) sendAttachment(room, body.trim() === "" ? "" : body, replyTo);
+  else sendMessage(room, body, replyTo);
 }
 
 // saveEdit sends the edited body of the user's message, unless it is

@@ -10,6 +10,11 @@
 // minute after a few minutes hidden), so a wait scheduled there can end far
 // later than planned. A tab that becomes visible while connected checks
 // its socket with a ping at once, for the same reason.
+//
+// Binary messages (upload chunks, docs/protocol.md "Files") go out through
+// the same socket with sendBinary; the server's answers to them (upload
+// events, and error events that carry an upload) are "chunk" events, with
+// the generation of the socket they came on, and never "event" events.
 
 import { localTimes } from "./dom.js";
 
@@ -131,6 +136,7 @@ export class Connection extends EventTarget {
     this.pingTimer = 0;
     this.restarting = false; // the last close was the server's restart (1001, 1012)
     this.lastHeard = 0; // when the socket last brought anything (Date.now())
+    this.generation = 0; // counts sockets: a chunk's answer belongs to the socket it was sent on
 
     window.addEventListener("online", () => {
       if (this.state === "offline" || this.state === "waiting") this.connectNow();
@@ -204,6 +210,20 @@ export class Connection extends EventTarget {
     return true;
   }
 
+  // sendBinary sends data (an ArrayBuffer or a typed array) as one binary
+  // message on the ready socket. It reports whether it was handed to the
+  // socket; if not, the socket is gone or not ready yet.
+  sendBinary(data) {
+    if (!this.ready) return false;
+    this.ws.send(data);
+    return true;
+  }
+
+  // buffered is how many bytes the socket holds that it has not sent yet.
+  get buffered() {
+    return this.ws ? this.ws.bufferedAmount : 0;
+  }
+
   setState(state, detail) {
     this.state = state;
     this.detail = detail;
@@ -241,6 +261,7 @@ export class Connection extends EventTarget {
       return;
     }
     this.ws = ws;
+    this.generation++;
     this.connectTimer = setTimeout(() => this.drop(0, "connection timed out"), CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
       clearTimeout(this.connectTimer);
@@ -309,6 +330,10 @@ export class Connection extends EventTarget {
         continue;
       }
       if (!ev || typeof ev !== "object") continue;
+      if (!ev.id && (ev.type === "upload" || ev.type === "error") && ev.upload && typeof ev.upload === "object") {
+        this.dispatchEvent(new CustomEvent("chunk", { detail: { ev, generation: this.generation } }));
+        continue;
+      }
       const waiter = ev.id ? this.pending.get(ev.id) : undefined;
       if (waiter && (ev.type === "ok" || ev.type === "error")) {
         this.pending.delete(ev.id);

@@ -1,15 +1,17 @@
 // One item of a room's message list as the user sees it: a message (its
 // author and time, the quote of the message it answers, its body or the
-// tombstone of a deleted one, "(edited)", its reactions and the actions on
-// it), or a room entry shown as a line of news (invitations, kicks, bans,
-// mutes, the topic, roles) that names who acted and why. And the V rule
-// that folds edits, deletions and reactions into the message they target.
+// tombstone of a deleted one, its file (files.js), "(edited)", its
+// reactions and the actions on it), or a room entry shown as a line of
+// news (invitations, kicks, bans, mutes, the topic, roles) that names who
+// acted and why. And the V rule that folds edits, deletions and reactions
+// into the message they target.
 //
 // Everything from the network goes in as text (textContent, text nodes,
 // markdown.js); nothing here parses HTML. This module keeps no state.
 
 import { el, avatar, formatTime, formatShortTime, formatFull, when } from "./dom.js";
 import { renderBody } from "./markdown.js";
+import { renderFile } from "./files.js";
 
 // Entries that change the message they target, and entries shown as news.
 const FOLDED = new Set(["edit", "delete", "react", "unreact"]);
@@ -181,6 +183,7 @@ export function renderMessage(m, me, quoted) {
         el("button", { type: "button", class: "reply-quote", "data-action": "jump", hidden: true }),
         meta,
         el("div", { class: "body" }),
+        el("div", { class: "attachment", hidden: true }),
         el("span", { class: "edited-tail", hidden: true, text: "(edited)" }),
         el("div", { class: "reactions" }),
         el("div", { class: "status" }),
@@ -194,7 +197,7 @@ export function renderMessage(m, me, quoted) {
 }
 
 // refreshMessage shows m's current state in its item li: the quote, the
-// body or tombstone, "(edited)", the reactions.
+// body or tombstone, the file, "(edited)", the reactions.
 export function refreshMessage(li, m, me, quoted) {
   const body = li.querySelector(".body");
   body.replaceChildren();
@@ -206,6 +209,15 @@ export function refreshMessage(li, m, me, quoted) {
     action = renderBody(body, str(m.body), m.from, me);
   }
   li.classList.toggle("action", !!action);
+  // The file, built again only when it changed (not on every reaction).
+  const box = li.querySelector(".attachment");
+  const fileKey = !m.deleted && m.file && typeof m.file.id === "string" ? m.file.id : "";
+  if (box.dataset.file !== fileKey) {
+    const file = fileKey ? renderFile(m) : null;
+    box.replaceChildren(...(file ? [file] : []));
+    box.dataset.file = file ? fileKey : "";
+    box.hidden = !file;
+  }
   for (const mark of li.querySelectorAll(".edited, .edited-tail")) {
     mark.hidden = !m.edited || !!m.deleted;
     if (m.edited) mark.title = `Edited ${formatFull(m.edited)}`;
@@ -227,7 +239,7 @@ export function renderQuote(li, m, quoted) {
   if (quoted && quoted.deleted) text = "message deleted";
   else if (quoted) {
     author = str(quoted.from);
-    text = str(quoted.body).replace(/\s+/g, " ").trim().slice(0, 140) || "…";
+    text = str(quoted.body).replace(/\s+/g, " ").trim().slice(0, 140) || (quoted.file && str(quoted.file.name)) || "…";
   }
   q.title = "Go to the message this answers";
   q.replaceChildren(

@@ -13,11 +13,14 @@ const MUTE_RECHECK_MS = 60_000; // a send refused as muted, end unknown: try aga
 const RETRYABLE = new Set(["internal", "unavailable", "not_joined", "rate_limited", "disconnected"]);
 
 // sendMessage shows body in room as the user's and sends it, as a reply to
-// the message with seq replyTo if that is given.
-export function sendMessage(room, body, replyTo = 0) {
+// the message with seq replyTo if that is given, carrying file (a complete
+// upload of the user's, upload.js) if that is given; body is then its
+// caption and may be "".
+export function sendMessage(room, body, replyTo = 0, file = null) {
   const me = getMe();
   const msg = { room: room.name, from: me.name, guest: me.guest, body, cmid: newCMID(), ts: Date.now() };
   if (replyTo > 0) msg.reply_to = replyTo;
+  if (file) msg.file = file;
   room.addLocal(
     msg,
     (cmid) => transmit(room, cmid),
@@ -48,6 +51,7 @@ async function transmit(room, cmid) {
   try {
     const cmd = { op: "send", room: room.name, body: item.msg.body, cmid };
     if (item.msg.reply_to) cmd.reply_to = item.msg.reply_to;
+    if (item.msg.file) cmd.file = item.msg.file.id;
     const ok = await conn.request(cmd, SEND_TIMEOUT_MS);
     if (ok.message && typeof ok.message === "object") {
       receive(room, ok.message, false);

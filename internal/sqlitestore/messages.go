@@ -254,6 +254,9 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			return nil, s.fail("append", err)
 		}
 	}
+	if err := syncFTS(ctx, tx); err != nil {
+		return nil, s.fail("append", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("append", err)
 	}

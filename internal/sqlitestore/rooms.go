@@ -226,6 +226,9 @@ func deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (int64, error)
 		}
 		deleted += n
 	}
+	if err := syncFTS(ctx, tx); err != nil {
+		return 0, err
+	}
 	return deleted, nil
 }
 

@@ -2,7 +2,9 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -134,6 +136,24 @@ func (s *Store) addSearchReactions(ctx context.Context, msgs []chat.Message) err
 	}
 	for k, r := range byMsg {
 		msgs[at[k]].Reactions = chat.GroupReactions(r)
+	}
+	return nil
+}
+
+// syncFTS hands the changes the triggers queued (migration 8) to the
+// full-text index, in the order they were made, as one statement: FTS5
+// then writes one segment for the whole transaction. A NULL in the
+// table-named column is an ordinary insert; 'delete' removes what was
+// indexed for that rowid, given the body it was indexed with. Every
+// transaction that changes messages calls it before it commits.
+func syncFTS(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO messages_fts (messages_fts, rowid, body)
+		 SELECT CASE op WHEN 'del' THEN 'delete' END, rid, body FROM fts_queue ORDER BY id`); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fts_queue`); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
 	}
 	return nil
 }

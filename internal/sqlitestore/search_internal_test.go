@@ -153,3 +153,82 @@ func TestSearchAfterVacuum(t *testing.T) {
 		}
 	}
 }
+
+// TestFTSOneBatch: a message inserted, edited and another deleted in one
+// batch leave the index right (the queue is replayed in order at the end
+// of the transaction), the queue is empty after every commit, and a
+// deleted room leaves nothing to find.
+func TestFTSOneBatch(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateRoom(ctx, chat.Room{Name: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	lobby := chat.DefaultRoom
+	if _, err := s.Append(ctx, []chat.NewMessage{
+		{Room: lobby, Author: "ada", Body: "alpha bravo"},                             // 1
+		{Room: lobby, Author: "ada", Kind: chat.KindEdit, Target: 1, Body: "charlie"}, // 2
+		{Room: lobby, Author: "ada", Body: "delta echo"},                              // 3
+		{Room: lobby, Author: "ada", Body: "foxtrot"},                                 // 4
+		{Room: lobby, Author: "ada", Kind: chat.KindDelete, Target: 4},                // 5
+		{Room: "gone", Author: "ada", Body: "golf"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(word string, rooms ...string) []int64 {
+		t.Helper()
+		msgs, err := s.Search(ctx, chat.SearchQuery{Rooms: rooms, Words: []string{word}, Limit: 10})
+		if err != nil {
+			t.Fatalf("Search(%q): %v", word, err)
+		}
+		var seqs []int64
+		for _, m := range msgs {
+			seqs = append(seqs, m.Seq)
+		}
+		return seqs
+	}
+	queued := func() int {
+		t.Helper()
+		var n int
+		if err := s.writer.QueryRowContext(ctx, `SELECT count(*) FROM fts_queue`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tests := []struct {
+		word  string
+		rooms []string
+		want  string
+	}{
+		{"alpha", []string{lobby}, "[]"},
+		{"charlie", []string{lobby}, "[1]"},
+		{"delta", []string{lobby}, "[3]"},
+		{"foxtrot", []string{lobby}, "[]"},
+		{"golf", []string{"gone"}, "[1]"},
+	}
+	for _, tc := range tests {
+		if got := fmt.Sprint(find(tc.word, tc.rooms...)); got != tc.want {
+			t.Errorf("search %q = %s, want %s", tc.word, got, tc.want)
+		}
+	}
+	if n := queued(); n != 0 {
+		t.Errorf("after Append: %d changes still queued", n)
+	}
+	if err := s.DeleteRoom(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(); n != 0 {
+		t.Errorf("after DeleteRoom: %d changes still queued", n)
+	}
+	var indexed int
+	if err := s.writer.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'golf'`).Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed != 0 {
+		t.Errorf("the deleted room's message is still indexed (%d)", indexed)
+	}
+}

@@ -1,11 +1,9 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"unicode/utf8"
 )
 
@@ -226,54 +224,6 @@ func Decode(data []byte) (Command, error) {
 		return c, Errorf(CodeInvalidValue, "limit must be between 1 and %d", MaxHistoryLimit)
 	}
 	return c, c.Validate()
-}
-
-// splitObject returns the top-level fields of a JSON object and their names
-// in frame order, refusing trailing data (with the fields still returned). A name that appears twice keeps its
-// first value and is returned as dup (the first such name), so that the
-// caller can still read the id.
-func splitObject(data []byte) (raw map[string]json.RawMessage, names []string, dup string, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, nil, "", Errorf(CodeBadJSON, "not JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, nil, "", Errorf(CodeBadJSON, "a command is a JSON object")
-	}
-	raw = make(map[string]json.RawMessage, 8)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, "", Errorf(CodeBadJSON, "malformed value")
-		}
-		if _, seen := raw[name]; seen {
-			if dup == "" {
-				dup = name
-			}
-			continue
-		}
-		raw[name] = v
-		names = append(names, name)
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, nil, "", Errorf(CodeBadJSON, "malformed object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		// The object itself parsed: return it, so that the caller can
-		// still read the id for the error reply.
-		return raw, names, dup, Errorf(CodeTrailingData, "data after the command object")
-	}
-	return raw, names, dup, nil
 }
 
 func setField(c *Command, name string, v json.RawMessage) error {

@@ -3,22 +3,18 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/pgstore"
+	"github.com/hubbub-chat/hubbub/internal/pgtest"
 	"github.com/hubbub-chat/hubbub/internal/server"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -31,33 +27,7 @@ func pgSchema(t *testing.T) string {
 	if dsn == "" {
 		t.Skip("HUBBUB_TEST_POSTGRES not set: skipping the two-node test")
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	ident := pgx.Identifier{"hubbub_client_" + hex.EncodeToString(b[:])}.Sanitize()
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+ident); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, dsn); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", strings.Trim(ident, `"`))
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, dsn, "hubbub_client_")
 }
 
 // startPGNode starts a hubbub server on its own connection pool to the

@@ -1,19 +1,17 @@
 package pgstore
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/pgtest"
 	"github.com/hubbub-chat/hubbub/internal/storetest"
 )
 
@@ -39,32 +37,7 @@ func testDSN(t testing.TB) string {
 // work in it.
 func newSchema(t testing.TB) string {
 	t.Helper()
-	dsn := testDSN(t)
-	schema := "hubbub_test_" + randomHex(8)
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", dsnEnv, err)
-	}
-	defer conn.Close(t.Context())
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+ident); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		// Not t.Context: it is done when cleanups run.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withParam(t, dsn, "search_path", schema)
+	return pgtest.Schema(t, testDSN(t), "hubbub_test_")
 }
 
 // withParam returns dsn with the run-time parameter name set to value; pgx

@@ -1,19 +1,14 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/pgstore"
+	"github.com/hubbub-chat/hubbub/internal/pgtest"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -184,34 +179,7 @@ func pgSchema(t *testing.T) string {
 	if dsn == "" {
 		t.Skip("HUBBUB_TEST_POSTGRES is not set")
 	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "hubbub_server_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+ident); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			conn.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, dsn, "hubbub_server_")
 }
 
 // twoNodesPG starts two servers on one PostgreSQL schema and one broker,

@@ -31,6 +31,14 @@ type handler interface {
 	closed(c *conn)
 }
 
+// peerCloser is a handler that lets go of what others may want at once
+// when the peer sends its close frame, before the close is answered, so
+// that a client which reconnects as soon as its close was answered finds
+// it free. It runs on the read loop, before closed.
+type peerCloser interface {
+	peerClosing(c *conn)
+}
+
 // outMsg is one queued data message.
 type outMsg struct {
 	binary bool
@@ -293,6 +301,9 @@ func (c *conn) readLoop() {
 		return c.ws.SetReadDeadline(time.Now().Add(idle))
 	})
 	c.ws.SetCloseHandler(func(code int, text string) error {
+		if pc, ok := c.h.(peerCloser); ok {
+			pc.peerClosing(c)
+		}
 		c.close(code, "") // echo the peer's code (1005 becomes an empty close frame)
 		return nil
 	})

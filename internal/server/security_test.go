@@ -413,3 +413,31 @@ func TestRoomRefusesGuests(t *testing.T) {
 	owner.ok(protocol.Command{Op: protocol.OpAllowGuests, Room: "members"})
 	late.ok(protocol.Command{Op: protocol.OpJoin, Room: "members"})
 }
+
+// TestGuestNameFreeAfterClose: a guest that closes the connection and
+// comes back at once as a new identity (a script run twice: no cookie)
+// gets its name again: the name is let go before the close is answered.
+func TestGuestNameFreeAfterClose(t *testing.T) {
+	s := newTestServer(t, nil)
+	// closeClean closes as a client does: a close frame, then wait for the
+	// server's answer.
+	closeClean := func(c *tclient) {
+		t.Helper()
+		if err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, _, err := c.ws.ReadMessage(); err != nil {
+				break
+			}
+		}
+		c.ws.Close()
+	}
+	for i := range 50 {
+		c := s.dial(t)
+		if ev := c.do(protocol.Command{Op: protocol.OpHello, Name: "bot"}); ev.Type != protocol.TypeOK {
+			t.Fatalf("run %d: hello as bot right after the last bot closed: %s %s (%s)", i, ev.Type, ev.Code, ev.Reason)
+		}
+		closeClean(c)
+	}
+}

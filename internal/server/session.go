@@ -171,6 +171,11 @@ func (ss *session) closed(c *conn) {
 	ss.releaseGuestName()
 }
 
+// peerClosing frees the guest's name when the client closes: a guest who
+// says goodbye and comes back at once under the same name, as a new
+// identity (a script run twice), must not find it taken by itself.
+func (ss *session) peerClosing(c *conn) { ss.releaseGuestName() }
+
 func (ss *session) reply(c *conn, ev *protocol.Event) {
 	b, err := protocol.EncodeEvent(ev)
 	if err != nil {

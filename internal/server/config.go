@@ -173,7 +173,9 @@ type Config struct {
 	// Names, if set, makes guests' display names unique across every
 	// node that shares it (a lease per name, renewed while the guest is
 	// online; see guests.go). Without it they are unique per node.
-	// hubbubd passes its store.
+	// hubbubd passes its store when it is PostgreSQL (shared by nodes);
+	// a SQLite store serves one node, which needs no lease, and a lease
+	// there would cost a disk sync per guest hello.
 	Names chat.GuestNames
 }
 

@@ -33,7 +33,7 @@ func startProc(argv []string, env []string) (*proc, error) {
 func newCmd(argv []string, env []string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -19,7 +22,8 @@ import (
 // handler is what runs on a connection: the chat session of /ws, or the
 // echo of /echo. Its methods are called for the connection's read loop,
 // one at a time and in order (see conn.handle), except closed, which runs
-// once after both loops ended.
+// once after both loops ended. The read loop may run on a different
+// goroutine from one message to the next (park.go), never on two at once.
 //
 // binary gets the message as gorilla's reader, to stream it: what the
 // handler leaves unread is skipped, and a read error (the read limit, a
@@ -78,7 +82,9 @@ func repliesFirst(queue []outMsg) []outMsg {
 // conn is one WebSocket connection with exactly one reader and at most
 // one writer.
 //
-// The read loop (serve's goroutine) owns every read and the read deadline.
+// The read loop owns every read and the read deadline. It runs on serve's
+// goroutine, and when the connection has parked (park.go) on the one the
+// poller starts when bytes arrive: never on two at once.
 // The write loop owns every write: data, pongs, pings and the close frame.
 // Other goroutines talk to the writer only through the fields under mu.
 //
@@ -86,8 +92,9 @@ func repliesFirst(queue []outMsg) []outMsg {
 // it when work arrives and none is running (writing, under mu, makes sure
 // there is never more than one) or rings its wake channel, and it returns
 // when it has found nothing to do for writerLinger. An idle connection
-// therefore holds one goroutine, the reader, and no timer: pings come from
-// the server's pinger, which sets pingDue and kicks the writer.
+// therefore holds no write goroutine and no timer: pings come from the
+// server's pinger, which sets pingDue and kicks the writer. Parked, it
+// holds no read goroutine either.
 //
 // One exception is gorilla's: when it detects a framing error or an
 // oversized frame while reading, it writes that close frame (1002, 1009)
@@ -120,7 +127,15 @@ type conn struct {
 
 	pingSlot int // the pinger's slot; guarded by pinger.mu
 
-	readDone chan struct{} // closed when the read loop returns
+	readDone chan struct{} // closed when the read side has ended
+	onEnd    func()        // run last, after closed (Server.run's bookkeeping); may be nil
+
+	// Parking (park.go). br and raw are set by parkable before the read
+	// loop starts and are nil when the connection cannot park.
+	br        *bufio.Reader   // the reader gorilla reads through; read loop's
+	raw       syscall.RawConn // the socket's descriptor, for the poller
+	rstate    atomic.Int32    // readActive or readParked
+	lastHeard atomic.Int64    // UnixNano of the last frame read
 }
 
 // maxPendingPongs bounds the pongs queued for the write loop.
@@ -141,9 +156,32 @@ func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 
 // serve runs the connection until it is closed: the read loop on this
 // goroutine, the write loop whenever there is something to write. It
-// returns when both have ended.
+// returns when both have ended, after closed and onEnd, or when the read
+// loop has parked: then a goroutine of the poller's goes on later.
 func (c *conn) serve() {
-	c.readLoop()
+	c.parkable()
+	c.setHandlers()
+	c.heard()
+	c.readOn(false)
+}
+
+// readOn runs the read loop, on the goroutine that started or woke it,
+// until the connection parks or its read side ends. resumed says the
+// connection was parked: bytes, or an error, wait in the socket.
+func (c *conn) readOn(resumed bool) {
+	mayPark := true
+	if resumed {
+		// Read them in, under the deadline a blocked read would have had.
+		// An error is met again by the read that follows, which handles it;
+		// parking now would only be woken again by the same error.
+		c.ws.SetReadDeadline(time.Unix(0, c.lastHeard.Load()).Add(c.idleLimit()))
+		if _, err := c.br.Peek(1); err != nil {
+			mayPark = false
+		}
+	}
+	if c.readLoop(mayPark) {
+		return
+	}
 	close(c.readDone)
 	// The read side ended: flush what is decided, then stop. When no close
 	// was decided, the peer is gone without one and none is sent.
@@ -154,6 +192,12 @@ func (c *conn) serve() {
 	}
 	c.mu.Unlock()
 	c.h.closed(c)
+	if c.raw != nil {
+		c.srv.poller.forget(c)
+	}
+	if c.onEnd != nil {
+		c.onEnd()
+	}
 }
 
 // kickLocked starts the write loop unless one is running or the
@@ -273,32 +317,21 @@ func (c *conn) waitWritten() {
 	}
 }
 
-// readLoop reads frames until an error, the peer's close, or a close
-// decided by this side. It owns the read deadline: every frame received
-// (pongs included) extends it by PingInterval+PongTimeout.
-func (c *conn) readLoop() {
-	cfg := &c.srv.cfg
-	idle := cfg.PingInterval + cfg.PongTimeout
-	c.ws.SetReadLimit(cfg.ReadLimit)
-	c.ws.SetReadDeadline(time.Now().Add(idle))
+// setHandlers sets the read limit and gorilla's control frame handlers.
+// Every frame received (pongs included) extends the read deadline by
+// PingInterval+PongTimeout (heard).
+func (c *conn) setHandlers() {
+	c.ws.SetReadLimit(c.srv.cfg.ReadLimit)
 	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(idle))
+		c.heard()
+		return nil
 	})
 	// gorilla's default ping and close handlers write from the read
 	// goroutine; ours hand the reply to the write loop instead.
 	c.ws.SetPingHandler(func(payload string) error {
-		c.mu.Lock()
-		if !c.closing {
-			if len(c.pongs) >= maxPendingPongs {
-				// A peer that pings faster than it reads: answer only the
-				// most recent pings (RFC 6455 §5.5.3), so memory stays bounded.
-				c.pongs = slices.Delete(c.pongs, 0, 1)
-			}
-			c.pongs = append(c.pongs, []byte(payload))
-			c.kickLocked()
-		}
-		c.mu.Unlock()
-		return c.ws.SetReadDeadline(time.Now().Add(idle))
+		c.pinged([]byte(payload))
+		c.heard()
+		return nil
 	})
 	c.ws.SetCloseHandler(func(code int, text string) error {
 		if pc, ok := c.h.(peerCloser); ok {
@@ -307,21 +340,70 @@ func (c *conn) readLoop() {
 		c.close(code, "") // echo the peer's code (1005 becomes an empty close frame)
 		return nil
 	})
+}
+
+// pinged queues a pong with payload for the write loop.
+func (c *conn) pinged(payload []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	if len(c.pongs) >= maxPendingPongs {
+		// A peer that pings faster than it reads: answer only the
+		// most recent pings (RFC 6455 §5.5.3), so memory stays bounded.
+		c.pongs = slices.Delete(c.pongs, 0, 1)
+	}
+	c.pongs = append(c.pongs, payload)
+	c.kickLocked()
+}
+
+// readLoop reads frames until the connection parks (it returns true) or
+// its read side ends (false): an error, the peer's close, or a close
+// decided by this side. It owns the read deadline. Between messages it
+// takes whole pings and pongs itself and parks when nothing is buffered
+// (park.go); mayPark false skips that once.
+func (c *conn) readLoop(mayPark bool) (parked bool) {
 	for {
+		if mayPark && c.br != nil && !c.isClosing() {
+			if op, payload, ok := controlFrame(c.br); ok {
+				if op == wirePing {
+					c.pinged(payload)
+				}
+				c.heard()
+				continue
+			}
+			if c.tryPark() {
+				return true
+			}
+		}
+		mayPark = true
 		typ, data, r, err := c.readMessage()
 		if err != nil {
 			c.readFailed(err)
-			return
+			return false
 		}
-		c.ws.SetReadDeadline(time.Now().Add(idle))
-		c.mu.Lock()
-		closing := c.closing
-		c.mu.Unlock()
-		if closing || data == nil && r == nil {
+		c.heard()
+		if c.isClosing() || data == nil && r == nil {
 			continue // drain until the peer's close frame or the grace ends
 		}
 		c.handle(typ, data, r)
+		if r != nil {
+			// What the handler left of a binary message is read now, so
+			// that the next frame starts a message (controlFrame's rule).
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				c.readFailed(err)
+				return false
+			}
+		}
 	}
+}
+
+// isClosing reports whether a close is decided.
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
 }
 
 // handle passes a message to the handler on a short-lived goroutine and
@@ -524,6 +606,14 @@ func (c *conn) end() {
 	c.queue, c.queueBytes, c.pongs = nil, 0, nil
 	c.written.Broadcast()
 	c.mu.Unlock()
+	c.wakeReader() // a parked read loop must find the closed socket and end
+}
+
+// cut closes the socket at once, without a close frame; the read loop,
+// parked or not, finds it closed and ends the connection.
+func (c *conn) cut() {
+	c.ws.NetConn().Close()
+	c.wakeReader()
 }
 
 // writeQueue writes queued messages: runs of text messages coalesce into

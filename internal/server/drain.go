@@ -56,9 +56,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		for _, c := range conns {
-			c.ws.NetConn().Close()
+			c.cut()
 		}
 		<-done
+	}
+	if s.poller != nil {
+		s.poller.close() // every connection has ended
 	}
 	s.commit.stop()
 	s.quitOnce.Do(func() { close(s.quit) })

@@ -42,8 +42,9 @@ const inspectQuery = "inspect"
 // with what the server knows about it from the request.
 type tappedConn struct {
 	*inspect.Conn
-	path      string // /ws or /echo; immutable
-	challenge string // SHA-256 of the inspect key, or ""; immutable
+	br        *bufio.Reader // what gorilla reads through; owned by the connection's read loop
+	path      string        // /ws or /echo; immutable
+	challenge string        // SHA-256 of the inspect key, or ""; immutable
 	srv       *Server
 }
 
@@ -68,9 +69,19 @@ func (tw tapWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if brw.Reader.Buffered() > 0 {
+		// A client that sent frames before the 101: gorilla refuses it
+		// on seeing net/http's reader with bytes in it.
+		return nc, brw, nil
+	}
 	t := inspect.NewTap(true, false, true)
 	t.SetHead(inspect.In, requestHead(tw.r))
 	tc := &tappedConn{Conn: inspect.NewConn(nc, t), path: tw.r.URL.Path, srv: tw.srv}
+	// The reader gorilla will read through (Upgrader.ReadBufferSize is 0
+	// and this one holds more than 256 bytes): small, and known to the
+	// connection, which looks into it before it parks (park.go).
+	tc.br = bufio.NewReaderSize(tc, readBufferSize)
+	brw = bufio.NewReadWriter(tc.br, brw.Writer)
 	if c := tw.r.URL.Query().Get(inspectQuery); c != "" {
 		if b, err := base64.RawURLEncoding.DecodeString(c); err == nil && len(b) == sha256.Size {
 			tc.challenge = string(b)

@@ -16,6 +16,7 @@ type metrics struct {
 	slowConsumers  *prometheus.CounterVec // by reason: size, age
 	queueAge       prometheus.Histogram
 	timeouts       prometheus.Counter
+	parked         prometheus.Gauge
 	badCommands    prometheus.Counter
 	deliveries     prometheus.Counter
 	frames         prometheus.Counter
@@ -41,6 +42,8 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
 		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_read_timeouts_total", Help: "Connections dropped because the peer went silent."}),
+		parked: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hubbub_connections_parked", Help: "Open connections idle without a read goroutine (waiting in epoll)."}),
 		badCommands: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_bad_commands_total", Help: "Client commands refused by the decoder."}),
 		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
@@ -58,7 +61,7 @@ func newMetrics() *metrics {
 			Name: "hubbub_commit_seconds", Help: "Duration of one store transaction.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 	}
-	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.badCommands,
+	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.parked, m.badCommands,
 		m.deliveries, m.frames, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, reason := range []string{slowBySize, slowByAge} {

@@ -69,8 +69,10 @@ func (p *pinger) remove(c *conn) {
 	}
 }
 
-// visit pings the connections of the next slot and arms the timer for the
-// one after.
+// visit pings the connections of the next slot, wakes every parked
+// connection that has been silent too long (a parked connection has no
+// read deadline running: this is its deadline, checked every tick), and
+// arms the timer for the next slot.
 func (p *pinger) visit(gen int) {
 	p.mu.Lock()
 	if gen != p.gen || p.timer == nil {
@@ -83,8 +85,20 @@ func (p *pinger) visit(gen int) {
 		due = append(due, c)
 	}
 	p.next = (p.next + 1) % pingSlots
+	now := time.Now()
+	var silent []*conn
+	for _, slot := range p.slots {
+		for c := range slot {
+			if c.silentParked(now) {
+				silent = append(silent, c)
+			}
+		}
+	}
 	p.mu.Unlock()
 	for _, c := range due {
 		c.ping()
+	}
+	for _, c := range silent {
+		c.wakeReader() // its read times out at once and ends it
 	}
 }

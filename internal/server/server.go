@@ -31,9 +31,11 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// readBufferSize is gorilla's read buffer per connection, held for the
-// connection's life. It must hold a control frame (125 bytes + header).
-const readBufferSize = 256
+// readBufferSize is the read buffer of a connection, held for its life.
+// It must hold a control frame (125 bytes + header), and gorilla uses a
+// reader it is handed only if it holds more than 256 bytes (see
+// tapWriter.Hijack); 288 is the next size class of Go's allocator.
+const readBufferSize = 288
 
 // warnEvery is the least time between two warnings of one kind (slow
 // consumers, commits, refused origins); each line counts what it held back.
@@ -84,6 +86,8 @@ type Server struct {
 	mu    sync.Mutex // guards conns
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup // one per running connection
+
+	poller parker // wakes parked connections (park.go); nil where there is no epoll
 }
 
 // New returns a Server for cfg. It starts the committer, the hub and the
@@ -100,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		origins: make(map[string]bool),
 		metrics: newMetrics(),
 		pinger:  newPinger(cfg.PingInterval),
+		poller:  newPoller(cfg.Logger),
 		quit:    make(chan struct{}),
 	}
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
@@ -145,12 +150,13 @@ func New(cfg Config) (*Server, error) {
 		s.origins[n] = true
 	}
 	s.upgrader = websocket.Upgrader{
-		// A small reader of gorilla's own, instead of the 4 KiB one
-		// net/http had for the hijacked connection (garbage once the
-		// handler returns): an idle connection holds its read buffer for
-		// its whole life. Chat commands fit; a larger payload is read
-		// straight into the message (bufio reads past its buffer).
-		ReadBufferSize:  readBufferSize,
+		// 0: gorilla reads through the bufio.Reader Hijack returns, which
+		// tapWriter.Hijack makes small (readBufferSize instead of the 4 KiB
+		// one net/http had) and keeps, so that the connection can tell
+		// whether gorilla has bytes buffered before it parks (park.go).
+		// Chat commands fit; a larger payload is read straight into the
+		// message (bufio reads past its buffer).
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		// Write buffers are borrowed for a write and returned, so an idle
 		// connection holds none.
@@ -291,18 +297,16 @@ func (s *Server) run(c *conn, done func()) {
 	s.pinger.add(c)
 	s.metrics.conns.Inc()
 	s.startTrace(c)
-	go func() {
-		defer func() {
-			if done != nil {
-				done()
-			}
-			s.pinger.remove(c)
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-			s.metrics.conns.Dec()
-			s.wg.Done()
-		}()
-		c.serve()
-	}()
+	c.onEnd = func() {
+		if done != nil {
+			done()
+		}
+		s.pinger.remove(c)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.metrics.conns.Dec()
+		s.wg.Done()
+	}
+	go c.serve()
 }

@@ -89,7 +89,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Int64Var(&cfg.ReadLimit, "read-limit", 64<<10, "largest client frame in `bytes`; larger closes with 1009")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 25*time.Second, "how often the server pings each socket")
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
-	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "deadline of each socket write")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "the most one socket write may block (at least 0.9× that)")
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
 	fs.IntVar(&cfg.CommitBatch, "commit-batch", 4096, "most messages committed in one transaction (one fsync); more carries more messages per second over a slow disk")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")

@@ -424,9 +424,18 @@ func (w *Watcher) Stop() {
 
 // Conn is a net.Conn whose traffic a Tap observes. Reads are observed as
 // In, writes as Out; Close closes the Tap too.
+//
+// It also skips setting a write deadline that is already set: gorilla's
+// Conn sets the deadline before every write, and a writer that keeps one
+// deadline across many writes then costs no update of the runtime's
+// poller timer per write.
 type Conn struct {
 	net.Conn
 	tap *Tap
+
+	dmu   sync.Mutex // guards wd and wdSet
+	wd    time.Time  // the write deadline last set on Conn
+	wdSet bool       // wd is known: set through SetWriteDeadline, not changed since
 }
 
 // NewConn returns c wrapped so that t observes its traffic.
@@ -447,6 +456,34 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.tap.Observe(Out, p[:n])
 	return n, err
+}
+
+// SetWriteDeadline implements net.Conn. Setting the deadline already set
+// does nothing: a deadline is a point in time, so it is the same deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if c.wdSet && t.Equal(c.wd) {
+		return nil
+	}
+	c.wdSet = false
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.wd, c.wdSet = t, true
+	return nil
+}
+
+// SetDeadline implements net.Conn.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.wdSet = false
+	if err := c.Conn.SetDeadline(t); err != nil {
+		return err
+	}
+	c.wd, c.wdSet = t, true
+	return nil
 }
 
 // Close implements net.Conn.

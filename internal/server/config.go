@@ -112,7 +112,7 @@ type Config struct {
 	ReadLimit       int64         // largest client frame in bytes; default protocol.MaxFrameBytes
 	PingInterval    time.Duration // default 25s
 	PongTimeout     time.Duration // default 10s: how long past PingInterval a silent peer survives
-	WriteTimeout    time.Duration // default 10s: deadline of each write
+	WriteTimeout    time.Duration // default 10s: the most one write may block (at least 0.9× that: see writeLoop)
 	IdentifyTimeout time.Duration // default 30s: time allowed before hello
 	CloseGrace      time.Duration // default 1s: wait for the peer's close frame after ours
 	SendQueueLen    int           // default 1024: queued events per connection before slow-consumer close

@@ -506,18 +506,62 @@ func (c *conn) readFailed(err error) {
 // or after the close. wake is its doorbell, rung by kickLocked.
 // Queued text messages are coalesced, '\n'-separated, into as few frames
 // as MaxFrameBatch allows, each written with one system call.
+//
+// What it costs per delivery is most of the server's CPU in a large room
+// (one write per event at 20–100 messages/s; docs/benchmarks.md, "Round 4:
+// fan-out"), so the loop keeps its per-wake-up work small:
+//
+//   - Waiting is a plain receive on wake. The linger is a timer that rings
+//     the same doorbell once per writerLinger, not a timer reset and a
+//     select per wake-up; when it rings, the loop ends if it has written
+//     nothing for writerLinger, or sleeps again for the rest of it.
+//   - The clock is read once per batch taken, never when idle.
+//   - One deadline serves many writes: it is renewed (to WriteTimeout from
+//     now) only when more than a tenth of WriteTimeout has passed since it
+//     was set, so a write may block between 0.9×WriteTimeout and
+//     WriteTimeout; the tapped conn skips setting a deadline already set
+//     (inspect.Conn.SetWriteDeadline), which saves the poller's timer
+//     update per write.
+//   - The queue's slice goes back to enqueue once written, instead of
+//     enqueue growing a new one for every batch.
 func (c *conn) writeLoop(wake chan struct{}) {
 	cfg := &c.srv.cfg
-	var linger *time.Timer
-	defer func() {
-		if linger != nil {
-			linger.Stop()
+	var rang atomic.Bool // the linger timer rang since the loop last looked
+	linger := time.AfterFunc(writerLinger, func() {
+		rang.Store(true)
+		select {
+		case wake <- struct{}{}:
+		default:
 		}
-	}()
-	lingered := false
+	})
+	defer linger.Stop()
+	var (
+		last     time.Time // when the loop last took something to write
+		deadline time.Time // of the writes; see the doc comment
+		spare    []outMsg  // the previous batch's slice, emptied, for enqueue
+	)
+	renew := cfg.WriteTimeout - cfg.WriteTimeout/10
 	for {
-		now := time.Now()
 		c.mu.Lock()
+		if c.queue == nil && spare != nil {
+			c.queue, spare = spare, nil
+		}
+		if len(c.pongs) == 0 && !c.pingDue && len(c.queue) == 0 && !c.closing {
+			if rang.Swap(false) {
+				idle := time.Since(last)
+				if idle >= writerLinger {
+					c.writing, c.wake = false, nil
+					c.mu.Unlock()
+					return
+				}
+				linger.Reset(writerLinger - idle)
+			}
+			c.mu.Unlock()
+			<-wake
+			continue
+		}
+		now := time.Now()
+		last = now
 		pongs, ping := c.pongs, c.pingDue
 		c.pongs, c.pingDue = nil, false
 		queue, since := c.queue, c.queuedSince
@@ -527,30 +571,12 @@ func (c *conn) writeLoop(wake chan struct{}) {
 		}
 		closing, code, text := c.closing, c.closeCode, c.closeText
 		closeSent, drop := c.closeSent, c.dropQueue
-		if len(pongs) == 0 && !ping && len(queue) == 0 && !closing {
-			if lingered {
-				c.writing, c.wake = false, nil
-				c.mu.Unlock()
-				return
-			}
-			c.mu.Unlock()
-			if linger == nil {
-				linger = time.NewTimer(writerLinger)
-			} else {
-				linger.Reset(writerLinger)
-			}
-			select {
-			case <-wake:
-			case <-linger.C:
-				lingered = true
-			}
-			continue
-		}
-		lingered = false
 		c.flushing = len(queue) > 0 && !drop
 		c.mu.Unlock()
 
-		deadline := now.Add(cfg.WriteTimeout)
+		if deadline.Sub(now) < renew {
+			deadline = now.Add(cfg.WriteTimeout)
+		}
 		for _, p := range pongs {
 			if err := c.ws.WriteControl(websocket.PongMessage, p, deadline); err != nil {
 				c.end()
@@ -574,6 +600,10 @@ func (c *conn) writeLoop(wake chan struct{}) {
 				c.end()
 				return
 			}
+			if cap(queue) <= maxSpareQueue {
+				clear(queue) // the payloads are not ours to keep
+				spare = queue[:0]
+			}
 		}
 		if !closing {
 			continue
@@ -593,6 +623,10 @@ func (c *conn) writeLoop(wake chan struct{}) {
 		return
 	}
 }
+
+// maxSpareQueue bounds the queue slice a write loop keeps for reuse: a
+// rare long backlog's slice is left to the garbage collector.
+const maxSpareQueue = 64
 
 // end closes the socket, which also ends the read loop, and marks the
 // connection so that nothing more is queued or written. writing stays

@@ -315,3 +315,46 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteDeadlineKept: the write loop renews its write deadline only
+// once a tenth of WriteTimeout has passed, so a write blocked by a peer
+// that stopped reading ends the connection between 0.9×WriteTimeout and
+// WriteTimeout after it began: never later, and not much sooner.
+func TestWriteDeadlineKept(t *testing.T) {
+	tests := []struct {
+		name     string
+		lastRead time.Duration // when the client reads the last event it reads
+		stalled  time.Duration // when the write that blocks starts
+	}{
+		{"deadline renewed", 5 * time.Second, 5*time.Second + 500*time.Millisecond},
+		{"deadline kept", 0, 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const timeout = 10 * time.Second
+				srv := pipeServer(t, Config{WriteTimeout: timeout, SendQueueAge: time.Minute})
+				client, c := pipeEcho(t, srv)
+				// An event every half second keeps the one write loop
+				// running (writerLinger is a second).
+				start := time.Now()
+				for time.Since(start) <= tt.lastRead {
+					c.Deliver([]byte("e"))
+					readEvents(t, client)
+					time.Sleep(500 * time.Millisecond)
+				}
+				time.Sleep(tt.stalled - time.Since(start))
+				c.Deliver([]byte("stalled")) // nobody reads it
+				blocked := time.Now()
+				c.mu.Lock()
+				for !c.ended {
+					c.written.Wait()
+				}
+				c.mu.Unlock()
+				if got := time.Since(blocked); got < timeout*9/10 || got > timeout {
+					t.Errorf("the blocked write ended the connection after %v, want between %v and %v", got, timeout*9/10, timeout)
+				}
+			})
+		})
+	}
+}

@@ -40,9 +40,13 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// planner may use the index.
 		{&w.findCMID, `SELECT ` + entryColumns + ` FROM messages
 			WHERE room = ? AND author = ? AND cmid = ? AND cmid <> ''`},
+		// A send whose cmid is taken (messages_cmid) inserts nothing:
+		// Append then looks up the entry that took it. One statement in
+		// the common case instead of a lookup and an insert.
 		{&w.insert, `INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
 			target, subject, until, reply_to, file_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
 		{&w.loadTarget, `SELECT author, guest, body, file_id, edited, deleted, v FROM messages
 			WHERE room = ? AND seq = ? AND kind = ''`},
@@ -167,14 +171,17 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			continue
 		}
 
-		if m.CMID != "" {
-			got, err := scanEntry(findCMID.QueryRowContext(ctx, m.Room, m.Author, m.CMID).Scan)
-			switch {
-			case err == nil:
-				results[i] = chat.AppendResult{Message: entryOnly(got), Duplicate: true}
-				continue
-			case !errors.Is(err, sql.ErrNoRows):
+		// A resend (its cmid already stored) is found when its insert
+		// inserts nothing, below; one that acts on or answers a message
+		// is looked for first, because that message may have changed
+		// since (a resent reply to a message deleted since is still the
+		// reply it was).
+		if _, refers := refersTo(m); refers && m.CMID != "" {
+			if dup, err := duplicate(ctx, findCMID, m); err != nil {
 				return nil, s.fail("append", err)
+			} else if dup != nil {
+				results[i] = *dup
+				continue
 			}
 		}
 
@@ -227,9 +234,24 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 		if !msg.Until.IsZero() {
 			until = sql.NullInt64{Int64: msg.Until.UnixMilli(), Valid: true}
 		}
-		if _, err := insert.ExecContext(ctx, msg.Room, msg.Seq, msg.Kind, msg.Author, msg.Guest,
-			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID); err != nil {
+		res, err := insert.ExecContext(ctx, msg.Room, msg.Seq, msg.Kind, msg.Author, msg.Guest,
+			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID)
+		if err != nil {
 			return nil, s.fail("append", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, s.fail("append", err)
+		} else if n == 0 {
+			// Only the cmid can conflict: (room, seq) is the tail's next.
+			dup, err := duplicate(ctx, findCMID, m)
+			if err == nil && dup == nil {
+				err = fmt.Errorf("insert of %s#%d ignored without a cmid conflict", msg.Room, msg.Seq)
+			}
+			if err != nil {
+				return nil, s.fail("append", err)
+			}
+			results[i] = *dup
+			continue
 		}
 		if msg.Kind == "" {
 			// Later entries of the batch may act on it.
@@ -261,6 +283,19 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 		return nil, s.fail("append", err)
 	}
 	return results, nil
+}
+
+// duplicate returns the result of a resend of m, the entry stored with
+// m's cmid, or nil if there is none.
+func duplicate(ctx context.Context, findCMID *sql.Stmt, m chat.NewMessage) (*chat.AppendResult, error) {
+	got, err := scanEntry(findCMID.QueryRowContext(ctx, m.Room, m.Author, m.CMID).Scan)
+	switch {
+	case err == nil:
+		return &chat.AppendResult{Message: entryOnly(got), Duplicate: true}, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	}
+	return nil, err
 }
 
 // refersTo returns the seq of the message that m acts on or answers, and

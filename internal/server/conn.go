@@ -406,27 +406,35 @@ func (c *conn) isClosing() bool {
 	return c.closing
 }
 
-// handle passes a message to the handler on a short-lived goroutine and
-// waits for it, so that the handler still runs one message at a time, in
-// order, as if on the read loop.
+// handle passes a message to the handler and waits for it, so that the
+// handler runs one message at a time, in order, as if on the read loop.
 //
-// Why not on the read loop itself: a goroutine's stack grows to the
-// deepest call it ever made and shrinks only slowly, during garbage
-// collections, while the read loop lives as long as the connection. A
-// chat command goes deep (the store's SQLite driver), and an idle
-// connection would keep that stack, 8 KiB or more, waiting in a read that
-// needs 2 KiB. The handler's goroutine gives its stack back when it ends,
-// for about a microsecond per message.
+// A connection that parks runs it on the read loop itself: that
+// goroutine ends when the connection goes idle, and its stack with it.
+// One that cannot park runs it on a short-lived goroutine, because a
+// goroutine's stack grows to the deepest call it ever made and shrinks
+// only slowly, during garbage collections: a chat command goes deep (the
+// store's SQLite driver), and the read loop, which lives as long as the
+// connection, would keep that stack, 8 KiB or more, waiting in a read
+// that needs 4. The handler's goroutine gives it back when it ends, for
+// about a microsecond per message.
 func (c *conn) handle(typ int, data []byte, r io.Reader) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	run := func() {
 		switch typ {
 		case websocket.TextMessage:
 			c.h.text(c, data)
 		case websocket.BinaryMessage:
 			c.h.binary(c, r)
 		}
+	}
+	if c.raw != nil {
+		run()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run()
 	}()
 	<-done
 }

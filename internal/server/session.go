@@ -313,7 +313,7 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 		ss.self = &protocol.Identity{Name: cmd.Name, Guest: true}
 	}
 	ss.identifyTimer.Stop()
-	c.log = c.log.With("user", ss.self.Name)
+	c.log = connLogger(ss.srv.log, c.id, ss.self.Name)
 	c.inspectUser(ss.self.Name)
 	// The user's own events (invitations, moderation) reach this
 	// connection whichever rooms it is in. Registering costs no broker

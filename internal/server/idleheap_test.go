@@ -94,11 +94,11 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 			b.Fatalf("client process ended before %q: %v", want, lines.Err())
 		}
 		expect("warm")
-		settle()
+		settle(time.Now())
 		live0, objs0 := liveHeap()
 		fmt.Fprintln(stdin, "go")
 		expect("ready")
-		settle()
+		settle(time.Now())
 		live1, objs1 := liveHeap()
 		if profile != "" {
 			writeHeapProfile(b, profile)
@@ -149,11 +149,15 @@ func idleServer(b *testing.B) (wsURL string, stop func()) {
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws", stop
 }
 
-// settle waits, at most 15 s, until the number of goroutines has not
-// changed for longer than writerLinger: the write loops of the joins'
-// replies and presence events have ended, and an idle connection has
-// one goroutine left, its reader.
-func settle() {
+// settle waits until the connections opened before start are idle: the
+// admission timers of their handshakes have fired (admitHold after the
+// handshake, whether or not the join released the slot earlier), and the
+// number of goroutines has not changed for longer than writerLinger: the
+// write loops of the joins' replies and presence events have ended, and
+// an idle connection has one goroutine left, its reader. It gives up
+// after 15 s.
+func settle(start time.Time) {
+	time.Sleep(time.Until(start.Add(admitHold)))
 	last, since := runtime.NumGoroutine(), time.Now()
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)

@@ -22,7 +22,7 @@ var _ = [1]struct{}{}[chat.MaxReactions-protocol.MaxReactionsPerMessage]
 // commit; the next one pauses the read loop.
 func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	ss.mu.Lock()
-	_, ok := ss.joined[e.Room]
+	_, ok := ss.joined.get(e.Room)
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", e.Room)

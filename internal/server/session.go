@@ -115,9 +115,9 @@ type session struct {
 	msgs          *ratelimit.Bucket  // per-connection rate of sends; nil until the first
 	user          *userTopic         // subscription to the user's own events, after hello
 
-	mu       sync.Mutex             // guards joined and what its values hold, and readSent
-	joined   map[string]*joinedRoom // rooms this connection joined; nil until the first join
-	readSent map[string]int64       // room → the furthest read position this session set (read.go)
+	mu       sync.Mutex       // guards joined and what its values hold, and readSent
+	joined   joinedRooms      // rooms this connection joined
+	readSent map[string]int64 // room → the furthest read position this session set (read.go)
 
 	inflight chan struct{} // one token per unacknowledged send; nil until the first
 
@@ -126,6 +126,7 @@ type session struct {
 }
 
 type joinedRoom struct {
+	name       string    // the room's; immutable
 	lastTyping time.Time // owned by the read loop
 	muted      bool      // guarded by session.mu
 	mutedUntil time.Time // guarded by session.mu; zero with muted: until lifted
@@ -159,11 +160,8 @@ func (ss *session) closed(c *conn) {
 	}
 	ss.admitted()
 	ss.mu.Lock()
-	rooms := make([]string, 0, len(ss.joined))
-	for name := range ss.joined {
-		rooms = append(rooms, name)
-	}
-	clear(ss.joined)
+	rooms := ss.joined.names()
+	ss.joined = joinedRooms{}
 	ss.mu.Unlock()
 	for _, name := range rooms {
 		ss.leaveHub(name, c)
@@ -482,7 +480,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if err != nil {
 		return err
 	}
-	jr := &joinedRoom{}
+	jr := &joinedRoom{name: cmd.Room}
 	if acc := ss.srv.cfg.Access; acc != nil {
 		m, muted, err := ss.sanctioned(ctx, cmd.Room, chat.Mute)
 		if err != nil {
@@ -493,12 +491,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// Once in ss.joined, jr belongs to ss.mu (moderation events change it).
 	mutedNow, mutedUntil := jr.muted, jr.mutedUntil
 	ss.mu.Lock()
-	_, already := ss.joined[cmd.Room]
+	_, already := ss.joined.get(cmd.Room)
 	if !already {
-		if ss.joined == nil {
-			ss.joined = make(map[string]*joinedRoom)
-		}
-		ss.joined[cmd.Room] = jr
+		ss.joined.add(jr)
 	}
 	ss.mu.Unlock()
 	var p hub.Presence
@@ -512,7 +507,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		p, err = ss.srv.hub.Join(ctx, cmd.Room, c, ss.self.Name)
 		if err != nil {
 			ss.mu.Lock()
-			delete(ss.joined, cmd.Room)
+			ss.joined.remove(cmd.Room)
 			ss.mu.Unlock()
 			return err
 		}
@@ -587,8 +582,7 @@ func (ss *session) leave(c *conn, cmd *protocol.Command) error {
 // to call from any goroutine.
 func (ss *session) forceLeave(c *conn, room string) bool {
 	ss.mu.Lock()
-	_, ok := ss.joined[room]
-	delete(ss.joined, room)
+	ok := ss.joined.remove(room)
 	ss.mu.Unlock()
 	if ok {
 		ss.leaveHub(room, c)
@@ -664,7 +658,7 @@ func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) 
 // connection; more frequent ones are acknowledged and dropped.
 func (ss *session) typing(ctx context.Context, c *conn, cmd *protocol.Command) error {
 	ss.mu.Lock()
-	jr, ok := ss.joined[cmd.Room]
+	jr, ok := ss.joined.get(cmd.Room)
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", cmd.Room)

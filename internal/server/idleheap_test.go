@@ -154,8 +154,7 @@ func idleServer(b *testing.B) (wsURL string, stop func()) {
 // handshake, whether or not the join released the slot earlier), and the
 // number of goroutines has not changed for longer than writerLinger: the
 // write loops of the joins' replies and presence events have ended, and
-// an idle connection has one goroutine left, its reader. It gives up
-// after 15 s.
+// the readers have parked (park.go). It gives up after 15 s.
 func settle(start time.Time) {
 	time.Sleep(time.Until(start.Add(admitHold)))
 	last, since := runtime.NumGoroutine(), time.Now()
@@ -174,8 +173,9 @@ func settle(start time.Time) {
 // of heap) for reuse and never frees it, so the first run would count the
 // descriptors of every goroutine that ran at once while its connections
 // were made (readers, write loops, handlers), and later runs none. After
-// this, no run counts them: the figure leaves out the reader's
-// descriptor, which an idle connection does keep.
+// this, no run counts them; an idle connection, parked, keeps none. (Where
+// it cannot park and keeps its reader, the figure leaves that
+// descriptor out.)
 func warmGoroutines(n int) {
 	var wg sync.WaitGroup
 	release := make(chan struct{})

@@ -186,7 +186,7 @@ func New(cfg Config) (*Hub, error) {
 	rand.Read(h.id[:])
 	h.users = make([]*userShard, cfg.Shards)
 	for i := range h.users {
-		h.users[i] = &userShard{members: make(map[string]map[Member]struct{})}
+		h.users[i] = &userShard{members: make(map[string][]Member)}
 	}
 	cancel, err := h.broker.Subscribe(UsersTopic, h.fromBrokerUsers)
 	if err != nil {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 )
 
@@ -11,22 +12,28 @@ import (
 
 // userShard holds the members of the user keys that hash to it.
 type userShard struct {
-	mu      sync.Mutex
-	members map[string]map[Member]struct{} // user key → members; guarded by mu
+	mu sync.Mutex
+	// user key → members, each once, in no order; guarded by mu. A slice,
+	// not a set: a user has one or a few connections, and a map per user
+	// cost every connection about 300 bytes.
+	members map[string][]Member
 }
 
 // AddUser registers m for the events addressed to key. The key names one
 // identity, never shared by two people (the server decides its form).
+// Registering m again for the same key changes nothing.
 func (h *Hub) AddUser(key string, m Member) {
 	u := h.userShard(key)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	set := u.members[key]
-	if set == nil {
-		set = make(map[Member]struct{})
-		u.members[key] = set
+	ms := u.members[key]
+	if slices.Contains(ms, m) {
+		return
 	}
-	set[m] = struct{}{}
+	if ms == nil {
+		ms = make([]Member, 0, 1) // exactly one: most users have one connection
+	}
+	u.members[key] = append(ms, m)
 }
 
 // RemoveUser undoes AddUser.
@@ -34,11 +41,17 @@ func (h *Hub) RemoveUser(key string, m Member) {
 	u := h.userShard(key)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if set := u.members[key]; set != nil {
-		delete(set, m)
-		if len(set) == 0 {
-			delete(u.members, key)
-		}
+	ms := u.members[key]
+	i := slices.Index(ms, m)
+	switch {
+	case i < 0:
+	case len(ms) == 1:
+		delete(u.members, key)
+	default:
+		last := len(ms) - 1
+		ms[i] = ms[last]
+		ms[last] = nil // let the member go
+		u.members[key] = ms[:last]
 	}
 }
 
@@ -65,7 +78,7 @@ func (h *Hub) deliverUser(key string, event []byte) {
 	u := h.userShard(key)
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for m := range u.members[key] {
+	for _, m := range u.members[key] {
 		m.Deliver(event)
 	}
 }

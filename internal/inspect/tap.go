@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -74,7 +75,7 @@ type Tap struct {
 	mu       sync.Mutex // guards the fields below
 	watchers []*Watcher
 	closed   bool
-	heads    [2][]byte // complete HTTP heads; nil until seen
+	heads    [2][]byte // complete HTTP heads, exactly sized, credentials redacted; nil until seen
 	user     string    // who the connection speaks as, for listings
 }
 
@@ -115,8 +116,10 @@ func (t *Tap) Bytes(d Dir) uint64 { return t.dirs[d].bytes.Load() }
 
 // SetHead records the HTTP head of direction d when the Tap could not see
 // it cross (the server's request). It must be called before the first
-// byte of d is observed.
+// byte of d is observed. The Tap keeps a copy, with credentials already
+// redacted; head is not kept.
 func (t *Tap) SetHead(d Dir, head []byte) {
+	head = keepHead(head)
 	t.mu.Lock()
 	t.heads[d] = head
 	t.mu.Unlock()
@@ -159,7 +162,7 @@ func (t *Tap) observeSlow(d Dir, p []byte) {
 	if ds.inHead {
 		start = ds.scanHead(p)
 		if !ds.inHead {
-			head := ds.head
+			head := keepHead(ds.head)
 			ds.head = nil
 			t.mu.Lock()
 			t.heads[d] = head
@@ -214,10 +217,8 @@ func (t *Tap) publishLocked(c Chunk) {
 // belonged to the head.
 func (ds *direction) scanHead(p []byte) int {
 	const end = "\r\n\r\n"
+	n := len(p)
 	for i, b := range p {
-		if len(ds.head) < maxHead {
-			ds.head = append(ds.head, b)
-		}
 		switch {
 		case b == end[ds.crlf]:
 			ds.crlf++
@@ -228,10 +229,57 @@ func (ds *direction) scanHead(p []byte) int {
 		}
 		if ds.crlf == 4 {
 			ds.inHead = false
-			return i + 1
+			n = i + 1
+			break
 		}
 	}
-	return len(p)
+	if room := maxHead - len(ds.head); room > 0 {
+		ds.head = append(ds.head, p[:min(n, room)]...)
+	}
+	return n
+}
+
+// keepHead returns the copy of an HTTP head that a Tap keeps for the
+// connection's lifetime: exactly sized, with the values of credential
+// headers already replaced by Redacted, since no watcher is ever shown
+// them (parseHead).
+func keepHead(head []byte) []byte {
+	size := 0
+	walkHead(head, func(p []byte) { size += len(p) })
+	out := make([]byte, 0, size)
+	walkHead(head, func(p []byte) { out = append(out, p...) })
+	return out
+}
+
+// walkHead passes head to emit piece by piece, each credential header's
+// value replaced by Redacted.
+func walkHead(head []byte, emit func([]byte)) {
+	const crlf = "\r\n"
+	for len(head) > 0 {
+		line, rest, found := bytes.Cut(head, []byte(crlf))
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok && credential(name) {
+			emit(name)
+			emit([]byte(": " + Redacted))
+		} else {
+			emit(line)
+		}
+		if found {
+			emit([]byte(crlf))
+		}
+		head = rest
+	}
+}
+
+// credential reports whether the header called name is one of
+// credentialHeaders.
+func credential(name []byte) bool {
+	name = bytes.TrimSpace(name)
+	for h := range credentialHeaders {
+		if bytes.EqualFold(name, []byte(h)) {
+			return true
+		}
+	}
+	return false
 }
 
 // track follows frame boundaries over p, the next bytes of the frame

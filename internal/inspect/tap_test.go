@@ -286,3 +286,54 @@ func FuzzTapDecoder(f *testing.F) {
 		}
 	})
 }
+
+// TestKeptHeads: a Tap keeps each HTTP head exactly sized and with the
+// values of credential headers replaced, whether it saw the head cross
+// (in pieces) or was given it with SetHead; a watcher that attaches later
+// gets it so.
+func TestKeptHeads(t *testing.T) {
+	tests := []struct {
+		name, head, want string
+	}{
+		{
+			name: "request",
+			head: "GET /ws HTTP/1.1\r\nHost: h\r\nCookie: hubbub_session=tok\r\nauthorization: Bearer tok\r\n\r\n",
+			want: "GET /ws HTTP/1.1\r\nHost: h\r\nCookie: " + Redacted + "\r\nauthorization: " + Redacted + "\r\n\r\n",
+		},
+		{
+			name: "response",
+			head: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSet-Cookie: hubbub_guest=tok; Path=/\r\n\r\n",
+			want: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSet-Cookie: " + Redacted + "\r\n\r\n",
+		},
+		{
+			name: "no credentials",
+			head: "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: hubbub.v1\r\n\r\n",
+			want: "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Protocol: hubbub.v1\r\n\r\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			given := NewTap(true, false, false)
+			given.SetHead(In, []byte(tt.head))
+			seen := NewTap(true, false, true)
+			frame := clientFrame(wsframe.OpText, true, "x")
+			stream := append([]byte(tt.head), frame...)
+			for i := 0; i < len(stream); i += 7 { // the head in pieces
+				seen.Observe(Out, stream[i:min(i+7, len(stream))])
+			}
+			for name, tap := range map[string]*Tap{"SetHead": given, "observed": seen} {
+				w := tap.Watch()
+				c, err := w.Next(context.Background())
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if !c.Head || string(c.Data) != tt.want {
+					t.Errorf("%s: head %q, want %q", name, c.Data, tt.want)
+				}
+				if cap(c.Data) != len(c.Data) {
+					t.Errorf("%s: head of %d bytes kept with capacity %d", name, len(c.Data), cap(c.Data))
+				}
+			}
+		})
+	}
+}

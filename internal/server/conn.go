@@ -150,7 +150,7 @@ func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 		readDone: make(chan struct{}),
 	}
 	c.written.L = &c.mu
-	c.log = srv.log.With("conn", c.id)
+	c.log = connLogger(srv.log, c.id, "")
 	return c
 }
 

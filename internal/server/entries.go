@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -21,7 +22,7 @@ var _ = [1]struct{}{}[chat.MaxReactions-protocol.MaxReactionsPerMessage]
 // commit; the next one pauses the read loop.
 func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	ss.mu.Lock()
-	_, ok := ss.joined[e.Room]
+	_, ok := ss.joined.get(e.Room)
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", e.Room)
@@ -37,6 +38,9 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	if err != nil {
 		return err
 	}
+	if ss.msgs == nil {
+		ss.msgs = ratelimit.NewBucket(ratelimit.Limit{Rate: ss.srv.cfg.MsgRate, Burst: ss.srv.cfg.MsgBurst})
+	}
 	if !ss.msgs.Allow(time.Now()) {
 		return protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
 	}
@@ -51,13 +55,17 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 			return err
 		}
 	}
-	ss.inflight <- struct{}{}
+	if ss.inflight == nil {
+		ss.inflight = make(chan struct{}, ss.srv.cfg.MaxInFlight)
+	}
+	inflight := ss.inflight // the callback runs on the committer
+	inflight <- struct{}{}
 	ok = ss.srv.commit.submit(pendingSend{
 		msg:  e,
 		file: file,
 		at:   time.Now(),
 		done: func(res chat.AppendResult, err error) {
-			<-ss.inflight
+			<-inflight
 			if err == nil {
 				err = res.Err
 			}
@@ -71,7 +79,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 		},
 	})
 	if !ok {
-		<-ss.inflight
+		<-inflight
 		return errStopping
 	}
 	return nil

@@ -29,6 +29,14 @@ type openUpload struct {
 	offset int64 // where the next chunk must start
 }
 
+// openUpload records ou as open on this connection.
+func (ss *session) openUpload(ou *openUpload) {
+	if ss.uploads == nil {
+		ss.uploads = make(map[string]*openUpload)
+	}
+	ss.uploads[ou.u.ID] = ou
+}
+
 // chunkMax is the most file bytes this server takes in one binary message:
 // protocol.MaxChunkBytes, less if the read limit is lower.
 func (s *Server) chunkMax() int {
@@ -71,7 +79,7 @@ func (ss *session) upload(ctx context.Context, c *conn, cmd *protocol.Command) e
 			if len(ss.uploads) >= ss.srv.cfg.UploadsPerConn {
 				return protocol.Errorf(protocol.CodeLimitReached, "at most %d uploads at once on one connection", ss.srv.cfg.UploadsPerConn)
 			}
-			ss.uploads[u.ID] = &openUpload{u: u, offset: u.Received}
+			ss.openUpload(&openUpload{u: u, offset: u.Received})
 		} else {
 			ss.uploads[u.ID].offset = u.Received
 		}
@@ -100,7 +108,7 @@ func (ss *session) upload(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if err := files.CreateUpload(ctx, u); err != nil {
 		return err
 	}
-	ss.uploads[u.ID] = &openUpload{u: u}
+	ss.openUpload(&openUpload{u: u})
 	ss.replyOK(c, cmd.ID, protocol.Event{Upload: &protocol.UploadState{ID: u.ID, Size: u.Size, Chunk: ss.srv.chunkMax()}})
 	return nil
 }

@@ -75,7 +75,7 @@ func guestIPKey(ip string) string { return "~ip:" + ip }
 type guestRegistry struct {
 	mu     sync.Mutex
 	online map[string]*guestHold  // by names.Key; guarded by mu
-	seen   map[string]guestRecord // by names.Key, online or left within guestMemory; guarded by mu
+	seen   map[string]guestRecord // by names.Key, departed (not in online); guarded by mu
 }
 
 type guestHold struct {
@@ -117,7 +117,9 @@ func (g *guestRegistry) claim(nameKey string, rec guestRecord) (first, ok bool) 
 	}
 	h.n++
 	h.ip, h.at = rec.ip, rec.at
-	g.seen[nameKey] = h.guestRecord
+	// Online, the hold is the record: a copy in seen would only cost
+	// memory (about 200 bytes a guest, with the map's slack).
+	delete(g.seen, nameKey)
 	return h.n == 1, true
 }
 
@@ -155,10 +157,10 @@ func (g *guestRegistry) release(nameKey, key string, now time.Time) bool {
 }
 
 // forgetLocked drops departed guests: those gone past guestMemory, then,
-// if still too many, any departed ones until a quarter of the room is free.
+// if still too many, any until a quarter of the room is free.
 func (g *guestRegistry) forgetLocked(now time.Time) {
 	for k, r := range g.seen {
-		if _, on := g.online[k]; !on && now.Sub(r.at) > guestMemory {
+		if now.Sub(r.at) > guestMemory {
 			delete(g.seen, k)
 		}
 	}
@@ -166,9 +168,7 @@ func (g *guestRegistry) forgetLocked(now time.Time) {
 		if len(g.seen) <= guestSeenKeys*3/4 {
 			return
 		}
-		if _, on := g.online[k]; !on {
-			delete(g.seen, k)
-		}
+		delete(g.seen, k)
 	}
 }
 

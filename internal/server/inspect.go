@@ -177,9 +177,7 @@ func (s *Server) connInfo(c *conn, now time.Time) ConnInfo {
 	}
 	if ss, ok := c.h.(*session); ok {
 		ss.mu.Lock()
-		for name := range ss.joined {
-			ci.Rooms = append(ci.Rooms, name)
-		}
+		ci.Rooms = ss.joined.names()
 		ss.mu.Unlock()
 		slices.Sort(ci.Rooms)
 	}

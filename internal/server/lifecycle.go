@@ -109,7 +109,7 @@ func (s *Server) fromDirectory(payload []byte) {
 	var leaving []*userTopic
 	for _, u := range s.dir.snapshot() {
 		u.ss.mu.Lock()
-		_, in := u.ss.joined[ev.Room]
+		_, in := u.ss.joined.get(ev.Room)
 		u.ss.mu.Unlock()
 		if note.Users != nil && !in && !slices.Contains(note.Users, u.key) {
 			continue

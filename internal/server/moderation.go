@@ -35,7 +35,7 @@ func (u *userTopic) Deliver(payload []byte) {
 		ss.forgetSanctions(ev.Room) // the store has changed: ask it again
 	}
 	ss.mu.Lock()
-	jr, inRoom := ss.joined[ev.Room]
+	jr, inRoom := ss.joined.get(ev.Room)
 	if inRoom && ev.User == u.name {
 		switch ev.Type {
 		case protocol.TypeMuted:

@@ -77,11 +77,7 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 		auth:     a,
 		ip:       ip,
 		guestID:  guestID,
-		joined:   make(map[string]*joinedRoom),
-		uploads:  make(map[string]*openUpload),
-		inflight: make(chan struct{}, s.cfg.MaxInFlight),
-		msgs:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.MsgRate, Burst: s.cfg.MsgBurst}),
-		cmds:     ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.CmdRate, Burst: s.cfg.CmdBurst}),
+		cmds:     *ratelimit.NewBucket(ratelimit.Limit{Rate: s.cfg.CmdRate, Burst: s.cfg.CmdBurst}),
 	}
 	c := newConn(s, ws, sess)
 	sess.identifyTimer = time.AfterFunc(s.cfg.IdentifyTimeout, func() {
@@ -100,6 +96,11 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request) {
 
 // session is the chat protocol on one connection. Its fields are owned by
 // the read loop (every handler method runs there), except where noted.
+//
+// What a connection may never use is made when it is first needed (the
+// maps, the message bucket, the in-flight tokens), and what hello and the
+// first join end is let go then (the identify timer, the admission), so
+// that an idle connection keeps little: see BenchmarkIdleConnHeap.
 type session struct {
 	srv           *Server
 	auth          *authInfo          // nil for a guest; immutable
@@ -107,23 +108,25 @@ type session struct {
 	guestID       string             // a guest's identity (see guests.go), "" for an account; immutable
 	nameKey       string             // a guest's names.Key, held in the guest registry after hello
 	self          *protocol.Identity // nil until hello
-	identifyTimer *time.Timer
-	admitted      func()            // gives the admission slot back (admission.go); safe to call again
-	bad           int               // invalid commands in a row
-	msgs, cmds    *ratelimit.Bucket // per-connection rates
-	user          *userTopic        // subscription to the user's own events, after hello
+	identifyTimer *time.Timer        // closes a connection that says no hello in time; nil after hello
+	admitted      func()             // gives the admission slot back (admission.go); safe to call again
+	bad           int                // invalid commands in a row
+	cmds          ratelimit.Bucket   // per-connection rate of commands
+	msgs          *ratelimit.Bucket  // per-connection rate of sends; nil until the first
+	user          *userTopic         // subscription to the user's own events, after hello
 
-	mu       sync.Mutex             // guards joined and what its values hold, and readSent
-	joined   map[string]*joinedRoom // rooms this connection joined
-	readSent map[string]int64       // room → the furthest read position this session set (read.go)
+	mu       sync.Mutex       // guards joined and what its values hold, and readSent
+	joined   joinedRooms      // rooms this connection joined
+	readSent map[string]int64 // room → the furthest read position this session set (read.go)
 
-	inflight chan struct{} // one token per unacknowledged send
+	inflight chan struct{} // one token per unacknowledged send; nil until the first
 
-	uploads map[string]*openUpload // uploads open on this connection, by id (files.go)
+	uploads map[string]*openUpload // uploads open on this connection, by id (files.go); nil until the first
 	chunk   []byte                 // the buffer of binary messages, made at the first
 }
 
 type joinedRoom struct {
+	name       string    // the room's; immutable
 	lastTyping time.Time // owned by the read loop
 	muted      bool      // guarded by session.mu
 	mutedUntil time.Time // guarded by session.mu; zero with muted: until lifted
@@ -152,14 +155,13 @@ func (ss *session) text(c *conn, data []byte) {
 
 // closed runs after both loops ended: leave every room.
 func (ss *session) closed(c *conn) {
-	ss.identifyTimer.Stop()
+	if ss.identifyTimer != nil {
+		ss.identifyTimer.Stop()
+	}
 	ss.admitted()
 	ss.mu.Lock()
-	rooms := make([]string, 0, len(ss.joined))
-	for name := range ss.joined {
-		rooms = append(rooms, name)
-	}
-	clear(ss.joined)
+	rooms := ss.joined.names()
+	ss.joined = joinedRooms{}
 	ss.mu.Unlock()
 	for _, name := range rooms {
 		ss.leaveHub(name, c)
@@ -229,6 +231,10 @@ func (ss *session) errEvent(c *conn, id string, err error) *protocol.Event {
 }
 
 var errStopping = errors.New("server stopping")
+
+// noAdmission is session.admitted once the admission has ended: its
+// release, which the session would keep for nothing, can be let go.
+func noAdmission() {}
 
 func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 	if cmd.Op == protocol.OpPing {
@@ -313,7 +319,8 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 		ss.self = &protocol.Identity{Name: cmd.Name, Guest: true}
 	}
 	ss.identifyTimer.Stop()
-	c.log = c.log.With("user", ss.self.Name)
+	ss.identifyTimer = nil
+	c.log = connLogger(ss.srv.log, c.id, ss.self.Name)
 	c.inspectUser(ss.self.Name)
 	// The user's own events (invitations, moderation) reach this
 	// connection whichever rooms it is in. Registering costs no broker
@@ -473,7 +480,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if err != nil {
 		return err
 	}
-	jr := &joinedRoom{}
+	jr := &joinedRoom{name: cmd.Room}
 	if acc := ss.srv.cfg.Access; acc != nil {
 		m, muted, err := ss.sanctioned(ctx, cmd.Room, chat.Mute)
 		if err != nil {
@@ -484,9 +491,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// Once in ss.joined, jr belongs to ss.mu (moderation events change it).
 	mutedNow, mutedUntil := jr.muted, jr.mutedUntil
 	ss.mu.Lock()
-	_, already := ss.joined[cmd.Room]
+	_, already := ss.joined.get(cmd.Room)
 	if !already {
-		ss.joined[cmd.Room] = jr
+		ss.joined.add(jr)
 	}
 	ss.mu.Unlock()
 	var p hub.Presence
@@ -500,7 +507,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		p, err = ss.srv.hub.Join(ctx, cmd.Room, c, ss.self.Name)
 		if err != nil {
 			ss.mu.Lock()
-			delete(ss.joined, cmd.Room)
+			ss.joined.remove(cmd.Room)
 			ss.mu.Unlock()
 			return err
 		}
@@ -531,6 +538,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	}
 	ss.replyOK(c, cmd.ID, protocol.Event{Room: r.Name, Info: &info, Members: p.Members, Roster: roster})
 	ss.admitted() // the first join ends an admission: a reconnect is back
+	ss.admitted = noAdmission
 	if mutedNow && !already {
 		// Tell a user who joins while muted, so the client can say so
 		// before they type.
@@ -574,8 +582,7 @@ func (ss *session) leave(c *conn, cmd *protocol.Command) error {
 // to call from any goroutine.
 func (ss *session) forceLeave(c *conn, room string) bool {
 	ss.mu.Lock()
-	_, ok := ss.joined[room]
-	delete(ss.joined, room)
+	ok := ss.joined.remove(room)
 	ss.mu.Unlock()
 	if ok {
 		ss.leaveHub(room, c)
@@ -651,7 +658,7 @@ func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) 
 // connection; more frequent ones are acknowledged and dropped.
 func (ss *session) typing(ctx context.Context, c *conn, cmd *protocol.Command) error {
 	ss.mu.Lock()
-	jr, ok := ss.joined[cmd.Room]
+	jr, ok := ss.joined.get(cmd.Room)
 	ss.mu.Unlock()
 	if !ok {
 		return protocol.Errorf(protocol.CodeNotJoined, "join room %s first", cmd.Room)

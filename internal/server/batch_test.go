@@ -14,7 +14,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
-	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -99,15 +98,7 @@ func BenchmarkWriteQueue(b *testing.B) {
 // everything on a real loopback socket.
 func benchConn(b *testing.B) (*conn, func()) {
 	b.Helper()
-	store, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	broker := membroker.New()
-	srv, err := New(Config{Store: store, Broker: broker})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b)
 	got := make(chan *websocket.Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := srv.upgrader.Upgrade(w, r, nil)
@@ -136,9 +127,6 @@ func benchConn(b *testing.B) (*conn, func()) {
 		peer.Close()
 		<-done
 		ts.Close()
-		srv.Shutdown(context.Background())
-		broker.Close()
-		store.Close()
 	}
 }
 

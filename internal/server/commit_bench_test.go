@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -18,20 +19,7 @@ import (
 func BenchmarkCommitPath(b *testing.B) {
 	for _, senders := range []int{1, 64, 512} {
 		b.Run(fmt.Sprint("senders=", senders), func(b *testing.B) {
-			store, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			broker := membroker.New()
-			srv, err := New(Config{Store: store, Broker: broker})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() {
-				srv.Shutdown(b.Context())
-				broker.Close()
-				store.Close()
-			})
+			srv := benchServer(b)
 			for i := range 10 {
 				if _, err := srv.hub.Join(b.Context(), chat.DefaultRoom, &discard{}, fmt.Sprint("u", i)); err != nil {
 					b.Fatal(err)
@@ -68,3 +56,25 @@ func BenchmarkCommitPath(b *testing.B) {
 type discard struct{ _ byte } // not zero-size: each &discard{} is a distinct member
 
 func (*discard) Deliver([]byte) {}
+
+// benchServer returns a Server with default settings on a new SQLite
+// store and an in-process broker, all three closed at cleanup, after
+// what the benchmark's own cleanups and defers close.
+func benchServer(b *testing.B) *Server {
+	b.Helper()
+	store, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	broker := membroker.New()
+	srv, err := New(Config{Store: store, Broker: broker})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		srv.Shutdown(context.Background())
+		broker.Close()
+		store.Close()
+	})
+	return srv
+}

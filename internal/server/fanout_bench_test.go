@@ -2,12 +2,10 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,8 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/internal/inspect"
-	"github.com/hubbub-chat/hubbub/internal/membroker"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -108,15 +104,7 @@ func (h discardHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // the counter of those writes.
 func fanoutConns(b *testing.B, n int) ([]*conn, *frameCounter) {
 	b.Helper()
-	store, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	broker := membroker.New()
-	srv, err := New(Config{Store: store, Broker: broker})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b)
 	fc := &frameCounter{done: make(chan struct{}, 1)}
 	hijacked := make(chan *discardConn, 1)
 	upgraded := make(chan *websocket.Conn, 1)
@@ -154,9 +142,6 @@ func fanoutConns(b *testing.B, n int) ([]*conn, *frameCounter) {
 			p.Close()
 		}
 		ts.Close()
-		srv.Shutdown(context.Background())
-		broker.Close()
-		store.Close()
 	})
 	return conns, fc
 }

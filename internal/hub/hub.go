@@ -50,6 +50,16 @@ type Member interface {
 	Deliver(payload []byte)
 }
 
+// Laggard is a Member that can be told it fell behind: an event of its
+// room reached it more than Config.LagLimit after it was handed to the
+// hub. The member is expected to leave (the server closes the connection
+// as a slow consumer, and the client resumes from history). Lagging must
+// not block; it may be called again until the member has left.
+type Laggard interface {
+	Member
+	Lagging()
+}
+
 // warnEvery is the least time between two warnings of one kind.
 const warnEvery = 10 * time.Second
 
@@ -65,9 +75,14 @@ type Config struct {
 	// Shards is the number of room shards, each with its goroutine.
 	// Default 4×GOMAXPROCS, at least 8.
 	Shards int
-	// ShardQueue is the capacity of a shard's queue. A full queue makes
-	// Message, Event and the broker's delivery wait. Default 4096.
-	ShardQueue int
+	// LagLimit: an event that reaches its room's members later than this
+	// after it was handed to the hub (Message, Event, Heal, Local) means
+	// that this node is behind on the room. Members that are Laggards are
+	// then told (Lagging) instead of being given the event; others get it
+	// late. 0: never. A shard's queue has no bound (Message never waits:
+	// acknowledgements must not wait for deliveries); this is what bounds
+	// how late a delivery may be.
+	LagLimit time.Duration
 	// PublishQueue bounds the publications waiting for the broker. When it
 	// is full (the broker is down or slow) new publications are dropped
 	// and counted; other nodes heal from the store. Default 65536.
@@ -101,9 +116,6 @@ func (c *Config) setDefaults() {
 	if c.Shards <= 0 {
 		c.Shards = max(8, 4*runtime.GOMAXPROCS(0))
 	}
-	if c.ShardQueue <= 0 {
-		c.ShardQueue = 4096
-	}
 	if c.PublishQueue <= 0 {
 		c.PublishQueue = 65536
 	}
@@ -136,6 +148,8 @@ type Stats struct {
 	Stale          uint64 // message events not newer than what the room had, skipped
 	Malformed      uint64 // broker payloads that were not envelopes
 	PublishQueue   int    // publications waiting now
+	Backlog        int    // events waiting now for their shard's goroutine, all shards
+	Lagged         uint64 // deliveries replaced by Lagging (Config.LagLimit)
 }
 
 // Hub is the per-node room registry. It is safe for concurrent use. Create
@@ -159,7 +173,7 @@ type Hub struct {
 	queueFullWarn, publishWarn *ratelimit.Log
 
 	published, publishFailed, publishDropped atomic.Uint64
-	own, stale, malformed                    atomic.Uint64
+	own, stale, malformed, lagged            atomic.Uint64
 }
 
 type publication struct {
@@ -195,7 +209,7 @@ func New(cfg Config) (*Hub, error) {
 	h.usersSubCancel = cancel
 	h.shards = make([]*shard, cfg.Shards)
 	for i := range h.shards {
-		s := &shard{h: h, rooms: make(map[string]*room), in: make(chan item, cfg.ShardQueue)}
+		s := &shard{h: h, rooms: make(map[string]*room), wake: make(chan struct{}, 1)}
 		h.shards[i] = s
 		h.wg.Go(s.run)
 	}
@@ -233,6 +247,12 @@ func (h *Hub) Close() {
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
+	backlog := 0
+	for _, s := range h.shards {
+		s.qmu.Lock()
+		backlog += len(s.queue)
+		s.qmu.Unlock()
+	}
 	return Stats{
 		Published:      h.published.Load(),
 		PublishFailed:  h.publishFailed.Load(),
@@ -241,6 +261,8 @@ func (h *Hub) Stats() Stats {
 		Stale:          h.stale.Load(),
 		Malformed:      h.malformed.Load(),
 		PublishQueue:   len(h.pubq),
+		Backlog:        backlog,
+		Lagged:         h.lagged.Load(),
 	}
 }
 

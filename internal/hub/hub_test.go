@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -522,6 +523,116 @@ func TestClusterPresence(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{"ada"}, hubs["a"].Members("den", 10)); diff != "" {
 			t.Errorf("members on a (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// stalled is a member whose Deliver blocks until release is closed: a
+// fan-out that cannot keep up.
+type stalled struct {
+	entered chan struct{} // closed at the first Deliver
+	once    sync.Once
+	release chan struct{}
+}
+
+func (s *stalled) Deliver([]byte) {
+	s.once.Do(func() { close(s.entered) })
+	<-s.release
+}
+
+// laggard records whether it was told it lags, and what it got.
+type laggard struct {
+	member
+	lagging atomic.Int32
+}
+
+func (l *laggard) Lagging() { l.lagging.Add(1) }
+
+// TestMessageNeverWaits: with a room's delivery stalled, handing the hub
+// more messages than any queue used to hold returns at once (the committer
+// acknowledges, then hands over: it must never wait for a fan-out), and
+// every message is delivered in order once the fan-out moves again.
+func TestMessageNeverWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHub(t, newBroker(t))
+		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		m := newMember()
+		join(t, h, "den", st, "a")
+		join(t, h, "den", m, "b")
+		const n = 20000
+		h.Message("den", 1, []byte("1"))
+		<-st.entered
+		for seq := int64(2); seq <= n; seq++ {
+			h.Message("den", seq, fmt.Append(nil, seq)) // would block here if bounded
+		}
+		if got := h.Stats().Backlog; got != n-1 {
+			t.Errorf("Backlog = %d, want %d", got, n-1)
+		}
+		close(st.release)
+		synctest.Wait()
+		got := m.received()
+		if len(got) != n || got[0] != "1" || got[n-1] != fmt.Sprint(n) {
+			t.Fatalf("got %d messages (first %q), want %d in order", len(got), got[:min(1, len(got))], n)
+		}
+		for i, p := range got {
+			if p != fmt.Sprint(i+1) {
+				t.Fatalf("message %d = %q, want %d", i, p, i+1)
+			}
+		}
+		if got := h.Stats().Backlog; got != 0 {
+			t.Errorf("Backlog after = %d, want 0", got)
+		}
+	})
+}
+
+// slowOn is a member whose Deliver takes d (of the bubble's fake time)
+// for the payload slow: a fan-out that falls behind.
+type slowOn struct {
+	slow string
+	d    time.Duration
+}
+
+func (s slowOn) Deliver(p []byte) {
+	if string(p) == s.slow {
+		time.Sleep(s.d)
+	}
+}
+
+// TestLagLimit: an event that reaches the shard later than LagLimit after
+// it was handed over tells the room's laggards they lag instead of
+// delivering it; members that cannot be told still get it; events in
+// time are delivered as always.
+func TestLagLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// No roster rounds: they would wait for the room's lock, which a
+		// delivery holds.
+		h, err := hub.New(hub.Config{Broker: newBroker(t), LagLimit: 10 * time.Second, RosterInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		lg, plain := &laggard{member: member{more: make(chan struct{}, 1)}}, newMember()
+		join(t, h, "den", lg, "l")
+		join(t, h, "den", plain, "p")
+		join(t, h, "den", slowOn{slow: "2", d: 11 * time.Second}, "s")
+		h.Message("den", 1, []byte("1"))
+		h.Message("den", 2, []byte("2")) // takes 11 s to deliver
+		h.Message("den", 3, []byte("3")) // so it is 11 s late
+		time.Sleep(12 * time.Second)
+		synctest.Wait()
+		h.Message("den", 4, []byte("4")) // in time again
+		synctest.Wait()
+		if got := lg.lagging.Load(); got != 1 {
+			t.Errorf("Lagging called %d times, want 1 (for message 3)", got)
+		}
+		if diff := cmp.Diff([]string{"1", "2", "4"}, lg.received()); diff != "" {
+			t.Errorf("laggard got (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"1", "2", "3", "4"}, plain.received()); diff != "" {
+			t.Errorf("plain member got (-want +got):\n%s", diff)
+		}
+		if got := h.Stats().Lagged; got != 1 {
+			t.Errorf("Stats.Lagged = %d, want 1", got)
 		}
 	})
 }

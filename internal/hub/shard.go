@@ -6,13 +6,24 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // shard owns the rooms whose names hash to it, and one goroutine that
 // delivers their events in order.
+//
+// Its queue has no bound, so that handing it an event never waits: the
+// committer acknowledges sends before it hands their messages over, and
+// must go on to the next commit whatever the fan-out costs. How far the
+// deliveries may fall behind is bounded by Config.LagLimit instead.
 type shard struct {
-	h  *Hub       // immutable
-	in chan item  // immutable; items in delivery order
+	h *Hub // immutable
+
+	qmu   sync.Mutex    // guards queue
+	queue []item        // items in delivery order, waiting for run
+	wake  chan struct{} // capacity 1: rung when queue becomes non-empty
+	spare []item        // run's; the last batch's array, for reuse
+
 	mu sync.Mutex // guards rooms and the subscription fields of its rooms
 	// rooms holds the rooms with at least one local member, or with a
 	// joiner waiting for the subscription.
@@ -28,6 +39,7 @@ type item struct {
 	// userKey, when set, makes the item an event for that user's
 	// members, delivered in the order of the shard; room is nil.
 	userKey string
+	at      int64 // UnixNano when queued, if Config.LagLimit is set
 }
 
 // room is one room with local members.
@@ -55,20 +67,45 @@ type room struct {
 	names   []string           // the keys of all, sorted
 }
 
+// enqueue queues it for the shard's goroutine. It never blocks.
 func (s *shard) enqueue(it item) {
-	select {
-	case s.in <- it:
-	case <-s.h.quit:
+	if s.h.cfg.LagLimit > 0 {
+		it.at = time.Now().UnixNano()
+	}
+	s.qmu.Lock()
+	s.queue = append(s.queue, it)
+	first := len(s.queue) == 1
+	s.qmu.Unlock()
+	if first {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
+
+// maxSpare bounds the array run keeps for reuse after a batch, so that a
+// backlog's memory goes once it is delivered.
+const maxSpare = 1024
 
 func (s *shard) run() {
 	for {
 		select {
-		case it := <-s.in:
-			s.deliver(it)
+		case <-s.wake:
 		case <-s.h.quit:
 			return
+		}
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = s.spare[:0]
+		s.qmu.Unlock()
+		for i := range batch {
+			s.deliver(batch[i])
+			batch[i] = item{} // let the event go
+		}
+		s.spare = nil
+		if cap(batch) <= maxSpare {
+			s.spare = batch[:0]
 		}
 	}
 }
@@ -94,8 +131,16 @@ func (s *shard) deliver(it item) {
 		}
 		r.head.Store(it.seq)
 	}
+	late := it.at != 0 && time.Now().UnixNano()-it.at > int64(s.h.cfg.LagLimit)
 	r.mu.RLock()
 	for m := range r.members {
+		if late {
+			if l, ok := m.(Laggard); ok {
+				l.Lagging()
+				s.h.lagged.Add(1)
+				continue
+			}
+		}
 		m.Deliver(it.event)
 	}
 	r.mu.RUnlock()

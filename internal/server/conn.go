@@ -254,6 +254,7 @@ func (c *conn) enqueue(m outMsg) bool {
 const (
 	slowBySize = "size" // the queue reached SendQueueLen or SendQueueBytes
 	slowByAge  = "age"  // the oldest queued message waited past SendQueueAge
+	slowByLag  = "lag"  // the room's deliveries on this node ran SendQueueAge behind (hub.Laggard)
 )
 
 // slowLocked closes c as a slow consumer, dropping what is queued: the
@@ -265,6 +266,19 @@ func (c *conn) slowLocked(reason string, now time.Time) {
 	age := now.Sub(c.queuedSince)
 	c.srv.slowWarn.Add(reason)
 	c.log.Debug("slow consumer closed", "reason", reason, "queued", len(c.queue), "bytes", c.queueBytes, "age", age)
+}
+
+// Lagging implements hub.Laggard: an event of one of c's rooms reached
+// the hub's delivery more than SendQueueAge after it was handed over (the
+// node is behind on that room, whatever c's own queue holds). c is closed
+// as a slow consumer, as if its own queue were that old, and resumes from
+// history when it reconnects.
+func (c *conn) Lagging() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closing {
+		c.slowLocked(slowByLag, time.Now())
+	}
 }
 
 // Deliver implements hub.Member: a broadcast payload, shared read-only.

@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/hubbub-chat/hubbub/internal/hub"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -133,6 +135,29 @@ func TestSlowConsumerByAge(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestLaggingClosesAsSlowConsumer: a connection told by the hub that its
+// room's deliveries run late (hub.Laggard) is closed with the
+// slow-consumer code at once, counted by reason "lag", and its queue is
+// dropped; a second Lagging changes nothing.
+func TestLaggingClosesAsSlowConsumer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer(t, Config{WriteTimeout: time.Minute})
+		client, c := pipeEcho(t, srv)
+		var _ hub.Laggard = c
+		c.Lagging()
+		c.Lagging()
+		if c.enqueue(outMsg{data: []byte("e1")}) {
+			t.Error("enqueue after Lagging accepted, want it refused")
+		}
+		if got := readEvents(t, client); fmt.Sprint(got) != fmt.Sprint([]string{fmt.Sprintf("close %d", protocol.CloseSlowConsumer)}) {
+			t.Errorf("client read %q, want close %d", got, protocol.CloseSlowConsumer)
+		}
+		if got := counterValue(srv.metrics.slowConsumers.WithLabelValues(slowByLag)); got != 1 {
+			t.Errorf("slow-consumer closes by lag = %v, want 1", got)
+		}
+	})
 }
 
 // TestRepliesOvertakeEvents: while a reader stalls, events pile up in its

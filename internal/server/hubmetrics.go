@@ -49,4 +49,7 @@ func registerHubMetrics(reg *prometheus.Registry, h *hub.Hub) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hubbub_broker_queue", Help: "Events waiting to be published to the broker.",
 	}, func() float64 { return float64(h.Stats().PublishQueue) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hubbub_delivery_backlog", Help: "Room events committed or received and not yet handed to their local members (the hub's shard queues).",
+	}, func() float64 { return float64(h.Stats().Backlog) }))
 }

@@ -35,7 +35,7 @@ func newMetrics() *metrics {
 			Name: "hubbub_upgrades_refused_total", Help: "WebSocket handshakes refused (origin, bad request)."}),
 		slowConsumers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hubbub_slow_consumer_closes_total",
-			Help: "Connections closed as slow consumers, by reason: size (send queue full) or age (oldest queued message too old)."},
+			Help: "Connections closed as slow consumers, by reason: size (send queue full), age (oldest queued message too old) or lag (the node fell behind on one of its rooms)."},
 			[]string{"reason"}),
 		queueAge: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hubbub_send_queue_age_seconds", Help: "Age of the oldest message in each batch the write loop takes from a send queue.",

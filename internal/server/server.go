@@ -114,6 +114,10 @@ func New(cfg Config) (*Server, error) {
 		Broker:     cfg.Broker,
 		Logger:     cfg.Logger,
 		MemberList: cfg.PresenceLimit,
+		// A room whose deliveries run this late is behind on this node:
+		// its members are closed as slow consumers, as when their own
+		// queue is that old (conn.Lagging).
+		LagLimit:   cfg.SendQueueAge,
 		OnPresence: s.announcePresence,
 	})
 	if err != nil {

@@ -8,11 +8,14 @@ package main
 // received. It counts nothing itself: its verdicts carry the gaps.
 //
 // Two paths feed it. The live stream of one connection must run on from
-// its join reply's last_seq: a seq at or below the connection's previous
-// live seq is a duplicate (the server's promise broken), and it is
-// dropped. History pages fill in what the client missed while it was away.
-// Across the seam between the two, one message may come both ways; the
-// second copy is an overlap, dropped and not a duplicate.
+// its join reply's last_seq in ascending order: a seq above the join's
+// last_seq and at or below the connection's previous live seq is a
+// duplicate (the server's promise broken), and it is dropped. A seq at or
+// below the join's last_seq was committed before the join; the server may
+// still deliver it live, after the join reply, as the protocol allows.
+// History pages fill in what the client missed while it was away. Across
+// the seam between the two, one message may come both ways; the second
+// copy is an overlap, dropped and not a duplicate.
 //
 // Invariant: every seq from the first baseline up to last was either
 // delivered exactly once or counted as a gap.
@@ -22,7 +25,7 @@ package main
 type seqLog struct {
 	last     int64     // every seq up to last was delivered once or counted as a gap
 	liveLast int64     // the current connection's latest live seq; its join's last_seq at first
-	target   int64     // the current connection's join last_seq: where the catch-up ends
+	target   int64     // the current connection's join last_seq: where its live stream starts
 	catching bool      // a catch-up is under way: live messages are held
 	held     []heldMsg // live messages read during the catch-up, in seq order
 }
@@ -48,7 +51,7 @@ const (
 // last_seq. Messages at or below it were committed before the client
 // joined and are not news.
 func (s *seqLog) start(joinSeq int64) {
-	*s = seqLog{last: joinSeq, liveLast: joinSeq}
+	*s = seqLog{last: joinSeq, liveLast: joinSeq, target: joinSeq}
 }
 
 // rejoin begins a resumed connection whose join replied joinSeq: its live
@@ -65,7 +68,10 @@ func (s *seqLog) rejoin(joinSeq int64) bool {
 // live judges the live message seq; gaps is the number of seqs skipped
 // before it (only with deliverMsg). A held message goes to hold.
 func (s *seqLog) live(seq int64) (v verdict, gaps int64) {
-	if seq <= s.liveLast {
+	switch {
+	case seq <= s.target:
+		return overlapMsg, 0 // committed before the join: not news to this stream
+	case seq <= s.liveLast:
 		return duplicateMsg, 0
 	}
 	s.liveLast = seq

@@ -151,6 +151,13 @@ func TestSeqLog(t *testing.T) {
 			want: seqTally{Delivered: seqs(1, 10), CaughtUp: []bool{false, false, false, false, false, false, true}},
 		},
 		{
+			// The server may deliver a message committed before the join
+			// (at or below its last_seq) live after the join reply.
+			name:  "live: committed before the join, delivered after it",
+			steps: [][]seqStep{{{"start", 5}, {"live", 5}, {"live", 6}, {"live", 4}, {"live", 7}}},
+			want:  seqTally{Delivered: seqs(6, 7), Overlaps: 2},
+		},
+		{
 			// A live stream that goes back within a catch-up is still a duplicate.
 			name: "resume: duplicate on the new live stream",
 			steps: [][]seqStep{{{"start", 0}, {"live", 1}, {"rejoin", 3}, {"live", 4}, {"live", 4}},

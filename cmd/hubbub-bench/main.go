@@ -25,10 +25,15 @@
 // not depend on what it measures.
 //
 // Every client receives every message, its own included, so a run is
-// expected to deliver acked × n messages. The exit status is 1 when some
-// were lost without the server closing any client as a slow consumer
-// (close 4000), when receivers saw a sequence gap or a duplicate, or when
-// not every client connected; 2 for bad flags.
+// expected to deliver acked × n messages. On hubbub, --resume (the
+// default) has a client that the server closes as a slow consumer (close
+// 4000) reconnect, join again and fetch what it missed from history, as
+// docs/protocol.md tells clients to, so that it still receives every
+// message exactly once; see resume.go. The exit status is 1 when some
+// deliveries were lost (with --resume=false, or on the peers: lost without
+// any slow-consumer close), when receivers saw a sequence gap or a
+// duplicate, when a client gave up resuming, or when not every client
+// connected; 2 for bad flags.
 //
 // Run the server and the generator as separate processes: one process may
 // hold only so many open files, and both must be measured apart.

@@ -29,10 +29,10 @@ type reply struct {
 // client is one benchmark client: one connection, or on hubbub with
 // resume a succession of them, one at a time (see resume.go). Each
 // connection has exactly one reader (the read goroutine, which also opens
-// the next one); writes of data frames (its publisher's, the read
-// goroutine's setup, resume and answers to application-level pings) take
-// wmu one at a time; close frames go through WriteControl, which gorilla
-// allows beside them.
+// the next one); writes of data frames (setup's commands, its publisher's
+// sends, the read goroutine's resume commands and answers to
+// application-level pings) take wmu one at a time; close frames go through
+// WriteControl, which gorilla allows beside them.
 type client struct {
 	idx  int
 	room int   // index into the run's layout.rooms; immutable

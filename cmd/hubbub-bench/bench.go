@@ -40,12 +40,23 @@ type bench struct {
 	otherEvents atomic.Int64
 	latency     histogram
 	ackLatency  histogram
-	slots       []slot // one per message of the run, by slot number
+	// Resumes (resume.go): connections opened after a slow-consumer
+	// close, deliveries recovered from history, seam copies dropped,
+	// sends resent, clients that gave up, and the time from a close to
+	// caught up.
+	resumeCount  atomic.Int64
+	recovered    atomic.Int64
+	overlaps     atomic.Int64
+	resent       atomic.Int64
+	resumeFailed atomic.Int64
+	resumeTime   histogram
+	slots        []slot // one per message of the run, by slot number
 
 	mu            sync.Mutex // guards the fields below
 	clients       []*client  // connected, in connection order
 	closeCodes    map[int]int64
 	sendErrors    map[string]int64
+	resumeErrors  map[string]int64 // failed resume attempts by cause
 	connectErrors int
 	firstConnErr  error
 }
@@ -54,6 +65,12 @@ func (b *bench) closedBy(code int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closeCodes[code]++
+}
+
+func (b *bench) resumeErr(cause string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.resumeErrors[cause]++
 }
 
 func (b *bench) sendErr(code string) {
@@ -140,6 +157,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		Target: cfg.Target, Workload: cfg.Workload,
 		URL: cfg.URL, PublisherURL: cfg.PublisherURL, Room: cfg.Room, Clients: cfg.Clients, Publishers: cfg.Publishers,
 		Rate: cfg.Rate, Duration: cfg.Duration.Seconds(),
+		Resume: cfg.Resume && cfg.Target == targetHubbub,
 	}
 	if err := cfg.validate(); err != nil {
 		return res, err
@@ -159,15 +177,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	_, _ = rand.Read(id)
 	lay := newLayout(&cfg)
 	b := &bench{
-		cfg:        cfg,
-		runID:      "b" + hex.EncodeToString(id),
-		peer:       peers[cfg.Target],
-		layout:     lay,
-		members:    make([]atomic.Int64, len(lay.rooms)),
-		closeCodes: make(map[int]int64),
-		sendErrors: make(map[string]int64),
-		slots:      make([]slot, cfg.messages()),
-		nodes:      newNodes(lay.nodes, lay.nodeOf, lay.publishers),
+		cfg:          cfg,
+		runID:        "b" + hex.EncodeToString(id),
+		peer:         peers[cfg.Target],
+		layout:       lay,
+		members:      make([]atomic.Int64, len(lay.rooms)),
+		closeCodes:   make(map[int]int64),
+		sendErrors:   make(map[string]int64),
+		resumeErrors: make(map[string]int64),
+		slots:        make([]slot, cfg.messages()),
+		nodes:        newNodes(lay.nodes, lay.nodeOf, lay.publishers),
 	}
 	if publishes(cfg.Workload) {
 		res.Publishers = len(lay.publishers)
@@ -293,6 +312,17 @@ func (b *bench) fill(res *Result) {
 	res.LatencyMax = ms(time.Duration(b.latency.max.Load()))
 	res.AckP50 = ms(b.ackLatency.quantile(0.50))
 	res.AckP99 = ms(b.ackLatency.quantile(0.99))
+	res.Resumes, res.Recovered, res.Overlaps = b.resumeCount.Load(), b.recovered.Load(), b.overlaps.Load()
+	res.Resent, res.ResumeFailures = b.resent.Load(), b.resumeFailed.Load()
+	res.ResumedClients, res.ResumesMax = 0, 0
+	for _, c := range b.snapshot() {
+		if n := c.resumes.Load(); n > 0 {
+			res.ResumedClients++
+			res.ResumesMax = max(res.ResumesMax, n)
+		}
+	}
+	res.ResumeP50 = ms(b.resumeTime.quantile(0.50))
+	res.ResumeMax = ms(time.Duration(b.resumeTime.max.Load()))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.closeCodes) > 0 {
@@ -300,6 +330,9 @@ func (b *bench) fill(res *Result) {
 	}
 	if len(b.sendErrors) > 0 {
 		res.SendErrors = maps.Clone(b.sendErrors)
+	}
+	if len(b.resumeErrors) > 0 {
+		res.ResumeErrors = maps.Clone(b.resumeErrors)
 	}
 }
 
@@ -408,7 +441,9 @@ func (b *bench) settle(ctx context.Context) error {
 // between them, open loop: message slot s is due at start + s/Rate, and
 // publisher p takes the slots p, p+P, p+2P, ... A publisher that falls
 // behind sends at once until it catches up. A publisher that did not
-// connect leaves its slots unsent.
+// connect leaves its slots unsent. When the run resumes, a publisher whose
+// connection is gone waits for the next one to join and sends the slot
+// there; otherwise it stops, leaving the rest of its slots unsent.
 func (b *bench) publishAll(ctx context.Context, start time.Time) {
 	byIdx := make(map[int]*client)
 	for _, c := range b.snapshot() {
@@ -424,15 +459,28 @@ func (b *bench) publishAll(ctx context.Context, start time.Time) {
 			continue
 		}
 		wg.Go(func() {
+			gen, err := c.waitUp(ctx, 1)
+			if err != nil {
+				return
+			}
 			for n := p; n < total; n += len(pubs) {
 				if err := sleepUntil(ctx, start.Add(time.Duration(float64(n)*interval))); err != nil {
 					return
 				}
 				at := time.Now()
 				b.slots[n].sentAt.Store(at.UnixNano())
-				if err := b.peer.publish(c, n, at); err != nil {
-					b.sendErr("write")
-					return // the connection is gone; its reader records why
+				for {
+					err := b.peer.publish(c, gen, n, at)
+					if err == nil {
+						break
+					}
+					if b.resumes() {
+						gen, err = c.waitUp(ctx, gen+1)
+					}
+					if err != nil {
+						b.sendErr("write")
+						return // the connection is gone; its reader records why
+					}
 				}
 				b.sent.Add(1)
 			}
@@ -502,7 +550,7 @@ func (b *bench) closeAll() {
 		case <-c.done:
 		case <-cut:
 			c.closing.Store(true)
-			c.ws.Close() // the read goroutine ends with an error
+			c.conn().Close() // the read goroutine ends with an error
 			<-c.done
 		}
 	}
@@ -533,9 +581,9 @@ func (b *bench) startProgress() (stop func()) {
 					closed += n
 				}
 				b.mu.Unlock()
-				fmt.Fprintf(b.cfg.Progress, "hubbub-bench: %3.0fs connected %d/%d sent %d acked %d received %d (%d/s) presence %d closed-by-server %d\n",
+				fmt.Fprintf(b.cfg.Progress, "hubbub-bench: %3.0fs connected %d/%d sent %d acked %d received %d (%d/s) presence %d closed-by-server %d resumed %d recovered %d\n",
 					now.Sub(start).Seconds(), b.connected.Load(), b.cfg.Clients, b.sent.Load(), b.acked.Load(),
-					received, received-prev, b.presence.Load(), closed)
+					received, received-prev, b.presence.Load(), closed, b.resumeCount.Load(), b.recovered.Load())
 				prev = received
 			}
 		}

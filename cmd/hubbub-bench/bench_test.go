@@ -191,11 +191,11 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Target: targetHubbub, Workload: workloadFanout, URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second,
-		Room: "r1", RoomMin: 10, RoomMax: 50, Hold: 30 * time.Second, Ramp: 500, ServerPID: 42, Workers: 64, Drain: 10 * time.Second}
+		Room: "r1", RoomMin: 10, RoomMax: 50, Hold: 30 * time.Second, Ramp: 500, ServerPID: 42, Workers: 64, Drain: 10 * time.Second, Resume: true}
 	if cfg != want || !asJSON {
 		t.Errorf("parseFlags = %+v, %v; want %+v, true", cfg, asJSON, want)
 	}
-	cfg, _, err = parseFlags([]string{"--target", "centrifugo", "--workload", "rooms", "--room-min", "3", "--room-max", "4", "--hold", "5s", "--workers", "7", "-n", "5", "--publishers", "10"}, &sink)
+	cfg, _, err = parseFlags([]string{"--target", "centrifugo", "--workload", "rooms", "--room-min", "3", "--room-max", "4", "--hold", "5s", "--workers", "7", "-n", "5", "--publishers", "10", "--resume=false"}, &sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +238,22 @@ func TestCheck(t *testing.T) {
 		{"not all connected", func(r *Result) { r.Connected = 9 }, "9 of 10 clients"},
 		{"unanswered sends", func(r *Result) { r.Sent = 7 }, "2 sends never answered"},
 		{"refused sends are answered", func(r *Result) { r.Sent, r.SendErrors = 7, map[string]int64{"rate_limited": 2} }, ""},
+		{"closes excuse unanswered sends", func(r *Result) { r.Sent, r.CloseCodes = 7, map[int]int64{protocol.CloseSlowConsumer: 1} }, ""},
+		{"resumed: no loss", func(r *Result) {
+			r.Resume, r.Resumes, r.CloseCodes = true, 3, map[int]int64{protocol.CloseSlowConsumer: 3}
+		}, ""},
+		{"resumed: loss is not excused", func(r *Result) {
+			r.Resume, r.Received, r.Loss, r.CloseCodes = true, 45, 5, map[int]int64{protocol.CloseSlowConsumer: 1}
+		}, "lost 5 of 50 deliveries although clients resume"},
+		{"resumed: publishers resend", func(r *Result) {
+			r.Resume, r.Sent, r.CloseCodes = true, 7, map[int]int64{protocol.CloseSlowConsumer: 1}
+		}, "2 sends never answered"},
+		{"resumed: other closes excuse unanswered sends", func(r *Result) {
+			r.Resume, r.Sent, r.CloseCodes = true, 7, map[int]int64{protocol.CloseSlowConsumer: 1, protocol.CloseGoingAway: 1}
+		}, ""},
+		{"resumed: a client gave up", func(r *Result) {
+			r.Resume, r.ResumeFailures, r.CloseCodes = true, 1, map[int]int64{protocol.CloseSlowConsumer: 1}
+		}, "1 clients gave up"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,5 +267,46 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check() = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunResume has half the clients of a real server stop reading for a
+// while, so that it closes them as slow consumers, and checks that with
+// resume every client still receives every message exactly once.
+func TestRunResume(t *testing.T) {
+	url := servertest.Start(t, func(c *hserver.Config) {
+		c.ConnsPerIP, c.HandshakeRate, c.HandshakeBurst = 100000, 100000, 100000
+		c.NodeHandshakeRate, c.NodeHandshakeBurst, c.NodeHandshakesInProgress = 100000, 100000, 100000
+		c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 100000, 100000, 100000, 100000
+		c.RoomCreates = 100000
+		c.SendQueueLen = 32
+	}).WSURL
+	const n, rate = 20, 1000
+	cfg := Config{URL: url, Clients: n, Publishers: 4, Rate: rate, Duration: time.Second, Drain: 10 * time.Second, Settle: 200 * time.Millisecond,
+		Resume: true, stall: 700 * time.Millisecond, rcvBuf: 4096}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v (result %+v)", err, res)
+	}
+	if res.CloseCodes[protocol.CloseSlowConsumer] < n/2 || res.ResumedClients < n/2 {
+		t.Errorf("slow-consumer closes %d, resumed clients %d; want at least the %d stalled ones",
+			res.CloseCodes[protocol.CloseSlowConsumer], res.ResumedClients, n/2)
+	}
+	t.Logf("closes %v, resumes %d by %d clients (max %d), recovered %d, overlaps %d, resent %d, resume p50 %.0f ms max %.0f ms, errors %v",
+		res.CloseCodes, res.Resumes, res.ResumedClients, res.ResumesMax, res.Recovered, res.Overlaps, res.Resent, res.ResumeP50, res.ResumeMax, res.ResumeErrors)
+	if err := res.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if res.Sent != rate || res.Acked != rate {
+		t.Errorf("Sent, Acked = %d, %d; want %d, %d", res.Sent, res.Acked, rate, rate)
+	}
+	if want := res.Acked * n; res.Received != want || res.Expected != want || res.Loss != 0 {
+		t.Errorf("Received = %d, Expected = %d, Loss = %d; want acked × n = %d, loss 0", res.Received, res.Expected, res.Loss, want)
+	}
+	if res.Gaps != 0 || res.Duplicates != 0 || res.ResumeFailures != 0 {
+		t.Errorf("Gaps, Duplicates, ResumeFailures = %d, %d, %d; want 0, 0, 0", res.Gaps, res.Duplicates, res.ResumeFailures)
+	}
+	if res.Recovered == 0 || !res.Drained {
+		t.Errorf("Recovered = %d, Drained = %v; want some recovered from history, drained", res.Recovered, res.Drained)
 	}
 }

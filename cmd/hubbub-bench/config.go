@@ -49,6 +49,12 @@ type Config struct {
 	// so the room holds one user: joins then cost no presence fan-out,
 	// which isolates the fan-out of messages. Default: a name per client.
 	SharedName bool
+	// Resume has hubbub clients that the server closes as slow consumers
+	// (4000) reconnect as the same guest, join again and fetch what they
+	// missed from history, so that each receives every message exactly
+	// once; see resume.go. The peers have no history: there it does
+	// nothing. Default false; the command line's --resume defaults to true.
+	Resume bool
 
 	Workers      int           // connection setups at once; default 64
 	SetupTimeout time.Duration // upgrade, hello and join of one client; default 30s
@@ -57,6 +63,13 @@ type Config struct {
 	// delivery arriving before giving up on the missing ones; default 10s.
 	Drain    time.Duration
 	Progress io.Writer // receives a line per second; nil: none
+
+	// stall, in tests, makes every odd-numbered client stop reading for
+	// this long once, on its first connection, after its first delivery
+	// of the run; with a receive buffer of rcvBuf bytes (0: the system's)
+	// it is a slow consumer for sure, however fast the machine.
+	stall  time.Duration
+	rcvBuf int
 }
 
 func (c *Config) setDefaults() {

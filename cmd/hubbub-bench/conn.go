@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,59 +26,149 @@ type reply struct {
 	reason string
 }
 
-// client is one benchmark connection. After setup its socket has exactly
-// one reader (the read goroutine); writes (its publisher's, and the read
-// goroutine's answers to application-level pings) take wmu; close frames go
-// through WriteControl, which gorilla allows beside them.
+// client is one benchmark client: one connection, or on hubbub with
+// resume a succession of them, one at a time (see resume.go). Each
+// connection has exactly one reader (the read goroutine, which also opens
+// the next one); writes of data frames (setup's commands, its publisher's
+// sends, the read goroutine's resume commands and answers to
+// application-level pings) take wmu one at a time; close frames go through
+// WriteControl, which gorilla allows beside them.
 type client struct {
 	idx  int
-	room int             // index into the run's layout.rooms; immutable
-	node *node           // the node it dialled; immutable
-	ws   *websocket.Conn // immutable after dial
+	room int   // index into the run's layout.rooms; immutable
+	node *node // the node it dialled; immutable
 	b    *bench
+	// guest is hubbub's guest cookie from the first upgrade, sent again
+	// when the client resumes: the same guest, so its name is its own
+	// even before the server has let the old connection go. Immutable
+	// after dial; nil when the server set none.
+	guest *http.Cookie
 
 	replies chan reply    // setup replies, read by call
 	done    chan struct{} // closed when the read goroutine returns
 	closing atomic.Bool   // we are closing: a close now is not the server's
-	wmu     sync.Mutex    // guards writes of data frames
+	wmu     sync.Mutex    // held across each data-frame write
+
+	connMu  sync.Mutex      // guards the fields below
+	ws      *websocket.Conn // the current connection; replaced only by the read goroutine
+	gen     int             // connections opened so far: 1 after dial
+	up      bool            // connection gen has joined the room: sends may go
+	set     bool            // the first connection's setup succeeded: the client may resume
+	gone    bool            // the read goroutine has ended: no connection will follow
+	changed chan struct{}   // closed, and replaced, whenever a field above changes
 
 	// Counters read by the progress line and the result.
 	frames       atomic.Int64 // frames read
 	received     atomic.Int64 // the run's messages received
 	lastDelivery atomic.Int64 // Unix nanoseconds of the latest of them
+	resumes      atomic.Int64 // connections opened after a slow-consumer close
 
 	// Owned by the read goroutine.
 	ready   bool      // hubbub: the join reply arrived, baseline is known
-	lastSeq int64     // hubbub: highest room seq seen, starting at the join's last_seq
+	seq     seqLog    // hubbub: the room's sequence as received, across connections
 	pending [][]byte  // hubbub: message events read before the join reply
 	order   []pubLast // peers: the last slot seen from each publisher
+	resume  resumeState
+	stalled bool // Config.stall is done
 }
 
 // pubLast is the last slot a receiver saw from one publisher.
 type pubLast struct{ pub, last int }
 
 // dial opens client idx: the upgrade, then the target's setup. On success
-// the read goroutine runs until close.
+// the read goroutine runs until close; ctx bounds the setup, and the read
+// goroutine's reconnections until it ends.
 func (b *bench) dial(ctx context.Context, idx int) (*client, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.SetupTimeout)
+	setupCtx, cancel := context.WithTimeout(ctx, b.cfg.SetupTimeout)
 	defer cancel()
 	nd := b.nodes[b.layout.nodeOf[idx]]
-	ws, resp, err := b.peer.dialer().DialContext(ctx, nd.url, nil)
+	ws, resp, err := b.dialer().DialContext(setupCtx, nd.url, nil)
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("dial: %w (HTTP %s)", err, resp.Status)
 		}
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	c := &client{idx: idx, room: b.layout.roomOf[idx], node: nd, ws: ws, b: b, replies: make(chan reply, 4), done: make(chan struct{})}
-	go c.readLoop()
-	if err := b.peer.setup(ctx, c); err != nil {
+	c := &client{
+		idx: idx, room: b.layout.roomOf[idx], node: nd, b: b,
+		replies: make(chan reply, 4), done: make(chan struct{}),
+		ws: ws, gen: 1, changed: make(chan struct{}),
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == guestCookie {
+			c.guest = ck
+		}
+	}
+	go c.readLoop(ctx)
+	if err := b.peer.setup(setupCtx, c); err != nil {
 		c.closing.Store(true)
 		ws.Close()
 		<-c.done
 		return nil, err
 	}
+	c.setConn(func() { c.up, c.set = true, true })
 	return c, nil
+}
+
+// dialer returns the target's dialer, with Config.rcvBuf applied.
+func (b *bench) dialer() *websocket.Dialer {
+	d := b.peer.dialer()
+	if b.cfg.rcvBuf <= 0 {
+		return d
+	}
+	d = &websocket.Dialer{
+		Subprotocols: d.Subprotocols, HandshakeTimeout: d.HandshakeTimeout,
+		ReadBufferSize: d.ReadBufferSize, WriteBufferSize: d.WriteBufferSize, WriteBufferPool: d.WriteBufferPool,
+	}
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			err = tc.SetReadBuffer(b.cfg.rcvBuf)
+		}
+		return conn, err
+	}
+	return d
+}
+
+// conn returns the current connection.
+func (c *client) conn() *websocket.Conn {
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	return c.ws
+}
+
+// setConn changes the connection's state with f, under connMu, and wakes
+// whoever waits for a change.
+func (c *client) setConn(f func()) {
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	f()
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// errNotUp is send's answer when connection gen is gone or not joined.
+var errNotUp = errors.New("connection not up")
+
+// waitUp waits until a connection numbered minGen or later has joined,
+// and returns its number. It fails when the client is gone or ctx ends.
+func (c *client) waitUp(ctx context.Context, minGen int) (int, error) {
+	for {
+		c.connMu.Lock()
+		gen, up, gone, changed := c.gen, c.up, c.gone, c.changed
+		c.connMu.Unlock()
+		switch {
+		case gone:
+			return 0, errors.New("client gone")
+		case up && gen >= minGen:
+			return gen, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 }
 
 // roomName is the name of c's room.
@@ -112,42 +204,78 @@ func (c *client) answered(r reply) {
 	}
 }
 
-// write sends one text frame.
+// write sends one text frame on the current connection.
 func (c *client) write(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, data)
+	return writeText(c.conn(), data)
+}
+
+// send sends one text frame on connection gen if it is still the current
+// one and has joined, else returns errNotUp. Publishers send through it,
+// so that nothing they send reaches a resumed connection before its join.
+func (c *client) send(gen int, data []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.connMu.Lock()
+	ws, ok := c.ws, c.gen == gen && c.up
+	c.connMu.Unlock()
+	if !ok {
+		return errNotUp
+	}
+	return writeText(ws, data)
+}
+
+func writeText(ws *websocket.Conn, data []byte) error {
+	ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return ws.WriteMessage(websocket.TextMessage, data)
 }
 
 // close sends a normal close frame and lets the read goroutine end; it
-// does not wait.
+// does not wait. A resume under way opens no further connection.
 func (c *client) close() {
 	c.closing.Store(true)
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	_ = c.conn().WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 }
 
 // readLoop reads frames until the connection ends and records how it ended
-// unless this side was closing it.
-func (c *client) readLoop() {
+// unless this side was closing it. A client the server closes as a slow
+// consumer resumes on a new connection when the run resumes (resume.go);
+// the loop then reads that one.
+func (c *client) readLoop(ctx context.Context) {
 	defer close(c.done)
-	defer c.ws.Close()
+	defer c.setConn(func() { c.up, c.gone = false, true })
 	for {
-		_, r, err := c.ws.NextReader()
-		if err != nil {
-			c.ended(err)
+		ws := c.conn()
+		err := c.readFrames(ws)
+		ws.Close()
+		c.setConn(func() { c.up = false })
+		if !c.resumable(err) || !c.reconnect(ctx) {
 			return
+		}
+	}
+}
+
+// readFrames reads and handles the frames of ws until it fails.
+func (c *client) readFrames(ws *websocket.Conn) error {
+	for {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			return err
 		}
 		buf := framePool.Get().(*bytes.Buffer)
 		_, err = buf.ReadFrom(r)
 		if err != nil {
 			buf.Reset()
 			framePool.Put(buf)
-			c.ended(err)
-			return
+			return err
 		}
 		c.frames.Add(1)
 		c.b.peer.frame(c, buf.Bytes(), time.Now())
+		if d := c.b.cfg.stall; d > 0 && !c.stalled && c.idx%2 == 1 && c.received.Load() > 0 {
+			c.stalled = true
+			time.Sleep(d)
+		}
 		buf.Reset()
 		if buf.Cap() <= 1<<20 {
 			framePool.Put(buf)
@@ -155,27 +283,33 @@ func (c *client) readLoop() {
 	}
 }
 
-func (c *client) ended(err error) {
-	if c.closing.Load() {
-		return
+// ended records how the server ended the connection, unless this side
+// was closing it, and returns the close code (1006 without a close frame)
+// and whether it was the server's doing.
+func (c *client) ended(err error) (code int, server bool) {
+	if c.closing.Load() || c.resume.dropped {
+		return 0, false
 	}
-	code := websocket.CloseAbnormalClosure // no close frame: the socket just ended
+	code = websocket.CloseAbnormalClosure // no close frame: the socket just ended
 	if ce, ok := errors.AsType[*websocket.CloseError](err); ok {
 		code = ce.Code
 	}
 	c.b.closedBy(code)
+	return code, true
 }
 
 // deliver records the delivery to c, read at now, of the run's message
-// whose body is body. A body that is not the run's counts as foreign.
-func (c *client) deliver(body []byte, now time.Time) {
+// whose body is body, and reports whether it was the run's. A body that is
+// not the run's counts as foreign.
+func (c *client) deliver(body []byte, now time.Time) bool {
 	b := c.b
 	at, slot, ours := parseBody(b.runID, body)
 	if !ours || slot >= len(b.slots) {
 		b.foreign.Add(1)
-		return
+		return false
 	}
 	c.record(at, slot, now)
+	return true
 }
 
 // record counts the delivery of message slot, published at at (Unix

@@ -25,10 +25,15 @@
 // not depend on what it measures.
 //
 // Every client receives every message, its own included, so a run is
-// expected to deliver acked × n messages. The exit status is 1 when some
-// were lost without the server closing any client as a slow consumer
-// (close 4000), when receivers saw a sequence gap or a duplicate, or when
-// not every client connected; 2 for bad flags.
+// expected to deliver acked × n messages. On hubbub, --resume (the
+// default) has a client that the server closes as a slow consumer (close
+// 4000) reconnect, join again and fetch what it missed from history, as
+// docs/protocol.md tells clients to, so that it still receives every
+// message exactly once; see resume.go. The exit status is 1 when some
+// deliveries were lost (with --resume=false, or on the peers: lost without
+// any slow-consumer close), when receivers saw a sequence gap or a
+// duplicate, when a client gave up resuming, or when not every client
+// connected; 2 for bad flags.
 //
 // Run the server and the generator as separate processes: one process may
 // hold only so many open files, and both must be measured apart.
@@ -114,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc; with several nodes, of that one process)")
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
 	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
+	fs.BoolVar(&cfg.Resume, "resume", true, "hubbub: a client closed as a slow consumer (4000) reconnects, joins again and fetches what it missed from history; false: it stays gone and what it missed counts as loss")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench [flags]\n       hubbub-bench compare [flags]   (see hubbub-bench compare -h)\n\nhubbub-bench loads a server (--target) with -n clients and a --workload:\nfanout (one room, --publishers of them publishing --rate messages per second\nin total), storm, idle, rooms or durable, and reports deliveries, loss,\nlatency, acks, and the server's memory and CPU. Progress goes to stderr,\nthe result to stdout.\n\nFlags:\n")
@@ -195,11 +201,29 @@ func printResult(w io.Writer, r *Result) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  order          %d seq gaps, %d duplicates, %d foreign messages, %d presence events\n", r.Gaps, r.Duplicates, r.Foreign, r.Presence)
 	fmt.Fprintf(w, "  latency        p50 %.1f ms, p99 %.1f ms, max %.1f ms (ack p50 %.1f ms, p99 %.1f ms)\n", r.LatencyP50, r.LatencyP99, r.LatencyMax, r.AckP50, r.AckP99)
+	printResumes(w, r)
 	printNodes(w, r)
 	printMemory(w, r)
 	fmt.Fprintf(w, "  CPU            in the %.1f s of publishing and draining: server %.1f s (%.2f µs per delivery), generator %.1f s, interrupts %.1f s, other processes %.1f s (machine %.1f s)\n",
 		r.Window, r.ServerCPU, r.ServerCPUPerDeliveryUs, r.BenchCPU, r.IRQCPU, r.OtherCPU, r.MachineCPU)
 	printCloses(w, r)
+}
+
+// printResumes prints what the resumes after slow-consumer closes did,
+// when there were any.
+func printResumes(w io.Writer, r *Result) {
+	if !r.Resume || r.Resumes == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  resumes        %d clients resumed, %d connections (at most %d by one client), %d deliveries recovered from history, %d seam copies dropped, %d sends resent; close to caught up p50 %.0f ms, max %.0f ms",
+		r.ResumedClients, r.Resumes, r.ResumesMax, r.Recovered, r.Overlaps, r.Resent, r.ResumeP50, r.ResumeMax)
+	if r.ResumeFailures > 0 {
+		fmt.Fprintf(w, "; %d clients gave up", r.ResumeFailures)
+	}
+	if len(r.ResumeErrors) > 0 {
+		fmt.Fprintf(w, "; failed attempts %v", r.ResumeErrors)
+	}
+	fmt.Fprintln(w)
 }
 
 // printNodes prints a line per node when the run dialled several.

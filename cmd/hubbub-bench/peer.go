@@ -39,9 +39,10 @@ type peer interface {
 	// it identifies c and joins c's room (creating it when c.creator),
 	// waiting for the replies through c.call.
 	setup(ctx context.Context, c *client) error
-	// publish sends message slot to c's room with body stamped at. It
+	// publish sends message slot to c's room with body stamped at, on
+	// c's connection number gen (hubbub; the peers' clients have one). It
 	// is called from c's publisher goroutine only.
-	publish(c *client, slot int, at time.Time) error
+	publish(c *client, gen, slot int, at time.Time) error
 	// frame handles one data frame read by c's read goroutine at now.
 	frame(c *client, data []byte, now time.Time)
 }

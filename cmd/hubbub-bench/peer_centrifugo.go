@@ -47,7 +47,7 @@ func (centrifugoPeer) setup(ctx context.Context, c *client) error {
 	return nil
 }
 
-func (centrifugoPeer) publish(c *client, slot int, at time.Time) error {
+func (centrifugoPeer) publish(c *client, _, slot int, at time.Time) error {
 	channel, _ := json.Marshal(c.roomName())
 	body, _ := json.Marshal(messageBody(c.b.runID, at, slot))
 	return c.write(fmt.Appendf(nil, `{"id":%d,"publish":{"channel":%s,"data":%s}}`, slot+cfFirstSlotID, channel, body))

@@ -25,7 +25,7 @@ func (gorillaPeer) dialer() *websocket.Dialer { return plainDialer }
 
 func (gorillaPeer) setup(ctx context.Context, c *client) error { return nil }
 
-func (gorillaPeer) publish(c *client, slot int, at time.Time) error {
+func (gorillaPeer) publish(c *client, _, slot int, at time.Time) error {
 	if err := c.write([]byte(messageBody(c.b.runID, at, slot))); err != nil {
 		return err
 	}

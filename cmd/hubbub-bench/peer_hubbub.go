@@ -26,11 +26,7 @@ func (hubbubPeer) setup(ctx context.Context, c *client) error {
 		return fmt.Errorf("dial: server chose subprotocol %q, want %q", c.ws.Subprotocol(), protocol.Subprotocol)
 	}
 	c.ws.SetReadLimit(protocol.MaxServerFrameBytes)
-	b := c.b
-	name := b.runID + "-" + strconv.Itoa(c.idx)
-	if b.cfg.SharedName {
-		name = b.runID
-	}
+	name := c.name()
 	call := func(cmd protocol.Command) (reply, error) {
 		data, err := protocol.EncodeCommand(&cmd)
 		if err != nil {
@@ -61,22 +57,36 @@ func (hubbubPeer) setup(ctx context.Context, c *client) error {
 	return nil
 }
 
-// publish sends the run's message number slot, with a unique client
-// message id.
-func (hubbubPeer) publish(c *client, slot int, at time.Time) error {
+// name is c's guest name, the same on every connection.
+func (c *client) name() string {
+	if c.b.cfg.SharedName {
+		return c.b.runID
+	}
+	return c.b.runID + "-" + strconv.Itoa(c.idx)
+}
+
+// publish sends the run's message number slot on connection gen, with a
+// unique client message id.
+func (hubbubPeer) publish(c *client, gen, slot int, at time.Time) error {
+	data, err := hubbubSend(c, slot, at)
+	if err != nil {
+		return err
+	}
+	return c.send(gen, data)
+}
+
+// hubbubSend encodes the send of message slot stamped at. Its cmid is the
+// slot's: a resend of it is idempotent.
+func hubbubSend(c *client, slot int, at time.Time) ([]byte, error) {
 	b := c.b
 	tag := strconv.Itoa(slot)
-	data, err := protocol.EncodeCommand(&protocol.Command{
+	return protocol.EncodeCommand(&protocol.Command{
 		ID:   "s" + tag,
 		Op:   protocol.OpSend,
 		Room: c.roomName(),
 		Body: messageBody(b.runID, at, slot),
 		CMID: b.runID + "-" + tag,
 	})
-	if err != nil {
-		return err
-	}
-	return c.write(data)
 }
 
 func (hubbubPeer) frame(c *client, data []byte, now time.Time) {
@@ -130,6 +140,10 @@ func (c *client) handle(obj []byte, now time.Time) {
 			}
 			return
 		}
+		if c.resume.active {
+			c.resumeReply(&ev, now)
+			return
+		}
 		if ev.ID == "j" && ev.Type == protocol.TypeOK && ev.Info != nil {
 			c.joined(ev.Info.LastSeq, now)
 		}
@@ -139,39 +153,37 @@ func (c *client) handle(obj []byte, now time.Time) {
 	}
 }
 
-// joined sets the sequence baseline from the join reply and replays the
-// message events that arrived before it: those at or below the baseline
-// were committed before the join and are not news.
+// joined sets the sequence baseline from the first join reply and
+// replays the message events that arrived before it: those at or below the
+// baseline were committed before the join and are not news.
 func (c *client) joined(lastSeq int64, now time.Time) {
-	c.ready, c.lastSeq = true, lastSeq
-	pending := c.pending
-	c.pending = nil
-	for _, obj := range pending {
-		if room, seq, body, ok := scanMessage(obj); ok {
-			if seq > lastSeq {
-				c.message(room, seq, body, now)
-			}
-			continue
-		}
-		if ev, err := protocol.DecodeEvent(obj); err == nil && ev.Message != nil && ev.Message.Seq > lastSeq {
-			c.message([]byte(ev.Message.Room), ev.Message.Seq, []byte(ev.Message.Body), now)
-		}
-	}
+	c.ready = true
+	c.seq.start(lastSeq)
+	c.replayPending(lastSeq, now)
 }
 
-// message checks the room's sequence and records a delivery of the run.
+// message judges a live message of c's room by its seq (seqLog) and
+// records it, holds it for after a catch-up, or drops it.
 func (c *client) message(room []byte, seq int64, body []byte, now time.Time) {
 	b := c.b
 	if string(room) != c.roomName() {
 		return
 	}
-	switch {
-	case seq <= c.lastSeq:
+	v, gaps := c.seq.live(seq)
+	switch v {
+	case deliverMsg:
+		b.gaps.Add(gaps)
+		c.deliver(body, now)
+	case holdMsg:
+		at, slot, ours := parseBody(b.runID, body)
+		if !ours || slot >= len(b.slots) {
+			b.foreign.Add(1)
+			slot = -1
+		}
+		c.seq.hold(heldMsg{seq: seq, at: at, slot: slot})
+	case overlapMsg:
+		b.overlaps.Add(1)
+	case duplicateMsg:
 		b.duplicates.Add(1)
-		return
-	case seq > c.lastSeq+1:
-		b.gaps.Add(seq - c.lastSeq - 1)
 	}
-	c.lastSeq = seq
-	c.deliver(body, now)
 }

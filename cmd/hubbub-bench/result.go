@@ -115,6 +115,31 @@ type Result struct {
 	// means the socket ended without a close frame.
 	CloseCodes map[int]int64 `json:"close_codes,omitempty"`
 
+	// Resume is whether clients closed as slow consumers (4000) came back
+	// and caught up from history (hubbub with --resume; see resume.go).
+	// Resumes counts the connections they opened to do so, ResumedClients
+	// the clients that did, ResumesMax the most by one client. Recovered
+	// counts deliveries that came from history; they are in Received, and
+	// their latency, from the publish, in the latency figures. Overlaps
+	// counts copies dropped at the seam between history and the live
+	// stream: a message received both ways, which is not a duplicate.
+	// Resent counts sends written again, with their cmid, on a new
+	// connection because the old one took their ack with it.
+	// ResumeP50 and ResumeMax are the time from a close to caught up,
+	// milliseconds. ResumeFailures counts clients that gave up after
+	// repeated failed attempts, ResumeErrors the failed attempts by cause.
+	Resume         bool             `json:"resume"`
+	Resumes        int64            `json:"resumes"`
+	ResumedClients int              `json:"resumed_clients"`
+	ResumesMax     int64            `json:"resumes_per_client_max"`
+	Recovered      int64            `json:"recovered_from_history"`
+	Overlaps       int64            `json:"seam_overlaps"`
+	Resent         int64            `json:"resent"`
+	ResumeP50      float64          `json:"resume_p50_ms"`
+	ResumeMax      float64          `json:"resume_max_ms"`
+	ResumeFailures int64            `json:"resume_failures,omitempty"`
+	ResumeErrors   map[string]int64 `json:"resume_errors,omitempty"`
+
 	// Nodes are the distinct URLs the clients dialled, in order of
 	// mention (--url's, then --publisher-url), each with the clients and
 	// publishers assigned to it, those connected, and the deliveries its
@@ -124,8 +149,10 @@ type Result struct {
 }
 
 // Check returns an error describing what the run broke of hubbub's
-// promises, or nil. Loss is excused only when the server closed clients as
-// slow consumers, which the protocol allows (they resume from history).
+// promises, or nil. Without Resume, loss is excused when the server closed
+// clients as slow consumers, which the protocol allows (a real client
+// resumes from history). With it, the clients did resume: nothing may be
+// missing, and no client may have given up.
 func (r *Result) Check() error {
 	var errs []error
 	if r.Connected < r.Clients {
@@ -135,14 +162,27 @@ func (r *Result) Check() error {
 		errs = append(errs, fmt.Errorf("%d seq gaps and %d duplicates seen by receivers", r.Gaps, r.Duplicates))
 	}
 	slow := r.CloseCodes[protocol.CloseSlowConsumer]
-	if r.Loss > 0 && slow == 0 {
+	switch {
+	case r.Loss > 0 && r.Resume:
+		errs = append(errs, fmt.Errorf("lost %d of %d deliveries although clients resume (%d slow-consumer closes)", r.Loss, r.Expected, slow))
+	case r.Loss > 0 && slow == 0:
 		errs = append(errs, fmt.Errorf("lost %d of %d deliveries with no slow-consumer close", r.Loss, r.Expected))
+	}
+	if r.ResumeFailures > 0 {
+		errs = append(errs, fmt.Errorf("%d clients gave up resuming", r.ResumeFailures))
 	}
 	var sendErrs int64
 	for _, n := range r.SendErrors {
 		sendErrs += n
 	}
-	if missing := r.Sent - r.Acked - sendErrs; missing > 0 && len(r.CloseCodes) == 0 {
+	// Closes excuse unanswered sends (their acks went with the
+	// connection), except slow-consumer closes when the publishers resume
+	// and resend.
+	excused := len(r.CloseCodes) > 0
+	if r.Resume {
+		excused = len(r.CloseCodes) > 1 || len(r.CloseCodes) == 1 && slow == 0
+	}
+	if missing := r.Sent - r.Acked - sendErrs; missing > 0 && !excused {
 		errs = append(errs, fmt.Errorf("%d sends never answered", missing))
 	}
 	return errors.Join(errs...)

@@ -122,11 +122,18 @@ type Config struct {
 	// as WriteTimeout). A client that far behind is no longer live: it
 	// catches up faster by resuming from history than by reading the
 	// backlog, and the backlog it holds is memory the others need.
-	SendQueueAge   time.Duration
-	MaxInFlight    int // default 64: unacknowledged sends per connection before reads pause
-	MaxBadCommands int // default 16: invalid commands in a row before close 1008
-	CommitBatch    int // default 4096: most messages committed in one transaction (one fsync)
-	MaxFrameBatch  int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	SendQueueAge time.Duration
+	// DeliveryLagLimit closes every member of a room on this node as a
+	// slow consumer (4000, reason "lag") once the room's events reach them
+	// this long after their commit: the node has been behind on the room
+	// for that long, whatever each connection's own queue holds. It bounds
+	// how far behind, and how much backlog, an overloaded node keeps;
+	// the members resume from history. Default 60s.
+	DeliveryLagLimit time.Duration
+	MaxInFlight      int // default 64: unacknowledged sends per connection before reads pause
+	MaxBadCommands   int // default 16: invalid commands in a row before close 1008
+	CommitBatch      int // default 4096: most messages committed in one transaction (one fsync)
+	MaxFrameBatch    int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// Trace logs every connection's frames, decoded as the inspector
 	// shows them (default off). Payloads are redacted unless
 	// InspectPayloads is set too.
@@ -207,6 +214,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.SendQueueLen, 1024)
 	setInt(&c.SendQueueBytes, 8<<20)
 	setDur(&c.SendQueueAge, 10*time.Second)
+	setDur(&c.DeliveryLagLimit, time.Minute)
 	setInt(&c.MaxInFlight, 64)
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 4096)

@@ -115,9 +115,8 @@ func New(cfg Config) (*Server, error) {
 		Logger:     cfg.Logger,
 		MemberList: cfg.PresenceLimit,
 		// A room whose deliveries run this late is behind on this node:
-		// its members are closed as slow consumers, as when their own
-		// queue is that old (conn.Lagging).
-		LagLimit:   cfg.SendQueueAge,
+		// its members are closed as slow consumers (conn.Lagging).
+		LagLimit:   cfg.DeliveryLagLimit,
 		OnPresence: s.announcePresence,
 	})
 	if err != nil {

@@ -75,8 +75,9 @@ type Tap struct {
 	mu       sync.Mutex // guards the fields below
 	watchers []*Watcher
 	closed   bool
-	heads    [2][]byte // complete HTTP heads, exactly sized, credentials redacted; nil until seen
-	user     string    // who the connection speaks as, for listings
+	heads    [2]keptHead // complete HTTP heads, credentials redacted (head.go); zero until seen
+	key      headKey     // the Sec-WebSocket-Key the heads share (head.go)
+	user     string      // who the connection speaks as, for listings
 }
 
 // direction follows one direction's byte stream.
@@ -121,7 +122,7 @@ func (t *Tap) Bytes(d Dir) uint64 { return t.dirs[d].bytes.Load() }
 func (t *Tap) SetHead(d Dir, head []byte) {
 	head = keepHead(head)
 	t.mu.Lock()
-	t.heads[d] = head
+	t.heads[d] = t.key.keep(head)
 	t.mu.Unlock()
 }
 
@@ -165,7 +166,7 @@ func (t *Tap) observeSlow(d Dir, p []byte) {
 			head := keepHead(ds.head)
 			ds.head = nil
 			t.mu.Lock()
-			t.heads[d] = head
+			t.heads[d] = t.key.keep(head)
 			t.publishLocked(Chunk{Dir: d, At: time.Now(), Head: true, Data: head})
 			t.mu.Unlock()
 		}
@@ -239,10 +240,9 @@ func (ds *direction) scanHead(p []byte) int {
 	return n
 }
 
-// keepHead returns the copy of an HTTP head that a Tap keeps for the
-// connection's lifetime: exactly sized, with the values of credential
-// headers already replaced by Redacted, since no watcher is ever shown
-// them (parseHead).
+// keepHead returns a copy of an HTTP head, exactly sized, with the values
+// of credential headers already replaced by Redacted, since no watcher is
+// ever shown them (parseHead): what a Tap keeps (head.go) and publishes.
 func keepHead(head []byte) []byte {
 	size := 0
 	walkHead(head, func(p []byte) { size += len(p) })
@@ -351,8 +351,8 @@ func (t *Tap) Watch() *Watcher {
 		return w
 	}
 	for d, h := range t.heads {
-		if h != nil {
-			w.sendLocked(Chunk{Dir: Dir(d), At: t.started, Head: true, Data: h})
+		if b := h.bytes(&t.key); b != nil {
+			w.sendLocked(Chunk{Dir: Dir(d), At: t.started, Head: true, Data: b})
 		}
 	}
 	t.watchers = append(t.watchers, w)

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"encoding/base64"
 	"unique"
 
 	"github.com/hubbub-chat/hubbub/internal/wsframe"
@@ -14,22 +15,24 @@ import (
 // Two connections from the same kind of client have heads that differ in
 // one value only: the request's Sec-WebSocket-Key, random per connection,
 // and the response's Sec-WebSocket-Accept, derived from it. A Tap keeps
-// that key (24 bytes, in the Tap) and each head as a template, the head
+// that key (its 16 bytes, in the Tap) and each head as a template, the head
 // with the key's or the accept's value cut out, made canonical with the
 // unique package: every connection with heads of the same shape shares
 // one template, and the template is freed when the last of them is gone.
 // The head is rebuilt, byte for byte, when a watcher attaches.
 //
 // A value is cut out only when putting it back is certain to give the
-// same bytes: a key of exactly keyLen bytes, in the head's only
-// Sec-WebSocket-Key line, becomes the Tap's key unless it has one already
-// (which never changes once set); an accept is cut only when it is the
-// one derived from that key. Any other head is kept whole, still as a
-// template.
+// same bytes: a key that is 16 bytes in canonical base64 (RFC 6455
+// §4.1), in the head's only Sec-WebSocket-Key line, becomes the Tap's key
+// unless it has one already (which never changes once set); an accept is
+// cut only when it is the one derived from that key. Any other head is
+// kept whole, still as a template.
 
-// keyLen is the length of a Sec-WebSocket-Key value: 16 bytes in base64
-// (RFC 6455 §4.1).
-const keyLen = 24
+// headKey is the Sec-WebSocket-Key a Tap's heads share, decoded.
+type headKey [16]byte
+
+// String returns the key as the head carries it.
+func (k *headKey) String() string { return base64.StdEncoding.EncodeToString(k[:]) }
 
 // holeKind says which value was cut out of a kept head.
 type holeKind uint8
@@ -48,24 +51,21 @@ type keptHead struct {
 	set  bool // a head is kept
 }
 
-// headKey holds the Sec-WebSocket-Key a Tap's heads share.
-type headKey struct {
-	b   [keyLen]byte
-	set bool // never unset once set
-}
-
-// keep returns head (credentials already redacted) as a keptHead, and
-// sets k from it if it carries the connection's key.
-func (k *headKey) keep(head []byte) keptHead {
+// keepHeadLocked returns head (credentials already redacted) as a
+// keptHead, and sets t.key from it if it carries the connection's key.
+// t.mu must be held.
+func (t *Tap) keepHeadLocked(head []byte) keptHead {
 	if len(head) <= 0xFFFF {
-		if at, val, ok := onlyHeader(head, "Sec-WebSocket-Key"); ok && len(val) == keyLen &&
-			(!k.set || string(val) == string(k.b[:])) {
-			copy(k.b[:], val)
-			k.set = true
-			return cutHead(head, at, len(val), keyHole)
+		if at, val, ok := onlyHeader(head, "Sec-WebSocket-Key"); ok {
+			var k headKey
+			n, err := base64.StdEncoding.Decode(k[:], val)
+			if err == nil && n == len(k) && k.String() == string(val) && (!t.hasKey || k == t.key) {
+				t.key, t.hasKey = k, true
+				return cutHead(head, at, len(val), keyHole)
+			}
 		}
-		if at, val, ok := onlyHeader(head, "Sec-WebSocket-Accept"); ok && k.set &&
-			string(val) == wsframe.AcceptKey(string(k.b[:])) {
+		if at, val, ok := onlyHeader(head, "Sec-WebSocket-Accept"); ok && t.hasKey &&
+			string(val) == wsframe.AcceptKey(t.key.String()) {
 			return cutHead(head, at, len(val), acceptHole)
 		}
 	}
@@ -79,8 +79,8 @@ func cutHead(head []byte, at, n int, kind holeKind) keptHead {
 	return keptHead{tmpl: unique.Make(string(tmpl)), hole: uint16(at), kind: kind, set: true}
 }
 
-// bytes rebuilds the head h was kept from, in a new exactly sized slice;
-// nil when no head is kept.
+// bytes rebuilds the head h was kept from, with k the Tap's key, in a new
+// exactly sized slice; nil when no head is kept.
 func (h keptHead) bytes(k *headKey) []byte {
 	if !h.set {
 		return nil
@@ -89,9 +89,9 @@ func (h keptHead) bytes(k *headKey) []byte {
 	var val string
 	switch h.kind {
 	case keyHole:
-		val = string(k.b[:])
+		val = k.String()
 	case acceptHole:
-		val = wsframe.AcceptKey(string(k.b[:]))
+		val = wsframe.AcceptKey(k.String())
 	}
 	out := make([]byte, 0, len(tmpl)+len(val))
 	return append(append(append(out, tmpl[:h.hole]...), val...), tmpl[h.hole:]...)

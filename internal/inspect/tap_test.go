@@ -370,6 +370,9 @@ func TestKeptHeadsShareTemplates(t *testing.T) {
 			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
 		{"a key of another length", [2]string{req("short"), req("shorter")}, [2]string{resp(a1), resp(a2)},
 			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
+		{"a key not in canonical base64", [2]string{req("dGhlIHNhbXBsZSBub25jZR=="), req("AQIDBAUGBwgJCgsMDQ4PEB==")},
+			[2]string{resp(wsframe.AcceptKey("dGhlIHNhbXBsZSBub25jZR==")), resp(wsframe.AcceptKey("AQIDBAUGBwgJCgsMDQ4PEB=="))},
+			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
 		{"no key", [2]string{req(), req()}, [2]string{resp(a1), resp(a1)},
 			[2]bool{true, true}, [2]holeKind{noHole, noHole}},
 		{"key with spaces, lower-case name", [2]string{

@@ -65,18 +65,24 @@ type Chunk struct {
 // Tap observes one connection. Create it with NewTap; it is safe for
 // concurrent use, but each direction must be fed by one goroutine at a
 // time (a WebSocket has one reader and one writer, so it is).
+//
+// Every connection has one, for its whole life, so it is kept small: the
+// state of an HTTP head being read is allocated only while it is, and the
+// flags are packed together.
 type Tap struct {
-	server  bool      // immutable: this side is the server
-	started time.Time // immutable
+	server  bool        // immutable: this side is the server
+	closed  bool        // guarded by mu
+	hasKey  bool        // guarded by mu: key is set (head.go); never unset
+	watched atomic.Bool // some watcher is attached
+	started time.Time   // immutable
 
-	watched atomic.Bool  // some watcher is attached
-	dirs    [2]direction // dirs[In] owned by the reader, dirs[Out] by the writer
+	dirs [2]direction // dirs[In] owned by the reader, dirs[Out] by the writer
 
-	mu       sync.Mutex // guards the fields below
+	mu       sync.Mutex // guards the fields below, closed and hasKey
 	watchers []*Watcher
-	closed   bool
-	heads    [2][]byte // complete HTTP heads, exactly sized, credentials redacted; nil until seen
-	user     string    // who the connection speaks as, for listings
+	heads    [2]keptHead // complete HTTP heads, credentials redacted (head.go); zero until seen
+	key      headKey     // the Sec-WebSocket-Key the heads share (head.go)
+	user     string      // who the connection speaks as, for listings
 }
 
 // direction follows one direction's byte stream.
@@ -84,13 +90,17 @@ type direction struct {
 	bytes atomic.Uint64 // bytes seen, HTTP head included
 
 	// Owned by the goroutine doing this direction's I/O.
-	inHead bool   // still inside the HTTP head
-	crlf   uint8  // bytes of "\r\n\r\n" matched so far
-	head   []byte // the head so far, at most maxHead
-	skip   uint64 // payload bytes left in the current frame
-	hdr    [wsframe.MaxHeaderSize]byte
-	nhdr   int  // bytes of a header split across chunks
-	lost   bool // the stream cannot be followed (ErrBadLength)
+	scan *headScan // the HTTP head being read; nil once it has been (or when there is none)
+	skip uint64    // payload bytes left in the current frame
+	hdr  [wsframe.MaxHeaderSize]byte
+	nhdr uint8 // bytes of a header split across chunks
+	lost bool  // the stream cannot be followed (ErrBadLength)
+}
+
+// headScan is the state of a direction still inside its HTTP head.
+type headScan struct {
+	crlf uint8  // bytes of "\r\n\r\n" matched so far
+	head []byte // the head so far, at most maxHead
 }
 
 // NewTap returns a Tap for one connection. server says which side holds it.
@@ -100,8 +110,12 @@ type direction struct {
 // SetHead instead.
 func NewTap(server, headIn, headOut bool) *Tap {
 	t := &Tap{server: server, started: time.Now()}
-	t.dirs[In].inHead = headIn
-	t.dirs[Out].inHead = headOut
+	if headIn {
+		t.dirs[In].scan = new(headScan)
+	}
+	if headOut {
+		t.dirs[Out].scan = new(headScan)
+	}
 	return t
 }
 
@@ -121,7 +135,7 @@ func (t *Tap) Bytes(d Dir) uint64 { return t.dirs[d].bytes.Load() }
 func (t *Tap) SetHead(d Dir, head []byte) {
 	head = keepHead(head)
 	t.mu.Lock()
-	t.heads[d] = head
+	t.heads[d] = t.keepHeadLocked(head)
 	t.mu.Unlock()
 }
 
@@ -148,7 +162,7 @@ func (t *Tap) Observe(d Dir, p []byte) {
 	}
 	ds := &t.dirs[d]
 	ds.bytes.Add(uint64(len(p)))
-	if !t.watched.Load() && !ds.inHead {
+	if !t.watched.Load() && ds.scan == nil {
 		ds.track(p)
 		return
 	}
@@ -159,13 +173,14 @@ func (t *Tap) Observe(d Dir, p []byte) {
 func (t *Tap) observeSlow(d Dir, p []byte) {
 	ds := &t.dirs[d]
 	start := 0
-	if ds.inHead {
-		start = ds.scanHead(p)
-		if !ds.inHead {
-			head := keepHead(ds.head)
-			ds.head = nil
+	if ds.scan != nil {
+		var done bool
+		start, done = ds.scan.scan(p)
+		if done {
+			head := keepHead(ds.scan.head)
+			ds.scan = nil
 			t.mu.Lock()
-			t.heads[d] = head
+			t.heads[d] = t.keepHeadLocked(head)
 			t.publishLocked(Chunk{Dir: d, At: time.Now(), Head: true, Data: head})
 			t.mu.Unlock()
 		}
@@ -212,37 +227,35 @@ func (t *Tap) publishLocked(c Chunk) {
 	}
 }
 
-// scanHead consumes HTTP head bytes from p up to and including the blank
+// scan consumes HTTP head bytes from p up to and including the blank
 // line, keeping at most maxHead of them. It returns how many bytes of p
-// belonged to the head.
-func (ds *direction) scanHead(p []byte) int {
+// belonged to the head, and whether the head is complete.
+func (hs *headScan) scan(p []byte) (n int, done bool) {
 	const end = "\r\n\r\n"
-	n := len(p)
+	n = len(p)
 	for i, b := range p {
 		switch {
-		case b == end[ds.crlf]:
-			ds.crlf++
+		case b == end[hs.crlf]:
+			hs.crlf++
 		case b == '\r':
-			ds.crlf = 1
+			hs.crlf = 1
 		default:
-			ds.crlf = 0
+			hs.crlf = 0
 		}
-		if ds.crlf == 4 {
-			ds.inHead = false
-			n = i + 1
+		if hs.crlf == 4 {
+			n, done = i+1, true
 			break
 		}
 	}
-	if room := maxHead - len(ds.head); room > 0 {
-		ds.head = append(ds.head, p[:min(n, room)]...)
+	if room := maxHead - len(hs.head); room > 0 {
+		hs.head = append(hs.head, p[:min(n, room)]...)
 	}
-	return n
+	return n, done
 }
 
-// keepHead returns the copy of an HTTP head that a Tap keeps for the
-// connection's lifetime: exactly sized, with the values of credential
-// headers already replaced by Redacted, since no watcher is ever shown
-// them (parseHead).
+// keepHead returns a copy of an HTTP head, exactly sized, with the values
+// of credential headers already replaced by Redacted, since no watcher is
+// ever shown them (parseHead): what a Tap keeps (head.go) and publishes.
 func keepHead(head []byte) []byte {
 	size := 0
 	walkHead(head, func(p []byte) { size += len(p) })
@@ -315,12 +328,12 @@ func (ds *direction) track(p []byte) (first int) {
 			}
 		}
 		// A header split across chunks: gather it.
-		old := ds.nhdr
+		old := int(ds.nhdr)
 		n := copy(ds.hdr[old:], p[i:])
 		h, err := wsframe.ParseHeader(ds.hdr[:old+n])
 		switch {
 		case errors.Is(err, wsframe.ErrShortHeader):
-			ds.nhdr = old + n
+			ds.nhdr = uint8(old + n)
 			i += n
 		case err != nil:
 			ds.lost = true
@@ -351,8 +364,8 @@ func (t *Tap) Watch() *Watcher {
 		return w
 	}
 	for d, h := range t.heads {
-		if h != nil {
-			w.sendLocked(Chunk{Dir: Dir(d), At: t.started, Head: true, Data: h})
+		if b := h.bytes(&t.key); b != nil {
+			w.sendLocked(Chunk{Dir: Dir(d), At: t.started, Head: true, Data: b})
 		}
 	}
 	t.watchers = append(t.watchers, w)

@@ -337,3 +337,79 @@ func TestKeptHeads(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptHeadsShareTemplates: connections whose heads differ only in the
+// key and the accept derived from it keep one template of each head
+// between them (head.go), and a watcher that attaches later still gets
+// every head byte for byte, whatever the heads hold.
+func TestKeptHeadsShareTemplates(t *testing.T) {
+	req := func(keys ...string) string {
+		h := "GET /ws HTTP/1.1\r\nHost: h\r\n"
+		for _, k := range keys {
+			h += "Sec-WebSocket-Key: " + k + "\r\n"
+		}
+		return h + "Sec-WebSocket-Version: 13\r\n\r\n"
+	}
+	resp := func(accept string) string {
+		return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept +
+			"\r\nSet-Cookie: " + Redacted + "\r\n\r\n"
+	}
+	const k1, k2 = "dGhlIHNhbXBsZSBub25jZQ==", "AQIDBAUGBwgJCgsMDQ4PEA=="
+	a1, a2 := wsframe.AcceptKey(k1), wsframe.AcceptKey(k2)
+	tests := []struct {
+		name        string
+		reqs, resps [2]string   // two connections' heads
+		shared      [2]bool     // [In], [Out]: their templates are one
+		holes       [2]holeKind // [In], [Out]: what the first connection's heads have cut out
+	}{
+		{"key and accept", [2]string{req(k1), req(k2)}, [2]string{resp(a1), resp(a2)},
+			[2]bool{true, true}, [2]holeKind{keyHole, acceptHole}},
+		{"accept not derived from the key", [2]string{req(k1), req(k2)}, [2]string{resp(a2), resp(a1)},
+			[2]bool{true, false}, [2]holeKind{keyHole, noHole}},
+		{"two keys", [2]string{req(k1, k1), req(k2, k2)}, [2]string{resp(a1), resp(a2)},
+			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
+		{"a key of another length", [2]string{req("short"), req("shorter")}, [2]string{resp(a1), resp(a2)},
+			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
+		{"a key not in canonical base64", [2]string{req("dGhlIHNhbXBsZSBub25jZR=="), req("AQIDBAUGBwgJCgsMDQ4PEB==")},
+			[2]string{resp(wsframe.AcceptKey("dGhlIHNhbXBsZSBub25jZR==")), resp(wsframe.AcceptKey("AQIDBAUGBwgJCgsMDQ4PEB=="))},
+			[2]bool{false, false}, [2]holeKind{noHole, noHole}},
+		{"no key", [2]string{req(), req()}, [2]string{resp(a1), resp(a1)},
+			[2]bool{true, true}, [2]holeKind{noHole, noHole}},
+		{"key with spaces, lower-case name", [2]string{
+			"GET /ws HTTP/1.1\r\nsec-websocket-key:  " + k1 + " \r\n\r\n",
+			"GET /ws HTTP/1.1\r\nsec-websocket-key:  " + k2 + " \r\n\r\n"},
+			[2]string{resp(a1), resp(a2)}, [2]bool{true, true}, [2]holeKind{keyHole, acceptHole}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var taps [2]*Tap
+			for i := range taps {
+				taps[i] = NewTap(true, false, true)
+				taps[i].SetHead(In, []byte(tt.reqs[i]))
+				taps[i].Observe(Out, []byte(tt.resps[i][:10])) // the head in two pieces
+				taps[i].Observe(Out, []byte(tt.resps[i][10:]))
+			}
+			for i, tap := range taps {
+				w := tap.Watch()
+				want := [2]string{In: tt.reqs[i], Out: tt.resps[i]}
+				for range 2 {
+					c, err := w.Next(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !c.Head || string(c.Data) != want[c.Dir] {
+						t.Errorf("connection %d, %v: head %q, want %q", i, c.Dir, c.Data, want[c.Dir])
+					}
+				}
+			}
+			for _, d := range []Dir{In, Out} {
+				if got := taps[0].heads[d].kind; got != tt.holes[d] {
+					t.Errorf("%v: hole %d, want %d", d, got, tt.holes[d])
+				}
+				if got := taps[0].heads[d].tmpl == taps[1].heads[d].tmpl; got != tt.shared[d] {
+					t.Errorf("%v: templates shared = %t, want %t", d, got, tt.shared[d])
+				}
+			}
+		})
+	}
+}

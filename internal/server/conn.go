@@ -108,27 +108,34 @@ type conn struct {
 	log *slog.Logger
 	h   handler
 
+	// Every connection keeps this struct for its whole life, idle or not:
+	// the bools sit together, and what only a close or a waiter needs
+	// (written's channel, readDone) is made when first needed.
 	mu          sync.Mutex // guards the fields below
 	queue       []outMsg
 	queueBytes  int
 	queuedSince time.Time     // when the oldest message in queue was queued
 	pongs       [][]byte      // ping payloads to answer, in order; at most maxPendingPongs
-	pingDue     bool          // the pinger asked for a ping
-	writing     bool          // a write loop is running, or the connection has ended
 	wake        chan struct{} // the running write loop's doorbell (capacity 1); nil when none runs
-	flushing    bool          // the write loop is writing messages it took from queue
-	ended       bool          // the write loop has closed the socket; nothing more is written
-	written     sync.Cond     // on mu: broadcast when flushing ends and when ended is set
-	closing     bool          // a close is decided; nothing more is queued
-	closeCode   int
+	written     waitList      // on mu: broadcast when flushing ends and when ended is set
 	closeText   string
+	closeCode   int32
+	pingDue     bool // the pinger asked for a ping
+	writing     bool // a write loop is running, or the connection has ended
+	flushing    bool // the write loop is writing messages it took from queue
+	ended       bool // the write loop has closed the socket; nothing more is written
+	closing     bool // a close is decided; nothing more is queued
 	closeSent   bool // gorilla already wrote the close frame
 	dropQueue   bool // close without flushing what is queued (slow consumer)
+	readOver    bool // the read side has ended (readEnded)
+
+	// readDone is closed when the read side has ended; made by the first
+	// goroutine to wait for that (readDoneLocked), nil until then.
+	readDone chan struct{}
 
 	pingSlot int // the pinger's slot; guarded by pinger.mu
 
-	readDone chan struct{} // closed when the read side has ended
-	onEnd    func()        // run last, after closed (Server.run's bookkeeping); may be nil
+	onEnd func() // run last, after closed (Server.run's bookkeeping); may be nil
 
 	// Parking (park.go). br and raw are set by parkable before the read
 	// loop starts and are nil when the connection cannot park.
@@ -143,11 +150,10 @@ const maxPendingPongs = 16
 
 func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 	c := &conn{
-		ws:       ws,
-		srv:      srv,
-		id:       srv.connID.Add(1),
-		h:        h,
-		readDone: make(chan struct{}),
+		ws:  ws,
+		srv: srv,
+		id:  srv.connID.Add(1),
+		h:   h,
 	}
 	c.written.L = &c.mu
 	c.log = connLogger(srv.log, c.id, "")
@@ -182,7 +188,7 @@ func (c *conn) readOn(resumed bool) {
 	if c.readLoop(mayPark) {
 		return
 	}
-	close(c.readDone)
+	c.readEnded()
 	// The read side ended: flush what is decided, then stop. When no close
 	// was decided, the peer is gone without one and none is sent.
 	c.close(websocket.CloseAbnormalClosure, "")
@@ -313,7 +319,7 @@ func (c *conn) closeLocked(code int, text string) {
 		return
 	}
 	c.closing = true
-	c.closeCode = code
+	c.closeCode = int32(code)
 	c.closeText = text
 	c.kickLocked()
 }
@@ -591,7 +597,7 @@ func (c *conn) writeLoop(wake chan struct{}) {
 		if len(queue) > 0 && !c.closing && now.Sub(since) > cfg.SendQueueAge {
 			c.slowLocked(slowByAge, now)
 		}
-		closing, code, text := c.closing, c.closeCode, c.closeText
+		closing, code, text := c.closing, int(c.closeCode), c.closeText
 		closeSent, drop := c.closeSent, c.dropQueue
 		c.flushing = len(queue) > 0 && !drop
 		c.mu.Unlock()
@@ -635,14 +641,76 @@ func (c *conn) writeLoop(wake chan struct{}) {
 			_ = c.ws.WriteControl(websocket.CloseMessage, payload, deadline)
 		}
 		// Wait for the peer's close frame (read loop ends), at most CloseGrace.
+		c.mu.Lock()
+		readDone := c.readDoneLocked()
+		c.mu.Unlock()
 		t := time.NewTimer(cfg.CloseGrace)
 		select {
-		case <-c.readDone:
+		case <-readDone:
 		case <-t.C:
 		}
 		t.Stop()
 		c.end()
 		return
+	}
+}
+
+// readEnded records that the read side has ended, for the write loop
+// waiting for it (readDoneLocked).
+func (c *conn) readEnded() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readOver = true
+	if c.readDone != nil {
+		close(c.readDone)
+	}
+}
+
+// readDoneLocked returns a channel that is closed when the read side has
+// ended (readEnded). c.mu must be held.
+func (c *conn) readDoneLocked() <-chan struct{} {
+	if c.readOver {
+		return closedChan
+	}
+	if c.readDone == nil {
+		c.readDone = make(chan struct{})
+	}
+	return c.readDone
+}
+
+// closedChan is a closed channel.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// waitList is sync.Cond's Wait and Broadcast in 16 bytes instead of 56,
+// for a condition that a connection rarely waits for: its channel is made
+// by the first Wait after a Broadcast, and an idle connection has none.
+// Like sync.Cond's, a Wait may return without the condition having
+// changed; callers wait in a loop.
+type waitList struct {
+	L  *sync.Mutex   // held by the callers of Wait and Broadcast
+	ch chan struct{} // closed by Broadcast; nil when nobody waits
+}
+
+// Wait unlocks L, waits for the next Broadcast, and locks L again.
+func (w *waitList) Wait() {
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+	}
+	ch := w.ch
+	w.L.Unlock()
+	<-ch
+	w.L.Lock()
+}
+
+// Broadcast wakes every goroutine waiting in Wait. L must be held.
+func (w *waitList) Broadcast() {
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
 	}
 }
 

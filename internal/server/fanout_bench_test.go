@@ -130,7 +130,7 @@ func fanoutConns(b *testing.B, n int) ([]*conn, *frameCounter) {
 	b.Cleanup(func() {
 		for _, c := range conns {
 			// What serve does when its read loop ends (none runs here).
-			close(c.readDone)
+			c.readEnded()
 			c.close(websocket.CloseGoingAway, "")
 			c.mu.Lock()
 			for !c.ended {

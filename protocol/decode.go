@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,35 +232,55 @@ func setField(c *Command, name string, v json.RawMessage) error {
 	if !ok {
 		return Errorf(CodeUnknownField, "unknown field %q", truncate(name, 32))
 	}
-	want := [...]string{kindString: "a string", kindInt: "an integer", kindBool: "true or false"}[f.kind]
-	bad := Errorf(CodeBadType, "field %q must be %s", name, want)
 	switch f.kind {
 	case kindString:
-		if len(v) == 0 || v[0] != '"' {
-			return bad
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return bad
+		s, ok := stringValue(v)
+		if !ok {
+			return badType(name, f.kind)
 		}
 		f.set(c, s, 0, false)
 	case kindInt:
 		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
-			return bad
+			return badType(name, f.kind)
 		}
 		var n int64
 		if err := json.Unmarshal(v, &n); err != nil {
-			return bad
+			return badType(name, f.kind)
 		}
 		f.set(c, "", n, false)
 	case kindBool:
 		var b bool
 		if len(v) == 0 || (v[0] != 't' && v[0] != 'f') || json.Unmarshal(v, &b) != nil {
-			return bad
+			return badType(name, f.kind)
 		}
 		f.set(c, "", 0, b)
 	}
 	return nil
+}
+
+// badType is the error of a field whose value has the wrong JSON type.
+func badType(name string, kind fieldKind) error {
+	want := [...]string{kindString: "a string", kindInt: "an integer", kindBool: "true or false"}[kind]
+	return Errorf(CodeBadType, "field %q must be %s", name, want)
+}
+
+// stringValue returns the string that v, a JSON value, holds, and false if
+// v is not a string. v must come from an object json.Valid accepted, in a
+// frame that is valid UTF-8 (Decode checks both first): then a string
+// without a backslash is exactly the bytes between its quotes, and only
+// one with escapes needs encoding/json.
+func stringValue(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	if body := v[1 : len(v)-1]; bytes.IndexByte(body, '\\') < 0 {
+		return string(body), true
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 func truncate(s string, n int) string {

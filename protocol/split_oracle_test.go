@@ -108,3 +108,43 @@ func BenchmarkSplitObject(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecode: the commands of a guest's connect storm (hello, join)
+// and a send with escapes in its body.
+func BenchmarkDecode(b *testing.B) {
+	for _, tc := range []struct{ name, frame string }{
+		{"hello", `{"id":"1","op":"hello","name":"b1a2b3c4-17"}`},
+		{"join", `{"id":"2","op":"join","room":"bench"}`},
+		{"send", `{"id":"7","op":"send","room":"lobby","body":"hello, <world> & \"friends\"\nsecond line","cmid":"k3J9-x_0b7e1f7c"}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			frame := []byte(tc.frame)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzStringValue checks stringValue against encoding/json on every JSON
+// value of valid UTF-8 that json.Valid accepts, as Decode hands it over.
+func FuzzStringValue(f *testing.F) {
+	for _, s := range []string{`"alice"`, `""`, `"a\"b"`, `"\u00e9t\u00E9"`, `"\ud83d\ude00"`, `"é"`, `"a\\"`, `"\/"`, `1`, `true`, `null`, `["a"]`, `{"a":"b"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if !utf8.Valid(v) || !json.Valid(v) {
+			return
+		}
+		v = bytes.TrimSpace(v) // splitObject cuts values without the space around them
+		got, ok := stringValue(v)
+		var want string
+		wantOK := v[0] == '"' && json.Unmarshal(v, &want) == nil
+		if got != want || ok != wantOK {
+			t.Fatalf("stringValue(%q) = %q, %v; encoding/json: %q, %v", v, got, ok, want, wantOK)
+		}
+	})
+}

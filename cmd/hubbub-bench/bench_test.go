@@ -279,11 +279,15 @@ func TestRunResume(t *testing.T) {
 		c.NodeHandshakeRate, c.NodeHandshakeBurst, c.NodeHandshakesInProgress = 100000, 100000, 100000
 		c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 100000, 100000, 100000, 100000
 		c.RoomCreates = 100000
+		// A stalled client is closed by size or, if the kernel's buffers
+		// took most of its backlog (a slow, loaded machine sends less in
+		// the stall), by age.
 		c.SendQueueLen = 32
+		c.SendQueueAge = 300 * time.Millisecond
 	}).WSURL
 	const n, rate = 20, 1000
 	cfg := Config{URL: url, Clients: n, Publishers: 4, Rate: rate, Duration: time.Second, Drain: 10 * time.Second, Settle: 200 * time.Millisecond,
-		Resume: true, stall: 700 * time.Millisecond, rcvBuf: 4096}
+		Resume: true, stall: 1500 * time.Millisecond, rcvBuf: 4096}
 	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v (result %+v)", err, res)

@@ -199,9 +199,9 @@ func TestChatConnectionParks(t *testing.T) {
 // PongTimeout, as a blocked read would have been.
 func TestParkedSilentPeerDropped(t *testing.T) {
 	srv, ts := rawServer(t, Config{PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	start := time.Now() // the server hears the peer last during the handshake, after this
 	c := rawDial(t, ts, "/echo")
 	waitParked(t, srv, 1)
-	start := time.Now()
 	c.nc.SetReadDeadline(time.Now().Add(rawTimeout))
 	var err error
 	for err == nil {

@@ -50,6 +50,14 @@ type Member interface {
 	Deliver(payload []byte)
 }
 
+// TimedMember is a Member that takes the time the hub read when it
+// handed an event to the room's members: a room of N reads the clock once
+// per event instead of N times.
+type TimedMember interface {
+	Member
+	DeliverAt(payload []byte, now time.Time)
+}
+
 // Laggard is a Member that can be told it fell behind: an event of its
 // room reached it more than Config.LagLimit after it was handed to the
 // hub. The member is expected to leave (the server closes the connection

@@ -636,3 +636,45 @@ func TestLagLimit(t *testing.T) {
 		}
 	})
 }
+
+// timed records the times DeliverAt was given.
+type timed struct {
+	mu  sync.Mutex
+	got []time.Time
+}
+
+func (m *timed) Deliver([]byte) { panic("Deliver called on a TimedMember") }
+
+func (m *timed) DeliverAt(_ []byte, now time.Time) {
+	m.mu.Lock()
+	m.got = append(m.got, now)
+	m.mu.Unlock()
+}
+
+// TestTimedMembersShareOneClockRead: the members of a room that take the
+// time get the one the hub read for the event, the same for all of them,
+// between the hand-over and the delivery.
+func TestTimedMembersShareOneClockRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHub(t, newBroker(t))
+		a, b := &timed{}, &timed{}
+		join(t, h, "den", a, "a")
+		join(t, h, "den", b, "b")
+		before := time.Now()
+		h.Message("den", 1, []byte("1"))
+		time.Sleep(time.Second)
+		h.Message("den", 2, []byte("2"))
+		synctest.Wait()
+		if len(a.got) != 2 || len(b.got) != 2 {
+			t.Fatalf("DeliverAt calls: %d and %d, want 2 each", len(a.got), len(b.got))
+		}
+		for i := range 2 {
+			if !a.got[i].Equal(b.got[i]) {
+				t.Errorf("event %d: times %v and %v, want one", i+1, a.got[i], b.got[i])
+			}
+		}
+		if a.got[0].Before(before) || !a.got[1].After(a.got[0]) {
+			t.Errorf("times %v, want after %v and increasing", a.got, before)
+		}
+	})
+}

@@ -131,7 +131,8 @@ func (s *shard) deliver(it item) {
 		}
 		r.head.Store(it.seq)
 	}
-	late := it.at != 0 && time.Now().UnixNano()-it.at > int64(s.h.cfg.LagLimit)
+	now := time.Now()
+	late := it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
 	r.mu.RLock()
 	for m := range r.members {
 		if late {
@@ -141,7 +142,11 @@ func (s *shard) deliver(it item) {
 				continue
 			}
 		}
-		m.Deliver(it.event)
+		if tm, ok := m.(TimedMember); ok {
+			tm.DeliverAt(it.event, now)
+		} else {
+			m.Deliver(it.event)
+		}
 	}
 	r.mu.RUnlock()
 }

@@ -232,7 +232,11 @@ const writerLinger = time.Second
 // because its queue is full or its oldest message has waited longer than
 // SendQueueAge. It never blocks.
 func (c *conn) enqueue(m outMsg) bool {
-	now := time.Now()
+	return c.enqueueAt(m, time.Now())
+}
+
+// enqueueAt is enqueue at time now, read by the caller.
+func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
@@ -289,7 +293,13 @@ func (c *conn) Lagging() {
 
 // Deliver implements hub.Member: a broadcast payload, shared read-only.
 func (c *conn) Deliver(payload []byte) {
-	if c.enqueue(outMsg{data: payload}) {
+	c.DeliverAt(payload, time.Now())
+}
+
+// DeliverAt implements hub.TimedMember: Deliver with the time the hub
+// read once for the whole room.
+func (c *conn) DeliverAt(payload []byte, now time.Time) {
+	if c.enqueueAt(outMsg{data: payload}, now) {
 		c.srv.metrics.deliveries.Inc()
 	}
 }

@@ -23,6 +23,13 @@
 // queue them. What a member does when its queue is full (hubbub closes it
 // as a slow consumer) is the member's business.
 //
+// Handing the hub an event never waits either: the committer acknowledges
+// sends before it hands their messages over, and must not wait for a
+// fan-out. A shard's queue is bounded instead by age and length: an event
+// queued longer than Config.LagLimit, or behind Config.BacklogLimit others,
+// goes to the room's Laggards as Lagging (they leave and resume from the
+// store), which empties the room and lets the queue drain.
+//
 // Lock order: shard.mu, then room.mu; users.mu alone. No lock is held
 // during a broker call.
 package hub
@@ -87,10 +94,15 @@ type Config struct {
 	// after it was handed to the hub (Message, Event, Heal, Local) means
 	// that this node is behind on the room. Members that are Laggards are
 	// then told (Lagging) instead of being given the event; others get it
-	// late. 0: never. A shard's queue has no bound (Message never waits:
-	// acknowledgements must not wait for deliveries); this is what bounds
-	// how late a delivery may be.
+	// late. 0: never. Handing an event over never waits (acknowledgements
+	// must not wait for deliveries); this and BacklogLimit are what bound
+	// a shard's queue.
 	LagLimit time.Duration
+	// BacklogLimit: an event queued behind this many others on its shard
+	// is late whatever its age (see LagLimit), so that a node falling
+	// behind faster than the clock shows keeps a bounded queue. Default
+	// 262144.
+	BacklogLimit int
 	// PublishQueue bounds the publications waiting for the broker. When it
 	// is full (the broker is down or slow) new publications are dropped
 	// and counted; other nodes heal from the store. Default 65536.
@@ -123,6 +135,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Shards <= 0 {
 		c.Shards = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if c.BacklogLimit <= 0 {
+		c.BacklogLimit = 1 << 18
 	}
 	if c.PublishQueue <= 0 {
 		c.PublishQueue = 65536

@@ -678,3 +678,37 @@ func TestTimedMembersShareOneClockRead(t *testing.T) {
 		}
 	})
 }
+
+// TestBacklogLimit: an event queued behind BacklogLimit others is late
+// whatever its age: the room's laggards are told instead of given it, so
+// a shard's queue stays bounded by length as well as by time.
+func TestBacklogLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, err := hub.New(hub.Config{Broker: newBroker(t), BacklogLimit: 3, RosterInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		lg, plain := &laggard{member: member{more: make(chan struct{}, 1)}}, newMember()
+		join(t, h, "den", lg, "l")
+		join(t, h, "den", plain, "p")
+		join(t, h, "den", st, "s")
+		h.Message("den", 1, []byte("1"))
+		<-st.entered // the fan-out stalls in message 1
+		for seq := int64(2); seq <= 6; seq++ {
+			h.Message("den", seq, fmt.Append(nil, seq)) // 5 and 6 queue behind 3 others
+		}
+		close(st.release)
+		synctest.Wait()
+		if got := lg.lagging.Load(); got != 2 {
+			t.Errorf("Lagging called %d times, want 2 (messages 5 and 6)", got)
+		}
+		if diff := cmp.Diff([]string{"1", "2", "3", "4"}, lg.received()); diff != "" {
+			t.Errorf("laggard got (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"1", "2", "3", "4", "5", "6"}, plain.received()); diff != "" {
+			t.Errorf("plain member got (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -12,10 +12,11 @@ import (
 // shard owns the rooms whose names hash to it, and one goroutine that
 // delivers their events in order.
 //
-// Its queue has no bound, so that handing it an event never waits: the
-// committer acknowledges sends before it hands their messages over, and
-// must go on to the next commit whatever the fan-out costs. How far the
-// deliveries may fall behind is bounded by Config.LagLimit instead.
+// Handing it an event never waits: the committer acknowledges sends
+// before it hands their messages over, and must go on to the next commit
+// whatever the fan-out costs. Its queue is bounded instead by
+// Config.LagLimit and Config.BacklogLimit: a late event goes to the
+// room's Laggards as Lagging, which empties the room and drains the queue.
 type shard struct {
 	h *Hub // immutable
 
@@ -40,6 +41,7 @@ type item struct {
 	// members, delivered in the order of the shard; room is nil.
 	userKey string
 	at      int64 // UnixNano when queued, if Config.LagLimit is set
+	behind  bool  // queued behind Config.BacklogLimit others: late
 }
 
 // room is one room with local members.
@@ -73,6 +75,7 @@ func (s *shard) enqueue(it item) {
 		it.at = time.Now().UnixNano()
 	}
 	s.qmu.Lock()
+	it.behind = len(s.queue) >= s.h.cfg.BacklogLimit
 	s.queue = append(s.queue, it)
 	first := len(s.queue) == 1
 	s.qmu.Unlock()
@@ -132,7 +135,7 @@ func (s *shard) deliver(it item) {
 		r.head.Store(it.seq)
 	}
 	now := time.Now()
-	late := it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
+	late := it.behind || it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
 	r.mu.RLock()
 	for m := range r.members {
 		if late {

@@ -57,12 +57,17 @@ type Member interface {
 	Deliver(payload []byte)
 }
 
-// TimedMember is a Member that takes the time the hub read when it
-// handed an event to the room's members: a room of N reads the clock once
-// per event instead of N times.
-type TimedMember interface {
+// BatchMember is a Member that takes a run of its room's events in one
+// call, with the time the hub read when it handed them over. A room of N
+// reads the clock once per run instead of once per delivery, and a member
+// behind on a busy room takes k queued events with one call (one lock,
+// one wake-up of its writer) instead of k. payloads is in delivery order;
+// the slice is the hub's and valid only during the call, while each
+// payload is shared read-only with every member, as with Deliver. A run
+// is at most Config.RunLimit events. DeliverBatch must not block.
+type BatchMember interface {
 	Member
-	DeliverAt(payload []byte, now time.Time)
+	DeliverBatch(payloads [][]byte, now time.Time)
 }
 
 // Laggard is a Member that can be told it fell behind: an event of its
@@ -103,6 +108,11 @@ type Config struct {
 	// behind faster than the clock shows keeps a bounded queue. Default
 	// 262144.
 	BacklogLimit int
+	// RunLimit is the most events of one room the shard hands a
+	// BatchMember in one call, when a backlog has queued several. A
+	// member that queues events (the server's connection) should be able
+	// to take this many at once. Default 64.
+	RunLimit int
 	// PublishQueue bounds the publications waiting for the broker. When it
 	// is full (the broker is down or slow) new publications are dropped
 	// and counted; other nodes heal from the store. Default 65536.
@@ -138,6 +148,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BacklogLimit <= 0 {
 		c.BacklogLimit = 1 << 18
+	}
+	if c.RunLimit <= 0 {
+		c.RunLimit = 64
 	}
 	if c.PublishQueue <= 0 {
 		c.PublishQueue = 65536

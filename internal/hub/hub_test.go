@@ -616,8 +616,10 @@ func TestLagLimit(t *testing.T) {
 		join(t, h, "den", plain, "p")
 		join(t, h, "den", slowOn{slow: "2", d: 11 * time.Second}, "s")
 		h.Message("den", 1, []byte("1"))
+		synctest.Wait()
 		h.Message("den", 2, []byte("2")) // takes 11 s to deliver
-		h.Message("den", 3, []byte("3")) // so it is 11 s late
+		synctest.Wait()                  // the shard sleeps in it
+		h.Message("den", 3, []byte("3")) // so this one is 11 s late
 		time.Sleep(12 * time.Second)
 		synctest.Wait()
 		h.Message("den", 4, []byte("4")) // in time again
@@ -637,27 +639,38 @@ func TestLagLimit(t *testing.T) {
 	})
 }
 
-// timed records the times DeliverAt was given.
-type timed struct {
-	mu  sync.Mutex
-	got []time.Time
+// batcher is a BatchMember: it records each DeliverBatch call's events
+// and time, and a Deliver (a user's event) as a call of its own.
+type batcher struct {
+	mu    sync.Mutex
+	calls [][]string
+	times []time.Time
 }
 
-func (m *timed) Deliver([]byte) { panic("Deliver called on a TimedMember") }
-
-func (m *timed) DeliverAt(_ []byte, now time.Time) {
+func (m *batcher) Deliver(p []byte) {
 	m.mu.Lock()
-	m.got = append(m.got, now)
+	m.calls = append(m.calls, []string{string(p)})
 	m.mu.Unlock()
 }
 
-// TestTimedMembersShareOneClockRead: the members of a room that take the
-// time get the one the hub read for the event, the same for all of them,
-// between the hand-over and the delivery.
-func TestTimedMembersShareOneClockRead(t *testing.T) {
+func (m *batcher) DeliverBatch(payloads [][]byte, now time.Time) {
+	var call []string
+	for _, p := range payloads {
+		call = append(call, string(p))
+	}
+	m.mu.Lock()
+	m.calls = append(m.calls, call)
+	m.times = append(m.times, now)
+	m.mu.Unlock()
+}
+
+// TestBatchMembersShareOneClockRead: the members of a room that take
+// batches get the time the hub read for the event, the same for all of
+// them, between the hand-over and the delivery.
+func TestBatchMembersShareOneClockRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHub(t, newBroker(t))
-		a, b := &timed{}, &timed{}
+		a, b := &batcher{}, &batcher{}
 		join(t, h, "den", a, "a")
 		join(t, h, "den", b, "b")
 		before := time.Now()
@@ -665,16 +678,62 @@ func TestTimedMembersShareOneClockRead(t *testing.T) {
 		time.Sleep(time.Second)
 		h.Message("den", 2, []byte("2"))
 		synctest.Wait()
-		if len(a.got) != 2 || len(b.got) != 2 {
-			t.Fatalf("DeliverAt calls: %d and %d, want 2 each", len(a.got), len(b.got))
+		if len(a.times) != 2 || len(b.times) != 2 {
+			t.Fatalf("DeliverBatch calls: %d and %d, want 2 each", len(a.times), len(b.times))
 		}
 		for i := range 2 {
-			if !a.got[i].Equal(b.got[i]) {
-				t.Errorf("event %d: times %v and %v, want one", i+1, a.got[i], b.got[i])
+			if !a.times[i].Equal(b.times[i]) {
+				t.Errorf("event %d: times %v and %v, want one", i+1, a.times[i], b.times[i])
 			}
 		}
-		if a.got[0].Before(before) || !a.got[1].After(a.got[0]) {
-			t.Errorf("times %v, want after %v and increasing", a.got, before)
+		if a.times[0].Before(before) || !a.times[1].After(a.times[0]) {
+			t.Errorf("times %v, want after %v and increasing", a.times, before)
+		}
+	})
+}
+
+// TestBacklogGoesOutInRuns: events of one room that queued behind a
+// stalled fan-out reach a BatchMember as runs of at most RunLimit, in
+// order; a run ends at another room's event or a user's, so that every
+// member still sees the shard's order; plain members get every event
+// one by one.
+func TestBacklogGoesOutInRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// One shard, so that both rooms and the user queue on it.
+		h, err := hub.New(hub.Config{Broker: newBroker(t), Shards: 1, RunLimit: 3, RosterInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		bm, plain := &batcher{}, newMember()
+		join(t, h, "hall", st, "s")
+		join(t, h, "den", bm, "b")
+		join(t, h, "hall", bm, "b")
+		join(t, h, "den", plain, "p")
+		h.AddUser("b", bm)
+		defer h.RemoveUser("b", bm)
+		h.Message("hall", 1, []byte("h1"))
+		<-st.entered // the shard stalls in hall's message 1
+		for seq := int64(1); seq <= 5; seq++ {
+			h.Message("den", seq, fmt.Appendf(nil, "d%d", seq))
+		}
+		h.Message("hall", 2, []byte("h2"))
+		h.UserEvent("b", "den", []byte("u"))
+		h.Message("den", 6, []byte("d6"))
+		h.Message("den", 7, []byte("d7"))
+		h.Message("den", 5, []byte("d5 again")) // a resend already delivered: dropped
+		close(st.release)
+		synctest.Wait()
+		want := [][]string{{"h1"}, {"d1", "d2", "d3"}, {"d4", "d5"}, {"h2"}, {"u"}, {"d6", "d7"}}
+		bm.mu.Lock()
+		got := bm.calls
+		bm.mu.Unlock()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("DeliverBatch calls (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"d1", "d2", "d3", "d4", "d5", "d6", "d7"}, plain.received()); diff != "" {
+			t.Errorf("plain member got (-want +got):\n%s", diff)
 		}
 	})
 }

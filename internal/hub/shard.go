@@ -20,10 +20,11 @@ import (
 type shard struct {
 	h *Hub // immutable
 
-	qmu   sync.Mutex    // guards queue
-	queue []item        // items in delivery order, waiting for run
-	wake  chan struct{} // capacity 1: rung when queue becomes non-empty
-	spare []item        // run's; the last batch's array, for reuse
+	qmu    sync.Mutex    // guards queue
+	queue  []item        // items in delivery order, waiting for run
+	wake   chan struct{} // capacity 1: rung when queue becomes non-empty
+	spare  []item        // run's; the last batch's array, for reuse
+	events [][]byte      // run's; deliver's scratch for a run's events
 
 	mu sync.Mutex // guards rooms and the subscription fields of its rooms
 	// rooms holds the rooms with at least one local member, or with a
@@ -102,9 +103,11 @@ func (s *shard) run() {
 		batch := s.queue
 		s.queue = s.spare[:0]
 		s.qmu.Unlock()
-		for i := range batch {
-			s.deliver(batch[i])
-			batch[i] = item{} // let the event go
+		for i := 0; i < len(batch); {
+			n := s.runOf(batch[i:])
+			s.deliver(batch[i : i+n])
+			clear(batch[i : i+n]) // let the events go
+			i += n
 		}
 		s.spare = nil
 		if cap(batch) <= maxSpare {
@@ -113,8 +116,30 @@ func (s *shard) run() {
 	}
 }
 
-// deliver runs on the shard goroutine, the only writer of room.head.
-func (s *shard) deliver(it item) {
+// runOf returns how many items at the start of items deliver together:
+// consecutive events of one room, at most Config.RunLimit; otherwise 1.
+// Only consecutive ones, so that every member still gets the events of
+// its rooms, and its user's, in the order of the shard.
+func (s *shard) runOf(items []item) int {
+	first := &items[0]
+	if first.room == nil || first.seen {
+		return 1
+	}
+	n := 1
+	for n < len(items) && n < s.h.cfg.RunLimit {
+		it := &items[n]
+		if it.room != first.room || it.seen { // a user's event has no room
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// deliver runs on the shard goroutine, the only writer of room.head. items
+// is one item, or a run of one room's events (runOf).
+func (s *shard) deliver(items []item) {
+	it := &items[0]
 	if it.userKey != "" {
 		s.h.deliverUser(it.userKey, it.event)
 		return
@@ -127,31 +152,57 @@ func (s *shard) deliver(it item) {
 		r.head.CompareAndSwap(-1, it.seq)
 		return
 	}
-	if it.seq > 0 {
-		if it.seq <= r.head.Load() {
-			s.h.stale.Add(1)
-			return
-		}
-		r.head.Store(it.seq)
-	}
 	now := time.Now()
-	late := it.behind || it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
+	events, late := s.events[:0], false
+	for i := range items {
+		it := &items[i]
+		if it.seq > 0 {
+			if it.seq <= r.head.Load() {
+				s.h.stale.Add(1)
+				continue
+			}
+			r.head.Store(it.seq)
+		}
+		// Late events go to the laggards as Lagging, the others in
+		// time as a batch: split the run where lateness changes.
+		l := it.behind || it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
+		if l != late && len(events) > 0 {
+			s.fanOut(r, events, late, now)
+			events = events[:0]
+		}
+		late = l
+		events = append(events, it.event)
+	}
+	if len(events) > 0 {
+		s.fanOut(r, events, late, now)
+	}
+	clear(events)
+	s.events = events[:0]
+}
+
+// fanOut hands events, in order, to every member of r; when they are
+// late, members that are Laggards are told so instead, once per event.
+func (s *shard) fanOut(r *room, events [][]byte, late bool, now time.Time) {
 	r.mu.RLock()
+	defer r.mu.RUnlock()
 	for m := range r.members {
 		if late {
 			if l, ok := m.(Laggard); ok {
-				l.Lagging()
-				s.h.lagged.Add(1)
+				for range events {
+					l.Lagging()
+					s.h.lagged.Add(1)
+				}
 				continue
 			}
 		}
-		if tm, ok := m.(TimedMember); ok {
-			tm.DeliverAt(it.event, now)
-		} else {
-			m.Deliver(it.event)
+		if bm, ok := m.(BatchMember); ok {
+			bm.DeliverBatch(events, now)
+			continue
+		}
+		for _, e := range events {
+			m.Deliver(e)
 		}
 	}
-	r.mu.RUnlock()
 }
 
 // Presence is what a join leaves: whether the member is its user's first in

@@ -239,12 +239,27 @@ func (c *conn) enqueue(m outMsg) bool {
 func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.admitLocked(1, len(m.data), now) {
+		return false
+	}
+	c.queue = append(c.queue, m)
+	c.queueBytes += len(m.data)
+	c.kickLocked()
+	return true
+}
+
+// admitLocked reports whether n more messages of size bytes in all may be
+// queued at time now; if the queue would be too long or too big, or its
+// oldest message has waited too long, it closes c as a slow consumer
+// instead. It records now as the queue's start when the queue is empty.
+// c.mu must be held.
+func (c *conn) admitLocked(n, size int, now time.Time) bool {
 	if c.closing {
 		return false
 	}
 	cfg := &c.srv.cfg
 	switch {
-	case len(c.queue) >= cfg.SendQueueLen || c.queueBytes+len(m.data) > cfg.SendQueueBytes:
+	case len(c.queue)+n > cfg.SendQueueLen || c.queueBytes+size > cfg.SendQueueBytes:
 		c.slowLocked(slowBySize, now)
 		return false
 	case len(c.queue) > 0 && now.Sub(c.queuedSince) > cfg.SendQueueAge:
@@ -254,9 +269,6 @@ func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	if len(c.queue) == 0 {
 		c.queuedSince = now
 	}
-	c.queue = append(c.queue, m)
-	c.queueBytes += len(m.data)
-	c.kickLocked()
 	return true
 }
 
@@ -293,14 +305,33 @@ func (c *conn) Lagging() {
 
 // Deliver implements hub.Member: a broadcast payload, shared read-only.
 func (c *conn) Deliver(payload []byte) {
-	c.DeliverAt(payload, time.Now())
+	if c.enqueue(outMsg{data: payload}) {
+		c.srv.metrics.deliveries.Inc()
+	}
 }
 
-// DeliverAt implements hub.TimedMember: Deliver with the time the hub
-// read once for the whole room.
-func (c *conn) DeliverAt(payload []byte, now time.Time) {
-	if c.enqueueAt(outMsg{data: payload}, now) {
-		c.srv.metrics.deliveries.Inc()
+// DeliverBatch implements hub.BatchMember: a run of a room's broadcast
+// payloads, shared read-only, queued together with one lock and one
+// wake-up of the writer, at the time the hub read once for the room. It
+// is all or nothing: a run that does not fit closes c as a slow consumer,
+// as queuing its payloads one by one would have.
+func (c *conn) DeliverBatch(payloads [][]byte, now time.Time) {
+	size := 0
+	for _, p := range payloads {
+		size += len(p)
+	}
+	c.mu.Lock()
+	ok := c.admitLocked(len(payloads), size, now)
+	if ok {
+		for _, p := range payloads {
+			c.queue = append(c.queue, outMsg{data: p})
+		}
+		c.queueBytes += size
+		c.kickLocked()
+	}
+	c.mu.Unlock()
+	if ok {
+		c.srv.metrics.deliveries.Add(float64(len(payloads)))
 	}
 }
 

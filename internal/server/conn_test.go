@@ -13,10 +13,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/hubbub-chat/hubbub/internal/hub"
-
+	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -158,6 +158,66 @@ func TestLaggingClosesAsSlowConsumer(t *testing.T) {
 			t.Errorf("slow-consumer closes by lag = %v, want 1", got)
 		}
 	})
+}
+
+// TestDeliverBatch: a run of a room's events is queued whole and written
+// in order, or, when it does not fit the send queue (by count or by
+// bytes), closes the connection as a slow consumer exactly as queuing the
+// events one by one would have: nothing of the run is written.
+func TestDeliverBatch(t *testing.T) {
+	tests := []struct {
+		name     string
+		queued   int // events queued behind the one the stalled writer holds
+		run      []string
+		wantSlow bool
+	}{
+		{"fits", 2, []string{"r1", "r2"}, false},
+		{"one too many", 2, []string{"r1", "r2", "r3"}, true},
+		{"too many bytes", 0, []string{"r1", strings.Repeat("x", 64)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := pipeServer(t, Config{SendQueueLen: 4, SendQueueBytes: 64, WriteTimeout: time.Minute})
+				client, c := pipeEcho(t, srv)
+				var _ hub.BatchMember = c
+
+				c.Deliver([]byte("e0")) // the writer blocks on it: the reader stalls
+				synctest.Wait()
+				want := []string{"e0"}
+				for i := 1; i <= tt.queued; i++ {
+					e := fmt.Sprintf("e%d", i)
+					c.Deliver([]byte(e))
+					want = append(want, e)
+				}
+				var run [][]byte
+				for _, e := range tt.run {
+					run = append(run, []byte(e))
+				}
+				c.DeliverBatch(run, time.Now())
+				if tt.wantSlow {
+					want = []string{"e0", fmt.Sprintf("close %d", protocol.CloseSlowConsumer)}
+				} else {
+					want = append(want, tt.run...)
+				}
+
+				var got []string
+				for len(got) < len(want) {
+					got = append(got, readEvents(t, client)...)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("client read (-want +got):\n%s", diff)
+				}
+				wantCount := 0.0
+				if tt.wantSlow {
+					wantCount = 1
+				}
+				if got := counterValue(srv.metrics.slowConsumers.WithLabelValues(slowBySize)); got != wantCount {
+					t.Errorf("slow-consumer closes by size = %v, want %v", got, wantCount)
+				}
+			})
+		})
+	}
 }
 
 // TestRepliesOvertakeEvents: while a reader stalls, events pile up in its

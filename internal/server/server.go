@@ -116,7 +116,10 @@ func New(cfg Config) (*Server, error) {
 		MemberList: cfg.PresenceLimit,
 		// A room whose deliveries run this late is behind on this node:
 		// its members are closed as slow consumers (conn.Lagging).
-		LagLimit:   cfg.DeliveryLagLimit,
+		LagLimit: cfg.DeliveryLagLimit,
+		// A backlog reaches a connection in runs (conn.DeliverBatch) that
+		// a short send queue must still be able to take whole.
+		RunLimit:   max(1, min(64, cfg.SendQueueLen/4)),
 		OnPresence: s.announcePresence,
 	})
 	if err != nil {

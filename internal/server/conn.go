@@ -126,7 +126,7 @@ type conn struct {
 	ended       bool // the write loop has closed the socket; nothing more is written
 	closing     bool // a close is decided; nothing more is queued
 	closeSent   bool // gorilla already wrote the close frame
-	dropQueue   bool // close without flushing what is queued (slow consumer)
+	dropQueue   bool // close without writing the queued events, only the replies (slow consumer)
 	readOver    bool // the read side has ended (readEnded)
 
 	// readDone is closed when the read side has ended; made by the first
@@ -279,8 +279,11 @@ const (
 	slowByLag  = "lag"  // the room's deliveries on this node ran SendQueueAge behind (hub.Laggard)
 )
 
-// slowLocked closes c as a slow consumer, dropping what is queued: the
-// client resumes from history when it reconnects. c.mu must be held.
+// slowLocked closes c as a slow consumer, dropping the queued events: the
+// client resumes from history when it reconnects. Queued replies (acks,
+// errors) are still written before the close frame, so that a client
+// which fell behind on a busy room need not resend what was committed.
+// c.mu must be held.
 func (c *conn) slowLocked(reason string, now time.Time) {
 	c.closeLocked(protocol.CloseSlowConsumer, "slow consumer: send queue full; reconnect and resume")
 	c.dropQueue = true
@@ -639,8 +642,11 @@ func (c *conn) writeLoop(wake chan struct{}) {
 			c.slowLocked(slowByAge, now)
 		}
 		closing, code, text := c.closing, int(c.closeCode), c.closeText
-		closeSent, drop := c.closeSent, c.dropQueue
-		c.flushing = len(queue) > 0 && !drop
+		closeSent := c.closeSent
+		if c.dropQueue {
+			queue = onlyReplies(queue)
+		}
+		c.flushing = len(queue) > 0
 		c.mu.Unlock()
 
 		if deadline.Sub(now) < renew {
@@ -658,7 +664,7 @@ func (c *conn) writeLoop(wake chan struct{}) {
 				return
 			}
 		}
-		if len(queue) > 0 && !drop {
+		if len(queue) > 0 {
 			c.srv.metrics.queueAge.Observe(now.Sub(since).Seconds())
 			err := c.writeQueue(repliesFirst(queue), deadline)
 			c.mu.Lock()
@@ -753,6 +759,18 @@ func (w *waitList) Broadcast() {
 		close(w.ch)
 		w.ch = nil
 	}
+}
+
+// onlyReplies filters queue, in place and in order, to its replies.
+func onlyReplies(queue []outMsg) []outMsg {
+	out := queue[:0]
+	for _, m := range queue {
+		if m.reply {
+			out = append(out, m)
+		}
+	}
+	clear(queue[len(out):]) // the payloads are not ours to keep
+	return out
 }
 
 // maxSpareQueue bounds the queue slice a write loop keeps for reuse: a

@@ -220,6 +220,44 @@ func TestDeliverBatch(t *testing.T) {
 	}
 }
 
+// TestSlowConsumerKeepsReplies: a connection closed as a slow consumer
+// drops its queued events, which the client gets back from history, but
+// still writes its queued replies before the close frame: an ack of a
+// committed send is not lost to the client that fell behind.
+func TestSlowConsumerKeepsReplies(t *testing.T) {
+	tests := []struct {
+		name  string
+		close func(c *conn)
+	}{
+		{"lagging", func(c *conn) { c.Lagging() }},
+		{"queue full", func(c *conn) { c.DeliverBatch([][]byte{[]byte("r1"), []byte("r2"), []byte("r3")}, time.Now()) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := pipeServer(t, Config{SendQueueLen: 4, WriteTimeout: time.Minute})
+				client, c := pipeEcho(t, srv)
+
+				c.Deliver([]byte("e0")) // the writer blocks on it: the reader stalls
+				synctest.Wait()
+				c.Deliver([]byte("e1"))
+				c.enqueue(outMsg{data: []byte("ack1"), reply: true})
+				c.Deliver([]byte("e2"))
+				tt.close(c)
+
+				var got []string
+				for len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "close") {
+					got = append(got, readEvents(t, client)...)
+				}
+				want := []string{"e0", "ack1", fmt.Sprintf("close %d", protocol.CloseSlowConsumer)}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("client read (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
 // TestRepliesOvertakeEvents: while a reader stalls, events pile up in its
 // queue; a reply queued after them is written before them.
 func TestRepliesOvertakeEvents(t *testing.T) {

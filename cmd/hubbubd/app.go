@@ -92,7 +92,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "the most one socket write may block (at least 0.9× that)")
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
 	fs.IntVar(&cfg.CommitBatch, "commit-batch", 4096, "most messages committed in one transaction (one fsync); more carries more messages per second over a slow disk")
-	fs.IntVar(&cfg.SendQueueLen, "send-queue", 1024, "events queued per socket before it is closed as a slow consumer (4000)")
+	fs.IntVar(&cfg.SendQueueLen, "send-queue", 8192, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
 	fs.DurationVar(&cfg.SendQueueAge, "send-queue-age", 10*time.Second, "how long the oldest queued event may wait before its socket is closed as a slow consumer (4000)")
 	fs.DurationVar(&cfg.DeliveryLagLimit, "delivery-lag-limit", time.Minute, "how far behind its commits a room's delivery on this node may run before every member there is closed as a slow consumer (4000) to resume from history")

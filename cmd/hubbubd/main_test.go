@@ -63,7 +63,7 @@ func TestParseFlags(t *testing.T) {
 		DrainGrace: 5 * time.Second, DrainWindow: 5 * time.Second,
 		ReadLimit: 64 << 10, PingInterval: 25 * time.Second, PongTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdentifyTimeout: 30 * time.Second,
-		SendQueueLen: 1024, SendQueueBytes: 8 << 20,
+		SendQueueLen: 8192, SendQueueBytes: 8 << 20,
 	}
 	tests := []struct {
 		name string

@@ -115,7 +115,7 @@ type Config struct {
 	WriteTimeout    time.Duration // default 10s: the most one write may block (at least 0.9× that: see writeLoop)
 	IdentifyTimeout time.Duration // default 30s: time allowed before hello
 	CloseGrace      time.Duration // default 1s: wait for the peer's close frame after ours
-	SendQueueLen    int           // default 1024: queued events per connection before slow-consumer close
+	SendQueueLen    int           // default 8192: queued events per connection before slow-consumer close (SendQueueAge is what finds a slow reader; this and SendQueueBytes bound memory)
 	SendQueueBytes  int           // default 8 MiB: queued bytes per connection before slow-consumer close
 	// SendQueueAge closes a connection as a slow consumer when the oldest
 	// message in its send queue has waited longer (default 10s, the same
@@ -211,7 +211,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.WriteTimeout, 10*time.Second)
 	setDur(&c.IdentifyTimeout, 30*time.Second)
 	setDur(&c.CloseGrace, time.Second)
-	setInt(&c.SendQueueLen, 1024)
+	setInt(&c.SendQueueLen, 8192)
 	setInt(&c.SendQueueBytes, 8<<20)
 	setDur(&c.SendQueueAge, 10*time.Second)
 	setDur(&c.DeliveryLagLimit, time.Minute)

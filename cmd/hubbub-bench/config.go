@@ -55,6 +55,13 @@ type Config struct {
 	// once; see resume.go. The peers have no history: there it does
 	// nothing. Default false; the command line's --resume defaults to true.
 	Resume bool
+	// ResumeJitter: a client closed with 4000 waits a uniformly random
+	// time below this before it dials again, as the Go client library's
+	// first reconnect does (full jitter under client.DefaultBackoffBase),
+	// so that a server that closed many clients at once is not met by all
+	// of them in the same instant. 0: at once. The command line's
+	// --resume-jitter defaults to 250ms.
+	ResumeJitter time.Duration
 
 	Workers      int           // connection setups at once; default 64
 	SetupTimeout time.Duration // upgrade, hello and join of one client; default 30s

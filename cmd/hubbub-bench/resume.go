@@ -92,9 +92,7 @@ func (c *client) reconnect(ctx context.Context) bool {
 			b.resumeFailed.Add(1)
 			return false
 		}
-		if rs.failures > 0 {
-			wait := min(2*time.Second, 50*time.Millisecond<<rs.failures)
-			wait += rand.N(wait / 2)
+		if wait := resumeWait(rs.failures, b.cfg.ResumeJitter); wait > 0 {
 			if sleepUntil(ctx, time.Now().Add(wait)) != nil {
 				return false
 			}
@@ -125,6 +123,21 @@ func (c *client) reconnect(ctx context.Context) bool {
 		}
 		return true
 	}
+}
+
+// resumeWait is how long a client waits before its next dial of a
+// resume: after failures failed attempts in a row, an exponential backoff
+// (50 ms doubled per failure, at most 2 s, plus up to half of it again);
+// before the first, a full jitter below jitter (none when jitter is 0).
+func resumeWait(failures int, jitter time.Duration) time.Duration {
+	if failures > 0 {
+		wait := min(2*time.Second, 50*time.Millisecond<<failures)
+		return wait + rand.N(wait/2)
+	}
+	if jitter > 0 {
+		return rand.N(jitter)
+	}
+	return 0
 }
 
 // redial upgrades a new connection to c's node as the same guest.

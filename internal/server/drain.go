@@ -63,6 +63,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.poller != nil {
 		s.poller.close() // every connection has ended
 	}
+	s.readers.close()
 	s.commit.stop()
 	s.quitOnce.Do(func() { close(s.quit) })
 	s.cancelDir() // before the wait: a directory note may start a goroutine

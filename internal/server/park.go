@@ -108,15 +108,19 @@ func (c *conn) tryPark() bool {
 	return true
 }
 
-// wakeReader resumes c's read loop on a new goroutine if c is parked. The
-// poller calls it when the socket is readable; the pinger and end call
-// it to have the read loop find the timeout or the closed socket.
+// wakeReader resumes c's read loop, on one of the server's reader
+// goroutines (readers.go), if c is parked. The poller calls it when the
+// socket is readable; the pinger and end call it to have the read loop
+// find the timeout or the closed socket.
 func (c *conn) wakeReader() {
 	if c.rstate.CompareAndSwap(readParked, readActive) {
 		c.srv.metrics.parked.Dec()
-		go c.readOn(true)
+		c.srv.readers.run(c.readResumed)
 	}
 }
+
+// readResumed runs the read loop of a connection that was parked.
+func (c *conn) readResumed() { c.readOn(true) }
 
 // silentParked reports whether c is parked and has been silent past the
 // idle limit. The pinger then wakes it: its read times out at once, as a

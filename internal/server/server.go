@@ -87,7 +87,8 @@ type Server struct {
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup // one per running connection
 
-	poller parker // wakes parked connections (park.go); nil where there is no epoll
+	poller  parker   // wakes parked connections (park.go); nil where there is no epoll
+	readers *readers // runs the read loops the poller wakes (readers.go)
 }
 
 // New returns a Server for cfg. It starts the committer, the hub and the
@@ -105,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 		pinger:  newPinger(cfg.PingInterval),
 		poller:  newPoller(cfg.Logger),
+		readers: newReaders(readerLinger),
 		quit:    make(chan struct{}),
 	}
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)

@@ -282,12 +282,16 @@ func TestRunResume(t *testing.T) {
 		c.RoomCreates = 100000
 		// A stalled client is closed by size or, if the kernel's buffers
 		// took most of its backlog (a slow, loaded machine sends less in
-		// the stall), by age.
-		c.SendQueueLen = 32
+		// the stall), by age. 2500 events in the stall are more than the
+		// kernel's buffers hold; 128 queued leave a client that does read,
+		// slowed by the race detector and a busy machine, room to lag
+		// without being closed over and over (at 32, with the hub handing
+		// over runs, every client was closed dozens of times).
+		c.SendQueueLen = 128
 		c.SendQueueAge = 300 * time.Millisecond
 	}).WSURL
-	const n, rate = 20, 1000
-	cfg := Config{URL: url, Clients: n, Publishers: 4, Rate: rate, Duration: time.Second, Drain: 10 * time.Second, Settle: 200 * time.Millisecond,
+	const n, rate = 20, 2500
+	cfg := Config{URL: url, Clients: n, Publishers: 4, Rate: rate, Duration: time.Second, Drain: 20 * time.Second, Settle: 200 * time.Millisecond,
 		Resume: true, stall: 1500 * time.Millisecond, rcvBuf: 4096}
 	res, err := Run(t.Context(), cfg)
 	if err != nil {

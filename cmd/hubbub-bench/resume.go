@@ -52,8 +52,8 @@ type resumeState struct {
 func (b *bench) resumes() bool { return b.cfg.Resume && b.cfg.Target == targetHubbub }
 
 // resumable records how the connection ended and reports whether to open
-// another: after a slow-consumer close, or after a failed attempt of a
-// resume under way. A client whose first setup has not finished does not
+// another: after a slow-consumer close or a connection that ended without
+// a close frame, or after a failed attempt of a resume under way. A client whose first setup has not finished does not
 // resume: dial is still waiting for its replies, and fails.
 func (c *client) resumable(err error) bool {
 	code, server := c.ended(err)
@@ -64,7 +64,11 @@ func (c *client) resumable(err error) bool {
 	switch {
 	case !c.b.resumes() || c.closing.Load() || !set:
 		return false
-	case code == protocol.CloseSlowConsumer:
+	case code == protocol.CloseSlowConsumer || code == websocket.CloseAbnormalClosure:
+		// 1006, no close frame: the socket ended under the client, as
+		// when a server that closed a stalled reader gave up waiting for
+		// its answer and reset the connection before the 4000 was read.
+		// The Go client library resumes after any drop; so does this.
 		if !rs.active {
 			rs.since = time.Now()
 		}

@@ -192,11 +192,7 @@ func (c *conn) readOn(resumed bool) {
 	// The read side ended: flush what is decided, then stop. When no close
 	// was decided, the peer is gone without one and none is sent.
 	c.close(websocket.CloseAbnormalClosure, "")
-	c.mu.Lock()
-	for !c.ended {
-		c.written.Wait()
-	}
-	c.mu.Unlock()
+	c.waitEnded()
 	c.h.closed(c)
 	if c.raw != nil {
 		c.srv.poller.forget(c)
@@ -381,6 +377,15 @@ func (c *conn) waitWritten() {
 	}
 }
 
+// waitEnded waits until the write loop has closed the socket (end).
+func (c *conn) waitEnded() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.ended {
+		c.written.Wait()
+	}
+}
+
 // setHandlers sets the read limit and gorilla's control frame handlers.
 // Every frame received (pongs included) extends the read deadline by
 // PingInterval+PongTimeout (heard).
@@ -474,7 +479,8 @@ func (c *conn) isClosing() bool {
 // handler runs one message at a time, in order, as if on the read loop.
 //
 // A connection that parks runs it on the read loop itself: that
-// goroutine ends when the connection goes idle, and its stack with it.
+// goroutine is let go when the connection goes idle (a reader worker,
+// readers.go, that ends after a second without work), and its stack with it.
 // One that cannot park runs it on a short-lived goroutine, because a
 // goroutine's stack grows to the deepest call it ever made and shrinks
 // only slowly, during garbage collections: a chat command goes deep (the

@@ -469,11 +469,7 @@ func TestWriteDeadlineKept(t *testing.T) {
 				time.Sleep(tt.stalled - time.Since(start))
 				c.Deliver([]byte("stalled")) // nobody reads it
 				blocked := time.Now()
-				c.mu.Lock()
-				for !c.ended {
-					c.written.Wait()
-				}
-				c.mu.Unlock()
+				c.waitEnded()
 				if got := time.Since(blocked); got < timeout*9/10 || got > timeout {
 					t.Errorf("the blocked write ended the connection after %v, want between %v and %v", got, timeout*9/10, timeout)
 				}

@@ -132,11 +132,7 @@ func fanoutConns(b *testing.B, n int) ([]*conn, *frameCounter) {
 			// What serve does when its read loop ends (none runs here).
 			c.readEnded()
 			c.close(websocket.CloseGoingAway, "")
-			c.mu.Lock()
-			for !c.ended {
-				c.written.Wait()
-			}
-			c.mu.Unlock()
+			c.waitEnded()
 		}
 		for _, p := range peers {
 			p.Close()

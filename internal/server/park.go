@@ -12,9 +12,10 @@ import (
 // to read. When it has handled every message it was sent and gorilla's
 // reader holds no byte, the read loop parks: it asks the server's poller
 // (park_linux.go, epoll) to tell it when the socket is readable again, and
-// its goroutine ends. When bytes arrive, the poller starts a new goroutine
-// that goes on reading where the last one stopped. An idle connection
-// therefore holds no goroutine and no stack at all: only its heap.
+// its goroutine is free. When bytes arrive, the poller hands the read loop
+// to one of the server's reader goroutines (readers.go), which goes on
+// reading where the last one stopped. An idle connection therefore holds
+// no goroutine and no stack at all: only its heap.
 //
 // Heartbeats would wake every parked connection once per PingInterval
 // just to read a pong, and gorilla's NextReader, which handles control

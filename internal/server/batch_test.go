@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -202,5 +203,81 @@ func TestEchoHasIPLimits(t *testing.T) {
 	}
 	if want := []int{101, 101, 429}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}
+
+// appendSignal tells of every Append as it starts.
+type appendSignal struct {
+	chat.Store
+	started chan int // the batch's size
+}
+
+func (a *appendSignal) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
+	a.started <- len(batch)
+	return a.Store.Append(ctx, batch)
+}
+
+// TestCommitDoesNotWaitForAcks: the next transaction starts while the
+// acks of the one before are still being handed out, and acks and the
+// hub's copies still come in commit order.
+func TestCommitDoesNotWaitForAcks(t *testing.T) {
+	real, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &appendSignal{Store: real, started: make(chan int, 10)}
+	s := newTestServerWithStore(t, store, nil)
+	var (
+		gate = make(chan struct{})
+		mu   sync.Mutex
+		got  []string // acks and publications, in the order they ran
+	)
+	var open sync.Once
+	openGate := func() { open.Do(func() { close(gate) }) }
+	t.Cleanup(openGate) // before the server's: its shutdown waits for the acks
+	record := func(what string) {
+		mu.Lock()
+		got = append(got, what)
+		mu.Unlock()
+	}
+	send := func(cmid string, wait bool) {
+		s.srv.commit.submit(pendingSend{
+			msg: chat.NewMessage{Room: chat.DefaultRoom, Author: "alice", Body: cmid, CMID: cmid},
+			done: func(_ chat.AppendResult, err error) {
+				if err != nil {
+					t.Errorf("ack of %s: %v", cmid, err)
+				}
+				if wait {
+					<-gate
+				}
+				record("ack " + cmid)
+			},
+			published: func(m chat.Message) { record(fmt.Sprint("published ", m.Body, " #", m.Seq)) },
+		})
+	}
+	send("a", true)
+	<-store.started
+	send("b", false)
+	select {
+	case <-store.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second transaction waited for the first one's acks")
+	}
+	openGate()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"ack a", "published a #1", "ack b", "published b #2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

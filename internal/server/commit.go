@@ -18,40 +18,68 @@ type pendingSend struct {
 	msg  chat.NewMessage
 	file *protocol.File                         // the file msg.FileID names, described for the event
 	at   time.Time                              // when the send arrived, for hubbub_ack_seconds
-	done func(res chat.AppendResult, err error) // runs on the committer goroutine; must not block
-	// published, if set, runs on the committer goroutine after the new
+	done func(res chat.AppendResult, err error) // runs on the committer's acking goroutine; must not block
+	// published, if set, runs on the acking goroutine after the new
 	// entry was handed to the hub (not for a duplicate or a refused
 	// entry); must not block.
 	published func(m chat.Message)
 }
 
-// committer groups sends into store transactions. One goroutine takes
-// whatever sends are waiting (up to CommitBatch), commits them together,
-// acknowledges each send, and only then hands the new messages to the hub.
-// While one transaction runs, the next batch gathers, so under load a
-// transaction carries many messages and the cost of its fsync is shared.
+// committer groups sends into store transactions. Two goroutines make a
+// pipeline. The first takes whatever sends are waiting (up to
+// CommitBatch), commits them together and hands the batch on; the second
+// acknowledges each send of a committed batch and only then hands the new
+// messages to the hub. While one transaction runs, the next batch
+// gathers, so under load a transaction carries many messages and the cost
+// of its fsync is shared; and while the acks and events of one batch are
+// encoded, the next batch is already being committed, so the store's
+// single writer spends its turn on the store alone.
 //
 // The order is the contract: commit, then ack, then publish. An ack never
 // waits for a delivery or for the broker (the hub fans out and publishes
-// on goroutines of its own), and nothing is published that was not
-// committed. Because one goroutine hands messages to the hub in commit
-// order, the messages of a room reach the hub in sequence order.
+// on goroutines of its own), nor for the next commit, and nothing is
+// published that was not committed. Because one goroutine commits and one
+// goroutine hands messages to the hub, both in batch order, the messages
+// of a room reach the hub in sequence order.
 type committer struct {
 	srv  *Server
 	in   chan pendingSend
+	out  chan committed     // committed batches, in commit order, for the acking goroutine
+	free chan []pendingSend // batch buffers the acking goroutine is done with
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
 }
 
+// committed is a batch whose transaction ended: results[i] answers
+// batch[i], or err is the transaction's error.
+type committed struct {
+	batch   []pendingSend
+	results []chat.AppendResult
+	err     error
+}
+
+// commitBuffers is how many batches the pipeline holds: one gathering or
+// in its transaction, one being acknowledged, one waiting between them.
+// When the acking goroutine falls behind, the committer waits for a
+// buffer, and sends wait in its queue (backpressure, as before).
+const commitBuffers = 3
+
 func newCommitter(s *Server) *committer {
 	c := &committer{
 		srv:  s,
 		in:   make(chan pendingSend, s.cfg.CommitBatch),
+		out:  make(chan committed, commitBuffers),
+		free: make(chan []pendingSend, commitBuffers),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	for range commitBuffers {
+		// They grow to the batches they carry and keep that size.
+		c.free <- make([]pendingSend, 0, min(64, s.cfg.CommitBatch))
+	}
 	go c.run()
+	go c.ack()
 	return c
 }
 
@@ -67,44 +95,48 @@ func (c *committer) submit(p pendingSend) bool {
 	}
 }
 
-// stop commits what was submitted before and ends the goroutine.
+// stop commits and acknowledges what was submitted before, and ends both
+// goroutines.
 func (c *committer) stop() {
 	c.once.Do(func() { close(c.quit) })
 	<-c.done
 }
 
+// run is the committing goroutine.
 func (c *committer) run() {
-	defer close(c.done)
-	batch := make([]pendingSend, 0, c.srv.cfg.CommitBatch)
+	defer close(c.out)
 	for {
-		batch = batch[:0]
+		var first pendingSend
 		select {
-		case p := <-c.in:
-			batch = append(batch, p)
+		case first = <-c.in:
 		case <-c.quit:
 			// Drain: everything submitted before stop is committed.
-			for {
-				select {
-				case p := <-c.in:
-					c.commit([]pendingSend{p})
-				default:
-					return
-				}
+			for len(c.in) > 0 {
+				c.commit(c.gather(<-c.in))
 			}
+			return
 		}
-	gather:
-		for len(batch) < cap(batch) {
-			select {
-			case p := <-c.in:
-				batch = append(batch, p)
-			default:
-				break gather
-			}
-		}
-		c.commit(batch)
+		c.commit(c.gather(first))
 	}
 }
 
+// gather returns a batch of first and the sends waiting after it, up to
+// CommitBatch, in a buffer the acking goroutine gave back.
+func (c *committer) gather(first pendingSend) []pendingSend {
+	batch := append(<-c.free, first)
+	for len(batch) < c.srv.cfg.CommitBatch {
+		select {
+		case p := <-c.in:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit stores batch in one transaction and hands it to the acking
+// goroutine.
 func (c *committer) commit(batch []pendingSend) {
 	s := c.srv
 	msgs := make([]chat.NewMessage, len(batch))
@@ -124,30 +156,44 @@ func (c *committer) commit(batch []pendingSend) {
 	case took > slowCommit:
 		s.commitWarn.Add("slow", "messages", len(batch), "took", took)
 	}
-	if err != nil {
-		for _, p := range batch {
-			p.done(chat.AppendResult{}, err)
-			s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
-		}
-		return
-	}
-	// Acknowledge first: the sender's ack does not wait for anyone's delivery.
-	for i, p := range batch {
-		p.done(results[i], nil)
-		s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
-	}
-	for i, r := range results {
-		switch {
-		case r.Err != nil:
-		case r.Duplicate:
-			s.metrics.duplicates.Inc()
-		default:
-			s.metrics.committed.Inc()
-			c.publish(r.Message, batch[i].file)
-			if f := batch[i].published; f != nil {
-				f(r.Message)
+	c.out <- committed{batch: batch, results: results, err: err}
+}
+
+// ack is the acking goroutine: for each committed batch, in order, it
+// acknowledges every send and then publishes the new messages. It ends
+// when run has ended and every batch is acknowledged.
+func (c *committer) ack() {
+	defer close(c.done)
+	s := c.srv
+	for b := range c.out {
+		if b.err != nil {
+			for _, p := range b.batch {
+				p.done(chat.AppendResult{}, b.err)
+				s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
+			}
+		} else {
+			// Acknowledge first: the sender's ack does not wait for
+			// anyone's delivery.
+			for i, p := range b.batch {
+				p.done(b.results[i], nil)
+				s.data.ackSeconds.Observe(time.Since(p.at).Seconds())
+			}
+			for i, r := range b.results {
+				switch {
+				case r.Err != nil:
+				case r.Duplicate:
+					s.metrics.duplicates.Inc()
+				default:
+					s.metrics.committed.Inc()
+					c.publish(r.Message, b.batch[i].file)
+					if f := b.batch[i].published; f != nil {
+						f(r.Message)
+					}
+				}
 			}
 		}
+		clear(b.batch) // let go of the callbacks and bodies
+		c.free <- b.batch[:0]
 	}
 }
 

@@ -9,6 +9,13 @@ import (
 // newline. HTML characters are not escaped (the browser client renders text
 // with textContent, never as HTML).
 func EncodeEvent(ev *Event) ([]byte, error) {
+	size := 128
+	if ev.Message != nil {
+		size += len(ev.Message.Body)
+	}
+	if b, ok := appendEvent(make([]byte, 0, size), ev); ok {
+		return b, nil
+	}
 	return encode(ev)
 }
 

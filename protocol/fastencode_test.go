@@ -1,0 +1,102 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+)
+
+// reflectEncode is what EncodeEvent wrote before appendEvent: encoding/json.
+func reflectEncode(t testing.TB, ev *Event) string {
+	t.Helper()
+	b, err := encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestAppendEvent(t *testing.T) {
+	tricky := "a\"b\\c\x00\x01\x1f\b\f\n\r\t<>&\u2028\u2029\x7f é 😀 \xff\xfe end"
+	tests := []struct {
+		name string
+		ev   Event
+		fast bool // appendEvent writes it; else it defers to encoding/json
+	}{
+		{"empty", Event{}, true},
+		{"message", Event{Type: TypeMessage, Message: &Message{Room: "lobby", Seq: 7, From: "ann", Body: "hi", TS: 1764000000000}}, true},
+		{"ack with every message field", Event{Type: TypeOK, ID: "c1", Room: "r", Message: &Message{
+			Room: "r", Seq: 1, Kind: "edit", From: "bo", Guest: true, Body: tricky, CMID: "m1", TS: -5,
+			Target: 3, User: "cy", Until: 9, ReplyTo: 2, Edited: 4, Deleted: true, V: 8}}, true},
+		{"empty body kept", Event{Type: TypeMessage, Message: &Message{Room: "r", Seq: 1, From: "a"}}, true},
+		{"error", Event{Type: TypeError, ID: "x", Code: CodeRateLimited, Reason: tricky}, true},
+		{"presence", Event{Type: TypeJoin, Room: "r", User: "u", Members: []string{"a", tricky}, More: true}, true},
+		{"empty members left out", Event{Type: TypeJoin, Members: []string{}}, true},
+		{"moderation", Event{Type: "banned", Room: "r", User: "u", By: "m", Role: "owner", Until: 1, Seq: -2, Change: "created"}, true},
+		{"history page", Event{Type: TypeOK, Messages: []Message{{Room: "r", Seq: 1}}}, false},
+		{"file", Event{Type: TypeMessage, Message: &Message{Room: "r", File: &File{ID: "f"}}}, false},
+		{"reactions", Event{Type: TypeMessage, Message: &Message{Room: "r", Reactions: []Reaction{{Emoji: "x", Users: []string{"a"}}}}}, false},
+		{"room info", Event{Type: TypeOK, Info: &RoomInfo{Name: "r"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := appendEvent(nil, &tt.ev)
+			if ok != tt.fast {
+				t.Fatalf("appendEvent wrote it: %v, want %v", ok, tt.fast)
+			}
+			want := reflectEncode(t, &tt.ev)
+			if ok && string(got) != want {
+				t.Errorf("appendEvent:\n got %s\nwant %s", got, want)
+			}
+			if enc, err := EncodeEvent(&tt.ev); err != nil || string(enc) != want {
+				t.Errorf("EncodeEvent = %s, %v; want %s", enc, err, want)
+			}
+		})
+	}
+}
+
+// FuzzEncodeEvent: for any event appendEvent writes, its bytes are
+// encoding/json's.
+func FuzzEncodeEvent(f *testing.F) {
+	f.Add("message", "id", "reason", "room", "user", "body", "cmid", "kind", int64(1), int64(0), true, "a,b")
+	f.Add("ok", "", "\x00\u2028\xff\"\\", "", "\t", "\u2029é", "", "", int64(-1), int64(1<<62), false, "")
+	f.Fuzz(func(t *testing.T, typ, id, reason, room, user, body, cmid, kind string, seq, ts int64, flag bool, members string) {
+		ev := Event{Type: typ, ID: id, Code: Code(kind), Reason: reason, Room: room, User: user,
+			More: flag, By: cmid, Role: kind, Until: ts, Seq: seq, Change: reason}
+		if members != "" {
+			ev.Members = strings.Split(members, ",")
+		}
+		if flag || seq%2 == 0 {
+			ev.Message = &Message{Room: room, Seq: seq, Kind: kind, From: user, Guest: flag, Body: body, CMID: cmid,
+				TS: ts, Target: seq, User: id, Until: ts, ReplyTo: seq, Edited: ts, Deleted: !flag, V: seq}
+		}
+		got, ok := appendEvent(nil, &ev)
+		if !ok {
+			t.Fatal("appendEvent refused an event of plain fields")
+		}
+		if want := reflectEncode(t, &ev); string(got) != want {
+			t.Errorf("appendEvent:\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// BenchmarkEncodeEvent: a message event, by hand and by encoding/json.
+func BenchmarkEncodeEvent(b *testing.B) {
+	ev := &Event{Type: TypeMessage, Message: &Message{Room: "lobby", Seq: 1234, From: "alice",
+		Body: strings.Repeat("hello ", 12), CMID: "c-123", TS: 1764000000000}}
+	b.Run("appendEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := EncodeEvent(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := encode(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

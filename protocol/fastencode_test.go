@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -99,4 +100,52 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAppendEventCoversEveryField sets each field of Event and of its
+// Message in turn: appendEvent must write it as encoding/json does or
+// leave the event to encoding/json. A field added to either struct and
+// not to appendEvent fails here instead of vanishing from the wire.
+func TestAppendEventCoversEveryField(t *testing.T) {
+	nonZero := func(t *testing.T, v reflect.Value) {
+		t.Helper()
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Int64:
+			v.SetInt(7)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		default:
+			t.Fatalf("field of kind %s: teach this test (and appendEvent) about it", v.Kind())
+		}
+	}
+	check := func(t *testing.T, ev *Event) {
+		t.Helper()
+		if got, ok := appendEvent(nil, ev); ok {
+			if want := reflectEncode(t, ev); string(got) != want {
+				t.Errorf("appendEvent:\n got %s\nwant %s", got, want)
+			}
+		}
+	}
+	evType := reflect.TypeFor[Event]()
+	for i := range evType.NumField() {
+		t.Run("Event."+evType.Field(i).Name, func(t *testing.T) {
+			ev := &Event{Type: "x"}
+			nonZero(t, reflect.ValueOf(ev).Elem().Field(i))
+			check(t, ev)
+		})
+	}
+	msgType := reflect.TypeFor[Message]()
+	for i := range msgType.NumField() {
+		t.Run("Message."+msgType.Field(i).Name, func(t *testing.T) {
+			ev := &Event{Type: "x", Message: &Message{}}
+			nonZero(t, reflect.ValueOf(ev.Message).Elem().Field(i))
+			check(t, ev)
+		})
+	}
 }

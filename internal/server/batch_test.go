@@ -227,19 +227,12 @@ func TestCommitDoesNotWaitForAcks(t *testing.T) {
 	}
 	store := &appendSignal{Store: real, started: make(chan int, 10)}
 	s := newTestServerWithStore(t, store, nil)
-	var (
-		gate = make(chan struct{})
-		mu   sync.Mutex
-		got  []string // acks and publications, in the order they ran
-	)
+	gate := make(chan struct{})
 	var open sync.Once
 	openGate := func() { open.Do(func() { close(gate) }) }
-	t.Cleanup(openGate) // before the server's: its shutdown waits for the acks
-	record := func(what string) {
-		mu.Lock()
-		got = append(got, what)
-		mu.Unlock()
-	}
+	t.Cleanup(openGate)         // before the server's: its shutdown waits for the acks
+	ran := make(chan string, 4) // acks and publications, in the order they ran
+	record := func(what string) { ran <- what }
 	send := func(cmid string, wait bool) {
 		s.srv.commit.submit(pendingSend{
 			msg: chat.NewMessage{Room: chat.DefaultRoom, Author: "alice", Body: cmid, CMID: cmid},
@@ -264,18 +257,15 @@ func TestCommitDoesNotWaitForAcks(t *testing.T) {
 		t.Fatal("the second transaction waited for the first one's acks")
 	}
 	openGate()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n == 4 || time.Now().After(deadline) {
-			break
+	var got []string
+	for len(got) < 4 {
+		select {
+		case what := <-ran:
+			got = append(got, what)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after %q, nothing more in 10s", got)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	want := []string{"ack a", "published a #1", "ack b", "published b #2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)

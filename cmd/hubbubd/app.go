@@ -91,6 +91,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 10*time.Second, "how long past the ping interval a silent peer is kept")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Second, "the most one socket write may block (at least 0.9× that)")
 	fs.DurationVar(&cfg.IdentifyTimeout, "identify-timeout", 30*time.Second, "time a new socket has to send hello")
+	fs.IntVar(&cfg.UnsentLimit, "socket-unsent", 64<<10, "bytes a socket's kernel buffer may hold unsent before writes wait (TCP_NOTSENT_LOWAT), so that a stalled reader's backlog stays in its send queue, where --send-queue-age finds it")
+	fs.BoolVar(&cfg.QueueWrites, "queue-writes", false, "write every frame from the socket's write loop, never straight from the goroutine that has it (for measuring; see docs/benchmarks.md)")
 	fs.IntVar(&cfg.CommitBatch, "commit-batch", 4096, "most messages committed in one transaction (one fsync); more carries more messages per second over a slow disk")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 8192, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")

@@ -113,6 +113,17 @@ type Config struct {
 	// member that queues events (the server's connection) should be able
 	// to take this many at once. Default 64.
 	RunLimit int
+	// FanOutParts is the most goroutines that hand one room's events to
+	// its members at once: a room with at least 2×FanOutChunk members is
+	// split into parts of at least FanOutChunk members each, delivered in
+	// parallel, and the shard waits for every part before its next
+	// event. A member that writes to its socket when handed an event (the
+	// server's connection) makes a big room's fan-out a few milliseconds
+	// of system calls, which one goroutine would serialize on one core.
+	// Default GOMAXPROCS; 1 delivers every room on its shard's goroutine.
+	FanOutParts int
+	// FanOutChunk is the fewest members in one part; default 128.
+	FanOutChunk int
 	// PublishQueue bounds the publications waiting for the broker. When it
 	// is full (the broker is down or slow) new publications are dropped
 	// and counted; other nodes heal from the store. Default 65536.
@@ -151,6 +162,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.RunLimit <= 0 {
 		c.RunLimit = 64
+	}
+	if c.FanOutParts <= 0 {
+		c.FanOutParts = runtime.GOMAXPROCS(0)
+	}
+	if c.FanOutChunk <= 0 {
+		c.FanOutChunk = 128
 	}
 	if c.PublishQueue <= 0 {
 		c.PublishQueue = 65536

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -770,4 +773,76 @@ func TestBacklogLimit(t *testing.T) {
 			t.Errorf("plain member got (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// goroutineMember records the goroutine each delivery ran on, besides
+// what member records.
+type goroutineMember struct {
+	member
+	gids map[string]bool // guarded by member.mu
+}
+
+func (m *goroutineMember) Deliver(p []byte) {
+	m.mu.Lock()
+	if m.gids == nil {
+		m.gids = make(map[string]bool)
+	}
+	m.gids[goroutineID()] = true
+	m.mu.Unlock()
+	m.member.Deliver(p)
+}
+
+// goroutineID is the id runtime.Stack prints in its first line.
+func goroutineID() string {
+	var buf [64]byte
+	f := strings.Fields(string(buf[:runtime.Stack(buf[:], false)]))
+	return f[1]
+}
+
+// TestFanOutInParts: a room big enough is served by several goroutines at
+// once, and still every member gets every event once and in order; one
+// that left mid-way gets nothing after its Leave, one that joined gets
+// what follows its Join.
+func TestFanOutInParts(t *testing.T) {
+	h, err := hub.New(hub.Config{Broker: newBroker(t), FanOutParts: 4, FanOutChunk: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	const n, msgs = 200, 50
+	members := make([]*goroutineMember, n)
+	for i := range members {
+		members[i] = &goroutineMember{member: member{more: make(chan struct{}, 1)}}
+		join(t, h, "big", members[i], fmt.Sprint("u", i))
+	}
+	var want []string
+	for seq := int64(1); seq <= msgs; seq++ {
+		want = append(want, fmt.Sprint(seq))
+		h.Message("big", seq, fmt.Append(nil, seq))
+	}
+	leaver := members[0]
+	leaver.wait(t, msgs)
+	h.Leave("big", leaver)
+	late := &goroutineMember{member: member{more: make(chan struct{}, 1)}}
+	join(t, h, "big", late, "late")
+	h.Message("big", msgs+1, fmt.Append(nil, msgs+1))
+
+	gids := make(map[string]bool)
+	for i, m := range members[1:] {
+		if diff := cmp.Diff(append(want, fmt.Sprint(msgs+1)), m.wait(t, msgs+1)); diff != "" {
+			t.Fatalf("member %d (-want +got):\n%s", i+1, diff)
+		}
+		m.mu.Lock()
+		maps.Copy(gids, m.gids)
+		m.mu.Unlock()
+	}
+	if diff := cmp.Diff([]string{fmt.Sprint(msgs + 1)}, late.wait(t, 1)); diff != "" {
+		t.Errorf("joined late (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, leaver.received()); diff != "" {
+		t.Errorf("left (-want +got):\n%s", diff)
+	}
+	if len(gids) < 2 {
+		t.Errorf("deliveries ran on %d goroutine(s), want the room served in parts", len(gids))
+	}
 }

@@ -62,12 +62,18 @@ type room struct {
 	// -1 before the first message or Seen. Written by the shard goroutine.
 	head atomic.Int64
 
-	mu      sync.RWMutex       // guards the fields below
-	members map[Member]string  // member → user
-	users   map[string]int     // user → their members here
-	remote  map[nodeID]*roster // what the other nodes hold (presence.go)
-	all     map[string]int     // user → nodes holding them, this one included
-	names   []string           // the keys of all, sorted
+	mu      sync.RWMutex      // guards the fields below
+	members map[Member]string // member → user
+	// list holds the keys of members, for a fan-out to split into parts;
+	// stale says members changed since it was made. add and remove set
+	// stale under mu; the shard goroutine, list's only reader, remakes
+	// list under mu's read lock.
+	list   []Member
+	stale  bool
+	users  map[string]int     // user → their members here
+	remote map[nodeID]*roster // what the other nodes hold (presence.go)
+	all    map[string]int     // user → nodes holding them, this one included
+	names  []string           // the keys of all, sorted
 }
 
 // enqueue queues it for the shard's goroutine. It never blocks.
@@ -181,11 +187,39 @@ func (s *shard) deliver(items []item) {
 }
 
 // fanOut hands events, in order, to every member of r; when they are
-// late, members that are Laggards are told so instead, once per event.
+// late, members that are Laggards are told so instead, once per event. A
+// big room's members are served in parts, in parallel (Config.FanOutParts);
+// fanOut returns when every member has been served.
 func (s *shard) fanOut(r *room, events [][]byte, late bool, now time.Time) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for m := range r.members {
+	if r.stale {
+		clear(r.list)
+		r.list = r.list[:0]
+		for m := range r.members {
+			r.list = append(r.list, m)
+		}
+		r.stale = false
+	}
+	members := r.list
+	parts := min(s.h.cfg.FanOutParts, len(members)/s.h.cfg.FanOutChunk)
+	if parts <= 1 {
+		s.serve(members, events, late, now)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(members) + parts - 1) / parts
+	for i := per; i < len(members); i += per {
+		part := members[i:min(i+per, len(members))]
+		wg.Go(func() { s.serve(part, events, late, now) })
+	}
+	s.serve(members[:per], events, late, now)
+	wg.Wait()
+}
+
+// serve is fanOut for some of a room's members.
+func (s *shard) serve(members []Member, events [][]byte, late bool, now time.Time) {
+	for _, m := range members {
 		if late {
 			if l, ok := m.(Laggard); ok {
 				for range events {
@@ -403,6 +437,7 @@ func (r *room) add(m Member, user string, full, quiet int) (Presence, []Presence
 	var changes []PresenceChange
 	if _, ok := r.members[m]; !ok {
 		r.members[m] = user
+		r.stale = true
 		r.users[user]++
 		if r.users[user] == 1 {
 			first = true
@@ -425,6 +460,7 @@ func (r *room) remove(m Member) (last bool, user string, changes []PresenceChang
 		return false, "", nil
 	}
 	delete(r.members, m)
+	r.stale = true
 	r.users[user]--
 	if r.users[user] == 0 {
 		delete(r.users, user)

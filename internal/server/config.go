@@ -134,6 +134,17 @@ type Config struct {
 	MaxBadCommands   int // default 16: invalid commands in a row before close 1008
 	CommitBatch      int // default 4096: most messages committed in one transaction (one fsync)
 	MaxFrameBatch    int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	// UnsentLimit is the most bytes a socket's kernel buffer holds unsent
+	// before writes to it wait (TCP_NOTSENT_LOWAT, on Linux), so that a
+	// reader that stalls is found by the send queue's bounds
+	// (SendQueueLen, SendQueueBytes, SendQueueAge) and not hidden in
+	// megabytes of kernel buffer. Default 64 KiB.
+	UnsentLimit int
+	// QueueWrites sends every data frame through the connection's write
+	// loop (default off: a frame for an idle socket is written straight
+	// to it by the goroutine that has it; see conn.writeThroughLocked).
+	// It is there to measure the difference.
+	QueueWrites bool
 	// Trace logs every connection's frames, decoded as the inspector
 	// shows them (default off). Payloads are redacted unless
 	// InspectPayloads is set too.
@@ -219,6 +230,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 4096)
 	setInt(&c.MaxFrameBatch, 64<<10)
+	setInt(&c.UnsentLimit, 64<<10)
 	setInt(&c.PresenceLimit, 1000)
 	setDur(&c.HealInterval, 2*time.Second)
 	if c.GuestRoomTTL == 0 {

@@ -20,6 +20,7 @@ type metrics struct {
 	badCommands    prometheus.Counter
 	deliveries     prometheus.Counter
 	frames         prometheus.Counter
+	writesThrough  prometheus.Counter
 	committed      prometheus.Counter
 	duplicates     prometheus.Counter
 	commitBatch    prometheus.Histogram
@@ -50,6 +51,8 @@ func newMetrics() *metrics {
 			Name: "hubbub_deliveries_total", Help: "Broadcast events queued to connections."}),
 		frames: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_frames_written_total", Help: "Data frames written (one frame may carry many events)."}),
+		writesThrough: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_frames_written_through_total", Help: "Data frames written straight to an idle socket by the goroutine that had them, without the write loop (counted in hubbub_frames_written_total too)."}),
 		committed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_messages_committed_total", Help: "Messages committed to the store."}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
@@ -62,7 +65,7 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 	}
 	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.parked, m.badCommands,
-		m.deliveries, m.frames, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
+		m.deliveries, m.frames, m.writesThrough, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, reason := range []string{slowBySize, slowByAge} {
 		m.slowConsumers.WithLabelValues(reason) // exported at 0 before the first close

@@ -72,6 +72,7 @@ func (c *conn) parkable() {
 		return
 	}
 	c.br, c.raw = tc.br, raw
+	limitUnsent(raw, c.srv.cfg.UnsentLimit)
 }
 
 // heard notes that a frame arrived: the read deadline of a blocked read,

@@ -5,7 +5,23 @@ import (
 	"log/slog"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
+
+// limitUnsent sets TCP_NOTSENT_LOWAT on the socket: once n bytes wait in
+// the kernel unsent (the peer's receive window is closed), writes wait,
+// or, written through, do not happen (conn.writeThroughLocked), and the
+// backlog builds up in the send queue, where its size and age close a
+// slow consumer. Without it the kernel grows a socket's buffer to
+// megabytes (net.ipv4.tcp_wmem), a stalled reader's backlog hides there,
+// and it is found only when that is full. It does nothing if the
+// option cannot be set.
+func limitUnsent(raw syscall.RawConn, n int) {
+	raw.Control(func(fd uintptr) {
+		unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT, n)
+	})
+}
 
 // epoller is the poller of parked connections on Linux: one epoll
 // instance of its own, besides the Go runtime's, and one goroutine that

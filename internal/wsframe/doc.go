@@ -5,7 +5,9 @@
 // It is the codec that the live inspector reads real connections with and
 // that the minimal server in internal/rfcws is built on. It is made for
 // reading and for learning, and it is complete enough to pass the Autobahn
-// conformance suite, but hubbub's chat itself runs on gorilla/websocket.
+// conformance suite. hubbub's chat itself runs on gorilla/websocket, except
+// for the frame headers of the events the server writes straight to an
+// idle socket (AppendHeader; see internal/server's writeThroughLocked).
 //
 // The pieces:
 //
@@ -17,7 +19,8 @@
 //     complete frame with its header, its unmasked payload (kept up to a
 //     bound; longer payloads are cut but their length is reported) and its
 //     protocol errors.
-//   - AppendFrame encodes a frame; Mask applies the masking of §5.3.
+//   - AppendFrame encodes a frame, AppendHeader only its header; Mask
+//     applies the masking of §5.3.
 //   - ParseClose and AppendClose read and write the body of a close frame
 //     (§5.5.1, §7.4).
 //   - AcceptKey and AcceptSteps derive Sec-WebSocket-Accept (§4.2.2).

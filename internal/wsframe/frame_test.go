@@ -350,3 +350,30 @@ func TestAccept(t *testing.T) {
 		t.Errorf("AcceptSteps (-want +got):\n%s", diff)
 	}
 }
+
+// TestAppendHeader: the header AppendHeader writes for n bytes is the one
+// AppendFrame writes before n bytes of payload, at each boundary of the
+// length forms, masked or not, and ParseHeader reads back the length.
+func TestAppendHeader(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 0xFFFF, 0x10000} {
+		for _, h := range []Header{
+			{Fin: true, Opcode: OpText},
+			{Opcode: OpBinary, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}},
+		} {
+			t.Run(fmt.Sprintf("%d/masked=%v", n, h.Masked), func(t *testing.T) {
+				got := AppendHeader([]byte("x"), h, n)
+				frame := AppendFrame([]byte("x"), h, make([]byte, n))
+				if want := frame[:len(frame)-n]; !bytes.Equal(got, want) {
+					t.Fatalf("AppendHeader = % x, want % x", got, want)
+				}
+				ph, err := ParseHeader(got[1:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ph.Length != uint64(n) || ph.Size != len(got)-1 || ph.Masked != h.Masked || ph.Opcode != h.Opcode || ph.Fin != h.Fin {
+					t.Errorf("ParseHeader = %+v, want length %d, size %d, as %+v", ph, n, len(got)-1, h)
+				}
+			})
+		}
+	}
+}

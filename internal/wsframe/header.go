@@ -231,6 +231,20 @@ func (h Header) Check() error {
 // AppendFrame does not check h: it encodes a reserved opcode or an
 // oversized control frame as asked, which tests need.
 func AppendFrame(dst []byte, h Header, payload []byte) []byte {
+	dst = AppendHeader(dst, h, len(payload))
+	if !h.Masked {
+		return append(dst, payload...)
+	}
+	start := len(dst)
+	dst = append(dst, payload...)
+	Mask(h.MaskKey, 0, dst[start:])
+	return dst
+}
+
+// AppendHeader appends to dst the header of a frame of n payload bytes
+// (n ≥ 0), as AppendFrame writes it, mask key included when h.Masked:
+// for a writer that appends or sends the payload itself.
+func AppendHeader(dst []byte, h Header, n int) []byte {
 	var b0 byte
 	if h.Fin {
 		b0 |= 0x80
@@ -249,7 +263,6 @@ func AppendFrame(dst []byte, h Header, payload []byte) []byte {
 	if h.Masked {
 		b1 = 0x80
 	}
-	n := len(payload)
 	switch {
 	case n <= 125:
 		dst = append(dst, b0, b1|byte(n))
@@ -260,13 +273,9 @@ func AppendFrame(dst []byte, h Header, payload []byte) []byte {
 		dst = append(dst, b0, b1|127)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	if !h.Masked {
-		return append(dst, payload...)
+	if h.Masked {
+		dst = append(dst, h.MaskKey[:]...)
 	}
-	dst = append(dst, h.MaskKey[:]...)
-	start := len(dst)
-	dst = append(dst, payload...)
-	Mask(h.MaskKey, 0, dst[start:])
 	return dst
 }
 

@@ -1,0 +1,115 @@
+//go:build linux
+
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/gorilla/websocket"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestWriteThrough: an event for an idle socket is written straight to
+// it, without a write loop; a frame bigger than the socket takes at once
+// is begun there and finished by the write loop, before anything queued
+// after it. The peer reads every event whole, once and in order.
+func TestWriteThrough(t *testing.T) {
+	srv, ts := rawServer(t, Config{SendQueueLen: 1 << 20, SendQueueBytes: 1 << 30})
+	// Small socket buffers on both ends, so that a megabyte cannot fit.
+	small := func(opt int) func(string, string, syscall.RawConn) error {
+		return func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, opt, 4096) })
+		}
+	}
+	dialer := websocket.Dialer{NetDial: (&net.Dialer{Control: small(syscall.SO_RCVBUF)}).Dial}
+	peer, _, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	var c *conn
+	for c == nil { // the connection registers right after the handshake
+		srv.mu.Lock()
+		for cn := range srv.conns {
+			c = cn
+		}
+		srv.mu.Unlock()
+	}
+	// c.raw is set before the read loop first parks (serve, parkable).
+	for deadline := time.Now().Add(5 * time.Second); c.rstate.Load() != readParked; {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection never parked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if c.raw == nil {
+		t.Skip("the socket has no descriptor here: nothing is written through")
+	}
+	if err := small(syscall.SO_SNDBUF)("", "", c.raw); err != nil {
+		t.Fatal(err)
+	}
+	through := func() float64 {
+		t.Helper()
+		var m dto.Metric
+		if err := srv.metrics.writesThrough.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	writing := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.writing
+	}
+
+	c.Deliver([]byte("small"))
+	if got := through(); got != 1 {
+		t.Fatalf("%v frames written through after the first event, want 1", got)
+	}
+	if writing() {
+		t.Error("a write loop started for an event the socket took at once")
+	}
+	_, p, err := peer.ReadMessage()
+	if err != nil || string(p) != "small" {
+		t.Fatalf("read %q, %v; want small", p, err)
+	}
+
+	big := bytes.Repeat([]byte("b"), 1<<20)
+	c.Deliver(big) // begun through, finished by the write loop
+	if got := through(); got != 2 {
+		t.Fatalf("%v frames written through after the big event, want 2", got)
+	}
+	if !writing() {
+		t.Fatal("no write loop for the rest of a frame the socket could not take")
+	}
+	want := []string{string(big)}
+	for i := range 20 {
+		e := fmt.Sprintf("after:%d", i)
+		c.Deliver([]byte(e)) // queued: the write loop is busy
+		want = append(want, e)
+	}
+	if got := through(); got != 2 {
+		t.Errorf("%v frames written through while the write loop was busy, want 2", got)
+	}
+	var got []string
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(got) < len(want) {
+		_, p, err := peer.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(got), err)
+		}
+		for ev := range strings.SplitSeq(string(p), "\n") {
+			got = append(got, ev)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

@@ -60,14 +60,18 @@ func (*discard) Deliver([]byte) {}
 // benchServer returns a Server with default settings on a new SQLite
 // store and an in-process broker, all three closed at cleanup, after
 // what the benchmark's own cleanups and defers close.
-func benchServer(b *testing.B) *Server {
+func benchServer(b *testing.B) *Server { return benchServerWith(b, Config{}) }
+
+// benchServerWith is benchServer with cfg, its store and broker set.
+func benchServerWith(b *testing.B, cfg Config) *Server {
 	b.Helper()
 	store, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	broker := membroker.New()
-	srv, err := New(Config{Store: store, Broker: broker})
+	cfg.Store, cfg.Broker = store, broker
+	srv, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -152,7 +152,8 @@ type conn struct {
 	// Parking (park.go). br and raw are set by parkable before the read
 	// loop starts and are nil when the connection cannot park.
 	br        *bufio.Reader   // the reader gorilla reads through; read loop's
-	raw       syscall.RawConn // the socket's descriptor, for the poller
+	raw       syscall.RawConn // the socket's descriptor, for the poller and writeThroughLocked
+	tap       *inspect.Tap    // what observes the socket, for writeThroughLocked
 	rstate    atomic.Int32    // readActive or readParked
 	lastHeard atomic.Int64    // UnixNano of the last frame read
 }
@@ -876,39 +877,52 @@ func (c *conn) writeThroughLocked(payloads [][]byte, size int) bool {
 	if len(payloads) > 1 && n > c.srv.cfg.MaxFrameBatch {
 		return false // the write loop splits it into frames
 	}
-	buf := framePool.Get().(*bytes.Buffer)
+	w := throughPool.Get().(*throughWrite)
 	defer func() {
-		buf.Reset()
-		if buf.Cap() <= 4*c.srv.cfg.MaxFrameBatch {
-			framePool.Put(buf)
+		w.err = nil
+		if cap(w.frame) <= 4*c.srv.cfg.MaxFrameBatch { // don't keep a rare huge buffer
+			throughPool.Put(w)
 		}
 	}()
-	buf.Grow(maxHeaderSize + n)
-	frame := wsframe.AppendHeader(buf.AvailableBuffer(), textHeader, n)
+	frame := wsframe.AppendHeader(slices.Grow(w.frame[:0], maxHeaderSize+n), textHeader, n)
 	for i, p := range payloads {
 		if i > 0 {
 			frame = append(frame, '\n')
 		}
 		frame = append(frame, p...)
 	}
-	var wrote int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		wrote, werr = syscall.Write(int(fd), frame)
-		return true // never wait for the socket
-	})
-	if err != nil || werr != nil || wrote <= 0 {
+	w.frame = frame
+	// Control, not Write: Write would take the descriptor's write lock and
+	// rearm the poller for a wait that never comes. The write lock is not
+	// needed: c.mu and wbusy keep every other writer away.
+	if err := c.raw.Control(w.write); err != nil || w.err != nil || w.n <= 0 {
 		return false
 	}
-	tapOf(c).Tap().Observe(inspect.Out, frame[:wrote])
+	c.tap.Observe(inspect.Out, frame[:w.n])
 	c.srv.metrics.frames.Inc()
 	c.srv.metrics.writesThrough.Inc()
-	if wrote < len(frame) {
-		c.partial = bytes.Clone(frame[wrote:])
+	if w.n < len(frame) {
+		c.partial = bytes.Clone(frame[w.n:])
 		c.kickLocked()
 	}
 	return true
 }
+
+// throughWrite is writeThroughLocked's frame buffer and the function it
+// hands the descriptor to, made once and pooled: a closure made per write
+// would cost three allocations (itself and the two results it sets).
+type throughWrite struct {
+	frame []byte
+	n     int   // bytes written
+	err   error // of the write
+	write func(fd uintptr)
+}
+
+var throughPool = sync.Pool{New: func() any {
+	w := new(throughWrite)
+	w.write = func(fd uintptr) { w.n, w.err = syscall.Write(int(fd), w.frame) }
+	return w
+}}
 
 // textHeader is the header of a final, unmasked text frame: every frame
 // the server writes through (§5.1: a server does not mask).

@@ -71,7 +71,7 @@ func (c *conn) parkable() {
 	if err != nil {
 		return
 	}
-	c.br, c.raw = tc.br, raw
+	c.br, c.raw, c.tap = tc.br, raw, tc.Tap()
 	limitUnsent(raw, c.srv.cfg.UnsentLimit)
 }
 

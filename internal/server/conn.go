@@ -149,8 +149,8 @@ type conn struct {
 
 	onEnd func() // run last, after closed (Server.run's bookkeeping); may be nil
 
-	// Parking (park.go). br and raw are set by parkable before the read
-	// loop starts and are nil when the connection cannot park.
+	// Parking (park.go). br, raw and tap are set by newConn (parkable),
+	// before c is shared, and are nil when the connection cannot park.
 	br        *bufio.Reader   // the reader gorilla reads through; read loop's
 	raw       syscall.RawConn // the socket's descriptor, for the poller and writeThroughLocked
 	tap       *inspect.Tap    // what observes the socket, for writeThroughLocked
@@ -170,6 +170,9 @@ func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 	}
 	c.written.L = &c.mu
 	c.log = connLogger(srv.log, c.id, "")
+	// Before anyone else can reach c: br, raw and tap are read without
+	// c.mu from then on.
+	c.parkable()
 	return c
 }
 
@@ -178,7 +181,6 @@ func newConn(srv *Server, ws *websocket.Conn, h handler) *conn {
 // returns when both have ended, after closed and onEnd, or when the read
 // loop has parked: then a goroutine of the poller's goes on later.
 func (c *conn) serve() {
-	c.parkable()
 	c.setHandlers()
 	c.heard()
 	c.readOn(false)

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -323,19 +325,7 @@ func TestWriteLoopOnDemand(t *testing.T) {
 // make gorilla panic ("concurrent write"), or reorder a sender's messages.
 func TestOneWriterAtATime(t *testing.T) {
 	srv, ts := rawServer(t, Config{SendQueueLen: 1 << 20, SendQueueBytes: 1 << 30})
-	peer, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	var c *conn
-	for c == nil { // the connection registers right after the handshake
-		srv.mu.Lock()
-		for cn := range srv.conns {
-			c = cn
-		}
-		srv.mu.Unlock()
-	}
+	peer, c := dialEcho(t, srv, ts, websocket.DefaultDialer)
 
 	const senders, each = 8, 300
 	var wg sync.WaitGroup
@@ -475,5 +465,26 @@ func TestWriteDeadlineKept(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// dialEcho dials /echo of ts, which serves srv, with d, and returns the
+// peer, closed at cleanup, and the server's end of the connection, its
+// only one, once registered.
+func dialEcho(t *testing.T, srv *Server, ts *httptest.Server, d *websocket.Dialer) (*websocket.Conn, *conn) {
+	t.Helper()
+	peer, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	for { // the connection registers right after the handshake
+		srv.mu.Lock()
+		for c := range srv.conns {
+			srv.mu.Unlock()
+			return peer, c
+		}
+		srv.mu.Unlock()
+		runtime.Gosched()
 	}
 }

@@ -28,27 +28,7 @@ func TestWriteThrough(t *testing.T) {
 			return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, opt, 4096) })
 		}
 	}
-	dialer := websocket.Dialer{NetDial: (&net.Dialer{Control: small(syscall.SO_RCVBUF)}).Dial}
-	peer, _, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/echo", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	var c *conn
-	for c == nil { // the connection registers right after the handshake
-		srv.mu.Lock()
-		for cn := range srv.conns {
-			c = cn
-		}
-		srv.mu.Unlock()
-	}
-	// c.raw is set before the read loop first parks (serve, parkable).
-	for deadline := time.Now().Add(5 * time.Second); c.rstate.Load() != readParked; {
-		if time.Now().After(deadline) {
-			t.Fatal("the idle connection never parked")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	peer, c := dialEcho(t, srv, ts, &websocket.Dialer{NetDial: (&net.Dialer{Control: small(syscall.SO_RCVBUF)}).Dial})
 	if c.raw == nil {
 		t.Skip("the socket has no descriptor here: nothing is written through")
 	}

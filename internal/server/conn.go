@@ -824,7 +824,7 @@ func (c *conn) end() {
 	c.closing = true
 	c.ended = true
 	c.flushing = false
-	c.queue, c.queueBytes, c.pongs = nil, 0, nil
+	c.queue, c.queueBytes, c.pongs, c.partial = nil, 0, nil, nil
 	c.written.Broadcast()
 	c.mu.Unlock()
 	c.wakeReader() // a parked read loop must find the closed socket and end
@@ -875,13 +875,16 @@ func (c *conn) writeThroughLocked(payloads [][]byte, size int) bool {
 		len(c.queue) > 0 || len(c.pongs) > 0 || c.pingDue {
 		return false
 	}
+	if len(payloads) == 0 {
+		return true // nothing to write
+	}
 	n := size + len(payloads) - 1 // the newlines between them
 	if len(payloads) > 1 && n > c.srv.cfg.MaxFrameBatch {
 		return false // the write loop splits it into frames
 	}
 	w := throughPool.Get().(*throughWrite)
 	defer func() {
-		w.err = nil
+		w.n, w.err = 0, nil
 		if cap(w.frame) <= 4*c.srv.cfg.MaxFrameBatch { // don't keep a rare huge buffer
 			throughPool.Put(w)
 		}

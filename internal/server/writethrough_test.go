@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/sys/unix"
 )
 
 // TestWriteThrough: an event for an idle socket is written straight to
@@ -31,6 +32,14 @@ func TestWriteThrough(t *testing.T) {
 	peer, c := dialEcho(t, srv, ts, &websocket.Dialer{NetDial: (&net.Dialer{Control: small(syscall.SO_RCVBUF)}).Dial})
 	if c.raw == nil {
 		t.Skip("the socket has no descriptor here: nothing is written through")
+	}
+	// The kernel may hold only UnsentLimit bytes unsent (TCP_NOTSENT_LOWAT),
+	// so that a stalled reader's backlog shows in its send queue.
+	var lowat int
+	var lerr error
+	c.raw.Control(func(fd uintptr) { lowat, lerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT) })
+	if lerr != nil || lowat != srv.cfg.UnsentLimit {
+		t.Errorf("TCP_NOTSENT_LOWAT = %d, %v; want %d", lowat, lerr, srv.cfg.UnsentLimit)
 	}
 	if err := small(syscall.SO_SNDBUF)("", "", c.raw); err != nil {
 		t.Fatal(err)

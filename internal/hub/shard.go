@@ -189,7 +189,10 @@ func (s *shard) deliver(items []item) {
 // fanOut hands events, in order, to every member of r; when they are
 // late, members that are Laggards are told so instead, once per event. A
 // big room's members are served in parts, in parallel (Config.FanOutParts);
-// fanOut returns when every member has been served.
+// fanOut returns when every member has been served. It holds r's read
+// lock throughout, so a Join or Leave of r waits for the fan-out in
+// progress (a member's DeliverBatch never blocks: at most one
+// non-blocking write per member), never for the network.
 func (s *shard) fanOut(r *room, events [][]byte, late bool, now time.Time) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

@@ -86,8 +86,10 @@ func repliesFirst(queue []outMsg) []outMsg {
 // The read loop owns every read and the read deadline. It runs on serve's
 // goroutine, and when the connection has parked (park.go) on the one the
 // poller starts when bytes arrive: never on two at once.
-// The write loop owns every write: data, pongs, pings and the close frame.
-// Other goroutines talk to the writer only through the fields under mu.
+// The write loop owns every write while it is busy, and always every
+// pong, ping and close frame; an event for an idle socket may be written
+// through by the goroutine that has it, under mu (see below). Other
+// goroutines talk to the writer only through the fields under mu.
 //
 // The write loop runs only while there is something to write: kick starts
 // it when work arrives and none is running (writing, under mu, makes sure
@@ -596,7 +598,7 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// writeLoop owns every write on the socket while it runs. It takes what
+// writeLoop owns every write on the socket while it is busy (wbusy). It takes what
 // is pending (pongs, a ping, queued messages, a close), writes it, and
 // looks again; it returns when nothing has been pending for writerLinger,
 // or after the close. wake is its doorbell, rung by kickLocked.

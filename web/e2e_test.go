@@ -339,6 +339,15 @@ func TestBrowserHonoursRetryAfter(t *testing.T) {
 	if _, err := fmt.Sscanf(got, "Reconnecting in %ds", &secs); err != nil || secs < 90 || secs > 102 {
 		t.Errorf("connection state says %q, want \"Reconnecting in Ns\" with N about 100 (the server's wait)", got)
 	}
+
+	// The page coming back to the front (focus, pageshow) skips a backoff
+	// of the page's own, but not the server's wait: the state stays
+	// "waiting" (an attempt would make it "connecting" at once).
+	for _, ev := range []string{"focus", "pageshow", "online"} {
+		if state := eval[string](alice, `window.dispatchEvent(new Event("`+ev+`")), document.getElementById("conn").dataset.state`); state != "waiting" {
+			t.Errorf("after a %q event the connection is %q, want still waiting out the server's wait", ev, state)
+		}
+	}
 }
 
 // TestBrowserPhoneWidth: at 375 px the page does not scroll sideways, even

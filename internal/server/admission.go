@@ -149,7 +149,8 @@ func (s *Server) admitHandshake(w http.ResponseWriter, r *http.Request, subproto
 // and the reason "retry after Ns" (protocol.RetryAfterReason); any other
 // client gets HTTP 503 with Retry-After: N and the JSON error
 // `unavailable`. Either way the connection is not registered and costs no
-// goroutine.
+// goroutine of its own; the browser's socket is kept, by the handler, until
+// the client answers the close or refuseLinger passes (awaitCloseReply).
 func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, subprotocol string, retry time.Duration) {
 	reason := protocol.RetryAfterReason(retry)
 	secs := retryAfterSeconds(retry)
@@ -165,11 +166,33 @@ func (s *Server) refuseBusy(w http.ResponseWriter, r *http.Request, subprotocol 
 			return // gorilla wrote the HTTP error
 		}
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseTryAgainLater, reason), deadlineIn(s.cfg.WriteTimeout))
+		awaitCloseReply(ws, s.cfg.ReadLimit)
 		ws.Close()
 		return
 	}
 	w.Header().Set("Retry-After", secs)
 	s.apiFail(w, protocol.Errorf(protocol.CodeUnavailable, "the server is busy; try again in %s s", secs))
+}
+
+// refuseLinger bounds how long a refused browser's socket is kept open
+// for the closing handshake (awaitCloseReply).
+const refuseLinger = time.Second
+
+// awaitCloseReply completes the closing handshake after the server's close
+// frame: it reads, and drops, what the client sends until the client's
+// close frame, an error, or refuseLinger. Closing the TCP connection at once
+// instead would reset it if the client had already written something (a
+// browser sends its hello as soon as the socket opens): the server's kernel
+// answers unread data with RST, and a browser that sees the reset reports
+// 1006 without the 1013 and its wait, then retries on its own short backoff.
+func awaitCloseReply(ws *websocket.Conn, limit int64) {
+	ws.SetReadLimit(limit)
+	ws.SetReadDeadline(time.Now().Add(refuseLinger))
+	for {
+		if _, _, err := ws.NextReader(); err != nil {
+			return
+		}
+	}
 }
 
 // retryAfterSeconds formats d for a Retry-After header: whole seconds,

@@ -2,6 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"testing"
 	"testing/synctest"
@@ -139,5 +142,56 @@ func TestNodeBudgetRefusals(t *testing.T) {
 	}
 	if got := counterValue(s.srv.admission.refused.WithLabelValues("ip_rate")); got != 0 {
 		t.Errorf("ip_rate refusals = %v, want 0: the node budget is asked first", got)
+	}
+}
+
+// TestBusyRefusalClosingHandshake: a browser writes its hello as soon as
+// its socket opens, before it reads the server's 1013. The refusal must end
+// in a closing handshake: the server reads past the hello and keeps the
+// connection until the client's close, then ends the stream with FIN.
+// Closing at once resets the connection when the hello has arrived unread,
+// and Chromium reports a reset after the close frame as 1006, not the 1013
+// with its wait (the page then retries on its own short backoff).
+func TestBusyRefusalClosingHandshake(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.NodeHandshakeRate, c.NodeHandshakeBurst = 0.01, 1 })
+	if st, _ := dialStatus(t, s, nil); st != http.StatusSwitchingProtocols {
+		t.Fatalf("first handshake = %d, want 101", st)
+	}
+
+	var raw net.Conn
+	d := websocket.Dialer{
+		Subprotocols: []string{protocol.Subprotocol},
+		NetDial: func(network, addr string) (net.Conn, error) {
+			c, err := net.Dial(network, addr)
+			raw = c
+			return c, err
+		},
+	}
+	ws, _, err := d.Dial(s.wsURL, http.Header{"Origin": {s.ts.URL}})
+	if err != nil {
+		t.Fatalf("browser handshake past the budget: %v, want upgraded then closed", err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","name":"alice"}`)); err != nil {
+		t.Fatalf("write hello: %v", err)
+	}
+	ws.SetCloseHandler(func(int, string) error { return nil }) // answer later, by hand
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err = ws.ReadMessage(); !websocket.IsCloseError(err, protocol.CloseTryAgainLater) {
+		t.Fatalf("read = %v, want close %d", err, protocol.CloseTryAgainLater)
+	}
+
+	// Not answered yet: the server must still be waiting (no FIN, no reset).
+	raw.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var ne net.Error
+	if n, err := raw.Read(make([]byte, 64)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("before the client's close: read %d bytes, %v; want nothing (the server waits for the close)", n, err)
+	}
+	if err := ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseTryAgainLater, ""), time.Now().Add(time.Second)); err != nil {
+		t.Fatalf("write close: %v", err)
+	}
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := raw.Read(make([]byte, 64)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("after the client's close: read %d bytes, %v; want EOF (FIN), not a reset", n, err)
 	}
 }

@@ -293,6 +293,7 @@ func (s *Server) run(c *conn, done func()) {
 	if s.closing.Load() {
 		s.mu.Unlock()
 		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseServiceRestart, "server restarting"), deadlineIn(s.cfg.WriteTimeout))
+		awaitCloseReply(c.ws, s.cfg.ReadLimit)
 		c.ws.Close()
 		if done != nil {
 			done()

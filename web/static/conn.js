@@ -138,13 +138,26 @@ export class Connection extends EventTarget {
     this.lastHeard = 0; // when the socket last brought anything (Date.now())
     this.generation = 0; // counts sockets: a chunk's answer belongs to the socket it was sent on
 
+    this.serverWaitUntil = 0; // a wait the server named ends then (Date.now()); 0 for none
+
     window.addEventListener("online", () => {
-      if (this.state === "offline" || this.state === "waiting") this.connectNow();
+      if (this.state !== "offline" && this.state !== "waiting") return;
+      if (!this.serverWaiting()) {
+        this.connectNow();
+      } else if (this.state === "offline") {
+        // Back online inside the server's wait: wait out the rest of it.
+        const retryAt = this.serverWaitUntil;
+        this.retryTimer = setTimeout(() => this.open(), retryAt - Date.now());
+        this.setState("waiting", { code: Close.tryAgainLater, reason: "The server is busy.", retryAt });
+      }
     });
-    // Back in front of the user: don't let a throttled timer decide.
+    // Back in front of the user: don't let a throttled timer decide. But a
+    // wait the server named (1013 "retry after Ns") stands: a node turning
+    // a storm away spreads its clients over those seconds, and coming back
+    // early only earns a longer wait. "Retry now" still skips it.
     const wake = () => {
       if (document.visibilityState !== "visible") return;
-      if (this.state === "waiting") this.connectNow();
+      if (this.state === "waiting" && !this.serverWaiting()) this.connectNow();
       else if (this.ready && Date.now() - this.lastHeard > PING_EVERY_MS) this.checkNow();
     };
     document.addEventListener("visibilitychange", wake);
@@ -156,6 +169,11 @@ export class Connection extends EventTarget {
         this.setState("offline", {});
       }
     });
+  }
+
+  // serverWaiting reports whether a wait the server named is still running.
+  serverWaiting() {
+    return Date.now() < this.serverWaitUntil;
   }
 
   get ready() {
@@ -406,6 +424,7 @@ export class Connection extends EventTarget {
     }
     const delay = serverWait > 0 ? serverWait + Math.random() * RETRY_JITTER_MS : backoffDelay(attempt, this.restarting);
     const retryAt = Date.now() + delay;
+    this.serverWaitUntil = serverWait > 0 ? retryAt : 0;
     this.retryTimer = setTimeout(() => this.open(), delay);
     this.setState("waiting", { code, reason: why, retryAt });
   }

@@ -92,7 +92,7 @@ type runCounter struct{ n *atomic.Int64 }
 
 func (r *runCounter) Deliver([]byte) { r.n.Add(1) }
 
-func (r *runCounter) DeliverBatch(p [][]byte, _ time.Time) { r.n.Add(int64(len(p))) }
+func (r *runCounter) DeliverBatch(p [][]byte, _ time.Time, _ bool) { r.n.Add(int64(len(p))) }
 
 // BenchmarkFanoutBacklog: a burst of 64 messages to a room of 1000
 // members that take runs (hub.BatchMember), until every member has them

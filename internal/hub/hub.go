@@ -64,10 +64,14 @@ type Member interface {
 // one wake-up of its writer) instead of k. payloads is in delivery order;
 // the slice is the hub's and valid only during the call, while each
 // payload is shared read-only with every member, as with Deliver. A run
-// is at most Config.RunLimit events. DeliverBatch must not block.
+// is at most Config.RunLimit events. more says that the shard holds
+// more of the room's events right behind this run (a backlog was cut into
+// runs): a member that writes an event to its socket when it can may
+// queue this run instead, so that its writer sends the runs together.
+// DeliverBatch must not block.
 type BatchMember interface {
 	Member
-	DeliverBatch(payloads [][]byte, now time.Time)
+	DeliverBatch(payloads [][]byte, now time.Time, more bool)
 }
 
 // Laggard is a Member that can be told it fell behind: an event of its

@@ -648,6 +648,7 @@ type batcher struct {
 	mu    sync.Mutex
 	calls [][]string
 	times []time.Time
+	more  []bool
 }
 
 func (m *batcher) Deliver(p []byte) {
@@ -656,7 +657,7 @@ func (m *batcher) Deliver(p []byte) {
 	m.mu.Unlock()
 }
 
-func (m *batcher) DeliverBatch(payloads [][]byte, now time.Time) {
+func (m *batcher) DeliverBatch(payloads [][]byte, now time.Time, more bool) {
 	var call []string
 	for _, p := range payloads {
 		call = append(call, string(p))
@@ -664,6 +665,7 @@ func (m *batcher) DeliverBatch(payloads [][]byte, now time.Time) {
 	m.mu.Lock()
 	m.calls = append(m.calls, call)
 	m.times = append(m.times, now)
+	m.more = append(m.more, more)
 	m.mu.Unlock()
 }
 
@@ -729,11 +731,18 @@ func TestBacklogGoesOutInRuns(t *testing.T) {
 		close(st.release)
 		synctest.Wait()
 		want := [][]string{{"h1"}, {"d1", "d2", "d3"}, {"d4", "d5"}, {"h2"}, {"u"}, {"d6", "d7"}}
+		// Only a run cut by RunLimit, with the room's next run right
+		// behind it, says more follows (the user's event "u" comes
+		// through Deliver).
+		wantMore := []bool{false, true, false, false, false}
 		bm.mu.Lock()
-		got := bm.calls
+		got, gotMore := bm.calls, bm.more
 		bm.mu.Unlock()
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("DeliverBatch calls (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantMore, gotMore); diff != "" {
+			t.Errorf("DeliverBatch more (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff([]string{"d1", "d2", "d3", "d4", "d5", "d6", "d7"}, plain.received()); diff != "" {
 			t.Errorf("plain member got (-want +got):\n%s", diff)

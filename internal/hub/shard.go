@@ -111,7 +111,8 @@ func (s *shard) run() {
 		s.qmu.Unlock()
 		for i := 0; i < len(batch); {
 			n := s.runOf(batch[i:])
-			s.deliver(batch[i : i+n])
+			more := i+n < len(batch) && batch[i+n].room == batch[i].room && batch[i].room != nil
+			s.deliver(batch[i:i+n], more)
 			clear(batch[i : i+n]) // let the events go
 			i += n
 		}
@@ -143,8 +144,9 @@ func (s *shard) runOf(items []item) int {
 }
 
 // deliver runs on the shard goroutine, the only writer of room.head. items
-// is one item, or a run of one room's events (runOf).
-func (s *shard) deliver(items []item) {
+// is one item, or a run of one room's events (runOf); more says that the
+// room's next events follow right behind it (see BatchMember).
+func (s *shard) deliver(items []item, more bool) {
 	it := &items[0]
 	if it.userKey != "" {
 		s.h.deliverUser(it.userKey, it.event)
@@ -173,14 +175,14 @@ func (s *shard) deliver(items []item) {
 		// time as a batch: split the run where lateness changes.
 		l := it.behind || it.at != 0 && now.UnixNano()-it.at > int64(s.h.cfg.LagLimit)
 		if l != late && len(events) > 0 {
-			s.fanOut(r, events, late, now)
+			s.fanOut(r, events, late, true, now)
 			events = events[:0]
 		}
 		late = l
 		events = append(events, it.event)
 	}
 	if len(events) > 0 {
-		s.fanOut(r, events, late, now)
+		s.fanOut(r, events, late, more, now)
 	}
 	clear(events)
 	s.events = events[:0]
@@ -193,7 +195,7 @@ func (s *shard) deliver(items []item) {
 // lock throughout, so a Join or Leave of r waits for the fan-out in
 // progress (a member's DeliverBatch never blocks: at most one
 // non-blocking write per member), never for the network.
-func (s *shard) fanOut(r *room, events [][]byte, late bool, now time.Time) {
+func (s *shard) fanOut(r *room, events [][]byte, late, more bool, now time.Time) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.stale {
@@ -207,21 +209,21 @@ func (s *shard) fanOut(r *room, events [][]byte, late bool, now time.Time) {
 	members := r.list
 	parts := min(s.h.cfg.FanOutParts, len(members)/s.h.cfg.FanOutChunk)
 	if parts <= 1 {
-		s.serve(members, events, late, now)
+		s.serve(members, events, late, more, now)
 		return
 	}
 	var wg sync.WaitGroup
 	per := (len(members) + parts - 1) / parts
 	for i := per; i < len(members); i += per {
 		part := members[i:min(i+per, len(members))]
-		wg.Go(func() { s.serve(part, events, late, now) })
+		wg.Go(func() { s.serve(part, events, late, more, now) })
 	}
-	s.serve(members[:per], events, late, now)
+	s.serve(members[:per], events, late, more, now)
 	wg.Wait()
 }
 
 // serve is fanOut for some of a room's members.
-func (s *shard) serve(members []Member, events [][]byte, late bool, now time.Time) {
+func (s *shard) serve(members []Member, events [][]byte, late, more bool, now time.Time) {
 	for _, m := range members {
 		if late {
 			if l, ok := m.(Laggard); ok {
@@ -233,7 +235,7 @@ func (s *shard) serve(members []Member, events [][]byte, late bool, now time.Tim
 			}
 		}
 		if bm, ok := m.(BatchMember); ok {
-			bm.DeliverBatch(events, now)
+			bm.DeliverBatch(events, now, more)
 			continue
 		}
 		for _, e := range events {

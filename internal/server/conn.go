@@ -330,18 +330,22 @@ func (c *conn) Deliver(payload []byte) {
 }
 
 // DeliverBatch implements hub.BatchMember: a run of a room's broadcast
-// payloads, shared read-only, queued together with one lock and one
-// wake-up of the writer, at the time the hub read once for the room. It
-// is all or nothing: a run that does not fit closes c as a slow consumer,
-// as queuing its payloads one by one would have.
-func (c *conn) DeliverBatch(payloads [][]byte, now time.Time) {
+// payloads, shared read-only, written through to an idle socket or queued
+// together with one lock and one wake-up of the writer, at the time the
+// hub read once for the room. When more of the room's events follow
+// (more), the run is queued even for an idle socket: the write loop then
+// sends it and the runs behind it in one frame, where writing each run
+// through would cost a frame per run (a backlog, which the hub cuts into
+// runs of RunLimit). It is all or nothing: a run that does not fit closes
+// c as a slow consumer, as queuing its payloads one by one would have.
+func (c *conn) DeliverBatch(payloads [][]byte, now time.Time, more bool) {
 	size := 0
 	for _, p := range payloads {
 		size += len(p)
 	}
 	c.mu.Lock()
 	ok := c.admitLocked(len(payloads), size, now)
-	if ok && !c.writeThroughLocked(payloads, size) {
+	if ok && (more || !c.writeThroughLocked(payloads, size)) {
 		for _, p := range payloads {
 			c.queue = append(c.queue, outMsg{data: p})
 		}

@@ -196,7 +196,7 @@ func TestDeliverBatch(t *testing.T) {
 				for _, e := range tt.run {
 					run = append(run, []byte(e))
 				}
-				c.DeliverBatch(run, time.Now())
+				c.DeliverBatch(run, time.Now(), false)
 				if tt.wantSlow {
 					want = []string{"e0", fmt.Sprintf("close %d", protocol.CloseSlowConsumer)}
 				} else {
@@ -232,7 +232,7 @@ func TestSlowConsumerKeepsReplies(t *testing.T) {
 		close func(c *conn)
 	}{
 		{"lagging", func(c *conn) { c.Lagging() }},
-		{"queue full", func(c *conn) { c.DeliverBatch([][]byte{[]byte("r1"), []byte("r2"), []byte("r3")}, time.Now()) }},
+		{"queue full", func(c *conn) { c.DeliverBatch([][]byte{[]byte("r1"), []byte("r2"), []byte("r3")}, time.Now(), false) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

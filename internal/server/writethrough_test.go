@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,6 +53,11 @@ func TestWriteThrough(t *testing.T) {
 		}
 		return m.GetCounter().GetValue()
 	}
+	busy := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.wbusy
+	}
 	writing := func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -68,6 +74,29 @@ func TestWriteThrough(t *testing.T) {
 	_, p, err := peer.ReadMessage()
 	if err != nil || string(p) != "small" {
 		t.Fatalf("read %q, %v; want small", p, err)
+	}
+
+	// A run with more of its room behind it is queued, not written
+	// through, and so is the run after it: the write loop sends them.
+	c.DeliverBatch([][]byte{[]byte("run1")}, time.Now(), true)
+	c.DeliverBatch([][]byte{[]byte("run2")}, time.Now(), false)
+	if got := through(); got != 1 {
+		t.Fatalf("%v frames written through after runs with more behind them, want still 1", got)
+	}
+	var runs []string
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(runs) < 2 {
+		_, p, err := peer.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %q: %v", runs, err)
+		}
+		runs = append(runs, strings.Split(string(p), "\n")...)
+	}
+	if diff := cmp.Diff([]string{"run1", "run2"}, runs); diff != "" {
+		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+	for busy() { // let the write loop finish, so that the next event finds the socket free
+		runtime.Gosched()
 	}
 
 	big := bytes.Repeat([]byte("b"), 1<<20)

@@ -49,6 +49,7 @@ type outMsg struct {
 	binary bool
 	alone  bool   // a message of its own, never coalesced with others (echo)
 	reply  bool   // a reply to this connection's command: written before queued events
+	held   bool   // never written through (writeThroughLocked): the ack of a committed entry
 	data   []byte // shared between connections: read-only
 }
 
@@ -255,7 +256,7 @@ func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	if !c.admitLocked(1, len(m.data), now) {
 		return false
 	}
-	if !m.binary && !m.alone && !m.reply && c.writeThroughLocked([][]byte{m.data}, len(m.data)) {
+	if !m.binary && !m.alone && !m.held && c.writeThroughLocked([][]byte{m.data}, len(m.data)) {
 		return true
 	}
 	c.queue = append(c.queue, m)
@@ -851,8 +852,9 @@ func (c *conn) cut() {
 // frame waiting. It reports whether it took payloads; false leaves them to
 // the caller to queue.
 //
-// Replies (acks, errors, command results) are not written through but
-// queued: an ack is followed at once by its message's event to the same
+// Replies to commands are written through by the read loop that handled
+// the command, except the ack of a committed entry (outMsg.held), which is
+// queued: it is followed at once by its message's event to the same
 // connection (a sender is a member of its room), and the write loop sends
 // the two in one frame when the event comes before the loop has written
 // the ack, where writing the ack through would always cost a system call

@@ -75,7 +75,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 			}
 			m := wireMessage(res.Message)
 			m.File = file
-			ss.replyOK(c, id, protocol.Event{Room: m.Room, Message: &m})
+			ss.replyAck(c, id, protocol.Event{Room: m.Room, Message: &m})
 		},
 	})
 	if !ok {

@@ -159,7 +159,7 @@ func (ss *session) record(c *conn, id string, e chat.NewMessage, ev *protocol.Ev
 				ss.replyErr(c, id, err)
 				return
 			}
-			ss.replyOK(c, id, reply)
+			ss.replyAck(c, id, reply)
 		},
 	}
 	if roomFirst {

@@ -179,13 +179,31 @@ func (ss *session) closed(c *conn) {
 func (ss *session) peerClosing(c *conn) { ss.releaseGuestName() }
 
 func (ss *session) reply(c *conn, ev *protocol.Event) {
+	ss.queueReply(c, ev, false)
+}
+
+// queueReply encodes ev and queues it as a reply; held keeps it from being
+// written through to an idle socket (see outMsg.held).
+func (ss *session) queueReply(c *conn, ev *protocol.Event, held bool) {
 	b, err := protocol.EncodeEvent(ev)
 	if err != nil {
 		c.log.Error("encode reply", "err", err)
 		c.close(protocol.CloseInternal, "internal error")
 		return
 	}
-	c.enqueue(outMsg{data: b, reply: true})
+	c.enqueue(outMsg{data: b, reply: true, held: held})
+}
+
+// replyAck queues the ack of a committed entry, never written through: the
+// entry's own event follows at once, and the write loop sends the two in
+// one frame.
+func (ss *session) replyAck(c *conn, id string, ev protocol.Event) {
+	if id == "" {
+		return
+	}
+	ev.Type = protocol.TypeOK
+	ev.ID = id
+	ss.queueReply(c, &ev, true)
 }
 
 func (ss *session) replyOK(c *conn, id string, ev protocol.Event) {

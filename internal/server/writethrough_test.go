@@ -95,14 +95,42 @@ func TestWriteThrough(t *testing.T) {
 	if diff := cmp.Diff([]string{"run1", "run2"}, runs); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
 	}
-	for busy() { // let the write loop finish, so that the next event finds the socket free
-		runtime.Gosched()
+	waitIdle := func() {
+		t.Helper()
+		for busy() { // let the write loop finish, so that the next write finds the socket free
+			runtime.Gosched()
+		}
 	}
+	waitIdle()
+
+	// A command's reply is written through by the goroutine that has it;
+	// the ack of a committed entry is held for the write loop, which sends
+	// it with the entry's event.
+	c.enqueue(outMsg{data: []byte("reply"), reply: true})
+	if got := through(); got != 2 {
+		t.Fatalf("%v frames written through after a reply, want 2", got)
+	}
+	c.enqueue(outMsg{data: []byte("ack"), reply: true, held: true})
+	if got := through(); got != 2 {
+		t.Fatalf("%v frames written through after a held ack, want still 2", got)
+	}
+	var replies []string
+	for len(replies) < 2 {
+		_, p, err := peer.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %q: %v", replies, err)
+		}
+		replies = append(replies, strings.Split(string(p), "\n")...)
+	}
+	if diff := cmp.Diff([]string{"reply", "ack"}, replies); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+	waitIdle()
 
 	big := bytes.Repeat([]byte("b"), 1<<20)
 	c.Deliver(big) // begun through, finished by the write loop
-	if got := through(); got != 2 {
-		t.Fatalf("%v frames written through after the big event, want 2", got)
+	if got := through(); got != 3 {
+		t.Fatalf("%v frames written through after the big event, want 3", got)
 	}
 	if !writing() {
 		t.Fatal("no write loop for the rest of a frame the socket could not take")
@@ -113,8 +141,8 @@ func TestWriteThrough(t *testing.T) {
 		c.Deliver([]byte(e)) // queued: the write loop is busy
 		want = append(want, e)
 	}
-	if got := through(); got != 2 {
-		t.Errorf("%v frames written through while the write loop was busy, want 2", got)
+	if got := through(); got != 3 {
+		t.Errorf("%v frames written through while the write loop was busy, want 3", got)
 	}
 	var got []string
 	peer.SetReadDeadline(time.Now().Add(10 * time.Second))

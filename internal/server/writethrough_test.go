@@ -83,16 +83,21 @@ func TestWriteThrough(t *testing.T) {
 	if got := through(); got != 1 {
 		t.Fatalf("%v frames written through after runs with more behind them, want still 1", got)
 	}
-	var runs []string
-	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for len(runs) < 2 {
-		_, p, err := peer.ReadMessage()
-		if err != nil {
-			t.Fatalf("after %q: %v", runs, err)
+	// readEvents reads frames until it has n events.
+	readEvents := func(n int) []string {
+		t.Helper()
+		var got []string
+		peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for len(got) < n {
+			_, p, err := peer.ReadMessage()
+			if err != nil {
+				t.Fatalf("after %d events: %v", len(got), err)
+			}
+			got = append(got, strings.Split(string(p), "\n")...)
 		}
-		runs = append(runs, strings.Split(string(p), "\n")...)
+		return got
 	}
-	if diff := cmp.Diff([]string{"run1", "run2"}, runs); diff != "" {
+	if diff := cmp.Diff([]string{"run1", "run2"}, readEvents(2)); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
 	}
 	waitIdle := func() {
@@ -114,15 +119,7 @@ func TestWriteThrough(t *testing.T) {
 	if got := through(); got != 2 {
 		t.Fatalf("%v frames written through after a held ack, want still 2", got)
 	}
-	var replies []string
-	for len(replies) < 2 {
-		_, p, err := peer.ReadMessage()
-		if err != nil {
-			t.Fatalf("after %q: %v", replies, err)
-		}
-		replies = append(replies, strings.Split(string(p), "\n")...)
-	}
-	if diff := cmp.Diff([]string{"reply", "ack"}, replies); diff != "" {
+	if diff := cmp.Diff([]string{"reply", "ack"}, readEvents(2)); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 	waitIdle()
@@ -144,18 +141,7 @@ func TestWriteThrough(t *testing.T) {
 	if got := through(); got != 3 {
 		t.Errorf("%v frames written through while the write loop was busy, want 3", got)
 	}
-	var got []string
-	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for len(got) < len(want) {
-		_, p, err := peer.ReadMessage()
-		if err != nil {
-			t.Fatalf("after %d events: %v", len(got), err)
-		}
-		for ev := range strings.SplitSeq(string(p), "\n") {
-			got = append(got, ev)
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, readEvents(len(want))); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

@@ -13,8 +13,7 @@ import (
 
 // writeStmts are the statements of Append, prepared once on the writer.
 type writeStmts struct {
-	roomSeq  *sql.Stmt // room name → last_seq
-	lastTime *sql.Stmt // room, seq → ts
+	roomTail *sql.Stmt // room name → last_seq, ts of that message (NULL if none)
 	findCMID *sql.Stmt // room, author, cmid → the stored entry
 	insert   *sql.Stmt
 	setSeq   *sql.Stmt // last_seq, room
@@ -34,8 +33,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&w.roomSeq, `SELECT last_seq FROM rooms WHERE name = ?`},
-		{&w.lastTime, `SELECT ts FROM messages WHERE room = ? AND seq = ?`},
+		{&w.roomTail, roomTailSQL},
 		// "cmid <> ''" repeats the partial index's condition so that the
 		// planner may use the index.
 		{&w.findCMID, `SELECT ` + entryColumns + ` FROM messages
@@ -71,7 +69,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.roomSeq, w.lastTime, w.findCMID, w.insert, w.setSeq,
+	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq,
 		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow} {
 		if st != nil {
 			st.Close()
@@ -143,8 +141,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	}
 	defer tx.Rollback()
 	var (
-		roomSeq  = tx.StmtContext(ctx, s.stmts.roomSeq)
-		lastTime = tx.StmtContext(ctx, s.stmts.lastTime)
+		tailStmt = tx.StmtContext(ctx, s.stmts.roomTail)
 		findCMID = tx.StmtContext(ctx, s.stmts.findCMID)
 		insert   = tx.StmtContext(ctx, s.stmts.insert)
 		setSeq   = tx.StmtContext(ctx, s.stmts.setSeq)
@@ -160,7 +157,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
 		if !ok {
-			tail, err = loadTail(ctx, roomSeq, lastTime, m.Room)
+			tail, err = loadTail(ctx, tailStmt, m.Room)
 			if err != nil {
 				return nil, s.fail("append", err)
 			}
@@ -383,10 +380,19 @@ func (s *Store) saveTarget(ctx context.Context, tx *sql.Tx, key targetKey, t *ch
 	return nil
 }
 
-// loadTail reads the newest sequence number and message time of room.
-func loadTail(ctx context.Context, roomSeq, lastTime *sql.Stmt, room string) (*roomTail, error) {
+// roomTailSQL reads a room's last_seq and the time of that message, in one
+// statement rather than two: a batch reads the tail of every room it
+// writes to.
+const roomTailSQL = `SELECT r.last_seq, m.ts FROM rooms r
+	LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
+	WHERE r.name = ?`
+
+// loadTail reads the newest sequence number and message time of room with
+// the writeStmts.roomTail statement.
+func loadTail(ctx context.Context, stmt *sql.Stmt, room string) (*roomTail, error) {
 	t := &roomTail{}
-	err := roomSeq.QueryRowContext(ctx, room).Scan(&t.lastSeq)
+	var ts sql.NullInt64
+	err := stmt.QueryRowContext(ctx, room).Scan(&t.lastSeq, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, nil
 	}
@@ -397,9 +403,10 @@ func loadTail(ctx context.Context, roomSeq, lastTime *sql.Stmt, room string) (*r
 	if t.lastSeq == 0 {
 		return t, nil
 	}
-	if err := lastTime.QueryRowContext(ctx, room, t.lastSeq).Scan(&t.lastMS); err != nil {
-		return nil, fmt.Errorf("time of %s#%d: %w", room, t.lastSeq, err)
+	if !ts.Valid {
+		return nil, fmt.Errorf("time of %s#%d: %w", room, t.lastSeq, sql.ErrNoRows)
 	}
+	t.lastMS = ts.Int64
 	return t, nil
 }
 

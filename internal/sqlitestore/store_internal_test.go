@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -117,7 +118,7 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{"find cmid", `SELECT seq, guest, body, ts FROM messages
 			WHERE room = ? AND author = ? AND cmid = ? AND cmid <> ''`, []any{"r", "a", "c"}, "messages_cmid"},
-		{"last time", `SELECT ts FROM messages WHERE room = ? AND seq = ?`, []any{"r", 1}, "sqlite_autoindex_messages_1"},
+		{"room tail", roomTailSQL, []any{"r"}, "sqlite_autoindex_messages_1"},
 		{"history after", `SELECT room, seq, author, guest, body, cmid, ts FROM messages
 			WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`, []any{"r", 1, 10}, "sqlite_autoindex_messages_1"},
 		{"history before", `SELECT room, seq, author, guest, body, cmid, ts FROM messages
@@ -242,5 +243,29 @@ func TestVisibleRoomsEmptyUser(t *testing.T) {
 		if r.Private {
 			t.Errorf("VisibleRooms(\"\") holds private room %q", r.Name)
 		}
+	}
+}
+
+// TestAppendAfterTailTime: a new message's time is never before the time of
+// its room's last message (loadTail), even when that time is ahead of the
+// clock (a clock stepped back since).
+func TestAppendAfterTailTime(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	ahead := time.Now().Add(time.Hour).UnixMilli()
+	for _, q := range []string{
+		fmt.Sprintf(`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('%s', 1, 'alice', 0, 'early', %d)`, chat.DefaultRoom, ahead),
+		fmt.Sprintf(`UPDATE rooms SET last_seq = 1 WHERE name = '%s'`, chat.DefaultRoom),
+	} {
+		if _, err := s.writer.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	res, err := s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "bob", Body: "later"}})
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("Append = %+v, %v", res, err)
+	}
+	if got := res[0].Message; got.Seq != 2 || got.Time.UnixMilli() < ahead {
+		t.Errorf("appended #%d at %d ms, want #2 at %d ms or later (the last message's time)", got.Seq, got.Time.UnixMilli(), ahead)
 	}
 }

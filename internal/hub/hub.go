@@ -66,9 +66,11 @@ type Member interface {
 // payload is shared read-only with every member, as with Deliver. A run
 // is at most Config.RunLimit events. more says that the shard holds
 // more of the room's events right behind this run (a backlog was cut into
-// runs): a member that writes an event to its socket when it can may
-// queue this run instead, so that its writer sends the runs together.
-// DeliverBatch must not block.
+// runs): a member that writes events to its socket when it can may hold
+// this run, to send the runs together. The hub ends every such hold with a
+// call with more false: the room's next run, with no payloads if none of
+// its events is left to deliver, or, if the member leaves the room first,
+// a call with no payloads from Leave. DeliverBatch must not block.
 type BatchMember interface {
 	Member
 	DeliverBatch(payloads [][]byte, now time.Time, more bool)

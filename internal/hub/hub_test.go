@@ -750,6 +750,54 @@ func TestBacklogGoesOutInRuns(t *testing.T) {
 	})
 }
 
+// TestHoldsEnd: every run handed over with more is followed by a call with
+// more false, so that a member holding runs always sends them: the next
+// run even when all its events turn out stale (and a run before a seen
+// marker, which delivers nothing, is not said to have more behind it);
+// and Leave ends a hold of the member that leaves.
+func TestHoldsEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, err := hub.New(hub.Config{Broker: newBroker(t), Shards: 1, RunLimit: 2, RosterInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		bm := &batcher{}
+		join(t, h, "hall", st, "s")
+		join(t, h, "den", bm, "b")
+		h.Message("hall", 1, []byte("h1"))
+		<-st.entered // the shard stalls in hall's message 1
+		h.Message("den", 1, []byte("d1"))
+		h.Message("den", 2, []byte("d2"))
+		h.Message("den", 1, []byte("d1 again")) // a run of stale events only
+		h.Message("den", 2, []byte("d2 again"))
+		h.Seen("den", 2)
+		close(st.release)
+		synctest.Wait()
+		h.Leave("den", bm)
+
+		type call struct {
+			Events []string
+			More   bool
+		}
+		want := []call{
+			{[]string{"d1", "d2"}, true},
+			{nil, false}, // the stale run, before a seen marker: not more, and it ends the hold
+			{nil, false}, // Leave
+		}
+		bm.mu.Lock()
+		var got []call
+		for i, c := range bm.calls {
+			got = append(got, call{c, bm.more[i]})
+		}
+		bm.mu.Unlock()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("DeliverBatch calls (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestBacklogLimit: an event queued behind BacklogLimit others is late
 // whatever its age: the room's laggards are told instead of given it, so
 // a shard's queue stays bounded by length as well as by time.

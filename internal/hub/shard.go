@@ -25,6 +25,7 @@ type shard struct {
 	wake   chan struct{} // capacity 1: rung when queue becomes non-empty
 	spare  []item        // run's; the last batch's array, for reuse
 	events [][]byte      // run's; deliver's scratch for a run's events
+	held   *room         // run's; the room whose last run was handed over with more to come
 
 	mu sync.Mutex // guards rooms and the subscription fields of its rooms
 	// rooms holds the rooms with at least one local member, or with a
@@ -111,7 +112,9 @@ func (s *shard) run() {
 		s.qmu.Unlock()
 		for i := 0; i < len(batch); {
 			n := s.runOf(batch[i:])
-			more := i+n < len(batch) && batch[i+n].room == batch[i].room && batch[i].room != nil
+			// More of the room follows: the next item is its next run.
+			next := i + n
+			more := next < len(batch) && batch[i].room != nil && batch[next].room == batch[i].room && !batch[next].seen
 			s.deliver(batch[i:i+n], more)
 			clear(batch[i : i+n]) // let the events go
 			i += n
@@ -145,8 +148,12 @@ func (s *shard) runOf(items []item) int {
 
 // deliver runs on the shard goroutine, the only writer of room.head. items
 // is one item, or a run of one room's events (runOf); more says that the
-// room's next events follow right behind it (see BatchMember).
+// room's next run follows right behind it (see BatchMember). After a run
+// handed over with more, the next one is handed over even when none of its
+// events is left to deliver, so that the members end their hold.
 func (s *shard) deliver(items []item, more bool) {
+	held := s.held
+	s.held = nil
 	it := &items[0]
 	if it.userKey != "" {
 		s.h.deliverUser(it.userKey, it.event)
@@ -154,7 +161,7 @@ func (s *shard) deliver(items []item, more bool) {
 	}
 	r := it.room
 	if r.closed.Load() {
-		return
+		return // its members were told they have it all as they left (Hub.Leave)
 	}
 	if it.seen {
 		r.head.CompareAndSwap(-1, it.seq)
@@ -181,8 +188,11 @@ func (s *shard) deliver(items []item, more bool) {
 		late = l
 		events = append(events, it.event)
 	}
-	if len(events) > 0 {
+	if len(events) > 0 || held == r {
 		s.fanOut(r, events, late, more, now)
+	}
+	if more {
+		s.held = r
 	}
 	clear(events)
 	s.events = events[:0]
@@ -363,6 +373,11 @@ func (h *Hub) Leave(roomName string, m Member) (last bool, user string, online i
 		cancel = r.cancel // nil while the subscription is pending: subscribe cancels it
 	}
 	s.mu.Unlock()
+	if bm, ok := m.(BatchMember); ok {
+		// It may hold runs of the room's backlog for the one that will not
+		// reach it now (see BatchMember).
+		bm.DeliverBatch(nil, time.Now(), false)
+	}
 	if cancel != nil {
 		cancel() // waits for a delivery in progress; never called from one
 	}

@@ -137,6 +137,7 @@ type conn struct {
 	pingDue     bool   // the pinger asked for a ping
 	writing     bool   // a write loop is running, or the connection has ended
 	wbusy       bool   // the write loop is writing what it took (the socket is its own until it is done)
+	holding     bool   // queue holds a room's runs handed over with more to come, no write loop kicked for them (DeliverBatch)
 	flushing    bool   // the write loop is writing messages it took from queue, or a partial frame
 	ended       bool   // the write loop has closed the socket; nothing more is written
 	closing     bool   // a close is decided; nothing more is queued
@@ -223,6 +224,7 @@ func (c *conn) readOn(resumed bool) {
 // kickLocked starts the write loop unless one is running or the
 // connection has ended. c.mu must be held.
 func (c *conn) kickLocked() {
+	c.holding = false
 	if c.writing {
 		select {
 		case c.wake <- struct{}{}:
@@ -333,12 +335,20 @@ func (c *conn) Deliver(payload []byte) {
 // DeliverBatch implements hub.BatchMember: a run of a room's broadcast
 // payloads, shared read-only, written through to an idle socket or queued
 // together with one lock and one wake-up of the writer, at the time the
-// hub read once for the room. When more of the room's events follow
-// (more), the run is queued even for an idle socket: the write loop then
-// sends it and the runs behind it in one frame, where writing each run
-// through would cost a frame per run (a backlog, which the hub cuts into
-// runs of RunLimit). It is all or nothing: a run that does not fit closes
-// c as a slow consumer, as queuing its payloads one by one would have.
+// hub read once for the room.
+//
+// When more of the room's events follow (more: the hub cut a backlog into
+// runs of RunLimit), the run is held: queued without waking the write
+// loop. The room's last run (more false, perhaps with no payloads) ends
+// the hold, and the runs held are written through together with it as one
+// frame when the socket is idle and they fit in MaxFrameBatch, or else
+// left to the write loop, which sends them in as few frames. Either way a
+// backlog costs a frame per backlog, not per run, and no goroutine wakes
+// for the runs before the last. Anything else queued or kicked meanwhile
+// (a reply, a ping) ends the hold too.
+//
+// It is all or nothing: a run that does not fit closes c as a slow
+// consumer, as queuing its payloads one by one would have.
 func (c *conn) DeliverBatch(payloads [][]byte, now time.Time, more bool) {
 	size := 0
 	for _, p := range payloads {
@@ -346,17 +356,34 @@ func (c *conn) DeliverBatch(payloads [][]byte, now time.Time, more bool) {
 	}
 	c.mu.Lock()
 	ok := c.admitLocked(len(payloads), size, now)
-	if ok && (more || !c.writeThroughLocked(payloads, size)) {
-		for _, p := range payloads {
-			c.queue = append(c.queue, outMsg{data: p})
+	switch {
+	case !ok:
+	case more:
+		c.queueEventsLocked(payloads, size)
+		c.holding = true
+	case c.holding:
+		c.queueEventsLocked(payloads, size)
+		c.holding = false
+		if len(c.queue) > 0 && !c.writeQueueThroughLocked() {
+			c.kickLocked()
 		}
-		c.queueBytes += size
+	case !c.writeThroughLocked(payloads, size):
+		c.queueEventsLocked(payloads, size)
 		c.kickLocked()
 	}
 	c.mu.Unlock()
 	if ok {
 		c.srv.metrics.deliveries.Add(float64(len(payloads)))
 	}
+}
+
+// queueEventsLocked queues payloads, broadcast events of size bytes in
+// all, for the write loop. c.mu must be held.
+func (c *conn) queueEventsLocked(payloads [][]byte, size int) {
+	for _, p := range payloads {
+		c.queue = append(c.queue, outMsg{data: p})
+	}
+	c.queueBytes += size
 }
 
 // ping asks the write loop for a ping; the pinger calls it.
@@ -879,15 +906,77 @@ func (c *conn) cut() {
 // rest of a frame written through waits, the connection is being closed
 // for a protocol error anyway, and its last frame may be cut.
 func (c *conn) writeThroughLocked(payloads [][]byte, size int) bool {
-	if c.raw == nil || c.srv.cfg.QueueWrites || c.wbusy || c.closing || c.partial != nil ||
-		len(c.queue) > 0 || len(c.pongs) > 0 || c.pingDue {
+	if len(c.queue) > 0 || !c.socketFreeLocked() {
 		return false
 	}
 	if len(payloads) == 0 {
 		return true // nothing to write
 	}
-	n := size + len(payloads) - 1 // the newlines between them
-	if len(payloads) > 1 && n > c.srv.cfg.MaxFrameBatch {
+	return c.writeFrameThroughLocked(len(payloads), size, func(frame []byte) []byte {
+		for i, p := range payloads {
+			if i > 0 {
+				frame = append(frame, '\n')
+			}
+			frame = append(frame, p...)
+		}
+		return frame
+	})
+}
+
+// socketFreeLocked reports whether a goroutine other than the write loop
+// may write to the socket now (see writeThroughLocked), whatever is
+// queued. c.mu must be held.
+func (c *conn) socketFreeLocked() bool {
+	return c.raw != nil && !c.srv.cfg.QueueWrites && !c.wbusy && !c.closing && c.partial == nil &&
+		len(c.pongs) == 0 && !c.pingDue
+}
+
+// writeQueueThroughLocked writes every queued message through as one frame
+// (the runs DeliverBatch held) and empties the queue, when the socket is
+// free, the queue holds only broadcast events, and they fit in
+// MaxFrameBatch. It reports whether it did; false leaves the queue to the
+// write loop. c.mu must be held.
+func (c *conn) writeQueueThroughLocked() bool {
+	if !c.socketFreeLocked() {
+		return false
+	}
+	size := 0
+	for _, m := range c.queue {
+		if m.binary || m.alone || m.reply {
+			return false
+		}
+		size += len(m.data)
+	}
+	ok := c.writeFrameThroughLocked(len(c.queue), size, func(frame []byte) []byte {
+		for i, m := range c.queue {
+			if i > 0 {
+				frame = append(frame, '\n')
+			}
+			frame = append(frame, m.data...)
+		}
+		return frame
+	})
+	if !ok {
+		return false
+	}
+	clear(c.queue) // the payloads are not ours to keep
+	c.queue = c.queue[:0]
+	if cap(c.queue) > maxSpareQueue {
+		c.queue = nil
+	}
+	c.queueBytes = 0
+	return true
+}
+
+// writeFrameThroughLocked writes count text events of size bytes in all,
+// which fill appends joined by newlines, as one frame with one
+// non-blocking write (see writeThroughLocked). It reports false, having
+// written nothing, when the frame would exceed MaxFrameBatch (more than
+// one event) or the socket takes none of it. c.mu must be held, and
+// socketFreeLocked must hold.
+func (c *conn) writeFrameThroughLocked(count, size int, fill func(frame []byte) []byte) bool {
+	n := size + count - 1 // the newlines between them
+	if count > 1 && n > c.srv.cfg.MaxFrameBatch {
 		return false // the write loop splits it into frames
 	}
 	w := throughPool.Get().(*throughWrite)
@@ -897,13 +986,7 @@ func (c *conn) writeThroughLocked(payloads [][]byte, size int) bool {
 			throughPool.Put(w)
 		}
 	}()
-	frame := wsframe.AppendHeader(slices.Grow(w.frame[:0], maxHeaderSize+n), textHeader, n)
-	for i, p := range payloads {
-		if i > 0 {
-			frame = append(frame, '\n')
-		}
-		frame = append(frame, p...)
-	}
+	frame := fill(wsframe.AppendHeader(slices.Grow(w.frame[:0], maxHeaderSize+n), textHeader, n))
 	w.frame = frame
 	// Control, not Write: Write would take the descriptor's write lock and
 	// rearm the poller for a wait that never comes. The write lock is not

@@ -76,12 +76,31 @@ func TestWriteThrough(t *testing.T) {
 		t.Fatalf("read %q, %v; want small", p, err)
 	}
 
-	// A run with more of its room behind it is queued, not written
-	// through, and so is the run after it: the write loop sends them.
+	// Runs with more of their room behind them are held: queued, no
+	// write loop woken. The room's last run writes them all through with
+	// it, as one frame.
 	c.DeliverBatch([][]byte{[]byte("run1")}, time.Now(), true)
-	c.DeliverBatch([][]byte{[]byte("run2")}, time.Now(), false)
+	c.DeliverBatch([][]byte{[]byte("run2"), []byte("run3")}, time.Now(), true)
 	if got := through(); got != 1 {
 		t.Fatalf("%v frames written through after runs with more behind them, want still 1", got)
+	}
+	if writing() {
+		t.Error("a write loop started for held runs")
+	}
+	c.DeliverBatch([][]byte{[]byte("run4")}, time.Now(), false)
+	if got := through(); got != 2 {
+		t.Fatalf("%v frames written through after the room's last run, want 2", got)
+	}
+	_, p, err = peer.ReadMessage()
+	if err != nil || string(p) != "run1\nrun2\nrun3\nrun4" {
+		t.Fatalf("read %q, %v; want the four runs in one frame", p, err)
+	}
+	// A hold ended by a run with nothing left in it (all stale, or the
+	// member left the room: Hub.Leave).
+	c.DeliverBatch([][]byte{[]byte("run5")}, time.Now(), true)
+	c.DeliverBatch(nil, time.Now(), false)
+	if got := through(); got != 3 {
+		t.Fatalf("%v frames written through after an empty last run, want 3", got)
 	}
 	// readEvents reads frames until it has n events.
 	readEvents := func(n int) []string {
@@ -97,7 +116,7 @@ func TestWriteThrough(t *testing.T) {
 		}
 		return got
 	}
-	if diff := cmp.Diff([]string{"run1", "run2"}, readEvents(2)); diff != "" {
+	if diff := cmp.Diff([]string{"run5"}, readEvents(1)); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
 	}
 	waitIdle := func() {
@@ -112,12 +131,12 @@ func TestWriteThrough(t *testing.T) {
 	// the ack of a committed entry is held for the write loop, which sends
 	// it with the entry's event.
 	c.enqueue(outMsg{data: []byte("reply"), reply: true})
-	if got := through(); got != 2 {
-		t.Fatalf("%v frames written through after a reply, want 2", got)
+	if got := through(); got != 4 {
+		t.Fatalf("%v frames written through after a reply, want 4", got)
 	}
 	c.enqueue(outMsg{data: []byte("ack"), reply: true, held: true})
-	if got := through(); got != 2 {
-		t.Fatalf("%v frames written through after a held ack, want still 2", got)
+	if got := through(); got != 4 {
+		t.Fatalf("%v frames written through after a held ack, want still 4", got)
 	}
 	if diff := cmp.Diff([]string{"reply", "ack"}, readEvents(2)); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
@@ -126,8 +145,8 @@ func TestWriteThrough(t *testing.T) {
 
 	big := bytes.Repeat([]byte("b"), 1<<20)
 	c.Deliver(big) // begun through, finished by the write loop
-	if got := through(); got != 3 {
-		t.Fatalf("%v frames written through after the big event, want 3", got)
+	if got := through(); got != 5 {
+		t.Fatalf("%v frames written through after the big event, want 5", got)
 	}
 	if !writing() {
 		t.Fatal("no write loop for the rest of a frame the socket could not take")
@@ -138,8 +157,8 @@ func TestWriteThrough(t *testing.T) {
 		c.Deliver([]byte(e)) // queued: the write loop is busy
 		want = append(want, e)
 	}
-	if got := through(); got != 3 {
-		t.Errorf("%v frames written through while the write loop was busy, want 3", got)
+	if got := through(); got != 5 {
+		t.Errorf("%v frames written through while the write loop was busy, want 5", got)
 	}
 	if diff := cmp.Diff(want, readEvents(len(want))); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)

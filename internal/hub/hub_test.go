@@ -697,6 +697,22 @@ func TestBatchMembersShareOneClockRead(t *testing.T) {
 	})
 }
 
+// stalledHub returns a hub of one shard (so that every room and user
+// queues on it) with runs of at most runLimit, closed when t ends, and the
+// member of room "hall" that stalls the shard in its first delivery until
+// released.
+func stalledHub(t *testing.T, runLimit int) (*hub.Hub, *stalled) {
+	t.Helper()
+	h, err := hub.New(hub.Config{Broker: newBroker(t), Shards: 1, RunLimit: runLimit, RosterInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+	join(t, h, "hall", st, "s")
+	return h, st
+}
+
 // TestBacklogGoesOutInRuns: events of one room that queued behind a
 // stalled fan-out reach a BatchMember as runs of at most RunLimit, in
 // order; a run ends at another room's event or a user's, so that every
@@ -704,15 +720,8 @@ func TestBatchMembersShareOneClockRead(t *testing.T) {
 // one by one.
 func TestBacklogGoesOutInRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// One shard, so that both rooms and the user queue on it.
-		h, err := hub.New(hub.Config{Broker: newBroker(t), Shards: 1, RunLimit: 3, RosterInterval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer h.Close()
-		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		h, st := stalledHub(t, 3)
 		bm, plain := &batcher{}, newMember()
-		join(t, h, "hall", st, "s")
 		join(t, h, "den", bm, "b")
 		join(t, h, "hall", bm, "b")
 		join(t, h, "den", plain, "p")
@@ -757,14 +766,8 @@ func TestBacklogGoesOutInRuns(t *testing.T) {
 // and Leave ends a hold of the member that leaves.
 func TestHoldsEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h, err := hub.New(hub.Config{Broker: newBroker(t), Shards: 1, RunLimit: 2, RosterInterval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer h.Close()
-		st := &stalled{entered: make(chan struct{}), release: make(chan struct{})}
+		h, st := stalledHub(t, 2)
 		bm := &batcher{}
-		join(t, h, "hall", st, "s")
 		join(t, h, "den", bm, "b")
 		h.Message("hall", 1, []byte("h1"))
 		<-st.entered // the shard stalls in hall's message 1

@@ -88,8 +88,9 @@ func repliesFirst(queue []outMsg) []outMsg {
 // goroutine, and when the connection has parked (park.go) on the one the
 // poller starts when bytes arrive: never on two at once.
 // The write loop owns every write while it is busy, and always every
-// pong, ping and close frame; an event for an idle socket may be written
-// through by the goroutine that has it, under mu (see below). Other
+// pong, ping and close frame; an event or a command's reply for an idle
+// socket may be written through by the goroutine that has it, under mu
+// (see below). Other
 // goroutines talk to the writer only through the fields under mu.
 //
 // The write loop runs only while there is something to write: kick starts
@@ -367,6 +368,9 @@ func (c *conn) DeliverBatch(payloads [][]byte, now time.Time, more bool) {
 		if len(c.queue) > 0 && !c.writeQueueThroughLocked() {
 			c.kickLocked()
 		}
+	case len(payloads) == 0:
+		// Nothing to send and no hold to end (Hub.Leave, or a run whose
+		// events were all stale).
 	case !c.writeThroughLocked(payloads, size):
 		c.queueEventsLocked(payloads, size)
 		c.kickLocked()

@@ -19,9 +19,12 @@ import (
 )
 
 // TestWriteThrough: an event for an idle socket is written straight to
-// it, without a write loop; a frame bigger than the socket takes at once
-// is begun there and finished by the write loop, before anything queued
-// after it. The peer reads every event whole, once and in order.
+// it, without a write loop; runs handed over with more to come are held
+// and go out as one frame with the room's last run; a command's reply is
+// written through, an entry's ack is held for the write loop; a frame
+// bigger than the socket takes at once is begun there and finished by the
+// write loop, before anything queued after it. The peer reads every event
+// whole, once and in order.
 func TestWriteThrough(t *testing.T) {
 	srv, ts := rawServer(t, Config{SendQueueLen: 1 << 20, SendQueueBytes: 1 << 30})
 	// Small socket buffers on both ends, so that a megabyte cannot fit.

@@ -182,6 +182,13 @@ func (c *client) call(ctx context.Context, op, id string, data []byte) (reply, e
 	if err := c.write(data); err != nil {
 		return reply{}, fmt.Errorf("%s: %w", op, err)
 	}
+	return c.await(ctx, op, id)
+}
+
+// await waits for the reply with id to the command op, written before;
+// the replies to commands written before it are dropped. Only setup uses
+// it.
+func (c *client) await(ctx context.Context, op, id string) (reply, error) {
 	for {
 		select {
 		case r := <-c.replies:

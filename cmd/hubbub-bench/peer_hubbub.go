@@ -26,33 +26,35 @@ func (hubbubPeer) setup(ctx context.Context, c *client) error {
 		return fmt.Errorf("dial: server chose subprotocol %q, want %q", c.ws.Subprotocol(), protocol.Subprotocol)
 	}
 	c.ws.SetReadLimit(protocol.MaxServerFrameBytes)
-	name := c.name()
-	call := func(cmd protocol.Command) (reply, error) {
-		data, err := protocol.EncodeCommand(&cmd)
-		if err != nil {
-			return reply{}, err
-		}
-		return c.call(ctx, string(cmd.Op), cmd.ID, data)
-	}
-	if r, err := call(protocol.Command{ID: "h", Op: protocol.OpHello, Name: name}); err != nil {
-		return err
-	} else if !r.ok {
-		return fmt.Errorf("hello: %s: %s", r.code, r.reason)
-	}
+	// The commands go out together, as the client library sends them
+	// (pipelined: the server handles them in order and answers them in one
+	// frame), and the replies are read in order.
 	room := c.roomName()
+	cmds := []protocol.Command{{ID: "h", Op: protocol.OpHello, Name: c.name()}}
 	if c.creator() {
-		r, err := call(protocol.Command{ID: "c", Op: protocol.OpCreate, Room: room, Topic: "hubbub-bench"})
+		cmds = append(cmds, protocol.Command{ID: "c", Op: protocol.OpCreate, Room: room, Topic: "hubbub-bench"})
+	}
+	cmds = append(cmds, protocol.Command{ID: "j", Op: protocol.OpJoin, Room: room})
+	for i := range cmds {
+		data, err := protocol.EncodeCommand(&cmds[i])
 		if err != nil {
 			return err
 		}
-		if !r.ok && r.code != string(protocol.CodeRoomExists) {
-			return fmt.Errorf("create %s: %s: %s", room, r.code, r.reason)
+		if err := c.write(data); err != nil {
+			return fmt.Errorf("%s: %w", cmds[i].Op, err)
 		}
 	}
-	if r, err := call(protocol.Command{ID: "j", Op: protocol.OpJoin, Room: room}); err != nil {
-		return err
-	} else if !r.ok {
-		return fmt.Errorf("join %s: %s: %s", room, r.code, r.reason)
+	for _, cmd := range cmds {
+		r, err := c.await(ctx, string(cmd.Op), cmd.ID)
+		switch {
+		case err != nil:
+			return err
+		case r.ok, cmd.Op == protocol.OpCreate && r.code == string(protocol.CodeRoomExists):
+		case cmd.Op == protocol.OpHello:
+			return fmt.Errorf("hello: %s: %s", r.code, r.reason)
+		default:
+			return fmt.Errorf("%s %s: %s: %s", cmd.Op, room, r.code, r.reason)
+		}
 	}
 	return nil
 }

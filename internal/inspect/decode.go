@@ -138,7 +138,9 @@ func (d *Decoder) handshake() {
 	d.emit(d.record(dir, "handshake", func(r *Record) { r.Handshake = h }))
 }
 
-// credentialHeaders are never shown, whoever watches.
+// credentialHeaders are never shown, whoever watches. credential (tap.go)
+// spells them out again, for speed; TestCredentialHeaders keeps the two
+// the same.
 var credentialHeaders = map[string]bool{"Cookie": true, "Authorization": true, "Set-Cookie": true}
 
 // Redacted is what replaces a hidden value.

@@ -257,6 +257,9 @@ func (hs *headScan) scan(p []byte) (n int, done bool) {
 // of credential headers already replaced by Redacted, since no watcher is
 // ever shown them (parseHead): what a Tap keeps (head.go) and publishes.
 func keepHead(head []byte) []byte {
+	if !hasCredential(head) {
+		return bytes.Clone(head) // the common case, in one pass and one copy
+	}
 	size := 0
 	walkHead(head, func(p []byte) { size += len(p) })
 	out := make([]byte, 0, size)
@@ -283,14 +286,30 @@ func walkHead(head []byte, emit func([]byte)) {
 	}
 }
 
-// credential reports whether the header called name is one of
-// credentialHeaders.
-func credential(name []byte) bool {
-	name = bytes.TrimSpace(name)
-	for h := range credentialHeaders {
-		if bytes.EqualFold(name, []byte(h)) {
+// hasCredential reports whether a line of head is a credential header.
+func hasCredential(head []byte) bool {
+	for len(head) > 0 {
+		line, rest, _ := bytes.Cut(head, []byte("\r\n"))
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok && credential(name) {
 			return true
 		}
+		head = rest
+	}
+	return false
+}
+
+// credential reports whether the header called name is one of
+// credentialHeaders. It runs on every handshake a Tap sees: a switch on
+// the length, not a walk over the map.
+func credential(name []byte) bool {
+	name = bytes.TrimSpace(name)
+	switch len(name) {
+	case len("Cookie"):
+		return bytes.EqualFold(name, []byte("Cookie"))
+	case len("Set-Cookie"):
+		return bytes.EqualFold(name, []byte("Set-Cookie"))
+	case len("Authorization"):
+		return bytes.EqualFold(name, []byte("Authorization"))
 	}
 	return false
 }

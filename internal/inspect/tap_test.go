@@ -413,3 +413,21 @@ func TestKeptHeadsShareTemplates(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialHeaders: credential, which a Tap runs on every header of
+// every handshake, knows exactly the names of credentialHeaders, in any
+// case and with surrounding spaces, and no other name.
+func TestCredentialHeaders(t *testing.T) {
+	for h := range credentialHeaders {
+		for _, name := range []string{h, strings.ToLower(h), strings.ToUpper(h), " " + h + " "} {
+			if !credential([]byte(name)) {
+				t.Errorf("credential(%q) = false, want true", name)
+			}
+		}
+	}
+	for _, name := range []string{"", "Host", "Cookies", "Set-Cookie2", "Authorisation", "Sec-WebSocket-Key", "Origin-"} {
+		if credential([]byte(name)) {
+			t.Errorf("credential(%q) = true, want false", name)
+		}
+	}
+}

@@ -145,6 +145,7 @@ type conn struct {
 	closeSent   bool   // gorilla already wrote the close frame
 	dropQueue   bool   // close without writing the queued events, only the replies (slow consumer)
 	readOver    bool   // the read side has ended (readEnded)
+	pipelined   bool   // the read loop has more commands buffered: replies wait for the last (see pipeline); set only by the read loop
 
 	// readDone is closed when the read side has ended; made by the first
 	// goroutine to wait for that (readDoneLocked), nil until then.
@@ -259,11 +260,14 @@ func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	if !c.admitLocked(1, len(m.data), now) {
 		return false
 	}
-	if !m.binary && !m.alone && !m.held && c.writeThroughLocked([][]byte{m.data}, len(m.data)) {
+	if !m.binary && !m.alone && !m.held && !(m.reply && c.pipelined) && c.writeThroughLocked([][]byte{m.data}, len(m.data)) {
 		return true
 	}
 	c.queue = append(c.queue, m)
 	c.queueBytes += len(m.data)
+	if m.reply && c.pipelined && !m.binary && !m.alone {
+		return true // the read loop sends it with the last reply of the burst (pipeline)
+	}
 	c.kickLocked()
 	return true
 }
@@ -490,6 +494,9 @@ func (c *conn) pinged(payload []byte) {
 // (park.go); mayPark false skips that once.
 func (c *conn) readLoop(mayPark bool) (parked bool) {
 	for {
+		if c.pipelined && !frameBuffered(c.br) {
+			c.pipeline(false)
+		}
 		if mayPark && c.br != nil && !c.isClosing() {
 			if op, payload, ok := controlFrame(c.br); ok {
 				if op == wirePing {
@@ -511,6 +518,9 @@ func (c *conn) readLoop(mayPark bool) (parked bool) {
 		c.heard()
 		if c.isClosing() || data == nil && r == nil {
 			continue // drain until the peer's close frame or the grace ends
+		}
+		if r == nil && !c.pipelined && c.br != nil && frameBuffered(c.br) {
+			c.pipeline(true)
 		}
 		c.handle(typ, data, r)
 		if r != nil {
@@ -936,8 +946,9 @@ func (c *conn) socketFreeLocked() bool {
 }
 
 // writeQueueThroughLocked writes every queued message through as one frame
-// (the runs DeliverBatch held) and empties the queue, when the socket is
-// free, the queue holds only broadcast events, and they fit in
+// (the runs DeliverBatch held, the replies to pipelined commands), replies
+// first, and empties the queue, when the socket is free, the queue holds
+// only text messages that may share a frame, and they fit in
 // MaxFrameBatch. It reports whether it did; false leaves the queue to the
 // write loop. c.mu must be held.
 func (c *conn) writeQueueThroughLocked() bool {
@@ -946,11 +957,12 @@ func (c *conn) writeQueueThroughLocked() bool {
 	}
 	size := 0
 	for _, m := range c.queue {
-		if m.binary || m.alone || m.reply {
+		if m.binary || m.alone {
 			return false
 		}
 		size += len(m.data)
 	}
+	c.queue = repliesFirst(c.queue)
 	ok := c.writeFrameThroughLocked(len(c.queue), size, func(frame []byte) []byte {
 		for i, m := range c.queue {
 			if i > 0 {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"encoding/binary"
 	"syscall"
 	"time"
 )
@@ -165,4 +166,61 @@ func controlFrame(br *bufio.Reader) (op byte, payload []byte, ok bool) {
 	}
 	br.Discard(len(f))
 	return op, payload, true
+}
+
+// frameBuffered reports whether br holds a whole frame, header and
+// payload, so that reading it will not wait for the network: a client
+// that pipelines its commands (hello and its joins sent without waiting
+// for the replies) has its next command here already.
+func frameBuffered(br *bufio.Reader) bool {
+	n := br.Buffered()
+	if n < 2 {
+		return false
+	}
+	h, _ := br.Peek(2)
+	need := 2
+	switch l := int(h[1] & 0x7f); l {
+	case 126:
+		if n < 4 {
+			return false
+		}
+		b, _ := br.Peek(4)
+		need += 2 + int(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		if n < 10 {
+			return false
+		}
+		b, _ := br.Peek(10)
+		l := binary.BigEndian.Uint64(b[2:])
+		if l > uint64(n) {
+			return false
+		}
+		need += 8 + int(l)
+	default:
+		need += l
+	}
+	if h[1]&0x80 != 0 {
+		need += 4 // the masking key
+	}
+	return need <= n
+}
+
+// pipeline starts or ends a burst of pipelined commands. While one lasts
+// (from a command read with the next one buffered behind it to the end of
+// what is buffered), replies are queued without being written or waking
+// the write loop; at its end they go out together, replies first, in one
+// write when the socket is free: a client that sends hello and three joins
+// at once gets its four replies in one frame, and the server makes one
+// system call instead of four. Acks of committed entries and events are
+// queued as always, and a close or an event for the connection kicks the
+// write loop, which sends everything queued, replies first. Only the read
+// loop calls it; the read loop ends a burst before it parks or waits for
+// the network.
+func (c *conn) pipeline(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pipelined = on
+	if !on && len(c.queue) > 0 && !c.writeQueueThroughLocked() {
+		c.kickLocked()
+	}
 }

@@ -16,7 +16,7 @@ import (
 
 func TestFrameBuffered(t *testing.T) {
 	text := maskedFrame(0x80|rawOpText, "hello")
-	mid := maskedFrame(0x80|rawOpText, strings.Repeat("m", 300))  // 16-bit length
+	mid := maskedFrame(0x80|rawOpText, strings.Repeat("m", 300))    // 16-bit length
 	long := maskedFrame(0x80|rawOpText, strings.Repeat("l", 70000)) // 64-bit length
 	tests := []struct {
 		name string

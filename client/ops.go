@@ -213,22 +213,11 @@ func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (
 		if err != nil {
 			return protocol.Event{}, err
 		}
-		t := time.NewTimer(syncWait)
-		var r result
-		select {
-		case r = <-ca.reply:
-		case <-cn.dead:
-			r.err = ErrConnectionLost
-		case <-ctx.Done():
-			r.err = ctx.Err()
-		case <-t.C:
-			r.err = fmt.Errorf("no reply to %s in %v", cmd.Op, syncWait)
-		}
-		t.Stop()
+		r := c.awaitInternal(ctx, cn, ca)
 		if protocol.CodeOf(r.err) != protocol.CodeRateLimited {
 			return r.ev, r.err
 		}
-		t = time.NewTimer(wait)
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-cn.dead:
@@ -239,6 +228,51 @@ func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (
 			return protocol.Event{}, ctx.Err()
 		}
 		wait = min(2*wait, c.bo.max)
+	}
+}
+
+// internalAll runs commands of the client's own on cn as internal does,
+// but pipelined: all of them are sent before the first reply is awaited,
+// so that n re-joins cost one round trip, not n. It returns their
+// results in order; a command refused as rate_limited is run again
+// alone, by internal, once the others are in.
+func (c *Client) internalAll(ctx context.Context, cn *conn, cmds []protocol.Command) []result {
+	out := make([]result, len(cmds))
+	calls := make([]*call, len(cmds))
+	for i, cmd := range cmds {
+		if calls[i], out[i].err = c.register(cmd, false, cn); out[i].err != nil {
+			break // stopped: so is every later command
+		}
+	}
+	for i, ca := range calls {
+		if ca != nil {
+			out[i] = c.awaitInternal(ctx, cn, ca)
+		} else if out[i].err == nil {
+			out[i].err = out[i-1].err
+		}
+	}
+	for i, cmd := range cmds {
+		if protocol.CodeOf(out[i].err) == protocol.CodeRateLimited {
+			out[i].ev, out[i].err = c.internal(ctx, cn, cmd)
+		}
+	}
+	return out
+}
+
+// awaitInternal waits for the reply to ca, a command of the client's own
+// on cn: it fails when cn ends, ctx ends, or no reply comes in syncWait.
+func (c *Client) awaitInternal(ctx context.Context, cn *conn, ca *call) result {
+	t := time.NewTimer(syncWait)
+	defer t.Stop()
+	select {
+	case r := <-ca.reply:
+		return r
+	case <-cn.dead:
+		return result{err: ErrConnectionLost}
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	case <-t.C:
+		return result{err: fmt.Errorf("no reply to %s in %v", ca.cmd.Op, syncWait)}
 	}
 }
 

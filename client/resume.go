@@ -252,8 +252,13 @@ func (c *Client) syncLoop(ctx context.Context, cn *conn) {
 	c.deliverMu.Unlock()
 	slices.Sort(joined)
 
-	for _, room := range joined {
-		_, err := c.internal(ctx, cn, protocol.Command{Op: protocol.OpJoin, Room: room})
+	// The joins go out together: one round trip for all the rooms.
+	joins := make([]protocol.Command, len(joined))
+	for i, room := range joined {
+		joins[i] = protocol.Command{Op: protocol.OpJoin, Room: room}
+	}
+	for i, r := range c.internalAll(ctx, cn, joins) {
+		room, err := joined[i], r.err
 		if err == nil {
 			continue
 		}

@@ -204,6 +204,16 @@ var migrations = []string{
 	BEGIN
 		INSERT INTO fts_queue (op, rid, body) VALUES ('del', old.rowid, old.body);
 	END;`,
+
+	// 9: the full-text index without per-row sizes (columnsize=0). FTS5
+	// kept each message's token count in messages_fts_docsize, one more
+	// B-tree insert per message, for ranking (bm25), which Search does
+	// not do: it orders by rowid. The index is rebuilt from the messages
+	// it holds (fts_queue is empty between transactions).
+	`DROP TABLE messages_fts;
+	CREATE VIRTUAL TABLE messages_fts USING fts5 (body, content = 'messages', content_rowid = 'rowid', columnsize = 0);
+	INSERT INTO messages_fts (rowid, body)
+		SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +268,68 @@ func TestAppendAfterTailTime(t *testing.T) {
 	}
 	if got := res[0].Message; got.Seq != 2 || got.Time.UnixMilli() < ahead {
 		t.Errorf("appended #%d at %d ms, want #2 at %d ms or later (the last message's time)", got.Seq, got.Time.UnixMilli(), ahead)
+	}
+}
+
+// TestMigrateFTSWithoutSizes: migration 9 rebuilds the full-text index
+// without per-row sizes (columnsize=0) and keeps what it held: the plain
+// messages, not a deleted one nor an edit entry; messages appended after
+// it are found too.
+func TestMigrateFTSWithoutSizes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append([]string{}, migrations[:8]...)
+	stmts = append(stmts,
+		"PRAGMA user_version = 8",
+		`INSERT INTO rooms (name, created_at) VALUES ('old', 1000)`,
+		`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('old', 1, 'alice', 0, 'zebra crossing', 2000)`,
+		`INSERT INTO messages (room, seq, author, guest, body, ts, deleted) VALUES ('old', 2, 'alice', 0, 'zebra gone', 2001, 1)`,
+		`INSERT INTO messages (room, seq, kind, author, guest, body, ts, target) VALUES ('old', 3, 'edit', 'alice', 0, 'zebra edit', 2002, 1)`,
+		`UPDATE rooms SET last_seq = 3 WHERE name = 'old'`,
+		// What syncFTS does at the end of every transaction.
+		`INSERT INTO messages_fts (messages_fts, rowid, body)
+		 SELECT CASE op WHEN 'del' THEN 'delete' END, rid, body FROM fts_queue ORDER BY id`,
+		`DELETE FROM fts_queue`,
+	)
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open of a version 8 database: %v", err)
+	}
+	defer s.Close()
+	var sizes int
+	if err := s.reader.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_schema WHERE name = 'messages_fts_docsize'`).Scan(&sizes); err != nil {
+		t.Fatal(err)
+	}
+	if sizes != 0 {
+		t.Error("messages_fts_docsize still exists: the index keeps per-row sizes")
+	}
+	if _, err := s.Append(ctx, []chat.NewMessage{{Room: "old", Author: "bob", Body: "zebra later"}}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.Search(ctx, chat.SearchQuery{Rooms: []string{"old"}, Words: []string{"zebra"}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Body)
+	}
+	if want := []string{"zebra later", "zebra crossing"}; !slices.Equal(got, want) {
+		t.Errorf("Search(zebra) = %q, want %q", got, want)
 	}
 }

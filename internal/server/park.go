@@ -220,7 +220,14 @@ func (c *conn) pipeline(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pipelined = on
-	if !on && len(c.queue) > 0 && !c.writeQueueThroughLocked() {
-		c.kickLocked()
+	if on || len(c.queue) == 0 {
+		return
 	}
+	if !c.writeQueueThroughLocked() {
+		c.kickLocked()
+		return
+	}
+	// A connection that pipelined its setup may now stay idle for
+	// hours: it keeps no queue (an idle connection holds no buffers).
+	c.queue = nil
 }

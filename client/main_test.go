@@ -264,7 +264,14 @@ type recorder struct {
 // ends.
 func dial(t *testing.T, s *testServer, opts client.Options) (*client.Client, *recorder) {
 	t.Helper()
-	c, err := client.Dial(t.Context(), s.URL(), opts)
+	return dialURL(t, s.URL(), opts)
+}
+
+// dialURL is dial to the WebSocket endpoint url (a proxy in front of a
+// test server, say).
+func dialURL(t *testing.T, url string, opts client.Options) (*client.Client, *recorder) {
+	t.Helper()
+	c, err := client.Dial(t.Context(), url, opts)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}

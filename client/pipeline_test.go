@@ -239,15 +239,7 @@ func TestRejoinsPipelined(t *testing.T) {
 	const rooms = 5
 	gate := newJoinGate(t, strings.TrimSuffix(strings.TrimPrefix(s.URL(), "ws://"), "/ws"), rooms)
 	ctx := t.Context()
-	c, err := client.Dial(ctx, gate.URL(), fastOptions("alice"))
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	rec := record(c)
-	t.Cleanup(func() {
-		c.Close()
-		<-rec.done
-	})
+	c, rec := dialURL(t, gate.URL(), fastOptions("alice"))
 	other, _ := dial(t, s, fastOptions("bob"))
 	for i := range rooms {
 		room := fmt.Sprint("room", i)

@@ -173,21 +173,17 @@ func queryPlan(ctx context.Context, t *testing.T, db *sql.DB, query string, args
 // TestMigrateFromV1 opens a database that has only the first schema version,
 // with a room and a message in it, and checks that Open brings it up to date
 // and keeps what it held.
-func TestMigrateFromV1(t *testing.T) {
+// oldDatabase makes a database file as an older hubbubd left it, by
+// running stmts on a fresh one, and returns its path.
+func oldDatabase(t *testing.T, stmts ...string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "hubbub.db")
-	ctx := t.Context()
 	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		migrations[0],
-		"PRAGMA user_version = 1",
-		`INSERT INTO rooms (name, private, created_at) VALUES ('old', 1, 1000)`,
-		`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('old', 1, 'alice', 0, 'hi', 2000)`,
-		`UPDATE rooms SET last_seq = 1 WHERE name = 'old'`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
+	for _, q := range stmts {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
 			db.Close()
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -195,6 +191,18 @@ func TestMigrateFromV1(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+func TestMigrateFromV1(t *testing.T) {
+	ctx := t.Context()
+	path := oldDatabase(t,
+		migrations[0],
+		"PRAGMA user_version = 1",
+		`INSERT INTO rooms (name, private, created_at) VALUES ('old', 1, 1000)`,
+		`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('old', 1, 'alice', 0, 'hi', 2000)`,
+		`UPDATE rooms SET last_seq = 1 WHERE name = 'old'`,
+	)
 
 	s, err := Open(path)
 	if err != nil {
@@ -276,12 +284,7 @@ func TestAppendAfterTailTime(t *testing.T) {
 // messages, not a deleted one nor an edit entry; messages appended after
 // it are found too.
 func TestMigrateFTSWithoutSizes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hubbub.db")
 	ctx := t.Context()
-	db, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
 	stmts := append([]string{}, migrations[:8]...)
 	stmts = append(stmts,
 		"PRAGMA user_version = 8",
@@ -295,15 +298,7 @@ func TestMigrateFTSWithoutSizes(t *testing.T) {
 		 SELECT CASE op WHEN 'del' THEN 'delete' END, rid, body FROM fts_queue ORDER BY id`,
 		`DELETE FROM fts_queue`,
 	)
-	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := oldDatabase(t, stmts...)
 
 	s, err := Open(path)
 	if err != nil {

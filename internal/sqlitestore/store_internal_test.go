@@ -170,9 +170,6 @@ func queryPlan(ctx context.Context, t *testing.T, db *sql.DB, query string, args
 	return strings.Join(lines, "; ")
 }
 
-// TestMigrateFromV1 opens a database that has only the first schema version,
-// with a room and a message in it, and checks that Open brings it up to date
-// and keeps what it held.
 // oldDatabase makes a database file as an older hubbubd left it, by
 // running stmts on a fresh one, and returns its path.
 func oldDatabase(t *testing.T, stmts ...string) string {
@@ -194,6 +191,9 @@ func oldDatabase(t *testing.T, stmts ...string) string {
 	return path
 }
 
+// TestMigrateFromV1 opens a database that has only the first schema version,
+// with a room and a message in it, and checks that Open brings it up to date
+// and keeps what it held.
 func TestMigrateFromV1(t *testing.T) {
 	ctx := t.Context()
 	path := oldDatabase(t,

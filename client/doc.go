@@ -42,8 +42,8 @@
 // newest sequence number it delivered per room. After a reconnect it says
 // hello again, re-joins every room (all the joins sent at once: one round
 // trip, not one per room), and fetches from history what it has
-// not delivered yet, page by page, delivering that before any live message
-// of the room. It drops a live message it has delivered already, and when
+// not delivered yet, page by page (up to 16 rooms at once), delivering that
+// before any live message of the room. It drops a live message it has delivered already, and when
 // a live message skips a number it fetches the gap from history first.
 //
 // # Buffering: read the events
@@ -92,6 +92,7 @@
 // Every exported method is safe for concurrent use. Each connection has
 // exactly one goroutine that reads the socket and one that writes it (every
 // write, upload chunks, pings, pongs and the close frame included), and a third that
-// re-joins rooms and fetches history; one more goroutine runs the
+// re-joins rooms and fetches history (with up to 16 short-lived helpers
+// while it catches rooms up after a reconnect); one more goroutine runs the
 // reconnects. [Client.Close] stops them all and waits for them.
 package client

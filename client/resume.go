@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -288,11 +289,9 @@ func (c *Client) syncLoop(ctx context.Context, cn *conn) {
 		}
 		c.deliverMu.Unlock()
 		slices.Sort(due)
-		for _, room := range due {
-			if err := c.catchUp(ctx, cn, room); err != nil {
-				cn.fail(fmt.Errorf("catch up %s: %w", room, err))
-				return
-			}
+		if err := c.catchUpAll(ctx, cn, due); err != nil {
+			cn.fail(err)
+			return
 		}
 		select {
 		case <-c.syncWake:
@@ -309,6 +308,38 @@ func retryable(code protocol.Code) bool {
 		return true
 	}
 	return false
+}
+
+// catchUpMax bounds the rooms caught up at once. Their history fetches go
+// out together, one round trip for many rooms instead of one per room, and
+// with the re-joins before them stay within the server's default command
+// burst (100).
+const catchUpMax = 16
+
+// catchUpAll catches up rooms, at most catchUpMax at a time, and returns
+// the error of the first room, in rooms' order, that failed. Each room's
+// messages are delivered in order as catchUp does; rooms interleave, as
+// their live messages do.
+func (c *Client) catchUpAll(ctx context.Context, cn *conn, rooms []string) error {
+	errs := make([]error, len(rooms))
+	slots := make(chan struct{}, catchUpMax)
+	var wg sync.WaitGroup
+	for i, room := range rooms {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := c.catchUp(ctx, cn, room); err != nil {
+				errs[i] = fmt.Errorf("catch up %s: %w", room, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // catchUp fetches room's history after the last delivered message, page by

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -326,5 +327,25 @@ func TestMigrateFTSWithoutSizes(t *testing.T) {
 	}
 	if want := []string{"zebra later", "zebra crossing"}; !slices.Equal(got, want) {
 		t.Errorf("Search(zebra) = %q, want %q", got, want)
+	}
+}
+
+// TestQueryRowContext: a point read does not watch its context once
+// started (no goroutine per query), but a context that has already ended
+// still fails it at once, and one that ends later does not spoil it.
+func TestQueryRowContext(t *testing.T) {
+	s := openTemp(t)
+	live, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	// The first read also prepares the statement; the second runs it.
+	for range 2 {
+		if r, err := s.Room(live, chat.DefaultRoom); err != nil || r.Name != chat.DefaultRoom {
+			t.Errorf("Room = %+v, %v; want the default room", r, err)
+		}
+	}
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Room(ended, chat.DefaultRoom); !errors.Is(err, context.Canceled) {
+		t.Errorf("Room with an ended context: %v, want context.Canceled", err)
 	}
 }

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"encoding/binary"
-	"slices"
 	"time"
 )
 
@@ -59,8 +58,7 @@ func (r *room) addSource(user string) bool {
 	if r.all[user] > 1 {
 		return false
 	}
-	i, _ := slices.BinarySearch(r.names, user)
-	r.names = slices.Insert(r.names, i, user)
+	r.names.Insert(user)
 	return true
 }
 
@@ -76,9 +74,7 @@ func (r *room) dropSource(user string) bool {
 		return false
 	}
 	delete(r.all, user)
-	if i, found := slices.BinarySearch(r.names, user); found {
-		r.names = slices.Delete(r.names, i, i+1)
-	}
+	r.names.Delete(user)
 	return true
 }
 
@@ -169,7 +165,7 @@ func (r *room) stamp(changes []PresenceChange) []PresenceChange {
 // order. r.mu held.
 func (r *room) localRoster() []string {
 	out := make([]string, 0, min(len(r.users), maxRosterNames))
-	for _, u := range r.names {
+	for u := range r.names.All() {
 		if len(out) == maxRosterNames {
 			break
 		}

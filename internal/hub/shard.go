@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +73,7 @@ type room struct {
 	users  map[string]int     // user → their members here
 	remote map[nodeID]*roster // what the other nodes hold (presence.go)
 	all    map[string]int     // user → nodes holding them, this one included
-	names  []string           // the keys of all, sorted
+	names  nameList           // the keys of all, in order
 }
 
 // enqueue queues it for the shard's goroutine. It never blocks.
@@ -409,7 +408,7 @@ func (h *Hub) Members(roomName string, limit int) []string {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return slices.Clone(r.names[:min(limit, len(r.names))])
+	return r.names.AppendFirst(make([]string, 0, min(limit, r.names.Len())), limit)
 }
 
 // Heads returns, for every room with local members whose starting point is
@@ -449,9 +448,10 @@ func (h *Hub) room(name string) *room {
 	return s.rooms[name]
 }
 
-// add needs r.mu held for writing. It keeps names sorted with one
-// insertion, so a join costs O(log n) to find and one copy to make room,
-// never a sort of the whole room.
+// add needs r.mu held for writing. It keeps names in order with one
+// insertion into a chunk (nameList), so a join costs O(log n) to find its
+// place and moves at most a chunk, never a sort or a copy of the whole
+// room.
 func (r *room) add(m Member, user string, full, quiet int) (Presence, []PresenceChange) {
 	first := false
 	var changes []PresenceChange
@@ -466,11 +466,11 @@ func (r *room) add(m Member, user string, full, quiet int) (Presence, []Presence
 			}
 		}
 	}
-	n := len(r.names)
+	n := r.names.Len()
 	if n > full {
 		n = min(quiet, full)
 	}
-	return Presence{First: first, Online: len(r.all), Members: slices.Clone(r.names[:n])}, changes
+	return Presence{First: first, Online: len(r.all), Members: r.names.AppendFirst(make([]string, 0, n), n)}, changes
 }
 
 // remove needs r.mu held for writing.

@@ -49,7 +49,7 @@ type outMsg struct {
 	binary bool
 	alone  bool   // a message of its own, never coalesced with others (echo)
 	reply  bool   // a reply to this connection's command: written before queued events
-	held   bool   // never written through (writeThroughLocked): the ack of a committed entry
+	held   bool   // the ack of a committed entry: queued, never written through alone (writeThroughLocked), to share a frame with its event
 	data   []byte // shared between connections: read-only
 }
 
@@ -265,7 +265,7 @@ func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	}
 	c.queue = append(c.queue, m)
 	c.queueBytes += len(m.data)
-	if m.reply && c.pipelined && !m.binary && !m.alone {
+	if m.reply && !m.held && c.pipelined && !m.binary && !m.alone {
 		return true // the read loop sends it with the last reply of the burst (pipeline)
 	}
 	c.kickLocked()
@@ -894,8 +894,9 @@ func (c *conn) cut() {
 // the caller to queue.
 //
 // Replies to commands are written through by the read loop that handled
-// the command, except the ack of a committed entry (outMsg.held), which is
-// queued: it is followed at once by its message's event to the same
+// the command, except the replies of a pipelined burst, which wait for its
+// end (conn.pipeline), and the ack of a committed entry (outMsg.held),
+// which is queued: it is followed at once by its message's event to the same
 // connection (a sender is a member of its room), and the write loop sends
 // the two in one frame when the event comes before the loop has written
 // the ack, where writing the ack through would always cost a system call

@@ -211,9 +211,10 @@ func frameBuffered(br *bufio.Reader) bool {
 // the write loop; at its end they go out together, replies first, in one
 // write when the socket is free: a client that sends hello and three joins
 // at once gets its four replies in one frame, and the server makes one
-// system call instead of four. Acks of committed entries and events are
-// queued as always, and a close or an event for the connection kicks the
-// write loop, which sends everything queued, replies first. Only the read
+// system call instead of four. Acks of committed entries (which come from
+// the committer, not from the burst) and events are queued and kick the
+// write loop as always, and so does a close; the write loop then sends
+// everything queued, the burst's replies too, replies first. Only the read
 // loop calls it; the read loop ends a burst before it parks or waits for
 // the network.
 func (c *conn) pipeline(on bool) {

@@ -194,9 +194,9 @@ func (ss *session) queueReply(c *conn, ev *protocol.Event, held bool) {
 	c.enqueue(outMsg{data: b, reply: true, held: held})
 }
 
-// replyAck queues the ack of a committed entry, never written through: the
-// entry's own event follows at once, and the write loop sends the two in
-// one frame.
+// replyAck queues the ack of a committed entry, never written through on
+// its own: the entry's own event follows at once, and the two go out in
+// one frame (by the write loop, or written through together).
 func (ss *session) replyAck(c *conn, id string, ev protocol.Event) {
 	if id == "" {
 		return

@@ -48,7 +48,9 @@ func (r *readStmts) close() {
 //
 // Every caller reads one row by a key its index finds at once, which
 // takes microseconds, so the query does not watch ctx once it has
-// started (an already ended ctx still fails it at once): for a ctx that
+// started, nor while it waits for one of the reader connections, which
+// only reads of milliseconds hold (an already ended ctx still fails it at
+// once): for a ctx that
 // can end, database/sql and the driver would each start a goroutine per
 // query only to be able to interrupt it, and a join or a hello makes
 // several such reads (storm profile: 3% of the server's CPU in those

@@ -214,6 +214,16 @@ var migrations = []string{
 	CREATE VIRTUAL TABLE messages_fts USING fts5 (body, content = 'messages', content_rowid = 'rowid', columnsize = 0);
 	INSERT INTO messages_fts (rowid, body)
 		SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0;`,
+
+	// 10: Append indexes the plain messages of a batch itself, with one
+	// INSERT ... SELECT of the rows it added (writeStmts.indexNew), so
+	// an insert into messages fires no trigger. The trigger cost each
+	// message a row in fts_queue, written, read back and deleted, and
+	// made SQLite open a statement journal for every insert (durable
+	// workload profile). Edits and deletions still queue through the
+	// update and delete triggers of migration 8; Append is the only
+	// writer of new messages.
+	`DROP TRIGGER messages_fts_insert;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

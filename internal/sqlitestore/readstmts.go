@@ -61,10 +61,17 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 		// Let database/sql report the error the usual way.
 		return s.reader.QueryRowContext(ctx, q, args...)
 	}
-	if ctx.Err() == nil {
-		ctx = context.WithoutCancel(ctx)
+	return st.QueryRowContext(uncancelable(ctx), args...)
+}
+
+// uncancelable returns ctx without its cancellation, unless it has
+// already ended: a statement run with it is not watched by a goroutine
+// of the driver's, and an ended ctx still fails it at once.
+func uncancelable(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return ctx
 	}
-	return st.QueryRowContext(ctx, args...)
+	return context.WithoutCancel(ctx)
 }
 
 // query is queryRow for many rows.

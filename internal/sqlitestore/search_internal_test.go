@@ -3,8 +3,11 @@ package sqlitestore
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -155,8 +158,8 @@ func TestSearchAfterVacuum(t *testing.T) {
 }
 
 // TestFTSOneBatch: a message inserted, edited and another deleted in one
-// batch leave the index right (the queue is replayed in order at the end
-// of the transaction), the queue is empty after every commit, and a
+// batch leave the index right (the new messages are indexed as sent, then
+// the queued changes are replayed in order), the queue is empty after every commit, and a
 // deleted room leaves nothing to find.
 func TestFTSOneBatch(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "hubbub.db"))
@@ -218,6 +221,12 @@ func TestFTSOneBatch(t *testing.T) {
 	if n := queued(); n != 0 {
 		t.Errorf("after Append: %d changes still queued", n)
 	}
+	// Every word of every plain message is indexed once, and nothing
+	// else (not an edit entry, not a deleted message, not a word edited
+	// away).
+	if diff := cmp.Diff(wantIndexed(t, s), indexed(t, s)); diff != "" {
+		t.Errorf("full-text index after Append (-want +got):\n%s", diff)
+	}
 	if err := s.DeleteRoom(ctx, "gone"); err != nil {
 		t.Fatal(err)
 	}
@@ -231,4 +240,61 @@ func TestFTSOneBatch(t *testing.T) {
 	if indexed != 0 {
 		t.Errorf("the deleted room's message is still indexed (%d)", indexed)
 	}
+}
+
+// indexed returns what the full-text index holds, one "rowid word" per
+// occurrence, sorted.
+func indexed(t *testing.T, s *Store) []string {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := s.writer.ExecContext(ctx,
+		`CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_words USING fts5vocab(main, messages_fts, instance)`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.writer.QueryContext(ctx, `SELECT doc, term FROM temp.fts_words`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var doc int64
+		var term string
+		if err := rows.Scan(&doc, &term); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(doc, " ", term))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	return got
+}
+
+// wantIndexed is what indexed should return: the words of the plain
+// messages that are not deleted.
+func wantIndexed(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.writer.QueryContext(t.Context(), `SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var want []string
+	for rows.Next() {
+		var rowid int64
+		var body string
+		if err := rows.Scan(&rowid, &body); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range strings.Fields(strings.ToLower(body)) {
+			want = append(want, fmt.Sprint(rowid, " ", w))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	return want
 }

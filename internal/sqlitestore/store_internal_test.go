@@ -349,3 +349,27 @@ func TestQueryRowContext(t *testing.T) {
 		t.Errorf("Room with an ended context: %v, want context.Canceled", err)
 	}
 }
+
+// TestWriterCheckpointPages: the writer checkpoints at walCheckpointPages,
+// also on a connection database/sql opens later (the pragma is in the
+// DSN).
+func TestWriterCheckpointPages(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	for i := range 2 {
+		var pages int
+		if err := s.writer.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		if pages != walCheckpointPages {
+			t.Errorf("connection %d: the writer checkpoints at %d pages, want %d", i+1, pages, walCheckpointPages)
+		}
+		// The pool's connection replaced, as after a driver error: it
+		// has outlived a lifetime of 1 ns by the next query.
+		s.writer.SetConnMaxLifetime(time.Nanosecond)
+	}
+}

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+
+	"modernc.org/sqlite"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -371,5 +374,21 @@ func TestWriterCheckpointPages(t *testing.T) {
 		// The pool's connection replaced, as after a driver error: it
 		// has outlived a lifetime of 1 ns by the next query.
 		s.writer.SetConnMaxLifetime(time.Nanosecond)
+	}
+}
+
+// TestCommitsWithFdatasync: where the system has fdatasync(2), an opened
+// store commits with it.
+func TestCommitsWithFdatasync(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fdatasync is checked on Linux only")
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !sqlite.FdatasyncEnabled() {
+		t.Error("the store commits with fsync, want fdatasync")
 	}
 }

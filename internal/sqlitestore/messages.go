@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -17,6 +18,7 @@ type writeStmts struct {
 	findCMID *sql.Stmt // room, author, cmid → the stored entry
 	insert   *sql.Stmt
 	setSeq   *sql.Stmt // last_seq, room
+	version  *sql.Stmt // → PRAGMA data_version
 	indexNew *sql.Stmt // first rowid of the batch: its plain messages into the full-text index
 
 	// Entries that act on a message.
@@ -47,6 +49,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
+		{&w.version, `PRAGMA data_version`},
 		// Rows inserted later in a transaction get larger rowids (the
 		// largest plus one), so "rowid >= the first" is the batch.
 		{&w.indexNew, `INSERT INTO messages_fts (rowid, body)
@@ -74,7 +77,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.indexNew,
+	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.version, w.indexNew,
 		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow} {
 		if st != nil {
 			st.Close()
@@ -153,6 +156,18 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	// database/sql rolls the transaction back and the next statement
 	// fails.
 	ctx = uncancelable(ctx)
+	var version int64
+	if err := tx.StmtContext(ctx, s.stmts.version).QueryRowContext(ctx).Scan(&version); err != nil {
+		return nil, s.fail("append", err)
+	}
+	known := s.tails.take(version)
+	committed := false
+	defer func() {
+		if !committed {
+			known = nil // what it held may be what this transaction undid
+		}
+		s.tails.put(known)
+	}()
 	var (
 		tailStmt = tx.StmtContext(ctx, s.stmts.roomTail)
 		findCMID = tx.StmtContext(ctx, s.stmts.findCMID)
@@ -171,8 +186,9 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
 		if !ok {
-			tail, err = loadTail(ctx, tailStmt, m.Room)
-			if err != nil {
+			if t, ok := known[m.Room]; ok {
+				tail = &t
+			} else if tail, err = loadTail(ctx, tailStmt, m.Room); err != nil {
 				return nil, s.fail("append", err)
 			}
 			tails[m.Room] = tail
@@ -307,6 +323,12 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("append", err)
 	}
+	for room, tail := range tails {
+		if tail.exists {
+			known[room] = roomTail{exists: true, lastSeq: tail.lastSeq, lastMS: tail.lastMS}
+		}
+	}
+	committed = true
 	return results, nil
 }
 
@@ -414,6 +436,48 @@ func (s *Store) saveTarget(ctx context.Context, tx *sql.Tx, key targetKey, t *ch
 const roomTailSQL = `SELECT r.last_seq, m.ts FROM rooms r
 	LEFT JOIN messages m ON m.room = r.name AND m.seq = r.last_seq
 	WHERE r.name = ?`
+
+// tailCache keeps each room's tail from one Append to the next, so that a
+// batch does not read it again for every room it writes to (durable
+// workload profile: 7% of the committer's time). Only Append changes a
+// tail, and only deleteRooms removes a room, both in transactions of the
+// single writer connection, one at a time; Append owns the map from take
+// to put, and deleteRooms forgets a room inside its transaction. A commit
+// by any other connection, of this process or another, changes the
+// writer's PRAGMA data_version, and the cache is then dropped.
+type tailCache struct {
+	mu      sync.Mutex
+	version int64               // the writer's data_version m is valid for
+	m       map[string]roomTail // rooms that exist; nil while an Append holds it
+}
+
+// take returns the tails known at version, for an Append to use and put
+// back; an empty map if the database changed since.
+func (c *tailCache) take(version int64) map[string]roomTail {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.m
+	if m == nil || version != c.version {
+		m = make(map[string]roomTail)
+	}
+	c.m, c.version = nil, version
+	return m
+}
+
+// put gives back the map take returned, with what the Append committed,
+// or nil to start afresh.
+func (c *tailCache) put(m map[string]roomTail) {
+	c.mu.Lock()
+	c.m = m
+	c.mu.Unlock()
+}
+
+// forget drops room's tail.
+func (c *tailCache) forget(room string) {
+	c.mu.Lock()
+	delete(c.m, room)
+	c.mu.Unlock()
+}
 
 // loadTail reads the newest sequence number and message time of room with
 // the writeStmts.roomTail statement.

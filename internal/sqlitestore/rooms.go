@@ -189,7 +189,7 @@ func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 		return s.fail("delete room", err)
 	}
 	defer tx.Rollback()
-	n, err := deleteRooms(ctx, tx, []string{room})
+	n, err := s.deleteRooms(ctx, tx, []string{room})
 	if err != nil {
 		return s.fail("delete room", err)
 	}
@@ -204,9 +204,12 @@ func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 
 // deleteRooms deletes the named rooms and what refers to them, and returns
 // how many rooms it deleted.
-func deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (int64, error) {
+func (s *Store) deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (int64, error) {
 	var deleted int64
 	for _, room := range rooms {
+		// Inside the transaction, which holds the writer: no Append can
+		// take the old tail between this and the commit.
+		s.tails.forget(room)
 		for _, q := range []string{
 			`DELETE FROM messages WHERE room = ?`,
 			`DELETE FROM room_roles WHERE room = ?`,
@@ -288,7 +291,7 @@ func (s *Store) DeleteIdleGuestRooms(ctx context.Context, before time.Time, limi
 	if len(names) == 0 {
 		return nil, nil
 	}
-	if _, err := deleteRooms(ctx, tx, names); err != nil {
+	if _, err := s.deleteRooms(ctx, tx, names); err != nil {
 		return nil, s.fail("delete idle rooms", err)
 	}
 	if err := tx.Commit(); err != nil {

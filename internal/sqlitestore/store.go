@@ -68,6 +68,7 @@ type Store struct {
 	path   string
 	writer *sql.DB // exactly one connection; every write goes through it
 	reader *sql.DB // read-only connections for every read
+	tails  tailCache
 	stmts  writeStmts
 	reads  readStmts // the reader's prepared queries
 

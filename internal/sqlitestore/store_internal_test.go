@@ -392,3 +392,72 @@ func TestCommitsWithFdatasync(t *testing.T) {
 		t.Error("the store commits with fsync, want fdatasync")
 	}
 }
+
+// TestTailCache: Append continues each room from its tail as the
+// database has it, also after the room was deleted and made again, and
+// after another connection (another process, say) wrote to the room.
+func TestTailCache(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	send := func(room string) int64 {
+		t.Helper()
+		res, err := s.Append(ctx, []chat.NewMessage{{Room: room, Author: "ada", Body: "hi"}})
+		if err != nil {
+			t.Fatalf("Append to %s: %v", room, err)
+		}
+		if res[0].Err != nil {
+			t.Fatalf("Append to %s: %v", room, res[0].Err)
+		}
+		return res[0].Message.Seq
+	}
+	other, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	tests := []struct {
+		name    string
+		room    string
+		between func() // runs after the first two sends to room
+		want    int64  // the seq of the third
+	}{
+		{"nothing between", "plain", func() {}, 3},
+		{"room deleted and made again", "again", func() {
+			if err := s.DeleteRoom(ctx, "again"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.CreateRoom(ctx, chat.Room{Name: "again"}); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+		{"another connection wrote", "shared", func() {
+			for _, q := range []string{
+				`INSERT INTO messages (room, seq, author, guest, body, ts) VALUES ('shared', 3, 'bob', 0, 'from elsewhere', 1)`,
+				`UPDATE rooms SET last_seq = 3 WHERE name = 'shared'`,
+			} {
+				if _, err := other.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.CreateRoom(ctx, chat.Room{Name: tc.room}); err != nil {
+				t.Fatal(err)
+			}
+			send(tc.room)
+			send(tc.room)
+			tc.between()
+			if got := send(tc.room); got != tc.want {
+				t.Errorf("third message got seq %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

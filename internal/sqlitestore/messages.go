@@ -286,10 +286,10 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			}
 		}
 		if msg.Kind == "" {
-			// Later entries of the batch may act on it.
-			targets[targetKey{msg.Room, msg.Seq}] = &chat.Target{
-				Seq: msg.Seq, Author: msg.Author, Guest: msg.Guest, Body: msg.Body, FileID: msg.FileID,
-			}
+			// A later entry of the batch that acts on it reads it back
+			// with loadTarget (the transaction sees its own rows), not
+			// the nil an earlier entry may have found at its seq.
+			delete(targets, targetKey{msg.Room, msg.Seq})
 		}
 		tail.lastSeq, tail.lastMS, tail.touched = msg.Seq, ms, true
 		results[i].Message = msg
@@ -317,8 +317,11 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			return nil, s.fail("append", err)
 		}
 	}
-	if err := syncFTS(ctx, tx); err != nil {
-		return nil, s.fail("append", err)
+	// Only saveTarget's updates queue changes (the update trigger).
+	if len(touched) > 0 {
+		if err := syncFTS(ctx, tx); err != nil {
+			return nil, s.fail("append", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("append", err)

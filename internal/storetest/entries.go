@@ -324,11 +324,12 @@ func testEntriesSameBatch(t *testing.T, f Factory) {
 		entry(chat.KindEdit, room, "bob", 7, "x"),           // refused: deleted
 		entry(chat.KindEdit, room, "ada", 9, "x"),           // refused: 9 is the next entry, not yet there
 		plain(room, "ada", "three"),                         // 9
+		entry(chat.KindEdit, room, "ada", 9, "nine"),        // 10: 9 is there now
 	})
 	if err != nil {
 		t.Fatalf("Append: %v", err)
 	}
-	for i, want := range []error{nil, nil, nil, nil, nil, nil, nil, nil, chat.ErrNoSuchMessage, chat.ErrNoSuchMessage, nil} {
+	for i, want := range []error{nil, nil, nil, nil, nil, nil, nil, nil, chat.ErrNoSuchMessage, chat.ErrNoSuchMessage, nil, nil} {
 		if !errors.Is(res[i].Err, want) {
 			t.Errorf("result %d: Err = %v, want %v", i, res[i].Err, want)
 		}
@@ -342,7 +343,8 @@ func testEntriesSameBatch(t *testing.T, f Factory) {
 		{Seq: 6, Author: "bob", Body: "re", ReplyTo: 1},
 		{Seq: 7, Author: "bob", Deleted: true, V: 8},
 		{Seq: 8, Kind: chat.KindDelete, Author: "bob", Target: 7},
-		{Seq: 9, Author: "ada", Body: "three"},
+		{Seq: 9, Author: "ada", Body: "nine", Edited: true, V: 10},
+		{Seq: 10, Kind: chat.KindEdit, Author: "ada", Body: "nine", Target: 9},
 	}
 	if diff := cmp.Diff(want, states(t, s, room), equateEmpty); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)

@@ -160,13 +160,12 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	if err := tx.StmtContext(ctx, s.stmts.version).QueryRowContext(ctx).Scan(&version); err != nil {
 		return nil, s.fail("append", err)
 	}
-	known := s.tails.take(version)
+	known, gen := s.tails.take(version)
 	committed := false
 	defer func() {
-		if !committed {
-			known = nil // what it held may be what this transaction undid
+		if committed {
+			s.tails.put(known, gen)
 		}
-		s.tails.put(known)
 	}()
 	var (
 		tailStmt = tx.StmtContext(ctx, s.stmts.roomTail)
@@ -444,42 +443,50 @@ const roomTailSQL = `SELECT r.last_seq, m.ts FROM rooms r
 // batch does not read it again for every room it writes to (durable
 // workload profile: 7% of the committer's time). Only Append changes a
 // tail, and only deleteRooms removes a room, both in transactions of the
-// single writer connection, one at a time; Append owns the map from take
-// to put, and deleteRooms forgets a room inside its transaction. A commit
-// by any other connection, of this process or another, changes the
-// writer's PRAGMA data_version, and the cache is then dropped.
+// single writer connection. Append takes the map when its transaction
+// begins and puts it back, with what it committed, after the commit; by
+// then the writer is free again, so put keeps the map only if nothing took
+// it or forgot a room in between (gen), and otherwise drops it: another
+// Append's tails are newer, a deleted room's are gone. A commit by any
+// other connection, of this process or another, changes the writer's
+// PRAGMA data_version, and take then starts afresh.
 type tailCache struct {
 	mu      sync.Mutex
 	version int64               // the writer's data_version m is valid for
+	gen     uint64              // counts takes and forgets
 	m       map[string]roomTail // rooms that exist; nil while an Append holds it
 }
 
-// take returns the tails known at version, for an Append to use and put
-// back; an empty map if the database changed since.
-func (c *tailCache) take(version int64) map[string]roomTail {
+// take returns the tails known at version, empty if the database changed
+// since, for an Append to use, and the generation to give put.
+func (c *tailCache) take(version int64) (map[string]roomTail, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.m
 	if m == nil || version != c.version {
 		m = make(map[string]roomTail)
 	}
+	c.gen++
 	c.m, c.version = nil, version
-	return m
+	return m, c.gen
 }
 
-// put gives back the map take returned, with what the Append committed,
-// or nil to start afresh.
-func (c *tailCache) put(m map[string]roomTail) {
+// put gives back the map take returned at gen, with what the Append
+// committed; it is dropped if another take or a forget came since.
+func (c *tailCache) put(m map[string]roomTail, gen uint64) {
 	c.mu.Lock()
-	c.m = m
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.m = m
+	}
 }
 
-// forget drops room's tail.
+// forget drops room's tail, in a transaction that deletes the room.
 func (c *tailCache) forget(room string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
 	delete(c.m, room)
-	c.mu.Unlock()
 }
 
 // loadTail reads the newest sequence number and message time of room with

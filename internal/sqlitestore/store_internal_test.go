@@ -461,3 +461,54 @@ func TestTailCache(t *testing.T) {
 		})
 	}
 }
+
+// TestTailCacheOrder: a map put back after another Append took one, or
+// after a room was forgotten, is dropped, since the writer was free
+// between that Append's commit and its put.
+func TestTailCacheOrder(t *testing.T) {
+	tail := func(seq int64) map[string]roomTail {
+		return map[string]roomTail{"r": {exists: true, lastSeq: seq}}
+	}
+	tests := []struct {
+		name string
+		run  func(c *tailCache)
+		want int64 // r's cached seq afterwards, 0 if none
+	}{
+		{"put after take", func(c *tailCache) {
+			_, g := c.take(1)
+			c.put(tail(5), g)
+		}, 5},
+		{"late put after a newer Append", func(c *tailCache) {
+			_, a := c.take(1)
+			_, b := c.take(1)
+			c.put(tail(9), b)
+			c.put(tail(5), a)
+		}, 9},
+		{"put after a forget", func(c *tailCache) {
+			_, a := c.take(1)
+			c.forget("r")
+			c.put(tail(5), a)
+		}, 0},
+		{"forget of a kept tail", func(c *tailCache) {
+			_, a := c.take(1)
+			c.put(tail(5), a)
+			c.forget("r")
+		}, 0},
+		{"another connection wrote", func(c *tailCache) {
+			_, a := c.take(1)
+			c.put(tail(5), a)
+			m, b := c.take(2)
+			c.put(m, b)
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c tailCache
+			tc.run(&c)
+			m, _ := c.take(c.version)
+			if got := m["r"].lastSeq; got != tc.want {
+				t.Errorf("cached seq of r = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

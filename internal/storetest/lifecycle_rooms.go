@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -289,5 +290,81 @@ func testNameLeases(t *testing.T, f Factory) {
 	}
 	if err := n.ReleaseName(ctx, "nobody", "~g2"); err != nil {
 		t.Errorf("ReleaseName of a free key: %v", err)
+	}
+}
+
+// testDeleteRoomWhileAppending checks that a room deleted while writers
+// append to it leaves none of their messages behind: each Append either
+// commits before the deletion, which then removes its messages, or finds
+// the room gone (ErrNoSuchRoom). A room made again under the name starts
+// empty, at sequence 1.
+func testDeleteRoomWhileAppending(t *testing.T, f Factory) {
+	s := start(t, f)
+	ctx := t.Context()
+	const (
+		rounds  = 10
+		writers = 4
+	)
+	for round := range rounds {
+		mustCreateRoom(t, s, "doomed")
+		var (
+			wg      sync.WaitGroup
+			started = make(chan struct{}, writers)
+			errs    = make([]error, writers)
+		)
+		for w := range writers {
+			wg.Go(func() {
+				signalled := false
+				defer func() {
+					if !signalled {
+						started <- struct{}{}
+					}
+				}()
+				for i := 0; ; i++ {
+					batch := []chat.NewMessage{
+						{Room: "doomed", Author: fmt.Sprintf("w%d", w), Body: "a", CMID: fmt.Sprintf("r%d-w%d-%d-a", round, w, i)},
+						{Room: "doomed", Author: fmt.Sprintf("w%d", w), Body: "b"},
+					}
+					res, err := s.Append(ctx, batch)
+					if !signalled {
+						signalled = true
+						started <- struct{}{}
+					}
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					if errors.Is(res[0].Err, chat.ErrNoSuchRoom) {
+						return // deleted
+					}
+					if res[0].Err != nil {
+						errs[w] = res[0].Err
+						return
+					}
+				}
+			})
+		}
+		for range writers {
+			<-started
+		}
+		if err := s.DeleteRoom(ctx, "doomed"); err != nil {
+			t.Fatalf("round %d: DeleteRoom: %v", round, err)
+		}
+		wg.Wait()
+		for w, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: writer %d: %v", round, w, err)
+			}
+		}
+		mustCreateRoom(t, s, "doomed")
+		if got := allHistory(t, s, "doomed"); len(got) != 0 {
+			t.Fatalf("round %d: the room made again holds %d messages of the deleted one, first %+v", round, len(got), got[0])
+		}
+		if got := mustAppend(t, s, []chat.NewMessage{{Room: "doomed", Author: "alice", Body: "fresh"}}); got[0].Seq != 1 {
+			t.Fatalf("round %d: first message of the room made again has seq %d, want 1", round, got[0].Seq)
+		}
+		if err := s.DeleteRoom(ctx, "doomed"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -81,6 +81,7 @@ func Run(t *testing.T, f Factory) {
 		{"Ping", testPing},
 		{"Archive", testArchive},
 		{"DeleteRoom", testDeleteRoom},
+		{"DeleteRoomWhileAppending", testDeleteRoomWhileAppending},
 		{"IdleGuestRooms", testIdleGuestRooms},
 	})
 }

@@ -143,7 +143,10 @@ func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 
 // deleteRooms locks the rooms that lockQuery (a SELECT name ... FOR
 // UPDATE) returns, deletes them and what refers to them in one
-// transaction, and returns their names.
+// transaction, and returns their names. The lock comes first and is what
+// keeps a room's messages with it (no foreign key does, migration 8): an
+// Append to the room either committed before it, and its messages are
+// deleted here, or waits for it and then finds no room.
 func (s *Store) deleteRooms(ctx context.Context, lockQuery string, args ...any) ([]string, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -1,6 +1,6 @@
 // What the app does as its connection comes and goes (conn.js keeps the
-// socket itself): the handshake on every new socket — hello, then
-// re-joining every room before counting as connected — what a close
+// socket itself): the handshake on every new socket — hello and the
+// re-join of every room, sent together, before counting as connected — what a close
 // undoes, and the connection indicator with its banner.
 
 import { Close, Disconnected, RequestError } from "./conn.js";
@@ -22,10 +22,18 @@ export function makeHandshake({ onNameRefused, onSignedOut }) {
   return async function handshake(c) {
     c.identified = false; // rooms added from now on are joined by addRoom
     const me = state.getMe();
+    // hello and the re-joins go out together, without waiting for hello's
+    // reply (the server runs a socket's commands in order): a reconnect
+    // costs one round trip, not two. If hello is refused, so are the joins,
+    // and their replies are dropped.
+    const rooms = state.roomList();
+    // A signed-in socket speaks as its account and must not give a name.
+    const helloReq = c.request(me.guest ? { op: "hello", name: me.name } : { op: "hello" });
+    const joinReqs = rooms.map((r) => c.request({ op: "join", room: r.name }));
+    for (const req of joinReqs) req.catch(() => {});
     let ok;
     try {
-      // A signed-in socket speaks as its account and must not give a name.
-      ok = await c.request(me.guest ? { op: "hello", name: me.name } : { op: "hello" });
+      ok = await helloReq;
     } catch (err) {
       if (err instanceof RequestError && me.guest && FATAL_HELLO.has(err.code)) {
         const fatal = new Error(err.reason || "That name cannot be used.");
@@ -47,7 +55,12 @@ export function makeHandshake({ onNameRefused, onSignedOut }) {
     refreshDirectory();
     // Re-join every room before counting as connected; the catch-up of each
     // room (history after the last seq seen) then runs in the background.
-    const results = await Promise.allSettled(state.roomList().map((r) => joinRoom(r)));
+    // A room added while hello was under way is joined now.
+    const added = state.roomList().filter((r) => !rooms.includes(r));
+    const results = await Promise.allSettled([
+      ...rooms.map((r, i) => joinRoom(r, joinReqs[i])),
+      ...added.map((r) => joinRoom(r)),
+    ]);
     for (const res of results) {
       if (res.status === "rejected" && res.reason instanceof Disconnected) throw res.reason;
     }

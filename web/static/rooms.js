@@ -26,12 +26,13 @@ export function addRoom(name, seen, join = true) {
 }
 
 // joinRoom joins room on the current connection, then catches it up and
-// resends what the server has not acknowledged.
-export async function joinRoom(room) {
+// resends what the server has not acknowledged. sent, if given, is the
+// join request already sent (the handshake sends them with hello).
+export async function joinRoom(room, sent = null) {
   const conn = state.getConn();
   let ok;
   try {
-    ok = await conn.request({ op: "join", room: room.name });
+    ok = await (sent || conn.request({ op: "join", room: room.name }));
   } catch (err) {
     if (err instanceof RequestError && GONE.has(err.code)) {
       state.removeRoom(room);

@@ -139,7 +139,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		}
 	}
 	c := newClient(u, opts)
-	cn, err := c.dialWS(ctx, name)
+	cn, err := c.dialWS(ctx, name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("client: dial %s: %w", u, err)
 	}
@@ -209,7 +209,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	if c.token {
 		name = "" // the account says who we are
 	}
-	return c.dialWS(ctx, name)
+	return c.dialWS(ctx, name, c.joinedRooms())
 }
 
 // Events returns the channel of events. It is buffered (Options.EventBuffer,

@@ -96,6 +96,9 @@ type conn struct {
 	gen   uint64            // 1 for the first connection of a Client, then 2, 3, ...
 	self  protocol.Identity // from the hello reply
 	early [][]byte          // event objects that followed the hello reply in its frame
+	// rejoins are the re-joins sent together with hello (dialWS), pending
+	// on this connection, in the order of their rooms; nil if none were.
+	rejoins []*call
 
 	wake       chan struct{} // capacity 1: the writer has work
 	dead       chan struct{} // closed by fail: the connection is finished
@@ -184,9 +187,14 @@ func (cn *conn) isDead() bool {
 	}
 }
 
-// dialWS opens a WebSocket to the server and says hello. The returned
-// connection is ready for readLoop and writeLoop.
-func (c *Client) dialWS(ctx context.Context, name string) (*conn, error) {
+// dialWS opens a WebSocket to the server and says hello, and re-joins
+// rejoin, the rooms the client had joined, with joins sent right behind
+// hello, without waiting for its reply (the server runs a connection's
+// commands in order): a reconnect costs one round trip, not two. The
+// joins are pending on the returned connection (conn.rejoins), whose
+// replies the read loop hands to them. The returned connection is ready
+// for readLoop and writeLoop.
+func (c *Client) dialWS(ctx context.Context, name string, rejoin []string) (*conn, error) {
 	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header.Clone())
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
@@ -199,16 +207,61 @@ func (c *Client) dialWS(ctx context.Context, name string) (*conn, error) {
 		return nil, fmt.Errorf("server chose subprotocol %q, want %q", got, protocol.Subprotocol)
 	}
 	ws.SetReadLimit(protocol.MaxServerFrameBytes)
-	self, early, err := hello(ctx, ws, name)
+	joins, err := c.prepareJoins(rejoin)
+	if err != nil {
+		ws.Close()
+		return nil, err
+	}
+	frames := make([][]byte, len(joins))
+	for i, ca := range joins {
+		frames[i] = ca.frame
+	}
+	self, early, err := hello(ctx, ws, name, frames)
 	if err != nil {
 		ws.Close()
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stopped {
+		ws.Close()
+		return nil, c.stopErr
+	}
 	c.gen++
 	c.self = self
-	return newConn(ws, c.gen, self, early), nil
+	cn := newConn(ws, c.gen, self, early)
+	if joins != nil {
+		// Pending before the read loop starts, which hands them their
+		// replies (some may be among early already).
+		for _, ca := range joins {
+			ca.conn, ca.sentGen = cn, cn.gen
+			c.pending[ca.cmd.ID] = ca
+		}
+		cn.rejoins = joins
+	}
+	return cn, nil
+}
+
+// prepareJoins makes the calls of a join of each of rooms, with their ids
+// and frames, for dialWS to send with hello; they are not pending yet.
+// It returns nil for no rooms.
+func (c *Client) prepareJoins(rooms []string) ([]*call, error) {
+	if len(rooms) == 0 {
+		return nil, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	calls := make([]*call, len(rooms))
+	for i, room := range rooms {
+		c.nextID++
+		cmd := protocol.Command{ID: strconv.FormatUint(c.nextID, 10), Op: protocol.OpJoin, Room: room}
+		frame, err := protocol.EncodeCommand(&cmd)
+		if err != nil {
+			return nil, err
+		}
+		calls[i] = &call{seq: c.nextID, cmd: cmd, frame: frame, reply: make(chan result, 1)}
+	}
+	return calls, nil
 }
 
 // helloID is the command id of hello; it is sent before any other command.
@@ -216,9 +269,10 @@ const helloID = "hello"
 
 // hello identifies the connection and returns who it speaks as, and the
 // event objects that followed the reply in its frame (the server may
-// coalesce its next events with the reply). It reads and writes ws itself:
-// the connection's goroutines do not run yet.
-func hello(ctx context.Context, ws *websocket.Conn, name string) (self protocol.Identity, early [][]byte, err error) {
+// coalesce its next events with the reply). The frames of then, commands
+// to run once hello has succeeded, go out right behind it. It reads and
+// writes ws itself: the connection's goroutines do not run yet.
+func hello(ctx context.Context, ws *websocket.Conn, name string, then [][]byte) (self protocol.Identity, early [][]byte, err error) {
 	deadline := time.Now().Add(helloWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -235,6 +289,11 @@ func hello(ctx context.Context, ws *websocket.Conn, name string) (self protocol.
 	}
 	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return self, nil, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
+	}
+	for _, f := range then {
+		if err := ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return self, nil, ctxOr(ctx, fmt.Errorf("send the commands after hello: %w", err))
+		}
 	}
 	for {
 		typ, data, err := ws.ReadMessage()

@@ -40,11 +40,12 @@
 // For each joined room the client delivers every message exactly once and
 // in sequence order, across any number of reconnects. It remembers the
 // newest sequence number it delivered per room. After a reconnect it says
-// hello again, re-joins every room (all the joins sent at once: one round
-// trip, not one per room), and fetches from history what it has
-// not delivered yet, page by page (up to 16 rooms at once), delivering that
-// before any live message of the room. It drops a live message it has delivered already, and when
-// a live message skips a number it fetches the gap from history first.
+// hello again and re-joins every room, hello and all the joins sent at
+// once (one round trip, not one per room and one for hello), and fetches
+// from history what it has not delivered yet, page by page (up to 16 rooms
+// at once), delivering that before any live message of the room. It drops
+// a live message it has delivered already, and when a live message skips a
+// number it fetches the gap from history first.
 //
 // # Buffering: read the events
 //

@@ -237,22 +237,37 @@ func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (
 // results in order; a command refused as rate_limited is run again
 // alone, by internal, once the others are in.
 func (c *Client) internalAll(ctx context.Context, cn *conn, cmds []protocol.Command) []result {
-	out := make([]result, len(cmds))
 	calls := make([]*call, len(cmds))
 	for i, cmd := range cmds {
-		if calls[i], out[i].err = c.register(cmd, false, cn); out[i].err != nil {
-			break // stopped: so is every later command
+		ca, err := c.register(cmd, false, cn)
+		if err != nil {
+			// Stopped: so is every later command.
+			out := make([]result, len(cmds))
+			for j := i; j < len(cmds); j++ {
+				out[j].err = err
+			}
+			for j, ca := range calls[:i] {
+				out[j] = c.awaitInternal(ctx, cn, ca)
+			}
+			return out
 		}
+		calls[i] = ca
+	}
+	return c.awaitAll(ctx, cn, calls)
+}
+
+// awaitAll waits for the replies of internal calls already sent on cn, as
+// internalAll does, and returns their results in order; a call refused as
+// rate_limited is run again alone, by internal, once the others are in.
+func (c *Client) awaitAll(ctx context.Context, cn *conn, calls []*call) []result {
+	out := make([]result, len(calls))
+	for i, ca := range calls {
+		out[i] = c.awaitInternal(ctx, cn, ca)
 	}
 	for i, ca := range calls {
-		if ca != nil {
-			out[i] = c.awaitInternal(ctx, cn, ca)
-		} else if out[i].err == nil {
-			out[i].err = out[i-1].err
-		}
-	}
-	for i, cmd := range cmds {
 		if protocol.CodeOf(out[i].err) == protocol.CodeRateLimited {
+			cmd := ca.cmd
+			cmd.ID = "" // register gives it a new one
 			out[i].ev, out[i].err = c.internal(ctx, cn, cmd)
 		}
 	}

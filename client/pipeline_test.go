@@ -11,15 +11,15 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/servertest"
 )
 
-// TestRejoinsPipelined: after a reconnect the client re-joins all its
-// rooms at once, without waiting for each reply (one round trip, not one
-// per room), then fetches what it missed in every room at once too, and is
-// back in every room.
+// TestRejoinsPipelined: after a reconnect the client says hello and
+// re-joins all its rooms at once, without waiting for any reply (one round
+// trip, not one per room, nor one for hello), then fetches what it missed
+// in every room at once too, and is back in every room.
 func TestRejoinsPipelined(t *testing.T) {
 	s := startServer(t, server.Config{})
 	const rooms = 5
 	gate := servertest.NewBurstGate(t, strings.TrimSuffix(strings.TrimPrefix(s.URL(), "ws://"), "/ws"),
-		servertest.Burst{"join": rooms}, servertest.Burst{"history": rooms})
+		servertest.Burst{"hello": 1, "join": rooms}, servertest.Burst{"history": rooms})
 	ctx := t.Context()
 	c, rec := dialURL(t, "ws://"+gate.Addr()+"/ws", fastOptions("alice"))
 	other, _ := dial(t, s, fastOptions("bob"))

@@ -229,6 +229,20 @@ func (c *Client) flushLocked(ctx context.Context, r *roomState, accept int64) er
 	return nil
 }
 
+// joinedRooms returns the rooms the client has joined, sorted.
+func (c *Client) joinedRooms() []string {
+	c.deliverMu.Lock()
+	var joined []string
+	for name, r := range c.rooms {
+		if r.joined {
+			joined = append(joined, name)
+		}
+	}
+	c.deliverMu.Unlock()
+	slices.Sort(joined)
+	return joined
+}
+
 // left forgets a room after a leave.
 func (c *Client) left(room string) {
 	c.deliverMu.Lock()
@@ -243,22 +257,28 @@ func (c *Client) left(room string) {
 // live messages. It returns when cn ends; a failure that leaves a room
 // behind ends cn, so that the next connection tries again.
 func (c *Client) syncLoop(ctx context.Context, cn *conn) {
-	c.deliverMu.Lock()
-	var joined []string
-	for name, r := range c.rooms {
-		if r.joined {
-			joined = append(joined, name)
+	var (
+		joined  []string
+		results []result
+	)
+	if cn.rejoins != nil {
+		// Sent with hello (dialWS); the rooms cannot have changed since,
+		// as nothing else is sent before the connection is ready.
+		joined = make([]string, len(cn.rejoins))
+		for i, ca := range cn.rejoins {
+			joined[i] = ca.cmd.Room
 		}
+		results = c.awaitAll(ctx, cn, cn.rejoins)
+	} else {
+		// The joins go out together: one round trip for all the rooms.
+		joined = c.joinedRooms()
+		joins := make([]protocol.Command, len(joined))
+		for i, room := range joined {
+			joins[i] = protocol.Command{Op: protocol.OpJoin, Room: room}
+		}
+		results = c.internalAll(ctx, cn, joins)
 	}
-	c.deliverMu.Unlock()
-	slices.Sort(joined)
-
-	// The joins go out together: one round trip for all the rooms.
-	joins := make([]protocol.Command, len(joined))
-	for i, room := range joined {
-		joins[i] = protocol.Command{Op: protocol.OpJoin, Room: room}
-	}
-	for i, r := range c.internalAll(ctx, cn, joins) {
+	for i, r := range results {
 		room, err := joined[i], r.err
 		if err == nil {
 			continue

@@ -50,10 +50,11 @@ const busyTimeoutMS = 5000
 // per message cheaper: at 20,000 messages/s the ack p99 fell from 168–320
 // to 98–125 ms, and the highest sustained rate rose from 29,000 to 38,800
 // messages/s (docs/benchmarks.md, round 10). The WAL file grows to about
-// 16 MB at the default page size and stays that large (SQLite reuses it
-// from the start after a checkpoint). A checkpoint on a goroutine of its
-// own instead does not work: beside a busy writer it never catches up,
-// and the WAL is never restarted (round 6).
+// 20 MB at the default page size (4,000 pages and the commit that passed
+// them) and stays that large (SQLite reuses it from the start after a
+// checkpoint). A checkpoint on a goroutine of its own instead does not
+// work: beside a busy writer it never catches up, and the WAL is never
+// restarted (rounds 6 and 10).
 const walCheckpointPages = 4000
 
 // ErrEmptyFile is returned by [Open] for a database file of zero bytes.

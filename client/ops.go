@@ -237,23 +237,20 @@ func (c *Client) internal(ctx context.Context, cn *conn, cmd protocol.Command) (
 // results in order; a command refused as rate_limited is run again
 // alone, by internal, once the others are in.
 func (c *Client) internalAll(ctx context.Context, cn *conn, cmds []protocol.Command) []result {
-	calls := make([]*call, len(cmds))
-	for i, cmd := range cmds {
-		ca, err := c.register(cmd, false, cn)
-		if err != nil {
-			// Stopped: so is every later command.
-			out := make([]result, len(cmds))
-			for j := i; j < len(cmds); j++ {
-				out[j].err = err
-			}
-			for j, ca := range calls[:i] {
-				out[j] = c.awaitInternal(ctx, cn, ca)
-			}
-			return out
+	calls := make([]*call, 0, len(cmds))
+	var err error
+	for _, cmd := range cmds {
+		var ca *call
+		if ca, err = c.register(cmd, false, cn); err != nil {
+			break // stopped: so is every later command
 		}
-		calls[i] = ca
+		calls = append(calls, ca)
 	}
-	return c.awaitAll(ctx, cn, calls)
+	out := c.awaitAll(ctx, cn, calls)
+	for len(out) < len(cmds) {
+		out = append(out, result{err: err})
+	}
+	return out
 }
 
 // awaitAll waits for the replies of internal calls already sent on cn, as

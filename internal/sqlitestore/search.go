@@ -140,12 +140,14 @@ func (s *Store) addSearchReactions(ctx context.Context, msgs []chat.Message) err
 	return nil
 }
 
-// syncFTS hands the changes the triggers queued (migration 8) to the
-// full-text index, in the order they were made, as one statement: FTS5
-// then writes one segment for the whole transaction. A NULL in the
-// table-named column is an ordinary insert; 'delete' removes what was
-// indexed for that rowid, given the body it was indexed with. Every
-// transaction that changes messages calls it before it commits.
+// syncFTS hands the changes the update and delete triggers queued
+// (migration 8) to the full-text index, in the order they were made, as
+// one statement: FTS5 then writes one segment for the whole transaction.
+// A NULL in the table-named column is an ordinary insert; 'delete' removes
+// what was indexed for that rowid, given the body it was indexed with.
+// Every transaction that updates or deletes messages calls it before it
+// commits; new messages are not queued (Append indexes them itself,
+// migration 10).
 func syncFTS(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO messages_fts (messages_fts, rowid, body)

@@ -42,6 +42,10 @@ type Accounts interface {
 	CreateUser(ctx context.Context, u User) error
 	// User returns the named user, or ErrNoSuchUser.
 	User(ctx context.Context, name string) (User, error)
+	// AnyUser reports whether an account has one of names. A guest's
+	// hello asks it of every name it takes, so stores answer it in as few
+	// statements as they can, without reading a user row.
+	AnyUser(ctx context.Context, names []string) (bool, error)
 	// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 	// ErrNoSuchUser.
 	UpdateUser(ctx context.Context, u User) error

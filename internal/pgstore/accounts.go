@@ -58,6 +58,24 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	return u, nil
 }
 
+// AnyUser reports whether an account has one of names, in one round trip.
+func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer end()
+	if len(names) == 0 {
+		return false, nil
+	}
+	var found bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE name = ANY ($1))`, names).Scan(&found)
+	if err != nil {
+		return false, s.fail("any user", err)
+	}
+	return found, nil
+}
+
 // UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 // [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
 // user's sessions when u is disabled: the caller does, with

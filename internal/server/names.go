@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -146,19 +145,23 @@ func (ss *session) checkAccountName(name string) error {
 	if ss.srv.cfg.Accounts == nil {
 		return nil
 	}
+	var cands []string
+	for _, cand := range names.Forms(name) {
+		if protocol.CheckUsername(cand) == nil {
+			cands = append(cands, cand)
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, cand := range names.Forms(name) {
-		if protocol.CheckUsername(cand) != nil {
-			continue
-		}
-		_, err := ss.srv.cfg.Accounts.User(ctx, cand)
-		switch {
-		case err == nil:
-			return protocol.Errorf(protocol.CodeNameTaken, "%s is an account's name; pick another or log in", name)
-		case !errors.Is(err, chat.ErrNoSuchUser):
-			return err
-		}
+	taken, err := ss.srv.cfg.Accounts.AnyUser(ctx, cands)
+	switch {
+	case err != nil:
+		return err
+	case taken:
+		return protocol.Errorf(protocol.CodeNameTaken, "%s is an account's name; pick another or log in", name)
 	}
 	return nil
 }

@@ -62,6 +62,27 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	return u, nil
 }
 
+// AnyUser reports whether an account has one of names. Two names go into
+// each statement (a guest's name has at most two account spellings,
+// names.Forms), so the common question is one prepared statement.
+func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
+	if s.closed.Load() {
+		return false, chat.ErrClosed
+	}
+	for i := 0; i < len(names); i += 2 {
+		a, b := names[i], names[min(i+1, len(names)-1)]
+		var found bool
+		err := s.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE name IN (?, ?))`, a, b).Scan(&found)
+		if err != nil {
+			return false, s.fail("any user", err)
+		}
+		if found {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Users returns every account, by name, without password hashes. It is
 // for the administrator's command line (hubbubd user list), not for the
 // server, and is not part of [chat.Accounts].

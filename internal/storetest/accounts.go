@@ -136,6 +136,44 @@ func testUsers(t *testing.T, f Factory) {
 	}
 }
 
+func testAnyUser(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	mustCreateUser(t, s, "alice", "bob", "carol")
+	if err := s.UpdateUser(t.Context(), chat.User{Name: "carol", PasswordHash: "h-carol", Disabled: true}); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	tests := []struct {
+		names []string
+		want  bool
+	}{
+		{nil, false},
+		{[]string{}, false},
+		{[]string{"alice"}, true},
+		{[]string{"dave"}, false},
+		{[]string{"dave", "bob"}, true},
+		{[]string{"bob", "dave"}, true},
+		{[]string{"dave", "erin"}, false},
+		{[]string{"dave", "erin", "frank"}, false},
+		// Past the first pair, for a store that asks in pairs.
+		{[]string{"dave", "erin", "alice"}, true},
+		{[]string{"dave", "erin", "frank", "bob"}, true},
+		// A disabled account still has its name.
+		{[]string{"carol"}, true},
+		// Names are compared as stored: the caller lower-cases.
+		{[]string{"Alice", "ALICE"}, false},
+		{[]string{"alic", "alice2", "lice"}, false},
+	}
+	for _, tt := range tests {
+		got, err := s.AnyUser(t.Context(), tt.names)
+		if err != nil {
+			t.Fatalf("AnyUser(%q): %v", tt.names, err)
+		}
+		if got != tt.want {
+			t.Errorf("AnyUser(%q) = %v, want %v", tt.names, got, tt.want)
+		}
+	}
+}
+
 func testUpdateUser(t *testing.T, f Factory) {
 	s := startAccounts(t, f)
 	ctx := t.Context()
@@ -311,6 +349,7 @@ func testAccountsClosed(t *testing.T, f Factory) {
 	}{
 		{"CreateUser", func() error { return s.CreateUser(ctx, chat.User{Name: "bob", CreatedAt: t0}) }},
 		{"User", func() error { _, err := s.User(ctx, "alice"); return err }},
+		{"AnyUser", func() error { _, err := s.AnyUser(ctx, []string{"alice"}); return err }},
 		{"UpdateUser", func() error { return s.UpdateUser(ctx, chat.User{Name: "alice"}) }},
 		{"CreateSession", func() error { return s.CreateSession(ctx, newSession("a2", "alice", t0)) }},
 		{"Session", func() error { _, err := s.Session(ctx, h); return err }},

@@ -92,6 +92,7 @@ func Run(t *testing.T, f Factory) {
 func RunAccounts(t *testing.T, f Factory) {
 	runSuite(t, f, []subtest{
 		{"Users", testUsers},
+		{"AnyUser", testAnyUser},
 		{"UpdateUser", testUpdateUser},
 		{"ConcurrentCreateUser", testConcurrentCreateUser},
 		{"Sessions", testSessions},

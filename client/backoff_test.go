@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -279,6 +280,43 @@ func TestWSURL(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("wsURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestNewCMIDOrder: ids made later sort after ids made earlier, whatever
+// their random part, and the first eight characters are the time.
+func TestNewCMIDOrder(t *testing.T) {
+	base := time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
+	times := []time.Time{
+		time.UnixMilli(0),
+		time.UnixMilli(1),
+		time.UnixMilli(63),
+		time.UnixMilli(64), // the last character of the time moves to the one before
+		base,
+		base.Add(time.Millisecond),
+		base.Add(255 * time.Millisecond),
+		base.Add(256 * time.Millisecond),
+		base.Add(time.Hour),
+		time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	var prev string
+	for i, tm := range times {
+		for range 20 {
+			id := newCMID(tm)
+			if err := protocol.CheckCMID(id); err != nil || len(id) != 22 {
+				t.Fatalf("newCMID(%v) = %q: %v; want 22 valid characters", tm, id, err)
+			}
+			if i > 0 && id <= prev {
+				t.Fatalf("newCMID(%v) = %q, not after %q made at %v", tm, id, prev, times[i-1])
+			}
+			if prefix := newCMID(tm)[:8]; id[:8] != prefix {
+				t.Fatalf("newCMID(%v): time parts %q and %q differ", tm, id[:8], prefix)
+			}
+		}
+		prev = newCMID(tm)
+		// The greatest id of this millisecond must still be before the
+		// next time's: compare with the random part at its largest.
+		prev = prev[:8] + strings.Repeat("z", 14)
 	}
 }
 

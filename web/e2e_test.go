@@ -6,6 +6,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -544,6 +545,21 @@ func TestBrowserModules(t *testing.T) {
 				if (seen.has(id)) return "duplicate cmid " + id;
 				seen.add(id);
 			}
+			// Ids made later sort after ids made earlier (the server's
+			// index takes them at its end), whatever their random part.
+			const times = [0, 1, 63, 64, 1764085497123, 1764085497124, 1764085497379, 1764085497380, 1764089097123, 4102444800000];
+			let prev = "";
+			for (const t of times) {
+				const ids = Array.from({ length: 20 }, () => newCMID(t));
+				for (const id of ids) {
+					if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return "bad cmid " + id + " at " + t;
+					if (id <= prev) return "cmid " + id + " made at " + t + " is not after " + prev;
+					if (id.slice(0, 8) !== ids[0].slice(0, 8)) return "time parts differ at " + t + ": " + id + ", " + ids[0];
+				}
+				prev = ids[0].slice(0, 8) + "z".repeat(14);
+			}
+			// The Go client's encoding of the same instant (client.newCMID).
+			if (newCMID(1764085497123).slice(0, 8) !== "` + cmidTimePrefix(1764085497123) + `") return "time part " + newCMID(1764085497123).slice(0, 8) + ", want the Go client's ` + cmidTimePrefix(1764085497123) + `";
 			return "ok";
 		})()`)
 		if got != "ok" {
@@ -585,4 +601,13 @@ func TestBrowserModules(t *testing.T) {
 			}
 		}
 	})
+}
+
+// cmidTimePrefix is the first eight characters of a cmid made at Unix
+// millisecond ms, as the Go client encodes it (client.NewCMID): the six
+// bytes of ms in base64 with its alphabet in ASCII order.
+func cmidTimePrefix(ms int64) string {
+	enc := base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
+	b := []byte{byte(ms >> 40), byte(ms >> 32), byte(ms >> 24), byte(ms >> 16), byte(ms >> 8), byte(ms)}
+	return enc.EncodeToString(b)
 }

@@ -1,12 +1,16 @@
 package sqlitestore_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
@@ -177,6 +181,62 @@ func BenchmarkAppendChat(b *testing.B) {
 						Body:   strings.Join(body, " ") + fmt.Sprint(" ", n),
 						CMID:   fmt.Sprint(n),
 					}
+				}
+				if _, err := s.Append(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
+		})
+	}
+}
+
+// BenchmarkAppendCMID: the cost of a message's cmid in the index that finds
+// resends (room, author, cmid), with random ids against ids that grow with
+// time as the clients make them (client.NewCMID: milliseconds first). A
+// random id goes into a different page of the index each time, so the
+// difference grows with the history; run it long (-benchtime 3000x: 300,000
+// messages) to see it.
+func BenchmarkAppendCMID(b *testing.B) {
+	// The client's alphabet: base64 in ASCII order, so that the strings
+	// sort as the bytes do.
+	sortedBase64 := base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
+	ids := []struct {
+		name string
+		make func() string
+	}{
+		{"random", func() string {
+			var x [16]byte
+			rand.Read(x[:])
+			return base64.RawURLEncoding.EncodeToString(x[:])
+		}},
+		{"time-ordered", func() string {
+			var x [16]byte
+			binary.BigEndian.PutUint64(x[:8], uint64(time.Now().UnixMilli())<<16)
+			rand.Read(x[6:])
+			return sortedBase64.EncodeToString(x[:])
+		}},
+	}
+	for _, id := range ids {
+		b.Run(id.name, func(b *testing.B) {
+			s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			const rooms = 100
+			for r := range rooms {
+				if err := s.CreateRoom(b.Context(), chat.Room{Name: fmt.Sprintf("r%d", r), Owner: "bench"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			batch := make([]chat.NewMessage, 100)
+			n := 0
+			for b.Loop() {
+				for i := range batch {
+					n++
+					batch[i] = chat.NewMessage{Room: fmt.Sprintf("r%d", n%rooms), Author: fmt.Sprintf("u%d", n%rooms),
+						Guest: true, Body: fmt.Sprint("message ", n), CMID: id.make()}
 				}
 				if _, err := s.Append(b.Context(), batch); err != nil {
 					b.Fatal(err)

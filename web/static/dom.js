@@ -156,14 +156,28 @@ export function avatar(name, extra = "") {
   return el("span", { class: `avatar ${colorClass(name)} ${extra}`.trim(), "aria-hidden": "true", text: initial(name) });
 }
 
-// newCMID returns a random client message id: 22 characters of base64url
-// (16 random bytes), inside the protocol's charset A-Za-z0-9_- and limit.
-export function newCMID() {
+// newCMID returns a fresh client message id: 22 characters of A-Za-z0-9_-
+// (the protocol's charset) that sort in the order they were made, as the
+// Go client's NewCMID makes them: 48 bits of Unix milliseconds (the first
+// eight characters), then 80 random bits, in base64 with its alphabet in
+// ASCII order. The server indexes cmids by room and author to find
+// resends, and ids that grow go in at the end of that index.
+const cmidAlphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+export function newCMID(now = Date.now()) {
   const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
+  crypto.getRandomValues(b.subarray(6));
+  let ms = Math.floor(now);
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
   let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  for (let i = 0; i < b.length; i += 3) {
+    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    const chars = i + 3 <= b.length ? 4 : (b.length - i) + 1; // no padding
+    for (let j = 0; j < chars; j++) s += cmidAlphabet[(n >> (18 - 6 * j)) & 63];
+  }
+  return s;
 }
 
 // byteLength is the UTF-8 length of s, which is what the server limits.

@@ -44,7 +44,10 @@ type Accounts interface {
 	User(ctx context.Context, name string) (User, error)
 	// AnyUser reports whether an account has one of names. A guest's
 	// hello asks it of every name it takes, so stores answer it in as few
-	// statements as they can, without reading a user row.
+	// statements as they can, without reading a user row, or from a copy
+	// of the names that may miss, for at most a second, an account created
+	// through another connection (which is as if the guest had said hello
+	// that much earlier).
 	AnyUser(ctx context.Context, names []string) (bool, error)
 	// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 	// ErrNoSuchUser.

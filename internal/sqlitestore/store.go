@@ -72,6 +72,9 @@ type Store struct {
 	tails  tailCache
 	stmts  writeStmts
 	reads  readStmts // the reader's prepared queries
+	names  accountNames
+	quit   chan struct{}  // closed by Close: stops pollNames
+	bg     sync.WaitGroup // pollNames
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -147,6 +150,9 @@ func Open(path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
 	}
+	s.refreshNames(context.Background())
+	s.quit = make(chan struct{})
+	s.bg.Go(func() { s.pollNames(s.quit) })
 	return s, nil
 }
 
@@ -196,6 +202,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		if s.quit != nil {
+			close(s.quit)
+			s.bg.Wait()
+		}
 		// The last connection to close checkpoints the WAL into the main
 		// file, so the writer goes last.
 		var errs []error

@@ -154,17 +154,8 @@ func BenchmarkAppendChat(b *testing.B) {
 		"and nobody loses anything after a reconnect so the chat goes on with rooms presence typing history search")
 	for _, size := range []int{64, 512} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
 			const rooms = 100
-			for r := range rooms {
-				if err := s.CreateRoom(b.Context(), chat.Room{Name: fmt.Sprintf("r%d", r), Owner: "bench"}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			s := openWithRooms(b, rooms)
 			batch := make([]chat.NewMessage, size)
 			n := 0
 			for b.Loop() {
@@ -189,6 +180,23 @@ func BenchmarkAppendChat(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
 		})
 	}
+}
+
+// openWithRooms opens a store in a temporary directory, closed when b
+// ends, with rooms r0, r1, … r(n-1).
+func openWithRooms(b *testing.B, n int) *sqlitestore.Store {
+	b.Helper()
+	s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	for r := range n {
+		if err := s.CreateRoom(b.Context(), chat.Room{Name: fmt.Sprintf("r%d", r), Owner: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
 }
 
 // BenchmarkAppendCMID: the cost of a message's cmid in the index that finds
@@ -219,17 +227,8 @@ func BenchmarkAppendCMID(b *testing.B) {
 	}
 	for _, id := range ids {
 		b.Run(id.name, func(b *testing.B) {
-			s, err := sqlitestore.Open(filepath.Join(b.TempDir(), "hubbub.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
 			const rooms = 100
-			for r := range rooms {
-				if err := s.CreateRoom(b.Context(), chat.Room{Name: fmt.Sprintf("r%d", r), Owner: "bench"}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			s := openWithRooms(b, rooms)
 			batch := make([]chat.NewMessage, 100)
 			n := 0
 			for b.Loop() {

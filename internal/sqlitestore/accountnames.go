@@ -28,12 +28,14 @@ type accountNames struct {
 	mu      sync.Mutex
 	names   map[string]struct{} // nil: no copy (not loaded, too many, or a load failed)
 	lastRow int64               // the largest rowid loaded
+	tooMany bool                // more than maxCachedNames accounts: no copy from now on
 }
 
-const (
-	namesPoll      = time.Second
-	maxCachedNames = 200_000
-)
+const namesPoll = time.Second
+
+// maxCachedNames is the most accounts the copy holds (a variable for the
+// tests).
+var maxCachedNames int64 = 200_000
 
 // has reports whether the copy holds one of names; ok is false when there
 // is no copy to ask.
@@ -59,8 +61,11 @@ func (a *accountNames) has(names []string) (found, ok bool) {
 func (s *Store) refreshNames(ctx context.Context) {
 	a := &s.names
 	a.mu.Lock()
-	last, have := a.lastRow, a.names != nil
+	last, have, tooMany := a.lastRow, a.names != nil, a.tooMany
 	a.mu.Unlock()
+	if tooMany {
+		return // the table only grows
+	}
 	if !have {
 		last = 0
 	}
@@ -70,6 +75,12 @@ func (s *Store) refreshNames(ctx context.Context) {
 		return
 	}
 	if have && max == last {
+		return
+	}
+	if max > maxCachedNames { // rowids run 1, 2, … with no account deleted
+		a.mu.Lock()
+		a.names, a.tooMany = nil, true
+		a.mu.Unlock()
 		return
 	}
 	rows, err := s.query(ctx, `SELECT rowid, name FROM users WHERE rowid > ? ORDER BY rowid`, last)
@@ -93,16 +104,16 @@ func (s *Store) refreshNames(ctx context.Context) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !have || a.names == nil {
+	switch {
+	case !have:
 		a.names = make(map[string]struct{}, len(got))
+	case a.names == nil:
+		return // dropped meanwhile: got is not all of them; the next poll loads all
 	}
 	for _, n := range got {
 		a.names[n] = struct{}{}
 	}
 	a.lastRow = last
-	if len(a.names) > maxCachedNames {
-		a.names = nil
-	}
 }
 
 // drop forgets the copy: AnyUser reads the table until a refresh loads it

@@ -96,3 +96,32 @@ func TestAnyUserPolls(t *testing.T) {
 		}
 	})
 }
+
+// TestAnyUserTooMany: past maxCachedNames accounts the store keeps no copy
+// and AnyUser reads the table.
+func TestAnyUserTooMany(t *testing.T) {
+	defer func(n int64) { maxCachedNames = n }(maxCachedNames)
+	maxCachedNames = 2
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"alice", "bob", "carol"} {
+		addUserElsewhere(t, path, name)
+	}
+	s.refreshNames(t.Context())
+	addUserElsewhere(t, path, "dave") // no refresh: only the table knows
+	for _, name := range []string{"alice", "carol", "dave"} {
+		if got, err := s.AnyUser(t.Context(), []string{name}); err != nil || !got {
+			t.Errorf("AnyUser(%s) = %v, %v; want true", name, got, err)
+		}
+	}
+	if got, _ := s.AnyUser(t.Context(), []string{"erin"}); got {
+		t.Error("AnyUser(erin) = true, want false")
+	}
+	if s.names.names != nil || !s.names.tooMany {
+		t.Errorf("copy of %d names kept past maxCachedNames = 2 (tooMany %v)", len(s.names.names), s.names.tooMany)
+	}
+}

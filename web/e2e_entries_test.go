@@ -19,10 +19,13 @@ func msgLI(body string) string {
 }
 
 // clickIn clicks the element sel inside the message with body. The
-// message toolbar shows on hover; click() reaches it all the same.
+// message toolbar shows on hover; click() reaches it all the same. It
+// waits until the message is stored: the actions ignore a message of one's
+// own still sending, and another member may see it before its author's
+// browser has the ack.
 func (u *user) clickIn(body, sel string) {
 	u.t.Helper()
-	u.wait("the message "+body, `!!`+msgLI(body))
+	u.wait("the message "+body+", stored", `((li) => !!li && li.dataset.state !== "sending" && li.dataset.state !== "failed")(`+msgLI(body)+`)`)
 	eval[chromedp.Void](u, msgLI(body)+`.querySelector(`+js(sel)+`).click()`)
 }
 

@@ -13,6 +13,12 @@ func EncodeEvent(ev *Event) ([]byte, error) {
 	if ev.Message != nil {
 		size += len(ev.Message.Body)
 	}
+	if ev.Info != nil {
+		size += 128 + len(ev.Info.Topic)
+	}
+	for _, m := range ev.Members {
+		size += len(m) + 3
+	}
 	if b, ok := appendEvent(make([]byte, 0, size), ev); ok {
 		return b, nil
 	}

@@ -8,15 +8,15 @@ import (
 // appendEvent appends the JSON of ev to b, byte for byte what
 // encoding/json (with HTML escaping off) writes for it, and reports true;
 // or it reports false, leaving b as it was, for an event with a field it
-// does not write by hand (history pages, room lists, room info, rosters,
-// identities, uploads, files and reactions): those go through
-// encoding/json. It writes the events of the hot paths, a message, its
-// ack, presence, typing and errors, without reflection; FuzzEncodeEvent
-// checks it against encoding/json, and TestAppendEventCoversEveryField
-// fails when Event or Message gains a field this function does not know.
+// does not write by hand (history pages, room lists, rosters, uploads,
+// files and reactions): those go through encoding/json. It writes the
+// events of the hot paths, a message, its ack, presence, typing, errors
+// and the replies to hello (Self) and join (Info), without reflection;
+// FuzzEncodeEvent checks it against encoding/json, and
+// TestAppendEventCoversEveryField fails when Event, Message, RoomInfo or
+// Identity gains a field this function does not know.
 func appendEvent(b []byte, ev *Event) ([]byte, bool) {
-	if ev.Messages != nil || ev.Rooms != nil || ev.Info != nil || ev.Roster != nil ||
-		ev.Self != nil || ev.Upload != nil {
+	if ev.Messages != nil || ev.Rooms != nil || ev.Roster != nil || ev.Upload != nil {
 		return b, false
 	}
 	if m := ev.Message; m != nil && (m.File != nil || m.Reactions != nil) {
@@ -36,6 +36,10 @@ func appendEvent(b []byte, ev *Event) ([]byte, bool) {
 	if ev.More {
 		b = append(b, `,"more":true`...)
 	}
+	if ev.Info != nil {
+		b = append(b, `,"info":`...)
+		b = appendRoomInfo(b, ev.Info)
+	}
 	if len(ev.Members) > 0 {
 		b = append(b, `,"members":[`...)
 		for i, s := range ev.Members {
@@ -45,6 +49,13 @@ func appendEvent(b []byte, ev *Event) ([]byte, bool) {
 			b = appendString(b, s)
 		}
 		b = append(b, ']')
+	}
+	if ev.Self != nil {
+		b = append(b, `,"self":{"name":`...)
+		b = appendString(b, ev.Self.Name)
+		b = appendBoolField(b, "guest", ev.Self.Guest)
+		b = appendBoolField(b, "admin", ev.Self.Admin)
+		b = append(b, '}')
 	}
 	b = appendStringField(b, "by", ev.By)
 	b = appendStringField(b, "role", ev.Role)
@@ -81,6 +92,33 @@ func appendMessage(b []byte, m *Message) []byte {
 	}
 	b = appendIntField(b, "v", m.V)
 	return append(b, '}')
+}
+
+// appendRoomInfo appends the JSON of r.
+func appendRoomInfo(b []byte, r *RoomInfo) []byte {
+	b = append(b, `{"name":`...)
+	b = appendString(b, r.Name)
+	b = appendStringField(b, "topic", r.Topic)
+	b = appendBoolField(b, "private", r.Private)
+	b = append(b, `,"last_seq":`...)
+	b = strconv.AppendInt(b, r.LastSeq, 10)
+	b = append(b, `,"online":`...)
+	b = strconv.AppendInt(b, int64(r.Online), 10)
+	b = appendStringField(b, "peer", r.Peer)
+	b = appendStringField(b, "role", r.Role)
+	b = appendIntField(b, "read_seq", r.ReadSeq)
+	b = appendBoolField(b, "archived", r.Archived)
+	return append(b, '}')
+}
+
+// appendBoolField appends ,"name":true if v (omitempty).
+func appendBoolField(b []byte, name string, v bool) []byte {
+	if !v {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, `":true`...)
 }
 
 // appendStringField appends ,"name":"s" unless s is empty (omitempty).

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,7 +37,11 @@ func TestAppendEvent(t *testing.T) {
 		{"history page", Event{Type: TypeOK, Messages: []Message{{Room: "r", Seq: 1}}}, false},
 		{"file", Event{Type: TypeMessage, Message: &Message{Room: "r", File: &File{ID: "f"}}}, false},
 		{"reactions", Event{Type: TypeMessage, Message: &Message{Room: "r", Reactions: []Reaction{{Emoji: "x", Users: []string{"a"}}}}}, false},
-		{"room info", Event{Type: TypeOK, Info: &RoomInfo{Name: "r"}}, false},
+		{"room info", Event{Type: TypeOK, Info: &RoomInfo{Name: "r"}}, true},
+		{"join reply", Event{Type: TypeOK, ID: "j", Room: "r", Info: &RoomInfo{Name: "r", Topic: tricky, Private: true, LastSeq: 9,
+			Online: 2, Peer: "p", Role: RoleOwner, ReadSeq: 3, Archived: true}, Members: []string{"a"}, Role: RoleOwner}, true},
+		{"hello reply", Event{Type: TypeOK, ID: "h", Self: &Identity{Name: tricky, Guest: true, Admin: true}}, true},
+		{"roster", Event{Type: TypeOK, Roster: []Member{{Name: "a", Role: RoleMember}}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +75,13 @@ func FuzzEncodeEvent(f *testing.F) {
 			ev.Message = &Message{Room: room, Seq: seq, Kind: kind, From: user, Guest: flag, Body: body, CMID: cmid,
 				TS: ts, Target: seq, User: id, Until: ts, ReplyTo: seq, Edited: ts, Deleted: !flag, V: seq}
 		}
+		if seq%3 == 0 {
+			ev.Info = &RoomInfo{Name: room, Topic: body, Private: flag, LastSeq: seq, Online: int(ts % 1000), Peer: user,
+				Role: kind, ReadSeq: ts, Archived: !flag}
+		}
+		if seq%5 == 0 {
+			ev.Self = &Identity{Name: user, Guest: flag, Admin: !flag}
+		}
 		got, ok := appendEvent(nil, &ev)
 		if !ok {
 			t.Fatal("appendEvent refused an event of plain fields")
@@ -80,26 +92,40 @@ func FuzzEncodeEvent(f *testing.F) {
 	})
 }
 
-// BenchmarkEncodeEvent: a message event, by hand and by encoding/json.
+// BenchmarkEncodeEvent: a message event, and the reply to a join of a room
+// of many (its member list as the hub caps it), by hand and by
+// encoding/json.
 func BenchmarkEncodeEvent(b *testing.B) {
-	ev := &Event{Type: TypeMessage, Message: &Message{Room: "lobby", Seq: 1234, From: "alice",
-		Body: strings.Repeat("hello ", 12), CMID: "c-123", TS: 1764000000000}}
-	b.Run("appendEvent", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := EncodeEvent(ev); err != nil {
-				b.Fatal(err)
+	var members []string
+	for i := range 160 {
+		members = append(members, fmt.Sprintf("b1a2b3c4-%d", i))
+	}
+	for _, tc := range []struct {
+		name string
+		ev   *Event
+	}{
+		{"message", &Event{Type: TypeMessage, Message: &Message{Room: "lobby", Seq: 1234, From: "alice",
+			Body: strings.Repeat("hello ", 12), CMID: "c-123", TS: 1764000000000}}},
+		{"join-reply", &Event{Type: TypeOK, ID: "j", Room: "bench", Info: &RoomInfo{Name: "bench", Topic: "hubbub-bench",
+			LastSeq: 1234, Online: 10000, Role: RoleMember}, Members: members, Role: RoleMember}},
+	} {
+		b.Run(tc.name+"/appendEvent", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EncodeEvent(tc.ev); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := encode(ev); err != nil {
-				b.Fatal(err)
+		})
+		b.Run(tc.name+"/encoding-json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := encode(tc.ev); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // TestAppendEventCoversEveryField sets each field of Event and of its
@@ -112,7 +138,7 @@ func TestAppendEventCoversEveryField(t *testing.T) {
 		switch v.Kind() {
 		case reflect.String:
 			v.SetString("x")
-		case reflect.Int64:
+		case reflect.Int64, reflect.Int:
 			v.SetInt(7)
 		case reflect.Bool:
 			v.SetBool(true)
@@ -147,5 +173,32 @@ func TestAppendEventCoversEveryField(t *testing.T) {
 			nonZero(t, reflect.ValueOf(ev.Message).Elem().Field(i))
 			check(t, ev)
 		})
+	}
+	infoType := reflect.TypeFor[RoomInfo]()
+	for i := range infoType.NumField() {
+		t.Run("RoomInfo."+infoType.Field(i).Name, func(t *testing.T) {
+			ev := &Event{Type: "x", Info: &RoomInfo{}}
+			nonZero(t, reflect.ValueOf(ev.Info).Elem().Field(i))
+			check(t, ev)
+		})
+	}
+	selfType := reflect.TypeFor[Identity]()
+	for i := range selfType.NumField() {
+		t.Run("Identity."+selfType.Field(i).Name, func(t *testing.T) {
+			ev := &Event{Type: "x", Self: &Identity{}}
+			nonZero(t, reflect.ValueOf(ev.Self).Elem().Field(i))
+			check(t, ev)
+		})
+	}
+	// The replies of a guest's connect, whole, are written by hand.
+	for _, ev := range []*Event{
+		{Type: TypeOK, ID: "h", Self: &Identity{Name: "ada", Guest: true}},
+		{Type: TypeOK, ID: "j", Room: "lobby", Info: &RoomInfo{Name: "lobby", Topic: "hi", LastSeq: 42, Online: 3, Role: RoleMember, ReadSeq: 40},
+			Members: []string{"ada", "bob"}, Role: RoleMember},
+	} {
+		if _, ok := appendEvent(nil, ev); !ok {
+			t.Errorf("appendEvent refused %+v", ev)
+		}
+		check(t, ev)
 	}
 }

@@ -77,8 +77,13 @@ func SplitFrame(frame []byte, fn func(obj []byte) error) error {
 }
 
 // DecodeEvent parses one server event object. It is lenient, as a client
-// should be: unknown fields are ignored, so servers can add fields.
+// should be: unknown fields are ignored, so servers can add fields. It
+// gives what json.Unmarshal into an Event gives, error included; the events
+// a hubbub server writes are read without reflection (decodeEvent).
 func DecodeEvent(obj []byte) (Event, error) {
+	if ev, ok := decodeEvent(obj); ok {
+		return ev, nil
+	}
 	var ev Event
 	err := json.Unmarshal(obj, &ev)
 	return ev, err

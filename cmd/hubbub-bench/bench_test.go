@@ -186,15 +186,15 @@ func TestHistogram(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	var sink strings.Builder
-	cfg, asJSON, err := parseFlags([]string{"--url", "ws://h:1/ws", "-n", "5000", "--publishers", "20", "--rate", "250", "--duration", "20s", "--room", "r1", "--ramp", "500", "--server-pid", "42", "--json"}, &sink)
+	cfg, opts, err := parseFlags([]string{"--url", "ws://h:1/ws", "-n", "5000", "--publishers", "20", "--rate", "250", "--duration", "20s", "--room", "r1", "--ramp", "500", "--server-pid", "42", "--json", "--cpuprofile", "gen.prof"}, &sink)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Target: targetHubbub, Workload: workloadFanout, URL: "ws://h:1/ws", Clients: 5000, Publishers: 20, Rate: 250, Duration: 20 * time.Second,
 		Room: "r1", RoomMin: 10, RoomMax: 50, Hold: 30 * time.Second, Ramp: 500, ServerPID: 42, Workers: 64, Drain: 10 * time.Second, Resume: true,
 		ResumeJitter: 250 * time.Millisecond}
-	if cfg != want || !asJSON {
-		t.Errorf("parseFlags = %+v, %v; want %+v, true", cfg, asJSON, want)
+	if wantOpts := (options{json: true, cpuProfile: "gen.prof"}); cfg != want || opts != wantOpts {
+		t.Errorf("parseFlags = %+v, %+v; want %+v, %+v", cfg, opts, want, wantOpts)
 	}
 	cfg, _, err = parseFlags([]string{"--target", "centrifugo", "--workload", "rooms", "--room-min", "3", "--room-max", "4", "--hold", "5s", "--workers", "7", "-n", "5", "--publishers", "10", "--resume=false", "--resume-jitter", "0"}, &sink)
 	if err != nil {

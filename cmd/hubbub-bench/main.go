@@ -52,6 +52,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compare" {
 		return runCompare(ctx, args[1:], stdout, stderr)
 	}
-	cfg, asJSON, err := parseFlags(args, stderr)
+	cfg, opts, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -78,6 +79,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Progress = stderr
+	if opts.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(opts.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "hubbub-bench:", err)
+			return 1
+		}
+		defer stopProfile()
+	}
+	asJSON := opts.json
 	res, runErr := Run(ctx, cfg)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -97,9 +107,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
+// options are the flags that shape the program's output rather than the
+// run.
+type options struct {
+	json       bool   // print the result as JSON
+	cpuProfile string // write the generator's CPU profile here
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	var cfg Config
-	var asJSON bool
+	var opts options
 	fs := flag.NewFlagSet("hubbub-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Target, "target", targetHubbub, "the server's protocol: "+strings.Join(targetNames, ", "))
@@ -121,51 +138,69 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
 	fs.DurationVar(&cfg.ResumeJitter, "resume-jitter", 250*time.Millisecond, "hubbub: a client closed as a slow consumer waits a random time up to this before it reconnects, as the Go client library does; 0: at once")
 	fs.BoolVar(&cfg.Resume, "resume", true, "hubbub: a client closed as a slow consumer (4000) reconnects, joins again and fetches what it missed from history; false: it stays gone and what it missed counts as loss")
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fs.BoolVar(&opts.json, "json", false, "print the result as JSON")
+	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to `file` (go tool pprof), to see what the load costs on the client side")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench [flags]\n       hubbub-bench compare [flags]   (see hubbub-bench compare -h)\n\nhubbub-bench loads a server (--target) with -n clients and a --workload:\nfanout (one room, --publishers of them publishing --rate messages per second\nin total), storm, idle, rooms or durable, and reports deliveries, loss,\nlatency, acks, and the server's memory and CPU. Progress goes to stderr,\nthe result to stdout.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, false, err
+		return cfg, opts, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return cfg, opts, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	// Zero means "default" to Config; on the command line it is an error.
 	if cfg.Clients < 1 || cfg.Publishers < 1 || cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Drain <= 0 || cfg.Workers < 1 || cfg.Hold <= 0 {
-		return cfg, false, errors.New("-n, --publishers, --rate, --duration, --drain, --workers and --hold must be positive")
+		return cfg, opts, errors.New("-n, --publishers, --rate, --duration, --drain, --workers and --hold must be positive")
 	}
 	if _, ok := peers[cfg.Target]; !ok {
-		return cfg, false, fmt.Errorf("--target %q: want one of %s", cfg.Target, strings.Join(targetNames, ", "))
+		return cfg, opts, fmt.Errorf("--target %q: want one of %s", cfg.Target, strings.Join(targetNames, ", "))
 	}
 	if !workloads[cfg.Workload] {
-		return cfg, false, fmt.Errorf("--workload %q: want one of %s", cfg.Workload, strings.Join(workloadNames, ", "))
+		return cfg, opts, fmt.Errorf("--workload %q: want one of %s", cfg.Workload, strings.Join(workloadNames, ", "))
 	}
 	if why := unsupported(cfg.Target, cfg.Workload); why != "" {
-		return cfg, false, fmt.Errorf("--workload %s on --target %s: %s", cfg.Workload, cfg.Target, why)
+		return cfg, opts, fmt.Errorf("--workload %s on --target %s: %s", cfg.Workload, cfg.Target, why)
 	}
 	if cfg.Ramp < 0 {
-		return cfg, false, errors.New("--ramp must not be negative")
+		return cfg, opts, errors.New("--ramp must not be negative")
 	}
 	if err := checkURLs("--url", cfg.URL); err != nil {
-		return cfg, false, err
+		return cfg, opts, err
 	}
 	if cfg.PublisherURL != "" {
 		if err := checkURLs("--publisher-url", cfg.PublisherURL); err != nil {
-			return cfg, false, err
+			return cfg, opts, err
 		}
 		if len(splitURLs(cfg.PublisherURL)) != 1 {
-			return cfg, false, fmt.Errorf("--publisher-url %q: want one URL", cfg.PublisherURL)
+			return cfg, opts, fmt.Errorf("--publisher-url %q: want one URL", cfg.PublisherURL)
 		}
 		if !publishes(cfg.Workload) {
-			return cfg, false, fmt.Errorf("--publisher-url: the %s workload has no publishers", cfg.Workload)
+			return cfg, opts, fmt.Errorf("--publisher-url: the %s workload has no publishers", cfg.Workload)
 		}
 	}
 	if cfg.Publishers > cfg.Clients && cfg.Workload == workloadFanout {
-		return cfg, false, fmt.Errorf("--publishers %d is more than -n %d", cfg.Publishers, cfg.Clients)
+		return cfg, opts, fmt.Errorf("--publishers %d is more than -n %d", cfg.Publishers, cfg.Clients)
 	}
-	return cfg, asJSON, nil
+	return cfg, opts, nil
+}
+
+// startCPUProfile starts the generator's CPU profile into path and
+// returns what stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func printResult(w io.Writer, r *Result) {

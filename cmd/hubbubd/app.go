@@ -236,7 +236,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		defer stop()
 	}
-	ln, err := net.Listen("tcp", m.Addr)
+	ln, err := listen(ctx, m.Addr)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
@@ -293,4 +293,14 @@ func (m *Main) Run(ctx context.Context) error {
 	<-errc
 	log.Info("stopped")
 	return nil
+}
+
+// listen listens on addr for the server. Its connections have no TCP
+// keep-alive: a WebSocket's heartbeats find a dead peer sooner (--ping-interval,
+// --pong-timeout), an idle HTTP connection ends at the server's IdleTimeout,
+// and no other response waits idle on its client, so the probes would
+// only cost four setsockopt(2) calls on every accepted connection.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(ctx, "tcp", addr)
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -104,23 +103,27 @@ func (tc *tappedConn) Close() error {
 // requestHead writes the request's head the way net/http parsed it, with
 // credentials already replaced: the tap could not see it cross.
 func requestHead(r *http.Request) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s %s\r\nHost: %s\r\n", r.Method, r.RequestURI, r.Proto, r.Host)
 	names := make([]string, 0, len(r.Header))
-	for k := range r.Header {
+	size := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(r.Host) + 16
+	for k, vs := range r.Header {
 		names = append(names, k)
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
 	}
 	sort.Strings(names)
+	b := make([]byte, 0, size)
+	b = append(append(append(append(append(append(b, r.Method...), ' '), r.RequestURI...), ' '), r.Proto...), "\r\n"...)
+	b = append(append(append(b, "Host: "...), r.Host...), "\r\n"...)
 	for _, k := range names {
 		for _, v := range r.Header[k] {
 			if k == "Cookie" || k == "Authorization" {
 				v = inspect.Redacted
 			}
-			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+			b = append(append(append(append(b, k...), ": "...), v...), "\r\n"...)
 		}
 	}
-	b.WriteString("\r\n")
-	return b.Bytes()
+	return append(b, "\r\n"...)
 }
 
 // tapOf returns the tapped conn under c, or nil (a conn made in a test

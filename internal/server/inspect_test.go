@@ -455,3 +455,37 @@ func TestStalledWatcherDoesNotSlowConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestHead: the head net/http parsed, written back for the tap:
+// request line, Host, then the headers sorted by name, values in order,
+// credentials replaced.
+func TestRequestHead(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		want   string
+	}{
+		{"no headers", http.Header{}, "GET /ws?x=1 HTTP/1.1\r\nHost: chat.example\r\n\r\n"},
+		{"sorted, values in order, credentials redacted", http.Header{
+			"Upgrade":                {"websocket"},
+			"Cookie":                 {"hubbub_session=secret", "other=1"},
+			"Authorization":          {"Bearer secret"},
+			"Sec-Websocket-Protocol": {"hubbub.v1", "x"},
+		}, "GET /ws?x=1 HTTP/1.1\r\nHost: chat.example\r\n" +
+			"Authorization: " + inspect.Redacted + "\r\n" +
+			"Cookie: " + inspect.Redacted + "\r\nCookie: " + inspect.Redacted + "\r\n" +
+			"Sec-Websocket-Protocol: hubbub.v1\r\nSec-Websocket-Protocol: x\r\n" +
+			"Upgrade: websocket\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &http.Request{Method: "GET", RequestURI: "/ws?x=1", Proto: "HTTP/1.1", Host: "chat.example", Header: tt.header}
+			if got := string(requestHead(r)); got != tt.want {
+				t.Errorf("requestHead =\n%q\nwant\n%q", got, tt.want)
+			}
+			if strings.Contains(string(requestHead(r)), "secret") {
+				t.Error("requestHead shows a credential")
+			}
+		})
+	}
+}

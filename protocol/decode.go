@@ -171,6 +171,16 @@ func (s opSpec) takes(name string) bool {
 // the id (if it is a string and appears once), so the error reply can carry
 // it. Decode never panics.
 func Decode(data []byte) (Command, error) {
+	if c, ok := decodeCommand(data); ok {
+		return c, nil
+	}
+	return decodeStrict(data)
+}
+
+// decodeStrict is Decode for every frame: the rules above in their order,
+// on the fields splitObject cuts out. decodeCommand answers first for the
+// frames clients send, and leaves the rest, every refusal included, here.
+func decodeStrict(data []byte) (Command, error) {
 	var c Command
 	if !utf8.Valid(data) {
 		return c, Errorf(CodeBadJSON, "frame is not valid UTF-8")

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"sort"
 	"strconv"
 	"unicode/utf8"
 )
@@ -507,3 +508,103 @@ func (d *decoder) upload(u *UploadState) bool {
 		return 0, false
 	})
 }
+
+// decodeCommand reads data as Decode does when Decode would accept it,
+// without splitObject's map: the fields a client sends (keys spelled
+// exactly, each once, values of their JSON type, no null, strings of valid
+// UTF-8 without surrogate escapes), the op's required and allowed fields,
+// the limit rule and Command.Validate. It returns ok false for anything
+// else, and Decode's strict path then gives the command or the error, in
+// the order its rules say. Whenever ok is true, c is what that path gives
+// (FuzzDecodeCommand checks that).
+//
+// A send took 3.6 µs and 19 allocations through the strict path
+// (BenchmarkDecode): 7% of the server's CPU under the durable workload.
+func decodeCommand(data []byte) (c Command, ok bool) {
+	d := decoder{b: data, s: string(data)}
+	var given uint64
+	ok = d.object(func(key []byte) (uint64, bool) {
+		f, known := fields[string(key)]
+		if !known || d.i >= len(d.b) {
+			return 0, false
+		}
+		switch v := d.b[d.i]; f.kind {
+		case kindString:
+			var s string
+			if v != '"' || !d.str(&s) {
+				return 0, false
+			}
+			f.set(&c, s, 0, false)
+		case kindInt:
+			if v != '-' && (v < '0' || v > '9') {
+				return 0, false
+			}
+			n, ok := d.integer(64)
+			if !ok {
+				return 0, false
+			}
+			f.set(&c, "", n, false)
+		case kindBool:
+			var b bool
+			if v != 't' && v != 'f' || !d.boolean(&b) {
+				return 0, false
+			}
+			f.set(&c, "", 0, b)
+		}
+		bit := fieldBits[string(key)]
+		given |= bit
+		return bit, true
+	})
+	if d.space(); !ok || d.i != len(d.b) {
+		return Command{}, false
+	}
+	m, known := opMasks[c.Op]
+	if !known || given&^m.allowed != 0 || given&m.required != m.required {
+		return Command{}, false
+	}
+	if given&fieldBits["limit"] != 0 && c.Limit == 0 {
+		return Command{}, false
+	}
+	if c.Validate() != nil {
+		return Command{}, false
+	}
+	return c, true
+}
+
+// fieldBits gives each command field a bit of its own, for decodeCommand's
+// sets of fields.
+var fieldBits = func() map[string]uint64 {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(names) > 64 {
+		panic("protocol: more command fields than bits in a uint64")
+	}
+	bits := make(map[string]uint64, len(names))
+	for i, name := range names {
+		bits[name] = 1 << i
+	}
+	return bits
+}()
+
+// opMasks are the fields each op allows (id and op included) and needs, as
+// sets of fieldBits.
+var opMasks = func() map[string]struct{ allowed, required uint64 } {
+	masks := make(map[string]struct{ allowed, required uint64 }, len(ops))
+	for op, spec := range ops {
+		var m struct{ allowed, required uint64 }
+		m.allowed = fieldBits["id"] | fieldBits["op"]
+		m.required = fieldBits["op"]
+		for _, name := range spec.required {
+			m.allowed |= fieldBits[name]
+			m.required |= fieldBits[name]
+		}
+		for _, name := range spec.optional {
+			m.allowed |= fieldBits[name]
+		}
+		masks[op] = m
+	}
+	return masks
+}()

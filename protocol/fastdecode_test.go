@@ -253,3 +253,118 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		})
 	}
 }
+
+// checkDecodeCommand checks the contract of decodeCommand on data: when it
+// reads data, Decode's strict path accepts data too and gives the same
+// command. It returns whether decodeCommand read data.
+func checkDecodeCommand(t *testing.T, data []byte) bool {
+	t.Helper()
+	want, wantErr := decodeStrict(data)
+	got, ok := decodeCommand(data)
+	if !ok {
+		return false
+	}
+	if wantErr != nil {
+		t.Fatalf("decodeCommand(%q) read it; the strict path refuses it: %v", data, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("decodeCommand(%q) mismatch (-strict +decodeCommand):\n%s", data, diff)
+	}
+	return true
+}
+
+func TestDecodeCommandFast(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame string
+		fast  bool // decodeCommand reads it; else the strict path decides
+	}{
+		{"hello", `{"id":"1","op":"hello","name":"b1a2b3c4-17"}`, true},
+		{"join", ` {"id":"2", "op" : "join",` + "\n\t" + `"room":"bench"} ` + "\r\n", true},
+		{"send with escapes", `{"id":"7","op":"send","room":"lobby","body":"hello, <world> & \"friends\"\nsecond line \u00e9","cmid":"k3J9-x_0b7e1f7c","reply_to":3}`, true},
+		{"op last", `{"room":"lobby","body":"hi","op":"send"}`, true},
+		{"history", `{"op":"history","room":"r","before":10,"limit":50}`, true},
+		{"history after", `{"op":"history","room":"r","after":-0}`, true},
+		{"ban", `{"op":"ban","room":"r","user":"u","reason":"spam","seconds":3600}`, true},
+		{"ban past the longest", `{"op":"ban","room":"r","user":"u","seconds":99999999999}`, false},
+		{"create private", `{"op":"create","room":"r","topic":"t","private":true}`, true},
+		{"rooms archived false", `{"op":"rooms","archived":false}`, true},
+
+		// Left to the strict path.
+		{"duplicate field", `{"op":"join","room":"a","room":"b"}`, false},
+		{"unknown field", `{"op":"join","room":"a","x":1}`, false},
+		{"field the op does not take", `{"op":"join","room":"a","body":"b"}`, false},
+		{"missing field", `{"op":"send","room":"a"}`, false},
+		{"missing field Validate takes", `{"op":"topic","room":"a"}`, false},
+		{"unknown op", `{"op":"jump","room":"a"}`, false},
+		{"no op", `{"room":"a"}`, false},
+		{"null", `{"op":"hello","name":null}`, false},
+		{"wrong type", `{"op":"delete","room":"a","seq":"1"}`, false},
+		{"float", `{"op":"delete","room":"a","seq":1.0}`, false},
+		{"limit zero", `{"op":"history","room":"a","limit":0}`, false},
+		{"invalid value", `{"op":"join","room":"no spaces allowed"}`, false},
+		{"key with an escape", `{"op":"join","r\u006fom":"a"}`, false},
+		{"surrogate escape", `{"op":"send","room":"a","body":"\ud83d\ude00"}`, false},
+		{"invalid UTF-8", "{\"op\":\"send\",\"room\":\"a\",\"body\":\"\xff\"}", false},
+		{"trailing data", `{"op":"ping"} x`, false},
+		{"not an object", `["op","ping"]`, false},
+		{"empty", ``, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkDecodeCommand(t, []byte(tt.frame)); got != tt.fast {
+				t.Errorf("decodeCommand read it: %v, want %v", got, tt.fast)
+			}
+		})
+	}
+	// Every field an op names is a field decodeCommand has a bit for.
+	for op, spec := range ops {
+		for _, name := range append(append([]string{}, spec.required...), spec.optional...) {
+			if fieldBits[name] == 0 {
+				t.Errorf("op %s names field %q, which has no bit", op, name)
+			}
+		}
+	}
+}
+
+// TestDecodeCommandGoldens: every command of the golden files, as a client
+// writes it, is read by decodeCommand.
+func TestDecodeCommandGoldens(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "command_*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden commands: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if !checkDecodeCommand(t, data) {
+				t.Errorf("decodeCommand left %s to the strict path", data)
+			}
+		})
+	}
+}
+
+// FuzzDecodeCommand: whatever the bytes, decodeCommand either leaves them
+// to the strict path or reads them as it does.
+func FuzzDecodeCommand(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "command_*.json"))
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{
+		`{"id":"7","op":"send","room":"lobby","body":"a\"b\\c\/d\b\f\n\r\t\u0000\u00e9\u2028<>&","cmid":"k","reply_to":3}`,
+		`{"op":"history","room":"r","before":10,"after":-0,"limit":50}`,
+		`{"op":"ban","room":"r","user":"u","seconds":-99999999999}`,
+		`{"op":"join","room":"a","room":"b","x":null,"seq":1e3}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkDecodeCommand(t, data)
+	})
+}

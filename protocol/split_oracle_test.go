@@ -110,22 +110,28 @@ func BenchmarkSplitObject(b *testing.B) {
 }
 
 // BenchmarkDecode: the commands of a guest's connect storm (hello, join)
-// and a send with escapes in its body.
+// and a send with escapes in its body, by Decode and by its strict path
+// alone.
 func BenchmarkDecode(b *testing.B) {
 	for _, tc := range []struct{ name, frame string }{
 		{"hello", `{"id":"1","op":"hello","name":"b1a2b3c4-17"}`},
 		{"join", `{"id":"2","op":"join","room":"bench"}`},
 		{"send", `{"id":"7","op":"send","room":"lobby","body":"hello, <world> & \"friends\"\nsecond line","cmid":"k3J9-x_0b7e1f7c"}`},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
-			frame := []byte(tc.frame)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Decode(frame); err != nil {
-					b.Fatal(err)
+		frame := []byte(tc.frame)
+		for _, impl := range []struct {
+			name   string
+			decode func([]byte) (Command, error)
+		}{{"", Decode}, {"/strict", decodeStrict}} {
+			b.Run(tc.name+impl.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := impl.decode(frame); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	}
 	// An archived room takes no new entry: no message, edit, deletion or
 	// reaction.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := lazyTimeout(5 * time.Second)
 	err := ss.checkWritable(ctx, e.Room)
 	cancel()
 	if err != nil {

@@ -206,7 +206,7 @@ func (ss *session) checkBan(ctx context.Context, room string) error {
 // A banned sender is also taken out of the room, which the lost event
 // would have done.
 func (ss *session) checkSend(c *conn, room string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := lazyTimeout(5 * time.Second)
 	defer cancel()
 	if err := ss.checkBan(ctx, room); err != nil {
 		if protocol.CodeOf(err) == protocol.CodeBanned {

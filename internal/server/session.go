@@ -265,7 +265,9 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 	if ss.self == nil {
 		return protocol.Errorf(protocol.CodeNotIdentified, "send hello first")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Most commands are answered from caches: no timer unless one
+	// reaches the store.
+	ctx, cancel := lazyTimeout(10 * time.Second)
 	defer cancel()
 	switch cmd.Op {
 	case protocol.OpRooms:

@@ -150,6 +150,15 @@ var migrations = []string{
 	// written only while it exists, and deleted with it. The keys that
 	// point at messages (reactions) stay.
 	`ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_room_fkey;`,
+
+	// 9: the resend index leads with the cmid, as sqlitestore's migration
+	// 11 says why: clients' cmids sort in the order they were made, so
+	// the messages of one commit, from many rooms and authors, land on a
+	// few leaf pages instead of one per room and author (and after each
+	// checkpoint, a full page image of each in the WAL). Append's ON
+	// CONFLICT names the columns, which match it in any order.
+	`DROP INDEX messages_cmid;
+	CREATE UNIQUE INDEX messages_cmid ON messages (cmid, room, author) WHERE cmid <> '';`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -224,6 +224,17 @@ var migrations = []string{
 	// update and delete triggers of migration 8; Append is the only
 	// writer of new messages.
 	`DROP TRIGGER messages_fts_insert;`,
+
+	// 11: the resend index leads with the cmid. Keyed (room, author,
+	// cmid), a commit of messages from many rooms touched a leaf page of
+	// it per room and author, each written whole to the WAL and again
+	// at the checkpoint. Clients make cmids that sort in the order they
+	// were made (client.NewCMID, the browser's newCMID), so keyed
+	// (cmid, room, author) the messages of one commit land on a few
+	// leaf pages. The uniqueness is the same: a cmid is unique per room
+	// and author.
+	`DROP INDEX messages_cmid;
+	CREATE UNIQUE INDEX messages_cmid ON messages (cmid, room, author) WHERE cmid <> '';`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -65,6 +65,9 @@ func TestLazyTimeout(t *testing.T) {
 					if wait := start.Add(s.at).Sub(time.Now()); wait > 0 {
 						time.Sleep(wait)
 					}
+					// A timer that fires now ends the context on a
+					// goroutine of its own: let it run first.
+					synctest.Wait()
 					s.do()
 				}
 				if got := l.cancel != nil; got != tt.wantTimer {

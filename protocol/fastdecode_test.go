@@ -2,11 +2,9 @@ package protocol
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -101,19 +99,30 @@ func TestDecodeEventFast(t *testing.T) {
 	}
 }
 
-// TestDecodeEventGoldens: every event of the protocol's golden files, as
-// the server writes it, is read without reflection.
-func TestDecodeEventGoldens(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "event_*.json"))
+// goldens returns the golden files of testdata that match pattern, by
+// name, with their bytes.
+func goldens(t testing.TB, pattern string) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden events: %v", err)
+		t.Fatalf("no golden files %s: %v", pattern, err)
 	}
+	out := make(map[string][]byte, len(files))
 	for _, f := range files {
-		obj, err := os.ReadFile(f)
+		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		out[filepath.Base(f)] = data
+	}
+	return out
+}
+
+// TestDecodeEventGoldens: every event of the protocol's golden files, as
+// the server writes it, is read without reflection.
+func TestDecodeEventGoldens(t *testing.T) {
+	for name, obj := range goldens(t, "event_*.json") {
+		t.Run(name, func(t *testing.T) {
 			if !checkDecode(t, obj) {
 				t.Errorf("decodeEvent left %s to encoding/json", obj)
 			}
@@ -127,24 +136,6 @@ func TestDecodeEventGoldens(t *testing.T) {
 // (the decoder gives up on a key it does not know) instead of every event
 // that carries it quietly going through reflection.
 func TestDecodeEventCoversEveryField(t *testing.T) {
-	var set func(t *testing.T, v reflect.Value)
-	set = func(t *testing.T, v reflect.Value) {
-		t.Helper()
-		switch v.Kind() {
-		case reflect.String:
-			v.SetString("x")
-		case reflect.Int64, reflect.Int:
-			v.SetInt(7)
-		case reflect.Bool:
-			v.SetBool(true)
-		case reflect.Pointer:
-			v.Set(reflect.New(v.Type().Elem()))
-		case reflect.Slice:
-			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
-		default:
-			t.Fatalf("field of kind %s: teach this test (and decodeEvent) about it", v.Kind())
-		}
-	}
 	// Each struct an event can hold, and where: part returns it inside a
 	// fresh event.
 	for _, w := range []struct {
@@ -179,7 +170,7 @@ func TestDecodeEventCoversEveryField(t *testing.T) {
 		for i := range typ.NumField() {
 			t.Run(w.in+"."+typ.Field(i).Name, func(t *testing.T) {
 				ev := &Event{Type: "x"}
-				set(t, w.part(ev).Field(i))
+				setNonZero(t, w.part(ev).Field(i))
 				obj, err := json.Marshal(ev)
 				if err != nil {
 					t.Fatal(err)
@@ -196,11 +187,8 @@ func TestDecodeEventCoversEveryField(t *testing.T) {
 // encoding/json or reads them as it does, and DecodeEvent answers as
 // json.Unmarshal does.
 func FuzzDecodeEvent(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "event_*.json"))
-	for _, name := range files {
-		if obj, err := os.ReadFile(name); err == nil {
-			f.Add(obj)
-		}
+	for _, obj := range goldens(f, "event_*.json") {
+		f.Add(obj)
 	}
 	for _, s := range []string{
 		`{"type":"error","reason":"a\"b\\c\/d\b\f\n\r\t\u0000\u00e9\u2028<>&\u003c\ud83d\ude00"}`,
@@ -218,19 +206,7 @@ func FuzzDecodeEvent(f *testing.F) {
 // BenchmarkDecodeEvent: a message event and the reply to a join of a room
 // of many, without reflection and with encoding/json.
 func BenchmarkDecodeEvent(b *testing.B) {
-	var members []string
-	for i := range 160 {
-		members = append(members, fmt.Sprintf("b1a2b3c4-%d", i))
-	}
-	for _, tc := range []struct {
-		name string
-		ev   *Event
-	}{
-		{"message", &Event{Type: TypeMessage, Message: &Message{Room: "lobby", Seq: 1234, From: "alice",
-			Body: strings.Repeat("hello ", 12), CMID: "c-123", TS: 1764000000000}}},
-		{"join-reply", &Event{Type: TypeOK, ID: "j", Room: "bench", Info: &RoomInfo{Name: "bench", Topic: "hubbub-bench",
-			LastSeq: 1234, Online: 10000, Role: RoleMember}, Members: members, Role: RoleMember}},
-	} {
+	for _, tc := range benchEvents() {
 		obj, err := EncodeEvent(tc.ev)
 		if err != nil {
 			b.Fatal(err)
@@ -330,16 +306,8 @@ func TestDecodeCommandFast(t *testing.T) {
 // TestDecodeCommandGoldens: every command of the golden files, as a client
 // writes it, is read by decodeCommand.
 func TestDecodeCommandGoldens(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "command_*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden commands: %v", err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Run(filepath.Base(f), func(t *testing.T) {
+	for name, data := range goldens(t, "command_*.json") {
+		t.Run(name, func(t *testing.T) {
 			if !checkDecodeCommand(t, data) {
 				t.Errorf("decodeCommand left %s to the strict path", data)
 			}
@@ -350,11 +318,8 @@ func TestDecodeCommandGoldens(t *testing.T) {
 // FuzzDecodeCommand: whatever the bytes, decodeCommand either leaves them
 // to the strict path or reads them as it does.
 func FuzzDecodeCommand(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "command_*.json"))
-	for _, name := range files {
-		if data, err := os.ReadFile(name); err == nil {
-			f.Add(data)
-		}
+	for _, data := range goldens(f, "command_*.json") {
+		f.Add(data)
 	}
 	for _, s := range []string{
 		`{"id":"7","op":"send","room":"lobby","body":"a\"b\\c\/d\b\f\n\r\t\u0000\u00e9\u2028<>&","cmid":"k","reply_to":3}`,

@@ -92,15 +92,18 @@ func FuzzEncodeEvent(f *testing.F) {
 	})
 }
 
-// BenchmarkEncodeEvent: a message event, and the reply to a join of a room
-// of many (its member list as the hub caps it), by hand and by
-// encoding/json.
-func BenchmarkEncodeEvent(b *testing.B) {
+// benchEvents are the events the encode and decode benchmarks take: a
+// message event, and the reply to a join of a room of many, its member
+// list as the hub caps it.
+func benchEvents() []struct {
+	name string
+	ev   *Event
+} {
 	var members []string
 	for i := range 160 {
 		members = append(members, fmt.Sprintf("b1a2b3c4-%d", i))
 	}
-	for _, tc := range []struct {
+	return []struct {
 		name string
 		ev   *Event
 	}{
@@ -108,7 +111,14 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			Body: strings.Repeat("hello ", 12), CMID: "c-123", TS: 1764000000000}}},
 		{"join-reply", &Event{Type: TypeOK, ID: "j", Room: "bench", Info: &RoomInfo{Name: "bench", Topic: "hubbub-bench",
 			LastSeq: 1234, Online: 10000, Role: RoleMember}, Members: members, Role: RoleMember}},
-	} {
+	}
+}
+
+// BenchmarkEncodeEvent: a message event, and the reply to a join of a room
+// of many (its member list as the hub caps it), by hand and by
+// encoding/json.
+func BenchmarkEncodeEvent(b *testing.B) {
+	for _, tc := range benchEvents() {
 		b.Run(tc.name+"/appendEvent", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -128,28 +138,32 @@ func BenchmarkEncodeEvent(b *testing.B) {
 	}
 }
 
+// setNonZero sets v, a field of an event's struct, to a value that is
+// not its zero, so that encoding/json writes it: a slice of one zero
+// element, a pointer to a zero struct.
+func setNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int64, reflect.Int:
+		v.SetInt(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	default:
+		t.Fatalf("field of kind %s: teach this test (and appendEvent and decodeEvent) about it", v.Kind())
+	}
+}
+
 // TestAppendEventCoversEveryField sets each field of Event and of its
 // Message in turn: appendEvent must write it as encoding/json does or
 // leave the event to encoding/json. A field added to either struct and
 // not to appendEvent fails here instead of vanishing from the wire.
 func TestAppendEventCoversEveryField(t *testing.T) {
-	nonZero := func(t *testing.T, v reflect.Value) {
-		t.Helper()
-		switch v.Kind() {
-		case reflect.String:
-			v.SetString("x")
-		case reflect.Int64, reflect.Int:
-			v.SetInt(7)
-		case reflect.Bool:
-			v.SetBool(true)
-		case reflect.Pointer:
-			v.Set(reflect.New(v.Type().Elem()))
-		case reflect.Slice:
-			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
-		default:
-			t.Fatalf("field of kind %s: teach this test (and appendEvent) about it", v.Kind())
-		}
-	}
 	check := func(t *testing.T, ev *Event) {
 		t.Helper()
 		if got, ok := appendEvent(nil, ev); ok {
@@ -174,7 +188,7 @@ func TestAppendEventCoversEveryField(t *testing.T) {
 		for i := range typ.NumField() {
 			t.Run(w.in+"."+typ.Field(i).Name, func(t *testing.T) {
 				ev := &Event{Type: "x"}
-				nonZero(t, w.part(ev).Field(i))
+				setNonZero(t, w.part(ev).Field(i))
 				check(t, ev)
 			})
 		}

@@ -8,11 +8,13 @@ import (
 
 // decodeEvent parses obj the way json.Unmarshal into an Event would, for
 // the events a hubbub server writes: keys spelled exactly as Event's json
-// tags, each at most once, no null, integers without fraction or exponent,
-// strings of valid UTF-8 without lone surrogates. Anything else (a field a
-// newer server added, a key in another case, a syntax error) makes it give
-// up, ok false, and DecodeEvent leaves obj to encoding/json, whose answer
-// for those is the contract. So whenever ok is true, ev is exactly what
+// tags, each at most once, integers without fraction or exponent, strings
+// of valid UTF-8 without surrogate escapes, and null where json.Unmarshal
+// leaves a field as it was (zero, as no key comes twice) or sets a pointer
+// or slice to nil. Anything else (a field a newer server added, a key in
+// another case, a syntax error) makes it give up, ok false, and
+// DecodeEvent leaves obj to encoding/json, whose answer for those is the
+// contract. So whenever ok is true, ev is exactly what
 // json.Unmarshal gives (FuzzDecodeEvent checks that).
 //
 // It exists because a client decodes every event it receives: a message

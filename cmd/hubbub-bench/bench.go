@@ -24,6 +24,7 @@ type slot struct {
 type bench struct {
 	cfg    Config  // immutable after Run starts
 	runID  string  // immutable; prefixes names, bodies and cmids
+	token  string  // immutable: the shared account's session token (SharedName on hubbub), or ""
 	peer   peer    // immutable: the target's protocol
 	layout *layout // immutable: rooms, creators, publishers, nodes
 	nodes  []*node // immutable slice: per node, by layout.nodes' index
@@ -193,6 +194,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.Rooms = len(lay.rooms)
 	defer b.closeAll()
+	if cfg.SharedName && cfg.Target == targetHubbub {
+		if b.token, err = registerAccount(ctx, b.nodes[0].url, b.runID); err != nil {
+			return res, fmt.Errorf("--shared-name: %w", err)
+		}
+	}
 
 	if cfg.ServerPID != 0 {
 		if res.RSSBefore, err = readRSS(cfg.ServerPID); err != nil {

@@ -444,6 +444,8 @@ func hubbubServerArgs(dataDir, addr string) []string {
 		// Guests' room creations count per address, and every bench
 		// client comes from one.
 		"--room-creates", "1000000",
+		// --shared-name: every client is one account.
+		"--conns-per-user", "1000000",
 		// The node-wide handshake budget is admission policy (it spreads
 		// a reconnect storm over time); a capacity benchmark lifts it, as
 		// the peers have none.

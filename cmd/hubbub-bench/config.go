@@ -45,9 +45,13 @@ type Config struct {
 	// ServerPID is the server's process id, for its RSS and CPU time
 	// (Linux /proc). 0 means they are not measured.
 	ServerPID int
-	// SharedName makes every client say hello with the same guest name,
-	// so the room holds one user: joins then cost no presence fan-out,
-	// which isolates the fan-out of messages. Default: a name per client.
+	// SharedName makes every client speak as one user, so the room holds
+	// one user: joins then cost no presence fan-out, which isolates the
+	// fan-out of messages. Default: a guest name per client. Guests'
+	// names are unique among those online, so on hubbub the run first
+	// registers an account named after the run (POST /api/register on
+	// the first node) and every client connects with its session token,
+	// as several devices of one person do.
 	SharedName bool
 	// Resume has hubbub clients that the server closes as slow consumers
 	// (4000) reconnect as the same guest, join again and fetch what they

@@ -82,7 +82,7 @@ func (b *bench) dial(ctx context.Context, idx int) (*client, error) {
 	setupCtx, cancel := context.WithTimeout(ctx, b.cfg.SetupTimeout)
 	defer cancel()
 	nd := b.nodes[b.layout.nodeOf[idx]]
-	ws, resp, err := b.dialer().DialContext(setupCtx, nd.url, nil)
+	ws, resp, err := b.dialer().DialContext(setupCtx, nd.url, b.header())
 	if err != nil {
 		if resp != nil {
 			return nil, fmt.Errorf("dial: %w (HTTP %s)", err, resp.Status)
@@ -111,6 +111,15 @@ func (b *bench) dial(ctx context.Context, idx int) (*client, error) {
 }
 
 // dialer returns the target's dialer, with Config.rcvBuf applied.
+// header is the handshake's header: the shared account's token, if any.
+func (b *bench) header() http.Header {
+	h := http.Header{}
+	if b.token != "" {
+		h.Set("Authorization", "Bearer "+b.token)
+	}
+	return h
+}
+
 func (b *bench) dialer() *websocket.Dialer {
 	d := b.peer.dialer()
 	if b.cfg.rcvBuf <= 0 {

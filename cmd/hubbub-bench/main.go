@@ -135,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&cfg.Workers, "workers", 64, "connection setups at once (the storm's W)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to measure its RSS and CPU time (Linux /proc; with several nodes, of that one process)")
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
-	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients use one guest name: no presence fan-out on join")
+	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients speak as one user (on hubbub, an account the run registers; the server's --conns-per-user must allow -n sockets): no presence fan-out on join")
 	fs.DurationVar(&cfg.ResumeJitter, "resume-jitter", 250*time.Millisecond, "hubbub: a client closed as a slow consumer waits a random time up to this before it reconnects, as the Go client library does; 0: at once")
 	fs.BoolVar(&cfg.Resume, "resume", true, "hubbub: a client closed as a slow consumer (4000) reconnects, joins again and fetches what it missed from history; false: it stays gone and what it missed counts as loss")
 	fs.BoolVar(&opts.json, "json", false, "print the result as JSON")

@@ -59,10 +59,11 @@ func (hubbubPeer) setup(ctx context.Context, c *client) error {
 	return nil
 }
 
-// name is c's guest name, the same on every connection.
+// name is c's guest name, the same on every connection; "" when the
+// clients share an account (SharedName), whose token says who they are.
 func (c *client) name() string {
-	if c.b.cfg.SharedName {
-		return c.b.runID
+	if c.b.token != "" {
+		return ""
 	}
 	return c.b.runID + "-" + strconv.Itoa(c.idx)
 }

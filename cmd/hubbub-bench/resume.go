@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -148,7 +147,7 @@ func resumeWait(failures int, jitter time.Duration) time.Duration {
 func (c *client) redial(ctx context.Context) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.b.cfg.SetupTimeout)
 	defer cancel()
-	h := http.Header{}
+	h := c.b.header()
 	if c.guest != nil {
 		h.Set("Cookie", c.guest.Name+"="+c.guest.Value)
 	}

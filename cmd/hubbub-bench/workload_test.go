@@ -118,6 +118,23 @@ func TestRunWorkloads(t *testing.T) {
 			if r.Sent != 0 || r.Publishers != 0 || r.ConnectsPerSec <= 0 {
 				t.Errorf("Sent, Publishers, ConnectsPerSec = %d, %d, %.0f; want 0, 0, > 0", r.Sent, r.Publishers, r.ConnectsPerSec)
 			}
+			if r.Presence <= int64(r.Connected) {
+				t.Errorf("Presence = %d; want the joins of 40 users announced to the members already there, more than %d", r.Presence, r.Connected)
+			}
+		}},
+		// One account for all (guests cannot share a name): every client
+		// connects and joins, and the room holds one user throughout, so
+		// each client hears of one join at most, where distinct names make
+		// every join an event for every member already there (above).
+		{"storm, shared name", Config{Workload: workloadStorm, Clients: 30, Workers: 10, Room: "wshared", SharedName: true}, func(t *testing.T, r *Result) {
+			if r.Presence > int64(r.Connected) {
+				t.Errorf("Presence = %d; want at most one join per client, %d", r.Presence, r.Connected)
+			}
+		}},
+		{"fanout, shared name", Config{Workload: workloadFanout, Clients: 20, Publishers: 2, Rate: 40, Room: "wsharedf", SharedName: true}, func(t *testing.T, r *Result) {
+			if r.Presence > int64(r.Connected) || r.Received != r.Acked*20 {
+				t.Errorf("Presence, Received = %d, %d; want at most %d, %d", r.Presence, r.Received, r.Connected, r.Acked*20)
+			}
 		}},
 		{"idle", Config{Workload: workloadIdle, Clients: 20, Hold: 300 * time.Millisecond, Room: "widle"}, func(t *testing.T, r *Result) {
 			if r.Sent != 0 || r.Held != 0.3 {

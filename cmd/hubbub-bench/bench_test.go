@@ -17,7 +17,7 @@ func startServer(t *testing.T) string {
 	return servertest.Start(t, func(c *hserver.Config) {
 		c.ConnsPerIP, c.HandshakeRate, c.HandshakeBurst = 100000, 100000, 100000
 		c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 100000, 100000, 100000, 100000
-		c.RoomCreates = 100000 // guests' creations count per address
+		c.RoomCreates = 100000  // guests' creations count per address
 		c.ConnsPerUser = 100000 // --shared-name: every client is one account
 	}).WSURL
 }

@@ -58,6 +58,11 @@ type Accounts interface {
 	// Session returns the session with tokenHash, or ErrNoSuchSession.
 	// It does not check expiry: callers do, with their own clock.
 	Session(ctx context.Context, tokenHash string) (Session, error)
+	// SessionUser returns the session with tokenHash and its user in one
+	// read, as every account's handshake needs both: ErrNoSuchSession
+	// without the session, ErrNoSuchUser when its user is gone. Like
+	// Session, it does not check expiry.
+	SessionUser(ctx context.Context, tokenHash string) (Session, User, error)
 	// TouchSession sets the session's LastSeen. A missing session is not
 	// an error.
 	TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error

@@ -148,6 +148,37 @@ func (s *Store) Session(ctx context.Context, tokenHash string) (chat.Session, er
 	return sess, nil
 }
 
+// SessionUser implements chat.Accounts: one statement, one round trip.
+func (s *Store) SessionUser(ctx context.Context, tokenHash string) (chat.Session, chat.User, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return chat.Session{}, chat.User{}, err
+	}
+	defer end()
+	sess := chat.Session{TokenHash: tokenHash}
+	var (
+		name, hash      *string
+		admin, disabled *bool
+		userCreated     *time.Time
+	)
+	err = s.pool.QueryRow(ctx,
+		`SELECT s.username, s.created_at, s.last_seen, s.expires_at, u.name, u.password_hash, u.admin, u.disabled, u.created_at
+		 FROM sessions s LEFT JOIN users u ON u.name = s.username WHERE s.token_hash = $1`, tokenHash).
+		Scan(&sess.User, &sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &name, &hash, &admin, &disabled, &userCreated)
+	if isNoRows(err) {
+		return chat.Session{}, chat.User{}, chat.ErrNoSuchSession
+	}
+	if err != nil {
+		return chat.Session{}, chat.User{}, s.fail("session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = sess.CreatedAt.UTC(), sess.LastSeen.UTC(), sess.ExpiresAt.UTC()
+	if name == nil {
+		return sess, chat.User{}, chat.ErrNoSuchUser
+	}
+	u := chat.User{Name: *name, PasswordHash: *hash, Admin: *admin, Disabled: *disabled, CreatedAt: userCreated.UTC()}
+	return sess, u, nil
+}
+
 // TouchSession sets the session's LastSeen to lastSeen, even if that is
 // earlier than the stored one. A missing session is not an error.
 func (s *Store) TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error {

@@ -191,6 +191,36 @@ func (s *Store) Session(ctx context.Context, tokenHash string) (chat.Session, er
 	return sess, nil
 }
 
+// SessionUser implements chat.Accounts: one statement, one read
+// transaction.
+func (s *Store) SessionUser(ctx context.Context, tokenHash string) (chat.Session, chat.User, error) {
+	if s.closed.Load() {
+		return chat.Session{}, chat.User{}, chat.ErrClosed
+	}
+	sess := chat.Session{TokenHash: tokenHash}
+	var u chat.User
+	var created, seen, expires int64
+	var name, hash sql.NullString
+	var admin, disabled sql.NullBool
+	var userCreated sql.NullInt64
+	err := s.queryRow(ctx,
+		`SELECT s.user, s.created_at, s.last_seen, s.expires_at, u.name, u.password_hash, u.admin, u.disabled, u.created_at
+		 FROM sessions s LEFT JOIN users u ON u.name = s.user WHERE s.token_hash = ?`, tokenHash).
+		Scan(&sess.User, &created, &seen, &expires, &name, &hash, &admin, &disabled, &userCreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Session{}, chat.User{}, chat.ErrNoSuchSession
+	}
+	if err != nil {
+		return chat.Session{}, chat.User{}, s.fail("session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = fromMillis(created), fromMillis(seen), fromMillis(expires)
+	if !name.Valid {
+		return sess, chat.User{}, chat.ErrNoSuchUser
+	}
+	u = chat.User{Name: name.String, PasswordHash: hash.String, Admin: admin.Bool, Disabled: disabled.Bool, CreatedAt: fromMillis(userCreated.Int64)}
+	return sess, u, nil
+}
+
 // TouchSession sets the session's LastSeen to lastSeen, even if that is
 // earlier than the stored one. A missing session is not an error.
 func (s *Store) TouchSession(ctx context.Context, tokenHash string, lastSeen time.Time) error {

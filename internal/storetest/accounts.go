@@ -319,6 +319,30 @@ func testAccountsDurability(t *testing.T, f Factory) {
 		tokenHash("a2"): nil,
 		tokenHash("b1"): new(newSession("b1", "bob", t0)),
 	})
+	// SessionUser: the session and its user in one read, as Session and
+	// User give them.
+	for _, tc := range []struct {
+		token   string
+		sess    chat.Session
+		user    chat.User
+		wantErr error
+	}{
+		{"a1", a1, wantUsers[0], nil},
+		{"b1", newSession("b1", "bob", t0), wantUsers[1], nil},
+		{"a2", chat.Session{}, chat.User{}, chat.ErrNoSuchSession},
+	} {
+		sess, u, err := s.SessionUser(ctx, tokenHash(tc.token))
+		if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+			t.Errorf("SessionUser(%s) error = %v, want %v", tc.token, err, tc.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tc.sess, sess); diff != "" {
+			t.Errorf("SessionUser(%s) session mismatch (-want +got):\n%s", tc.token, diff)
+		}
+		if diff := cmp.Diff(tc.user, u); diff != "" {
+			t.Errorf("SessionUser(%s) user mismatch (-want +got):\n%s", tc.token, diff)
+		}
+	}
 	if err := s.CreateUser(ctx, chat.User{Name: "alice"}); !errors.Is(err, chat.ErrUserExists) {
 		t.Errorf("CreateUser(alice) after reopen = %v, want %v", err, chat.ErrUserExists)
 	}
@@ -353,6 +377,7 @@ func testAccountsClosed(t *testing.T, f Factory) {
 		{"UpdateUser", func() error { return s.UpdateUser(ctx, chat.User{Name: "alice"}) }},
 		{"CreateSession", func() error { return s.CreateSession(ctx, newSession("a2", "alice", t0)) }},
 		{"Session", func() error { _, err := s.Session(ctx, h); return err }},
+		{"SessionUser", func() error { _, _, err := s.SessionUser(ctx, h); return err }},
 		{"TouchSession", func() error { return s.TouchSession(ctx, h, t0) }},
 		{"DeleteSession", func() error { return s.DeleteSession(ctx, h) }},
 		{"DeleteUserSessions", func() error { _, err := s.DeleteUserSessions(ctx, "alice", ""); return err }},

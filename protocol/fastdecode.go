@@ -526,7 +526,7 @@ func decodeCommand(data []byte) (c Command, ok bool) {
 	d := decoder{b: data, s: string(data)}
 	var given uint64
 	ok = d.object(func(key []byte) (uint64, bool) {
-		f, known := fields[string(key)]
+		f, known := commandFields[string(key)]
 		if !known || d.i >= len(d.b) {
 			return 0, false
 		}
@@ -553,9 +553,8 @@ func decodeCommand(data []byte) (c Command, ok bool) {
 			}
 			f.set(&c, "", 0, b)
 		}
-		bit := fieldBits[string(key)]
-		given |= bit
-		return bit, true
+		given |= f.bit
+		return f.bit, true
 	})
 	if d.space(); !ok || d.i != len(d.b) {
 		return Command{}, false
@@ -564,7 +563,7 @@ func decodeCommand(data []byte) (c Command, ok bool) {
 	if !known || given&^m.allowed != 0 || given&m.required != m.required {
 		return Command{}, false
 	}
-	if given&fieldBits["limit"] != 0 && c.Limit == 0 {
+	if given&commandFields["limit"].bit != 0 && c.Limit == 0 {
 		return Command{}, false
 	}
 	if c.Validate() != nil {
@@ -573,9 +572,21 @@ func decodeCommand(data []byte) (c Command, ok bool) {
 	return c, true
 }
 
-// fieldBits gives each command field a bit of its own, for decodeCommand's
-// sets of fields.
-var fieldBits = func() map[string]uint64 {
+// commandFields are the fields, each with a bit of its own for
+// decodeCommand's sets of fields (one map lookup per key gives both), and
+// opMasks the fields each op allows (id and op included) and needs, as
+// such sets. init makes them from fields and ops.
+var (
+	commandFields map[string]bitField
+	opMasks       map[string]struct{ allowed, required uint64 }
+)
+
+type bitField struct {
+	field
+	bit uint64
+}
+
+func init() {
 	names := make([]string, 0, len(fields))
 	for name := range fields {
 		names = append(names, name)
@@ -584,29 +595,23 @@ var fieldBits = func() map[string]uint64 {
 	if len(names) > 64 {
 		panic("protocol: more command fields than bits in a uint64")
 	}
-	bits := make(map[string]uint64, len(names))
+	commandFields = make(map[string]bitField, len(names))
 	for i, name := range names {
-		bits[name] = 1 << i
+		commandFields[name] = bitField{fields[name], 1 << i}
 	}
-	return bits
-}()
-
-// opMasks are the fields each op allows (id and op included) and needs, as
-// sets of fieldBits.
-var opMasks = func() map[string]struct{ allowed, required uint64 } {
-	masks := make(map[string]struct{ allowed, required uint64 }, len(ops))
+	bit := func(name string) uint64 { return commandFields[name].bit }
+	opMasks = make(map[string]struct{ allowed, required uint64 }, len(ops))
 	for op, spec := range ops {
 		var m struct{ allowed, required uint64 }
-		m.allowed = fieldBits["id"] | fieldBits["op"]
-		m.required = fieldBits["op"]
+		m.allowed = bit("id") | bit("op")
+		m.required = bit("op")
 		for _, name := range spec.required {
-			m.allowed |= fieldBits[name]
-			m.required |= fieldBits[name]
+			m.allowed |= bit(name)
+			m.required |= bit(name)
 		}
 		for _, name := range spec.optional {
-			m.allowed |= fieldBits[name]
+			m.allowed |= bit(name)
 		}
-		masks[op] = m
+		opMasks[op] = m
 	}
-	return masks
-}()
+}

@@ -296,7 +296,7 @@ func TestDecodeCommandFast(t *testing.T) {
 	// Every field an op names is a field decodeCommand has a bit for.
 	for op, spec := range ops {
 		for _, name := range append(append([]string{}, spec.required...), spec.optional...) {
-			if fieldBits[name] == 0 {
+			if commandFields[name].bit == 0 {
 				t.Errorf("op %s names field %q, which has no bit", op, name)
 			}
 		}

@@ -44,6 +44,8 @@ type flagView struct {
 	IdentifyTimeout time.Duration
 	SendQueueLen    int
 	SendQueueBytes  int
+	RecentRoomBytes int
+	RecentBytes     int
 }
 
 func viewOf(m *Main) flagView {
@@ -54,6 +56,7 @@ func viewOf(m *Main) flagView {
 		ReadLimit: m.Server.ReadLimit, PingInterval: m.Server.PingInterval, PongTimeout: m.Server.PongTimeout,
 		WriteTimeout: m.Server.WriteTimeout, IdentifyTimeout: m.Server.IdentifyTimeout,
 		SendQueueLen: m.Server.SendQueueLen, SendQueueBytes: m.Server.SendQueueBytes,
+		RecentRoomBytes: m.Server.RecentRoomBytes, RecentBytes: m.Server.RecentBytes,
 	}
 }
 
@@ -64,6 +67,7 @@ func TestParseFlags(t *testing.T) {
 		ReadLimit: 64 << 10, PingInterval: 25 * time.Second, PongTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdentifyTimeout: 30 * time.Second,
 		SendQueueLen: 8192, SendQueueBytes: 8 << 20,
+		RecentRoomBytes: 1 << 20, RecentBytes: 64 << 20,
 	}
 	tests := []struct {
 		name string
@@ -101,6 +105,8 @@ func TestParseFlags(t *testing.T) {
 			want: func(v *flagView) {
 				v.DrainGrace, v.DrainWindow, v.ShutdownTimeout = 15*time.Second, 30*time.Second, time.Minute
 			}},
+		{name: "recent history off", args: []string{"--recent-room-bytes", "-1"}, env: map[string]string{"HUBBUB_RECENT_BYTES": "1048576"},
+			want: func(v *flagView) { v.RecentRoomBytes, v.RecentBytes = -1, 1<<20 }},
 		{name: "empty env is unset", env: map[string]string{"HUBBUB_ADDR": ""}, want: func(v *flagView) {}},
 		{name: "TLS pair", args: []string{"--tls-cert", "c.pem"}, env: map[string]string{"HUBBUB_TLS_KEY": "k.pem"},
 			want: func(v *flagView) { v.TLSCert, v.TLSKey = "c.pem", "k.pem" }},

@@ -76,7 +76,7 @@ func BenchmarkFanout(b *testing.B) {
 			seq := int64(0)
 			for b.Loop() {
 				seq++
-				h.Message("room", seq, payload)
+				h.Message("room", seq, payload, false)
 				for delivered.Load() < seq*int64(n) {
 					runtime.Gosched()
 				}
@@ -127,7 +127,7 @@ func BenchmarkFanoutBacklog(b *testing.B) {
 				start := delivered.Load()
 				for range burst {
 					seq++
-					h.Message("room", seq, payload)
+					h.Message("room", seq, payload, false)
 				}
 				for delivered.Load() < start+burst*members {
 					runtime.Gosched()

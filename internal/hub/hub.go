@@ -30,7 +30,7 @@
 // goes to the room's Laggards as Lagging (they leave and resume from the
 // store), which empties the room and lets the queue drain.
 //
-// Lock order: shard.mu, then room.mu; users.mu alone. No lock is held
+// Lock order: shard.mu, then room.mu or room.rmu; users.mu alone. No lock is held
 // during a broker call.
 package hub
 
@@ -154,6 +154,16 @@ type Config struct {
 	// room's cluster-wide list (see presence.go). It runs on the hub's or
 	// the broker's goroutines, with no hub lock held, and must not block.
 	OnPresence func(PresenceChange)
+	// RecentBytes is the most bytes of message events one room keeps for
+	// Recent (recent.go), default 1 MiB; RecentTotal is the most all rooms
+	// of the node keep together, default 64 MiB. Negative: keep none.
+	RecentBytes, RecentTotal int
+	// Keep, if set, reports whether a message event that came from the
+	// broker may be kept for Recent (see recent.go): it must be true only
+	// for an event that no later entry of the room can have changed
+	// unless that entry also comes as an event (the server: a plain
+	// message). Unset: none is kept. It runs on the broker's goroutines.
+	Keep func(event []byte) bool
 }
 
 func (c *Config) setDefaults() {
@@ -196,6 +206,12 @@ func (c *Config) setDefaults() {
 	if c.RosterTTL <= 0 {
 		c.RosterTTL = 3 * c.RosterInterval
 	}
+	if c.RecentBytes == 0 {
+		c.RecentBytes = 1 << 20
+	}
+	if c.RecentTotal == 0 {
+		c.RecentTotal = 64 << 20
+	}
 }
 
 // Stats are the hub's counters since New.
@@ -209,6 +225,7 @@ type Stats struct {
 	PublishQueue   int    // publications waiting now
 	Backlog        int    // events waiting now for their shard's goroutine, all shards
 	Lagged         uint64 // deliveries replaced by Lagging (Config.LagLimit)
+	RecentBytes    int64  // bytes of message events kept for Recent now, all rooms (overhead included)
 }
 
 // Hub is the per-node room registry. It is safe for concurrent use. Create
@@ -233,6 +250,7 @@ type Hub struct {
 
 	published, publishFailed, publishDropped atomic.Uint64
 	own, stale, malformed, lagged            atomic.Uint64
+	recentBytes                              atomic.Int64 // kept for Recent, all rooms (recent.go)
 }
 
 type publication struct {
@@ -289,6 +307,7 @@ func (h *Hub) Close() {
 			s.mu.Lock()
 			for name, r := range s.rooms {
 				r.closed.Store(true)
+				h.forgetRecent(r)
 				if r.cancel != nil {
 					cancels = append(cancels, r.cancel)
 				}
@@ -322,6 +341,7 @@ func (h *Hub) Stats() Stats {
 		PublishQueue:   len(h.pubq),
 		Backlog:        backlog,
 		Lagged:         h.lagged.Load(),
+		RecentBytes:    h.recentBytes.Load(),
 	}
 }
 
@@ -332,9 +352,10 @@ func (h *Hub) shardOf(room string) *shard {
 // Message hands the encoded event of a committed message to the room's
 // local members, in the order of the calls for that room, and queues it
 // for the other nodes. Call it only after the commit, and for the
-// messages of one room in sequence order.
-func (h *Hub) Message(room string, seq int64, event []byte) {
-	h.local(room, item{seq: seq, event: event})
+// messages of one room in sequence order. keep says the room may keep the
+// event for Recent (see recent.go and Config.Keep).
+func (h *Hub) Message(room string, seq int64, event []byte, keep bool) {
+	h.local(room, item{seq: seq, event: event, keep: keep})
 	h.publish(room, envelope{kind: kindRoom, origin: h.id, seq: seq, event: event})
 }
 
@@ -349,9 +370,9 @@ func (h *Hub) Event(room string, event []byte) {
 
 // Heal hands the local members a message read back from the store, which
 // they get unless the room already delivered its sequence. It publishes
-// nothing.
-func (h *Hub) Heal(room string, seq int64, event []byte) {
-	h.local(room, item{seq: seq, event: event})
+// nothing. keep is Message's.
+func (h *Hub) Heal(room string, seq int64, event []byte, keep bool) {
+	h.local(room, item{seq: seq, event: event, keep: keep})
 }
 
 // Local hands an event to the room's local members only.
@@ -481,5 +502,6 @@ func (h *Hub) fromBroker(r *room, payload []byte) {
 		h.fromBrokerPresence(r, e)
 		return
 	}
-	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event})
+	keep := e.seq > 0 && h.cfg.Keep != nil && h.cfg.Keep(e.event)
+	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event, keep: keep})
 }

@@ -156,7 +156,7 @@ func TestMessagesInOrderOnce(t *testing.T) {
 	for i := range rooms {
 		wg.Go(func() {
 			for seq := int64(1); seq <= perRoom; seq++ {
-				h.Message(fmt.Sprint("room", i), seq, fmt.Appendf(nil, "%d/%d", i, seq))
+				h.Message(fmt.Sprint("room", i), seq, fmt.Appendf(nil, "%d/%d", i, seq), false)
 			}
 		})
 	}
@@ -183,13 +183,13 @@ func TestHealDeliversOnlyWhatIsNew(t *testing.T) {
 		t.Errorf("Heads before Seen = %v, want none", got)
 	}
 	h.Seen("den", 4)
-	h.Heal("den", 3, []byte("3")) // the join reply covered it
-	h.Heal("den", 5, []byte("5"))
+	h.Heal("den", 3, []byte("3"), false) // the join reply covered it
+	h.Heal("den", 5, []byte("5"), false)
 	h.Seen("den", 9) // ignored: the room has a head
-	h.Message("den", 6, []byte("6"))
-	h.Heal("den", 6, []byte("6 again"))
-	h.Heal("den", 7, []byte("7"))
-	h.Message("den", 7, []byte("7 again"))
+	h.Message("den", 6, []byte("6"), false)
+	h.Heal("den", 6, []byte("6 again"), false)
+	h.Heal("den", 7, []byte("7"), false)
+	h.Message("den", 7, []byte("7 again"), false)
 	if diff := cmp.Diff([]string{"5", "6", "7"}, m.wait(t, 3)); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
@@ -211,12 +211,12 @@ func TestTwoNodes(t *testing.T) {
 	onA, onB := newMember(), newMember()
 	join(t, a, "den", onA, "alice")
 	join(t, bh, "den", onB, "bob")
-	a.Message("den", 1, []byte("m1"))
+	a.Message("den", 1, []byte("m1"), false)
 	onB.wait(t, 1)
-	bh.Message("den", 2, []byte("m2"))
+	bh.Message("den", 2, []byte("m2"), false)
 	onA.wait(t, 2)
 	a.Event("den", []byte("typing"))
-	bh.Message("den", 1, []byte("m1 from the store")) // stale: not delivered again
+	bh.Message("den", 1, []byte("m1 from the store"), false) // stale: not delivered again
 	for name, m := range map[string]*member{"on a": onA, "on b": onB} {
 		if diff := cmp.Diff([]string{"m1", "m2", "typing"}, m.wait(t, 3)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
@@ -251,17 +251,17 @@ func TestStopsAfterLeave(t *testing.T) {
 	in, out := newMember(), newMember()
 	join(t, a, "den", in, "alice")
 	join(t, a, "den", out, "bob")
-	other.Message("den", 1, []byte("one"))
+	other.Message("den", 1, []byte("one"), false)
 	in.wait(t, 1)
 	a.Leave("den", out)
-	other.Message("den", 2, []byte("two"))
+	other.Message("den", 2, []byte("two"), false)
 	in.wait(t, 2)
 	a.Leave("den", in) // the last member: the subscription ends
-	other.Message("den", 3, []byte("three"))
-	a.Message("den", 4, []byte("four"))
+	other.Message("den", 3, []byte("three"), false)
+	a.Message("den", 4, []byte("four"), false)
 	sync := newMember()
 	join(t, a, "sync", sync, "s")
-	other.Message("sync", 1, []byte("sync")) // the broker keeps per-publisher order
+	other.Message("sync", 1, []byte("sync"), false) // the broker keeps per-publisher order
 	sync.wait(t, 1)
 	if diff := cmp.Diff([]string{"one", "two"}, in.received()); diff != "" {
 		t.Errorf("stayed (-want +got):\n%s", diff)
@@ -321,7 +321,7 @@ func TestJoinSeam(t *testing.T) {
 		t.Fatalf("slow join returned before its subscription: %v", err)
 	default:
 	}
-	a.Message("slow", 1, []byte("local 1")) // local news needs no subscription
+	a.Message("slow", 1, []byte("local 1"), false) // local news needs no subscription
 	if diff := cmp.Diff([]string{"local 1"}, joiner.wait(t, 1)); diff != "" {
 		t.Errorf("local message while subscribing (-want +got):\n%s", diff)
 	}
@@ -330,7 +330,7 @@ func TestJoinSeam(t *testing.T) {
 		t.Fatalf("slow join: %v", err)
 	}
 	for seq := int64(2); seq <= 50; seq++ {
-		remote.Message("slow", seq, fmt.Appendf(nil, "remote %d", seq))
+		remote.Message("slow", seq, fmt.Appendf(nil, "remote %d", seq), false)
 	}
 	got := joiner.wait(t, 50)
 	want := []string{"local 1"}
@@ -368,7 +368,7 @@ func TestJoinGivesUp(t *testing.T) {
 	m2 := newMember()
 	join(t, a, "slow", m2, "bob")
 	remote := newHub(t, b)
-	remote.Message("slow", 1, []byte("hello"))
+	remote.Message("slow", 1, []byte("hello"), false)
 	if diff := cmp.Diff([]string{"hello"}, m2.wait(t, 1)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -393,7 +393,7 @@ func TestBrokerDownLocalStillDelivered(t *testing.T) {
 		m := newMember()
 		join(t, h, "den", m, "u")
 		for seq := int64(1); seq <= 3; seq++ {
-			h.Message("den", seq, fmt.Append(nil, seq))
+			h.Message("den", seq, fmt.Append(nil, seq), false)
 		}
 		synctest.Wait() // the shard and the publisher are done
 		if diff := cmp.Diff([]string{"1", "2", "3"}, m.received()); diff != "" {
@@ -563,10 +563,10 @@ func TestMessageNeverWaits(t *testing.T) {
 		join(t, h, "den", st, "a")
 		join(t, h, "den", m, "b")
 		const n = 20000
-		h.Message("den", 1, []byte("1"))
+		h.Message("den", 1, []byte("1"), false)
 		<-st.entered
 		for seq := int64(2); seq <= n; seq++ {
-			h.Message("den", seq, fmt.Append(nil, seq)) // would block here if bounded
+			h.Message("den", seq, fmt.Append(nil, seq), false) // would block here if bounded
 		}
 		if got := h.Stats().Backlog; got != n-1 {
 			t.Errorf("Backlog = %d, want %d", got, n-1)
@@ -618,14 +618,14 @@ func TestLagLimit(t *testing.T) {
 		join(t, h, "den", lg, "l")
 		join(t, h, "den", plain, "p")
 		join(t, h, "den", slowOn{slow: "2", d: 11 * time.Second}, "s")
-		h.Message("den", 1, []byte("1"))
+		h.Message("den", 1, []byte("1"), false)
 		synctest.Wait()
-		h.Message("den", 2, []byte("2")) // takes 11 s to deliver
-		synctest.Wait()                  // the shard sleeps in it
-		h.Message("den", 3, []byte("3")) // so this one is 11 s late
+		h.Message("den", 2, []byte("2"), false) // takes 11 s to deliver
+		synctest.Wait()                         // the shard sleeps in it
+		h.Message("den", 3, []byte("3"), false) // so this one is 11 s late
 		time.Sleep(12 * time.Second)
 		synctest.Wait()
-		h.Message("den", 4, []byte("4")) // in time again
+		h.Message("den", 4, []byte("4"), false) // in time again
 		synctest.Wait()
 		if got := lg.lagging.Load(); got != 1 {
 			t.Errorf("Lagging called %d times, want 1 (for message 3)", got)
@@ -679,9 +679,9 @@ func TestBatchMembersShareOneClockRead(t *testing.T) {
 		join(t, h, "den", a, "a")
 		join(t, h, "den", b, "b")
 		before := time.Now()
-		h.Message("den", 1, []byte("1"))
+		h.Message("den", 1, []byte("1"), false)
 		time.Sleep(time.Second)
-		h.Message("den", 2, []byte("2"))
+		h.Message("den", 2, []byte("2"), false)
 		synctest.Wait()
 		if len(a.times) != 2 || len(b.times) != 2 {
 			t.Fatalf("DeliverBatch calls: %d and %d, want 2 each", len(a.times), len(b.times))
@@ -727,16 +727,16 @@ func TestBacklogGoesOutInRuns(t *testing.T) {
 		join(t, h, "den", plain, "p")
 		h.AddUser("b", bm)
 		defer h.RemoveUser("b", bm)
-		h.Message("hall", 1, []byte("h1"))
+		h.Message("hall", 1, []byte("h1"), false)
 		<-st.entered // the shard stalls in hall's message 1
 		for seq := int64(1); seq <= 5; seq++ {
-			h.Message("den", seq, fmt.Appendf(nil, "d%d", seq))
+			h.Message("den", seq, fmt.Appendf(nil, "d%d", seq), false)
 		}
-		h.Message("hall", 2, []byte("h2"))
+		h.Message("hall", 2, []byte("h2"), false)
 		h.UserEvent("b", "den", []byte("u"))
-		h.Message("den", 6, []byte("d6"))
-		h.Message("den", 7, []byte("d7"))
-		h.Message("den", 5, []byte("d5 again")) // a resend already delivered: dropped
+		h.Message("den", 6, []byte("d6"), false)
+		h.Message("den", 7, []byte("d7"), false)
+		h.Message("den", 5, []byte("d5 again"), false) // a resend already delivered: dropped
 		close(st.release)
 		synctest.Wait()
 		want := [][]string{{"h1"}, {"d1", "d2", "d3"}, {"d4", "d5"}, {"h2"}, {"u"}, {"d6", "d7"}}
@@ -769,12 +769,12 @@ func TestHoldsEnd(t *testing.T) {
 		h, st := stalledHub(t, 2)
 		bm := &batcher{}
 		join(t, h, "den", bm, "b")
-		h.Message("hall", 1, []byte("h1"))
+		h.Message("hall", 1, []byte("h1"), false)
 		<-st.entered // the shard stalls in hall's message 1
-		h.Message("den", 1, []byte("d1"))
-		h.Message("den", 2, []byte("d2"))
-		h.Message("den", 1, []byte("d1 again")) // a run of stale events only
-		h.Message("den", 2, []byte("d2 again"))
+		h.Message("den", 1, []byte("d1"), false)
+		h.Message("den", 2, []byte("d2"), false)
+		h.Message("den", 1, []byte("d1 again"), false) // a run of stale events only
+		h.Message("den", 2, []byte("d2 again"), false)
 		h.Seen("den", 2)
 		close(st.release)
 		synctest.Wait()
@@ -816,10 +816,10 @@ func TestBacklogLimit(t *testing.T) {
 		join(t, h, "den", lg, "l")
 		join(t, h, "den", plain, "p")
 		join(t, h, "den", st, "s")
-		h.Message("den", 1, []byte("1"))
+		h.Message("den", 1, []byte("1"), false)
 		<-st.entered // the fan-out stalls in message 1
 		for seq := int64(2); seq <= 6; seq++ {
-			h.Message("den", seq, fmt.Append(nil, seq)) // 5 and 6 queue behind 3 others
+			h.Message("den", seq, fmt.Append(nil, seq), false) // 5 and 6 queue behind 3 others
 		}
 		close(st.release)
 		synctest.Wait()
@@ -878,14 +878,14 @@ func TestFanOutInParts(t *testing.T) {
 	var want []string
 	for seq := int64(1); seq <= msgs; seq++ {
 		want = append(want, fmt.Sprint(seq))
-		h.Message("big", seq, fmt.Append(nil, seq))
+		h.Message("big", seq, fmt.Append(nil, seq), false)
 	}
 	leaver := members[0]
 	leaver.wait(t, msgs)
 	h.Leave("big", leaver)
 	late := &goroutineMember{member: member{more: make(chan struct{}, 1)}}
 	join(t, h, "big", late, "late")
-	h.Message("big", msgs+1, fmt.Append(nil, msgs+1))
+	h.Message("big", msgs+1, fmt.Append(nil, msgs+1), false)
 
 	gids := make(map[string]bool)
 	for i, m := range members[1:] {

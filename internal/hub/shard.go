@@ -38,6 +38,7 @@ type item struct {
 	seq   int64  // message sequence; 0 for other events
 	event []byte // encoded protocol event; nil with seen
 	seen  bool   // no event: members have every message up to seq
+	keep  bool   // a message event the room may keep for Recent (recent.go)
 	// userKey, when set, makes the item an event for that user's
 	// members, delivered in the order of the shard; room is nil.
 	userKey string
@@ -61,6 +62,9 @@ type room struct {
 	// head is the highest message sequence delivered to the members, or
 	// -1 before the first message or Seen. Written by the shard goroutine.
 	head atomic.Int64
+
+	rmu    sync.Mutex // guards recent
+	recent recentLog  // the last message events delivered (recent.go)
 
 	mu      sync.RWMutex      // guards the fields below
 	members map[Member]string // member → user
@@ -176,6 +180,7 @@ func (s *shard) deliver(items []item, more bool) {
 				continue
 			}
 			r.head.Store(it.seq)
+			s.h.remember(r, it)
 		}
 		// Late events go to the laggards as Lagging, the others in
 		// time as a batch: split the run where lateness changes.
@@ -333,6 +338,7 @@ func (h *Hub) subscribe(s *shard, r *room) {
 	if err != nil && !r.closed.Load() {
 		r.closed.Store(true)
 		delete(s.rooms, r.name)
+		h.forgetRecent(r)
 	}
 	cancelNow := err == nil && r.closed.Load()
 	close(r.ready)
@@ -369,6 +375,7 @@ func (h *Hub) Leave(roomName string, m Member) (last bool, user string, online i
 	if empty {
 		r.closed.Store(true)
 		delete(s.rooms, roomName)
+		h.forgetRecent(r)
 		cancel = r.cancel // nil while the subscription is pending: subscribe cancels it
 	}
 	s.mu.Unlock()

@@ -209,7 +209,7 @@ func (c *committer) publish(m chat.Message, file *protocol.File) {
 		c.srv.log.Error("encode message event", "room", m.Room, "err", err)
 		return
 	}
-	c.srv.hub.Message(m.Room, m.Seq, payload)
+	c.srv.hub.Message(m.Room, m.Seq, payload, m.Kind == "")
 }
 
 // wireMessage converts a stored entry to its protocol form, with the

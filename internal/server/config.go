@@ -131,9 +131,16 @@ type Config struct {
 	// the members resume from history. Default 60s.
 	DeliveryLagLimit time.Duration
 	MaxInFlight      int // default 64: unacknowledged sends per connection before reads pause
-	MaxBadCommands   int // default 16: invalid commands in a row before close 1008
-	CommitBatch      int // default 4096: most messages committed in one transaction (one fsync)
-	MaxFrameBatch    int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
+	// RecentRoomBytes is the most bytes of its latest messages a room with
+	// members on this node keeps in memory, as they were delivered, so
+	// that history after a recent sequence (a client resuming) is answered
+	// without reading the store (default 1 MiB); RecentBytes bounds all
+	// rooms together (default 64 MiB). Negative: keep none. See
+	// session.recentHistory.
+	RecentRoomBytes, RecentBytes int
+	MaxBadCommands               int // default 16: invalid commands in a row before close 1008
+	CommitBatch                  int // default 4096: most messages committed in one transaction (one fsync)
+	MaxFrameBatch                int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// UnsentLimit is the most bytes a socket's kernel buffer holds unsent
 	// before writes to it wait (TCP_NOTSENT_LOWAT, on Linux), so that a
 	// reader that stalls is found by the send queue's bounds

@@ -67,7 +67,7 @@ func (s *Server) healOnce(ctx context.Context) {
 				s.log.Error("encode message event", "room", m.Room, "err", err)
 				break
 			}
-			s.hub.Heal(room, m.Seq, payload)
+			s.hub.Heal(room, m.Seq, payload, m.Kind == "")
 		}
 		s.data.healed.Add(float64(len(msgs)))
 	}

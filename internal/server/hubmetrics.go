@@ -8,8 +8,9 @@ import (
 
 // dataMetrics measure the data path past the commit.
 type dataMetrics struct {
-	healed     prometheus.Counter   // messages delivered from the store by heal
-	ackSeconds prometheus.Histogram // from a send's arrival to its ack being queued
+	healed        prometheus.Counter   // messages delivered from the store by heal
+	recentHistory prometheus.Counter   // history pages answered from memory (recentHistory)
+	ackSeconds    prometheus.Histogram // from a send's arrival to its ack being queued
 }
 
 func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
@@ -18,13 +19,17 @@ func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
 			Name: "hubbub_healed_messages_total",
 			Help: "Messages of other nodes delivered from the store because the broker lost or delayed them.",
 		}),
+		recentHistory: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_history_recent_total",
+			Help: "History pages answered from the latest messages a room keeps in memory, without reading the store.",
+		}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hubbub_ack_seconds",
 			Help:    "Time from a send's arrival to its acknowledgement (or error) being queued: the wait for the committer and the commit.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.healed, m.ackSeconds)
+	reg.MustRegister(m.healed, m.recentHistory, m.ackSeconds)
 	registerHubMetrics(reg, h)
 	return m
 }
@@ -49,6 +54,9 @@ func registerHubMetrics(reg *prometheus.Registry, h *hub.Hub) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hubbub_broker_queue", Help: "Events waiting to be published to the broker.",
 	}, func() float64 { return float64(h.Stats().PublishQueue) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hubbub_history_recent_bytes", Help: "Bytes of the latest messages rooms keep in memory for history (--recent-bytes bounds them).",
+	}, func() float64 { return float64(h.Stats().RecentBytes) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hubbub_delivery_backlog", Help: "Room events committed or received and not yet handed to their local members (the hub's shard queues).",
 	}, func() float64 { return float64(h.Stats().Backlog) }))

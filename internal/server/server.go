@@ -123,6 +123,12 @@ func New(cfg Config) (*Server, error) {
 		// a short send queue must still be able to take whole.
 		RunLimit:   max(1, min(64, cfg.SendQueueLen/4)),
 		OnPresence: s.announcePresence,
+		// Rooms keep their latest plain messages for history
+		// (session.recentHistory); an entry that acts on a message
+		// (edit, delete, reaction) starts a room's run afresh.
+		RecentBytes: cfg.RecentRoomBytes,
+		RecentTotal: cfg.RecentBytes,
+		Keep:        plainMessageEvent,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -648,6 +648,10 @@ func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) 
 		more bool
 	)
 	if cmd.After != nil {
+		if out, more, ok := ss.recentHistory(ctx, cmd.Room, *cmd.After, limit); ok {
+			ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, Messages: out, More: more})
+			return nil
+		}
 		msgs, err = ss.srv.cfg.Store.HistoryAfter(ctx, cmd.Room, *cmd.After, limit+1)
 		if len(msgs) > limit {
 			msgs, more = msgs[:limit], true

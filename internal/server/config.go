@@ -136,7 +136,7 @@ type Config struct {
 	// that history after a recent sequence (a client resuming) is answered
 	// without reading the store (default 1 MiB); RecentBytes bounds all
 	// rooms together (default 64 MiB). Negative: keep none. See
-	// session.recentHistory.
+	// Server.recentHistory.
 	RecentRoomBytes, RecentBytes int
 	MaxBadCommands               int // default 16: invalid commands in a row before close 1008
 	CommitBatch                  int // default 4096: most messages committed in one transaction (one fsync)

@@ -25,12 +25,12 @@ import (
 // page, their reactions and the full-text row; a client that resumes
 // after falling behind a busy room pages through thousands (docs/benchmarks.md,
 // round 13).
-func (ss *session) recentHistory(ctx context.Context, room string, after int64, limit int) (out []protocol.Message, more, ok bool) {
-	events, last, ok := ss.srv.hub.Recent(room, after, limit+1)
+func (s *Server) recentHistory(ctx context.Context, room string, after int64, limit int) (out []protocol.Message, more, ok bool) {
+	events, last, ok := s.hub.Recent(room, after, limit+1)
 	if !ok {
 		return nil, false, false
 	}
-	heads, err := ss.srv.cfg.Store.Heads(ctx, []string{room})
+	heads, err := s.cfg.Store.Heads(ctx, []string{room})
 	head, found := heads[room]
 	switch {
 	case err != nil || !found || head < last:
@@ -48,14 +48,14 @@ func (ss *session) recentHistory(ctx context.Context, room string, after int64, 
 		if m.File != nil {
 			// What the store says of the file now (a thumbnail may have
 			// been made since), as the store path does.
-			m.File = ss.srv.storedFile(ctx, m.File.ID)
+			m.File = s.storedFile(ctx, m.File.ID)
 		}
 		out = append(out, m)
 	}
 	if len(out) > limit {
 		out, more = out[:limit], true
 	}
-	ss.srv.data.recentHistory.Inc()
+	s.data.recentHistory.Inc()
 	return out, more, true
 }
 

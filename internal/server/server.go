@@ -124,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 		RunLimit:   max(1, min(64, cfg.SendQueueLen/4)),
 		OnPresence: s.announcePresence,
 		// Rooms keep their latest plain messages for history
-		// (session.recentHistory); an entry that acts on a message
+		// (Server.recentHistory); an entry that acts on a message
 		// (edit, delete, reaction) starts a room's run afresh.
 		RecentBytes: cfg.RecentRoomBytes,
 		RecentTotal: cfg.RecentBytes,

@@ -648,7 +648,7 @@ func (ss *session) history(ctx context.Context, c *conn, cmd *protocol.Command) 
 		more bool
 	)
 	if cmd.After != nil {
-		if out, more, ok := ss.recentHistory(ctx, cmd.Room, *cmd.After, limit); ok {
+		if out, more, ok := ss.srv.recentHistory(ctx, cmd.Room, *cmd.After, limit); ok {
 			ss.replyOK(c, cmd.ID, protocol.Event{Room: cmd.Room, Messages: out, More: more})
 			return nil
 		}

@@ -155,8 +155,10 @@ type Config struct {
 	// the broker's goroutines, with no hub lock held, and must not block.
 	OnPresence func(PresenceChange)
 	// RecentBytes is the most bytes of message events one room keeps for
-	// Recent (recent.go), default 1 MiB; RecentTotal is the most all rooms
-	// of the node keep together, default 64 MiB. Negative: keep none.
+	// Recent (recent.go), default 256 KiB; RecentTotal is the most all
+	// rooms of the node keep together, default 16 MiB. Negative: keep
+	// none. The process holds up to about twice RecentTotal for them (the
+	// garbage collector's headroom).
 	RecentBytes, RecentTotal int
 	// Keep, if set, reports whether a message event that came from the
 	// broker may be kept for Recent (see recent.go): it must be true only
@@ -207,10 +209,10 @@ func (c *Config) setDefaults() {
 		c.RosterTTL = 3 * c.RosterInterval
 	}
 	if c.RecentBytes == 0 {
-		c.RecentBytes = 1 << 20
+		c.RecentBytes = 256 << 10
 	}
 	if c.RecentTotal == 0 {
-		c.RecentTotal = 64 << 20
+		c.RecentTotal = 16 << 20
 	}
 }
 

@@ -27,8 +27,9 @@ type recentEntry struct {
 	event []byte // shared with the members it was delivered to: read-only
 }
 
-// recentOverhead is what an entry costs besides its event's bytes, as
-// counted against the limits.
+// recentOverhead is what an entry costs besides its event's bytes (the
+// capacity of its slice, which holds the array alive), as counted against
+// the limits.
 const recentOverhead = 32
 
 // recentLog is one room's kept events; guarded by room.rmu.
@@ -49,7 +50,7 @@ func (h *Hub) remember(r *room, it *item) {
 	if per <= 0 || total <= 0 {
 		return
 	}
-	size := len(it.event) + recentOverhead
+	size := cap(it.event) + recentOverhead
 	r.rmu.Lock()
 	defer r.rmu.Unlock()
 	l := &r.recent
@@ -85,7 +86,7 @@ func (h *Hub) remember(r *room, it *item) {
 func (h *Hub) dropOldest(l *recentLog, n int) {
 	freed := 0
 	for i := l.off; i < l.off+n; i++ {
-		freed += len(l.ents[i].event) + recentOverhead
+		freed += cap(l.ents[i].event) + recentOverhead
 		l.ents[i] = recentEntry{}
 	}
 	l.off += n

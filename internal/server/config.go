@@ -134,9 +134,10 @@ type Config struct {
 	// RecentRoomBytes is the most bytes of its latest messages a room with
 	// members on this node keeps in memory, as they were delivered, so
 	// that history after a recent sequence (a client resuming) is answered
-	// without reading the store (default 1 MiB); RecentBytes bounds all
-	// rooms together (default 64 MiB). Negative: keep none. See
-	// Server.recentHistory.
+	// without reading the store (default 256 KiB, some 1000 messages);
+	// RecentBytes bounds all rooms together (default 16 MiB; the process
+	// holds up to about twice that for them, with the garbage collector's
+	// headroom). Negative: keep none. See Server.recentHistory.
 	RecentRoomBytes, RecentBytes int
 	MaxBadCommands               int // default 16: invalid commands in a row before close 1008
 	CommitBatch                  int // default 4096: most messages committed in one transaction (one fsync)

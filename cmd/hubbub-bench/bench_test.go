@@ -293,7 +293,7 @@ func TestRunResume(t *testing.T) {
 	}).WSURL
 	const n, rate = 20, 2500
 	cfg := Config{URL: url, Clients: n, Publishers: 4, Rate: rate, Duration: time.Second, Drain: 20 * time.Second, Settle: 200 * time.Millisecond,
-		Resume: true, stall: 1500 * time.Millisecond, rcvBuf: 4096}
+		Resume: true, Stall: 1500 * time.Millisecond, RcvBuf: 4096}
 	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v (result %+v)", err, res)

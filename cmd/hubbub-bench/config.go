@@ -75,12 +75,13 @@ type Config struct {
 	Drain    time.Duration
 	Progress io.Writer // receives a line per second; nil: none
 
-	// stall, in tests, makes every odd-numbered client stop reading for
-	// this long once, on its first connection, after its first delivery
-	// of the run; with a receive buffer of rcvBuf bytes (0: the system's)
-	// it is a slow consumer for sure, however fast the machine.
-	stall  time.Duration
-	rcvBuf int
+	// Stall makes every odd-numbered client stop reading for this long
+	// once, on its first connection, after its first delivery of the run;
+	// with a receive buffer of RcvBuf bytes (0: the system's, which grows
+	// to megabytes) it is a slow consumer for sure, however fast the
+	// machine: a resume storm of half the clients. 0: none.
+	Stall  time.Duration
+	RcvBuf int // the clients' socket receive buffer (SO_RCVBUF) in bytes; 0: the system's
 }
 
 func (c *Config) setDefaults() {

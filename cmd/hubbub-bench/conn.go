@@ -110,7 +110,6 @@ func (b *bench) dial(ctx context.Context, idx int) (*client, error) {
 	return c, nil
 }
 
-// dialer returns the target's dialer, with Config.rcvBuf applied.
 // header is the handshake's header: the shared account's token, if any.
 func (b *bench) header() http.Header {
 	h := http.Header{}
@@ -120,9 +119,10 @@ func (b *bench) header() http.Header {
 	return h
 }
 
+// dialer returns the target's dialer, with Config.RcvBuf applied.
 func (b *bench) dialer() *websocket.Dialer {
 	d := b.peer.dialer()
-	if b.cfg.rcvBuf <= 0 {
+	if b.cfg.RcvBuf <= 0 {
 		return d
 	}
 	d = &websocket.Dialer{
@@ -132,7 +132,7 @@ func (b *bench) dialer() *websocket.Dialer {
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if tc, ok := conn.(*net.TCPConn); ok {
-			err = tc.SetReadBuffer(b.cfg.rcvBuf)
+			err = tc.SetReadBuffer(b.cfg.RcvBuf)
 		}
 		return conn, err
 	}
@@ -288,7 +288,7 @@ func (c *client) readFrames(ws *websocket.Conn) error {
 		}
 		c.frames.Add(1)
 		c.b.peer.frame(c, buf.Bytes(), time.Now())
-		if d := c.b.cfg.stall; d > 0 && !c.stalled && c.idx%2 == 1 && c.received.Load() > 0 {
+		if d := c.b.cfg.Stall; d > 0 && !c.stalled && c.idx%2 == 1 && c.received.Load() > 0 {
 			c.stalled = true
 			time.Sleep(d)
 		}

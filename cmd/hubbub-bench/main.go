@@ -137,6 +137,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait after the last send for acks and deliveries")
 	fs.BoolVar(&cfg.SharedName, "shared-name", false, "all clients speak as one user (on hubbub, an account the run registers; the server's --conns-per-user must allow -n sockets): no presence fan-out on join")
 	fs.DurationVar(&cfg.ResumeJitter, "resume-jitter", 250*time.Millisecond, "hubbub: a client closed as a slow consumer waits a random time up to this before it reconnects, as the Go client library does; 0: at once")
+	fs.DurationVar(&cfg.Stall, "stall", 0, "fanout: every other client stops reading for this long once, after its first delivery (with a small --rcvbuf, a slow consumer the server closes: a resume storm); 0: none")
+	fs.IntVar(&cfg.RcvBuf, "rcvbuf", 0, "the clients' socket receive buffer in bytes (SO_RCVBUF); 0: the system's, which grows to megabytes")
 	fs.BoolVar(&cfg.Resume, "resume", true, "hubbub: a client closed as a slow consumer (4000) reconnects, joins again and fetches what it missed from history; false: it stays gone and what it missed counts as loss")
 	fs.BoolVar(&opts.json, "json", false, "print the result as JSON")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write the generator's own CPU profile to `file` (go tool pprof), to see what the load costs on the client side")

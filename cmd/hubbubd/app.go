@@ -97,7 +97,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 8192, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
 	fs.DurationVar(&cfg.SendQueueAge, "send-queue-age", 10*time.Second, "how long the oldest queued event may wait before its socket is closed as a slow consumer (4000)")
-	fs.IntVar(&cfg.RecentRoomBytes, "recent-room-bytes", 256<<10, "bytes of its latest messages a room keeps in memory, so that a client resuming after them is answered without reading the store; negative: none")
+	fs.IntVar(&cfg.RecentRoomBytes, "recent-room-bytes", 1<<20, "bytes of its latest messages a room keeps in memory, so that a client resuming after them is answered without reading the store; negative: none")
 	fs.IntVar(&cfg.RecentBytes, "recent-bytes", 16<<20, "bytes of latest messages all rooms together keep in memory (--recent-room-bytes); negative: none")
 	fs.DurationVar(&cfg.DeliveryLagLimit, "delivery-lag-limit", time.Minute, "how far behind its commits a room's delivery on this node may run before every member there is closed as a slow consumer (4000) to resume from history")
 	fs.BoolFunc("guests", "allow guests (display name, no account): true or false (default true)", func(v string) error {

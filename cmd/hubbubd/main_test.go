@@ -67,7 +67,7 @@ func TestParseFlags(t *testing.T) {
 		ReadLimit: 64 << 10, PingInterval: 25 * time.Second, PongTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdentifyTimeout: 30 * time.Second,
 		SendQueueLen: 8192, SendQueueBytes: 8 << 20,
-		RecentRoomBytes: 256 << 10, RecentBytes: 16 << 20,
+		RecentRoomBytes: 1 << 20, RecentBytes: 16 << 20,
 	}
 	tests := []struct {
 		name string

@@ -155,7 +155,7 @@ type Config struct {
 	// the broker's goroutines, with no hub lock held, and must not block.
 	OnPresence func(PresenceChange)
 	// RecentBytes is the most bytes of message events one room keeps for
-	// Recent (recent.go), default 256 KiB; RecentTotal is the most all
+	// Recent (recent.go), default 1 MiB; RecentTotal is the most all
 	// rooms of the node keep together, default 16 MiB. Negative: keep
 	// none. The process holds up to about twice RecentTotal for them (the
 	// garbage collector's headroom).
@@ -209,7 +209,7 @@ func (c *Config) setDefaults() {
 		c.RosterTTL = 3 * c.RosterInterval
 	}
 	if c.RecentBytes == 0 {
-		c.RecentBytes = 256 << 10
+		c.RecentBytes = 1 << 20
 	}
 	if c.RecentTotal == 0 {
 		c.RecentTotal = 16 << 20

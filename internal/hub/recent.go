@@ -18,8 +18,10 @@ package hub
 // run's last event was delivered.
 //
 // The run is bounded per room (Config.RecentBytes) and across the node
-// (Config.RecentTotal); past either, the oldest events go first. A room
-// that loses its last local member lets its run go.
+// (Config.RecentTotal); past either, the room's oldest events go first.
+// Past the node's total a room keeps no more than it has, and one that
+// has nothing waits for another to let go: the first busy rooms keep
+// theirs. A room that loses its last local member lets its run go.
 
 // recentEntry is one kept event.
 type recentEntry struct {

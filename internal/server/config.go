@@ -134,7 +134,7 @@ type Config struct {
 	// RecentRoomBytes is the most bytes of its latest messages a room with
 	// members on this node keeps in memory, as they were delivered, so
 	// that history after a recent sequence (a client resuming) is answered
-	// without reading the store (default 256 KiB, some 1000 messages);
+	// without reading the store (default 1 MiB, some 5,000 messages);
 	// RecentBytes bounds all rooms together (default 16 MiB; the process
 	// holds up to about twice that for them, with the garbage collector's
 	// headroom). Negative: keep none. See Server.recentHistory.

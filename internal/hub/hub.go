@@ -504,6 +504,6 @@ func (h *Hub) fromBroker(r *room, payload []byte) {
 		h.fromBrokerPresence(r, e)
 		return
 	}
-	keep := e.seq > 0 && h.cfg.Keep != nil && h.cfg.Keep(e.event)
+	keep := e.seq > 0 && h.cfg.Keep != nil && h.cfg.RecentBytes > 0 && h.cfg.RecentTotal > 0 && h.cfg.Keep(e.event)
 	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event, keep: keep})
 }

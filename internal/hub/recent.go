@@ -21,7 +21,9 @@ package hub
 // (Config.RecentTotal); past either, the room's oldest events go first.
 // Past the node's total a room keeps no more than it has, and one that
 // has nothing waits for another to let go: the first busy rooms keep
-// theirs. A room that loses its last local member lets its run go.
+// theirs. The shards check and add to the node's total without a lock
+// between them, so it may be passed by one event per shard at most. A
+// room that loses its last local member lets its run go.
 
 // recentEntry is one kept event.
 type recentEntry struct {

@@ -154,12 +154,12 @@ type Config struct {
 	// room's cluster-wide list (see presence.go). It runs on the hub's or
 	// the broker's goroutines, with no hub lock held, and must not block.
 	OnPresence func(PresenceChange)
-	// RecentBytes is the most bytes of message events one room keeps for
-	// Recent (recent.go), default 1 MiB; RecentTotal is the most all
+	// RecentRoomBytes is the most bytes of message events one room keeps
+	// for Recent (recent.go), default 1 MiB; RecentBytes is the most all
 	// rooms of the node keep together, default 16 MiB. Negative: keep
-	// none. The process holds up to about twice RecentTotal for them (the
+	// none. The process holds up to about twice RecentBytes for them (the
 	// garbage collector's headroom).
-	RecentBytes, RecentTotal int
+	RecentRoomBytes, RecentBytes int
 	// Keep, if set, reports whether a message event that came from the
 	// broker may be kept for Recent (see recent.go): it must be true only
 	// for an event that no later entry of the room can have changed
@@ -208,11 +208,11 @@ func (c *Config) setDefaults() {
 	if c.RosterTTL <= 0 {
 		c.RosterTTL = 3 * c.RosterInterval
 	}
-	if c.RecentBytes == 0 {
-		c.RecentBytes = 1 << 20
+	if c.RecentRoomBytes == 0 {
+		c.RecentRoomBytes = 1 << 20
 	}
-	if c.RecentTotal == 0 {
-		c.RecentTotal = 16 << 20
+	if c.RecentBytes == 0 {
+		c.RecentBytes = 16 << 20
 	}
 }
 
@@ -227,7 +227,7 @@ type Stats struct {
 	PublishQueue   int    // publications waiting now
 	Backlog        int    // events waiting now for their shard's goroutine, all shards
 	Lagged         uint64 // deliveries replaced by Lagging (Config.LagLimit)
-	RecentBytes    int64  // bytes of message events kept for Recent now, all rooms (overhead included)
+	RecentKept     int64  // bytes of message events kept for Recent now, all rooms (overhead included)
 }
 
 // Hub is the per-node room registry. It is safe for concurrent use. Create
@@ -343,7 +343,7 @@ func (h *Hub) Stats() Stats {
 		PublishQueue:   len(h.pubq),
 		Backlog:        backlog,
 		Lagged:         h.lagged.Load(),
-		RecentBytes:    h.recentBytes.Load(),
+		RecentKept:     h.recentBytes.Load(),
 	}
 }
 
@@ -504,6 +504,6 @@ func (h *Hub) fromBroker(r *room, payload []byte) {
 		h.fromBrokerPresence(r, e)
 		return
 	}
-	keep := e.seq > 0 && h.cfg.Keep != nil && h.cfg.RecentBytes > 0 && h.cfg.RecentTotal > 0 && h.cfg.Keep(e.event)
+	keep := e.seq > 0 && h.cfg.Keep != nil && h.cfg.RecentRoomBytes > 0 && h.cfg.RecentBytes > 0 && h.cfg.Keep(e.event)
 	h.shardOf(r.name).enqueue(item{room: r, seq: e.seq, event: e.event, keep: keep})
 }

@@ -17,8 +17,8 @@ package hub
 // the run changed: what Recent returns is what the store held when the
 // run's last event was delivered.
 //
-// The run is bounded per room (Config.RecentBytes) and across the node
-// (Config.RecentTotal); past either, the room's oldest events go first.
+// The run is bounded per room (Config.RecentRoomBytes) and across the
+// node (Config.RecentBytes); past either, the room's oldest events go first.
 // Past the node's total a room keeps no more than it has, and one that
 // has nothing waits for another to let go: the first busy rooms keep
 // theirs. The shards check and add to the node's total without a lock
@@ -50,7 +50,7 @@ func (l *recentLog) kept() []recentEntry { return l.ents[l.off:] }
 // newer than r's head), when it is keepable and fits. Only the shard
 // goroutine calls it.
 func (h *Hub) remember(r *room, it *item) {
-	per, total := h.cfg.RecentBytes, h.cfg.RecentTotal
+	per, total := h.cfg.RecentRoomBytes, h.cfg.RecentBytes
 	if per <= 0 || total <= 0 {
 		return
 	}

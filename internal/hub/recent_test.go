@@ -33,11 +33,11 @@ func TestRecent(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		perRoom   int // Config.RecentBytes; 0: default
-		total     int // Config.RecentTotal; 0: default
+		perRoom   int // Config.RecentRoomBytes; 0: default
+		total     int // Config.RecentBytes; 0: default
 		msgs      []msg
 		queries   []query
-		wantBytes int64 // Stats().RecentBytes after the messages
+		wantBytes int64 // Stats().RecentKept after the messages
 	}{
 		{name: "a run from the first message", msgs: plain(1, 2, 3, 4),
 			queries: []query{
@@ -82,7 +82,7 @@ func TestRecent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := hub.New(hub.Config{Broker: newBroker(t), RecentBytes: tt.perRoom, RecentTotal: tt.total})
+			h, err := hub.New(hub.Config{Broker: newBroker(t), RecentRoomBytes: tt.perRoom, RecentBytes: tt.total})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,13 +113,13 @@ func TestRecent(t *testing.T) {
 					t.Errorf("Recent(%d, %d): last %d, want %d; events (-want +got):\n%s", q.after, q.max, last, q.wantLast, diff)
 				}
 			}
-			if got := h.Stats().RecentBytes; got != tt.wantBytes {
-				t.Errorf("Stats().RecentBytes = %d, want %d", got, tt.wantBytes)
+			if got := h.Stats().RecentKept; got != tt.wantBytes {
+				t.Errorf("Stats().RecentKept = %d, want %d", got, tt.wantBytes)
 			}
 			// The room's last member leaves: what it kept goes.
 			h.Leave("den", m)
-			if got := h.Stats().RecentBytes; got != 0 {
-				t.Errorf("after the last member left: Stats().RecentBytes = %d, want 0", got)
+			if got := h.Stats().RecentKept; got != 0 {
+				t.Errorf("after the last member left: Stats().RecentKept = %d, want 0", got)
 			}
 			if _, _, ok := h.Recent("den", 0, 10); ok {
 				t.Errorf("after the last member left: Recent answered")

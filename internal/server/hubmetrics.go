@@ -56,7 +56,7 @@ func registerHubMetrics(reg *prometheus.Registry, h *hub.Hub) {
 	}, func() float64 { return float64(h.Stats().PublishQueue) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hubbub_history_recent_bytes", Help: "Bytes of the latest messages rooms keep in memory for history (--recent-bytes bounds them).",
-	}, func() float64 { return float64(h.Stats().RecentBytes) }))
+	}, func() float64 { return float64(h.Stats().RecentKept) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hubbub_delivery_backlog", Help: "Room events committed or received and not yet handed to their local members (the hub's shard queues).",
 	}, func() float64 { return float64(h.Stats().Backlog) }))

@@ -14,7 +14,8 @@ import (
 // would reach the newest message the run holds while the store already
 // has a newer one (a send acknowledged a moment ago must be in its
 // sender's history), or when the store does not know the room at that
-// height; the caller then reads the store.
+// height or cannot say (an error reading the head); the caller then
+// reads the store, which reports its own error.
 //
 // A page served so is what the store held when the run's last event was
 // delivered: the run holds no message that an entry of the run changed

@@ -126,9 +126,9 @@ func New(cfg Config) (*Server, error) {
 		// Rooms keep their latest plain messages for history
 		// (Server.recentHistory); an entry that acts on a message
 		// (edit, delete, reaction) starts a room's run afresh.
-		RecentBytes: cfg.RecentRoomBytes,
-		RecentTotal: cfg.RecentBytes,
-		Keep:        plainMessageEvent,
+		RecentRoomBytes: cfg.RecentRoomBytes,
+		RecentBytes:     cfg.RecentBytes,
+		Keep:            plainMessageEvent,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

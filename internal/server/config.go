@@ -142,10 +142,10 @@ type Config struct {
 	MaxBadCommands               int // default 16: invalid commands in a row before close 1008
 	CommitBatch                  int // default 4096: most messages committed in one transaction (one fsync)
 	// CommitInterval is the least time between the starts of two
-	// commits while sends keep coming: the committer waits that long for
-	// more sends to share a transaction (and its fsync) once the last
-	// one carried more than one (see committer.gather). Default 2ms;
-	// negative: commit at once.
+	// commits while sends keep coming in small batches: the committer
+	// waits up to that long for more sends to share a transaction (and
+	// its fsync) when the last one carried 2 to 15 sends (see
+	// committer.gather). Default 2ms; negative: commit at once.
 	CommitInterval time.Duration
 	MaxFrameBatch  int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// UnsentLimit is the most bytes a socket's kernel buffer holds unsent

@@ -94,7 +94,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.UnsentLimit, "socket-unsent", 64<<10, "bytes a socket's kernel buffer may hold unsent before writes wait (TCP_NOTSENT_LOWAT), so that a stalled reader's backlog stays in its send queue, where --send-queue-age finds it")
 	fs.BoolVar(&cfg.QueueWrites, "queue-writes", false, "write every frame from the socket's write loop, never straight from the goroutine that has it (for measuring; see docs/benchmarks.md)")
 	fs.IntVar(&cfg.CommitBatch, "commit-batch", 4096, "most messages committed in one transaction (one fsync); more carries more messages per second over a slow disk")
-	fs.DurationVar(&cfg.CommitInterval, "commit-interval", 2*time.Millisecond, "while sends keep coming in small batches (2 to 15), the least time between the starts of two commits, so that more messages share one transaction and fsync; negative: commit at once")
+	fs.DurationVar(&cfg.CommitInterval, "commit-interval", 0, "while sends keep coming in small batches (2 to 15), the least time between the starts of two commits, so that more messages share one transaction and fsync: less CPU at moderate rates, more latency (e.g. 2ms; see docs/operations.md); 0: commit at once")
 	fs.IntVar(&cfg.SendQueueLen, "send-queue", 8192, "events queued per socket before it is closed as a slow consumer (4000)")
 	fs.IntVar(&cfg.SendQueueBytes, "send-queue-bytes", 8<<20, "bytes queued per socket before it is closed as a slow consumer (4000)")
 	fs.DurationVar(&cfg.SendQueueAge, "send-queue-age", 10*time.Second, "how long the oldest queued event may wait before its socket is closed as a slow consumer (4000)")

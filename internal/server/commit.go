@@ -133,12 +133,15 @@ func (c *committer) run() {
 // gather returns a batch of first and the sends waiting after it, up to
 // CommitBatch, in a buffer the acking goroutine gave back.
 //
-// While sends keep coming in small batches it also waits for more, until
-// CommitInterval has passed since the last batch began its commit (a
-// group commit's delay). Without it, a store whose commit is quick
-// commits every send or two alone as they trickle in: at 2,000 sends/s
-// from 100 clients into SQLite, 1,000 commits/s, each paying its WAL
-// writes and fsync for one or two messages (docs/benchmarks.md, round 14).
+// With a CommitInterval (off by default), while sends keep coming in
+// small batches it also waits for more, until the interval has passed
+// since the last batch began its commit (a group commit's delay).
+// Without it, a store whose commit is quick commits every send or two
+// alone as they trickle in: at 2,000 sends/s from 100 clients into
+// SQLite, 1,000 commits/s, each paying its WAL writes and fsync for one
+// or two messages. With 2 ms, a quarter less server CPU there, but the
+// delivery p99 of many small rooms rose by half (docs/benchmarks.md,
+// round 14), hence off by default.
 // It waits only when the last batch carried more than one send, as
 // PostgreSQL's commit_delay waits only with commit_siblings, so one
 // client sending and waiting for each ack is never held back; only when

@@ -11,7 +11,7 @@ import (
 // TestGatherLinger: the committer waits for more sends only while they
 // keep coming (the last batch began less than CommitInterval ago) in
 // small batches (more than one send, fewer than commitSmall), never past
-// the interval nor beyond CommitBatch; a negative interval never waits.
+// the interval nor beyond CommitBatch; without an interval it never waits.
 func TestGatherLinger(t *testing.T) {
 	const interval = 2 * time.Millisecond
 	tests := []struct {
@@ -33,7 +33,7 @@ func TestGatherLinger(t *testing.T) {
 			[]time.Duration{time.Millisecond, 3 * time.Millisecond}, 2, interval},
 		{"busy: a full batch goes at once", interval, 3, 0, 2,
 			[]time.Duration{100 * time.Microsecond, 200 * time.Microsecond, 300 * time.Microsecond}, 3, 200 * time.Microsecond},
-		{"negative interval: never waits", -1, 100, 0, 5, []time.Duration{time.Millisecond}, 1, 0},
+		{"no interval (the default): never waits", 0, 100, 0, 5, []time.Duration{time.Millisecond}, 1, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

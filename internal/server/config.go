@@ -141,11 +141,12 @@ type Config struct {
 	RecentRoomBytes, RecentBytes int
 	MaxBadCommands               int // default 16: invalid commands in a row before close 1008
 	CommitBatch                  int // default 4096: most messages committed in one transaction (one fsync)
-	// CommitInterval is the least time between the starts of two
-	// commits while sends keep coming in small batches: the committer
-	// waits up to that long for more sends to share a transaction (and
-	// its fsync) when the last one carried 2 to 15 sends (see
-	// committer.gather). Default 2ms; negative: commit at once.
+	// CommitInterval, if positive, is the least time between the starts
+	// of two commits while sends keep coming in small batches: the
+	// committer waits up to that long for more sends to share a
+	// transaction (and its fsync) when the last one carried 2 to 15 sends
+	// (see committer.gather). It saves CPU at moderate rates and costs
+	// latency there. Default 0: commit at once.
 	CommitInterval time.Duration
 	MaxFrameBatch  int // default 64 KiB: most bytes coalesced into one server frame (a single larger event is sent alone)
 	// UnsentLimit is the most bytes a socket's kernel buffer holds unsent
@@ -243,9 +244,6 @@ func (c *Config) setDefaults() {
 	setInt(&c.MaxInFlight, 64)
 	setInt(&c.MaxBadCommands, 16)
 	setInt(&c.CommitBatch, 4096)
-	if c.CommitInterval == 0 {
-		c.CommitInterval = 2 * time.Millisecond
-	}
 	setInt(&c.MaxFrameBatch, 64<<10)
 	setInt(&c.UnsentLimit, 64<<10)
 	setInt(&c.PresenceLimit, 1000)

@@ -46,6 +46,7 @@ type flagView struct {
 	SendQueueBytes  int
 	RecentRoomBytes int
 	RecentBytes     int
+	CommitInterval  time.Duration
 }
 
 func viewOf(m *Main) flagView {
@@ -57,6 +58,7 @@ func viewOf(m *Main) flagView {
 		WriteTimeout: m.Server.WriteTimeout, IdentifyTimeout: m.Server.IdentifyTimeout,
 		SendQueueLen: m.Server.SendQueueLen, SendQueueBytes: m.Server.SendQueueBytes,
 		RecentRoomBytes: m.Server.RecentRoomBytes, RecentBytes: m.Server.RecentBytes,
+		CommitInterval: m.Server.CommitInterval,
 	}
 }
 
@@ -107,6 +109,10 @@ func TestParseFlags(t *testing.T) {
 			}},
 		{name: "recent history off", args: []string{"--recent-room-bytes", "-1"}, env: map[string]string{"HUBBUB_RECENT_BYTES": "1048576"},
 			want: func(v *flagView) { v.RecentRoomBytes, v.RecentBytes = -1, 1<<20 }},
+		{name: "commit interval", args: []string{"--commit-interval", "2ms"},
+			want: func(v *flagView) { v.CommitInterval = 2 * time.Millisecond }},
+		{name: "HUBBUB_COMMIT_INTERVAL", env: map[string]string{"HUBBUB_COMMIT_INTERVAL": "500us"},
+			want: func(v *flagView) { v.CommitInterval = 500 * time.Microsecond }},
 		{name: "empty env is unset", env: map[string]string{"HUBBUB_ADDR": ""}, want: func(v *flagView) {}},
 		{name: "TLS pair", args: []string{"--tls-cert", "c.pem"}, env: map[string]string{"HUBBUB_TLS_KEY": "k.pem"},
 			want: func(v *flagView) { v.TLSCert, v.TLSKey = "c.pem", "k.pem" }},

@@ -47,7 +47,7 @@ type compareConfig struct {
 	}
 	durable struct {
 		n        int
-		rate     float64
+		rates    []float64
 		duration time.Duration
 	}
 }
@@ -94,10 +94,12 @@ func (cfg *compareConfig) benchCases() []benchCase {
 				args: append([]string{"--workload", w, "-n", strconv.Itoa(cfg.rooms.n), "--rate", f(rate), "--duration", d(cfg.rooms.duration), "--ramp", f(cfg.ramp)}, common...),
 			})
 		case workloadDurable:
-			out = append(out, benchCase{
-				name: fmt.Sprintf("durable, %d senders at %s messages/s", cfg.durable.n, humanRate(cfg.durable.rate)), workload: w,
-				args: append([]string{"--workload", w, "-n", strconv.Itoa(cfg.durable.n), "--rate", f(cfg.durable.rate), "--duration", d(cfg.durable.duration), "--ramp", f(cfg.ramp)}, common...),
-			})
+			for _, rate := range cfg.durable.rates {
+				out = append(out, benchCase{
+					name: fmt.Sprintf("durable, %d senders at %s messages/s", cfg.durable.n, humanRate(rate)), workload: w,
+					args: append([]string{"--workload", w, "-n", strconv.Itoa(cfg.durable.n), "--rate", f(rate), "--duration", d(cfg.durable.duration), "--ramp", f(cfg.ramp)}, common...),
+				})
+			}
 		}
 	}
 	return out
@@ -117,7 +119,7 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 	cfg := &compareConfig{bins: map[string]string{}}
 	fs := flag.NewFlagSet("hubbub-bench compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var hubbubd, gorilla, centrifugo, cases, fanoutNs string
+	var hubbubd, gorilla, centrifugo, cases, fanoutNs, durableRates string
 	fs.StringVar(&hubbubd, "hubbubd", "", "hubbubd `binary`; empty: hubbub is not run")
 	fs.StringVar(&gorilla, "gorilla", "", "`binary` of gorilla/websocket v1.5.3 examples/chat (see docs/benchmarks.md); empty: not run")
 	fs.StringVar(&centrifugo, "centrifugo", "", "Centrifugo v6.9.1 `binary` (see docs/benchmarks.md); empty: not run")
@@ -140,7 +142,7 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 	fs.Float64Var(&cfg.rooms.deliveries, "rooms-deliveries", 30000, "rooms: deliveries per second offered, about")
 	fs.DurationVar(&cfg.rooms.duration, "rooms-duration", 10*time.Second, "rooms: how long to publish")
 	fs.IntVar(&cfg.durable.n, "durable-n", 100, "durable: senders, each alone in a room")
-	fs.Float64Var(&cfg.durable.rate, "durable-rate", 20000, "durable: messages per second offered, all senders together")
+	fs.StringVar(&durableRates, "durable-rate", "20000", "durable: messages per second offered, all senders together; comma-separated for a case per rate (e.g. 2000,5000,10000,20000: where the ack p99 holds)")
 	fs.DurationVar(&cfg.durable.duration, "durable-duration", 10*time.Second, "durable: how long to publish")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hubbub-bench compare [flags]\n\ncompare starts each server given (a fresh one per run, on 127.0.0.1), runs\nhubbub-bench against it as a separate process for each workload, --runs\ntimes, alternating the targets, and prints the medians as a Markdown table\nwith ratios against the gorilla example. Progress goes to stderr.\n\nFlags:\n")
@@ -189,6 +191,13 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 			return nil, fmt.Errorf("--fanout-n: bad size %q", s)
 		}
 		cfg.fanout.ns = append(cfg.fanout.ns, n)
+	}
+	for s := range strings.SplitSeq(durableRates, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || r <= 0 {
+			return nil, fmt.Errorf("--durable-rate: bad rate %q", s)
+		}
+		cfg.durable.rates = append(cfg.durable.rates, r)
 	}
 	if cfg.runs < 1 || cfg.port < 1 || cfg.port > 65000 {
 		return nil, errors.New("--runs must be positive and --port a port")

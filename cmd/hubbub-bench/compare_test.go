@@ -43,7 +43,7 @@ func TestPrintTable(t *testing.T) {
 	cfg := &compareConfig{bins: map[string]string{targetHubbub: "h", targetGorilla: "g", targetCentrifugo: "c"}, runs: 3,
 		cases: []string{workloadStorm, workloadDurable}}
 	cfg.storm.n, cfg.storm.workers = 100, 10
-	cfg.durable.n, cfg.durable.rate = 10, 1000
+	cfg.durable.n, cfg.durable.rates = 10, []float64{1000}
 	storm := cfg.benchCases()[0].name
 	durable := cfg.benchCases()[1].name
 	results := caseResults{
@@ -75,7 +75,7 @@ func TestCompareFlags(t *testing.T) {
 	if err := os.WriteFile(bin, nil, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := compareFlags([]string{"--hubbubd", bin, "--workloads", "fanout,durable", "--fanout-n", "10, 20", "--runs", "5"}, io.Discard)
+	cfg, err := compareFlags([]string{"--hubbubd", bin, "--workloads", "fanout,durable", "--fanout-n", "10, 20", "--durable-rate", "2000, 20000", "--runs", "5"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestCompareFlags(t *testing.T) {
 	for _, bc := range cfg.benchCases() {
 		names = append(names, bc.name)
 	}
-	if got, want := strings.Join(names, "; "), "fanout room of 10 at 100k deliveries/s; fanout room of 20 at 100k deliveries/s; durable, 100 senders at 20k messages/s"; got != want {
+	if got, want := strings.Join(names, "; "), "fanout room of 10 at 100k deliveries/s; fanout room of 20 at 100k deliveries/s; durable, 100 senders at 2k messages/s; durable, 100 senders at 20k messages/s"; got != want {
 		t.Errorf("cases = %q, want %q", got, want)
 	}
 	if got := strings.Join(cfg.benchCases()[1].args, " "); !strings.Contains(got, "-n 20 --publishers 10 --rate 5000 ") {
@@ -97,6 +97,8 @@ func TestCompareFlags(t *testing.T) {
 		{"--hubbubd", bin + ".missing"},          // no such binary
 		{"--hubbubd", bin, "--workloads", "nap"}, // no such workload
 		{"--hubbubd", bin, "--fanout-n", "0"},
+		{"--hubbubd", bin, "--durable-rate", "2000,fast"},
+		{"--hubbubd", bin, "--durable-rate", "-1"},
 		{"--hubbubd", bin, "--runs", "0"},
 		{"--hubbubd", bin, "extra"},
 	} {

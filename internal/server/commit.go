@@ -142,6 +142,7 @@ func (c *committer) run() {
 // or two messages. With 2 ms, a quarter less server CPU there, but the
 // delivery p99 of many small rooms rose by half (docs/benchmarks.md,
 // round 14), hence off by default.
+//
 // It waits only when the last batch carried more than one send, as
 // PostgreSQL's commit_delay waits only with commit_siblings, so one
 // client sending and waiting for each ack is never held back; only when

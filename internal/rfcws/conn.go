@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"sync/atomic"
@@ -186,7 +187,7 @@ func (c *Conn) closeReceived(p []byte) error {
 	c.writeFrame(wsframe.OpClose, wsframe.AppendClose(nil, code, ""))
 	// §7.1.1: "the underlying TCP connection, in most normal cases, SHOULD
 	// be closed first by the server".
-	c.nc.Close()
+	c.closeAfterFrame()
 	return &CloseError{Code: code, Reason: reason, Remote: true}
 }
 
@@ -194,8 +195,24 @@ func (c *Conn) closeReceived(p []byte) error {
 // then the TCP connection closes at once. It returns the *CloseError.
 func (c *Conn) fail(code uint16, reason string) error {
 	c.writeFrame(wsframe.OpClose, wsframe.AppendClose(nil, code, reason))
-	c.nc.Close()
+	c.closeAfterFrame()
 	return &CloseError{Code: code, Reason: reason}
+}
+
+// closeAfterFrame closes the TCP connection after the close frame just
+// written, without losing it: it sends FIN first (the server closes
+// first, §7.1.1), then reads and discards what the peer still sends, for
+// up to Options.CloseGrace, until the peer closes its side. Closing the
+// socket at once would, with bytes of the peer's still unread, make the
+// kernel send a reset, and a reset can make the peer's kernel drop the
+// close frame before the peer reads it: the Autobahn suite saw that as a
+// closing handshake that never finished, in about one run of ten.
+func (c *Conn) closeAfterFrame() {
+	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(c.opts.CloseGrace))
+		io.Copy(io.Discard, io.LimitReader(c.br, int64(c.opts.MaxMessage)+wsframe.MaxControlPayload))
+	}
+	c.nc.Close()
 }
 
 // WriteMessage sends data as one unfragmented message of type op

@@ -268,6 +268,11 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // peer sent before a protocol error has been echoed when the connection
 // fails.
 func (c *Conn) Echo(stop <-chan struct{}) error {
+	// armed closes once the stop watcher has set its deadline: the close
+	// handshake sets a deadline of its own, which the watcher's must not
+	// overwrite, or the handshake would stop waiting for the peer's close
+	// frame at once and close the socket with that frame unread (a reset).
+	armed := make(chan struct{})
 	if stop != nil {
 		done := make(chan struct{})
 		defer close(done)
@@ -278,6 +283,7 @@ func (c *Conn) Echo(stop <-chan struct{}) error {
 				// checks the flag, so one of the two sees the other.
 				c.stopping.Store(true)
 				c.nc.SetReadDeadline(time.Now())
+				close(armed)
 			case <-done:
 			}
 		}()
@@ -287,6 +293,7 @@ func (c *Conn) Echo(stop <-chan struct{}) error {
 		if err != nil {
 			var ce *CloseError
 			if !errors.As(err, &ce) && c.stopping.Load() {
+				<-armed // stopping is set just before: not a long wait
 				c.CloseHandshake(wsframe.CloseGoingAway, "server shutting down")
 				return &CloseError{Code: wsframe.CloseGoingAway, Reason: "server shutting down"}
 			}

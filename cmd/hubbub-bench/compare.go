@@ -21,16 +21,17 @@ import (
 
 // compareConfig configures runCompare; see compareFlags for the defaults.
 type compareConfig struct {
-	bins   map[string]string // target → server binary; a target without one is skipped
-	runs   int
-	cases  []string // which cases, by workload name
-	port   int      // first port; each server start takes the next
-	outDir string   // where each run's JSON and logs go; "" for a temporary directory
-	from   string   // read the runs' JSON from this directory instead of running them
-	drain  time.Duration
-	ramp   float64 // connections/s of the non-storm workloads
-	storm  struct{ n, workers int }
-	idle   struct {
+	bins     map[string]string // column → server binary; a column without one is skipped
+	postgres string            // the hubbub-pg column's PostgreSQL server (a URL of a database to connect to), or ""
+	runs     int
+	cases    []string // which cases, by workload name
+	port     int      // first port; each server start takes the next
+	outDir   string   // where each run's JSON and logs go; "" for a temporary directory
+	from     string   // read the runs' JSON from this directory instead of running them
+	drain    time.Duration
+	ramp     float64 // connections/s of the non-storm workloads
+	storm    struct{ n, workers int }
+	idle     struct {
 		n    int
 		hold time.Duration
 	}
@@ -50,6 +51,21 @@ type compareConfig struct {
 		rates    []float64
 		duration time.Duration
 	}
+}
+
+// The columns of compare's table: the targets, and hubbub again with
+// PostgreSQL as its store (--postgres), which the generator loads as
+// hubbub.
+const columnHubbubPG = "hubbub-pg"
+
+var compareColumns = []string{targetHubbub, columnHubbubPG, targetGorilla, targetCentrifugo}
+
+// protocolOf is the generator's --target for a column.
+func protocolOf(column string) string {
+	if column == columnHubbubPG {
+		return targetHubbub
+	}
+	return column
 }
 
 // benchCase is one row group of the table: a workload with its sizes.
@@ -121,6 +137,7 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 	fs.SetOutput(stderr)
 	var hubbubd, gorilla, centrifugo, cases, fanoutNs, durableRates string
 	fs.StringVar(&hubbubd, "hubbubd", "", "hubbubd `binary`; empty: hubbub is not run")
+	fs.StringVar(&cfg.postgres, "postgres", "", "also run --hubbubd with PostgreSQL as its store, as the column hubbub-pg: each run gets a new database on the server this `URL` connects to (postgres://…), made after a CHECKPOINT and dropped after the run; empty: not run")
 	fs.StringVar(&gorilla, "gorilla", "", "`binary` of gorilla/websocket v1.5.3 examples/chat (see docs/benchmarks.md); empty: not run")
 	fs.StringVar(&centrifugo, "centrifugo", "", "Centrifugo v6.9.1 `binary` (see docs/benchmarks.md); empty: not run")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs of each case and target, alternating targets")
@@ -167,11 +184,22 @@ func compareFlags(args []string, stderr io.Writer) (*compareConfig, error) {
 		}
 		cfg.bins[t] = abs
 	}
+	if cfg.postgres != "" {
+		if hubbubd == "" {
+			return nil, errors.New("--postgres runs hubbubd: give --hubbubd too")
+		}
+		if !strings.HasPrefix(cfg.postgres, "postgres://") && !strings.HasPrefix(cfg.postgres, "postgresql://") {
+			return nil, fmt.Errorf("--postgres %q: want a postgres:// URL", cfg.postgres)
+		}
+		cfg.bins[columnHubbubPG] = cfg.bins[targetHubbub]
+	}
 	if cfg.from != "" {
-		// Which targets ran shows in the files, not in binaries.
-		for _, t := range targetNames {
-			if m, _ := filepath.Glob(filepath.Join(cfg.from, "*-"+t+"-*.json")); len(m) > 0 {
-				cfg.bins[t] = "(from " + cfg.from + ")"
+		// Which columns ran shows in the files, not in binaries. The run
+		// number after the column's name keeps hubbub from matching
+		// hubbub-pg's files.
+		for _, col := range compareColumns {
+			if m, _ := filepath.Glob(filepath.Join(cfg.from, "*-"+col+"-[0-9]*.json")); len(m) > 0 {
+				cfg.bins[col] = "(from " + cfg.from + ")"
 			}
 		}
 	}
@@ -271,13 +299,13 @@ type caseResults map[string]map[string][]Result
 // run it, rotating which target goes first in each round.
 func (cmp *comparison) runAll(ctx context.Context) caseResults {
 	results := caseResults{}
-	targets := slices.DeleteFunc(slices.Clone(targetNames), func(t string) bool { return cmp.cfg.bins[t] == "" })
+	targets := slices.DeleteFunc(slices.Clone(compareColumns), func(t string) bool { return cmp.cfg.bins[t] == "" })
 	for _, bc := range cmp.cfg.benchCases() {
 		results[bc.name] = map[string][]Result{}
 		for run := range cmp.cfg.runs {
 			for k := range targets {
 				t := targets[(run+k)%len(targets)]
-				if unsupported(t, bc.workload) != "" {
+				if unsupported(protocolOf(t), bc.workload) != "" {
 					continue
 				}
 				if ctx.Err() != nil {
@@ -317,7 +345,7 @@ func (cmp *comparison) runOne(ctx context.Context, bc benchCase, target string, 
 	}
 	defer srv.stop()
 
-	args := append([]string{"--target", target, "--url", url, "--server-pid", strconv.Itoa(srv.cmd.Process.Pid), "--json"}, bc.args...)
+	args := append([]string{"--target", protocolOf(target), "--url", url, "--server-pid", strconv.Itoa(srv.cmd.Process.Pid), "--json"}, bc.args...)
 	fmt.Fprintf(cmp.log, "hubbub-bench compare: %s: %s, run %d: hubbub-bench %s\n", time.Now().Format("15:04:05"), target, run+1, strings.Join(args, " "))
 	genLog, err := os.Create(filepath.Join(cmp.cfg.outDir, tag+".gen.log"))
 	if err != nil {
@@ -357,7 +385,7 @@ func loadResults(cfg *compareConfig) (caseResults, error) {
 	found := 0
 	for _, bc := range cfg.benchCases() {
 		results[bc.name] = map[string][]Result{}
-		for _, t := range targetNames {
+		for _, t := range compareColumns {
 			for run := range cfg.runs {
 				data, err := os.ReadFile(filepath.Join(cfg.from, runTag(bc, t, run)+".json"))
 				if errors.Is(err, os.ErrNotExist) {
@@ -382,10 +410,11 @@ func loadResults(cfg *compareConfig) (caseResults, error) {
 
 // server is a server process started by compare.
 type server struct {
-	cmd  *exec.Cmd
-	log  *os.File
-	dir  string
-	done chan struct{} // closed when cmd has been waited for
+	cmd    *exec.Cmd
+	log    *os.File
+	dir    string
+	done   chan struct{} // closed when cmd has been waited for
+	dropDB func()        // drops the run's PostgreSQL database; called once the process is gone
 }
 
 // startServer starts target's binary on 127.0.0.1:port with a fresh data
@@ -400,9 +429,19 @@ func (cmp *comparison) startServer(ctx context.Context, target string, port int,
 	bin := cmp.cfg.bins[target]
 	var argv []string
 	var url string
+	var dropDB func()
 	switch target {
 	case targetHubbub:
 		argv = hubbubServerArgs(dir, addr)
+		url = "ws://" + addr + "/ws"
+	case columnHubbubPG:
+		store, drop, err := freshDatabase(ctx, cmp.cfg.postgres, fmt.Sprintf("hubbub_compare_%d_%d", os.Getpid(), port), cmp.log)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, "", err
+		}
+		dropDB = drop
+		argv = append(hubbubServerArgs(dir, addr), "--store", store)
 		url = "ws://" + addr + "/ws"
 	case targetGorilla:
 		argv = []string{"-addr", addr}
@@ -416,20 +455,26 @@ func (cmp *comparison) startServer(ctx context.Context, target string, port int,
 		argv = []string{"--config", conf}
 		url = "ws://" + addr + "/connection/websocket"
 	}
+	if dropDB == nil {
+		dropDB = func() {}
+	}
 	logf, err := os.Create(filepath.Join(cmp.cfg.outDir, tag+".server.log"))
 	if err != nil {
+		dropDB()
 		os.RemoveAll(dir)
 		return nil, "", err
 	}
+	fmt.Fprintf(cmp.log, "hubbub-bench compare: %s: %s, server: %s %s\n", time.Now().Format("15:04:05"), target, bin, strings.Join(argv, " "))
 	cmd := exec.Command(bin, argv...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
+		dropDB()
 		os.RemoveAll(dir)
 		return nil, "", fmt.Errorf("start %s: %w", target, err)
 	}
-	s := &server{cmd: cmd, log: logf, dir: dir, done: make(chan struct{})}
+	s := &server{cmd: cmd, log: logf, dir: dir, done: make(chan struct{}), dropDB: dropDB}
 	go func() {
 		cmd.Wait()
 		close(s.done)
@@ -521,6 +566,7 @@ func (s *server) stop() {
 		<-s.done
 	}
 	s.log.Close()
+	s.dropDB()
 	os.RemoveAll(s.dir)
 }
 
@@ -573,7 +619,7 @@ func median(xs []float64) float64 {
 // figure, a column per target, each figure with its ratio to the gorilla
 // example's where that has one.
 func printTable(w io.Writer, cfg *compareConfig, results caseResults) {
-	targets := slices.DeleteFunc(slices.Clone(targetNames), func(t string) bool { return cfg.bins[t] == "" })
+	targets := slices.DeleteFunc(slices.Clone(compareColumns), func(t string) bool { return cfg.bins[t] == "" })
 	fmt.Fprintf(w, "| workload | figure |")
 	for _, t := range targets {
 		fmt.Fprintf(w, " %s |", t)
@@ -601,7 +647,7 @@ func printTable(w io.Writer, cfg *compareConfig, results caseResults) {
 			for _, t := range targets {
 				rs := byTarget[t]
 				switch {
-				case unsupported(t, bc.workload) != "":
+				case unsupported(protocolOf(t), bc.workload) != "":
 					fmt.Fprint(w, " n/a |")
 				case m.acks && t == targetGorilla:
 					fmt.Fprint(w, " no acks |")
@@ -626,7 +672,7 @@ func printTable(w io.Writer, cfg *compareConfig, results caseResults) {
 	var notes []string
 	for _, t := range targets {
 		for _, wl := range cfg.cases {
-			if why := unsupported(t, wl); why != "" {
+			if why := unsupported(protocolOf(t), wl); why != "" {
 				notes = append(notes, fmt.Sprintf("%s on %s (%s)", wl, t, why))
 			}
 		}

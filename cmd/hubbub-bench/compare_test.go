@@ -40,7 +40,7 @@ func TestFormatFigure(t *testing.T) {
 }
 
 func TestPrintTable(t *testing.T) {
-	cfg := &compareConfig{bins: map[string]string{targetHubbub: "h", targetGorilla: "g", targetCentrifugo: "c"}, runs: 3,
+	cfg := &compareConfig{bins: map[string]string{targetHubbub: "h", columnHubbubPG: "h", targetGorilla: "g", targetCentrifugo: "c"}, runs: 3,
 		cases: []string{workloadStorm, workloadDurable}}
 	cfg.storm.n, cfg.storm.workers = 100, 10
 	cfg.durable.n, cfg.durable.rates = 10, []float64{1000}
@@ -52,16 +52,19 @@ func TestPrintTable(t *testing.T) {
 			targetGorilla:    {{ConnectsPerSec: 1000}, {ConnectsPerSec: 800}, {ConnectsPerSec: 900}},
 			targetCentrifugo: {{ConnectsPerSec: 450}, {ConnectsPerSec: 450}},
 		},
-		durable: {targetHubbub: {{AckedPerSec: 1000, AckP99: 20}, {AckedPerSec: 900, AckP99: 30}, {AckedPerSec: 950, AckP99: 25}}},
+		durable: {
+			targetHubbub:   {{AckedPerSec: 1000, AckP99: 20}, {AckedPerSec: 900, AckP99: 30}, {AckedPerSec: 950, AckP99: 25}},
+			columnHubbubPG: {{AckedPerSec: 800, AckP99: 300}, {AckedPerSec: 700, AckP99: 500}, {AckedPerSec: 750, AckP99: 400}},
+		},
 	}
 	var b strings.Builder
 	printTable(&b, cfg, results)
 	for _, want := range []string{
-		"| workload | figure | hubbub | gorilla-chat | centrifugo |\n|---|---|---|---|---|\n",
-		"| storm 100, 10 at a time | connections/s | 200 (0.22×) | 900 | 450 (0.50×) [2 of 3 runs] |\n",
-		"| storm 100, 10 at a time | server CPU per connection (µs) | 0 | 0 | 0 [2 of 3 runs] |\n",
-		"| durable, 10 senders at 1k messages/s | acked messages/s | 950 | n/a | n/a |\n",
-		"| durable, 10 senders at 1k messages/s | ack p99 (ms) | 25.0 | n/a | n/a |\n",
+		"| workload | figure | hubbub | hubbub-pg | gorilla-chat | centrifugo |\n|---|---|---|---|---|---|\n",
+		"| storm 100, 10 at a time | connections/s | 200 (0.22×) | no result | 900 | 450 (0.50×) [2 of 3 runs] |\n",
+		"| storm 100, 10 at a time | server CPU per connection (µs) | 0 | no result | 0 | 0 [2 of 3 runs] |\n",
+		"| durable, 10 senders at 1k messages/s | acked messages/s | 950 | 750 | n/a | n/a |\n",
+		"| durable, 10 senders at 1k messages/s | ack p99 (ms) | 25.0 | 400.0 | n/a | n/a |\n",
 		"durable on gorilla-chat (the gorilla chat example persists nothing",
 	} {
 		if !strings.Contains(b.String(), want) {
@@ -92,7 +95,16 @@ func TestCompareFlags(t *testing.T) {
 	if got := strings.Join(cfg.benchCases()[1].args, " "); !strings.Contains(got, "-n 20 --publishers 10 --rate 5000 ") {
 		t.Errorf("fanout of 20 args = %q; want -n 20 --publishers 10 --rate 5000 (100k deliveries/s)", got)
 	}
+	cfg, err = compareFlags([]string{"--hubbubd", bin, "--postgres", "postgres://u@db:5432/test?sslmode=disable"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.bins[columnHubbubPG] != bin || cfg.bins[targetHubbub] != bin || cfg.postgres != "postgres://u@db:5432/test?sslmode=disable" {
+		t.Errorf("compareFlags with --postgres: bins %v, postgres %q; want hubbub and hubbub-pg both %s", cfg.bins, cfg.postgres, bin)
+	}
 	for _, args := range [][]string{
+		{"--postgres", "postgres://db/test"},                // hubbub-pg without hubbubd
+		{"--hubbubd", bin, "--postgres", "mysql://db/test"}, // not PostgreSQL
 		{},                                       // no server
 		{"--hubbubd", bin + ".missing"},          // no such binary
 		{"--hubbubd", bin, "--workloads", "nap"}, // no such workload
@@ -104,6 +116,39 @@ func TestCompareFlags(t *testing.T) {
 	} {
 		if _, err := compareFlags(args, io.Discard); err == nil {
 			t.Errorf("compareFlags(%q) = nil error, want one", args)
+		}
+	}
+}
+
+// TestCompareFromColumns: --from finds which columns ran from the result
+// files' names, and hubbub's pattern does not take hubbub-pg's files.
+func TestCompareFromColumns(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  []string
+	}{
+		{[]string{"durable_10_senders-hubbub-pg-1.json"}, []string{columnHubbubPG}},
+		{[]string{"durable_10_senders-hubbub-1.json"}, []string{targetHubbub}},
+		{[]string{"storm-hubbub-2.json", "storm-hubbub-pg-2.json", "storm-gorilla-chat-1.json"}, []string{targetHubbub, columnHubbubPG, targetGorilla}},
+	} {
+		dir := t.TempDir()
+		for _, f := range tc.files {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg, err := compareFlags([]string{"--from", dir}, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.files, err)
+		}
+		var got []string
+		for _, col := range compareColumns {
+			if cfg.bins[col] != "" {
+				got = append(got, col)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("files %v: columns %v, want %v", tc.files, got, tc.want)
 		}
 	}
 }

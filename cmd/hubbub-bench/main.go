@@ -18,7 +18,9 @@
 // docs/benchmarks.md: gorilla-chat (gorilla/websocket's examples/chat) or
 // centrifugo (Centrifugo's JSON protocol); see peer.go. `hubbub-bench
 // compare` starts each server in turn, runs the workloads against each,
-// alternating, and prints the medians as that table; see compare.go.
+// alternating, and prints the medians as that table; see compare.go. With
+// --postgres it runs hubbubd a second time, on PostgreSQL (a new database
+// per run; see pgdb.go), as a column of its own.
 //
 // It speaks the protocols directly with gorilla/websocket rather than
 // through the client package: it is cheaper per connection, and it must

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // gorillaChat builds gorilla/websocket v1.5.3's examples/chat from the
@@ -199,5 +202,89 @@ func TestCompare(t *testing.T) {
 	}
 	if strings.Contains(table, "no result") || strings.Contains(table, "runs]") {
 		t.Errorf("some runs gave no result:\n%s\n%s", table, log.String())
+	}
+}
+
+// TestComparePostgres runs compare's hubbub-pg column for real: hubbubd
+// built from this tree, with a new PostgreSQL database for each run
+// (HUBBUB_TEST_POSTGRES), the durable workload at a small size. Every run
+// gives a result, and no run's database is left behind.
+func TestComparePostgres(t *testing.T) {
+	pg := os.Getenv("HUBBUB_TEST_POSTGRES")
+	if pg == "" {
+		t.Skip("HUBBUB_TEST_POSTGRES is not set (a postgres:// URL of a server this test may create databases on)")
+	}
+	if testing.Short() {
+		t.Skip("builds hubbubd; not with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "hubbubd")
+	if out, err := exec.Command("go", "build", "-o", bin, "../hubbubd").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../hubbubd: %v\n%s", err, out)
+	}
+	t.Setenv(asGenerator, "1")
+	var out, log bytes.Buffer
+	outDir := t.TempDir()
+	sizes := []string{"--runs", "1", "--workloads", "durable", "--durable-n", "4", "--durable-rate", "200",
+		"--durable-duration", "1s", "--drain", "1s"}
+	args := append([]string{"--hubbubd", bin, "--postgres", pg, "--port", strconv.Itoa(freePort(t)), "--out", outDir}, sizes...)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	if code := runCompare(ctx, args, &out, &log); code != 0 {
+		t.Fatalf("runCompare = %d, want 0\n%s", code, log.String())
+	}
+	table := out.String()
+	for _, want := range []string{
+		"| workload | figure | hubbub | hubbub-pg |",
+		"| durable, 4 senders at 200 messages/s | acked messages/s |",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "no result") || strings.Contains(table, "runs]") {
+		t.Errorf("some runs gave no result:\n%s\n%s", table, log.String())
+	}
+	// The hubbub-pg server was given a database of its own (and the
+	// hubbub one none).
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path, u.RawQuery = fmt.Sprintf("/hubbub_compare_%d_", os.Getpid()), ""
+	store := "--store " + u.String()
+	var pgStarts, sqliteStarts int
+	for line := range strings.Lines(log.String()) {
+		switch {
+		case strings.Contains(line, " hubbub-pg, server: ") && strings.Contains(line, store):
+			pgStarts++
+		case strings.Contains(line, " hubbub, server: ") && !strings.Contains(line, "--store"):
+			sqliteStarts++
+		}
+	}
+	if pgStarts != 1 || sqliteStarts != 1 {
+		t.Errorf("server starts: %d with %q…, %d without --store; want 1 and 1\n%s", pgStarts, store, sqliteStarts, log.String())
+	}
+	conn, err := pgx.Connect(ctx, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var left []string
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1", fmt.Sprintf("hubbub_compare_%d_%%", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("databases left behind: %v", left)
 	}
 }

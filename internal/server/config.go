@@ -45,7 +45,9 @@ type Config struct {
 	// node binds send, join and history here within this time, even if
 	// its event never arrives. Room rows (topic, existence) are cached
 	// for as long: a topic set on another node shows in join replies here
-	// within this time.
+	// within this time. So are the roles a join reply or a room listing
+	// shows for public rooms (rolecache.go); what a role allows is always
+	// asked of the store.
 	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)

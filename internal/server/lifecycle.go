@@ -106,6 +106,7 @@ func (s *Server) fromDirectory(payload []byte) {
 		return
 	}
 	s.roomRows.forget(ev.Room)
+	s.roles.forget(ev.Room)
 	var leaving []*userTopic
 	for _, u := range s.dir.snapshot() {
 		u.ss.mu.Lock()
@@ -196,6 +197,7 @@ func (ss *session) lifecycle(ctx context.Context, c *conn, cmd *protocol.Command
 		ev.Info = &info
 	}
 	ss.srv.roomRows.forget(cmd.Room)
+	ss.srv.roles.forget(cmd.Room)
 	ss.srv.log.Info("room lifecycle", "op", cmd.Op, "room", cmd.Room)
 	// The reply first: the caller, if in the room, is out of it once the
 	// event arrives.

@@ -222,9 +222,8 @@ func (ss *session) dm(ctx context.Context, c *conn, cmd *protocol.Command) error
 	if err != nil && !errors.Is(err, chat.ErrRoomExists) {
 		return err
 	}
-	acc := ss.srv.cfg.Access
 	for _, u := range []string{ss.self.Name, cmd.User} {
-		if err := acc.SetRole(ctx, name, u, protocol.RoleMember); err != nil {
+		if err := ss.setRole(ctx, name, u, protocol.RoleMember); err != nil {
 			return err
 		}
 	}
@@ -267,7 +266,7 @@ func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if cur, err := acc.Role(ctx, cmd.Room, cmd.User); err != nil {
 		return err
 	} else if cur == "" {
-		if err := acc.SetRole(ctx, cmd.Room, cmd.User, protocol.RoleMember); err != nil {
+		if err := ss.setRole(ctx, cmd.Room, cmd.User, protocol.RoleMember); err != nil {
 			return err
 		}
 		return ss.record(c, cmd.ID,
@@ -286,7 +285,6 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 	if err != nil {
 		return err
 	}
-	acc := ss.srv.cfg.Access
 	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: t.name, By: ss.self.Name, Reason: cmd.Reason}
 	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindKick, User: t.name, Body: cmd.Reason}
 	if cmd.Op == protocol.OpBan {
@@ -298,7 +296,7 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 		}
 	}
 	if t.account && (r.Private || cmd.Op == protocol.OpBan && targetRole != "") {
-		if err := acc.SetRole(ctx, cmd.Room, t.key, ""); err != nil {
+		if err := ss.setRole(ctx, cmd.Room, t.key, ""); err != nil {
 			return err
 		}
 	}
@@ -399,7 +397,7 @@ func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) 
 	if cmd.Op == protocol.OpDemote {
 		newRole = protocol.RoleMember
 	}
-	if err := acc.SetRole(ctx, cmd.Room, cmd.User, newRole); err != nil {
+	if err := ss.setRole(ctx, cmd.Room, cmd.User, newRole); err != nil {
 		return err
 	}
 	return ss.record(c, cmd.ID,

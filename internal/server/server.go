@@ -68,6 +68,7 @@ type Server struct {
 	sessions  sessions      // live sockets per session
 	sanctions sanctionCache // authoritative moderation state, cached (modcheck.go)
 	roomRows  roomCache     // room rows, cached (roomcache.go)
+	roles     roleCache     // roles in public rooms, as shown, cached (rolecache.go)
 	guests    guestRegistry // guests' display names on this node (guests.go)
 	dir       directory     // identified connections, for directory events (lifecycle.go)
 	marked    sync.Map      // room name → time.Time: guest rooms markJoined marked this round
@@ -137,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.sanctions.ttl = cfg.ModerationCheck
 	s.roomRows.ttl = cfg.ModerationCheck
+	s.roles.ttl = cfg.ModerationCheck
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)
 	s.admission = newAdmission(&s.cfg, s.metrics.reg)

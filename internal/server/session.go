@@ -383,7 +383,21 @@ func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
 // The room row comes from the node's room cache (roomcache.go): its
 // LastSeq may be older than the room's.
 func (ss *session) access(ctx context.Context, name string) (chat.Room, string, error) {
-	r, err := ss.srv.roomRows.get(ctx, ss.srv.cfg.Store, name, time.Now())
+	return ss.accessAs(ctx, name, false)
+}
+
+// accessShown is access for a reply that only shows the caller's role
+// (join): in a public room the role comes from the node's role cache
+// (rolecache.go), which shows a change made on another node within
+// Config.ModerationCheck. What the role allows is always decided by
+// access.
+func (ss *session) accessShown(ctx context.Context, name string) (chat.Room, string, error) {
+	return ss.accessAs(ctx, name, true)
+}
+
+func (ss *session) accessAs(ctx context.Context, name string, shown bool) (chat.Room, string, error) {
+	now := time.Now()
+	r, err := ss.srv.roomRows.get(ctx, ss.srv.cfg.Store, name, now)
 	if err != nil {
 		return r, "", err
 	}
@@ -393,7 +407,14 @@ func (ss *session) access(ctx context.Context, name string) (chat.Room, string, 
 	}
 	role := ""
 	if !ss.self.Guest {
-		if role, err = acc.Role(ctx, name, ss.self.Name); err != nil {
+		// Whether a room is private never changes, so a cached row
+		// tells it.
+		if shown && !r.Private {
+			role, err = ss.srv.roles.role(ctx, acc, name, ss.self.Name, now)
+		} else {
+			role, err = acc.Role(ctx, name, ss.self.Name)
+		}
+		if err != nil {
 			return r, "", err
 		}
 	}
@@ -446,7 +467,12 @@ func (ss *session) rooms(ctx context.Context, c *conn, cmd *protocol.Command) er
 	for _, r := range rooms {
 		role := ""
 		if acc != nil && !ss.self.Guest {
-			if role, err = acc.Role(ctx, r.Name, ss.self.Name); err != nil {
+			if r.Private {
+				role, err = acc.Role(ctx, r.Name, ss.self.Name)
+			} else {
+				role, err = ss.srv.roles.role(ctx, acc, r.Name, ss.self.Name, time.Now())
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -474,7 +500,7 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 	}
 	role := ""
 	if acc := ss.srv.cfg.Access; acc != nil && !ss.self.Guest {
-		if err := acc.SetRole(ctx, cmd.Room, ss.self.Name, protocol.RoleOwner); err != nil {
+		if err := ss.setRole(ctx, cmd.Room, ss.self.Name, protocol.RoleOwner); err != nil {
 			return err
 		}
 		role = protocol.RoleOwner
@@ -496,7 +522,7 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 // join subscribes the connection before it reads the room's last sequence,
 // so every message committed after the reply's last_seq arrives live.
 func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) error {
-	r, role, err := ss.access(ctx, cmd.Room)
+	r, role, err := ss.accessShown(ctx, cmd.Room)
 	if err != nil {
 		return err
 	}
@@ -608,6 +634,13 @@ func (ss *session) forceLeave(c *conn, room string) bool {
 		ss.leaveHub(room, c)
 	}
 	return ok
+}
+
+// setRole gives user role in room (chat.Access.SetRole) and forgets the
+// room's cached roles, so that this node shows the change at once.
+func (ss *session) setRole(ctx context.Context, room, user, role string) error {
+	defer ss.srv.roles.forget(room)
+	return ss.srv.cfg.Access.SetRole(ctx, room, user, role)
 }
 
 func (ss *session) leaveHub(room string, c *conn) {

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// roleCache answers "what is this user's role in this public room?" for
+// what a join reply and a room listing show, from a snapshot of the room's
+// role holders (chat.Access.Members), fetched at most once per ttl
+// (Config.ModerationCheck): a storm of account joins into one room reads
+// its roles once, not once per joiner (round 15's account storm: Role was
+// a tenth of the server's CPU).
+//
+// It is never an authorisation. Who may see a private room or DM, and
+// whether a moderator may act, are asked of the store each time (access):
+// only public rooms, which anyone may join, are cached, and only for what
+// is shown. A role changed on this node is forgotten at once (forget); one
+// changed on another node shows here within ttl.
+//
+// Its methods are safe for concurrent use. A fresh room's answer takes no
+// lock shared by all rooms (sync.Map) and none of its own (an immutable
+// snapshot behind an atomic pointer); concurrent askers of a stale room
+// wait for one fetch.
+type roleCache struct {
+	ttl   time.Duration // immutable
+	max   int           // role holders a snapshot keeps; 0: roomRolesMax. Immutable
+	rooms sync.Map      // room → *roomRoles
+	n     atomic.Int64  // rooms and roles stored, roughly; bounds memory
+}
+
+// roomRoles is the cache's record of one room.
+type roomRoles struct {
+	mu   sync.Mutex // held by the one fetching
+	gen  atomic.Uint64
+	snap atomic.Pointer[roleSnap]
+}
+
+// roleSnap is a room's role holders as fetched; never modified.
+type roleSnap struct {
+	fetched  time.Time
+	gen      uint64            // roomRoles.gen when the fetch began
+	roles    map[string]string // user → role
+	overflow bool              // more than roomRolesMax holders: ask per user
+}
+
+const (
+	// roleCacheMax is the most rooms and roles held; past it the cache
+	// starts over.
+	roleCacheMax = 100_000
+	// roomRolesMax is the most role holders of one room a snapshot
+	// keeps; a room with more is asked about per user.
+	roomRolesMax = 1000
+	// overflowTTL is how long a room found to have more than
+	// roomRolesMax holders is asked about per user before its holders
+	// are counted again, so that such a room is not read whole every ttl.
+	overflowTTL = time.Minute
+)
+
+// role returns user's role in the public room, from a snapshot younger
+// than ttl, or asks acc when the room has too many role holders to keep.
+func (rc *roleCache) role(ctx context.Context, acc chat.Access, room, user string, now time.Time) (string, error) {
+	v, ok := rc.rooms.Load(room)
+	if !ok {
+		if rc.n.Add(1) > roleCacheMax {
+			rc.clear()
+		}
+		v, _ = rc.rooms.LoadOrStore(room, &roomRoles{})
+	}
+	rr := v.(*roomRoles)
+	s, err := rc.snapshot(ctx, acc, rr, room, now)
+	if err != nil {
+		return "", err
+	}
+	if s.overflow {
+		return acc.Role(ctx, room, user)
+	}
+	return s.roles[user], nil
+}
+
+// snapshot returns a snapshot of rr younger than ttl (overflowTTL for an
+// overflowing room), fetching one if need be.
+func (rc *roleCache) snapshot(ctx context.Context, acc chat.Access, rr *roomRoles, room string, now time.Time) (*roleSnap, error) {
+	fresh := func(s *roleSnap) bool {
+		if s == nil || s.gen != rr.gen.Load() || now.Before(s.fetched) {
+			return false
+		}
+		ttl := rc.ttl
+		if s.overflow {
+			ttl = max(ttl, overflowTTL)
+		}
+		return now.Sub(s.fetched) < ttl
+	}
+	if s := rr.snap.Load(); fresh(s) {
+		return s, nil
+	}
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if s := rr.snap.Load(); fresh(s) {
+		return s, nil // another asker fetched it meanwhile
+	}
+	// A forget after this point makes the snapshot stale at once: it
+	// may predate the change it forgets.
+	gen := rr.gen.Load()
+	members, err := acc.Members(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	s := &roleSnap{fetched: now, gen: gen}
+	limit := rc.max
+	if limit <= 0 {
+		limit = roomRolesMax
+	}
+	if len(members) > limit {
+		s.overflow = true
+	} else {
+		if rc.n.Add(int64(len(members))) > roleCacheMax {
+			rc.clear()
+		}
+		s.roles = make(map[string]string, len(members))
+		for _, m := range members {
+			s.roles[m.User] = m.Role
+		}
+	}
+	rr.snap.Store(s)
+	return s, nil
+}
+
+// forget drops what is known of room's roles, after this node changed one.
+// A fetch in flight stores a snapshot that is already stale.
+func (rc *roleCache) forget(room string) {
+	if v, ok := rc.rooms.Load(room); ok {
+		rr := v.(*roomRoles)
+		rr.gen.Add(1)
+		rr.snap.Store(nil)
+	}
+}
+
+// clear forgets everything.
+func (rc *roleCache) clear() {
+	rc.rooms.Range(func(k, v any) bool {
+		v.(*roomRoles).gen.Add(1)
+		rc.rooms.Delete(k)
+		return true
+	})
+	rc.n.Store(0)
+}

@@ -187,21 +187,27 @@ func TestCompare(t *testing.T) {
 	if code := runCompare(ctx, append([]string{"--from", outDir}, sizes...), &again, &log); code != 0 || again.String() != out.String() {
 		t.Errorf("compare --from = %d:\n%s\nwant 0 and the table of the runs:\n%s", code, again.String(), out.String())
 	}
-	table := out.String()
-	for _, want := range []string{
+	checkTable(t, out.String(), log.String(),
 		"| workload | figure | gorilla-chat |",
 		"| storm 40, 10 at a time | connections/s |",
 		"| fanout room of 20 at 400 deliveries/s | deliveries/s |",
 		"| fanout room of 20 at 400 deliveries/s | ack p99 (ms) | no acks |",
 		"| rooms of 10–50, 3000 clients, about 30k deliveries/s | deliveries/s | n/a |",
 		"Medians of 2 runs",
-	} {
-		if !strings.Contains(table, want) {
-			t.Errorf("table lacks %q:\n%s", want, table)
+	)
+}
+
+// checkTable fails t unless compare's table holds every line of want and
+// every run gave a result; progress is compare's log, shown on failure.
+func checkTable(t *testing.T, table, progress string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(table, w) {
+			t.Errorf("table lacks %q:\n%s", w, table)
 		}
 	}
 	if strings.Contains(table, "no result") || strings.Contains(table, "runs]") {
-		t.Errorf("some runs gave no result:\n%s\n%s", table, log.String())
+		t.Errorf("some runs gave no result:\n%s\n%s", table, progress)
 	}
 }
 
@@ -232,18 +238,10 @@ func TestComparePostgres(t *testing.T) {
 	if code := runCompare(ctx, args, &out, &log); code != 0 {
 		t.Fatalf("runCompare = %d, want 0\n%s", code, log.String())
 	}
-	table := out.String()
-	for _, want := range []string{
+	checkTable(t, out.String(), log.String(),
 		"| workload | figure | hubbub | hubbub-pg |",
 		"| durable, 4 senders at 200 messages/s | acked messages/s |",
-	} {
-		if !strings.Contains(table, want) {
-			t.Errorf("table lacks %q:\n%s", want, table)
-		}
-	}
-	if strings.Contains(table, "no result") || strings.Contains(table, "runs]") {
-		t.Errorf("some runs gave no result:\n%s\n%s", table, log.String())
-	}
+	)
 	// The hubbub-pg server was given a database of its own (and the
 	// hubbub one none).
 	u, err := url.Parse(pg)

@@ -118,16 +118,24 @@ func (rc *roleCache) snapshot(ctx context.Context, acc chat.Access, rr *roomRole
 	if len(members) > limit {
 		s.overflow = true
 	} else {
-		if rc.n.Add(int64(len(members))) > roleCacheMax {
-			rc.clear()
-		}
 		s.roles = make(map[string]string, len(members))
 		for _, m := range members {
 			s.roles[m.User] = m.Role
 		}
 	}
-	rr.snap.Store(s)
+	if rc.n.Add(int64(len(s.roles)-len(rr.swap(s).roles))) > roleCacheMax {
+		rc.clear()
+	}
 	return s, nil
+}
+
+// swap stores s as rr's snapshot and returns the one it replaces (an
+// empty one if none), whose roles are no longer counted.
+func (rr *roomRoles) swap(s *roleSnap) *roleSnap {
+	if old := rr.snap.Swap(s); old != nil {
+		return old
+	}
+	return &roleSnap{}
 }
 
 // forget drops what is known of room's roles, after this node changed one.
@@ -136,7 +144,7 @@ func (rc *roleCache) forget(room string) {
 	if v, ok := rc.rooms.Load(room); ok {
 		rr := v.(*roomRoles)
 		rr.gen.Add(1)
-		rr.snap.Store(nil)
+		rc.n.Add(-int64(len(rr.swap(nil).roles)))
 	}
 }
 

@@ -159,6 +159,11 @@ func TestRoleCache(t *testing.T) {
 		if n := acc.roles.Load(); n != 0 {
 			t.Errorf("Role asked %d times, want 0", n)
 		}
+		// What counts against roleCacheMax is what is held: the room
+		// and its two holders, not every snapshot ever read.
+		if n := rc.n.Load(); n != 3 {
+			t.Errorf("cache counts %d rooms and roles, want 3", n)
+		}
 	})
 
 	t.Run("a fetch that predates a forget is not kept", func(t *testing.T) {

@@ -85,14 +85,7 @@ func (sc *sanctionCache) active(ctx context.Context, acc chat.Access, room, user
 
 // roomSnap returns a snapshot of room's sanctions younger than ttl.
 func (sc *sanctionCache) roomSnap(ctx context.Context, acc chat.Access, room string, now time.Time) (*sanctionSnap, error) {
-	v, ok := sc.rooms.Load(room)
-	if !ok {
-		if sc.n.Add(1) > sanctionCacheMax {
-			sc.clear()
-		}
-		v, _ = sc.rooms.LoadOrStore(room, &roomSanctions{})
-	}
-	rs := v.(*roomSanctions)
+	rs := roomRecord[roomSanctions](&sc.rooms, &sc.n, sanctionCacheMax, sc.clear, room)
 	fresh := func(s *sanctionSnap) bool { return s != nil && now.Sub(s.fetched) < sc.ttl && !now.Before(s.fetched) }
 	if s := rs.snap.Load(); fresh(s) {
 		return s, nil

@@ -64,14 +64,7 @@ const (
 // role returns user's role in the public room, from a snapshot younger
 // than ttl, or asks acc when the room has too many role holders to keep.
 func (rc *roleCache) role(ctx context.Context, acc chat.Access, room, user string, now time.Time) (string, error) {
-	v, ok := rc.rooms.Load(room)
-	if !ok {
-		if rc.n.Add(1) > roleCacheMax {
-			rc.clear()
-		}
-		v, _ = rc.rooms.LoadOrStore(room, &roomRoles{})
-	}
-	rr := v.(*roomRoles)
+	rr := roomRecord[roomRoles](&rc.rooms, &rc.n, roleCacheMax, rc.clear, room)
 	s, err := rc.snapshot(ctx, acc, rr, room, now)
 	if err != nil {
 		return "", err
@@ -156,4 +149,19 @@ func (rc *roleCache) clear() {
 		return true
 	})
 	rc.n.Store(0)
+}
+
+// roomRecord returns the record of room in rooms, a cache of per-room
+// records of type T (sanction and role snapshots), making an empty one if
+// there is none. A new record counts one against max in n; past max the
+// cache starts over (clear) first.
+func roomRecord[T any](rooms *sync.Map, n *atomic.Int64, max int64, clear func(), room string) *T {
+	if v, ok := rooms.Load(room); ok {
+		return v.(*T)
+	}
+	if n.Add(1) > max {
+		clear()
+	}
+	v, _ := rooms.LoadOrStore(room, new(T))
+	return v.(*T)
 }

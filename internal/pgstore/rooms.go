@@ -165,6 +165,8 @@ func (s *Store) deleteRooms(ctx context.Context, lockQuery string, args ...any) 
 		return nil, nil
 	}
 	b := &pgx.Batch{}
+	// Reactions point at messages (a foreign key): first.
+	b.Queue(`DELETE FROM reactions WHERE room = ANY($1)`, names)
 	b.Queue(`DELETE FROM messages WHERE room = ANY($1)`, names)
 	b.Queue(`DELETE FROM room_roles WHERE room = ANY($1)`, names)
 	b.Queue(`DELETE FROM sanctions WHERE room = ANY($1)`, names)

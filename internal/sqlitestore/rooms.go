@@ -211,6 +211,8 @@ func (s *Store) deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (in
 		// take the old tail between this and the commit.
 		s.tails.forget(room)
 		for _, q := range []string{
+			// Reactions point at messages (a foreign key): first.
+			`DELETE FROM reactions WHERE room = ?`,
 			`DELETE FROM messages WHERE room = ?`,
 			`DELETE FROM room_roles WHERE room = ?`,
 			`DELETE FROM sanctions WHERE room = ?`,

@@ -79,6 +79,8 @@ func testDeleteRoom(t *testing.T, f Factory) {
 		{Room: "doomed", Author: "alice", Body: "one", CMID: "c1"},
 		{Room: "doomed", Author: "alice", Body: "two"},
 		{Room: "kept", Author: "alice", Body: "stays"},
+		// A reaction points at its message: the room goes all the same.
+		{Room: "doomed", Author: "bob", Kind: chat.KindReact, Target: 1, Body: "👍"},
 	})
 	acc, isAccess := s.(chat.Access)
 	if isAccess {

@@ -1,0 +1,77 @@
+package sqlitestore
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// TestIndexRandom: commits of sends, edits, deletions and reactions in
+// random order, with searches and room creations and deletions between
+// them: after each step the full-text index holds exactly the words of the
+// plain messages, at their rowids. (It found that a room whose messages
+// had reactions could not be deleted.)
+func TestIndexRandom(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(15, 8))
+	rooms := []string{chat.DefaultRoom}
+	seqs := map[string]int64{}
+	word := func() string { return fmt.Sprintf("w%d", rng.IntN(40)) }
+	for step := range 300 {
+		switch r := rng.IntN(100); {
+		case r < 3 && len(rooms) > 1:
+			room := rooms[len(rooms)-1]
+			if err := s.DeleteRoom(ctx, room); err != nil {
+				t.Fatalf("step %d: DeleteRoom: %v", step, err)
+			}
+			rooms = rooms[:len(rooms)-1]
+			delete(seqs, room)
+		case r < 8:
+			room := fmt.Sprintf("r%d", step)
+			if err := s.CreateRoom(ctx, chat.Room{Name: room}); err != nil {
+				t.Fatal(err)
+			}
+			rooms = append(rooms, room)
+		case r < 15:
+			if _, err := s.Search(ctx, chat.SearchQuery{Rooms: rooms, Words: []string{word()}, Limit: 5}); err != nil {
+				t.Fatalf("step %d: Search: %v", step, err)
+			}
+		default:
+			var batch []chat.NewMessage
+			for range 1 + rng.IntN(4) {
+				room := rooms[rng.IntN(len(rooms))]
+				m := chat.NewMessage{Room: room, Author: "ada", Body: word() + " " + word()}
+				if last := seqs[room]; last > 0 && rng.IntN(3) == 0 {
+					m.Target = 1 + rng.Int64N(last)
+					m.Kind = []string{chat.KindEdit, chat.KindDelete, chat.KindReact}[rng.IntN(3)]
+					if m.Kind == chat.KindReact {
+						m.Body = "👍"
+					}
+				}
+				batch = append(batch, m)
+			}
+			res, err := s.Append(ctx, batch)
+			if err != nil {
+				t.Fatalf("step %d: Append: %v", step, err)
+			}
+			for _, r := range res {
+				if r.Err == nil && r.Message.Seq > seqs[r.Message.Room] {
+					seqs[r.Message.Room] = r.Message.Seq
+				}
+			}
+		}
+		if diff := cmp.Diff(wantIndexed(t, s), indexed(t, s)); diff != "" {
+			t.Fatalf("index after step %d (-want +got):\n%s", step, diff)
+		}
+	}
+}

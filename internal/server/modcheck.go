@@ -39,7 +39,7 @@ type sanctionEntry struct {
 // all rooms (sync.Map) and, while the room's answer is fresh, no lock at
 // all (an immutable snapshot behind an atomic pointer), so the cache does
 // not sit on every message's path. Concurrent askers of a stale room wait
-// for one fetch.
+// for one fetch, each no longer than its ctx allows (fetchLock).
 type sanctionCache struct {
 	ttl     time.Duration // immutable
 	rooms   sync.Map      // room → *roomSanctions
@@ -49,7 +49,7 @@ type sanctionCache struct {
 
 // roomSanctions is the cache's record of one room.
 type roomSanctions struct {
-	mu   sync.Mutex // held by the one fetching
+	mu   fetchLock // held by the one fetching
 	snap atomic.Pointer[sanctionSnap]
 }
 
@@ -90,8 +90,10 @@ func (sc *sanctionCache) roomSnap(ctx context.Context, acc chat.Access, room str
 	if s := rs.snap.Load(); fresh(s) {
 		return s, nil
 	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
+	if err := rs.mu.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer rs.mu.unlock()
 	if s := rs.snap.Load(); fresh(s) {
 		return s, nil // another asker fetched it meanwhile
 	}

@@ -25,7 +25,8 @@ import (
 // Its methods are safe for concurrent use. A fresh room's answer takes no
 // lock shared by all rooms (sync.Map) and none of its own (an immutable
 // snapshot behind an atomic pointer); concurrent askers of a stale room
-// wait for one fetch.
+// wait for one fetch, each no longer than its ctx
+// allows (fetchLock).
 type roleCache struct {
 	ttl   time.Duration // immutable
 	max   int           // role holders a snapshot keeps; 0: roomRolesMax. Immutable
@@ -35,7 +36,7 @@ type roleCache struct {
 
 // roomRoles is the cache's record of one room.
 type roomRoles struct {
-	mu   sync.Mutex // held by the one fetching
+	mu   fetchLock // held by the one fetching
 	gen  atomic.Uint64
 	snap atomic.Pointer[roleSnap]
 }
@@ -91,8 +92,10 @@ func (rc *roleCache) snapshot(ctx context.Context, acc chat.Access, rr *roomRole
 	if s := rr.snap.Load(); fresh(s) {
 		return s, nil
 	}
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
+	if err := rr.mu.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer rr.mu.unlock()
 	if s := rr.snap.Load(); fresh(s) {
 		return s, nil // another asker fetched it meanwhile
 	}

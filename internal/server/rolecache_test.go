@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -211,4 +212,47 @@ func TestRoleCache(t *testing.T) {
 			t.Errorf("after overflowTTL: %q, Members read %d times; want owner, 2", got, acc.members.Load())
 		}
 	})
+}
+
+// TestRoleCacheWaitEndsWithCtx: while one asker's fetch hangs in the
+// store, another asker of the same room gives up when its ctx ends,
+// instead of queueing behind the store.
+func TestRoleCacheWaitEndsWithCtx(t *testing.T) {
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	acc := &roleCountingAccess{Access: store, hold: make(chan struct{}), fetched: make(chan struct{})}
+	rc := &roleCache{ttl: time.Hour}
+	first := make(chan error)
+	go func() {
+		_, err := rc.role(t.Context(), acc, chat.DefaultRoom, "ada", time.Unix(1, 0))
+		first <- err
+	}()
+	<-acc.fetched // the first asker holds the fetch
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	second := make(chan error)
+	go func() {
+		_, err := rc.role(ctx, acc, chat.DefaultRoom, "bob", time.Unix(1, 0))
+		second <- err
+	}()
+	waited := false
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("second asker: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("second asker still waits behind the hung fetch after its ctx ended")
+		waited = true
+	}
+	close(acc.hold)
+	if err := <-first; err != nil {
+		t.Errorf("first asker: %v", err)
+	}
+	if waited {
+		<-second // it ends once the fetch does
+	}
 }

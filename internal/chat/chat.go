@@ -58,6 +58,16 @@ type Room struct {
 	Archived bool
 }
 
+// Head is where a room stands in the store: the LastSeq of its newest
+// message, and its CreatedAt, which tells the room from an earlier one of
+// the same name that was deleted (a name can be taken again once its room
+// is gone; CreatedAt has millisecond precision, and two rooms of one name
+// created within the same millisecond are not told apart).
+type Head struct {
+	Seq     int64
+	Created time.Time
+}
+
 // Message is a committed entry of a room's sequence: a plain message (Kind
 // "") or one of the entry kinds (KindEdit, KindBan, ...). Seq is unique
 // within Room, starts at 1 and grows by exactly one per entry, with no gaps.
@@ -189,10 +199,10 @@ type Store interface {
 	// exactly one of them.
 	DeleteIdleGuestRooms(ctx context.Context, before time.Time, limit int) ([]string, error)
 
-	// Heads returns the LastSeq of each named room that exists; rooms that
+	// Heads returns the Head of each named room that exists; rooms that
 	// don't are left out. One call is one query however many names it gets
 	// (a node compares the heads of all its rooms every few seconds).
-	Heads(ctx context.Context, rooms []string) (map[string]int64, error)
+	Heads(ctx context.Context, rooms []string) (map[string]Head, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -389,6 +389,17 @@ func (h *Hub) Seen(room string, seq int64) {
 	h.local(room, item{seq: seq, seen: true})
 }
 
+// Restart tells the room that its name now belongs to another room: the
+// one it served was deleted and another created under the name, and the
+// directory's news of it did not reach this node. The room forgets the
+// events it kept (Recent) and takes seq as its head, so that the new
+// room's messages, whose sequences start over, are not taken for repeats
+// of the old one's. Queued like a message, it acts after what was queued
+// for the room before it.
+func (h *Hub) Restart(room string, seq int64) {
+	h.local(room, item{seq: seq, seen: true, restart: true})
+}
+
 // Head returns the highest sequence delivered to room's local members
 // (or marked Seen), or -1 if the room has no local members or none yet.
 // Read after Join returned, it is a sequence every later message of the

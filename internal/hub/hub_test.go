@@ -201,6 +201,50 @@ func TestHealDeliversOnlyWhatIsNew(t *testing.T) {
 	}
 }
 
+// TestRestart: a room whose name was taken by a new room starts its
+// sequence over: the new room's messages, whose sequences the old room
+// already delivered, reach the members, and what the old room kept for
+// Recent is gone.
+func TestRestart(t *testing.T) {
+	h := newHub(t, newBroker(t))
+	m := newMember()
+	join(t, h, "den", m, "u")
+	h.Seen("den", 0)
+	for seq := range int64(3) {
+		h.Message("den", seq+1, fmt.Appendf(nil, "old%d", seq+1), true)
+	}
+	m.wait(t, 3)
+	if _, _, ok := h.Recent("den", 0, 10); !ok {
+		t.Fatal("Recent before Restart: nothing kept")
+	}
+	h.Restart("den", 0)
+	for deadline := time.Now().Add(5 * time.Second); h.Heads()["den"] != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("Heads after Restart: %v, want den at 0", h.Heads())
+		}
+		runtime.Gosched()
+	}
+	if events, _, ok := h.Recent("den", 0, 10); ok {
+		t.Errorf("Recent after Restart answered %q from the old room", events)
+	}
+	h.Message("den", 1, []byte("new1"), true)
+	h.Heal("den", 2, []byte("new2"), true)
+	if diff := cmp.Diff([]string{"old1", "old2", "old3", "new1", "new2"}, m.wait(t, 5)); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	events, last, ok := h.Recent("den", 0, 10)
+	var got []string
+	for _, e := range events {
+		got = append(got, string(e))
+	}
+	if diff := cmp.Diff([]string{"new1", "new2"}, got); !ok || last != 2 || diff != "" {
+		t.Errorf("Recent after Restart: last %d, ok %v, events (-want +got):\n%s", last, ok, diff)
+	}
+	if diff := cmp.Diff(map[string]int64{"den": 2}, h.Heads()); diff != "" {
+		t.Errorf("Heads (-want +got):\n%s", diff)
+	}
+}
+
 // TestTwoNodes: a message reaches the members of the node that committed it
 // once (its own news coming back from the broker is skipped) and the
 // members of the other node once; user events reach the user's members on

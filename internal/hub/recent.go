@@ -101,6 +101,13 @@ func (h *Hub) dropOldest(l *recentLog, n int) {
 	h.recentBytes.Add(-int64(freed))
 }
 
+// clearRecent lets r's kept events go; r keeps what it is given next.
+func (h *Hub) clearRecent(r *room) {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	h.dropOldest(&r.recent, len(r.recent.kept()))
+}
+
 // forgetRecent lets r's kept events go, for good: r was removed.
 func (h *Hub) forgetRecent(r *room) {
 	r.rmu.Lock()

@@ -38,7 +38,10 @@ type item struct {
 	seq   int64  // message sequence; 0 for other events
 	event []byte // encoded protocol event; nil with seen
 	seen  bool   // no event: members have every message up to seq
-	keep  bool   // a message event the room may keep for Recent (recent.go)
+	// restart, with seen, starts the room's sequence over at seq and
+	// forgets its kept events (Hub.Restart).
+	restart bool
+	keep    bool // a message event the room may keep for Recent (recent.go)
 	// userKey, when set, makes the item an event for that user's
 	// members, delivered in the order of the shard; room is nil.
 	userKey string
@@ -167,6 +170,11 @@ func (s *shard) deliver(items []item, more bool) {
 		return // its members were told they have it all as they left (Hub.Leave)
 	}
 	if it.seen {
+		if it.restart {
+			r.head.Store(it.seq)
+			s.h.clearRecent(r)
+			return
+		}
 		r.head.CompareAndSwap(-1, it.seq)
 		return
 	}

@@ -49,26 +49,27 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	return r, nil
 }
 
-// Heads returns the LastSeq of each named room that exists, in one query.
-func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]int64, error) {
+// Heads returns the Head of each named room that exists, in one query.
+func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]chat.Head, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer end()
-	rows, err := s.pool.Query(ctx, `SELECT name, last_seq FROM rooms WHERE name = ANY($1)`, rooms)
+	rows, err := s.pool.Query(ctx, `SELECT name, last_seq, created_at FROM rooms WHERE name = ANY($1)`, rooms)
 	if err != nil {
 		return nil, s.fail("heads", err)
 	}
 	defer rows.Close()
-	out := make(map[string]int64, len(rooms))
+	out := make(map[string]chat.Head, len(rooms))
 	for rows.Next() {
 		var name string
-		var seq int64
-		if err := rows.Scan(&name, &seq); err != nil {
+		var h chat.Head
+		if err := rows.Scan(&name, &h.Seq, &h.Created); err != nil {
 			return nil, s.fail("heads", err)
 		}
-		out[name] = seq
+		h.Created = h.Created.UTC()
+		out[name] = h
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.fail("heads", err)

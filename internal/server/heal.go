@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -44,14 +45,16 @@ func (s *Server) healOnce(ctx context.Context) {
 		return
 	}
 	names := slices.Collect(maps.Keys(ours))
+	asked := monoNow()
 	heads, err := s.cfg.Store.Heads(ctx, names)
 	if err != nil {
 		s.log.Warn("heal: reading room heads failed", "rooms", len(names), "err", err)
 		return
 	}
-	for room, head := range heads {
-		have := ours[room]
-		if head <= have {
+	restarted := s.dropStale(ours, heads, asked)
+	for room, h := range heads {
+		have, head := ours[room], h.Seq
+		if head <= have || restarted[room] {
 			continue
 		}
 		msgs, err := s.cfg.Store.HistoryAfter(ctx, room, have, healBatch)
@@ -72,3 +75,79 @@ func (s *Server) healOnce(ctx context.Context) {
 		s.data.healed.Add(float64(len(msgs)))
 	}
 }
+
+// dropStale takes this node's connections out of the rooms that were
+// deleted since they joined, as the directory event of the deletion
+// would have (fromDirectory), when that event never came: the broker may
+// lose it. Such a room is missing from heads, the store's answer for the
+// rooms in ours; or its name now belongs to another room, created later
+// (its Created differs from the one the connection joined), which may be
+// private: left alone, the connections of the old room would get its
+// messages. A connection that joined after asked (monoNow before the
+// store was asked) is left for the next round. A room whose name was
+// taken again and that keeps members here (ones that joined the new room)
+// starts its sequence over (hub.Restart); dropStale returns those rooms,
+// which this round does not heal.
+//
+// It walks every identified connection of the node, as a directory event
+// does: a few microseconds per thousand connections every HealInterval.
+func (s *Server) dropStale(ours map[string]int64, heads map[string]chat.Head, asked int64) (restarted map[string]bool) {
+	type leaver struct {
+		u    *userTopic
+		room string
+	}
+	var leaving []leaver
+	for _, u := range s.dir.snapshot() {
+		u.ss.mu.Lock()
+		u.ss.joined.each(func(jr *joinedRoom) {
+			if _, ok := ours[jr.name]; !ok || jr.checked == 0 || jr.checked > asked {
+				return
+			}
+			if h, ok := heads[jr.name]; ok && h.Created.UnixMilli() == jr.created {
+				return
+			}
+			leaving = append(leaving, leaver{u, jr.name})
+		})
+		u.ss.mu.Unlock()
+	}
+	if len(leaving) == 0 {
+		return nil
+	}
+	events := make(map[string][]byte)
+	for _, l := range leaving {
+		if _, ok := events[l.room]; ok {
+			continue
+		}
+		b, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: l.room})
+		if err != nil {
+			s.log.Error("encode directory event", "err", err)
+			return nil
+		}
+		events[l.room] = b
+		s.roomRows.forget(l.room)
+		s.roles.forget(l.room)
+		s.log.Warn("heal: a room was deleted without news of it reaching this node; its connections here leave it", "room", l.room)
+	}
+	for _, l := range leaving {
+		l.u.c.enqueue(outMsg{data: events[l.room]})
+		l.u.ss.forceLeave(l.u.c, l.room)
+	}
+	// Only once they are out: the new room's messages must not reach them.
+	for room := range events {
+		if _, ok := heads[room]; ok {
+			if restarted == nil {
+				restarted = make(map[string]bool)
+			}
+			restarted[room] = true
+			s.hub.Restart(room, 0)
+		}
+	}
+	return restarted
+}
+
+// monoStart is the origin of monoNow.
+var monoStart = time.Now()
+
+// monoNow returns the nanoseconds since monoStart on the monotonic clock:
+// readings of this process that compare without the wall clock's steps.
+func monoNow() int64 { return int64(time.Since(monoStart)) }

@@ -69,6 +69,16 @@ func (j *joinedRooms) remove(name string) bool {
 	return false
 }
 
+// each calls f for every room, in no order.
+func (j *joinedRooms) each(f func(*joinedRoom)) {
+	for _, jr := range j.byName {
+		f(jr)
+	}
+	for _, jr := range j.list {
+		f(jr)
+	}
+}
+
 // names returns the names of the rooms, in no order; nil for none.
 func (j *joinedRooms) names() []string {
 	var out []string

@@ -32,7 +32,8 @@ func (s *Server) recentHistory(ctx context.Context, room string, after int64, li
 		return nil, false, false
 	}
 	heads, err := s.cfg.Store.Heads(ctx, []string{room})
-	head, found := heads[room]
+	h, found := heads[room]
+	head := h.Seq
 	switch {
 	case err != nil || !found || head < last:
 		return nil, false, false

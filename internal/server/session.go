@@ -130,6 +130,12 @@ type joinedRoom struct {
 	lastTyping time.Time // owned by the read loop
 	muted      bool      // guarded by session.mu
 	mutedUntil time.Time // guarded by session.mu; zero with muted: until lifted
+	// created is the CreatedAt (Unix milliseconds) of the room the join
+	// admitted the session to, and checked when (monoNow) the join had
+	// read it; both 0 until then. Guarded by session.mu. Heal compares
+	// created with the store's to find a room deleted and made again
+	// under its name, whose news this node lost (dropStale).
+	created, checked int64
 }
 
 func (ss *session) text(c *conn, data []byte) {
@@ -564,13 +570,25 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// with it only if nothing was delivered since it was fetched; else
 	// the store is asked, as the first joiner of a room always does.
 	if head := ss.srv.hub.Head(cmd.Room); head < 0 || head != r.LastSeq {
-		if r, err = ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, cmd.Room, time.Now()); err != nil {
+		admitted := r.CreatedAt
+		if r, err = ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, cmd.Room, time.Now()); err == nil && !r.CreatedAt.Equal(admitted) {
+			// The row access decided on, cached, was of a room since
+			// deleted and made again under the name (this node lost the
+			// news): decide again, on the new room, which may be private.
+			r, role, err = ss.accessShown(ctx, cmd.Room)
+		}
+		if err != nil {
 			if !already {
-				ss.forceLeave(c, cmd.Room) // deleted in between
+				ss.forceLeave(c, cmd.Room) // deleted in between, or not for us
 			}
 			return err
 		}
 	}
+	ss.mu.Lock()
+	if cur, ok := ss.joined.get(cmd.Room); ok {
+		cur.created, cur.checked = r.CreatedAt.UnixMilli(), monoNow()
+	}
+	ss.mu.Unlock()
 	ss.markJoined(ctx, r)
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)

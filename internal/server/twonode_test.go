@@ -154,3 +154,66 @@ func TestEntriesReachAnotherNodeWithoutTheBroker(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomMadeAgainWithoutTheNews: a room deleted and created again under
+// its name, private, on one node, while the other node hears nothing of it
+// (its cached row still says the old room is public). The other node's
+// member of the old room is taken out of it at the next heal round, told
+// that it was deleted, and never gets the new room's messages; a
+// non-member's join there, decided first on the cached row, is refused
+// once the join reads the new room.
+func TestRoomMadeAgainWithoutTheNews(t *testing.T) {
+	// Heal rounds by hand (healOnce); cached rows that outlive the test.
+	a, b := twoNodesApart(t, func(c *Config) { c.HealInterval, c.ModerationCheck = time.Hour, time.Hour })
+	owner := a.account(t, a.register(t, "olga"))
+	for _, room := range []string{"pub", "pub2"} {
+		owner.ok(protocol.Command{Op: protocol.OpCreate, Room: room})
+	}
+	gus := b.client(t, "gus")
+	gus.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
+	uma := b.account(t, b.register(t, "uma"))
+	uma.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub2"})
+	uma.ok(protocol.Command{Op: protocol.OpLeave, Room: "pub2"})
+
+	for _, room := range []string{"pub", "pub2"} {
+		owner.ok(protocol.Command{Op: protocol.OpDeleteRoom, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpCreate, Room: room, Private: true})
+		owner.ok(protocol.Command{Op: protocol.OpJoin, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpSend, Room: room, Body: "secret"})
+	}
+
+	if ev := uma.do(protocol.Command{Op: protocol.OpJoin, Room: "pub2"}); ev.Code != protocol.CodeNoSuchRoom {
+		t.Errorf("uma's join of the new private pub2: %s %s, want %s", ev.Type, ev.Code, protocol.CodeNoSuchRoom)
+	}
+
+	leaked := func(ev protocol.Event) {
+		t.Helper()
+		if ev.Type == protocol.TypeMessage && ev.Message.Body == "secret" {
+			t.Errorf("gus got the new private room's message: %+v", *ev.Message)
+		}
+	}
+	b.srv.healOnce(t.Context())
+	for {
+		ev := gus.next()
+		leaked(ev)
+		if ev.Type == protocol.TypeDirectory && ev.Room == "pub" {
+			if ev.Change != protocol.ChangeDeleted {
+				t.Errorf("gus was told %s of pub, want %s", ev.Change, protocol.ChangeDeleted)
+			}
+			break
+		}
+	}
+	for range 3 {
+		b.srv.healOnce(t.Context())
+	}
+	// The reply comes after anything the heal rounds handed gus.
+	gus.write(protocol.Command{Op: protocol.OpJoin, Room: "pub", ID: "rejoin"})
+	var reply protocol.Event
+	for reply.ID != "rejoin" {
+		reply = gus.next()
+		leaked(reply)
+	}
+	if reply.Code != protocol.CodeNoSuchRoom {
+		t.Errorf("gus's join of the new private pub: %s %s, want %s", reply.Type, reply.Code, protocol.CodeNoSuchRoom)
+	}
+}

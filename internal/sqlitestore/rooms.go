@@ -51,32 +51,32 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	return r, nil
 }
 
-// Heads returns the LastSeq of each named room that exists, with one query
+// Heads returns the Head of each named room that exists, with one query
 // per 500 names (SQLite's limit on parameters is higher; this keeps each
 // statement small).
-func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]int64, error) {
+func (s *Store) Heads(ctx context.Context, rooms []string) (map[string]chat.Head, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	out := make(map[string]int64, len(rooms))
+	out := make(map[string]chat.Head, len(rooms))
 	for chunk := range slices.Chunk(rooms, 500) {
 		args := make([]any, len(chunk))
 		for i, r := range chunk {
 			args[i] = r
 		}
-		q := `SELECT name, last_seq FROM rooms WHERE name IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		q := `SELECT name, last_seq, created_at FROM rooms WHERE name IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
 		rows, err := s.reader.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, s.fail("heads", err)
 		}
 		for rows.Next() {
 			var name string
-			var seq int64
-			if err := rows.Scan(&name, &seq); err != nil {
+			var seq, created int64
+			if err := rows.Scan(&name, &seq, &created); err != nil {
 				rows.Close()
 				return nil, s.fail("heads", err)
 			}
-			out[name] = seq
+			out[name] = chat.Head{Seq: seq, Created: fromMillis(created)}
 		}
 		if err := rows.Close(); err != nil {
 			return nil, s.fail("heads", err)

@@ -160,14 +160,63 @@ func testHeads(t *testing.T, f Factory) {
 		want[room]++
 	}
 	mustAppend(t, s, batch)
-	got, err := s.Heads(ctx, append(names, chat.DefaultRoom))
+	heads, err := s.Heads(ctx, append(names, chat.DefaultRoom))
 	if err != nil {
 		t.Fatalf("Heads: %v", err)
+	}
+	got := make(map[string]int64, len(heads))
+	for name, h := range heads {
+		got[name] = h.Seq
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Heads (-want +got):\n%s", diff)
 	}
+	for _, name := range []string{chat.DefaultRoom, "h1", "h3", "h1199"} {
+		r, err := s.Room(ctx, name)
+		if err != nil {
+			t.Fatalf("Room(%s): %v", name, err)
+		}
+		if h := heads[name]; !h.Created.Equal(r.CreatedAt) {
+			t.Errorf("Heads: %s created %v, Room says %v", name, h.Created, r.CreatedAt)
+		}
+	}
 	if got, err := s.Heads(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("Heads(nil) = %v, %v; want empty", got, err)
+	}
+
+	// A room deleted and created again under its name is another room:
+	// its head starts over and says when it was created (a node tells
+	// the two apart by it when it lost the deletion's news).
+	before := heads["h1"]
+	if err := s.DeleteRoom(ctx, "h1"); err != nil {
+		t.Fatalf("DeleteRoom: %v", err)
+	}
+	if heads, err := s.Heads(ctx, []string{"h1"}); err != nil || len(heads) != 0 {
+		t.Errorf("Heads after DeleteRoom = %v, %v; want empty", heads, err)
+	}
+	for {
+		// The creation time has millisecond precision: wait for the
+		// next millisecond of the store's clock, as any later creation
+		// would be.
+		if err := s.CreateRoom(ctx, chat.Room{Name: "h1", Private: true, Owner: "a"}); err != nil {
+			t.Fatalf("CreateRoom again: %v", err)
+		}
+		heads, err := s.Heads(ctx, []string{"h1"})
+		if err != nil {
+			t.Fatalf("Heads: %v", err)
+		}
+		h := heads["h1"]
+		if h.Seq != 0 {
+			t.Fatalf("Heads after creating h1 again: seq %d, want 0", h.Seq)
+		}
+		if !h.Created.Equal(before.Created) {
+			if h.Created.Before(before.Created) {
+				t.Errorf("the new h1 was created %v, before the old one (%v)", h.Created, before.Created)
+			}
+			break
+		}
+		if err := s.DeleteRoom(ctx, "h1"); err != nil {
+			t.Fatalf("DeleteRoom: %v", err)
+		}
 	}
 }

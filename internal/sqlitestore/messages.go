@@ -14,12 +14,13 @@ import (
 
 // writeStmts are the statements of Append, prepared once on the writer.
 type writeStmts struct {
-	roomTail *sql.Stmt // room name → last_seq, ts of that message (NULL if none)
-	findCMID *sql.Stmt // room, author, cmid → the stored entry
-	insert   *sql.Stmt
-	setSeq   *sql.Stmt // last_seq, room
-	version  *sql.Stmt // → PRAGMA data_version
-	indexNew *sql.Stmt // first rowid of the batch: its plain messages into the full-text index
+	roomTail     *sql.Stmt // room name → last_seq, ts of that message (NULL if none)
+	findCMID     *sql.Stmt // room, author, cmid → the stored entry
+	insert       *sql.Stmt
+	setSeq       *sql.Stmt // last_seq, room
+	version      *sql.Stmt // → PRAGMA data_version
+	indexPending *sql.Stmt // the plain messages past fts_mark into the full-text index
+	setMark      *sql.Stmt // fts_mark at the last message
 
 	// Entries that act on a message.
 	loadTarget *sql.Stmt // room, seq → the plain message's state
@@ -50,10 +51,12 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			ON CONFLICT DO NOTHING`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
 		{&w.version, `PRAGMA data_version`},
-		// Rows inserted later in a transaction get larger rowids (the
-		// largest plus one), so "rowid >= the first" is the batch.
-		{&w.indexNew, `INSERT INTO messages_fts (rowid, body)
-			SELECT rowid, body FROM messages WHERE rowid >= ? AND kind = '' AND deleted = 0`},
+		// A new row gets the largest rowid plus one, so the rows past
+		// the mark are those inserted since it was set (deleteRooms
+		// lowers the mark when it deletes the last rows).
+		{&w.indexPending, `INSERT INTO messages_fts (rowid, body)
+			SELECT rowid, body FROM messages WHERE rowid > (SELECT upto FROM fts_mark) AND kind = '' AND deleted = 0`},
+		{&w.setMark, `UPDATE fts_mark SET upto = (SELECT coalesce(max(rowid), 0) FROM messages)`},
 		{&w.loadTarget, `SELECT author, guest, body, file_id, edited, deleted, v FROM messages
 			WHERE room = ? AND seq = ? AND kind = ''`},
 		{&w.loadRows, `SELECT emoji, user, at_seq FROM reactions
@@ -77,7 +80,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.version, w.indexNew,
+	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.version, w.indexPending, w.setMark,
 		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow} {
 		if st != nil {
 			st.Close()
@@ -180,7 +183,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	tails := make(map[string]*roomTail)
 	targets := make(map[targetKey]*chat.Target) // nil: no plain message there
 	var touched []targetKey                     // targets in the order first changed
-	var firstRow int64                          // rowid of the batch's first new row, 0 if none
+	inserted := false                           // the batch added a row
 	results := make([]chat.AppendResult, len(batch))
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
@@ -279,11 +282,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			results[i] = *dup
 			continue
 		}
-		if firstRow == 0 {
-			if firstRow, err = res.LastInsertId(); err != nil {
-				return nil, s.fail("append", err)
-			}
-		}
+		inserted = true
 		if msg.Kind == "" {
 			// A later entry of the batch that acts on it reads it back
 			// with loadTarget (the transaction sees its own rows), not
@@ -295,12 +294,19 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	}
 
 	// The new plain messages go into the full-text index in one
-	// statement (migration 10), as they were sent: before saveTarget
-	// changes any of them, whose update triggers then queue the change
-	// for syncFTS, in order after this.
-	if firstRow != 0 {
-		if _, err := tx.StmtContext(ctx, s.stmts.indexNew).ExecContext(ctx, firstRow); err != nil {
-			return nil, s.fail("append", fmt.Errorf("full-text index: %w", err))
+	// statement, with those of earlier batches still pending (migration
+	// 12), once the oldest of them has waited indexLag, and always
+	// before saveTarget changes a message, whose update trigger then
+	// queues the change against what is indexed, for syncFTS.
+	clock := s.indexClock()
+	oldest := s.ftsPending.Load()
+	if oldest == 0 && inserted {
+		oldest = clock
+	}
+	indexNow := len(touched) > 0 || oldest != 0 && clock-oldest >= s.indexLag.Milliseconds()
+	if indexNow {
+		if err := s.indexPendingTx(ctx, tx); err != nil {
+			return nil, s.fail("append", err)
 		}
 	}
 	for _, key := range touched {
@@ -324,6 +330,11 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("append", err)
+	}
+	if indexNow {
+		s.ftsPending.Store(0)
+	} else {
+		s.ftsPending.Store(oldest)
 	}
 	for room, tail := range tails {
 		if tail.exists {

@@ -235,6 +235,21 @@ var migrations = []string{
 	// and author.
 	`DROP INDEX messages_cmid;
 	CREATE UNIQUE INDEX messages_cmid ON messages (cmid, room, author) WHERE cmid <> '';`,
+
+	// 12: new messages are indexed for search a little after their
+	// commit, many commits' worth at once (see indexLag in messages.go):
+	// a commit of one or two messages wrote a full-text segment of its
+	// own, about half of the pages it wrote. fts_mark.upto is the
+	// largest rowid up to which the index is complete: every plain
+	// message at or below it is indexed as it is now, none above it is.
+	// Every transaction that changes or deletes messages indexes what is
+	// pending first, so the triggers' queued changes (migration 8) only
+	// ever concern indexed rows. The messages already stored are indexed.
+	`CREATE TABLE fts_mark (
+		id   INTEGER PRIMARY KEY CHECK (id = 1),
+		upto INTEGER NOT NULL
+	) STRICT;
+	INSERT INTO fts_mark (id, upto) SELECT 1, coalesce(max(rowid), 0) FROM messages;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -205,6 +205,11 @@ func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 // deleteRooms deletes the named rooms and what refers to them, and returns
 // how many rooms it deleted.
 func (s *Store) deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (int64, error) {
+	// The delete trigger queues the removal of what was indexed: every
+	// message must be (migration 12).
+	if err := s.indexPendingTx(ctx, tx); err != nil {
+		return 0, err
+	}
 	var deleted int64
 	for _, room := range rooms {
 		// Inside the transaction, which holds the writer: no Append can
@@ -232,6 +237,12 @@ func (s *Store) deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (in
 		deleted += n
 	}
 	if err := syncFTS(ctx, tx); err != nil {
+		return 0, err
+	}
+	// Every message left is indexed. If the last rows went, the next
+	// insert takes their rowids again: the mark comes down to the rows
+	// that are left, so that the rows after it are the new ones.
+	if _, err := tx.StmtContext(ctx, s.stmts.setMark).ExecContext(ctx); err != nil {
 		return 0, err
 	}
 	return deleted, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -13,7 +14,8 @@ import (
 var _ chat.Searcher = (*Store)(nil)
 
 // Search finds plain messages with FTS5; see [chat.Searcher.Search]. The
-// index is messages_fts (migration 4). Newest first is the messages'
+// index is messages_fts (migration 4), brought up to date first (indexAll):
+// every message committed before Search is called can be found. Newest first is the messages'
 // rowid order, descending: the order the single writer inserted them in,
 // which within a room is seq order, and which FTS5 can deliver without
 // sorting.
@@ -27,6 +29,9 @@ func (s *Store) Search(ctx context.Context, q chat.SearchQuery) ([]chat.Message,
 	}
 	rooms, err := json.Marshal(q.Rooms)
 	if err != nil {
+		return nil, s.fail("search", err)
+	}
+	if err := s.indexAll(ctx); err != nil {
 		return nil, s.fail("search", err)
 	}
 	before := q.Before
@@ -157,5 +162,55 @@ func syncFTS(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fts_queue`); err != nil {
 		return fmt.Errorf("full-text index: %w", err)
 	}
+	return nil
+}
+
+// indexLag is how long a new message may wait to be indexed for search:
+// Append indexes what is pending once the oldest of it is that old, in
+// one statement with the batch it commits. At a few messages per commit
+// (a chat at light load) indexing each commit's messages on their own
+// wrote a full-text segment per commit, about half of the pages a commit
+// wrote (docs/benchmarks.md, round 15); tens of milliseconds of commits
+// share one instead. Search brings the index up to date before it
+// looks, so a search finds every message committed before it.
+const indexLag = 50 * time.Millisecond
+
+// indexPendingTx indexes, in tx, the plain messages past fts_mark and
+// moves the mark to the last message. Every transaction that changes or
+// deletes messages calls it before it does (migration 12).
+func (s *Store) indexPendingTx(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.StmtContext(ctx, s.stmts.indexPending).ExecContext(ctx); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, s.stmts.setMark).ExecContext(ctx); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	return nil
+}
+
+// indexAll indexes every message still pending, in a transaction of its
+// own, if the store's mark says any is: Search calls it before it looks,
+// Open for what a crash left pending, Close to leave the index complete.
+func (s *Store) indexAll(ctx context.Context) error {
+	var pending bool
+	if err := s.reader.QueryRowContext(ctx,
+		`SELECT (SELECT upto FROM fts_mark) < (SELECT coalesce(max(rowid), 0) FROM messages)`).Scan(&pending); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	if !pending {
+		return nil
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.indexPendingTx(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	s.ftsPending.Store(0)
 	return nil
 }

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -96,11 +97,12 @@ func TestSearchAfterVacuum(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Holes in the rowids: the rows of one room go (their index entries
-	// with them, by trigger), so a VACUUM that renumbered would show.
-	for _, q := range []string{`DELETE FROM messages WHERE room = 'gone'`, `VACUUM`} {
-		if _, err := s.writer.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	// with them), so a VACUUM that renumbered would show.
+	if err := s.DeleteRoom(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, `VACUUM`); err != nil {
+		t.Fatalf("VACUUM: %v", err)
 	}
 	backup := filepath.Join(dir, "backup.db")
 	if _, err := s.writer.ExecContext(ctx, `VACUUM INTO ?`, backup); err != nil {
@@ -272,11 +274,18 @@ func indexed(t *testing.T, s *Store) []string {
 	return got
 }
 
-// wantIndexed is what indexed should return: the words of the plain
-// messages that are not deleted.
+// wantIndexed is what indexed should return once nothing is pending: the
+// words of the plain messages that are not deleted.
 func wantIndexed(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := s.writer.QueryContext(t.Context(), `SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0`)
+	return wantIndexedUpTo(t, s, 1<<62)
+}
+
+// wantIndexedUpTo is what indexed should return when the index is
+// complete up to the rowid upto (fts_mark), and holds nothing above it.
+func wantIndexedUpTo(t *testing.T, s *Store, upto int64) []string {
+	t.Helper()
+	rows, err := s.writer.QueryContext(t.Context(), `SELECT rowid, body FROM messages WHERE kind = '' AND deleted = 0 AND rowid <= ?`, upto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,4 +306,133 @@ func wantIndexed(t *testing.T, s *Store) []string {
 	}
 	slices.Sort(want)
 	return want
+}
+
+// ftsMark returns fts_mark.upto and the largest rowid of messages.
+func ftsMark(t *testing.T, s *Store) (upto, last int64) {
+	t.Helper()
+	if err := s.writer.QueryRowContext(t.Context(),
+		`SELECT (SELECT upto FROM fts_mark), (SELECT coalesce(max(rowid), 0) FROM messages)`).Scan(&upto, &last); err != nil {
+		t.Fatal(err)
+	}
+	return upto, last
+}
+
+// TestIndexLater: new messages are indexed once the oldest not indexed has
+// waited indexLag, at once when an entry changes a message, before a
+// search and a room's deletion, at Close, and at Open for what a crash
+// left; a message that takes the rowid of a deleted room's last message
+// is indexed too.
+func TestIndexLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	ctx := t.Context()
+	var clock int64 = 1_000_000
+	s.indexClock = func() int64 { return clock }
+	lobby := chat.DefaultRoom
+	send := func(room string, bodies ...string) {
+		t.Helper()
+		var batch []chat.NewMessage
+		for _, b := range bodies {
+			batch = append(batch, chat.NewMessage{Room: room, Author: "ada", Body: b})
+		}
+		if _, err := s.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// check compares the index with the messages up to the mark, and
+	// the mark with where it should be: at the last message, or not.
+	check := func(what string, complete bool) {
+		t.Helper()
+		upto, last := ftsMark(t, s)
+		if got := upto == last; got != complete {
+			t.Errorf("%s: mark at %d, last message %d; want complete %v", what, upto, last, complete)
+		}
+		if diff := cmp.Diff(wantIndexedUpTo(t, s, upto), indexed(t, s)); diff != "" {
+			t.Errorf("%s: index (-want +got):\n%s", what, diff)
+		}
+	}
+	find := func(word string, rooms ...string) int {
+		t.Helper()
+		msgs, err := s.Search(ctx, chat.SearchQuery{Rooms: rooms, Words: []string{word}, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(msgs)
+	}
+
+	send(lobby, "alpha", "bravo")
+	check("a first commit", false)
+	clock += indexLag.Milliseconds() - 1
+	send(lobby, "charlie")
+	check("before the first has waited indexLag", false)
+	clock++
+	send(lobby, "delta")
+	check("once the first has waited indexLag", true)
+	if got := indexed(t, s); len(got) != 4 {
+		t.Errorf("indexed %q, want the four messages", got)
+	}
+
+	send(lobby, "echo")
+	check("a new commit", false)
+	if n := find("echo", lobby); n != 1 {
+		t.Errorf("search for a message not indexed yet found %d, want 1", n)
+	}
+	check("after a search", true)
+
+	send(lobby, "foxtrot")
+	if _, err := s.Append(ctx, []chat.NewMessage{{Room: lobby, Author: "ada", Kind: chat.KindEdit, Target: 1, Body: "alpha2"}}); err != nil {
+		t.Fatal(err)
+	}
+	check("after an edit", true)
+
+	// A room deleted with messages not indexed yet, its own and
+	// another room's, its own the last rows: the next message takes
+	// their rowids.
+	if err := s.CreateRoom(ctx, chat.Room{Name: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	send(lobby, "golf")
+	send("gone", "hotel", "hotel")
+	if err := s.DeleteRoom(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a room's deletion", true)
+	send(lobby, "india")
+	if n := find("india", lobby); n != 1 {
+		t.Errorf("search for a message at a deleted message's rowid found %d, want 1", n)
+	}
+	check("after a search", true)
+
+	send(lobby, "juliett")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What a crash leaves: a committed message past the mark.
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upto, last int64
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT upto FROM fts_mark), (SELECT max(rowid) FROM messages)`).Scan(&upto, &last); err != nil {
+		t.Fatal(err)
+	}
+	if upto != last {
+		t.Errorf("after Close: mark at %d, last message %d", upto, last)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO messages (room, seq, author, guest, body, ts) VALUES (?, 100, 'ada', 0, 'kilo', 0)`, lobby); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	check("after Open", true)
+	if n := find("kilo", lobby); n != 1 {
+		t.Errorf("search for the message the crash left found %d, want 1", n)
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 
@@ -47,15 +48,19 @@ const busyTimeoutMS = 5000
 // page once however often the WAL holds it. Under a steady stream of
 // messages the same pages (the last leaf of each room in the message
 // indexes) are written again and again, so a longer WAL makes the copying
-// per message cheaper: at 20,000 messages/s the ack p99 fell from 168–320
-// to 98–125 ms, and the highest sustained rate rose from 29,000 to 38,800
-// messages/s (docs/benchmarks.md, round 10). The WAL file grows to about
-// 20 MB at the default page size (4,000 pages and the commit that passed
-// them) and stays that large (SQLite reuses it from the start after a
-// checkpoint). A checkpoint on a goroutine of its own instead does not
-// work: beside a busy writer it never catches up, and the WAL is never
-// restarted (rounds 6 and 10).
-const walCheckpointPages = 4000
+// per message cheaper: at 20,000 messages/s, 4,000 pages instead of 1,000
+// took the ack p99 from 168–320 to 98–125 ms (docs/benchmarks.md, round
+// 10). Since new messages are indexed for search apart from their commits
+// (indexLag), a commit writes about half the pages, so 4,000 pages came
+// half as often and each checkpoint copied more distinct pages: at light
+// load one commit in a few hundred took 100–400 ms (round 15). At 2,000
+// pages neither those stalls nor a loss at 20,000/s showed (rounds 15 and
+// 16). The WAL file grows to about 10 MB at the default page size and stays
+// that large (SQLite reuses it from the start after a checkpoint). A
+// checkpoint on a goroutine of its own instead does not work: beside a
+// busy writer it never catches up, and the WAL is never restarted (rounds 6
+// and 10).
+const walCheckpointPages = 2000
 
 // ErrEmptyFile is returned by [Open] for a database file of zero bytes.
 var ErrEmptyFile = errors.New("the database file is empty (0 bytes), not a hubbub database; " +
@@ -75,6 +80,15 @@ type Store struct {
 	names  accountNames
 	quit   chan struct{}  // closed by Close: stops pollNames
 	bg     sync.WaitGroup // pollNames
+	// indexLag is how long a new message may wait to be indexed for
+	// search (the constant indexLag); indexClock reads the time in
+	// milliseconds for it. Tests change both.
+	indexLag   time.Duration
+	indexClock func() int64
+
+	// ftsPending is when (indexClock) the oldest message that is not
+	// indexed yet was committed, 0 if none is: Append's to read and set.
+	ftsPending atomic.Int64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -116,7 +130,7 @@ func Open(path string) (*Store, error) {
 	// the call does not exist, commits keep fsync.
 	sqlite.Fdatasync(true)
 
-	s := &Store{path: abs}
+	s := &Store{path: abs, indexLag: indexLag, indexClock: func() int64 { return time.Now().UnixMilli() }}
 	// The writer opens first: its first connection switches the file to WAL
 	// and the migrations create the schema before any reader looks at it.
 	s.writer, err = sql.Open("sqlite", dsn(abs, false))
@@ -147,6 +161,11 @@ func Open(path string) (*Store, error) {
 	s.reader.SetMaxOpenConns(n)
 	s.reader.SetMaxIdleConns(n)
 	if err := s.reader.Ping(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	// What a crash left to index (Close indexes everything).
+	if err := s.indexAll(context.Background()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
 	}
@@ -207,8 +226,12 @@ func (s *Store) Close() error {
 			s.bg.Wait()
 		}
 		// The last connection to close checkpoints the WAL into the main
-		// file, so the writer goes last.
+		// file, so the writer goes last. Before that, the messages not
+		// indexed yet are (Open would do it otherwise).
 		var errs []error
+		if s.reader != nil {
+			errs = append(errs, s.indexAll(context.Background()))
+		}
 		s.reads.close()
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())

@@ -224,6 +224,15 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Body != "hi" {
 		t.Errorf("HistoryAfter(old) = %+v, %v; want the message stored before the migration", msgs, err)
 	}
+	// The messages stored before are indexed (migration 4), and the
+	// mark of migration 12 says so.
+	if upto, last := ftsMark(t, s); upto != last || last == 0 {
+		t.Errorf("after the migrations the index is complete up to rowid %d, the last message is %d", upto, last)
+	}
+	found, err := s.Search(ctx, chat.SearchQuery{Rooms: []string{"old"}, Words: []string{"hi"}, Limit: 10})
+	if err != nil || len(found) != 1 {
+		t.Errorf("Search(hi) = %+v, %v; want the message stored before the migration", found, err)
+	}
 	if err := s.SetRole(ctx, "old", "alice", "owner"); err != nil {
 		t.Fatalf("SetRole in a room from version 1: %v", err)
 	}

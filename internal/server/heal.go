@@ -93,7 +93,7 @@ func (s *Server) healOnce(ctx context.Context) {
 // which this round does not heal.
 //
 // It walks every identified connection of the node, as a directory event
-// does: a few microseconds per thousand connections every HealInterval.
+// does, taking each one's session lock once per round.
 func (s *Server) dropStale(ours map[string]int64, heads map[string]chat.Head, asked int64) (restarted map[string]bool) {
 	type leaver struct {
 		u    *userTopic

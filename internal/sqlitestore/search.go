@@ -14,11 +14,11 @@ import (
 var _ chat.Searcher = (*Store)(nil)
 
 // Search finds plain messages with FTS5; see [chat.Searcher.Search]. The
-// index is messages_fts (migration 4), brought up to date first (indexAll):
-// every message committed before Search is called can be found. Newest first is the messages'
-// rowid order, descending: the order the single writer inserted them in,
-// which within a room is seq order, and which FTS5 can deliver without
-// sorting.
+// index is messages_fts (migration 4), brought up to date first
+// (indexAll): every message committed before Search is called can be
+// found. Newest first is the messages' rowid order, descending: the order
+// the single writer inserted them in, which within a room is seq order,
+// and which FTS5 can deliver without sorting.
 func (s *Store) Search(ctx context.Context, q chat.SearchQuery) ([]chat.Message, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed

@@ -133,7 +133,9 @@ func (s *Server) dropStale(ours map[string]int64, heads map[string]chat.Head, as
 	}
 	for _, l := range leaving {
 		l.u.c.enqueue(outMsg{data: events[l.room]})
-		l.u.ss.forceLeave(l.u.c, l.room)
+		if l.u.ss.forceLeave(l.u.c, l.room) {
+			s.data.staleLeft.Inc()
+		}
 	}
 	// Only once they are out: the new room's messages must not reach them.
 	for room := range events {

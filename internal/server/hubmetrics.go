@@ -9,6 +9,7 @@ import (
 // dataMetrics measure the data path past the commit.
 type dataMetrics struct {
 	healed        prometheus.Counter   // messages delivered from the store by heal
+	staleLeft     prometheus.Counter   // connections heal took out of rooms deleted without news (dropStale)
 	recentHistory prometheus.Counter   // history pages answered from memory (recentHistory)
 	ackSeconds    prometheus.Histogram // from a send's arrival to its ack being queued
 }
@@ -18,6 +19,10 @@ func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
 		healed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_healed_messages_total",
 			Help: "Messages of other nodes delivered from the store because the broker lost or delayed them.",
+		}),
+		staleLeft: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_heal_stale_leaves_total",
+			Help: "Connections heal took out of a room deleted on another node (or whose name a new room took) whose directory event never reached this node.",
 		}),
 		recentHistory: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hubbub_history_recent_total",
@@ -29,7 +34,7 @@ func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.healed, m.recentHistory, m.ackSeconds)
+	reg.MustRegister(m.healed, m.staleLeft, m.recentHistory, m.ackSeconds)
 	registerHubMetrics(reg, h)
 	return m
 }

@@ -216,4 +216,7 @@ func TestRoomMadeAgainWithoutTheNews(t *testing.T) {
 	if reply.Code != protocol.CodeNoSuchRoom {
 		t.Errorf("gus's join of the new private pub: %s %s, want %s", reply.Type, reply.Code, protocol.CodeNoSuchRoom)
 	}
+	if got := counterValue(b.srv.data.staleLeft); got != 1 {
+		t.Errorf("hubbub_heal_stale_leaves_total = %v, want 1 (gus)", got)
+	}
 }

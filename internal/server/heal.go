@@ -54,6 +54,13 @@ func (s *Server) healOnce(ctx context.Context) {
 	restarted := s.dropStale(ours, heads, asked)
 	for room, h := range heads {
 		have, head := ours[room], h.Seq
+		if have > head && !restarted[room] {
+			// Delivered past the store's head: what was delivered here
+			// was of an earlier room of that name (dropStale took out
+			// who was in it), and this room's sequence starts over.
+			s.hub.Restart(room, 0)
+			continue
+		}
 		if head <= have || restarted[room] {
 			continue
 		}

@@ -543,11 +543,24 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// Once in ss.joined, jr belongs to ss.mu (moderation events change it).
 	mutedNow, mutedUntil := jr.muted, jr.mutedUntil
 	ss.mu.Lock()
-	_, already := ss.joined.get(cmd.Room)
+	cur, already := ss.joined.get(cmd.Room)
+	stale := already && cur.created != 0 && cur.created != r.CreatedAt.UnixMilli()
 	if !already {
 		ss.joined.add(jr)
 	}
 	ss.mu.Unlock()
+	if stale {
+		// The session is in an earlier room of that name, deleted without
+		// news of it reaching this node (see dropStale): out of it first,
+		// then into this one as any first join, from its last_seq.
+		ss.forceLeave(c, cmd.Room)
+		ss.mu.Lock()
+		_, already = ss.joined.get(cmd.Room)
+		if !already {
+			ss.joined.add(jr)
+		}
+		ss.mu.Unlock()
+	}
 	var p hub.Presence
 	if already {
 		p = hub.Presence{Online: ss.srv.hub.Online(cmd.Room), Members: ss.srv.hub.Members(cmd.Room, ss.srv.cfg.PresenceLimit)}

@@ -94,10 +94,10 @@ func (s *Server) healOnce(ctx context.Context) {
 // store was asked) is left for the next round. One whose join was
 // decided on the old room's cached row (join reads the row again only
 // when the hub's head says it may be stale) is taken out too, though the
-// new room may admit it: it rejoins, decided on the new room. A room whose name was
-// taken again and that keeps members here (ones that joined the new room)
-// starts its sequence over (hub.Restart); dropStale returns those rooms,
-// which this round does not heal.
+// new room may admit it: it rejoins, decided on the new room. A room
+// whose name was taken again and that keeps members here (ones that
+// joined the new room) starts its sequence over (hub.Restart); dropStale
+// returns those rooms, which this round does not heal.
 //
 // It walks every identified connection of the node, as a directory event
 // does, taking each one's session lock once per round.

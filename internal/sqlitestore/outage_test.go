@@ -60,3 +60,59 @@ func TestLockedDatabaseIsErrUnavailable(t *testing.T) {
 		t.Errorf("Append after the lock was released: %v", err)
 	}
 }
+
+// TestSearchWhileLocked: while another process holds the write lock past
+// the busy timeout, so that what is not indexed yet cannot be, a search
+// still answers from the index as it is.
+func TestSearchWhileLocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the busy timeout")
+	}
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	send := func(body string) {
+		t.Helper()
+		if _, err := s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: body}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("alpha indexed")
+	if err := s.indexAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.indexLag = time.Hour
+	send("alpha pending")
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Search(ctx, chat.SearchQuery{Rooms: []string{chat.DefaultRoom}, Words: []string{"alpha"}, Limit: 10})
+	if err != nil {
+		t.Fatalf("Search while the database is locked: %v", err)
+	}
+	if len(got) != 1 || got[0].Body != "alpha indexed" {
+		t.Errorf("Search while the database is locked = %+v, want the indexed message", got)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Search(ctx, chat.SearchQuery{Rooms: []string{chat.DefaultRoom}, Words: []string{"alpha"}, Limit: 10})
+	if err != nil || len(got) != 2 {
+		t.Errorf("Search once the lock is gone = %d messages, %v; want both", len(got), err)
+	}
+}

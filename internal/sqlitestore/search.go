@@ -16,7 +16,7 @@ var _ chat.Searcher = (*Store)(nil)
 // Search finds plain messages with FTS5; see [chat.Searcher.Search]. The
 // index is messages_fts (migration 4), brought up to date first
 // (indexAll): every message committed before Search is called can be
-// found. Newest first is the messages' rowid order, descending: the order
+// found, unless the database cannot be written. Newest first is the messages' rowid order, descending: the order
 // the single writer inserted them in, which within a room is seq order,
 // and which FTS5 can deliver without sorting.
 func (s *Store) Search(ctx context.Context, q chat.SearchQuery) ([]chat.Message, error) {
@@ -31,7 +31,12 @@ func (s *Store) Search(ctx context.Context, q chat.SearchQuery) ([]chat.Message,
 	if err != nil {
 		return nil, s.fail("search", err)
 	}
-	if err := s.indexAll(ctx); err != nil {
+	// What is not indexed yet is, first. If that fails (the database
+	// cannot be written: a full disk, a lock another process holds past
+	// the busy timeout), the search runs on the index as it is, without
+	// the messages of the last indexLag before the trouble, rather than
+	// fail a read.
+	if err := s.indexAll(ctx); err != nil && ctx.Err() != nil {
 		return nil, s.fail("search", err)
 	}
 	before := q.Before

@@ -218,6 +218,17 @@ type Publication struct {
 	Payload []byte
 }
 
+// GapNotifier is implemented by a Broker that can tell when it may have
+// lost payloads: its connection to the broker's server was down and is
+// back (payloads published meanwhile are gone), or the server dropped
+// payloads it could not hand over fast enough. NotifyGaps registers f,
+// which the broker calls after each such event, on a goroutine of its own,
+// possibly several times for one event (once per subscription, say): f
+// must be cheap and must not block. A later call replaces f.
+type GapNotifier interface {
+	NotifyGaps(f func())
+}
+
 // Broker carries encoded events between the nodes that serve a room.
 // Delivery is at most once: a broker may drop a payload (a node restarting,
 // a network partition), and readers heal gaps from the Store.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,7 +29,10 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
-var _ chat.Broker = (*Broker)(nil)
+var (
+	_ chat.Broker      = (*Broker)(nil)
+	_ chat.GapNotifier = (*Broker)(nil)
+)
 
 // Defaults of Config.
 const (
@@ -77,6 +81,8 @@ type Broker struct {
 	mu     sync.Mutex // guards subs, closed
 	subs   map[*subscription]struct{}
 	closed bool
+
+	gaps atomic.Pointer[func()] // NotifyGaps's f
 }
 
 // subscription is one Subscribe call: one NATS subscription.
@@ -124,6 +130,9 @@ func Open(ctx context.Context, url string, cfg Config) (*Broker, error) {
 		nats.ReconnectBufSize(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.connClosed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				b.gap() // the client dropped messages of the subscription
+			}
 			if s != nil {
 				log.Warn("natsbroker: subscription error", "subject", s.Subject, "err", err)
 				return
@@ -137,6 +146,7 @@ func Open(ctx context.Context, url string, cfg Config) (*Broker, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("natsbroker: reconnected", "server", nc.ConnectedUrlRedacted())
+			b.gap() // what was published while it was away is lost
 		}),
 	}
 	if deadline, ok := ctx.Deadline(); ok {
@@ -151,6 +161,18 @@ func Open(ctx context.Context, url string, cfg Config) (*Broker, error) {
 	}
 	b.nc = nc
 	return b, nil
+}
+
+// NotifyGaps registers f, called after the connection to the NATS server
+// was lost and made again, and when nats.go dropped messages of a
+// subscription that fell behind (a slow consumer); see
+// [chat.GapNotifier]. It runs on nats.go's callback goroutine.
+func (b *Broker) NotifyGaps(f func()) { b.gaps.Store(&f) }
+
+func (b *Broker) gap() {
+	if f := b.gaps.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // subject maps a topic to its NATS subject.

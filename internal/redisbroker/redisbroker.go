@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +29,10 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
-var _ chat.Broker = (*Broker)(nil)
+var (
+	_ chat.Broker      = (*Broker)(nil)
+	_ chat.GapNotifier = (*Broker)(nil)
+)
 
 // Defaults of Config.
 const (
@@ -81,6 +85,8 @@ type Broker struct {
 	mu     sync.Mutex        // guards topics, closed; never held during I/O
 	topics map[string]*topic // by channel name; only topics with subscribers
 	closed bool
+
+	gaps atomic.Pointer[func()] // NotifyGaps's f
 }
 
 // topic is one Redis channel with local subscribers.
@@ -302,14 +308,33 @@ func (b *Broker) readLoop(msgs <-chan any) {
 
 // confirm marks channel's topic subscribed. A confirmation that answers an
 // earlier SUBSCRIBE of the same channel (one whose topic was dropped
-// before it was confirmed, or a resubscribe after a reconnect) may confirm
-// a newer topic a little early; the price is at most a lost payload.
+// before it was confirmed) may confirm a newer topic a little early; the
+// price is at most a lost payload. A confirmation of a topic already
+// confirmed is go-redis subscribing it again after it lost the pub/sub
+// connection and made a new one: what was published meanwhile is lost,
+// which NotifyGaps reports.
 func (b *Broker) confirm(channel string) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if t := b.topics[channel]; t != nil && !t.confirmed {
+	t := b.topics[channel]
+	again := t != nil && t.confirmed
+	if t != nil && !t.confirmed {
 		t.confirmed = true
 		close(t.ready)
+	}
+	b.mu.Unlock()
+	if again {
+		b.gap()
+	}
+}
+
+// NotifyGaps registers f, called after the pub/sub connection was lost
+// and made again (once per channel subscribed again); see
+// [chat.GapNotifier]. It runs on the broker's reader goroutine.
+func (b *Broker) NotifyGaps(f func()) { b.gaps.Store(&f) }
+
+func (b *Broker) gap() {
+	if f := b.gaps.Load(); f != nil {
+		(*f)()
 	}
 }
 

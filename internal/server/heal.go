@@ -26,10 +26,31 @@ func (s *Server) heal(quit <-chan struct{}) {
 		case <-quit:
 			return
 		case <-t.C:
+		case <-s.healNow:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HealInterval)
 		s.healOnce(ctx)
 		cancel()
+	}
+}
+
+// brokerGap is what the node does when its broker says it may have lost
+// news (chat.GapNotifier: a connection to Redis or NATS was down, or
+// payloads were dropped): it drops the rows, roles and sanctions it
+// cached, whose changes on other nodes it may not have heard of, and runs
+// a heal round now instead of at the next tick, which delivers what was
+// lost and takes connections out of rooms deleted meanwhile. Without it
+// the same happens within Config.ModerationCheck and HealInterval. It runs
+// on the broker's goroutine, possibly many times for one gap: it only
+// drops and signals.
+func (s *Server) brokerGap() {
+	s.roomRows.clear()
+	s.roles.clear()
+	s.sanctions.clear()
+	s.gapWarn.Add("")
+	select {
+	case s.healNow <- struct{}{}:
+	default:
 	}
 }
 

@@ -69,3 +69,10 @@ func (rc *roomCache) fetch(ctx context.Context, st chat.Store, name string, now 
 
 // forget drops the row of name after this node changed it.
 func (rc *roomCache) forget(name string) { rc.rows.Delete(name) }
+
+// clear drops every row: the news of changes made on other nodes may have
+// been lost (brokerGap).
+func (rc *roomCache) clear() {
+	rc.rows.Clear()
+	rc.n.Store(0)
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hubbub-chat/hubbub/internal/auth"
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/hub"
 	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -76,9 +77,11 @@ type Server struct {
 	inspectKeys sync.Map // inspect challenge → *tappedConn; see inspect.go
 
 	connID   atomic.Uint64
-	draining atomic.Bool   // lame duck: /readyz answers 503 (drain.go)
-	closing  atomic.Bool   // past the drain grace: upgrades are refused (drain.go)
-	quit     chan struct{} // closed by Shutdown: stops the sweeper
+	draining atomic.Bool    // lame duck: /readyz answers 503 (drain.go)
+	closing  atomic.Bool    // past the drain grace: upgrades are refused (drain.go)
+	quit     chan struct{}  // closed by Shutdown: stops the sweeper
+	healNow  chan struct{}  // a heal round now, not at the next tick (brokerGap); buffered 1
+	gapWarn  *ratelimit.Log // the broker may have lost news
 	quitOnce sync.Once
 	bg       sync.WaitGroup // background goroutines: the sweeper, moderation handlers
 	// cancelDir ends the directory subscription; immutable after New.
@@ -109,10 +112,12 @@ func New(cfg Config) (*Server, error) {
 		poller:  newPoller(cfg.Logger),
 		readers: newReaders(readerLinger),
 		quit:    make(chan struct{}),
+		healNow: make(chan struct{}, 1),
 	}
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
 	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)
 	s.commitWarn = ratelimit.NewLog(s.log, "commits failing or slow: sends are refused or acknowledged late", warnEvery)
+	s.gapWarn = ratelimit.NewLog(s.log, "the broker may have lost news (reconnected, or dropped what it could not deliver in time): caches dropped, rooms healed from the store", warnEvery)
 	h, err := hub.New(hub.Config{
 		Broker:     cfg.Broker,
 		Logger:     cfg.Logger,
@@ -207,6 +212,9 @@ func New(cfg Config) (*Server, error) {
 		s.bg.Go(func() { s.sweep(s.quit) })
 	}
 	s.bg.Go(func() { s.heal(s.quit) })
+	if g, ok := cfg.Broker.(chat.GapNotifier); ok {
+		g.NotifyGaps(s.brokerGap)
+	}
 	if cfg.Files != nil {
 		s.bg.Go(func() { s.expireUploads(s.quit) })
 	}

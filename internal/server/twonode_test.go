@@ -3,11 +3,13 @@ package server
 import (
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
@@ -307,5 +309,83 @@ func TestFreshMemberAfterStaleHead(t *testing.T) {
 	})
 	if ev.Message.Body != "new 2" {
 		t.Errorf("nina got %q at seq 2, want \"new 2\"", ev.Message.Body)
+	}
+}
+
+// gapBroker is the real in-process broker with a trigger for the report a
+// Redis or NATS broker makes once it is back from a lost connection
+// (chat.GapNotifier).
+type gapBroker struct {
+	*membroker.Broker
+	mu sync.Mutex
+	f  func()
+}
+
+func (b *gapBroker) NotifyGaps(f func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.f = f
+}
+
+func (b *gapBroker) gap() {
+	b.mu.Lock()
+	f := b.f
+	b.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// TestBrokerGapDropsCachesAndHeals: rooms deleted and made again,
+// private, on one node while the other's broker was away. When that
+// broker reports the gap, the other node forgets its cached rows at once
+// (a non-member's history is refused, not answered from the new private
+// room) and heals at once (its member of an old room is told it was
+// deleted), without waiting for Config.ModerationCheck or HealInterval.
+func TestBrokerGapDropsCachesAndHeals(t *testing.T) {
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb := &gapBroker{Broker: membroker.New()}
+	t.Cleanup(func() { gb.Close() })
+	common := func(c *Config) {
+		c.Accounts, c.Access, c.Reads, c.Search = store, store, store, store
+		c.HealInterval, c.ModerationCheck = time.Hour, time.Hour
+	}
+	a := newTestServerOn(t, store, nil, common)
+	b := newTestServerOn(t, store, nil, func(c *Config) { common(c); c.Broker = gb })
+
+	// pub has a member on b; pub2 only a row b read for uma's history.
+	owner := a.account(t, a.register(t, "olga"))
+	for _, room := range []string{"pub", "pub2"} {
+		owner.ok(protocol.Command{Op: protocol.OpCreate, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpJoin, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpSend, Room: room, Body: "old"})
+	}
+	gus := b.client(t, "gus")
+	gus.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
+	uma := b.account(t, b.register(t, "uma"))
+	uma.ok(protocol.Command{Op: protocol.OpHistory, Room: "pub2"})
+
+	for _, room := range []string{"pub", "pub2"} {
+		owner.ok(protocol.Command{Op: protocol.OpDeleteRoom, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpCreate, Room: room, Private: true})
+		owner.ok(protocol.Command{Op: protocol.OpJoin, Room: room})
+		owner.ok(protocol.Command{Op: protocol.OpSend, Room: room, Body: "secret"})
+	}
+
+	gb.gap()
+	ev := gus.waitFor("the deleted event", func(ev protocol.Event) bool {
+		if ev.Type == protocol.TypeMessage && ev.Message.Body == "secret" {
+			t.Errorf("gus got the new private room's message")
+		}
+		return ev.Type == protocol.TypeDirectory && ev.Room == "pub"
+	})
+	if ev.Change != protocol.ChangeDeleted {
+		t.Errorf("gus was told %s of pub, want %s", ev.Change, protocol.ChangeDeleted)
+	}
+	if ev := uma.do(protocol.Command{Op: protocol.OpHistory, Room: "pub2"}); ev.Code != protocol.CodeNoSuchRoom {
+		t.Errorf("uma's history of the new private pub2: %s %s (%d messages), want %s", ev.Type, ev.Code, len(ev.Messages), protocol.CodeNoSuchRoom)
 	}
 }

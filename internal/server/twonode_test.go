@@ -224,17 +224,18 @@ func TestRoomMadeAgainWithoutTheNews(t *testing.T) {
 	}
 }
 
-// TestRejoinRoomMadeAgainWithoutTheNews: a guest on a node that never
-// heard of its room's deletion joins the room made again under the name
-// (public): it is out of the old room and in the new one from its
-// last_seq, and every message of the new room after it reaches the guest,
-// though the old room had delivered higher sequences on that node.
-func TestRejoinRoomMadeAgainWithoutTheNews(t *testing.T) {
+// pubMadeAgain starts two nodes apart (heal rounds by hand) where a guest
+// on b is in a public room "pub" of olga's, made on a, and got its three
+// messages; then olga deletes pub and makes it again, public, and sends
+// it "new 1" (seq 1), which b never hears of. b's cached row is dropped,
+// as it would be at most Config.ModerationCheck later.
+func pubMadeAgain(t *testing.T) (b *testServer, owner, gus *tclient) {
+	t.Helper()
 	a, b := twoNodesApart(t, func(c *Config) { c.HealInterval = time.Hour })
-	owner := a.account(t, a.register(t, "olga"))
+	owner = a.account(t, a.register(t, "olga"))
 	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
 	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
-	gus := b.client(t, "gus")
+	gus = b.client(t, "gus")
 	gus.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
 	for range 3 {
 		owner.ok(protocol.Command{Op: protocol.OpSend, Room: "pub", Body: "old"})
@@ -243,14 +244,21 @@ func TestRejoinRoomMadeAgainWithoutTheNews(t *testing.T) {
 	for range 3 {
 		gus.waitFor("an old message", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMessage })
 	}
-
 	owner.ok(protocol.Command{Op: protocol.OpDeleteRoom, Room: "pub"})
 	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
 	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
 	owner.ok(protocol.Command{Op: protocol.OpSend, Room: "pub", Body: "new 1"})
-	// b's cached row is the old room's (ModerationCheck): make sure the
-	// join reads the new one, as it would at most 2 s later.
 	b.srv.roomRows.forget("pub")
+	return b, owner, gus
+}
+
+// TestRejoinRoomMadeAgainWithoutTheNews: a guest on a node that never
+// heard of its room's deletion joins the room made again under the name
+// (public): it is out of the old room and in the new one from its
+// last_seq, and every message of the new room after it reaches the guest,
+// though the old room had delivered higher sequences on that node.
+func TestRejoinRoomMadeAgainWithoutTheNews(t *testing.T) {
+	b, owner, gus := pubMadeAgain(t)
 	reply := gus.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
 	if reply.Info.LastSeq != 1 {
 		t.Fatalf("join of the new pub: last_seq %d, want 1", reply.Info.LastSeq)
@@ -269,25 +277,7 @@ func TestRejoinRoomMadeAgainWithoutTheNews(t *testing.T) {
 // itself (no heal round took it out): the room's messages still reach the
 // new member, though the old room had delivered higher sequences here.
 func TestFreshMemberAfterStaleHead(t *testing.T) {
-	a, b := twoNodesApart(t, func(c *Config) { c.HealInterval = time.Hour })
-	owner := a.account(t, a.register(t, "olga"))
-	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
-	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
-	old := b.client(t, "gus")
-	old.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
-	for range 3 {
-		owner.ok(protocol.Command{Op: protocol.OpSend, Room: "pub", Body: "old"})
-	}
-	b.srv.healOnce(t.Context())
-	for range 3 {
-		old.waitFor("an old message", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMessage })
-	}
-
-	owner.ok(protocol.Command{Op: protocol.OpDeleteRoom, Room: "pub"})
-	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
-	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"})
-	owner.ok(protocol.Command{Op: protocol.OpSend, Room: "pub", Body: "new 1"})
-	b.srv.roomRows.forget("pub") // as it would be at most 2 s later
+	b, owner, old := pubMadeAgain(t)
 	fresh := b.client(t, "nina")
 	if reply := fresh.ok(protocol.Command{Op: protocol.OpJoin, Room: "pub"}); reply.Info.LastSeq != 1 {
 		t.Fatalf("join of the new pub: last_seq %d, want 1", reply.Info.LastSeq)

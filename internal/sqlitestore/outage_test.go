@@ -24,30 +24,15 @@ func TestLockedDatabaseIsErrUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-
-	other, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
 	ctx := t.Context()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockFromElsewhere(t, path)
 	start := time.Now()
 	_, err = s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: "locked out", CMID: "c1"}})
 	if !errors.Is(err, chat.ErrUnavailable) {
 		t.Errorf("Append while another connection holds the write lock = %v, want chat.ErrUnavailable", err)
 	}
 	t.Logf("Append failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 
 	_, err = s.writer.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
 	if err == nil {
@@ -88,19 +73,7 @@ func TestSearchWhileLocked(t *testing.T) {
 	s.indexLag = time.Hour
 	send("alpha pending")
 
-	other, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockFromElsewhere(t, path)
 	got, err := s.Search(ctx, chat.SearchQuery{Rooms: []string{chat.DefaultRoom}, Words: []string{"alpha"}, Limit: 10})
 	if err != nil {
 		t.Fatalf("Search while the database is locked: %v", err)
@@ -108,11 +81,35 @@ func TestSearchWhileLocked(t *testing.T) {
 	if len(got) != 1 || got[0].Body != "alpha indexed" {
 		t.Errorf("Search while the database is locked = %+v, want the indexed message", got)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	got, err = s.Search(ctx, chat.SearchQuery{Rooms: []string{chat.DefaultRoom}, Words: []string{"alpha"}, Limit: 10})
 	if err != nil || len(got) != 2 {
 		t.Errorf("Search once the lock is gone = %d messages, %v; want both", len(got), err)
+	}
+}
+
+// lockFromElsewhere takes the write lock of the database at path on a
+// connection of its own, as another process would, and returns what
+// gives it back.
+func lockFromElsewhere(t *testing.T, path string) (unlock func()) {
+	t.Helper()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -312,7 +312,10 @@ func (b *Broker) readLoop(msgs <-chan any) {
 // price is at most a lost payload. A confirmation of a topic already
 // confirmed is go-redis subscribing it again after it lost the pub/sub
 // connection and made a new one: what was published meanwhile is lost,
-// which NotifyGaps reports.
+// which NotifyGaps reports. (Rarely it is the answer to the topic's own
+// SUBSCRIBE after such an earlier answer confirmed it: a gap reported for
+// nothing, which costs the server a refill of its caches and a heal
+// round.)
 func (b *Broker) confirm(channel string) {
 	b.mu.Lock()
 	t := b.topics[channel]

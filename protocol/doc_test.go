@@ -19,7 +19,8 @@ import (
 // TestProtocolDoc keeps docs/protocol.md in step with the package: it must
 // quote every golden file verbatim, and its Error codes and Close codes
 // tables must have one row for each code declared in codes.go, and no other,
-// and its Operations table must list each op with the fields it takes.
+// its Operations table must list each op with the fields it takes, and its
+// Limits table must name each constant of limits.go.
 func TestProtocolDoc(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "docs", "protocol.md"))
 	if err != nil {
@@ -55,6 +56,51 @@ func TestProtocolDoc(t *testing.T) {
 	compareRows(t, "Close codes", tableKeys(t, doc, "Close codes", ""), append(closes, "1006"))
 
 	checkOperationsTable(t, doc)
+	checkLimitsTable(t, doc)
+}
+
+// checkLimitsTable wants the constant column of the Limits table to name
+// every constant of limits.go, and no other.
+func checkLimitsTable(t *testing.T, doc string) {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "limits.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
+			for _, s := range gd.Specs {
+				for _, n := range s.(*ast.ValueSpec).Names {
+					declared[n.Name] = true
+				}
+			}
+		}
+	}
+	_, sec, ok := strings.Cut(doc, "\n## Limits\n")
+	if !ok {
+		t.Fatal("docs/protocol.md has no section Limits")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	named := map[string]bool{}
+	constant := regexp.MustCompile("`([A-Z][A-Za-z]+)`")
+	for _, l := range strings.Split(sec, "\n") {
+		cells := strings.Split(l, "|")
+		if len(cells) != 5 { // | limit | value | constant |
+			continue
+		}
+		for _, m := range constant.FindAllStringSubmatch(cells[3], -1) {
+			named[m[1]] = true
+			if !declared[m[1]] {
+				t.Errorf("docs/protocol.md, Limits: %s is no constant of limits.go", m[1])
+			}
+		}
+	}
+	for name := range declared {
+		if !named[name] {
+			t.Errorf("docs/protocol.md, Limits: no row names %s of limits.go", name)
+		}
+	}
 }
 
 // opsRow is a row of the Operations table:

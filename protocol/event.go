@@ -71,7 +71,7 @@ type Event struct {
 	Reason string `json:"reason,omitempty"` // error: a sentence for humans, do not parse; kicked, banned, muted: the moderator's reason
 
 	Room string `json:"room,omitempty"` // join, leave, typing; ok of a command that names a room
-	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, unbanned, muted, unmuted, role: whom
+	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, unbanned, muted, unmuted, role, and the ok of invite, kick, ban, unban, mute, unmute, promote, demote: whom
 
 	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message
 	Messages []Message  `json:"messages,omitempty"` // ok of history, in ascending seq
@@ -83,7 +83,7 @@ type Event struct {
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
 
 	By    string `json:"by,omitempty"`    // directory (empty when the server expired the room), invited, kicked, banned, unbanned, muted, unmuted, role: who did it
-	Role  string `json:"role,omitempty"`  // role: the new role; ok of join: your role in the room
+	Role  string `json:"role,omitempty"`  // role, and the ok of promote and demote: the new role (your own role in a room is RoomInfo.Role)
 	Until int64  `json:"until,omitempty"` // banned, muted: Unix ms when it ends; 0 means until lifted
 	Seq   int64  `json:"seq,omitempty"`   // read: your read position in Room
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,14 +16,14 @@ import (
 
 	"github.com/hubbub-chat/hubbub/internal/auth"
 	"github.com/hubbub-chat/hubbub/internal/chat"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-const userUsage = `Usage: hubbubd user [--data DIR] COMMAND [NAME]
+const userUsage = `Usage: hubbubd user [--data DIR | --store URL] COMMAND [NAME]
 
-Manage accounts in the server's database (the same --data directory as the
-server; it may be running).
+Manage accounts in the server's store: the SQLite database under --data
+(HUBBUB_DATA), or the PostgreSQL database of --store (HUBBUB_STORE), as the
+server is given them. The server may be running.
 
 Commands:
   list                 list the accounts: name, role, state, when created
@@ -46,15 +45,16 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, userUsage) }
 	data := fs.String("data", "hubbub-data", "directory of the SQLite database")
+	storeURL := fs.String("store", "", "shared store `URL` (postgres://…); empty: SQLite under --data")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
 		}
 		return err
 	}
-	if !isFlagSet(fs, "data") {
-		if v := getenv("HUBBUB_DATA"); v != "" {
-			*data = v
+	for name, env := range map[string]string{"data": "HUBBUB_DATA", "store": "HUBBUB_STORE"} {
+		if v := getenv(env); v != "" && !isFlagSet(fs, name) {
+			fs.Set(name, v)
 		}
 	}
 	rest := fs.Args()
@@ -68,7 +68,12 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			fs.Usage()
 			return errors.New("user list: takes no NAME")
 		}
-		return listUsers(ctx, filepath.Join(*data, "hubbub.db"), stdout)
+		store, err := openUserStore(ctx, *storeURL, *data)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return listUsers(ctx, store, stdout)
 	}
 	admin := false
 	if cmd == "add" && len(rest) > 0 && (rest[0] == "--admin" || rest[0] == "-admin") {
@@ -83,7 +88,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("user %s: %s", cmd, err.(*protocol.Error).Reason)
 	}
 
-	store, err := sqlitestore.Open(filepath.Join(*data, "hubbub.db"))
+	store, err := openUserStore(ctx, *storeURL, *data)
 	if err != nil {
 		return err
 	}
@@ -171,14 +176,32 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-// listUsers prints the accounts of the database at path, one a line, in
-// aligned columns: name, role, state and creation date (UTC).
-func listUsers(ctx context.Context, path string, stdout io.Writer) error {
-	store, err := sqlitestore.Open(path)
+// userStore is what hubbubd user needs of a store: the accounts, and the
+// list of them that only the command line asks for.
+type userStore interface {
+	chat.Accounts
+	Users(ctx context.Context) ([]chat.User, error)
+	Close() error
+}
+
+// openUserStore opens the store the server would open with --store spec
+// and --data dataDir (see openStore).
+func openUserStore(ctx context.Context, spec, dataDir string) (userStore, error) {
+	s, _, err := openStore(ctx, spec, dataDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer store.Close()
+	us, ok := s.(userStore)
+	if !ok {
+		s.Close()
+		return nil, fmt.Errorf("user: the store %T cannot list accounts", s)
+	}
+	return us, nil
+}
+
+// listUsers prints the accounts of store, one a line, in aligned columns:
+// name, role, state and creation date (UTC).
+func listUsers(ctx context.Context, store userStore, stdout io.Writer) error {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return err

@@ -2,17 +2,54 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hubbub-chat/hubbub/internal/auth"
-	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/internal/pgtest"
 )
 
+// TestUserCommands runs the account commands on each store the server
+// can use: the SQLite database under --data and, with
+// HUBBUB_TEST_POSTGRES, a PostgreSQL database given by --store or by
+// HUBBUB_STORE (a command that quietly used a SQLite file beside it would
+// leave the cluster without its administrator).
 func TestUserCommands(t *testing.T) {
-	dir := t.TempDir()
-	noenv := func(string) string { return "" }
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		testUserCommands(t, []string{"--data", dir}, func(string) string { return "" }, "", dir)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("HUBBUB_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("HUBBUB_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable); skipping the PostgreSQL store")
+		}
+		dsn = pgtest.Schema(t, dsn, "hubbubd_user_")
+		dir := t.TempDir()
+		testUserCommands(t, []string{"--data", dir, "--store", dsn}, func(string) string { return "" }, dsn, dir)
+	})
+	t.Run("postgres from the environment", func(t *testing.T) {
+		dsn := os.Getenv("HUBBUB_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("HUBBUB_TEST_POSTGRES is not set; skipping the PostgreSQL store")
+		}
+		dsn = pgtest.Schema(t, dsn, "hubbubd_user_")
+		dir := t.TempDir()
+		env := map[string]string{"HUBBUB_STORE": dsn, "HUBBUB_DATA": dir}
+		testUserCommands(t, nil, func(k string) string { return env[k] }, dsn, dir)
+	})
+}
+
+// testUserCommands runs the commands with flags before each, getenv for
+// the environment, and checks the accounts they leave in the store of
+// --store spec and --data dir. With a PostgreSQL store, no SQLite file
+// may appear under dir.
+func testUserCommands(t *testing.T, flags []string, getenv func(string) string, spec, dir string) {
 	tests := []struct {
 		name    string
 		args    []string
@@ -40,8 +77,8 @@ func TestUserCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			args := append([]string{"--data", dir}, tt.args...)
-			err := runUser(t.Context(), args, noenv, strings.NewReader(tt.stdin), &out, &errOut)
+			args := append(slices.Clone(flags), tt.args...)
+			err := runUser(t.Context(), args, getenv, strings.NewReader(tt.stdin), &out, &errOut)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -50,7 +87,7 @@ func TestUserCommands(t *testing.T) {
 			}
 		})
 	}
-	store, err := sqlitestore.Open(filepath.Join(dir, "hubbub.db"))
+	store, _, err := openStore(t.Context(), spec, dir) // as the server opens it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +102,8 @@ func TestUserCommands(t *testing.T) {
 	ok, err := auth.NewHasher(1).VerifyPassword(t.Context(), u.PasswordHash, "second password")
 	if err != nil || !ok {
 		t.Errorf("the changed password does not verify: %v %v", ok, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hubbub.db")); spec != "" && !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("with --store %s, a SQLite file was made under --data (stat: %v)", spec, err)
 	}
 }

@@ -76,6 +76,35 @@ func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
 	return found, nil
 }
 
+// Users returns every account, by name, without password hashes. It is
+// for the administrator's command line (hubbubd user list), not for the
+// server, and is not part of [chat.Accounts].
+func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	rows, err := s.pool.Query(ctx, `SELECT name, admin, disabled, created_at FROM users ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, s.fail("users", err)
+	}
+	defer rows.Close()
+	var out []chat.User
+	for rows.Next() {
+		var u chat.User
+		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &u.CreatedAt); err != nil {
+			return nil, s.fail("users", err)
+		}
+		u.CreatedAt = u.CreatedAt.UTC()
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("users", err)
+	}
+	return out, nil
+}
+
 // UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 // [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
 // user's sessions when u is disabled: the caller does, with

@@ -22,6 +22,7 @@ type dropServer struct {
 	drop  string
 	gate  chan struct{}
 	conns atomic.Int32
+	again atomic.Int32 // commands of op drop seen on later connections
 }
 
 func (s *dropServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,8 +49,11 @@ func (s *dropServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		if n == 1 && cmd.Op == s.drop {
-			return // the connection drops after the command was sent
+		if cmd.Op == s.drop {
+			if n == 1 {
+				return // the connection drops after the command was sent
+			}
+			s.again.Add(1)
 		}
 		ev := protocol.Event{Type: protocol.TypeOK, ID: cmd.ID}
 		switch cmd.Op {
@@ -57,7 +61,9 @@ func (s *dropServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ev.Self = &protocol.Identity{Name: "ada", Guest: true}
 		case protocol.OpJoin:
 			ev.Info = &protocol.RoomInfo{Name: cmd.Room}
-		case protocol.OpSend:
+		case protocol.OpCreate:
+			ev.Info = &protocol.RoomInfo{Name: cmd.Room}
+		case protocol.OpSend, protocol.OpDelete, protocol.OpReact:
 			ev.Message = &protocol.Message{Room: cmd.Room, Seq: 1, From: "ada", Guest: true, Body: cmd.Body, CMID: cmd.CMID}
 		}
 		frame, err := protocol.EncodeEvent(&ev)
@@ -128,6 +134,52 @@ func TestAbandonedWhileReconnecting(t *testing.T) {
 			c.mu.Unlock()
 			if pending != 0 || joining != 0 {
 				t.Errorf("%s: after the reconnect %d calls pending and %d rooms joining, want 0 and 0", tt.op, pending, joining)
+			}
+		})
+	}
+}
+
+// TestNotResent checks the operations the package documentation says are
+// not sent again after a reconnect: when the connection drops between
+// sending one and its reply, it returns ErrConnectionLost and the next
+// connection does not see it.
+func TestNotResent(t *testing.T) {
+	tests := []struct {
+		op  string
+		run func(ctx context.Context, c *Client) error
+	}{
+		{protocol.OpCreate, func(ctx context.Context, c *Client) error { _, err := c.Create(ctx, "x", ""); return err }},
+		{protocol.OpDelete, func(ctx context.Context, c *Client) error { _, err := c.Delete(ctx, "x", 1); return err }},
+		{protocol.OpReact, func(ctx context.Context, c *Client) error { _, err := c.React(ctx, "x", 1, "👍"); return err }},
+		{protocol.OpKick, func(ctx context.Context, c *Client) error { return c.Kick(ctx, "x", "bob", "") }},
+		{protocol.OpDeleteRoom, func(ctx context.Context, c *Client) error { return c.DeleteRoom(ctx, "x") }},
+		{protocol.OpTyping, func(ctx context.Context, c *Client) error { return c.Typing(ctx, "x") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			srv := &dropServer{drop: tt.op, gate: make(chan struct{})}
+			close(srv.gate)
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			c, err := Dial(context.Background(), ts.URL, Options{Name: "ada", BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			go func() {
+				for range c.Events() {
+				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := tt.run(ctx, c); !errors.Is(err, ErrConnectionLost) {
+				t.Errorf("%s: err = %v, want ErrConnectionLost", tt.op, err)
+			}
+			if err := c.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.again.Load(); got != 0 {
+				t.Errorf("%s sent again %d times after the reconnect, want 0", tt.op, got)
 			}
 		})
 	}

@@ -152,8 +152,9 @@ func (c *Client) markReady(cn *conn) {
 }
 
 // connectionEnded settles the calls that cn's end leaves without a reply:
-// internal calls fail, abandoned calls are forgotten, Create and Typing fail
-// with ErrConnectionLost, and the rest wait for the next connection.
+// internal calls fail, abandoned calls are forgotten, the calls not to be
+// resent (Create, Typing, ...) fail with ErrConnectionLost, and the rest
+// wait for the next connection.
 func (c *Client) connectionEnded(cn *conn) {
 	c.mu.Lock()
 	var failed []*call

@@ -161,7 +161,7 @@ func (m *Model) other(ev protocol.Event) {
 			text = fmt.Sprintf("%s was deleted%s", room, by)
 			if w != nil {
 				w.joined = false
-				w.members = nil
+				clear(w.members) // kept, not nil: a join of the room made again fills it
 			}
 		default:
 			return // new rooms: /rooms lists them

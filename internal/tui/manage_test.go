@@ -151,3 +151,43 @@ func TestDirectoryEvents(t *testing.T) {
 		t.Errorf("after the deletion, window of ops = %+v, want it shown and not joined", w)
 	}
 }
+
+// TestDeletedRoomJoinedAgain: a room deleted while its window is open,
+// made again under the same name and joined from that window, shows who
+// is in it (the window forgot its members with the deletion).
+func TestDeletedRoomJoinedAgain(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{"join", "/join ops"},
+		{"create", "/create ops again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", false)
+			f.addRoom("ops", "", 0, "grace")
+			h := newHarness(t, f, 80, 24, "ops")
+			h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "ops", By: "ada"}})
+			f.mu.Lock()
+			delete(f.rooms, "ops")
+			f.mu.Unlock()
+			if tt.name == "join" {
+				f.addRoom("ops", "", 0, "linus") // someone made it again
+			}
+			h.typeText(tt.input, true)
+			h.events(client.JoinEvent{Room: "ops", User: "mallory"})
+			w := h.m.find("ops")
+			if w == nil || !w.joined {
+				t.Fatalf("window of ops = %+v, want it joined", w)
+			}
+			want := []string{"ada", "mallory"}
+			if tt.name == "join" {
+				want = []string{"ada", "linus", "mallory"}
+			}
+			if got := w.memberList(); !slices.Equal(got, want) {
+				t.Errorf("members = %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -25,10 +25,11 @@ var (
 	// by itself, the error also wraps the cause.
 	ErrClosed = errors.New("client closed")
 
-	// ErrConnectionLost is returned by Create and Typing when the connection
-	// dropped after the command may have been sent and before its reply:
-	// the command may or may not have taken effect. Other operations are
-	// sent again after the reconnect instead.
+	// ErrConnectionLost is returned by Create, CreatePrivate, Delete,
+	// React, Kick, DeleteRoom and Typing when the connection dropped after
+	// the command may have been sent and before its reply: the command may
+	// or may not have taken effect. Other operations are sent again after
+	// the reconnect instead.
 	ErrConnectionLost = errors.New("connection lost before the reply")
 )
 

@@ -24,7 +24,10 @@
 //
 // If a connection drops after a command was sent and before its reply,
 // the client sends the command again on the next connection. That is safe
-// for every operation but two: Create (a repeat would report room_exists)
+// for every operation but those whose repeat would be wrong or pointless:
+// Create and CreatePrivate (a repeat would report room_exists), Delete (a
+// repeat would report no_such_message), React (a toggle), Kick (the user
+// may have come back), DeleteRoom (the name may have been taken again)
 // and Typing (stale by then), which return [ErrConnectionLost] instead.
 // Send is made safe by its client message id, which it keeps across every
 // retry, its own and the application's: see [Client.SendWithID] and

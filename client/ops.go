@@ -101,16 +101,23 @@ func (c *Client) do(ctx context.Context, cmd protocol.Command, retry bool) (prot
 }
 
 // abandon is called when the caller stops waiting. A call that was never
-// queued is forgotten; one that was is left pending until its reply or the
-// end of its connection, so that the reply's side effects (a join, a
-// leave) still reach the room table, and it is never resent.
+// queued, or whose connection has ended already (it waits to be resent
+// after a reconnect), is forgotten; one queued on the ready connection is
+// left pending until its reply or the end of its connection, so that the
+// reply's side effects (a join, a leave) still reach the room table, and
+// it is never resent.
 func (c *Client) abandon(ca *call) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending[ca.cmd.ID] != ca {
 		return
 	}
-	if ca.sentGen == 0 {
+	// Caller calls are queued on the ready connection only, and c.cur
+	// moves on (to nil, then to a newer one) only once it has ended: a
+	// call queued on another than c.cur gets no reply, and
+	// connectionEnded, which settles the calls of the connection that
+	// ends, has passed it by.
+	if ca.sentGen == 0 || c.cur == nil || c.cur.gen != ca.sentGen {
 		c.removeLocked(ca)
 		return
 	}
@@ -145,8 +152,9 @@ func (c *Client) markReady(cn *conn) {
 }
 
 // connectionEnded settles the calls that cn's end leaves without a reply:
-// internal calls fail, abandoned calls are forgotten, Create and Typing fail
-// with ErrConnectionLost, and the rest wait for the next connection.
+// internal calls fail, abandoned calls are forgotten, the calls not to be
+// resent (Create, Typing, ...) fail with ErrConnectionLost, and the rest
+// wait for the next connection.
 func (c *Client) connectionEnded(cn *conn) {
 	c.mu.Lock()
 	var failed []*call

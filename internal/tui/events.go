@@ -43,6 +43,9 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 			return nil
 		}
 		w.joined = false
+		if protocol.CodeOf(ev.Err) == protocol.CodeNoSuchRoom {
+			w.gone = true // deleted while the client was away
+		}
 		m.noteTo(w, fmt.Sprintf("lost %s: %s; /join %s to try again", w.title(), m.errText(ev.Err), SanitizeLine(w.room)))
 	}
 	return nil
@@ -160,8 +163,8 @@ func (m *Model) other(ev protocol.Event) {
 		case protocol.ChangeDeleted:
 			text = fmt.Sprintf("%s was deleted%s", room, by)
 			if w != nil {
-				w.joined = false
-				w.members = nil
+				w.joined, w.gone = false, true
+				clear(w.members) // kept, not nil: a join of the room made again fills it
 			}
 		default:
 			return // new rooms: /rooms lists them

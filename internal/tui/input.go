@@ -10,6 +10,16 @@ import (
 
 // key handles a key press.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && !msg.Alt {
+		// Text, never a key. Text that arrives in one read (fast typing
+		// over ssh, a paste without bracketed paste) comes as one
+		// message per word, and a word's String is the word: "down",
+		// "tab" or "ctrl+c" would act as that key, here and in the
+		// input's own bindings ("home", "ctrl+w"). Marked as a paste,
+		// its String is "[down]", which names no key, and the input
+		// inserts it as typed.
+		msg.Paste = true
+	}
 	switch msg.String() {
 	case "ctrl+c":
 		return m.quit()

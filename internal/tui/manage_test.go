@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -149,5 +150,88 @@ func TestDirectoryEvents(t *testing.T) {
 	h.wantView("#ops was deleted (nobody used it)")
 	if w := h.m.find("ops"); w == nil || w.joined {
 		t.Errorf("after the deletion, window of ops = %+v, want it shown and not joined", w)
+	}
+}
+
+// TestDeletedRoomJoinedAgain: a room deleted while its window is open,
+// made again under the same name and joined from that window, shows who
+// is in it (the window forgot its members with the deletion).
+func TestDeletedRoomJoinedAgain(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{"join", "/join ops"},
+		{"create", "/create ops again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", false)
+			f.addRoom("ops", "", 0, "grace")
+			h := newHarness(t, f, 80, 24, "ops")
+			h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "ops", By: "ada"}})
+			f.mu.Lock()
+			delete(f.rooms, "ops")
+			f.mu.Unlock()
+			if tt.name == "join" {
+				f.addRoom("ops", "", 0, "linus") // someone made it again
+			}
+			h.typeText(tt.input, true)
+			h.events(client.JoinEvent{Room: "ops", User: "mallory"})
+			w := h.m.find("ops")
+			if w == nil || !w.joined {
+				t.Fatalf("window of ops = %+v, want it joined", w)
+			}
+			want := []string{"ada", "mallory"}
+			if tt.name == "join" {
+				want = []string{"ada", "linus", "mallory"}
+			}
+			if got := w.memberList(); !slices.Equal(got, want) {
+				t.Errorf("members = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestDeletedRoomMadeAgainShowsItsMessages: a room made again under the
+// name of a deleted one starts again at seq 1; joined from the deleted
+// room's window, its messages are shown, not taken for the deleted
+// room's messages of the same seqs.
+func TestDeletedRoomMadeAgainShowsItsMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		gone client.Event // how the client tells that the room is gone
+	}{
+		{"deleted", client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeDeleted, Room: "ops", By: "ada"}}},
+		// Deleted while the client was away: its re-join is refused.
+		{"re-join refused", client.ErrorEvent{Room: "ops", Err: fmt.Errorf("re-join ops: %w", protocol.Errorf(protocol.CodeNoSuchRoom, "no room ops"))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", false)
+			f.addRoom("ops", "", 3, "grace")
+			h := newHarness(t, f, 80, 24, "ops")
+			h.wantView("message 1", "message 3")
+			h.events(tt.gone)
+			f.mu.Lock()
+			delete(f.rooms, "ops")
+			f.mu.Unlock()
+			h.typeText("/create ops", true)
+			h.events(
+				client.MessageEvent{Message: protocol.Message{Room: "ops", Seq: 1, From: "grace", Body: "fresh start", TS: t0.Add(time.Hour).UnixMilli()}},
+				client.MessageEvent{Message: protocol.Message{Room: "ops", Seq: 2, From: "grace", Body: "second life", TS: t0.Add(time.Hour).UnixMilli()}},
+			)
+			h.wantView("fresh start", "second life")
+			h.wantNotView("message 1", "message 3")
+			w := h.m.find("ops")
+			if got, want := w.lastSeq(), int64(2); got != want {
+				t.Errorf("last seq = %d, want %d", got, want)
+			}
+			h.send(keyAlt('1'))
+			h.events(client.MessageEvent{Message: protocol.Message{Room: "ops", Seq: 3, From: "grace", Body: "anyone?", TS: t0.Add(time.Hour).UnixMilli()}})
+			if got, want := w.unread, 1; got != want {
+				t.Errorf("unread = %d, want %d", got, want)
+			}
+		})
 	}
 }

@@ -60,8 +60,24 @@ func plainLines(body string) []mdLine {
 // __bold__, *italic* and _italic_ (only as whole words, so snake_case and
 // 2*3*4 stay), `code` (whose text is left alone), [text](url) as "text
 // (url)", and emoji shortcodes such as :+1:.
-func plainInline(s string) string {
+func plainInline(s string) string { return inline(s, 0) }
+
+// maxNesting is how deep spans and links nest before their markers are
+// left as text: each level is a pass over the text, so that a line of
+// 4096 '*' costs a few passes, not 1024.
+const maxNesting = 8
+
+// inline is plainInline for text nested in depth spans or links.
+func inline(s string, depth int) string {
+	if depth >= maxNesting {
+		return s
+	}
 	var b strings.Builder
+	// unclosed holds the markers a span search found no end for: none
+	// exists after a later opening either (a closing marker's place does
+	// not depend on the opening), so they are not searched for again. A
+	// line of 4096 '*' would otherwise cost a search to its end for each.
+	var unclosed map[string]bool
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -73,7 +89,7 @@ func plainInline(s string) string {
 			}
 		case c == '[':
 			if text, url, n, ok := mdLink(s[i:]); ok {
-				b.WriteString(plainInline(text))
+				b.WriteString(inline(text, depth+1))
 				if url != text {
 					b.WriteString(" (" + url + ")")
 				}
@@ -85,14 +101,24 @@ func plainInline(s string) string {
 			if strings.HasPrefix(s[i:], marker+marker) {
 				marker += marker
 			}
-			if inner, n, ok := mdSpan(s, i, marker); ok {
+			if unclosed[marker] {
+				break
+			}
+			inner, n, ok := mdSpan(s, i, marker)
+			if ok {
 				style := mdItalic
 				if len(marker) == 2 {
 					style = mdBold
 				}
-				b.WriteString(style.Render(plainInline(inner)))
+				b.WriteString(style.Render(inline(inner, depth+1)))
 				i += n
 				continue
+			}
+			if n < 0 {
+				if unclosed == nil {
+					unclosed = map[string]bool{}
+				}
+				unclosed[marker] = true
 			}
 		case c == ':':
 			if emoji, n, ok := shortcodeAt(s[i:]); ok {
@@ -110,7 +136,8 @@ func plainInline(s string) string {
 // mdSpan finds the span s[i:] opened by marker and closed by the same
 // marker: the opening marker must start a word (not follow a letter or
 // digit) and touch text, the closing one touch text and end a word. It
-// returns the text between them and the span's length.
+// returns the text between them and the span's length; a length of -1
+// with false means no closing marker follows at all.
 func mdSpan(s string, i int, marker string) (string, int, bool) {
 	if i > 0 {
 		if r, _ := utf8.DecodeLastRuneInString(s[:i]); isWordRune(r) {
@@ -133,7 +160,7 @@ func mdSpan(s string, i int, marker string) (string, int, bool) {
 		}
 		return s[start:j], after - i, true
 	}
-	return "", 0, false
+	return "", -1, false
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

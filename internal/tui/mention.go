@@ -29,36 +29,25 @@ func (m *Model) own(msg *protocol.Message) bool {
 	return msg.From == m.self.Name && msg.Guest == m.self.Guest
 }
 
-// mentionAt returns the index of the first "@name" in s, -1 if none. The
-// name matches in any case and must not run on into more of a name.
+// mentionAt returns the index in s of the first "@name", -1 if none. The
+// name matches in any case and must not run on into more of a name. It
+// compares s itself, not a lower-cased copy: lower-casing changes the
+// length of some characters, and highlight cuts s at the index.
 func mentionAt(s, name string) int {
-	at := "@" + strings.ToLower(name)
-	lower := strings.ToLower(s)
-	if len(lower) != len(s) {
-		lower = asciiLower(s) // lower-casing changed lengths: keep indexes right
-	}
 	for i := 0; ; {
-		j := strings.Index(lower[i:], at)
+		j := strings.IndexByte(s[i:], '@')
 		if j < 0 {
 			return -1
 		}
-		end := i + j + len(at)
-		if r, _ := utf8.DecodeRuneInString(lower[end:]); end == len(lower) || !nameRune(r) {
-			return i + j
+		at := i + j
+		end := at + 1 + len(name)
+		if end <= len(s) && strings.EqualFold(s[at+1:end], name) {
+			if r, _ := utf8.DecodeRuneInString(s[end:]); end == len(s) || !nameRune(r) {
+				return at
+			}
 		}
-		i = end
+		i = at + 1
 	}
-}
-
-// asciiLower lower-cases the ASCII letters of s only, keeping its length.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // nameRune reports whether r may continue a user name.

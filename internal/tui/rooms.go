@@ -105,6 +105,9 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 		return nil
 	}
 	first := !w.joined
+	if first && w.gone {
+		w.restart()
+	}
 	w.joining, w.joined = false, true
 	w.topic, w.topicSeq = msg.info.Topic, msg.info.LastSeq
 	if first {

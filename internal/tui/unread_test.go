@@ -117,6 +117,13 @@ func TestMentionAt(t *testing.T) {
 		{"@ada_b", "ada", -1},
 		{"Grüße @ada", "ada", 8},
 		{"no mention", "ada", -1},
+		// Lower-casing changes the length of some characters (Ⱥ grows,
+		// the ohm and Kelvin signs shrink), here to the same total: the
+		// index is still the one in s, which highlight cuts s at.
+		{"Ⱥ@ada \u2126", "ada", 2},
+		{"ȺȺ@ada \u2126\u2126", "ada", 4},
+		{"ȺȺ@ADA \u212a", "ada", 4},
+		{"\u212a @ada", "ada", 4},
 	}
 	for _, tt := range tests {
 		if got := mentionAt(tt.s, tt.name); got != tt.want {

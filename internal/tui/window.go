@@ -22,6 +22,7 @@ type window struct {
 
 	joining bool // a join is in flight and has not been answered yet
 	joined  bool // the join succeeded and no leave since
+	gone    bool // the room was deleted: a room joined later is another one
 
 	// entries are the messages (ascending seq, unique) and notes to show.
 	entries []entry
@@ -173,6 +174,26 @@ func (w *window) trim(keep int) {
 		}
 	}
 	w.entries = slices.Clone(w.entries[len(w.entries)-keep:])
+}
+
+// restart makes w the window of a new room of the same name, made after
+// the room it showed was deleted: the new room's sequence starts again at
+// 1, so the deleted room's messages go, and with them what depends on
+// their seqs. The notes stay, before the new room's messages.
+func (w *window) restart() {
+	var notes []entry
+	for _, e := range w.entries {
+		if e.msg == nil {
+			notes = append(notes, entry{note: e.note})
+		}
+	}
+	w.entries, w.pending = notes, nil
+	clear(w.quotes)
+	clear(w.fetching)
+	w.unread, w.mentioned = 0, 0
+	w.readSeq, w.sentRead, w.mark, w.marked = 0, 0, 0, false
+	w.topicSeq, w.jumpTo, w.jumpPages, w.found = 0, 0, 0, 0
+	w.more, w.loading, w.gone = false, false, false
 }
 
 // addNote appends a note after the newest message.

@@ -361,7 +361,7 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 // harness is a Model driven synchronously: every command it returns is
 // run at once and its message fed back, until nothing is left.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	m     *Model
 	fake  *fakeClient
 	clock *fakeClock
@@ -369,7 +369,7 @@ type harness struct {
 	bells atomic.Int32 // times the bell rang
 }
 
-func newHarness(t *testing.T, fake *fakeClient, width, height int, join ...string) *harness {
+func newHarness(t testing.TB, fake *fakeClient, width, height int, join ...string) *harness {
 	t.Helper()
 	clock := &fakeClock{t: t0.Add(2 * time.Hour)}
 	m := New(Options{Client: fake, Server: "http://127.0.0.1:8080", Join: join, Location: time.UTC, Now: clock.now})
@@ -441,7 +441,7 @@ func (h *harness) view() string {
 
 // checkFits reports lines wider than width, and a screen of other than
 // height lines.
-func checkFits(t *testing.T, view string, width, height int) {
+func checkFits(t testing.TB, view string, width, height int) {
 	t.Helper()
 	lines := strings.Split(view, "\n")
 	if len(lines) != height {

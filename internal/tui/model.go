@@ -155,6 +155,9 @@ type Model struct {
 
 	results []protocol.Message // of the last /search
 	lineOf  map[int64]int      // seq → its first line in the view, as last rendered
+	// authors holds author lines as authorLine drew them, for the next
+	// render; emptied when it grows past maxAuthorLines.
+	authors map[authorKey]string
 }
 
 // New returns a Model for opts. The model is connected already: the

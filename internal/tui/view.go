@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -306,7 +307,8 @@ func (m *Model) windowLines(w *window, width int) []string {
 		m.lineOf = map[int64]int{}
 	}
 	newAt := w.newLineAt()
-	for _, e := range w.entries {
+	for i := range w.entries {
+		e := &w.entries[i]
 		if e.msg == nil {
 			addWrapped(e.note, 1, noteStyle)
 			prev = nil
@@ -345,7 +347,13 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if w == m.current() {
 			m.lineOf[msg.Seq] = len(lines)
 		}
-		for _, l := range m.messageLines(w, msg, numbers || msg.Seq == w.found) {
+		key := m.drawKey(w, msg, width, indent, numbers || msg.Seq == w.found)
+		if e.drawn != nil && e.drawn.key == key {
+			lines = append(lines, e.drawn.lines...)
+			continue
+		}
+		start := len(lines)
+		for _, l := range m.messageLines(w, msg, key.number) {
 			text := l.text
 			if indent == 0 {
 				text = "» " + text
@@ -358,6 +366,7 @@ func (m *Model) windowLines(w *window, width int) []string {
 			}
 			addWrapped(text, indent, l.style)
 		}
+		e.drawn = &drawnMsg{key: key, lines: slices.Clone(lines[start:])}
 	}
 	if len(w.pending) > 0 {
 		lines = append(lines, m.authorLine(m.self.Name, m.self.Guest, "sending…", width))
@@ -373,8 +382,53 @@ func (m *Model) windowLines(w *window, width int) []string {
 	return lines
 }
 
-// authorLine is the first line of a group of messages: who and when.
+// drawKey returns what msg's lines in w's view are drawn from (see
+// drawKey): when it is the same as when they were last drawn, the lines
+// are too.
+func (m *Model) drawKey(w *window, msg *protocol.Message, width, indent int, number bool) drawKey {
+	k := drawKey{
+		width: width, indent: indent, number: number, seq: msg.Seq,
+		from: msg.From, body: msg.Body, deleted: msg.Deleted, edited: msg.Edited,
+		reactions: m.reactionsLine(msg.Reactions), self: m.self.Name,
+	}
+	if msg.ReplyTo > 0 {
+		k.quote = m.quoteLine(w, msg.ReplyTo)
+	}
+	if msg.File != nil && !msg.Deleted {
+		k.file = m.fileLine(msg.File)
+	}
+	return k
+}
+
+// authorKey is what an author line is drawn from.
+type authorKey struct {
+	from  string
+	guest bool
+	when  string
+	width int
+}
+
+// maxAuthorLines bounds Model.authors: a busy room's author lines of the
+// last few hours.
+const maxAuthorLines = 4096
+
+// authorLine is the first line of a group of messages: who and when. The
+// lines are kept for the next render (Model.authors): a room of many
+// speakers has one in front of nearly every message.
 func (m *Model) authorLine(from string, guest bool, when string, width int) string {
+	k := authorKey{from, guest, when, width}
+	if line, ok := m.authors[k]; ok {
+		return line
+	}
+	if m.authors == nil || len(m.authors) >= maxAuthorLines {
+		m.authors = make(map[authorKey]string)
+	}
+	line := m.drawAuthorLine(from, guest, when, width)
+	m.authors[k] = line
+	return line
+}
+
+func (m *Model) drawAuthorLine(from string, guest bool, when string, width int) string {
 	name := SanitizeLine(from)
 	if width > 12 {
 		name = ansi.Truncate(name, width-12, "…")

@@ -54,6 +54,7 @@ export class Room {
     this.items = []; // {seq, msg, li, local, news, mine}; confirmed first, then local
     this.confirmed = 0; // how many of items are confirmed
     this.locals = new Map(); // cmid → item, for unacknowledged sends
+    this.sendQueue = Promise.resolve(); // the room's sends, one after the other (send.js)
     this.mentioned = new Set(); // seqs of shown messages that mention the user
     this.quoted = new Map(); // seq → a message answered by a reply, fetched outside the list
     this.replies = new Map(); // seq → items that answer it (for their quotes)

@@ -99,6 +99,8 @@ function show(room, msgs, live) {
   const me = getMe().name;
   const wasPinned = room.pinned;
   const { added, news, changed: updated } = room.addConfirmed(msgs, me);
+  // Followed at the bottom, the list keeps a bounded length (room.js).
+  if (wasPinned && room.trim()) changed("history", room);
   let typing = false;
   for (const m of added) typing = room.typing.delete(m.from) || typing;
   if (live && room === getActive()) {

@@ -14,13 +14,15 @@ import (
 
 // TestBrowserCatchesUpManyRooms: a user in many rooms who comes back (a
 // reload, a reconnect) catches up every one of them. Joining and catching
-// up 70 rooms at once is more commands than the server takes in a burst
-// (100, then 50 a second): the pages it refuses as rate_limited are asked
-// again a moment later instead of leaving those rooms without their news.
+// up 120 rooms at once is more commands than the server takes in a burst
+// (100, then 50 a second): the joins, history pages and room listings it
+// refuses as rate_limited are asked again a moment later, without telling
+// the user of a limit they did nothing to reach, instead of leaving rooms
+// without their news or Browse empty.
 func TestBrowserCatchesUpManyRooms(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
-	const rooms = 70
+	const rooms = 120
 	var names, saved []string
 	for i := range rooms {
 		name := fmt.Sprintf("team-%02d", i)
@@ -29,6 +31,10 @@ func TestBrowserCatchesUpManyRooms(t *testing.T) {
 		}
 		names = append(names, name)
 		saved = append(saved, fmt.Sprintf(`{"name":%q,"seen":0}`, name))
+	}
+	// A room alice is not in, for Browse.
+	if err := n.store.CreateRoom(context.Background(), chat.Room{Name: "elsewhere", Owner: "carol"}); err != nil {
+		t.Fatal(err)
 	}
 	// One message in each room, from writers within the message burst.
 	for w := range rooms / 10 {
@@ -53,6 +59,17 @@ localStorage.setItem("hubbub.v1", JSON.stringify({name: "alice", active: "team-0
 	for _, name := range names[1:] { // team-00 is open: read
 		if got, want := badges[name], "1"; got != want {
 			t.Errorf("%s: unread badge %q, want %q", name, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		what, expr string
+		want       bool
+	}{
+		{"Browse lists the room alice is not in", `!!document.querySelector('#browse-rooms li[data-key="elsewhere"]')`, true},
+		{"a toast about joining", `document.getElementById("toast").matches(":popover-open") && document.getElementById("toast").textContent.includes("Could not join")`, false},
+	} {
+		if got := eval[bool](alice, tc.expr); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.what, got, tc.want)
 		}
 	}
 	alice.openRoom(names[rooms-1])

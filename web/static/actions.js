@@ -1,8 +1,9 @@
 // What the user does to a message on screen: the toolbar each message
 // shows on hover or focus (react, reply, edit, delete), the reaction
 // picker, a click on a reaction (toggles the user's), the confirmation of a
-// deletion, and a click on a reply's quote (goes to the message answered).
-// One listener on the message list serves every room (data-action).
+// deletion, a click on a reply's quote (goes to the message answered), and
+// the keys that reach a message and its actions without a mouse. One
+// listener on the message list serves every room (data-action).
 
 import { ui } from "./ui.js";
 import { getActive, getMe, mayModerate, roomList, setCompose, subscribe } from "./state.js";
@@ -74,6 +75,55 @@ function onClick(e) {
   }
 }
 
+// inView returns the newest message of room's list whose top is above the
+// bottom of the scroller (the last one on screen), or the newest message.
+function inView(room) {
+  const bottom = ui.scroller.getBoundingClientRect().bottom;
+  const all = room.list.querySelectorAll("li.msg");
+  for (let i = all.length - 1; i >= 0; i--) if (all[i].getBoundingClientRect().top < bottom) return all[i];
+  return all[all.length - 1] || null;
+}
+
+// step returns the message before (dir -1) or after (dir 1) li, or null.
+function step(li, dir) {
+  for (let n = dir < 0 ? li.previousElementSibling : li.nextElementSibling; n; n = dir < 0 ? n.previousElementSibling : n.nextElementSibling) {
+    if (n.matches("li.msg")) return n;
+  }
+  return null;
+}
+
+// focusMessage puts the keyboard's focus on the message li. It is made
+// focusable for that moment only: a click on a message leaves the focus on
+// the list as before (where the arrow keys scroll).
+function focusMessage(li) {
+  li.tabIndex = -1;
+  li.addEventListener("blur", () => li.removeAttribute("tabindex"), { once: true });
+  li.focus({ preventScroll: true });
+  li.scrollIntoView({ block: "nearest" });
+}
+
+// onKeydown lets the keyboard reach messages and their actions, which
+// show on hover or when focus is in the message: Tab from the message
+// list goes to the last message on screen, ↑ and ↓ move between messages,
+// and Tab from a message goes on to its actions.
+function onKeydown(e) {
+  const room = getActive();
+  if (!room || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key === "Tab" && !e.shiftKey && e.target === ui.scroller) {
+    const li = inView(room);
+    if (li) {
+      e.preventDefault();
+      focusMessage(li);
+    }
+    return;
+  }
+  if ((e.key === "ArrowUp" || e.key === "ArrowDown") && !e.shiftKey && e.target instanceof Element && e.target.matches("li.msg")) {
+    e.preventDefault();
+    const next = step(e.target, e.key === "ArrowUp" ? -1 : 1);
+    if (next) focusMessage(next);
+  }
+}
+
 // markModerator lets the rooms where the user may delete anyone's message
 // show Delete on every message.
 function markModerator(room) {
@@ -83,6 +133,7 @@ function markModerator(room) {
 // initActions wires the message actions, once.
 export function initActions() {
   ui.host.addEventListener("click", onClick);
+  ui.scroller.addEventListener("keydown", onKeydown);
   ui.picker.addEventListener("click", (e) => {
     const b = e.target.closest("button[data-emoji]");
     if (!b || !picking) return;

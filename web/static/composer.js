@@ -6,7 +6,7 @@
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
-import { getActive, getMe, labelOf, setCompose, subscribe } from "./state.js";
+import { getActive, getMe, isReady, labelOf, setCompose, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
 import { hasAttachment, sendAttachment } from "./attach.js";
 import { editMessage } from "./msgops.js";
@@ -40,8 +40,11 @@ function sendDraft() {
 }
 
 // saveEdit sends the edited body of the user's message, unless it is
-// unchanged, and puts back the draft set aside while editing.
-function saveEdit(room, compose, body) {
+// unchanged, and puts back the draft set aside while editing. An edit that
+// cannot go out (not connected) keeps the composer editing, and one the
+// server did not store comes back to it if the user has not started
+// something else meanwhile: the edited text is never thrown away.
+async function saveEdit(room, compose, body) {
   const m = room.message(compose.seq);
   if (body.trim() === "") {
     toast("A message cannot be empty; delete it instead.");
@@ -51,8 +54,23 @@ function saveEdit(room, compose, body) {
     toast(`Messages are at most ${MAX_BODY_BYTES} bytes.`);
     return;
   }
+  if (!m || m.deleted || m.body === body) {
+    stopEditing(room);
+    return;
+  }
+  if (!isReady()) {
+    toast("Not connected: the edit was not sent. Press Enter to save it once connected.");
+    return;
+  }
   stopEditing(room);
-  if (m && !m.deleted && m.body !== body) editMessage(room, compose.seq, body);
+  if (await editMessage(room, compose.seq, body)) return;
+  const untouched = getActive() === room && !room.compose && ui.input.value === (compose.draft || "");
+  const still = room.message(compose.seq);
+  if (!untouched || !still || still.deleted) return;
+  setCompose(room, compose);
+  ui.input.value = body;
+  room.draft = body;
+  renderCount();
 }
 
 // startEditing puts the user's message seq of room in the composer.

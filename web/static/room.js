@@ -18,6 +18,13 @@ import { fold, kindOf, refreshMessage, renderMessage, renderNews, renderQuote, r
 // one header.
 const GROUP_MS = 5 * 60 * 1000;
 
+// A room followed at its bottom keeps at most MAX_SHOWN items in its list:
+// past that, the oldest the user has seen go, down to KEEP_SHOWN, and come
+// back as older pages when scrolled to (trim). A busy room left open for
+// hours would otherwise grow the page without bound.
+export const MAX_SHOWN = 500;
+const KEEP_SHOWN = 400;
+
 export class Room {
   constructor(name, seen) {
     this.name = name;
@@ -54,6 +61,7 @@ export class Room {
     this.items = []; // {seq, msg, li, local, news, mine}; confirmed first, then local
     this.confirmed = 0; // how many of items are confirmed
     this.locals = new Map(); // cmid → item, for unacknowledged sends
+    this.sendQueue = Promise.resolve(); // the room's sends, one after the other (send.js)
     this.mentioned = new Set(); // seqs of shown messages that mention the user
     this.quoted = new Map(); // seq → a message answered by a reply, fetched outside the list
     this.replies = new Map(); // seq → items that answer it (for their quotes)
@@ -290,6 +298,46 @@ export class Room {
     if (!item.local) this.confirmed--;
     item.li.remove();
     this.regroup(i - 1, i + 1);
+  }
+
+  // trim takes the oldest confirmed items out of the list when it holds
+  // more than MAX_SHOWN, down to KEEP_SHOWN, but only items up to the last
+  // one the user has seen (unread counts and the "New messages" line count
+  // the list). What goes is history again: hasOlder is set, and a message
+  // still answered by a reply in the list (or by the composer's reply or
+  // edit) stays known beside the list, as a quoted one does. It
+  // reports whether anything went. Callers trim only a room followed at its
+  // bottom, never one the user has scrolled up in.
+  trim() {
+    if (this.confirmed <= MAX_SHOWN || this.seen === null) return false;
+    const n = Math.min(this.confirmed - KEEP_SHOWN, this.lowerBound(this.seen + 1));
+    if (n <= 0) return false;
+    const gone = this.items.splice(0, n);
+    this.confirmed -= n;
+    // The items' lines, and the lines not stored (system lines) among them.
+    // The "New messages" line stays: it is above an unseen item, kept.
+    const first = this.items[0].li;
+    for (let node = this.list.firstChild; node && node !== first; ) {
+      const next = node.nextSibling;
+      if (!node.classList.contains("unread-line")) node.remove();
+      node = next;
+    }
+    for (const item of gone) {
+      this.mentioned.delete(item.seq);
+      if (item.news) continue;
+      const to = item.msg.reply_to;
+      const set = Number.isSafeInteger(to) ? this.replies.get(to) : undefined;
+      if (set) {
+        set.delete(item);
+        if (set.size === 0) this.replies.delete(to);
+      }
+    }
+    const answered = (seq) => this.replies.has(seq) || (!!this.compose && this.compose.seq === seq);
+    for (const item of gone) if (!item.news && answered(item.seq)) this.quoted.set(item.seq, item.msg);
+    this.oldest = this.items[0].seq;
+    this.hasOlder = true;
+    this.regroup(0, 1);
+    return true;
   }
 
   // clear forgets every confirmed message (a resync from the newest page).

@@ -12,6 +12,12 @@ import { sync } from "./sync.js";
 import { resendLocals } from "./send.js";
 
 const JOIN_RETRY_MS = 5000;
+// A join or room listing refused as rate_limited goes again after about
+// this: coming back to many rooms sends more commands at once than the
+// server takes in a burst (docs/protocol.md, "Abuse limits").
+const RATE_RETRY_MS = 1000;
+const RATE_RETRIES = 10;
+const rateWait = () => new Promise((resolve) => setTimeout(resolve, RATE_RETRY_MS * (0.5 + Math.random())));
 // join refusals that mean the room is not for us (any more).
 const GONE = new Set(["no_such_room", "forbidden", "banned", "invalid_value", "too_long"]);
 
@@ -37,8 +43,14 @@ export async function joinRoom(room, sent = null) {
     if (err instanceof RequestError && GONE.has(err.code)) {
       state.removeRoom(room);
       toast(`Could not join #${room.name}: ${err.reason || err.code}`);
+    } else if (err instanceof RequestError && err.code === "rate_limited") {
+      // Too many commands at once (many rooms joined together): not the
+      // user's doing, so no word of it; try again in a moment.
+      setTimeout(() => {
+        if (state.getConn() === conn && conn.ready && state.getRoom(room.name) === room && !room.joined) joinRoom(room).catch(() => {});
+      }, RATE_RETRY_MS * (0.5 + Math.random()));
     } else if (err instanceof RequestError) {
-      // internal, unavailable, rate_limited: try again in a while.
+      // internal, unavailable: try again in a while.
       toast(`Could not join #${room.name} yet: ${err.reason || err.code}`);
       setTimeout(() => {
         if (state.getConn() === conn && conn.ready && state.getRoom(room.name) === room && !room.joined) joinRoom(room).catch(() => {});
@@ -105,8 +117,16 @@ export async function refreshDirectory() {
     // The server answers in pages; one with more set continues after
     // its last room.
     list = [];
-    for (let after = ""; ; ) {
-      const ok = await c.request(after ? { op: "rooms", room: after } : { op: "rooms" });
+    for (let after = "", refused = 0; ; ) {
+      let ok;
+      try {
+        ok = await c.request(after ? { op: "rooms", room: after } : { op: "rooms" });
+      } catch (err) {
+        if (!(err instanceof RequestError) || err.code !== "rate_limited" || ++refused > RATE_RETRIES) throw err;
+        await rateWait();
+        if (state.getConn() !== c) return;
+        continue;
+      }
       const page = Array.isArray(ok.rooms) ? ok.rooms : [];
       list.push(...page);
       const last = page.length ? page[page.length - 1] : null;

@@ -1,6 +1,11 @@
 // Sending: a message shows at once as the user's own ("sending"), goes out
 // with a client message id, and is retried with the same id after a
-// reconnect, so that the server stores it at most once.
+// reconnect, so that the server stores it at most once. A room's sends go
+// out one after the other, each after the server answered the one before,
+// so that they are stored in the order written; one refused as
+// rate_limited (more than the server's 10 a second, after a burst of 30)
+// is sent again a moment later, as docs/protocol.md asks, and those after
+// it wait for it.
 
 import { RequestError } from "./conn.js";
 import { newCMID } from "./dom.js";
@@ -9,6 +14,8 @@ import { receive, sync } from "./sync.js";
 
 const SEND_TIMEOUT_MS = 15_000;
 const MUTE_RECHECK_MS = 60_000; // a send refused as muted, end unknown: try again after this
+const RATE_RETRY_MS = 1_000; // a send refused as rate_limited goes again after this (the bucket refills 10 a second)
+const RATE_RETRIES = 30; // and gives up (failed, Retry offered) after this many refusals in a row
 // send refusals worth retrying automatically after a reconnect.
 const RETRYABLE = new Set(["internal", "unavailable", "not_joined", "rate_limited", "disconnected"]);
 
@@ -36,48 +43,73 @@ export function sendMessage(room, body, replyTo = 0, file = null) {
 }
 
 // transmit sends a local message, or resends it with the same cmid, so
-// the server stores it at most once however often this runs.
-async function transmit(room, cmid) {
+// the server stores it at most once however often this runs. It goes out
+// after the room's sends queued before it; the promise returned settles
+// when it is done with.
+function transmit(room, cmid) {
   const item = room.locals.get(cmid);
-  if (!item || item.inFlight) return;
+  if (!item || item.queued) return room.sendQueue;
+  item.queued = true;
   room.setLocalState(cmid, "sending");
-  const conn = getConn();
-  if (!conn || !conn.ready || !room.joined) {
-    item.auto = true;
-    room.setLocalState(cmid, "failed", "not connected; will retry");
-    return;
-  }
-  item.inFlight = true;
-  try {
-    const cmd = { op: "send", room: room.name, body: item.msg.body, cmid };
-    if (item.msg.reply_to) cmd.reply_to = item.msg.reply_to;
-    if (item.msg.file) cmd.file = item.msg.file.id;
-    const ok = await conn.request(cmd, SEND_TIMEOUT_MS);
-    if (ok.message && typeof ok.message === "object") {
-      receive(room, ok.message, false);
-    } else {
-      // The ok of send carries the stored message; without it, find it in
-      // history by its cmid.
-      console.warn("hubbub: send ok without message");
-      sync(room).catch(() => {});
+  const run = () =>
+    transmitNow(room, cmid).finally(() => {
+      item.queued = false;
+    });
+  room.sendQueue = room.sendQueue.then(run, run);
+  return room.sendQueue;
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function transmitNow(room, cmid) {
+  const item = room.locals.get(cmid);
+  if (!item) return;
+  const cmd = { op: "send", room: room.name, body: item.msg.body, cmid };
+  if (item.msg.reply_to) cmd.reply_to = item.msg.reply_to;
+  if (item.msg.file) cmd.file = item.msg.file.id;
+  for (let refused = 0; ; refused++) {
+    const conn = getConn();
+    if (!conn || !conn.ready || !room.joined) {
+      item.auto = true;
+      room.setLocalState(cmid, "failed", refused ? "connection lost; will retry" : "not connected; will retry");
+      return;
     }
-  } catch (err) {
-    if (!room.locals.has(cmid)) return;
-    const code = err.code || "disconnected";
-    item.auto = RETRYABLE.has(code);
-    if (code === "muted" && !(room.mutedUntil > Date.now())) {
-      // Muted before we joined (the join reply does not say): hold the
-      // composer for a while; a muted or unmuted event sets it right.
-      room.mutedUntil = Date.now() + MUTE_RECHECK_MS;
-      room.muteEndUnknown = true;
-      changed("composer", room);
+    room.setLocalState(cmid, "sending");
+    try {
+      const ok = await conn.request(cmd, SEND_TIMEOUT_MS);
+      if (ok.message && typeof ok.message === "object") {
+        receive(room, ok.message, false);
+      } else {
+        // The ok of send carries the stored message; without it, find it in
+        // history by its cmid.
+        console.warn("hubbub: send ok without message");
+        sync(room).catch(() => {});
+      }
+      return;
+    } catch (err) {
+      if (!room.locals.has(cmid)) return;
+      const code = err.code || "disconnected";
+      if (code === "rate_limited" && refused < RATE_RETRIES) {
+        // Too fast: the server stored nothing. Wait a moment and send the
+        // same again; the sends after it wait too.
+        await pause(RATE_RETRY_MS);
+        if (!room.locals.has(cmid)) return; // discarded meanwhile
+        continue;
+      }
+      item.auto = RETRYABLE.has(code);
+      if (code === "muted" && !(room.mutedUntil > Date.now())) {
+        // Muted before we joined (the join reply does not say): hold the
+        // composer for a while; a muted or unmuted event sets it right.
+        room.mutedUntil = Date.now() + MUTE_RECHECK_MS;
+        room.muteEndUnknown = true;
+        changed("composer", room);
+      }
+      // Archived on another node and its directory event lost: the refusal
+      // says so, and the composer closes (the failed message says why).
+      if (code === "archived") setArchived(room.name, true);
+      room.setLocalState(cmid, "failed", err instanceof RequestError ? err.reason || code : "connection lost; will retry");
+      return;
     }
-    // Archived on another node and its directory event lost: the refusal
-    // says so, and the composer closes (the failed message says why).
-    if (code === "archived") setArchived(room.name, true);
-    room.setLocalState(cmid, "failed", err instanceof RequestError ? err.reason || code : "connection lost; will retry");
-  } finally {
-    item.inFlight = false;
   }
 }
 

@@ -102,8 +102,11 @@ function renderRoomList() {
   );
   ui.browseEmpty.hidden = others.length > 0;
 
+  // The title counts for a user who is not looking: the open room's news
+  // too while the tab is in the background.
+  const looking = document.visibilityState === "visible";
   let total = 0;
-  for (const room of roomList()) if (room !== active) total += room.unread;
+  for (const room of roomList()) if (room !== active || !looking) total += room.unread;
   ui.drawerUnread.hidden = total === 0;
   const where = active ? `${labelOf(active.name, active.info)} — hubbub` : "hubbub";
   document.title = total > 0 ? `(${total}) ${where}` : where;
@@ -135,6 +138,8 @@ export function initSidebar() {
     ui.openDrawer.focus();
   });
   ui.backdrop.addEventListener("click", closeDrawer);
+  // The title's count of the open room follows the tab in and out of view.
+  document.addEventListener("visibilitychange", renderRoomList);
   subscribe((topic) => {
     if (!LISTED.has(topic)) return;
     renderRoomList();

@@ -4,13 +4,35 @@
 // and older pages on demand. Joining is rooms.js's; what is shown is told
 // to the views through state.js.
 
-import { RequestError } from "./conn.js";
+import { Disconnected, RequestError } from "./conn.js";
 import { announce, toast } from "./ui.js";
 import { changed, getActive, getConn, getMe, noteAuthors } from "./state.js";
 
 const PAGE = 50; // messages per page when opening a room or loading older
 const MAX_PAGE = 100; // the protocol's largest history page, for catching up
 const RESYNC_OVER = 1000; // missed more than this: show the newest page instead
+const RATE_RETRY_MS = 1000; // a page refused as rate_limited is asked again after about this
+const RATE_RETRIES = 10;
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// history asks for a page of history, and again a moment later if the
+// server refused it as rate_limited: coming back to many rooms joins and
+// catches up all of them at once, which can be more commands than the
+// server takes in a burst (docs/protocol.md, "Abuse limits"). The waits
+// are spread so that the refused pages do not all come back together.
+async function history(cmd) {
+  for (let refused = 0; ; refused++) {
+    const conn = getConn();
+    if (!conn) throw new Disconnected();
+    try {
+      return await conn.request(cmd);
+    } catch (err) {
+      if (!(err instanceof RequestError) || err.code !== "rate_limited" || refused >= RATE_RETRIES) throw err;
+      await pause(RATE_RETRY_MS * (0.5 + Math.random()));
+    }
+  }
+}
 
 // sync brings room up to date: the newest page if nothing is shown yet,
 // then every message after the last one held, page by page, until there is
@@ -30,7 +52,7 @@ async function doSync(room) {
   for (let round = 0; round < 1000; round++) {
     drainBuffer(room);
     if (room.last >= room.latest && room.buffer.size === 0) return;
-    const ok = await getConn().request({ op: "history", room: room.name, after: room.last, limit: MAX_PAGE });
+    const ok = await history({ op: "history", room: room.name, after: room.last, limit: MAX_PAGE });
     const msgs = messagesOf(ok);
     show(room, msgs, false);
     for (const m of msgs) if (m.seq > room.last) room.last = m.seq;
@@ -50,7 +72,7 @@ async function doSync(room) {
 // loadNewest shows the newest page of room, replacing what was shown.
 async function loadNewest(room) {
   if (room.last !== null) room.clear();
-  const ok = await getConn().request({ op: "history", room: room.name, limit: PAGE });
+  const ok = await history({ op: "history", room: room.name, limit: PAGE });
   const msgs = messagesOf(ok);
   show(room, msgs, false);
   room.last = msgs.length ? msgs[msgs.length - 1].seq : 0;
@@ -99,6 +121,8 @@ function show(room, msgs, live) {
   const me = getMe().name;
   const wasPinned = room.pinned;
   const { added, news, changed: updated } = room.addConfirmed(msgs, me);
+  // Followed at the bottom, the list keeps a bounded length (room.js).
+  if (wasPinned && room.trim()) changed("history", room);
   let typing = false;
   for (const m of added) typing = room.typing.delete(m.from) || typing;
   if (live && room === getActive()) {
@@ -120,7 +144,7 @@ export async function loadOlder(room, limit = PAGE) {
   room.loadingOlder = true;
   changed("history", room);
   try {
-    const ok = await conn.request({ op: "history", room: room.name, before: room.oldest, limit: Math.min(limit, MAX_PAGE) });
+    const ok = await history({ op: "history", room: room.name, before: room.oldest, limit: Math.min(limit, MAX_PAGE) });
     const msgs = messagesOf(ok);
     noteAuthors(msgs);
     // The view keeps still around the insertion (see "older" in state.js).

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/hubbub-chat/hubbub/internal/brokertest"
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -63,14 +65,15 @@ func TestNotifyGapsSlowConsumer(t *testing.T) {
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
 	defer unblock() // before cancel, which waits for the handler
+	var ns *nats.Subscription
 	b.mu.Lock()
 	for s := range b.subs {
-		if err := s.ns.SetPendingLimits(1, 1<<20); err != nil {
-			b.mu.Unlock()
-			t.Fatal(err)
-		}
+		ns = s.ns
 	}
 	b.mu.Unlock()
+	if err := ns.SetPendingLimits(1, 1<<20); err != nil {
+		t.Fatal(err)
+	}
 
 	pub := func(payloads ...string) {
 		t.Helper()
@@ -97,6 +100,15 @@ func TestNotifyGapsSlowConsumer(t *testing.T) {
 		t.Fatal("no gap reported 10 s after payloads were dropped")
 	}
 	unblock()
+	// Once the handler has taken what was kept, within the limit again.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, _, err := ns.Pending(); err != nil || n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the handler did not catch up 10 s after it was released")
+		}
+	}
 	pub("after")
 	var seen []string
 	for len(seen) == 0 || seen[len(seen)-1] != "after" {

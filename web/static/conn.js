@@ -140,6 +140,18 @@ export class Connection extends EventTarget {
 
     this.serverWaitUntil = 0; // a wait the server named ends then (Date.now()); 0 for none
 
+    this.listening = null; // aborts the window and document listeners of listen()
+  }
+
+  // listen adds the window and document listeners that bring the
+  // connection back sooner (online, back in front of the user) or hold it
+  // (offline), until stop() takes them away: a page that changes identity
+  // makes a new Connection each time, and listeners left behind would keep
+  // every old one alive.
+  listen() {
+    if (this.listening) return;
+    this.listening = new AbortController();
+    const signal = this.listening.signal;
     window.addEventListener("online", () => {
       if (this.state !== "offline" && this.state !== "waiting") return;
       if (!this.serverWaiting()) {
@@ -150,7 +162,7 @@ export class Connection extends EventTarget {
         this.retryTimer = setTimeout(() => this.open(), retryAt - Date.now());
         this.setState("waiting", { code: Close.tryAgainLater, reason: "The server is busy.", retryAt });
       }
-    });
+    }, { signal });
     // Back in front of the user: don't let a throttled timer decide. But a
     // wait the server named (1013 "retry after Ns") stands: a node turning
     // a storm away spreads its clients over those seconds, and coming back
@@ -160,15 +172,15 @@ export class Connection extends EventTarget {
       if (this.state === "waiting" && !this.serverWaiting()) this.connectNow();
       else if (this.ready && Date.now() - this.lastHeard > PING_EVERY_MS) this.checkNow();
     };
-    document.addEventListener("visibilitychange", wake);
-    window.addEventListener("pageshow", wake);
-    window.addEventListener("focus", wake);
+    document.addEventListener("visibilitychange", wake, { signal });
+    window.addEventListener("pageshow", wake, { signal });
+    window.addEventListener("focus", wake, { signal });
     window.addEventListener("offline", () => {
       if (this.state === "waiting") {
         clearTimeout(this.retryTimer);
         this.setState("offline", {});
       }
-    });
+    }, { signal });
   }
 
   // serverWaiting reports whether a wait the server named is still running.
@@ -183,12 +195,15 @@ export class Connection extends EventTarget {
   // start opens the first socket.
   start() {
     if (this.state !== "stopped") return;
+    this.listen();
     this.attempt = 0;
     this.open();
   }
 
   // stop closes the socket and does not reconnect.
   stop() {
+    this.listening?.abort();
+    this.listening = null;
     clearTimeout(this.retryTimer);
     this.opening++;
     this.setState("stopped", {});

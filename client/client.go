@@ -256,7 +256,7 @@ func (c *Client) run(ctx context.Context, cn *conn) {
 		c.log.Info("connection lost", "conn", cn.gen, "err", cause)
 		next, err := redial(ctx, c.bo, cause, c.connect, func(attempt int, at time.Time, err error) {
 			c.log.Debug("reconnecting", "attempt", attempt, "in", time.Until(at).Round(time.Millisecond), "err", err)
-			c.emitState(StateEvent{State: Reconnecting, Attempt: attempt, Next: at, Err: err})
+			c.emitStateBy(ctx, StateEvent{State: Reconnecting, Attempt: attempt, Next: at, Err: err}, at)
 		})
 		if err != nil {
 			if ctx.Err() == nil {
@@ -324,6 +324,24 @@ func (c *Client) emitState(ev StateEvent) {
 	case c.events <- ev:
 	default:
 		c.log.Debug("events buffer full; state event dropped", "state", ev.State)
+	}
+}
+
+// emitStateBy delivers a state event, waiting while the buffer is full
+// until deadline (or ctx ends); then it drops the event.
+func (c *Client) emitStateBy(ctx context.Context, ev StateEvent, deadline time.Time) {
+	select {
+	case c.events <- ev:
+		return
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case c.events <- ev:
+	case <-t.C:
+		c.log.Debug("events buffer full; state event dropped", "state", ev.State)
+	case <-ctx.Done():
 	}
 }
 

@@ -71,8 +71,11 @@
 //		}
 //	}()
 //
-// State events ([StateEvent]) are advisory and are dropped rather than
-// waited for when the buffer is full; room events never are.
+// Room events are never dropped, and neither is the Connected
+// [StateEvent], whose Conn numbers the connection: a number past the last
+// one seen says the client reconnected. Reconnecting waits for room only
+// until its dial starts, and Closed not at all; they are dropped when the
+// buffer stays full.
 //
 // # Reconnecting
 //

@@ -71,14 +71,24 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// StateEvent reports a change of the connection's state. State events are
-// advisory: the client drops one rather than wait when the events buffer is
-// full (room events are never dropped).
+// StateEvent reports a change of the connection's state. Connected is
+// never dropped: like room events, it waits while the events buffer is
+// full, ahead of the missed messages that follow it. Reconnecting waits
+// only until its dial starts (Next), and is dropped if the buffer is still
+// full then: a newer one, or Connected, follows. Closed is dropped when the
+// buffer is full; the channel closes right after it.
 type StateEvent struct {
 	State State
 
 	// Self is who the connection speaks as (Connected).
 	Self protocol.Identity
+
+	// Conn numbers the client's connections (Connected): 1 for the first,
+	// then one more for each new connection. A Connected with a number past
+	// the last one seen means the client reconnected, and live events may
+	// have been missed meanwhile (presence, typing) even if the Reconnecting
+	// events were dropped.
+	Conn int
 
 	// Attempt counts the dials since the last good connection, from 1;
 	// Next is when that dial starts (Reconnecting).

@@ -297,7 +297,10 @@ func (c *Client) syncLoop(ctx context.Context, cn *conn) {
 
 	c.markReady(cn)
 	c.log.Info("connected", "conn", cn.gen, "user", cn.self.Name, "rooms", len(joined))
-	c.emitState(StateEvent{State: Connected, Self: cn.self})
+	// Never dropped, and ahead of what the catch-up below delivers.
+	if c.emitLocked(ctx, StateEvent{State: Connected, Self: cn.self, Conn: int(cn.gen)}) != nil {
+		return
+	}
 
 	for {
 		c.deliverMu.Lock()

@@ -528,3 +528,87 @@ func connectedCount(evs []client.Event) int {
 	}
 	return n
 }
+
+// TestConnectedNotDroppedWhenBufferFull: a connection that drops while the
+// application is not reading, its events buffer full, comes back; once
+// the application reads again it gets the event that filled the buffer,
+// then Connected numbered 2 (which says the client reconnected), before
+// anything of the new connection.
+func TestConnectedNotDroppedWhenBufferFull(t *testing.T) {
+	s := startServer(t, server.Config{})
+	ctx := t.Context()
+	sender, _ := dial(t, s, fastOptions("sender"))
+	if _, _, err := sender.Join(ctx, "lobby"); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	opts := fastOptions("sleeper")
+	opts.EventBuffer = 1
+	sleeper, err := client.Dial(ctx, s.URL(), opts)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { sleeper.Close() })
+	joined := make(chan error, 1)
+	go func() {
+		_, _, err := sleeper.Join(ctx, "lobby")
+		joined <- err
+	}()
+	for waiting := true; waiting; {
+		select {
+		case err := <-joined:
+			if err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			waiting = false
+		case <-sleeper.Events():
+		}
+	}
+	// One message fills its buffer (the sender does nothing else the
+	// sleeper would hear of).
+	if err := sleeper.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if _, err := sender.Send(ctx, "lobby", "fills the buffer"); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(sleeper.Events()) < cap(sleeper.Events()); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeper's events buffer did not fill")
+		}
+	}
+
+	// The sleeper's connection drops; Ping returns once it is back.
+	old := s.lastConn()
+	old.Conn.Close()
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sleeper.Ping(pingCtx); err != nil {
+		t.Fatalf("Ping after the drop: %v", err)
+	}
+	if s.lastConn() == old {
+		t.Fatal("the sleeper did not reconnect")
+	}
+
+	var got []string
+	timeout := time.After(5 * time.Second)
+read:
+	for len(got) < 10 {
+		select {
+		case ev := <-sleeper.Events():
+			switch ev := ev.(type) {
+			case client.MessageEvent:
+				got = append(got, "message "+ev.Message.Body)
+			case client.StateEvent:
+				got = append(got, fmt.Sprintf("%s %d", ev.State, ev.Conn))
+				if ev.State == client.Connected {
+					break read
+				}
+			}
+		case <-timeout:
+			break read
+		}
+	}
+	if want := []string{"message fills the buffer", "connected 2"}; !slices.Equal(got[:min(len(got), 1)], want[:1]) || !slices.Contains(got, "connected 2") {
+		t.Errorf("events after the reconnect = %q, want %q (Reconnecting may come between)", got, want)
+	}
+}

@@ -222,7 +222,11 @@ func (m *Model) stateChanged(ev client.StateEvent) tea.Cmd {
 		if ev.Self.Name != "" {
 			m.self = ev.Self
 		}
-		if !m.wasDown {
+		// A connection numbered past the last one is a reconnect even
+		// when its Reconnecting events were dropped (a full buffer).
+		again := m.wasDown || (m.conn > 0 && ev.Conn > m.conn)
+		m.conn = max(m.conn, ev.Conn)
+		if !again {
 			return nil
 		}
 		m.wasDown = false

@@ -145,6 +145,7 @@ type Model struct {
 	next     time.Time
 	stateErr error
 	wasDown  bool // Reconnecting was seen since the last Connected
+	conn     int  // the number of the last connection Connected reported
 
 	lastTyping  map[string]time.Time // room → when typing was last sent
 	recall      []string             // lines entered, oldest first, for Up and Down

@@ -311,6 +311,31 @@ func TestConnectionState(t *testing.T) {
 	h.wantView("disconnected: ", "/quit")
 }
 
+// TestReconnectSeenByConnNumber: a Connected numbered past the last one
+// is a reconnect even when no Reconnecting came before it (the client
+// drops those when the events buffer stays full): the rooms are joined
+// again for who is in them now, and the user is told.
+func TestReconnectSeenByConnNumber(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.events(client.StateEvent{State: client.Connected, Self: protocol.Identity{Name: "ada", Guest: true}, Conn: 1})
+	if got, want := f.called("join"), []string{"join lobby"}; !slices.Equal(got, want) {
+		t.Fatalf("joins after the first connection = %q, want %q", got, want)
+	}
+	h.events(client.StateEvent{State: client.Connected, Self: protocol.Identity{Name: "ada", Guest: true}, Conn: 2})
+	if got, want := f.called("join"), []string{"join lobby", "join lobby"}; !slices.Equal(got, want) {
+		t.Errorf("joins after connection 2 = %q, want %q", got, want)
+	}
+	var notes []string
+	for _, e := range h.m.wins[0].entries {
+		notes = append(notes, e.note)
+	}
+	if !slices.Contains(notes, "connected again") {
+		t.Errorf("status window notes = %q, want \"connected again\" among them", notes)
+	}
+}
+
 func TestCountdown(t *testing.T) {
 	f := newFake("ada", true)
 	h := newHarness(t, f, 80, 24)

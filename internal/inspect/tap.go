@@ -130,7 +130,8 @@ func (t *Tap) Server() bool { return t.server }
 // Started is when the Tap was created: the start of the connection.
 func (t *Tap) Started() time.Time { return t.started }
 
-// Bytes returns the bytes seen so far in direction d, HTTP head included.
+// Bytes returns the bytes seen so far in direction d, HTTP head included
+// when the Tap saw it cross; a head given with SetHead is not counted.
 func (t *Tap) Bytes(d Dir) uint64 { return t.dirs[d].bytes.Load() }
 
 // SetHead records the HTTP head of direction d when the Tap could not see

@@ -223,3 +223,33 @@ func trimLines(s string) string {
 	}
 	return b.String()
 }
+
+// TestTourFences checks that every code fence of the tour is a fence line
+// of its own: "```" alone closes a block, "```lang" opens one. A closing
+// fence with text after it is not a fence in Markdown, so the rest of the
+// page would render as code (and TestTourShell, whose pattern stops at
+// the first "```", would not notice).
+func TestTourFences(t *testing.T) {
+	for page, text := range tourPages(t) {
+		open := false
+		for i, line := range strings.Split(text, "\n") {
+			fence := strings.TrimSpace(line)
+			if !strings.HasPrefix(fence, "```") {
+				continue
+			}
+			info := strings.TrimPrefix(fence, "```")
+			switch {
+			case open && info != "":
+				t.Errorf("%s:%d: %q closes a code block only if nothing follows the backticks", page, i+1, line)
+			case !open && strings.ContainsAny(info, " `"):
+				t.Errorf("%s:%d: %q: a fence's info string is one word", page, i+1, line)
+			}
+			if !open || info == "" {
+				open = !open
+			}
+		}
+		if open {
+			t.Errorf("%s: a code block is never closed", page)
+		}
+	}
+}

@@ -42,6 +42,11 @@ type Decoder struct {
 	closer  string // who sent the first close frame, "" before
 	lost    [2]bool
 	msgText [2]bool // the data message in progress is text
+	// midstream: this watcher attached after frames had crossed, and no
+	// data message has started since, so a continuation frame may be the
+	// rest of a message that began before it attached. tail: such
+	// continuations are arriving.
+	midstream, tail [2]bool
 
 	// Set for the duration of one Decode call.
 	at   time.Time
@@ -79,6 +84,9 @@ func (d *Decoder) Decode(c Chunk, emit func(Record)) {
 	}
 	if d.lost[c.Dir] {
 		return
+	}
+	if c.Midstream {
+		d.midstream[c.Dir] = true
 	}
 	if _, err := d.parsers[c.Dir].Write(c.Data); err != nil {
 		d.lost[c.Dir] = true
@@ -190,7 +198,24 @@ func (d *Decoder) frame(dir Dir, f wsframe.Frame) {
 		v.Error = f.Err.Error()
 	}
 	inMsg := d.asm[dir].InMessage()
+	// The tap attaches at a frame boundary, not a message boundary: the
+	// continuations of a message that began before this watcher attached
+	// are no protocol error, only a message seen in part.
+	tail := f.Opcode == wsframe.OpContinuation && !inMsg && d.midstream[dir] && f.Err == nil
+	if tail && !d.tail[dir] {
+		d.tail[dir] = true
+		d.emit(d.record(dir, "note", func(r *Record) {
+			r.Note = "this watch began inside a fragmented message: its first frames crossed before, so it is shown in part"
+		}))
+	}
+	if !f.Opcode.IsControl() && (f.Opcode != wsframe.OpContinuation || tail && f.Fin) {
+		d.midstream[dir], d.tail[dir] = false, false
+	}
 	switch {
+	case tail && f.Fin:
+		v.Fragment = "last"
+	case tail:
+		v.Fragment = "middle"
 	case f.Opcode.IsControl():
 	case !f.Fin && f.Opcode != wsframe.OpContinuation:
 		v.Fragment = "first"
@@ -240,7 +265,9 @@ func (d *Decoder) frame(dir Dir, f wsframe.Frame) {
 		v.Close = cv
 	}
 
-	if m, ok, err := d.asm[dir].Push(f); err != nil {
+	if tail {
+		// Not given to the assembler: it would take it for an error.
+	} else if m, ok, err := d.asm[dir].Push(f); err != nil {
 		if v.Error == "" {
 			v.Error = err.Error()
 		}

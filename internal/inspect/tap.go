@@ -60,6 +60,10 @@ type Chunk struct {
 	At   time.Time
 	Head bool
 	Data []byte
+	// Midstream is set on a watcher's first frame chunk in a direction
+	// where frames had crossed before it attached: it starts at a frame
+	// boundary, which may be inside a fragmented message (§5.4).
+	Midstream bool
 }
 
 // Tap observes one connection. Create it with NewTap; it is safe for
@@ -90,11 +94,12 @@ type direction struct {
 	bytes atomic.Uint64 // bytes seen, HTTP head included
 
 	// Owned by the goroutine doing this direction's I/O.
-	scan *headScan // the HTTP head being read; nil once it has been (or when there is none)
-	skip uint64    // payload bytes left in the current frame
-	hdr  [wsframe.MaxHeaderSize]byte
-	nhdr uint8 // bytes of a header split across chunks
-	lost bool  // the stream cannot be followed (ErrBadLength)
+	scan   *headScan // the HTTP head being read; nil once it has been (or when there is none)
+	skip   uint64    // payload bytes left in the current frame
+	hdr    [wsframe.MaxHeaderSize]byte
+	nhdr   uint8 // bytes of a header split across chunks
+	lost   bool  // the stream cannot be followed (ErrBadLength)
+	framed bool  // frame bytes have crossed
 }
 
 // headScan is the state of a direction still inside its HTTP head.
@@ -125,7 +130,8 @@ func (t *Tap) Server() bool { return t.server }
 // Started is when the Tap was created: the start of the connection.
 func (t *Tap) Started() time.Time { return t.started }
 
-// Bytes returns the bytes seen so far in direction d, HTTP head included.
+// Bytes returns the bytes seen so far in direction d, HTTP head included
+// when the Tap saw it cross; a head given with SetHead is not counted.
 func (t *Tap) Bytes(d Dir) uint64 { return t.dirs[d].bytes.Load() }
 
 // SetHead records the HTTP head of direction d when the Tap could not see
@@ -186,6 +192,7 @@ func (t *Tap) observeSlow(d Dir, p []byte) {
 		}
 	}
 	frames := p[start:]
+	framed := ds.framed
 	first := ds.track(frames)
 	if len(frames) == 0 || !t.watched.Load() {
 		return
@@ -195,18 +202,18 @@ func (t *Tap) observeSlow(d Dir, p []byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, w := range t.watchersSnapshotLocked() {
-		from := 0
+		from, mid := 0, false
 		if !w.synced[d] {
 			if first < 0 {
 				continue
 			}
-			from = first
+			from, mid = first, framed || first > 0
 			w.synced[d] = true
 		}
 		if data == nil {
 			data = append([]byte(nil), frames...)
 		}
-		if !w.sendLocked(Chunk{Dir: d, At: now, Data: data[from:]}) {
+		if !w.sendLocked(Chunk{Dir: d, At: now, Data: data[from:], Midstream: mid}) {
 			t.dropLocked(w, ErrFellBehind)
 		}
 	}
@@ -319,6 +326,9 @@ func credential(name []byte) bool {
 // starts in p, or -1. It keeps no byte of p beyond a split header.
 func (ds *direction) track(p []byte) (first int) {
 	first = -1
+	if len(p) > 0 {
+		ds.framed = true
+	}
 	i := 0
 	for i < len(p) && !ds.lost {
 		if ds.skip > 0 {

@@ -431,3 +431,60 @@ func TestCredentialHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchAttachedInsideFragmentedMessage: a watcher attaches at a frame
+// boundary, which may be inside a fragmented message (§5.4). The
+// continuation frames of a message that began before it attached are not
+// a protocol error: they show as the message's middle and last fragments,
+// after a note that says the watch began inside a message. A continuation
+// without a message once the watcher has seen one start is still an error.
+func TestWatchAttachedInsideFragmentedMessage(t *testing.T) {
+	frames := [][]byte{
+		clientFrame(wsframe.OpText, false, "Hel"),        // 0: first fragment
+		clientFrame(wsframe.OpPing, true, "hi"),          // 1: between fragments
+		clientFrame(wsframe.OpContinuation, false, "lo"), // 2: middle
+		clientFrame(wsframe.OpContinuation, true, "!"),   // 3: last
+		clientFrame(wsframe.OpText, true, "next"),        // 4: a message of its own
+		clientFrame(wsframe.OpContinuation, true, "?"),   // 5: continues nothing
+	}
+	const stray = "continuation: error " + "wsframe: continuation frame without a message to continue"
+	for _, tt := range []struct {
+		attach int // index of the first frame the watcher sees
+		want   []string
+	}{
+		{0, []string{"text first", "ping ", "continuation middle", "continuation last message", "text  message", stray}},
+		{1, []string{"ping ", "note", "continuation middle", "continuation last", "text  message", stray}},
+		{2, []string{"note", "continuation middle", "continuation last", "text  message", stray}},
+		{3, []string{"note", "continuation last", "text  message", stray}},
+		{4, []string{"text  message", stray}},
+	} {
+		tap := NewTap(true, false, false)
+		for _, f := range frames[:tt.attach] {
+			tap.Observe(In, f)
+		}
+		w := tap.Watch()
+		for _, f := range frames[tt.attach:] {
+			tap.Observe(In, f)
+		}
+		d := NewDecoder(tap, false)
+		var got []string
+		for w.Queued() > 0 {
+			c, _ := w.Next(context.Background())
+			d.Decode(c, func(r Record) {
+				switch {
+				case r.Kind != "frame":
+					got = append(got, r.Kind)
+				case r.Frame.Error != "":
+					got = append(got, r.Frame.Op+": error "+r.Frame.Error)
+				case r.Frame.Message != nil:
+					got = append(got, r.Frame.Op+" "+r.Frame.Fragment+" message")
+				default:
+					got = append(got, r.Frame.Op+" "+r.Frame.Fragment)
+				}
+			})
+		}
+		if !cmp.Equal(got, tt.want) {
+			t.Errorf("attached before frame %d: got\n%q\nwant\n%q", tt.attach, got, tt.want)
+		}
+	}
+}

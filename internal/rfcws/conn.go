@@ -192,7 +192,9 @@ func (c *Conn) closeReceived(p []byte) error {
 }
 
 // fail fails the WebSocket connection (§7.1.7): a close frame with code,
-// then the TCP connection closes at once. It returns the *CloseError.
+// then the TCP connection closes through closeAfterFrame: the server
+// half-closes first and discards what the peer still sends, its close
+// frame included, for at most CloseGrace. It returns the *CloseError.
 func (c *Conn) fail(code uint16, reason string) error {
 	c.writeFrame(wsframe.OpClose, wsframe.AppendClose(nil, code, reason))
 	c.closeAfterFrame()

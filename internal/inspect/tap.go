@@ -576,6 +576,16 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	return nil
 }
 
+// CloseWrite shuts down the writing side of the connection it wraps, when
+// that connection can (a TCP or TLS connection), and otherwise reports
+// errors.ErrUnsupported.
+func (c *Conn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 // Close implements net.Conn.
 func (c *Conn) Close() error {
 	err := c.Conn.Close()

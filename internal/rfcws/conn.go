@@ -201,6 +201,10 @@ func (c *Conn) fail(code uint16, reason string) error {
 	return &CloseError{Code: code, Reason: reason}
 }
 
+// drainExtra is how many bytes past MaxMessage closeAfterFrame reads at
+// most.
+const drainExtra = 1 << 20
+
 // closeAfterFrame closes the TCP connection after the close frame just
 // written, without losing it: it sends FIN first (the server closes
 // first, §7.1.1), then reads and discards what the peer still sends, for
@@ -212,7 +216,10 @@ func (c *Conn) fail(code uint16, reason string) error {
 func (c *Conn) closeAfterFrame() {
 	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
 		c.nc.SetReadDeadline(time.Now().Add(c.opts.CloseGrace))
-		io.Copy(io.Discard, io.LimitReader(c.br, int64(c.opts.MaxMessage)+wsframe.MaxControlPayload))
+		// The rest of a frame over MaxMessage may still be on its way,
+		// and the peer's close frame after it: reading less would leave
+		// bytes unread and bring on the reset this is here to avoid.
+		io.Copy(io.Discard, io.LimitReader(c.br, int64(c.opts.MaxMessage)+drainExtra))
 	}
 	c.nc.Close()
 }

@@ -143,6 +143,7 @@ type conn struct {
 	ended       bool   // the write loop has closed the socket; nothing more is written
 	closing     bool   // a close is decided; nothing more is queued
 	closeSent   bool   // gorilla already wrote the close frame
+	drain       bool   // the read side failed with the peer's input unread: drain it before closing (lingerDrain)
 	dropQueue   bool   // close without writing the queued events, only the replies (slow consumer)
 	readOver    bool   // the read side has ended (readEnded)
 	pipelined   bool   // the read loop has more commands buffered: replies wait for the last (see pipeline); set only by the read loop
@@ -627,19 +628,26 @@ func (c *conn) readFailed(err error) {
 		// Usually gorilla has written 1009 itself, and the write loop's
 		// close frame then fails harmlessly with ErrCloseSent. It has not
 		// for a 64-bit length with the top bit set (RFC 6455 §5.2), so
-		// the write loop must still try.
-		c.close(protocol.CloseTooBig, "")
+		// the write loop must still try. The message is left unread.
+		c.mu.Lock()
+		c.closeLocked(protocol.CloseTooBig, "")
+		c.drain = true
+		c.mu.Unlock()
 	default:
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		isNet := errors.As(err, &ne)
+		if isNet && ne.Timeout() {
 			c.srv.metrics.timeouts.Inc()
 			c.log.Debug("peer silent; dropped")
 		}
-		// Framing errors: gorilla already wrote 1002. Network errors: the
-		// socket is gone. Either way there is no close frame left to send.
+		// Framing errors: gorilla already wrote 1002, and what follows the
+		// bad frame is left unread. Network errors (and the peer's end of
+		// stream): the socket is gone. Either way there is no close frame
+		// left to send.
 		c.mu.Lock()
 		c.closeLocked(protocol.CloseProtocolError, "")
 		c.closeSent = true
+		c.drain = !isNet && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
 		c.mu.Unlock()
 	}
 }
@@ -777,15 +785,48 @@ func (c *conn) writeLoop(wake chan struct{}) {
 		c.mu.Lock()
 		readDone := c.readDoneLocked()
 		c.mu.Unlock()
+		start := time.Now()
 		t := time.NewTimer(cfg.CloseGrace)
 		select {
 		case <-readDone:
 		case <-t.C:
 		}
 		t.Stop()
+		c.mu.Lock()
+		drain := c.drain
+		c.mu.Unlock()
+		if drain {
+			c.lingerDrain(cfg.CloseGrace - time.Since(start))
+		}
 		c.end()
 		return
 	}
+}
+
+// drainExtra is how many bytes past the read limit lingerDrain reads at
+// most: the rest of a frame over the limit, and the peer's close frame.
+const drainExtra = 1 << 20
+
+// lingerDrain is how a connection failed on input it did not read (an
+// oversized message, a framing error) closes without losing its close
+// frame: it half-closes the socket (FIN after the close frame) and reads
+// and discards what the peer still sends, up to the read limit and for at
+// most grace, until the peer closes its side. Closing the socket with the
+// peer's bytes unread would make the kernel send a reset, and a reset can
+// make the peer's kernel drop the close frame before the peer reads it: a
+// browser then reports 1006 instead of 1009 or 1002. The read loop has
+// ended, so nothing else reads the socket.
+func (c *conn) lingerDrain(grace time.Duration) {
+	if grace <= 0 {
+		return
+	}
+	nc := c.ws.NetConn()
+	hc, ok := nc.(interface{ CloseWrite() error })
+	if !ok || hc.CloseWrite() != nil {
+		return
+	}
+	nc.SetReadDeadline(time.Now().Add(grace))
+	io.Copy(io.Discard, io.LimitReader(nc, c.srv.cfg.ReadLimit+drainExtra))
 }
 
 // readEnded records that the read side has ended, for the write loop

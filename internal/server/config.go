@@ -115,6 +115,7 @@ type Config struct {
 	PingInterval    time.Duration // default 25s
 	PongTimeout     time.Duration // default 10s: how long past PingInterval a silent peer survives
 	WriteTimeout    time.Duration // default 10s: the most one write may block (at least 0.9× that: see writeLoop)
+	BodyTimeout     time.Duration // default 10s: the most an HTTP request's body may take to arrive after its headers; then the connection closes
 	IdentifyTimeout time.Duration // default 30s: time allowed before hello
 	CloseGrace      time.Duration // default 1s: wait for the peer's close frame after ours
 	SendQueueLen    int           // default 8192: queued events per connection before slow-consumer close (SendQueueAge is what finds a slow reader; this and SendQueueBytes bound memory)
@@ -237,6 +238,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.PingInterval, 25*time.Second)
 	setDur(&c.PongTimeout, 10*time.Second)
 	setDur(&c.WriteTimeout, 10*time.Second)
+	setDur(&c.BodyTimeout, 10*time.Second)
 	setDur(&c.IdentifyTimeout, 30*time.Second)
 	setDur(&c.CloseGrace, time.Second)
 	setInt(&c.SendQueueLen, 8192)

@@ -83,6 +83,11 @@ type Config struct {
 	LoginBackoffMax   time.Duration // default 5 min: the longest login backoff
 	LoginIPFails      int           // default 30: failed logins per IP per LoginIPWindow
 	LoginIPWindow     time.Duration // default 10 min
+	// LoginIPRate is the password checks (login and password change,
+	// right or wrong) per client IP per minute, with a burst of as many
+	// (default 60): each is an argon2id hash, and a client logging in
+	// to its own account in a loop must not hold everyone's logins up.
+	LoginIPRate float64
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -282,6 +287,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.LoginAccountFails, 50)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)
+	setFloat(&c.LoginIPRate, 60)
 	setDur(&c.LoginIPWindow, 10*time.Minute)
 	if c.FileMaxBytes <= 0 {
 		c.FileMaxBytes = 10 << 20

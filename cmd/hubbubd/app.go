@@ -147,6 +147,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.UploadExpiry, "upload-expiry", 24*time.Hour, "incomplete uploads untouched this long are deleted")
 	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account and IP before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
+	fs.Float64Var(&cfg.LoginIPRate, "login-ip-rate", 60, "password checks (logins and password changes, right or wrong) per IP per minute, with a burst of as many (refusal: HTTP 429 rate_limited)")
 	fs.DurationVar(&m.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send its request headers")
 	fs.IntVar(&m.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block in bytes")
 	showVersion := fs.Bool("version", false, "print the version and exit")

@@ -112,7 +112,13 @@ type NewMessage struct {
 	Kind   string // "" for a plain message, else one of the Kind constants
 	Author string
 	Guest  bool
-	Body   string
+	// AuthorKey is a guest's identity (the server's key of the guest's
+	// cookie), "" for an account. A guest's display name is free for
+	// anyone once the guest has left, so a guest's message is the
+	// identity's: only an entry with the same AuthorKey may edit or
+	// delete it as its author. Stored, never sent to clients.
+	AuthorKey string
+	Body      string
 	// CMID, when not empty, makes the append idempotent: appending a second
 	// message with the same Room, Author and CMID stores nothing and returns
 	// the first message with Duplicate set.

@@ -44,15 +44,16 @@ func ActsOnMessage(kind string) bool {
 // concurrent use.
 type Target struct {
 	// Loaded by the store.
-	Seq     int64
-	Author  string
-	Guest   bool
-	Body    string
-	FileID  string
-	Edited  time.Time
-	Deleted bool
-	V       int64
-	Rows    []ReactionRow // the message's reactions, ordered by At
+	Seq       int64
+	Author    string
+	Guest     bool
+	AuthorKey string // a guest's identity (NewMessage.AuthorKey), "" for an account or a message stored before it was kept
+	Body      string
+	FileID    string
+	Edited    time.Time
+	Deleted   bool
+	V         int64
+	Rows      []ReactionRow // the message's reactions, ordered by At
 
 	// Set by Fold: what the store must write back.
 	Changed bool          // Body, FileID, Edited, Deleted or V changed
@@ -83,7 +84,8 @@ func (t *Target) CanReply() bool { return t != nil && !t.Deleted }
 // returns the kind to store (a react that takes a reaction back becomes
 // KindUnreact) or the entry's error: ErrNoSuchMessage for a missing or
 // deleted target, ErrNotAuthor for an edit of someone else's message or a
-// delete of one without AnyAuthor, ErrTooManyReactions for a new emoji on a
+// delete of one without AnyAuthor (a guest's message is someone else's
+// unless AuthorKey matches), ErrTooManyReactions for a new emoji on a
 // message that already has MaxReactions. On error t is unchanged.
 //
 // An edit sets Body and Edited; a delete empties Body and FileID, sets
@@ -94,6 +96,11 @@ func (t *Target) Fold(e NewMessage, seq int64, at time.Time) (kind string, err e
 		return "", ErrNoSuchMessage
 	}
 	mine := e.Author == t.Author && e.Guest == t.Guest
+	if t.Guest {
+		// A guest's name is anyone's once the guest has left: the
+		// message is its identity's, whatever name that uses now.
+		mine = e.Guest && t.AuthorKey != "" && e.AuthorKey == t.AuthorKey
+	}
 	kind = e.Kind
 	switch e.Kind {
 	case KindEdit:

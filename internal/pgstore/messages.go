@@ -147,7 +147,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 			WHERE m.cmid <> ''`, keys.rooms, keys.authors, keys.cmids)
 	}
 	if len(refs.seqs) > 0 {
-		read.Queue(`SELECT m.room, m.seq, m.author, m.guest, m.body, m.file_id, m.edited, m.deleted, m.v
+		read.Queue(`SELECT m.room, m.seq, m.author, m.guest, m.author_key, m.body, m.file_id, m.edited, m.deleted, m.v
 			FROM messages m
 			JOIN unnest($1::text[], $2::bigint[]) AS k (room, seq) ON m.room = k.room AND m.seq = k.seq
 			WHERE m.kind = ''`, refs.rooms, refs.seqs)
@@ -164,6 +164,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	results := make([]chat.AppendResult, len(batch))
 	var ins struct {
 		rooms, kinds, authors, bodies, cmids, subjects, fileIDs []string
+		authorKeys                                              []string
 		seqs, targets, replyTos                                 []int64
 		guests                                                  []bool
 		times                                                   []time.Time
@@ -225,7 +226,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 		if msg.Kind == "" {
 			// Later entries of the batch may act on it.
 			targets[targetKey{msg.Room, msg.Seq}] = &chat.Target{
-				Seq: msg.Seq, Author: msg.Author, Guest: msg.Guest, Body: msg.Body, FileID: msg.FileID,
+				Seq: msg.Seq, Author: msg.Author, Guest: msg.Guest, AuthorKey: m.AuthorKey, Body: msg.Body, FileID: msg.FileID,
 			}
 		}
 		tail.lastSeq, tail.lastTS, tail.touched = msg.Seq, msg.Time, true
@@ -238,6 +239,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 		ins.kinds = append(ins.kinds, msg.Kind)
 		ins.authors = append(ins.authors, msg.Author)
 		ins.guests = append(ins.guests, msg.Guest)
+		ins.authorKeys = append(ins.authorKeys, m.AuthorKey)
 		ins.bodies = append(ins.bodies, msg.Body)
 		ins.cmids = append(ins.cmids, msg.CMID)
 		ins.times = append(ins.times, msg.Time)
@@ -268,13 +270,13 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	// ON CONFLICT names the CMID index only: a clash of sequence numbers
 	// is a bug to report, not a duplicate to skip.
 	write.Queue(`INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
-			target, subject, until, reply_to, file_id)
+			target, subject, until, reply_to, file_id, author_key)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[],
 			$6::text[], $7::text[], $8::timestamptz[],
-			$9::bigint[], $10::text[], $11::timestamptz[], $12::bigint[], $13::text[])
+			$9::bigint[], $10::text[], $11::timestamptz[], $12::bigint[], $13::text[], $14::text[])
 		ON CONFLICT (room, author, cmid) WHERE cmid <> '' DO NOTHING`,
 		ins.rooms, ins.seqs, ins.kinds, ins.authors, ins.guests, ins.bodies, ins.cmids, ins.times,
-		ins.targets, ins.subjects, ins.untils, ins.replyTos, ins.fileIDs)
+		ins.targets, ins.subjects, ins.untils, ins.replyTos, ins.fileIDs, ins.authorKeys)
 	write.Queue(`UPDATE rooms SET last_seq = u.seq
 		FROM unnest($1::text[], $2::bigint[]) AS u (name, seq)
 		WHERE rooms.name = u.name`, last.rooms, last.seqs)
@@ -476,7 +478,7 @@ func readForAppend(br pgx.BatchResults, findCMIDs bool, targets map[targetKey]*c
 		var k targetKey
 		t := &chat.Target{}
 		var edited *time.Time
-		if err := rows.Scan(&k.room, &k.seq, &t.Author, &t.Guest, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V); err != nil {
+		if err := rows.Scan(&k.room, &k.seq, &t.Author, &t.Guest, &t.AuthorKey, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V); err != nil {
 			rows.Close()
 			return nil, time.Time{}, nil, fmt.Errorf("load targets: %w", err)
 		}

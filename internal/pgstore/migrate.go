@@ -159,6 +159,10 @@ var migrations = []string{
 	// CONFLICT names the columns, which match it in any order.
 	`DROP INDEX messages_cmid;
 	CREATE UNIQUE INDEX messages_cmid ON messages (cmid, room, author) WHERE cmid <> '';`,
+
+	// 10: a guest's identity beside the messages it writes, as
+	// sqlitestore's migration 13 says why.
+	`ALTER TABLE messages ADD COLUMN author_key text COLLATE "C" NOT NULL DEFAULT '';`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -154,6 +154,18 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 	s.startSession(w, r, chat.User{Name: name}, c.Bearer, http.StatusCreated)
 }
 
+// allowPasswordCheck applies Config.LoginIPRate to a login or password
+// change from ip, right password or wrong: each costs an argon2id hash,
+// and the failure limits never see a client that logs in to its own
+// account in a loop. It has answered 429 when it returns false.
+func (s *Server) allowPasswordCheck(w http.ResponseWriter, ip string) bool {
+	if ok, retry := s.limits.passwordIP.Allow(ip, time.Now()); !ok {
+		s.tooMany(w, retry)
+		return false
+	}
+	return true
+}
+
 func (s *Server) tooMany(w http.ResponseWriter, retry time.Duration) {
 	secs := int(retry.Round(time.Second) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -168,6 +180,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	ip := s.clientIP(r)
 	if retry := s.loginWait(name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
+		return
+	}
+	if !s.allowPasswordCheck(w, ip) {
 		return
 	}
 	fail := func() {
@@ -282,6 +297,9 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 	ip := s.clientIP(r)
 	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
 		s.tooMany(w, retry)
+		return
+	}
+	if !s.allowPasswordCheck(w, ip) {
 		return
 	}
 	ok, err := s.hasher.VerifyPassword(r.Context(), a.user.PasswordHash, body.Old)

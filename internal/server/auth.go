@@ -151,35 +151,93 @@ func (s *Server) sweep(quit <-chan struct{}) {
 		}
 		for _, hash := range s.sessions.hashes() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SessionCheck)
-			why := s.sessionEnded(ctx, hash)
+			why, demoted := s.sessionEnded(ctx, hash)
 			cancel()
 			if why != "" {
 				s.sessions.end(hash, why)
+			} else if demoted {
+				for _, c := range s.sessions.demote(hash) {
+					s.leaveUnlisted(c)
+				}
 			}
 		}
 	}
 }
 
-// sessionEnded returns why the session hash is no longer valid, or "".
+// sessionEnded returns why the session hash is no longer valid, or "";
+// demoted reports that its account is no longer a server administrator.
 // A store error keeps the session: an outage must not log everyone out.
-func (s *Server) sessionEnded(ctx context.Context, hash string) string {
+func (s *Server) sessionEnded(ctx context.Context, hash string) (why string, demoted bool) {
 	sess, u, err := s.cfg.Accounts.SessionUser(ctx, hash)
 	if errors.Is(err, chat.ErrNoSuchSession) {
-		return "session ended"
+		return "session ended", false
 	}
 	if err != nil && !errors.Is(err, chat.ErrNoSuchUser) {
-		return ""
+		return "", false
 	}
 	now := time.Now()
 	if now.After(sess.ExpiresAt) {
-		return "session expired"
+		return "session expired", false
 	}
 	if err != nil || u.Disabled { // ErrNoSuchUser
-		return "account disabled"
+		return "account disabled", false
 	}
 	// A live socket is activity: keep the idle expiry moving.
 	if now.Sub(sess.LastSeen) > time.Minute {
 		s.cfg.Accounts.TouchSession(ctx, hash, now)
 	}
-	return ""
+	return "", !u.Admin
+}
+
+// demote takes server administration away from every socket of the
+// session hash (hubbubd user unadmin): the sockets stay up, as the
+// account's, with the rights of an ordinary user from now on. Being made
+// an administrator takes a new connection. It returns the sockets it
+// demoted now (not those demoted before).
+func (ss *sessions) demote(hash string) []*conn {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var out []*conn
+	for c := range ss.conns[hash] {
+		// Only a socket that was an administrator's at its handshake
+		// has anything to lose.
+		if sess, ok := c.h.(*session); ok && sess.auth != nil && sess.auth.user.Admin && !sess.demoted.Swap(true) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// leaveUnlisted takes a demoted administrator's socket out of the
+// private rooms it could enter only as an administrator (it has no role
+// there), with a kicked event for each, as a kick would.
+func (s *Server) leaveUnlisted(c *conn) {
+	ss := c.h.(*session)
+	acc := s.cfg.Access
+	if acc == nil || ss.auth == nil {
+		return
+	}
+	name := ss.auth.user.Name
+	ss.mu.Lock()
+	rooms := ss.joined.names()
+	ss.mu.Unlock()
+	for _, room := range rooms {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SessionCheck)
+		r, err := s.roomRows.get(ctx, s.cfg.Store, room, time.Now())
+		role := ""
+		if err == nil && r.Private {
+			role, err = acc.Role(ctx, room, name)
+		}
+		cancel()
+		if err != nil || !r.Private || role != "" {
+			continue
+		}
+		if !ss.forceLeave(c, room) {
+			continue
+		}
+		b, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeKicked, Room: room, User: name, Reason: "no longer a server administrator"})
+		if err == nil {
+			c.enqueue(outMsg{data: b})
+		}
+	}
 }

@@ -83,6 +83,11 @@ type Config struct {
 	LoginBackoffMax   time.Duration // default 5 min: the longest login backoff
 	LoginIPFails      int           // default 30: failed logins per IP per LoginIPWindow
 	LoginIPWindow     time.Duration // default 10 min
+	// LoginIPRate is the password checks (login and password change,
+	// right or wrong) per client IP per minute, with a burst of as many
+	// (default 60): each is an argon2id hash, and a client logging in
+	// to its own account in a loop must not hold everyone's logins up.
+	LoginIPRate float64
 
 	// AllowedOrigins lists browser origins ("https://chat.example.com")
 	// allowed to open a WebSocket besides the request's own host. A
@@ -115,6 +120,7 @@ type Config struct {
 	PingInterval    time.Duration // default 25s
 	PongTimeout     time.Duration // default 10s: how long past PingInterval a silent peer survives
 	WriteTimeout    time.Duration // default 10s: the most one write may block (at least 0.9× that: see writeLoop)
+	BodyTimeout     time.Duration // default 10s: the most an HTTP request's body may take to arrive after its headers; then the connection closes
 	IdentifyTimeout time.Duration // default 30s: time allowed before hello
 	CloseGrace      time.Duration // default 1s: wait for the peer's close frame after ours
 	SendQueueLen    int           // default 8192: queued events per connection before slow-consumer close (SendQueueAge is what finds a slow reader; this and SendQueueBytes bound memory)
@@ -237,6 +243,7 @@ func (c *Config) setDefaults() {
 	setDur(&c.PingInterval, 25*time.Second)
 	setDur(&c.PongTimeout, 10*time.Second)
 	setDur(&c.WriteTimeout, 10*time.Second)
+	setDur(&c.BodyTimeout, 10*time.Second)
 	setDur(&c.IdentifyTimeout, 30*time.Second)
 	setDur(&c.CloseGrace, time.Second)
 	setInt(&c.SendQueueLen, 8192)
@@ -280,6 +287,7 @@ func (c *Config) setDefaults() {
 	setInt(&c.LoginAccountFails, 50)
 	setDur(&c.LoginBackoffMax, 5*time.Minute)
 	setInt(&c.LoginIPFails, 30)
+	setFloat(&c.LoginIPRate, 60)
 	setDur(&c.LoginIPWindow, 10*time.Minute)
 	if c.FileMaxBytes <= 0 {
 		c.FileMaxBytes = 10 << 20

@@ -163,6 +163,11 @@ type conn struct {
 	tap       *inspect.Tap    // what observes the socket, for writeThroughLocked
 	rstate    atomic.Int32    // readActive or readParked
 	lastHeard atomic.Int64    // UnixNano of the last frame read
+	// msgStart is the UnixNano at which the message being read began, 0
+	// between messages; owned by the read loop. Until that message ends,
+	// control frames extend the read deadline no further than msgStart
+	// plus the idle limit (heard).
+	msgStart int64
 }
 
 // maxPendingPongs bounds the pongs queued for the write loop.
@@ -449,7 +454,8 @@ func (c *conn) waitEnded() {
 
 // setHandlers sets the read limit and gorilla's control frame handlers.
 // Every frame received (pongs included) extends the read deadline by
-// PingInterval+PongTimeout (heard).
+// PingInterval+PongTimeout (heard), except that a message must end within
+// that time of its first frame.
 func (c *conn) setHandlers() {
 	c.ws.SetReadLimit(c.srv.cfg.ReadLimit)
 	c.ws.SetPongHandler(func(string) error {
@@ -531,6 +537,8 @@ func (c *conn) readLoop(mayPark bool) (parked bool) {
 				c.readFailed(err)
 				return false
 			}
+			c.msgStart = 0
+			c.heard()
 		}
 	}
 }
@@ -588,9 +596,13 @@ func (c *conn) readMessage() (typ int, data []byte, br io.Reader, err error) {
 	if err != nil {
 		return 0, nil, nil, err
 	}
+	// Its first frame is in: the message has the idle limit to end
+	// (heard). A binary message ends when readLoop has consumed it.
+	c.msgStart = time.Now().UnixNano()
 	if typ == websocket.BinaryMessage {
 		return typ, nil, r, nil
 	}
+	defer func() { c.msgStart = 0 }()
 	var v wsframe.UTF8 // fails at the first byte no valid text can have
 	text := typ == websocket.TextMessage
 	data = make([]byte, 0, 512)

@@ -21,6 +21,9 @@ var _ = [1]struct{}{}[chat.MaxReactions-protocol.MaxReactionsPerMessage]
 // sends). At most MaxInFlight entries of one connection wait for their
 // commit; the next one pauses the read loop.
 func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
+	if e.Guest {
+		e.AuthorKey = ss.guestID // a guest's messages are its identity's, not its name's
+	}
 	ss.mu.Lock()
 	_, ok := ss.joined.get(e.Room)
 	ss.mu.Unlock()

@@ -15,6 +15,7 @@ type limits struct {
 	loginPair   *ratelimit.Backoff // failed logins per account and client IP
 	loginUser   *ratelimit.Backoff // failed logins per account, from all IPs (binds only IPs that failed on it)
 	loginIP     *ratelimit.Backoff // failed logins per client IP
+	passwordIP  *ratelimit.Keyed   // password checks (argon2id hashes), right or wrong, per client IP
 	connsUser   *ratelimit.Counter // open sockets per account
 	connsIP     *ratelimit.Counter // open sockets per client IP
 	uploads     *ratelimit.Keyed   // uploads started per account or guest identity
@@ -30,9 +31,10 @@ func newLimits(cfg *Config) *limits {
 		loginUser:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginAccountFails, Base: time.Second, Max: cfg.LoginBackoffMax}),
 		// Per IP: LoginIPFails failures are free, then each further one
 		// waits out the window.
-		loginIP:   ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginIPFails, Base: cfg.LoginIPWindow, Max: cfg.LoginIPWindow}),
-		connsUser: &ratelimit.Counter{},
-		connsIP:   &ratelimit.Counter{},
-		uploads:   ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.UploadRate, Burst: cfg.UploadBurst}, 0),
+		loginIP:    ratelimit.NewBackoff(ratelimit.BackoffConfig{FreeFailures: cfg.LoginIPFails, Base: cfg.LoginIPWindow, Max: cfg.LoginIPWindow}),
+		passwordIP: ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.LoginIPRate / 60, Burst: max(1, int(cfg.LoginIPRate))}, 0),
+		connsUser:  &ratelimit.Counter{},
+		connsIP:    &ratelimit.Counter{},
+		uploads:    ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.UploadRate, Burst: cfg.UploadBurst}, 0),
 	}
 }

@@ -81,7 +81,15 @@ func (c *conn) parkable() {
 func (c *conn) heard() {
 	now := time.Now()
 	c.lastHeard.Store(now.UnixNano())
-	c.ws.SetReadDeadline(now.Add(c.idleLimit()))
+	deadline := now.Add(c.idleLimit())
+	if c.msgStart != 0 {
+		// Inside a message, pings and pongs prove the peer alive, not
+		// that its message is coming: a peer that starts one and keeps
+		// it open with control frames would hold the partial message
+		// and a blocked read goroutine for ever.
+		deadline = time.Unix(0, c.msgStart).Add(c.idleLimit())
+	}
+	c.ws.SetReadDeadline(deadline)
 }
 
 // idleLimit is how long a peer may be silent: PingInterval+PongTimeout.

@@ -13,6 +13,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -233,7 +234,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.hsts(r) {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		s.limitBody(w, r)
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// limitBody gives r's body Config.BodyTimeout to arrive. net/http's
+// header timeout ends with the headers, and hubbubd sets no ReadTimeout
+// (it would outlive the hijack of a WebSocket): without this, a client
+// that sends headers and then its body slowly, or never, holds the
+// connection, its goroutine and buffers for ever, on any endpoint (net/http
+// reads an unread body to its end before it answers). Once the body has
+// been read to its end the deadline is lifted, so that a response that
+// streams (the inspector's feed) is not cut by it.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)) != nil {
+		return
+	}
+	r.Body = &timedBody{ReadCloser: r.Body, rc: rc}
+}
+
+// timedBody lifts the read deadline limitBody set once the body has been
+// read to its end.
+type timedBody struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && b.rc != nil {
+		b.rc.SetReadDeadline(time.Time{})
+		b.rc = nil
+	}
+	return n, err
 }
 
 // Registry returns the Prometheus registry holding the server's metrics.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -122,6 +123,7 @@ type session struct {
 	inflight chan struct{} // one token per unacknowledged send; nil until the first
 
 	uploads map[string]*openUpload // uploads open on this connection, by id (files.go); nil until the first
+	demoted atomic.Bool            // the account stopped being an administrator after the handshake (sessions.demote)
 	chunk   []byte                 // the buffer of binary messages, made at the first
 }
 
@@ -360,7 +362,9 @@ func (ss *session) hello(c *conn, cmd *protocol.Command) error {
 	return nil
 }
 
-func (ss *session) admin() bool { return ss.self != nil && ss.self.Admin }
+// admin reports whether the connection acts as a server administrator:
+// its account was one at the handshake and has not been demoted since.
+func (ss *session) admin() bool { return ss.self != nil && ss.self.Admin && !ss.demoted.Load() }
 
 func (ss *session) roomInfo(r chat.Room, role string) protocol.RoomInfo {
 	info := protocol.RoomInfo{

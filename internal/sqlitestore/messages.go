@@ -46,8 +46,8 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// Append then looks up the entry that took it. One statement in
 		// the common case instead of a lookup and an insert.
 		{&w.insert, `INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
-			target, subject, until, reply_to, file_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			target, subject, until, reply_to, file_id, author_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
 		{&w.version, `PRAGMA data_version`},
@@ -57,7 +57,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.indexPending, `INSERT INTO messages_fts (rowid, body)
 			SELECT rowid, body FROM messages WHERE rowid > (SELECT upto FROM fts_mark) AND kind = '' AND deleted = 0`},
 		{&w.setMark, `UPDATE fts_mark SET upto = (SELECT coalesce(max(rowid), 0) FROM messages)`},
-		{&w.loadTarget, `SELECT author, guest, body, file_id, edited, deleted, v FROM messages
+		{&w.loadTarget, `SELECT author, guest, author_key, body, file_id, edited, deleted, v FROM messages
 			WHERE room = ? AND seq = ? AND kind = ''`},
 		{&w.loadRows, `SELECT emoji, user, at_seq FROM reactions
 			WHERE room = ? AND seq = ? ORDER BY at_seq`},
@@ -264,7 +264,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			until = sql.NullInt64{Int64: msg.Until.UnixMilli(), Valid: true}
 		}
 		res, err := insert.ExecContext(ctx, msg.Room, msg.Seq, msg.Kind, msg.Author, msg.Guest,
-			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID)
+			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID, m.AuthorKey)
 		if err != nil {
 			return nil, s.fail("append", err)
 		}
@@ -384,7 +384,7 @@ func (s *Store) loadTarget(ctx context.Context, tx *sql.Tx, key targetKey) (*cha
 	t := &chat.Target{Seq: key.seq}
 	var edited int64
 	err := tx.StmtContext(ctx, s.stmts.loadTarget).QueryRowContext(ctx, key.room, key.seq).
-		Scan(&t.Author, &t.Guest, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V)
+		Scan(&t.Author, &t.Guest, &t.AuthorKey, &t.Body, &t.FileID, &edited, &t.Deleted, &t.V)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -250,6 +250,13 @@ var migrations = []string{
 		upto INTEGER NOT NULL
 	) STRICT;
 	INSERT INTO fts_mark (id, upto) SELECT 1, coalesce(max(rowid), 0) FROM messages;`,
+
+	// 13: a guest's identity beside the messages it writes
+	// (chat.NewMessage.AuthorKey): a guest's display name is anyone's
+	// once the guest has left, so edits and deletes of a guest's message
+	// are checked against the identity. Messages stored before have
+	// none, and no guest may edit or delete them as their author.
+	`ALTER TABLE messages ADD COLUMN author_key TEXT NOT NULL DEFAULT '';`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -22,6 +22,7 @@ func RunEntries(t *testing.T, f Factory) {
 		{"Edit", testEdit},
 		{"Delete", testDelete},
 		{"Refused", testEntryRefused},
+		{"GuestIdentity", testGuestIdentity},
 		{"Reactions", testReactions},
 		{"ReactionOrder", testReactionOrder},
 		{"ReactionLimit", testReactionLimit},
@@ -101,6 +102,68 @@ func testEdit(t *testing.T, f Factory) {
 	}
 	if diff := cmp.Diff(want, states(t, s, room), equateEmpty); diff != "" {
 		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
+
+// testGuestIdentity: a guest's message is its identity's (AuthorKey), not
+// its display name's: another guest of the same name may neither edit nor
+// delete it, the same identity under another name may; and a guest
+// message stored without a key is no guest's to change. Each message is
+// acted on in a later batch (loaded from the store) and in its own batch.
+func testGuestIdentity(t *testing.T, f Factory) {
+	s := start(t, f)
+	room := chat.DefaultRoom
+	guest := func(kind, name, key string, target int64, body string) chat.NewMessage {
+		return chat.NewMessage{Room: room, Kind: kind, Author: name, Guest: true, AuthorKey: key, Target: target, Body: body}
+	}
+	for _, sameBatch := range []bool{false, true} {
+		for _, tt := range []struct {
+			name string
+			by   chat.NewMessage // Target is filled in
+			want error
+		}{
+			{"edit, same name, other identity", guest(chat.KindEdit, "ada", "~gbbbb", 0, "x"), chat.ErrNotAuthor},
+			{"delete, same name, other identity", guest(chat.KindDelete, "ada", "~gbbbb", 0, ""), chat.ErrNotAuthor},
+			{"edit, same name, no identity", guest(chat.KindEdit, "ada", "", 0, "x"), chat.ErrNotAuthor},
+			{"edit, the account of that name", entry(chat.KindEdit, room, "ada", 0, "x"), chat.ErrNotAuthor},
+			{"edit, same identity, other name", guest(chat.KindEdit, "ada2", "~gaaaa", 0, "x"), nil},
+			{"delete, same identity", guest(chat.KindDelete, "ada", "~gaaaa", 0, ""), nil},
+		} {
+			t.Run(fmt.Sprintf("%s/sameBatch=%t", tt.name, sameBatch), func(t *testing.T) {
+				msg := guest("", "ada", "~gaaaa", 0, "mine")
+				var r chat.AppendResult
+				if sameBatch {
+					// The entry targets the seq the message is about to get.
+					var last int64
+					if h := allHistory(t, s, room); len(h) > 0 {
+						last = h[len(h)-1].Seq
+					}
+					by := tt.by
+					by.Target = last + 1
+					res, err := s.Append(t.Context(), []chat.NewMessage{msg, by})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res[0].Err != nil || res[0].Message.Seq != last+1 {
+						t.Fatalf("message: %+v, want seq %d", res[0], last+1)
+					}
+					r = res[1]
+				} else {
+					first := appendOne(t, s, msg)
+					by := tt.by
+					by.Target = first.Message.Seq
+					r = appendOne(t, s, by)
+				}
+				if !errors.Is(r.Err, tt.want) {
+					t.Errorf("%s: err %v, want %v", tt.name, r.Err, tt.want)
+				}
+			})
+		}
+	}
+	// A guest message stored without an identity is no guest's.
+	old := appendOne(t, s, guest("", "ada", "", 0, "old"))
+	if r := appendOne(t, s, guest(chat.KindEdit, "ada", "", old.Message.Seq, "x")); !errors.Is(r.Err, chat.ErrNotAuthor) {
+		t.Errorf("edit of a guest message without identity: err %v, want ErrNotAuthor", r.Err)
 	}
 }
 

@@ -185,9 +185,15 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.allowPasswordCheck(w, ip) {
 		return
 	}
-	fail := func() {
+	fail := func(known bool) {
 		s.loginFailed(name, ip, time.Now())
-		s.log.Info("login failed", "user", name, "ip", ip)
+		if known {
+			s.log.Info("login failed", "user", name, "ip", ip)
+		} else {
+			// Not the name as typed: a password typed into the name field
+			// (the name of no account) would be written to the log.
+			s.log.Info("login failed: no such account", "ip", ip)
+		}
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "wrong user name or password"))
 	}
 	u, err := s.cfg.Accounts.User(r.Context(), name)
@@ -197,7 +203,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 			s.apiFail(w, err)
 			return
 		}
-		fail()
+		fail(false)
 		return
 	}
 	if err != nil {
@@ -210,7 +216,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		fail()
+		fail(true)
 		return
 	}
 	if u.Disabled {

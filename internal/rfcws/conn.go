@@ -55,17 +55,25 @@ func (e *CloseError) Error() string {
 // error comes from the network, including a read timeout.
 func (c *Conn) ReadMessage() (wsframe.Opcode, []byte, error) {
 	var (
-		op    wsframe.Opcode // of the message being read
-		inMsg bool           // a first fragment has arrived
-		text  wsframe.UTF8   // validates op == OpText as bytes arrive
+		op       wsframe.Opcode // of the message being read
+		inMsg    bool           // a first fragment has arrived
+		msgStart time.Time      // when it arrived
+		text     wsframe.UTF8   // validates op == OpText as bytes arrive
 	)
 	if cap(c.msg) > 4096 {
 		c.msg = nil // don't keep a large message's buffer for an idle connection
 	}
 	c.msg = c.msg[:0]
 	for {
-		// Every frame, and all of it, must arrive within ReadTimeout.
-		c.nc.SetReadDeadline(time.Now().Add(c.opts.ReadTimeout))
+		// Every frame, and all of it, must arrive within ReadTimeout; and
+		// a fragmented message must end within ReadTimeout of its first
+		// frame, or a peer could hold a partial message (up to
+		// MaxMessage) for ever with a ping now and then.
+		deadline := time.Now().Add(c.opts.ReadTimeout)
+		if inMsg {
+			deadline = msgStart.Add(c.opts.ReadTimeout)
+		}
+		c.nc.SetReadDeadline(deadline)
 		if c.stopping.Load() {
 			return 0, nil, errStopping
 		}
@@ -123,7 +131,7 @@ func (c *Conn) ReadMessage() (wsframe.Opcode, []byte, error) {
 		case h.Opcode != wsframe.OpContinuation && inMsg:
 			return 0, nil, c.fail(wsframe.CloseProtocolError, "new message before the last ended")
 		case h.Opcode != wsframe.OpContinuation:
-			op, inMsg = h.Opcode, true
+			op, inMsg, msgStart = h.Opcode, true, time.Now()
 		}
 		// Refuse a message that would pass the limit before reading it.
 		if uint64(len(c.msg))+h.Length > uint64(c.opts.MaxMessage) {

@@ -39,7 +39,9 @@ type Options struct {
 	// requests without Origin or whose Origin host equals Host.
 	CheckOrigin func(r *http.Request) bool
 	// ReadTimeout is how long the server waits for the next frame, and
-	// for all of it. Default 60s.
+	// for all of it; a fragmented message must also end within
+	// ReadTimeout of its first frame, whatever control frames come
+	// between. Default 60s.
 	ReadTimeout time.Duration
 	// WriteTimeout is the deadline of each write. Default 10s.
 	WriteTimeout time.Duration

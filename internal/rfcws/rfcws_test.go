@@ -312,3 +312,49 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfinishedMessageTimesOut: a message begun and never finished ends
+// the connection ReadTimeout after its first frame, though pings keep
+// coming: control frames between fragments do not extend it. Between
+// messages, pings keep an idle connection open.
+func TestUnfinishedMessageTimesOut(t *testing.T) {
+	const timeout = time.Second
+	addr, _, ended := newServer(t, Options{ReadTimeout: timeout})
+	for _, unfinished := range []bool{false, true} {
+		c, _ := dial(t, addr, "")
+		if unfinished {
+			c.send(wsframe.Header{Opcode: wsframe.OpText}, []byte("never "))
+		}
+		// Pings for four times the timeout, each answered.
+		for range 12 {
+			time.Sleep(timeout / 4)
+			c.send(fin(wsframe.OpPing), []byte("hi"))
+			c.nc.SetReadDeadline(time.Now().Add(2 * timeout))
+			h, err := wsframe.ReadHeader(c.br)
+			if err != nil {
+				if !unfinished {
+					t.Fatalf("idle connection with pings: %v", err)
+				}
+				break // the server gave up on the message
+			}
+			io.CopyN(io.Discard, c.br, int64(h.Length))
+			if h.Opcode != wsframe.OpPong {
+				t.Fatalf("got %v, want a pong", h.Opcode)
+			}
+		}
+		select {
+		case err := <-ended:
+			if !unfinished {
+				t.Fatalf("idle connection with pings ended: %v", err)
+			}
+		default:
+			if unfinished {
+				t.Fatal("a message begun and never finished, with pings, did not end the connection")
+			}
+		}
+		c.nc.Close()
+		if !unfinished {
+			<-ended
+		}
+	}
+}

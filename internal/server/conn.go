@@ -147,6 +147,7 @@ type conn struct {
 	dropQueue   bool   // close without writing the queued events, only the replies (slow consumer)
 	readOver    bool   // the read side has ended (readEnded)
 	pipelined   bool   // the read loop has more commands buffered: replies wait for the last (see pipeline); set only by the read loop
+	heldOnly    bool   // queue holds only replies held back for the end of a pipelined burst: their wait is the server's, not the peer's, so SendQueueAge does not count it
 
 	// readDone is closed when the read side has ended; made by the first
 	// goroutine to wait for that (readDoneLocked), nil until then.
@@ -272,8 +273,12 @@ func (c *conn) enqueueAt(m outMsg, now time.Time) bool {
 	c.queue = append(c.queue, m)
 	c.queueBytes += len(m.data)
 	if m.reply && !m.held && c.pipelined && !m.binary && !m.alone {
+		if len(c.queue) == 1 {
+			c.heldOnly = true
+		}
 		return true // the read loop sends it with the last reply of the burst (pipeline)
 	}
+	c.heldOnly = false
 	c.kickLocked()
 	return true
 }
@@ -292,11 +297,14 @@ func (c *conn) admitLocked(n, size int, now time.Time) bool {
 	case len(c.queue)+n > cfg.SendQueueLen || c.queueBytes+size > cfg.SendQueueBytes:
 		c.slowLocked(slowBySize, now)
 		return false
-	case len(c.queue) > 0 && now.Sub(c.queuedSince) > cfg.SendQueueAge:
+	case len(c.queue) > 0 && !c.heldOnly && now.Sub(c.queuedSince) > cfg.SendQueueAge:
 		c.slowLocked(slowByAge, now)
 		return false
 	}
-	if len(c.queue) == 0 {
+	if len(c.queue) == 0 || c.heldOnly {
+		// The age of a queue counts from when it held something the peer
+		// is owed: replies held back for a burst's end are not (a command
+		// waiting for a slow store holds the earlier ones back).
 		c.queuedSince = now
 	}
 	return true
@@ -398,6 +406,7 @@ func (c *conn) queueEventsLocked(payloads [][]byte, size int) {
 		c.queue = append(c.queue, outMsg{data: p})
 	}
 	c.queueBytes += size
+	c.heldOnly = false
 }
 
 // ping asks the write loop for a ping; the pinger calls it.
@@ -729,7 +738,10 @@ func (c *conn) writeLoop(wake chan struct{}) {
 		pongs, ping := c.pongs, c.pingDue
 		c.pongs, c.pingDue = nil, false
 		queue, since := c.queue, c.queuedSince
-		c.queue, c.queueBytes = nil, 0
+		if c.heldOnly {
+			since = now
+		}
+		c.queue, c.queueBytes, c.heldOnly = nil, 0, false
 		if len(queue) > 0 && !c.closing && now.Sub(since) > cfg.SendQueueAge {
 			c.slowLocked(slowByAge, now)
 		}

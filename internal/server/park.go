@@ -232,6 +232,10 @@ func (c *conn) pipeline(on bool) {
 	if on || len(c.queue) == 0 {
 		return
 	}
+	if c.heldOnly {
+		// The held replies are owed from now on (admitLocked).
+		c.queuedSince, c.heldOnly = time.Now(), false
+	}
 	if !c.writeQueueThroughLocked() {
 		c.kickLocked()
 		return

@@ -20,7 +20,15 @@ var _ = [1]struct{}{}[chat.MaxReactions-protocol.MaxReactionsPerMessage]
 // and have sends left in its rate (edits, deletions and reactions count as
 // sends). At most MaxInFlight entries of one connection wait for their
 // commit; the next one pauses the read loop.
-func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
+func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error) {
+	// hubbub_ack_seconds runs from here: the checks below may wait for
+	// the store as long as the commit does, and a refusal is an answer too.
+	arrived := time.Now()
+	defer func() {
+		if err != nil && err != errStopping {
+			ss.srv.data.ackSeconds.Observe(time.Since(arrived).Seconds())
+		}
+	}()
 	if e.Guest {
 		e.AuthorKey = ss.guestID // a guest's messages are its identity's, not its name's
 	}
@@ -36,7 +44,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	// An archived room takes no new entry: no message, edit, deletion or
 	// reaction.
 	ctx, cancel := lazyTimeout(5 * time.Second)
-	err := ss.checkWritable(ctx, e.Room)
+	err = ss.checkWritable(ctx, e.Room)
 	cancel()
 	if err != nil {
 		return err
@@ -66,7 +74,7 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) error {
 	ok = ss.srv.commit.submit(pendingSend{
 		msg:  e,
 		file: file,
-		at:   time.Now(),
+		at:   arrived,
 		done: func(res chat.AppendResult, err error) {
 			<-inflight
 			if err == nil {

@@ -30,7 +30,7 @@ func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
 		}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hubbub_ack_seconds",
-			Help:    "Time from a send's arrival to its acknowledgement (or error) being queued: the wait for the committer and the commit.",
+			Help:    "Time from a send's arrival to its acknowledgement (or error) being queued: the checks before the commit (which may read the store), the wait for the committer and the commit.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}

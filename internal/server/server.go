@@ -11,6 +11,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -280,13 +281,21 @@ func (s *Server) serveHealthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// readyzPingTimeout bounds the store ping of /readyz: a store that does
+// not answer within it is unready (503), as one that refuses is. Probes
+// time out after about a second (HAProxy's check with inter 1s, a
+// Kubernetes probe's default timeoutSeconds).
+const readyzPingTimeout = time.Second
+
 func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if s.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if err := s.cfg.Store.Ping(r.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), readyzPingTimeout)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
 		s.log.Warn("readyz: store unreachable", "err", err)
 		http.Error(w, "store unreachable", http.StatusServiceUnavailable)
 		return

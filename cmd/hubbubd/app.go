@@ -188,6 +188,11 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	if m.BrokerURL != "" && (m.StoreURL == "" || m.StoreURL == "sqlite") {
+		// Nodes that share a broker but each keep a SQLite database of
+		// their own number the same rooms' messages each on its own.
+		return errors.New("--broker needs --store postgres://…: the nodes that share a broker must share the store (is HUBBUB_STORE set?)")
+	}
 	return nil
 }
 

@@ -123,6 +123,12 @@ func TestParseFlags(t *testing.T) {
 		{name: "unknown flag", args: []string{"--no-such-flag"}, err: "no-such-flag"},
 		{name: "argument", args: []string{"serve"}, err: `unexpected argument "serve"`},
 		{name: "tls-cert without tls-key", args: []string{"--tls-cert", "c.pem"}, err: "--tls-cert and --tls-key"},
+		// A node of a cluster whose HUBBUB_STORE went missing (an
+		// environment file not read) must not serve from a SQLite database
+		// of its own while it shares the broker: its sequence numbers
+		// would collide with the cluster's.
+		{name: "broker without store", env: map[string]string{"HUBBUB_BROKER": "redis://cache:6379/0"}, err: "--broker needs --store"},
+		{name: "broker with sqlite store", args: []string{"--store", "sqlite", "--broker", "nats://nats:4222"}, err: "--broker needs --store"},
 		{name: "tls-key from env without cert", env: map[string]string{"HUBBUB_TLS_KEY": "k.pem"}, err: "--tls-cert and --tls-key"},
 	}
 	for _, tc := range tests {

@@ -59,7 +59,7 @@ func (s *Server) apiFail(w http.ResponseWriter, err error) {
 			w.Header().Set("Retry-After", "1")
 			pe = protocol.Errorf(protocol.CodeUnavailable, "the server is busy; try again in a moment")
 		case storeOutage(err):
-			s.log.Warn("account api: store unavailable", "err", err)
+			s.storeWarn.Add("account_api", "err", err)
 			w.Header().Set("Retry-After", "2")
 			pe = protocol.Errorf(protocol.CodeUnavailable, "the store is unavailable; try again in a moment")
 		default:

@@ -317,13 +317,21 @@ const (
 	slowByLag  = "lag"  // the room's deliveries on this node ran SendQueueAge behind (hub.Laggard)
 )
 
+// slowReasons are the close reasons of a slow-consumer close, by the
+// reason it was closed for: what the client's log or a developer sees.
+var slowReasons = map[string]string{
+	slowBySize: "slow consumer: send queue full; reconnect and resume",
+	slowByAge:  "slow consumer: events waited too long; reconnect and resume",
+	slowByLag:  "slow consumer: the server fell behind on a room; reconnect and resume",
+}
+
 // slowLocked closes c as a slow consumer, dropping the queued events: the
 // client resumes from history when it reconnects. Queued replies (acks,
 // errors) are still written before the close frame, so that a client
 // which fell behind on a busy room need not resend what was committed.
 // c.mu must be held.
 func (c *conn) slowLocked(reason string, now time.Time) {
-	c.closeLocked(protocol.CloseSlowConsumer, "slow consumer: send queue full; reconnect and resume")
+	c.closeLocked(protocol.CloseSlowConsumer, slowReasons[reason])
 	c.dropQueue = true
 	c.srv.metrics.slowConsumers.WithLabelValues(reason).Inc()
 	age := now.Sub(c.queuedSince)

@@ -59,7 +59,9 @@ type Server struct {
 	pinger   *pinger
 	slowWarn *ratelimit.Log // slow-consumer closes
 	// commitWarn: commits that failed or took longer than slowCommit.
-	commitWarn  *ratelimit.Log
+	commitWarn *ratelimit.Log
+	// storeWarn: commands refused because the store is unavailable.
+	storeWarn   *ratelimit.Log
 	origins     map[string]bool // normalised AllowedOrigins and PublicURL
 	public      string          // normalised PublicURL, "" if none
 	refusedWarn *ratelimit.Log  // refused origins
@@ -119,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
 	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)
 	s.commitWarn = ratelimit.NewLog(s.log, "commits failing or slow: sends are refused or acknowledged late", warnEvery)
+	s.storeWarn = ratelimit.NewLog(s.log, "commands failing: the store is unavailable; clients are told to retry", warnEvery)
 	s.gapWarn = ratelimit.NewLog(s.log, "the broker may have lost news (reconnected, or dropped what it could not deliver in time): caches dropped, rooms healed from the store", warnEvery)
 	h, err := hub.New(hub.Config{
 		Broker:     cfg.Broker,

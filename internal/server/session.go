@@ -247,7 +247,7 @@ func (ss *session) errEvent(c *conn, id string, err error) *protocol.Event {
 	case errors.Is(err, chat.ErrClosed), errors.Is(err, errStopping):
 		pe = protocol.Errorf(protocol.CodeUnavailable, "the server is shutting down; retry after reconnecting")
 	case storeOutage(err):
-		c.log.Warn("command failed: store unavailable", "err", err)
+		c.srv.storeWarn.Add("", "err", err) // one line every few seconds, not one per command
 		pe = protocol.Errorf(protocol.CodeUnavailable, "the store is unavailable; retry in a moment")
 	default:
 		c.log.Error("command failed", "err", err)

@@ -188,7 +188,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
-	if m.BrokerURL != "" && (m.StoreURL == "" || m.StoreURL == "sqlite") {
+	if m.BrokerURL != "" && m.BrokerURL != "memory" && (m.StoreURL == "" || m.StoreURL == "sqlite") {
 		// Nodes that share a broker but each keep a SQLite database of
 		// their own number the same rooms' messages each on its own.
 		return errors.New("--broker needs --store postgres://…: the nodes that share a broker must share the store (is HUBBUB_STORE set?)")
@@ -217,6 +217,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer broker.Close()
+	if storeName == "postgres" && brokerName == "memory" {
+		// Right for a single node on PostgreSQL; a trap for several.
+		log.Warn("the store is shared but the broker is in-process: other nodes' messages reach this node's clients only through the store's catch-up (--heal-interval), late; give every node of a cluster the same --broker")
+	}
 
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log

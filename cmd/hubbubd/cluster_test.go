@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +196,59 @@ func (p *switchProxy) switchTo(backend string) {
 	p.mu.Lock()
 	p.backend = backend
 	p.mu.Unlock()
+}
+
+// TestSharedStoreWithoutBrokerWarns: a node on the shared PostgreSQL store
+// with the in-process broker (right for one node, a trap for a cluster:
+// the others' messages reach it only by catch-up) says so at start; on
+// SQLite, or with a shared broker, it does not.
+func TestSharedStoreWithoutBrokerWarns(t *testing.T) {
+	pg := os.Getenv("HUBBUB_TEST_POSTGRES")
+	if pg == "" {
+		t.Skip("HUBBUB_TEST_POSTGRES not set: skipping")
+	}
+	const warning = "the broker is in-process"
+	tests := []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"postgres, no broker", []string{"--store", freshSchema(t, pg)}, true},
+		{"sqlite, no broker", nil, false},
+	}
+	if redis := os.Getenv("HUBBUB_TEST_REDIS"); redis != "" {
+		tests = append(tests, struct {
+			name string
+			args []string
+			want bool
+		}{"postgres and redis", []string{"--store", freshSchema(t, pg), "--broker", redis}, false})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs lockedBuffer
+			m := NewMain()
+			m.Stdout, m.Stderr = io.Discard, &logs
+			args := append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--drain-grace", "0s", "--drain-window", "0s"}, tt.args...)
+			if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
+				t.Fatal(err)
+			}
+			ready := make(chan string, 1)
+			m.Ready = ready
+			ctx, cancel := context.WithCancel(t.Context())
+			errc := make(chan error, 1)
+			go func() { errc <- m.Run(ctx) }()
+			select {
+			case <-ready:
+			case err := <-errc:
+				t.Fatalf("Run: %v", err)
+			}
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if got := strings.Contains(logs.String(), warning); got != tt.want {
+				t.Errorf("warned %v, want %v; log:\n%s", got, tt.want, logs.String())
+			}
+		})
+	}
 }

@@ -129,6 +129,7 @@ func TestParseFlags(t *testing.T) {
 		// would collide with the cluster's.
 		{name: "broker without store", env: map[string]string{"HUBBUB_BROKER": "redis://cache:6379/0"}, err: "--broker needs --store"},
 		{name: "broker with sqlite store", args: []string{"--store", "sqlite", "--broker", "nats://nats:4222"}, err: "--broker needs --store"},
+		{name: "in-process broker named, no store", args: []string{"--broker", "memory"}, want: func(v *flagView) {}},
 		{name: "tls-key from env without cert", env: map[string]string{"HUBBUB_TLS_KEY": "k.pem"}, err: "--tls-cert and --tls-key"},
 	}
 	for _, tc := range tests {

@@ -304,23 +304,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
-	// Replies come through the read loop that delivers events, so read
-	// events while the Join waits (its own Connected and join events).
-	joined := make(chan error, 1)
-	go func() {
-		_, _, err := sleeper.Join(ctx, "flood")
-		joined <- err
-	}()
-	for waiting := true; waiting; {
-		select {
-		case err := <-joined:
-			if err != nil {
-				t.Fatalf("Join: %v", err)
-			}
-			waiting = false
-		case <-sleeper.Events():
-		}
-	}
+	joinDraining(t, sleeper, "flood")
 	s.lastConn().Conn.(*net.TCPConn).SetWriteBuffer(4096)
 
 	// The sleeper does not read its events while 100 messages of 1 KiB arrive.
@@ -395,21 +379,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Dial: %v", err)
 		}
-		joined := make(chan error, 1)
-		go func() {
-			_, _, err := c.Join(t.Context(), "lobby")
-			joined <- err
-		}()
-		for waiting := true; waiting; {
-			select {
-			case err := <-joined:
-				if err != nil {
-					t.Fatalf("Join: %v", err)
-				}
-				waiting = false
-			case <-c.Events():
-			}
-		}
+		joinDraining(t, c, "lobby")
 		for i := range 10 { // the read loop blocks on the second
 			if _, err := sender.Send(t.Context(), "lobby", fmt.Sprint(i)); err != nil {
 				t.Fatalf("Send: %v", err)
@@ -548,21 +518,7 @@ func TestConnectedNotDroppedWhenBufferFull(t *testing.T) {
 		t.Fatalf("Dial: %v", err)
 	}
 	t.Cleanup(func() { sleeper.Close() })
-	joined := make(chan error, 1)
-	go func() {
-		_, _, err := sleeper.Join(ctx, "lobby")
-		joined <- err
-	}()
-	for waiting := true; waiting; {
-		select {
-		case err := <-joined:
-			if err != nil {
-				t.Fatalf("Join: %v", err)
-			}
-			waiting = false
-		case <-sleeper.Events():
-		}
-	}
+	joinDraining(t, sleeper, "lobby")
 	// One message fills its buffer (the sender does nothing else the
 	// sleeper would hear of).
 	if err := sleeper.Ping(ctx); err != nil {
@@ -610,5 +566,28 @@ read:
 	}
 	if want := []string{"message fills the buffer", "connected 2"}; !slices.Equal(got[:min(len(got), 1)], want[:1]) || !slices.Contains(got, "connected 2") {
 		t.Errorf("events after the reconnect = %q, want %q (Reconnecting may come between)", got, want)
+	}
+}
+
+// joinDraining joins room on c, a client whose events nobody reads yet,
+// taking its events meanwhile: replies come through the read loop that
+// delivers events, so a Join with a small events buffer would otherwise
+// wait on its own Connected and join events.
+func joinDraining(t *testing.T, c *client.Client, room string) {
+	t.Helper()
+	joined := make(chan error, 1)
+	go func() {
+		_, _, err := c.Join(t.Context(), room)
+		joined <- err
+	}()
+	for {
+		select {
+		case err := <-joined:
+			if err != nil {
+				t.Fatalf("Join %s: %v", room, err)
+			}
+			return
+		case <-c.Events():
+		}
 	}
 }

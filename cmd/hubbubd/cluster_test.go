@@ -226,26 +226,8 @@ func TestSharedStoreWithoutBrokerWarns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs lockedBuffer
-			m := NewMain()
-			m.Stdout, m.Stderr = io.Discard, &logs
-			args := append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--drain-grace", "0s", "--drain-window", "0s"}, tt.args...)
-			if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
-				t.Fatal(err)
-			}
-			ready := make(chan string, 1)
-			m.Ready = ready
-			ctx, cancel := context.WithCancel(t.Context())
-			errc := make(chan error, 1)
-			go func() { errc <- m.Run(ctx) }()
-			select {
-			case <-ready:
-			case err := <-errc:
-				t.Fatalf("Run: %v", err)
-			}
-			cancel()
-			if err := <-errc; err != nil {
-				t.Errorf("Run: %v", err)
-			}
+			_, stop := startNodeLogging(t, &logs, tt.args...)
+			stop()
 			if got := strings.Contains(logs.String(), warning); got != tt.want {
 				t.Errorf("warned %v, want %v; log:\n%s", got, tt.want, logs.String())
 			}

@@ -22,8 +22,14 @@ func startMain(t *testing.T, args ...string) string {
 // node is shut down at the end of the test if stop was not called.
 func startNode(t *testing.T, args ...string) (addr string, stop func()) {
 	t.Helper()
+	return startNodeLogging(t, io.Discard, args...)
+}
+
+// startNodeLogging is startNode with the node's log written to stderr.
+func startNodeLogging(t *testing.T, stderr io.Writer, args ...string) (addr string, stop func()) {
+	t.Helper()
 	m := NewMain()
-	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Stdout, m.Stderr = io.Discard, stderr
 	args = append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--drain-grace", "0s", "--drain-window", "0s"}, args...)
 	if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
 		t.Fatal(err)

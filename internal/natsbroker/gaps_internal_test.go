@@ -17,15 +17,7 @@ import (
 // again (nats.go's ForceReconnect stands for the lost connection), the
 // broker reports the gap (brokertest.RunGaps).
 func TestNotifyGaps(t *testing.T) {
-	url := os.Getenv("HUBBUB_TEST_NATS")
-	if url == "" {
-		t.Skip("HUBBUB_TEST_NATS is not set (e.g. nats://127.0.0.1:4222); skipping tests that need a NATS server")
-	}
-	b, err := Open(t.Context(), url, Config{Prefix: "hubbubtest." + rand.Text() + "."})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer b.Close()
+	b := openGapBroker(t)
 	brokertest.RunGaps(t, b, func(t *testing.T) {
 		if err := b.nc.ForceReconnect(); err != nil {
 			t.Fatal(err)
@@ -38,15 +30,7 @@ func TestNotifyGaps(t *testing.T) {
 // payload, are exceeded), the broker reports the gap, and payloads
 // published once the handler is back still arrive.
 func TestNotifyGapsSlowConsumer(t *testing.T) {
-	url := os.Getenv("HUBBUB_TEST_NATS")
-	if url == "" {
-		t.Skip("HUBBUB_TEST_NATS is not set (e.g. nats://127.0.0.1:4222); skipping tests that need a NATS server")
-	}
-	b, err := Open(t.Context(), url, Config{Prefix: "hubbubtest." + rand.Text() + "."})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer b.Close()
+	b := openGapBroker(t)
 	gaps := make(chan struct{}, 100)
 	b.NotifyGaps(func() { gaps <- struct{}{} })
 
@@ -122,4 +106,20 @@ func TestNotifyGapsSlowConsumer(t *testing.T) {
 	if len(seen) >= 6 {
 		t.Errorf("delivered %q: nothing was dropped, the test did not make a slow consumer", seen)
 	}
+}
+
+// openGapBroker opens a broker on HUBBUB_TEST_NATS with a prefix of its
+// own, closed when t ends, or skips t when the variable is unset.
+func openGapBroker(t *testing.T) *Broker {
+	t.Helper()
+	url := os.Getenv("HUBBUB_TEST_NATS")
+	if url == "" {
+		t.Skip("HUBBUB_TEST_NATS is not set (e.g. nats://127.0.0.1:4222); skipping tests that need a NATS server")
+	}
+	b, err := Open(t.Context(), url, Config{Prefix: "hubbubtest." + rand.Text() + "."})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }

@@ -151,4 +151,8 @@ type GuestNames interface {
 	// ReleaseName ends holder's lease on key; a lease held by another
 	// holder, or none, is left as it is.
 	ReleaseName(ctx context.Context, key, holder string) error
+	// NameHolder returns who holds the lease of key at now, or "" when
+	// nobody does (no lease, or one that has ended): how a node finds a
+	// guest online on another node by name, to moderate it.
+	NameHolder(ctx context.Context, key string, now time.Time) (string, error)
 }

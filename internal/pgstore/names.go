@@ -71,3 +71,22 @@ func (s *Store) ReleaseName(ctx context.Context, key, holder string) error {
 	}
 	return nil
 }
+
+// NameHolder returns who holds key's lease at now, or "".
+func (s *Store) NameHolder(ctx context.Context, key string, now time.Time) (string, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer end()
+	var holder string
+	err = s.pool.QueryRow(ctx,
+		`SELECT holder FROM guest_names WHERE name_key = $1 AND expires_at > $2`, key, now.Truncate(time.Millisecond)).Scan(&holder)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail("name holder", err)
+	}
+	return holder, nil
+}

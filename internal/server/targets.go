@@ -25,7 +25,9 @@ type target struct {
 // resolveTarget finds who a moderation command's user field names. An
 // account matches case-insensitively ("Mallory" is mallory); failing that,
 // a guest online on this node, or seen here within guestMemory, matches by
-// its names.Key. Anything else names nobody: no_such_user.
+// its names.Key; failing that, with a shared store (Config.Names), a guest
+// online on another node, by its name's lease. Anything else names
+// nobody: no_such_user.
 func (ss *session) resolveTarget(ctx context.Context, user string) (target, error) {
 	if accts := ss.srv.cfg.Accounts; accts != nil {
 		lower := strings.ToLower(user)
@@ -41,6 +43,18 @@ func (ss *session) resolveTarget(ctx context.Context, user string) (target, erro
 	}
 	if g, ok := ss.srv.guests.lookup(names.Key(user), time.Now()); ok {
 		return target{name: g.display, key: g.key, guestIP: g.ip}, nil
+	}
+	// A guest online on another node holds its name's lease in the
+	// shared store, under its identity. Its address is that node's to
+	// know: the sanction binds to the identity only.
+	if n := ss.srv.cfg.Names; n != nil {
+		holder, err := n.NameHolder(ctx, names.Key(user), time.Now())
+		if err != nil {
+			return target{}, err
+		}
+		if holder != "" {
+			return target{name: user, key: holder}, nil
+		}
 	}
 	return target{}, protocol.Errorf(protocol.CodeNoSuchUser, "nobody called %s is here", user)
 }

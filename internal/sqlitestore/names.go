@@ -2,6 +2,8 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
@@ -59,4 +61,21 @@ func (s *Store) ReleaseName(ctx context.Context, key, holder string) error {
 		return s.fail("release name", err)
 	}
 	return nil
+}
+
+// NameHolder returns who holds key's lease at now, or "".
+func (s *Store) NameHolder(ctx context.Context, key string, now time.Time) (string, error) {
+	if s.closed.Load() {
+		return "", chat.ErrClosed
+	}
+	var holder string
+	err := s.reader.QueryRowContext(ctx,
+		`SELECT holder FROM guest_names WHERE name_key = ? AND expires_at > ?`, key, now.UnixMilli()).Scan(&holder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.fail("name holder", err)
+	}
+	return holder, nil
 }

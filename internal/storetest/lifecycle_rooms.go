@@ -293,6 +293,31 @@ func testNameLeases(t *testing.T, f Factory) {
 	if err := n.ReleaseName(ctx, "nobody", "~g2"); err != nil {
 		t.Errorf("ReleaseName of a free key: %v", err)
 	}
+
+	// NameHolder: who holds a key's lease at a time, "" when nobody.
+	// carol's lease by ~g2 runs from t0+50s to t0+80s; erin's by ~g3
+	// from t0+52s to t0+82s; dave's (~g1, claimed at t0+51s) to t0+81s.
+	holders := []struct {
+		key  string
+		at   time.Time
+		want string
+	}{
+		{"carol", t0.Add(60 * time.Second), "~g2"},
+		{"erin", t0.Add(60 * time.Second), "~g3"},
+		{"dave", t0.Add(80 * time.Second), "~g1"},
+		{"dave", t0.Add(81 * time.Second), ""}, // the lease has ended
+		{"carol", t0.Add(90 * time.Second), ""},
+		{"nobody", t0, ""},
+	}
+	for _, h := range holders {
+		got, err := n.NameHolder(ctx, h.key, h.at)
+		if err != nil {
+			t.Fatalf("NameHolder(%s): %v", h.key, err)
+		}
+		if got != h.want {
+			t.Errorf("NameHolder(%s) at t0+%v = %q, want %q", h.key, h.at.Sub(t0), got, h.want)
+		}
+	}
 }
 
 // testDeleteRoomWhileAppending checks that a room deleted while writers

@@ -74,13 +74,7 @@ func FuzzFrameBuffered(f *testing.F) {
 func TestPipelinedReplies(t *testing.T) {
 	srv, ts := rawServer(t, Config{})
 	c := rawDial(t, ts, "/ws", "Sec-WebSocket-Protocol: "+protocol.Subprotocol)
-	cmd := func(cmd protocol.Command) []byte {
-		b, err := protocol.EncodeCommand(&cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return maskedFrame(0x80|rawOpText, string(b))
-	}
+	cmd := func(cmd protocol.Command) []byte { return rawCommandFrame(t, cmd) }
 	var burst []byte
 	burst = append(burst, cmd(protocol.Command{ID: "h", Op: protocol.OpHello, Name: "pip"})...)
 	burst = append(burst, cmd(protocol.Command{ID: "j", Op: protocol.OpJoin, Room: chat.DefaultRoom})...)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/hubbub-chat/hubbub/internal/membroker"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // Opcodes (RFC 6455 §5.2, §11.8).
@@ -532,4 +533,15 @@ func rawPipeDial(srv *Server, path string) (*rawPipeConn, error) {
 		return nil, fmt.Errorf("Sec-WebSocket-Accept = %q, want %q", got, want)
 	}
 	return &rawPipeConn{nc: client, br: br, served: served}, nil
+}
+
+// rawCommandFrame encodes cmd as a masked text frame, to be written with
+// others in one segment (a pipelined burst).
+func rawCommandFrame(t *testing.T, cmd protocol.Command) []byte {
+	t.Helper()
+	b, err := protocol.EncodeCommand(&cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return maskedFrame(0x80|rawOpText, string(b))
 }

@@ -539,6 +539,9 @@ func (c *conn) readLoop(mayPark bool) (parked bool) {
 			c.readFailed(err)
 			return false
 		}
+		if r == nil {
+			c.msgStart = 0 // a text message is read whole
+		}
 		c.heard()
 		if c.isClosing() || data == nil && r == nil {
 			continue // drain until the peer's close frame or the grace ends
@@ -614,12 +617,12 @@ func (c *conn) readMessage() (typ int, data []byte, br io.Reader, err error) {
 		return 0, nil, nil, err
 	}
 	// Its first frame is in: the message has the idle limit to end
-	// (heard). A binary message ends when readLoop has consumed it.
+	// (heard). readLoop clears msgStart when the message has been read:
+	// on return for text, once consumed for binary.
 	c.msgStart = time.Now().UnixNano()
 	if typ == websocket.BinaryMessage {
 		return typ, nil, r, nil
 	}
-	defer func() { c.msgStart = 0 }()
 	var v wsframe.UTF8 // fails at the first byte no valid text can have
 	text := typ == websocket.TextMessage
 	data = make([]byte, 0, 512)

@@ -228,11 +228,14 @@ func rawRequest(w io.Writer, host, path, key string, extra ...string) error {
 	return err
 }
 
-// rawServer starts a Server for cfg (Store and Broker are filled in)
-// behind httptest.NewServer, and stops everything at cleanup.
+// rawServer starts a Server for cfg (Store and Broker are filled in when
+// cfg has neither) behind httptest.NewServer, and stops everything at
+// cleanup.
 func rawServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
-	cfg.Store, cfg.Broker = rawBackends(t)
+	if cfg.Store == nil && cfg.Broker == nil {
+		cfg.Store, cfg.Broker = rawBackends(t)
+	}
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

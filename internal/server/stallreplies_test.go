@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -42,18 +41,8 @@ func TestSlowStoreIsNoSlowConsumer(t *testing.T) {
 	real, broker := rawBackends(t)
 	store := &slowHistoryStore{Store: real, delay: make(chan time.Duration, 1)}
 	store.delay <- 0
-	srv, err := New(Config{Store: store, Broker: broker, Logger: slog.New(slog.DiscardHandler),
+	_, ts := rawServer(t, Config{Store: store, Broker: broker, Logger: slog.New(slog.DiscardHandler),
 		SendQueueAge: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		ts.Close()
-	})
 	c := rawDial(t, ts, "/ws", "Sec-WebSocket-Protocol: "+protocol.Subprotocol)
 	cmd := func(cmd protocol.Command) []byte { return rawCommandFrame(t, cmd) }
 	var burst []byte

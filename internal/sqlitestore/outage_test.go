@@ -15,19 +15,11 @@ import (
 // lock past the busy timeout is an outage (chat.ErrUnavailable), and a
 // refused statement is not.
 func TestLockedDatabaseIsErrUnavailable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out the busy timeout")
-	}
-	path := filepath.Join(t.TempDir(), "hubbub.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openOutageStore(t)
 	ctx := t.Context()
 	unlock := lockFromElsewhere(t, path)
 	start := time.Now()
-	_, err = s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: "locked out", CMID: "c1"}})
+	_, err := s.Append(ctx, []chat.NewMessage{{Room: chat.DefaultRoom, Author: "ann", Body: "locked out", CMID: "c1"}})
 	if !errors.Is(err, chat.ErrUnavailable) {
 		t.Errorf("Append while another connection holds the write lock = %v, want chat.ErrUnavailable", err)
 	}
@@ -50,15 +42,7 @@ func TestLockedDatabaseIsErrUnavailable(t *testing.T) {
 // the busy timeout, so that what is not indexed yet cannot be, a search
 // still answers from the index as it is.
 func TestSearchWhileLocked(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out the busy timeout")
-	}
-	path := filepath.Join(t.TempDir(), "hubbub.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openOutageStore(t)
 	ctx := t.Context()
 	send := func(body string) {
 		t.Helper()
@@ -112,4 +96,21 @@ func lockFromElsewhere(t *testing.T, path string) (unlock func()) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// openOutageStore opens a store on a new file for a test that holds the
+// write lock from elsewhere past the busy timeout (lockFromElsewhere),
+// closed when t ends; it skips t with -short, as that takes seconds.
+func openOutageStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("waits out the busy timeout")
+	}
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
 }

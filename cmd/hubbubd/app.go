@@ -31,6 +31,7 @@ type Main struct {
 	StoreURL        string // empty: SQLite under DataDir; postgres://… for several nodes
 	BrokerURL       string // empty: in-process; redis://… or nats://… for several nodes
 	AllowedOrigins  stringList
+	AllowedHosts    stringList
 	TrustedProxies  stringList
 	TLSCert, TLSKey string
 	LogLevel        string
@@ -78,6 +79,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&cfg.ModerationCheck, "moderation-check", 2*time.Second, "longest a node trusts its cached copy of bans, mutes, room rows and the roles shown in public rooms changed on other nodes")
 	fs.IntVar(&cfg.LoginAccountFails, "login-account-fails", 50, "failed logins of one account, from all IPs, before the IPs that failed on it back off too")
 	fs.Var(&m.TrustedProxies, "trusted-proxy", "reverse proxy `address` or CIDR whose X-Forwarded-For is believed for per-address limits and guest bans; repeat or comma-separate")
+	fs.Var(&m.AllowedHosts, "allowed-host", "host `name` the server answers to (against DNS rebinding), besides IP addresses, localhost, the machine's name and the --public-url's; repeat or comma-separate; when given, every request must name one")
 	fs.Var(&m.AllowedOrigins, "allowed-origin", "browser `origin` allowed besides the server's own host, as scheme://host[:port]; repeat or comma-separate")
 	fs.StringVar(&m.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key serves https and wss")
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
@@ -235,6 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 		cfg.GuestRoomTTL = -1 // --guest-room-ttl 0: keep guests' rooms
 	}
 	cfg.AllowedOrigins = m.AllowedOrigins
+	cfg.AllowedHosts = m.AllowedHosts
 	cfg.TrustedProxies = m.TrustedProxies
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -242,7 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	if m.DebugAddr != "" {
-		stop, err := serveDebug(m.DebugAddr, log)
+		stop, err := serveDebug(m.DebugAddr, srv.Hosts(), log)
 		if err != nil {
 			srv.Shutdown(context.Background())
 			return fmt.Errorf("--debug-addr: %w", err)

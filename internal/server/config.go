@@ -94,6 +94,15 @@ type Config struct {
 	// request without an Origin header (a non-browser client) is allowed.
 	AllowedOrigins []string
 
+	// AllowedHosts lists the host names ("chat.example.com", no scheme
+	// or port) the server answers to, against DNS rebinding (host.go).
+	// Default: none; then a request that arrives on a loopback address
+	// must name an IP address, localhost, the machine's host name or
+	// PublicURL's host, and one from the network may name anything.
+	// When set, every request must name one of these or one of those,
+	// wherever it arrives. /healthz, /readyz and /metrics answer any name.
+	AllowedHosts []string
+
 	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
 	// prefixes, "127.0.0.1", "10.0.0.0/8") whose X-Forwarded-For header
 	// is believed. A request from one of them is from the right-most

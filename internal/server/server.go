@@ -65,6 +65,8 @@ type Server struct {
 	origins     map[string]bool // normalised AllowedOrigins and PublicURL
 	public      string          // normalised PublicURL, "" if none
 	refusedWarn *ratelimit.Log  // refused origins
+	hosts       *HostPolicy     // the Host names served (host.go)
+	hostWarn    *ratelimit.Log  // refused Host names
 	proxies     []netip.Prefix  // parsed TrustedProxies
 
 	hasher    *auth.Hasher
@@ -160,6 +162,13 @@ func New(cfg Config) (*Server, error) {
 		s.public = n
 		s.origins[n] = true
 	}
+	hosts, err := NewHostPolicy(cfg.AllowedHosts, cfg.PublicURL)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.hosts = hosts
+	s.hostWarn = ratelimit.NewLog(s.log, "request for a host name this server does not answer to (DNS rebinding?); if it is the server's own, add it with --allowed-host", warnEvery)
 	for _, p := range cfg.TrustedProxies {
 		n, err := parseProxy(p)
 		if err != nil {
@@ -235,6 +244,11 @@ func New(cfg Config) (*Server, error) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !hostExempt(r.URL.Path) && !s.hosts.Allowed(r) {
+		s.hostWarn.Add("", "host", hostOnly(r.Host), "path", r.URL.Path)
+		refuseHost(w, r)
+		return
+	}
 	if s.hsts(r) {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}
@@ -275,6 +289,10 @@ func (b *timedBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Hosts returns the server's Host policy (Config.AllowedHosts), for other
+// listeners of the process to apply too.
+func (s *Server) Hosts() *HostPolicy { return s.hosts }
 
 // Registry returns the Prometheus registry holding the server's metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+func TestHostPolicy(t *testing.T) {
+	machine, err := os.Hostname()
+	if err != nil || machine == "" {
+		machine = "localhost"
+	}
+	loopback := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	loopback6 := &net.TCPAddr{IP: net.IPv6loopback, Port: 8080}
+	network := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 8080}
+	tests := []struct {
+		name    string
+		allowed []string
+		public  string
+		local   net.Addr // nil: unknown
+		host    string
+		want    bool
+	}{
+		{"loopback: a rebound name", nil, "", loopback, "attacker.example:8080", false},
+		{"loopback over IPv6: a rebound name", nil, "", loopback6, "attacker.example:8080", false},
+		{"loopback: a rebound name with a trailing dot", nil, "", loopback, "attacker.example.:8080", false},
+		{"loopback: a name ending in localhost but not under it", nil, "", loopback, "evillocalhost:8080", false},
+		{"loopback: the IP address", nil, "", loopback, "127.0.0.1:8080", true},
+		{"loopback: an IPv6 address", nil, "", loopback6, "[::1]:8080", true},
+		{"loopback: localhost", nil, "", loopback, "localhost:8080", true},
+		{"loopback: LOCALHOST.", nil, "", loopback, "LOCALHOST.:8080", true},
+		{"loopback: a name under .localhost", nil, "", loopback, "chat.localhost:8080", true},
+		{"loopback: the machine's name", nil, "", loopback, machine + ":8080", true},
+		{"loopback: the public URL's host (a proxy on the machine)", nil, "https://chat.example.com", loopback, "chat.example.com", true},
+		{"loopback: another name than the public URL's", nil, "https://chat.example.com", loopback, "attacker.example", false},
+		{"loopback: a listed name", []string{"Chat.Internal"}, "", loopback, "chat.internal:8080", true},
+		{"loopback: no Host (HTTP/1.0)", nil, "", loopback, "", true},
+		{"network: any name without a list", nil, "", network, "chat.example.com:8080", true},
+		{"network: a name off the list", []string{"chat.internal"}, "", network, "attacker.example:8080", false},
+		{"network: a listed name", []string{"chat.internal"}, "", network, "chat.internal:8080", true},
+		{"network: an IP address with a list", []string{"chat.internal"}, "", network, "10.0.0.5:8080", true},
+		{"unknown local address: any name without a list", nil, "", nil, "attacker.example", true},
+		{"unknown local address: a name off the list", []string{"chat.internal"}, "", nil, "attacker.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewHostPolicy(tt.allowed, tt.public)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Host = tt.host
+			if tt.local != nil {
+				r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, tt.local))
+			}
+			if got := p.Allowed(r); got != tt.want {
+				t.Errorf("Allowed(Host %q) = %v, want %v", tt.host, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostPolicyRefusesBadNames(t *testing.T) {
+	for _, h := range []string{"", "https://chat.example.com", "chat.example.com:443", "a b"} {
+		if _, err := NewHostPolicy([]string{h}, ""); err == nil {
+			t.Errorf("NewHostPolicy(%q) = nil error, want one", h)
+		}
+	}
+}
+
+// TestDNSRebindingRefused: a page whose name was rebound to the loopback
+// sends its own name as Host and as Origin, which match each other; the
+// server, listening on 127.0.0.1, refuses every request that names it so,
+// the WebSocket handshake included, and answers its own names.
+func TestDNSRebindingRefused(t *testing.T) {
+	s := newTestServer(t, nil)
+	port := s.ts.URL[strings.LastIndexByte(s.ts.URL, ':')+1:]
+	get := func(path, host string) (int, apiError) {
+		t.Helper()
+		req, err := http.NewRequest("GET", s.ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body apiError
+		if resp.StatusCode != http.StatusOK {
+			json.NewDecoder(resp.Body).Decode(&body)
+		}
+		return resp.StatusCode, body
+	}
+	tests := []struct {
+		path, host string
+		want       int
+	}{
+		{"/", "attacker.example:" + port, http.StatusForbidden},
+		{"/api/session", "attacker.example:" + port, http.StatusForbidden},
+		{"/api/inspect/conns", "attacker.example:" + port, http.StatusForbidden},
+		{"/", "127.0.0.1:" + port, http.StatusOK},
+		{"/", "localhost:" + port, http.StatusOK},
+		{"/healthz", "attacker.example:" + port, http.StatusOK},
+		{"/metrics", "attacker.example:" + port, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" as "+tt.host, func(t *testing.T) {
+			got, body := get(tt.path, tt.host)
+			if got != tt.want {
+				t.Fatalf("status = %d, want %d", got, tt.want)
+			}
+			if got == http.StatusForbidden && (body.Code != protocol.CodeForbidden || !strings.Contains(body.Reason, "--allowed-host")) {
+				t.Errorf("body = %+v, want code forbidden and a reason naming --allowed-host", body)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"attacker.example:" + port, http.StatusForbidden},
+		{"localhost:" + port, http.StatusSwitchingProtocols},
+	} {
+		hdr := http.Header{}
+		hdr.Set("Host", tt.host)
+		hdr.Set("Origin", "http://"+tt.host) // the page's own origin: the Origin check alone lets it in
+		d := websocket.Dialer{Subprotocols: []string{protocol.Subprotocol}}
+		ws, resp, err := d.Dial(s.wsURL, hdr)
+		if ws != nil {
+			ws.Close()
+		}
+		if resp == nil {
+			t.Fatalf("WebSocket as %s: no response: %v", tt.host, err)
+		}
+		if resp.StatusCode != tt.want {
+			t.Errorf("WebSocket as %s: status = %d, want %d", tt.host, resp.StatusCode, tt.want)
+		}
+	}
+}

@@ -269,7 +269,8 @@ func chromePath(t *testing.T) string {
 
 // newBrowser starts a headless Chromium for the test and returns the context
 // of its first tab. Users are opened in their own browser contexts from it.
-func newBrowser(t *testing.T) context.Context {
+// extra adds to the command line.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromePath(t)
 	dir := t.TempDir() // removed after the browser, which Cleanup stops first
@@ -293,6 +294,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("font-render-hinting", "none"),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx)

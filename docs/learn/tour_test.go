@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -237,10 +238,38 @@ func Example_origin() {
 
 // tour: end
 
+// tour: rebinding
+func Example_rebinding() {
+	// The attacker's DNS answered 127.0.0.1 for attacker.example, so its
+	// page's handshake reaches hubbub naming attacker.example, as Host
+	// and as Origin alike.
+	rebound := "attacker.example:" + port(addr)
+	for _, host := range []string{addr, rebound} {
+		hdr := http.Header{"Host": {host}, "Origin": {"http://" + host}}
+		conn, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/echo", hdr)
+		if conn != nil {
+			conn.Close()
+		}
+		if resp == nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(resp.StatusCode, "for a page of", originName("http://"+host))
+	}
+	// Output:
+	// 101 for a page of hubbub itself
+	// 403 for a page of http://attacker.example:PORT
+}
+
+// tour: end
+
+// port is addr's port.
+func port(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
+
 // originName hides the test server's random port from the output.
 func originName(origin string) string {
 	if origin == "http://"+addr {
 		return "hubbub itself"
 	}
-	return origin
+	return strings.Replace(origin, ":"+port(addr), ":PORT", 1)
 }

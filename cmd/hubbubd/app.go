@@ -127,6 +127,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.CmdBurst, "cmd-burst", 100, "command burst per socket")
 	fs.IntVar(&cfg.RoomCreates, "room-creates", 10, "rooms a user may create per hour")
 	fs.IntVar(&cfg.ConnsPerUser, "conns-per-user", 16, "sockets per account (refusal: HTTP 429 limit_reached)")
+	fs.IntVar(&cfg.SessionsPerUser, "sessions-per-user", 100, "sessions (logins) kept per account; a login past it ends the least recently used")
 	fs.IntVar(&cfg.ConnsPerIP, "conns-per-ip", 20000, "sockets per client IP, sized for users behind one NAT (refusal: HTTP 429 limit_reached)")
 	fs.Float64Var(&cfg.HandshakeRate, "handshake-rate", 500, "WebSocket handshakes per second per IP (refusal: HTTP 429 with Retry-After)")
 	fs.IntVar(&cfg.HandshakeBurst, "handshake-burst", 1000, "handshake burst per IP")

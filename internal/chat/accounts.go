@@ -71,6 +71,15 @@ type Accounts interface {
 	// DeleteUserSessions removes every session of user except keep (which
 	// may be empty) and returns the token hashes it removed.
 	DeleteUserSessions(ctx context.Context, user, keep string) ([]string, error)
+	// TrimUserSessions keeps the keep sessions of user seen most recently
+	// (of sessions seen at the same time, the newest) and removes the
+	// others, returning their token hashes, sorted (an empty slice when
+	// none). keep below 1 counts as 1.
+	TrimUserSessions(ctx context.Context, user string, keep int) ([]string, error)
+	// DeleteEndedSessions removes every session that expired at or before
+	// now or was last seen at or before idleSince, in batches, and returns
+	// how many it removed.
+	DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }
 
 // Sanction kinds.

@@ -263,3 +263,57 @@ func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]st
 	slices.Sort(removed)
 	return removed, nil
 }
+
+// TrimUserSessions implements chat.Accounts.
+func (s *Store) TrimUserSessions(ctx context.Context, user string, keep int) ([]string, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	var removed []string
+	err = s.pool.QueryRow(ctx,
+		`WITH d AS (DELETE FROM sessions WHERE username = $1 AND token_hash NOT IN (
+			SELECT token_hash FROM sessions WHERE username = $1
+			ORDER BY last_seen DESC, created_at DESC, token_hash LIMIT $2)
+		 RETURNING token_hash)
+		 SELECT coalesce(array_agg(token_hash), '{}') FROM d`, user, max(keep, 1)).Scan(&removed)
+	if err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	if removed == nil {
+		removed = []string{}
+	}
+	slices.Sort(removed)
+	return removed, nil
+}
+
+// endedSessionsBatch is how many ended sessions one statement of
+// DeleteEndedSessions removes, so that no statement holds many row locks.
+const endedSessionsBatch = 1000
+
+// DeleteEndedSessions implements chat.Accounts. It reads the whole table
+// (there is no index on the times): the server runs it hourly, on every
+// node, which is harmless.
+func (s *Store) DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx,
+			`DELETE FROM sessions WHERE token_hash IN (
+				SELECT token_hash FROM sessions WHERE expires_at <= $1 OR last_seen <= $2
+				LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+			millis(now), millis(idleSince), endedSessionsBatch)
+		if err != nil {
+			return total, s.fail("delete ended sessions", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < endedSessionsBatch {
+			return total, nil
+		}
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -608,5 +609,80 @@ func TestJoinWhileMuted(t *testing.T) {
 	ev := nick.waitFor("muted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMuted })
 	if ev.User != "nick" || ev.Until == 0 {
 		t.Errorf("muted event = %+v, want nick with an end time", ev)
+	}
+}
+
+// TestSessionsPerUser: a login past SessionsPerUser ends the account's
+// least recently used session; its socket closes with 1008 and its token
+// is refused from then on, while the others go on.
+func TestSessionsPerUser(t *testing.T) {
+	s, _ := newAccountServer(t, func(c *Config) { c.SessionsPerUser = 2 })
+	first := s.register(t, "maya") // argon2id makes each login some milliseconds later
+	login := func() string {
+		t.Helper()
+		var reply sessionReply
+		if resp := s.post(t, "/api/login", nil, credentials{Username: "maya", Password: "correct horse", Bearer: true}, &reply); resp.StatusCode != http.StatusOK {
+			t.Fatalf("login = %d", resp.StatusCode)
+		}
+		return reply.Token
+	}
+	second := login()
+	old, kept := s.account(t, first), s.account(t, second)
+	third := login()
+
+	if got := old.closeCode(); got != protocol.ClosePolicy {
+		t.Errorf("the oldest session's socket: close %d, want 1008", got)
+	}
+	kept.ok(protocol.Command{Op: protocol.OpPing})
+	if status, e := dialStatus(t, s, bearer(first)); status != http.StatusUnauthorized {
+		t.Errorf("dial with the trimmed token = %d %s, want 401", status, e.Code)
+	}
+	s.account(t, third).ok(protocol.Command{Op: protocol.OpPing})
+}
+
+// TestEndedSessionsPurged: sessions that expired or went unused past
+// SessionIdle leave the store, at start and every SessionPurge; a live one
+// stays.
+func TestEndedSessionsPurged(t *testing.T) {
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateUser(t.Context(), chat.User{Name: "nora", PasswordHash: "x", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	sessions := []struct {
+		hash  string
+		sess  chat.Session
+		ended bool
+	}{
+		{"expired", chat.Session{CreatedAt: now.Add(-31 * 24 * time.Hour), LastSeen: now.Add(-time.Hour), ExpiresAt: now.Add(-24 * time.Hour)}, true},
+		{"idle", chat.Session{CreatedAt: now.Add(-10 * 24 * time.Hour), LastSeen: now.Add(-8 * 24 * time.Hour), ExpiresAt: now.Add(20 * 24 * time.Hour)}, true},
+		{"live", chat.Session{CreatedAt: now.Add(-time.Hour), LastSeen: now.Add(-time.Minute), ExpiresAt: now.Add(29 * 24 * time.Hour)}, false},
+	}
+	for _, tt := range sessions {
+		sess := tt.sess
+		sess.TokenHash, sess.User = tt.hash, "nora"
+		if err := store.CreateSession(t.Context(), sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newTestServerOn(t, store, nil, func(c *Config) {
+		c.Accounts, c.Access, c.Reads, c.Search = store, store, store, store
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for _, tt := range sessions {
+		for {
+			_, err := store.Session(t.Context(), tt.hash)
+			gone := errors.Is(err, chat.ErrNoSuchSession)
+			if gone == tt.ended {
+				break
+			}
+			if !tt.ended || time.Now().After(deadline) {
+				t.Fatalf("session %s: gone %v (err %v), want %v", tt.hash, gone, err, tt.ended)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }

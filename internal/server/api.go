@@ -243,6 +243,16 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u chat.Use
 		s.apiFail(w, err)
 		return
 	}
+	// Past SessionsPerUser, the least recently used sessions end, and
+	// their sockets with them. A failure here leaves one session too many
+	// until the next login: not worth refusing this one.
+	ended, err := s.cfg.Accounts.TrimUserSessions(r.Context(), u.Name, s.cfg.SessionsPerUser)
+	if err != nil {
+		s.log.Warn("trim sessions", "user", u.Name, "err", err)
+	}
+	for _, h := range ended {
+		s.sessions.end(h, "too many sessions for this account; this one was used least recently")
+	}
 	reply := sessionReply{Self: &protocol.Identity{Name: u.Name, Admin: u.Admin}}
 	if bearer {
 		reply.Token = tok

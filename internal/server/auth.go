@@ -143,10 +143,16 @@ func (ss *sessions) hashes() []string {
 func (s *Server) sweep(quit <-chan struct{}) {
 	t := time.NewTicker(s.cfg.SessionCheck)
 	defer t.Stop()
+	purge := time.NewTicker(s.cfg.SessionPurge)
+	defer purge.Stop()
+	s.purgeSessions() // the rows left while the server was down
 	for {
 		select {
 		case <-quit:
 			return
+		case <-purge.C:
+			s.purgeSessions()
+			continue
 		case <-t.C:
 		}
 		for _, hash := range s.sessions.hashes() {
@@ -161,6 +167,24 @@ func (s *Server) sweep(quit <-chan struct{}) {
 				}
 			}
 		}
+	}
+}
+
+// purgeSessions removes the sessions that have ended by the clock from
+// the store: they are refused at every use anyway (sessionLive), but
+// their rows would otherwise stay for good. Every node does it; the
+// deletes are idempotent.
+func (s *Server) purgeSessions() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	now := time.Now()
+	n, err := s.cfg.Accounts.DeleteEndedSessions(ctx, now, now.Add(-s.cfg.SessionIdle))
+	if err != nil {
+		s.storeWarn.Add("session_purge", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("ended sessions removed", "count", n)
 	}
 }
 

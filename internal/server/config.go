@@ -36,10 +36,18 @@ type Config struct {
 	// allowed).
 	NoGuests bool
 
-	SessionIdle     time.Duration // default 7 days: a session unused this long ends
-	SessionMax      time.Duration // default 30 days: a session ends this long after login
-	SessionCheck    time.Duration // default 2s: how often live sockets' sessions are re-validated
-	HashConcurrency int           // default 4: argon2id hashes at once (19 MiB each)
+	SessionIdle  time.Duration // default 7 days: a session unused this long ends
+	SessionMax   time.Duration // default 30 days: a session ends this long after login
+	SessionCheck time.Duration // default 2s: how often live sockets' sessions are re-validated
+	// SessionsPerUser bounds an account's sessions (default 100): a login
+	// past it ends the account's least recently used sessions, and their
+	// sockets close with 1008. Without it, every login of a script that
+	// never logs out would add a row for good.
+	SessionsPerUser int
+	// SessionPurge is how often the node removes ended sessions (expired,
+	// or idle past SessionIdle) from the store (default 1h).
+	SessionPurge    time.Duration
+	HashConcurrency int // default 4: argon2id hashes at once (19 MiB each)
 	// ModerationCheck is the longest a node trusts its cached copy of
 	// the store's bans and mutes (default 2s): a sanction set on another
 	// node binds send, join and history here within this time, even if
@@ -272,6 +280,8 @@ func (c *Config) setDefaults() {
 	setDur(&c.SessionIdle, 7*24*time.Hour)
 	setDur(&c.SessionMax, 30*24*time.Hour)
 	setDur(&c.SessionCheck, 2*time.Second)
+	setInt(&c.SessionsPerUser, 100)
+	setDur(&c.SessionPurge, time.Hour)
 	setDur(&c.ModerationCheck, 2*time.Second)
 	setInt(&c.HashConcurrency, 4)
 	setFloat := func(f *float64, def float64) {

@@ -288,3 +288,75 @@ func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]st
 	slices.Sort(removed)
 	return removed, nil
 }
+
+// TrimUserSessions implements chat.Accounts.
+func (s *Store) TrimUserSessions(ctx context.Context, user string, keep int) ([]string, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	keep = max(keep, 1)
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx,
+		`DELETE FROM sessions WHERE user = ?1 AND token_hash NOT IN (
+			SELECT token_hash FROM sessions WHERE user = ?1
+			ORDER BY last_seen DESC, created_at DESC, token_hash LIMIT ?2)
+		 RETURNING token_hash`, user, keep)
+	if err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	defer rows.Close()
+	removed := []string{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, s.fail("trim user sessions", err)
+		}
+		removed = append(removed, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, s.fail("trim user sessions", err)
+	}
+	slices.Sort(removed)
+	return removed, nil
+}
+
+// endedSessionsBatch is how many ended sessions one statement of
+// DeleteEndedSessions removes, so that the single writer is never held
+// long by a purge.
+const endedSessionsBatch = 1000
+
+// DeleteEndedSessions implements chat.Accounts. It reads the whole table
+// (there is no index on the times): the server runs it hourly.
+func (s *Store) DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	var total int64
+	for {
+		if s.closed.Load() {
+			return total, chat.ErrClosed
+		}
+		res, err := s.writer.ExecContext(ctx,
+			`DELETE FROM sessions WHERE rowid IN (
+				SELECT rowid FROM sessions WHERE expires_at <= ? OR last_seen <= ? LIMIT ?)`,
+			now.UnixMilli(), idleSince.UnixMilli(), endedSessionsBatch)
+		if err != nil {
+			return total, s.fail("delete ended sessions", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, s.fail("delete ended sessions", err)
+		}
+		total += n
+		if n < endedSessionsBatch {
+			return total, nil
+		}
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -264,5 +265,113 @@ func testDeleteUserSessions(t *testing.T, f Factory) {
 			}
 			checkSessions(t, s, want)
 		})
+	}
+}
+
+func testTrimUserSessions(t *testing.T, f Factory) {
+	seen := func(token, user string, created, lastSeen time.Time) chat.Session {
+		s := newSession(token, user, created)
+		s.LastSeen = lastSeen
+		return s
+	}
+	setup := []chat.Session{
+		seen("a1", "alice", t0, t0.Add(3*time.Hour)),                // seen last
+		seen("a2", "alice", t0.Add(time.Minute), t0.Add(time.Hour)), // seen second
+		seen("a3", "alice", t0.Add(2*time.Minute), t0.Add(time.Minute)),
+		seen("a4", "alice", t0.Add(3*time.Minute), t0.Add(time.Minute)), // newer than a3, seen as long ago
+		seen("b1", "bob", t0, t0),
+	}
+	hashes := func(tokens ...string) []string {
+		hs := []string{}
+		for _, tok := range tokens {
+			hs = append(hs, tokenHash(tok))
+		}
+		return hs
+	}
+	tests := []struct {
+		name, user string
+		keep       int
+		want       []string // removed token hashes
+	}{
+		{"keep all", "alice", 4, hashes()},
+		{"keep more than there are", "alice", 10, hashes()},
+		{"keep three: the newest of two seen as long ago stays", "alice", 3, hashes("a3")},
+		{"keep two", "alice", 2, hashes("a3", "a4")},
+		{"keep one", "alice", 1, hashes("a2", "a3", "a4")},
+		{"keep zero keeps one", "alice", 0, hashes("a2", "a3", "a4")},
+		{"other user untouched", "bob", 1, hashes()},
+		{"no sessions", "carol", 1, hashes()},
+		{"no such user", "nobody", 1, hashes()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startAccounts(t, f)
+			mustCreateUser(t, s, "alice", "bob", "carol")
+			want := mustCreateSessions(t, s, setup...)
+
+			got, err := s.TrimUserSessions(t.Context(), tt.user, tt.keep)
+			if err != nil {
+				t.Fatalf("TrimUserSessions(%q, %d): %v", tt.user, tt.keep, err)
+			}
+			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), got, equateEmpty); diff != "" {
+				t.Errorf("removed token hashes mismatch (-want +got):\n%s", diff)
+			}
+			for _, h := range tt.want {
+				want[h] = nil
+			}
+			checkSessions(t, s, want)
+		})
+	}
+}
+
+// endedBatchPlus is more ended sessions than the stores remove in one
+// statement (1000), so DeleteEndedSessions must go on to a second.
+const endedBatchPlus = 1005
+
+func testDeleteEndedSessions(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	mustCreateUser(t, s, "alice", "bob")
+	now := t0.Add(40 * 24 * time.Hour)
+	idleSince := now.Add(-7 * 24 * time.Hour)
+	var sessions []chat.Session
+	ended := map[string]bool{}
+	add := func(token, user string, created, lastSeen time.Time, isEnded bool) {
+		sess := newSession(token, user, created)
+		sess.LastSeen = lastSeen
+		sessions = append(sessions, sess)
+		ended[sess.TokenHash] = isEnded
+	}
+	add("expired", "alice", t0, now.Add(-time.Hour), true)                             // created 40 days ago: past its 30
+	add("expires-now", "bob", now.Add(-sessionTTL), now.Add(-time.Minute), true)       // ExpiresAt == now
+	add("idle", "alice", now.Add(-10*24*time.Hour), idleSince.Add(-time.Second), true) // unused for over 7 days
+	add("idle-exactly", "bob", now.Add(-10*24*time.Hour), idleSince, true)             // LastSeen == idleSince
+	add("live", "alice", now.Add(-10*24*time.Hour), now.Add(-time.Hour), false)        // expires in 20 days, seen an hour ago
+	add("live-just", "bob", now.Add(-sessionTTL+time.Second), idleSince.Add(time.Second), false)
+	// More than one batch of ended sessions.
+	for i := range endedBatchPlus {
+		add(fmt.Sprintf("old-%d", i), "bob", t0, t0, true)
+	}
+	want := mustCreateSessions(t, s, sessions...)
+
+	n, err := s.DeleteEndedSessions(t.Context(), now, idleSince)
+	if err != nil {
+		t.Fatalf("DeleteEndedSessions: %v", err)
+	}
+	wantN := 0
+	for h, e := range ended {
+		if e {
+			want[h] = nil
+			wantN++
+		}
+	}
+	if n != int64(wantN) {
+		t.Errorf("DeleteEndedSessions removed %d, want %d", n, wantN)
+	}
+	checkSessions(t, s, want)
+
+	// Nothing left to remove.
+	if n, err := s.DeleteEndedSessions(t.Context(), now, idleSince); err != nil || n != 0 {
+		t.Errorf("DeleteEndedSessions again = %d, %v; want 0, nil", n, err)
 	}
 }

@@ -99,6 +99,8 @@ func RunAccounts(t *testing.T, f Factory) {
 		{"TouchSession", testTouchSession},
 		{"DeleteSession", testDeleteSession},
 		{"DeleteUserSessions", testDeleteUserSessions},
+		{"TrimUserSessions", testTrimUserSessions},
+		{"DeleteEndedSessions", testDeleteEndedSessions},
 		{"Durability", testAccountsDurability},
 		{"Closed", testAccountsClosed},
 	})

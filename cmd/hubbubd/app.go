@@ -135,9 +135,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&cfg.NodeHandshakeBurst, "node-handshake-burst", 0, "node-wide handshake burst; 0: one second of --node-handshake-rate")
 	fs.IntVar(&cfg.NodeHandshakesInProgress, "node-handshakes-in-progress", 0, "node-wide admissions under way at once, each from its upgrade to its first join (at most 5 s); 0: 32 per core")
 	fs.Int64Var(&cfg.FileMaxBytes, "file-max-bytes", 10<<20, "largest file a user may upload, in bytes (refusal: file_too_large)")
-	fs.Int64Var(&cfg.UploadQuota, "upload-quota", 100<<20, "bytes a user may upload per 24 hours (refusal: limit_reached)")
+	fs.Int64Var(&cfg.UploadQuota, "upload-quota", 100<<20, "bytes an account, or the guests of one address, may upload per 24 hours (refusal: limit_reached)")
 	cfg.UploadRate = 10.0 / 60
-	fs.Func("upload-rate", "uploads a user may start per minute (default 10; refusal: rate_limited)", func(v string) error {
+	fs.Func("upload-rate", "uploads an account, a guest or the guests of one address may start per minute (default 10; refusal: rate_limited)", func(v string) error {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("want a positive number of uploads per minute")

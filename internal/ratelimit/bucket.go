@@ -58,6 +58,26 @@ func (g gcra) allow(tat, now time.Time) (ok bool, newTAT time.Time, retryAfter t
 	return true, tat.Add(g.interval), 0
 }
 
+// allowN is allow for an action that takes n ≥ 1 tokens at once. An n
+// larger than the bucket is never allowed (retryAfter 0: waiting does not
+// help).
+func (g gcra) allowN(tat, now time.Time, n int64) (ok bool, newTAT time.Time, retryAfter time.Duration) {
+	if n <= 1 {
+		return g.allow(tat, now)
+	}
+	if n-1 > int64(g.tolerance/g.interval) {
+		return false, tat, 0
+	}
+	if tat.Before(now) {
+		tat = now
+	}
+	more := time.Duration(n-1) * g.interval
+	if wait := tat.Add(more).Sub(now) - g.tolerance; wait > 0 {
+		return false, tat, wait
+	}
+	return true, tat.Add(more + g.interval), 0
+}
+
 // retryAfter is how long from now until allow would succeed; 0 if now.
 func (g gcra) retryAfter(tat, now time.Time) time.Duration {
 	if !tat.After(now) {

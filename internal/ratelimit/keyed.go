@@ -39,6 +39,13 @@ func NewKeyed(l Limit, maxKeys int) *Keyed {
 // its bucket; if not, it takes nothing and reports how long after now to
 // retry. A new key starts with a full bucket.
 func (k *Keyed) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	return k.AllowN(key, 1, now)
+}
+
+// AllowN is Allow for an action that costs n tokens at once (bytes of a
+// budget counted in bytes, say): it takes all n or none. An n larger
+// than Burst is never allowed, and retryAfter is then 0.
+func (k *Keyed) AllowN(key string, n int64, now time.Time) (ok bool, retryAfter time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	full := func(tat time.Time) bool { return !tat.After(now) }
@@ -46,7 +53,7 @@ func (k *Keyed) Allow(key string, now time.Time) (ok bool, retryAfter time.Durat
 		sweep(k.tats, full)
 	}
 	tat, found := k.tats[key]
-	ok, tat, retryAfter = k.g.allow(tat, now)
+	ok, tat, retryAfter = k.g.allowN(tat, now, n)
 	if !ok {
 		return false, retryAfter
 	}
@@ -55,6 +62,23 @@ func (k *Keyed) Allow(key string, now time.Time) (ok bool, retryAfter time.Durat
 	}
 	k.tats[key] = tat
 	return true, 0
+}
+
+// Return gives n tokens back to key's bucket, as if an action that took
+// them had not happened (an upload discarded, say); a bucket never holds
+// more than Burst.
+func (k *Keyed) Return(key string, n int64, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tat, found := k.tats[key]
+	if !found || n <= 0 {
+		return
+	}
+	if tat = tat.Add(-time.Duration(n) * k.g.interval); !tat.After(now) {
+		delete(k.tats, key) // full
+		return
+	}
+	k.tats[key] = tat
 }
 
 // Len returns the number of keys held, for metrics and tests.

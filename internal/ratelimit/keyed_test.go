@@ -135,3 +135,63 @@ func BenchmarkKeyedAllow(b *testing.B) {
 		i++
 	}
 }
+
+func TestKeyedAllowN(t *testing.T) {
+	type step struct {
+		n         int64
+		at        time.Duration
+		wantOK    bool
+		wantRetry time.Duration
+	}
+	tests := []struct {
+		name  string
+		limit Limit
+		steps []step
+	}{
+		{"all or nothing", Limit{Rate: 10, Burst: 100}, []step{
+			{60, 0, true, 0},
+			{50, 0, false, time.Second}, // 40 left: 10 more take a second
+			{40, 0, true, 0},
+			{1, 0, false, 100 * time.Millisecond},
+			{10, time.Second, true, 0},
+		}},
+		{"more than the bucket", Limit{Rate: 10, Burst: 100}, []step{
+			{101, 0, false, 0},
+			{100, 0, true, 0},
+		}},
+		{"n of 1 is Allow", Limit{Rate: 1, Burst: 1}, []step{
+			{1, 0, true, 0},
+			{1, 0, false, time.Second},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := NewKeyed(tt.limit, 0)
+			for i, s := range tt.steps {
+				ok, retry := k.AllowN("k", s.n, at(s.at))
+				if ok != s.wantOK || retry != s.wantRetry {
+					t.Errorf("step %d: AllowN(k, %d, t0+%v) = %v, %v; want %v, %v", i, s.n, s.at, ok, retry, s.wantOK, s.wantRetry)
+				}
+			}
+		})
+	}
+}
+
+func TestKeyedReturn(t *testing.T) {
+	k := NewKeyed(Limit{Rate: 10, Burst: 100}, 0)
+	k.AllowN("k", 100, t0)
+	k.Return("k", 30, t0)
+	if ok, _ := k.AllowN("k", 31, t0); ok {
+		t.Errorf("AllowN(31) after 30 returned to an empty bucket = true, want false")
+	}
+	if ok, _ := k.AllowN("k", 30, t0); !ok {
+		t.Errorf("AllowN(30) after 30 returned to an empty bucket = false, want true")
+	}
+	k.Return("k", 1000, t0) // more than was taken: the bucket is full, no more
+	if ok, _ := k.AllowN("k", 100, t0); !ok {
+		t.Errorf("AllowN(Burst) after returning more than Burst = false, want true")
+	}
+	if ok, _ := k.AllowN("k", 1, t0); ok {
+		t.Errorf("AllowN(1) after Burst = true, want false: Return filled the bucket past Burst")
+	}
+}

@@ -217,8 +217,8 @@ type Config struct {
 	// refuses upload with forbidden. It is usually the Store.
 	Files          chat.Files
 	FileMaxBytes   int64         // default 10 MiB: the largest file
-	UploadQuota    int64         // default 100 MiB: bytes a user may upload per 24 h
-	UploadRate     float64       // default 10 per minute: uploads a user may start
+	UploadQuota    int64         // default 100 MiB: bytes a user (and all guests of one address, per node) may upload per 24 h
+	UploadRate     float64       // default 10 per minute: uploads a user (and all guests of one address) may start
 	UploadBurst    int           // default 10
 	UploadsPerConn int           // default 4: uploads open (started or resumed, not complete) on one connection
 	UploadExpiry   time.Duration // default 24h: incomplete uploads untouched this long are deleted

@@ -93,16 +93,30 @@ func (ss *session) upload(ctx context.Context, c *conn, cmd *protocol.Command) e
 	if len(ss.uploads) >= cfg.UploadsPerConn {
 		return protocol.Errorf(protocol.CodeLimitReached, "at most %d uploads at once on one connection", cfg.UploadsPerConn)
 	}
-	key := ss.userKey()
-	if ok, _ := ss.srv.limits.uploads.Allow(key, time.Now()); !ok {
-		return protocol.Errorf(protocol.CodeRateLimited, "too many uploads; wait a minute")
+	// A guest's uploads count against its address too (node-local, like
+	// room creations): anyone can get a new guest cookie, and with it a
+	// new identity, so the identity alone would bind nobody.
+	key, now := ss.userKey(), time.Now()
+	keys := []string{key}
+	if ss.guestID != "" {
+		keys = append(keys, guestIPKey(ss.ip))
 	}
-	used, err := files.UploadedSince(ctx, key, time.Now().Add(-24*time.Hour))
+	for _, k := range keys {
+		if ok, _ := ss.srv.limits.uploads.Allow(k, now); !ok {
+			return protocol.Errorf(protocol.CodeRateLimited, "too many uploads; wait a minute")
+		}
+	}
+	used, err := files.UploadedSince(ctx, key, now.Add(-24*time.Hour))
 	if err != nil {
 		return err
 	}
 	if used+cmd.Size > cfg.UploadQuota {
 		return protocol.Errorf(protocol.CodeLimitReached, "this would pass your upload quota of %d bytes a day", cfg.UploadQuota)
+	}
+	if ss.guestID != "" {
+		if ok, _ := ss.srv.limits.guestBytes.AllowN(guestIPKey(ss.ip), cmd.Size, now); !ok {
+			return protocol.Errorf(protocol.CodeLimitReached, "guests at your address have used the day's upload quota of %d bytes; log in to upload more", cfg.UploadQuota)
+		}
 	}
 	u := chat.Upload{ID: newFileID(), Owner: key, Name: cmd.Name, Size: cmd.Size, SHA256: cmd.SHA256, Declared: cmd.Type}
 	if err := files.CreateUpload(ctx, u); err != nil {
@@ -180,6 +194,10 @@ func (ss *session) binary(c *conn, r io.Reader) {
 	}
 	delete(ss.uploads, ou.u.ID)
 	f, err := ss.srv.finishUpload(ctx, ou.u)
+	if protocol.CodeOf(err) == protocol.CodeChecksumMismatch && ss.guestID != "" {
+		// Discarded: like the store's count, the address's leaves it out.
+		ss.srv.limits.guestBytes.Return(guestIPKey(ss.ip), ou.u.Size, time.Now())
+	}
 	if err != nil {
 		ss.chunkErr(c, ss.uploadState(ou), err)
 		return

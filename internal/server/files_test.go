@@ -317,3 +317,42 @@ func TestUploadRefusals(t *testing.T) {
 		t.Errorf("a binary message that is not a chunk: close %d, want %d", code, protocol.CloseUnsupportedData)
 	}
 }
+
+// TestGuestUploadLimitsByAddress: a guest's uploads count against the
+// address too, so a new guest cookie (which anyone can get) does not
+// start the day's quota or the upload rate again; an account at the same
+// address keeps its own.
+func TestGuestUploadLimitsByAddress(t *testing.T) {
+	tests := []struct {
+		name      string
+		mut       func(*Config)
+		firstSize int64
+		nextSize  int64
+		want      protocol.Code
+	}{
+		{"quota", func(c *Config) { c.UploadQuota = 4500 }, 4000, 1000, protocol.CodeLimitReached},
+		{"rate", func(c *Config) { c.UploadBurst, c.UploadRate = 1, 1.0/3600 }, 100, 100, protocol.CodeRateLimited},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, store := newAccountServer(t, tt.mut)
+			s.srv.cfg.Files = store
+			start := func(c *tclient, size int64) protocol.Event {
+				return c.do(protocol.Command{Op: protocol.OpUpload, Name: "x.bin", Size: size, SHA256: sum(nil)})
+			}
+			first := s.guest(t, guestHeader(), "ada")
+			if ev := start(first, tt.firstSize); ev.Type != protocol.TypeOK {
+				t.Fatalf("first guest's upload: %s %s", ev.Code, ev.Reason)
+			}
+			// Another cookie, the same address.
+			next := s.guest(t, guestHeader(), "bea")
+			if ev := start(next, tt.nextSize); ev.Code != tt.want {
+				t.Errorf("a new guest cookie at the same address: %s %s %q, want %s", ev.Type, ev.Code, ev.Reason, tt.want)
+			}
+			acct := s.account(t, s.register(t, "carla"))
+			if ev := start(acct, tt.nextSize); ev.Type != protocol.TypeOK {
+				t.Errorf("an account at the same address: %s %s %q, want ok", ev.Type, ev.Code, ev.Reason)
+			}
+		})
+	}
+}

@@ -18,7 +18,8 @@ type limits struct {
 	passwordIP  *ratelimit.Keyed   // password checks (argon2id hashes), right or wrong, per client IP
 	connsUser   *ratelimit.Counter // open sockets per account
 	connsIP     *ratelimit.Counter // open sockets per client IP
-	uploads     *ratelimit.Keyed   // uploads started per account or guest identity
+	uploads     *ratelimit.Keyed   // uploads started per account or guest identity, and per guest address
+	guestBytes  *ratelimit.Keyed   // bytes of the uploads guests start, per guest address
 }
 
 func newLimits(cfg *Config) *limits {
@@ -36,5 +37,6 @@ func newLimits(cfg *Config) *limits {
 		connsUser:  &ratelimit.Counter{},
 		connsIP:    &ratelimit.Counter{},
 		uploads:    ratelimit.NewKeyed(ratelimit.Limit{Rate: cfg.UploadRate, Burst: cfg.UploadBurst}, 0),
+		guestBytes: ratelimit.NewKeyed(ratelimit.Limit{Rate: min(1e9, perWindow(int(cfg.UploadQuota), 24*time.Hour)), Burst: int(cfg.UploadQuota)}, 0),
 	}
 }

@@ -253,10 +253,13 @@ func (s *Server) finishUpload(ctx context.Context, u chat.Upload) (*protocol.Fil
 		r := s.fileReader(ctx, u.ID)
 		w, h, ok := imageConfig(r, typ)
 		r.Close()
-		if ok {
+		if ok && !s.thumbTurn(ctx) {
+			s.log.Warn("no turn to make a thumbnail; the image is kept as a plain file", "file", u.ID)
+		} else if ok {
 			r := s.fileReader(ctx, u.ID)
 			thumb, err := thumbnail(r, typ)
 			r.Close()
+			s.thumbDone()
 			if err == nil {
 				info.Width, info.Height, info.Thumb = w, h, thumb
 			} else {

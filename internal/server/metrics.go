@@ -25,6 +25,7 @@ type metrics struct {
 	duplicates     prometheus.Counter
 	commitBatch    prometheus.Histogram
 	commitSeconds  prometheus.Histogram
+	thumbsWaiting  prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -63,9 +64,11 @@ func newMetrics() *metrics {
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hubbub_commit_seconds", Help: "Duration of one store transaction.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+		thumbsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hubbub_thumbnails_waiting", Help: "Complete image uploads waiting for their turn to be decoded for a thumbnail."}),
 	}
 	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.parked, m.badCommands,
-		m.deliveries, m.frames, m.writesThrough, m.committed, m.duplicates, m.commitBatch, m.commitSeconds,
+		m.deliveries, m.frames, m.writesThrough, m.committed, m.duplicates, m.commitBatch, m.commitSeconds, m.thumbsWaiting,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, reason := range []string{slowBySize, slowByAge} {
 		m.slowConsumers.WithLabelValues(reason) // exported at 0 before the first close

@@ -70,6 +70,7 @@ type Server struct {
 	proxies     []netip.Prefix  // parsed TrustedProxies
 
 	hasher    *auth.Hasher
+	thumbs    chan struct{} // a token per image being decoded for a thumbnail (thumb.go)
 	limits    *limits
 	admission *admission    // the node-wide handshake budget
 	sessions  sessions      // live sockets per session
@@ -119,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		readers: newReaders(readerLinger),
 		quit:    make(chan struct{}),
 		healNow: make(chan struct{}, 1),
+		thumbs:  make(chan struct{}, thumbConcurrency),
 	}
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
 	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)

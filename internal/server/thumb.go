@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"time"
 )
 
 // Images: what the server checks before it decodes one, and the size of
@@ -16,7 +18,40 @@ const (
 	maxImageSide   = 10000    // pixels, either side
 	maxImagePixels = 16 << 20 // pixels in all (16 Mi: 64 MiB as RGBA at most)
 	thumbSide      = 320      // a thumbnail fits thumbSide × thumbSide
+
+	// thumbConcurrency is how many images a node decodes at once. A
+	// decode may hold up to 128 MiB (16 Mi pixels of a 16-bit PNG) and
+	// take seconds of CPU, and a few KiB of PNG can ask for that: without
+	// a bound, a burst of small uploads would take the node's memory.
+	thumbConcurrency = 2
+	// thumbWait is the longest a complete upload waits for its turn; past
+	// it the image is kept without a thumbnail (a plain file).
+	thumbWait = 5 * time.Second
 )
+
+// thumbTurn waits for a turn to decode an image, at most thumbWait or
+// until ctx ends, and reports whether it got one; the caller gives a turn
+// back with s.thumbDone.
+func (s *Server) thumbTurn(ctx context.Context) bool {
+	select {
+	case s.thumbs <- struct{}{}:
+		return true
+	default:
+	}
+	s.metrics.thumbsWaiting.Inc()
+	defer s.metrics.thumbsWaiting.Dec()
+	t := time.NewTimer(thumbWait)
+	defer t.Stop()
+	select {
+	case s.thumbs <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (s *Server) thumbDone() { <-s.thumbs }
 
 // imageTypes are the media types shown inline and given a thumbnail.
 var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true}

@@ -7,6 +7,9 @@ import (
 	"image"
 	"image/png"
 	"testing"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 func TestThumbnailSizes(t *testing.T) {
@@ -54,5 +57,34 @@ func TestImageBombRefused(t *testing.T) {
 		if _, _, ok := imageConfig(bytes.NewReader(b.Bytes()), "image/png"); ok {
 			t.Errorf("imageConfig accepted a %d×%d image", size[0], size[1])
 		}
+	}
+}
+
+// TestThumbnailTurns: a node decodes at most thumbConcurrency images at
+// once; a complete image upload past that waits for a turn (counted in
+// hubbub_thumbnails_waiting) and gets its thumbnail once one is free.
+func TestThumbnailTurns(t *testing.T) {
+	s := filesServer(t, nil)
+	c := s.guest(t, guestHeader(), "ada")
+	file := noisePNG(t, 8, 8) // one chunk
+	id := c.ok(protocol.Command{Op: protocol.OpUpload, Name: "a.png", Size: int64(len(file)), SHA256: sum(file)}).Upload.ID
+	for range thumbConcurrency {
+		s.srv.thumbs <- struct{}{} // every turn taken (as by other uploads)
+	}
+	c.sendChunk(id, 0, file)
+	deadline := time.Now().Add(5 * time.Second)
+	for gaugeValue(s.srv.metrics.thumbsWaiting) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("hubbub_thumbnails_waiting = %v, want 1: the upload did not wait for a turn", gaugeValue(s.srv.metrics.thumbsWaiting))
+		}
+		time.Sleep(time.Millisecond) // polling for the state, not timing
+	}
+	<-s.srv.thumbs // one turn free
+	ev := c.uploadEvent()
+	if ev.Type != protocol.TypeUpload || ev.Upload.File == nil || !ev.Upload.File.Thumb {
+		t.Fatalf("upload event = %+v, want the file with a thumbnail", ev)
+	}
+	if got := gaugeValue(s.srv.metrics.thumbsWaiting); got != 0 {
+		t.Errorf("hubbub_thumbnails_waiting after the turn = %v, want 0", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/page"
@@ -185,6 +186,32 @@ func TestBrowserFiles(t *testing.T) {
 	}
 	if got := evalAwait[string](bob, `fetch(`+js(gotLink.Href)+`).then(r => r.text())`); got != "hello notes\n" {
 		t.Errorf("notes.txt downloads as %q", got)
+	}
+
+	// Names the server refuses as they are, sent cleaned: a bidi override
+	// (which makes "gnp.exe" read as "exe.png") and the zero-width joiners
+	// of an emoji are dropped, and a name over 255 bytes is cut before its
+	// extension.
+	oddNames := []struct{ name, want string }{
+		{"invoice\u202Egnp.exe", "invoicegnp.exe"},
+		{"\U0001F468\u200D\U0001F469\u200D\U0001F467 family.txt", "\U0001F468\U0001F469\U0001F467 family.txt"},
+		{strings.Repeat("ü", 200) + ".txt", strings.Repeat("ü", 125) + ".txt"},
+	}
+	for _, tt := range oddNames {
+		eval[chromedp.Void](alice, `(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File(["odd\n"], `+js(tt.name)+`, { type: "text/plain" }));
+			const chat = document.getElementById("chat");
+			chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+		})()`)
+		alice.wait("the odd name attached", `document.querySelector("#attach-tray .attach-file")?.textContent === `+js(tt.want))
+		alice.run(chromedp.Focus(chromedp.ID("composer-input")), pressEnter)
+		link := `[...document.querySelectorAll("#message-host li.msg .attachment a.file-link")].find(a => a.querySelector(".file-name").textContent === ` + js(tt.want) + `)`
+		alice.wait("the odd name sent or refused", `document.getElementById("attach-tray").dataset.phase === "failed" || `+link+`?.closest("li").dataset.state === "sent"`)
+		if eval[string](alice, `document.getElementById("attach-tray").dataset.phase`) == "failed" {
+			t.Fatalf("a file named %q was refused: %q", tt.name, eval[string](alice, `document.getElementById("attach-status").textContent`))
+		}
+		bob.wait("the link to "+tt.want, `!!`+link)
 	}
 
 	// An image pasted into the composer.

@@ -36,10 +36,30 @@ const LEADS = {
   forbidden: "This server does not take files",
 };
 
-// safeName is the file's name as the protocol takes it: no path
-// separators or control characters, no spaces at the ends.
+// MAX_NAME_BYTES is the longest file name the protocol takes, in bytes
+// of UTF-8.
+const MAX_NAME_BYTES = 255;
+
+// safeName is the file's name as the protocol takes it (CheckFileName):
+// format characters dropped — bidi overrides that make "exe.txt" read as
+// "txt.exe", zero-width joiners, which the server refuses in a name —
+// path separators, control characters and broken surrogates made "_", no
+// spaces at the ends, and at most 255 bytes of UTF-8, cut before the
+// extension so that the type still shows.
 function safeName(file) {
-  const name = String(file.name || "").replace(/[/\\\u0000-\u001f\u007f]/g, "_").trim();
+  let name = String(file.name || "")
+    .replace(/\p{Cf}/gu, "")
+    .replace(/[/\\\p{Cc}\uFFFD\uD800-\uDFFF]/gu, "_")
+    .trim();
+  const enc = new TextEncoder();
+  if (enc.encode(name).length > MAX_NAME_BYTES) {
+    const dot = name.lastIndexOf(".");
+    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
+    let stem = [...name.slice(0, name.length - ext.length)];
+    const room = MAX_NAME_BYTES - enc.encode(ext).length;
+    while (stem.length > 0 && enc.encode(stem.join("")).length > room) stem.pop();
+    name = (stem.join("").trim() + ext).trim();
+  }
   if (name && name !== "." && name !== "..") return name;
   const ext = /^image\/(png|jpeg|gif|webp)$/.exec(file.type || "");
   return ext ? `pasted.${ext[1] === "jpeg" ? "jpg" : ext[1]}` : "file";

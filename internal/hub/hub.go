@@ -166,6 +166,13 @@ type Config struct {
 	// unless that entry also comes as an event (the server: a plain
 	// message). Unset: none is kept. It runs on the broker's goroutines.
 	Keep func(event []byte) bool
+	// Delivered, if set, hears of every message event (one with a
+	// sequence) once the room's local members have been handed it: in
+	// the room's sequence order, whether it came from this node, the
+	// broker or Heal, and never of a repeat the room skipped. It runs on
+	// the hub's goroutines, with no hub lock held, and must not block; it
+	// may deliver user events (it runs where the room's user events do).
+	Delivered func(room string, seq int64, event []byte)
 }
 
 func (c *Config) setDefaults() {

@@ -185,6 +185,7 @@ func (s *shard) deliver(items []item, more bool) {
 		if it.seq > 0 {
 			if it.seq <= r.head.Load() {
 				s.h.stale.Add(1)
+				it.seq = 0 // a repeat: not delivered, nothing for Delivered
 				continue
 			}
 			r.head.Store(it.seq)
@@ -202,6 +203,13 @@ func (s *shard) deliver(items []item, more bool) {
 	}
 	if len(events) > 0 || held == r {
 		s.fanOut(r, events, late, more, now)
+	}
+	if f := s.h.cfg.Delivered; f != nil {
+		for i := range items {
+			if it := &items[i]; it.seq > 0 {
+				f(r.name, it.seq, it.event)
+			}
+		}
 	}
 	if more {
 		s.held = r

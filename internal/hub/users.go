@@ -36,6 +36,15 @@ func (h *Hub) AddUser(key string, m Member) {
 	u.members[key] = append(ms, m)
 }
 
+// UserMembers returns a copy of the members registered for key on this
+// node (AddUser), in no order.
+func (h *Hub) UserMembers(key string) []Member {
+	u := h.userShard(key)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.members[key])
+}
+
 // RemoveUser undoes AddUser.
 func (h *Hub) RemoveUser(key string, m Member) {
 	u := h.userShard(key)

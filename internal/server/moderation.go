@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/names"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -34,7 +36,18 @@ func (u *userTopic) Deliver(payload []byte) {
 	if ev.User == u.name {
 		ss.forgetSanctions(ev.Room) // the store has changed: ask it again
 	}
+	out := false
 	ss.mu.Lock()
+	if ev.User == u.name && (ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned) {
+		if n, ok := ss.toldOut[ev.Room]; ok && n == noticeOf(ev) {
+			// The room's entry of this very action told this
+			// connection and took it out already (entryOut).
+			delete(ss.toldOut, ev.Room)
+			ss.mu.Unlock()
+			return
+		}
+		out = ss.joined.remove(ev.Room)
+	}
 	jr, inRoom := ss.joined.get(ev.Room)
 	if inRoom && ev.User == u.name {
 		switch ev.Type {
@@ -48,12 +61,101 @@ func (u *userTopic) Deliver(payload []byte) {
 		}
 	}
 	ss.mu.Unlock()
-	if ev.User == u.name && (ev.Type == protocol.TypeKicked || ev.Type == protocol.TypeBanned) {
-		ss.srv.bg.Go(func() { ss.forceLeave(u.c, ev.Room) })
+	if out {
+		ss.srv.bg.Go(func() { ss.leaveHub(ev.Room, u.c) })
 	}
 	// The typed events reach only the user's own sessions, in the room or
 	// not; the room sees the action as an entry of its sequence.
 	u.c.enqueue(outMsg{data: payload})
+}
+
+// outNotice is what a kicked or banned event says, as a kick or ban entry
+// of the room says it too.
+type outNotice struct {
+	typ, by, reason string
+	until           int64
+}
+
+func noticeOf(ev protocol.Event) outNotice {
+	return outNotice{typ: ev.Type, by: ev.By, reason: ev.Reason, until: ev.Until}
+}
+
+// Kinds of the entries that take their target out of the room, as they
+// appear in an encoded message event. Inside a string (a body, a name) a
+// quote is escaped, so only the kind field itself matches.
+var (
+	kickKind = []byte(`"kind":"` + protocol.KindKick + `"`)
+	banKind  = []byte(`"kind":"` + protocol.KindBan + `"`)
+)
+
+// entryDelivered is the hub's Config.Delivered: it sees every message
+// event once this node's members of the room have it, in room order. A
+// kick or ban entry takes its target's connections on this node out of
+// the room and tells them (entryOut), as the kicked or banned event
+// would. That event is news, which the broker between nodes may lose;
+// the entry is the room's record, which reaches every node that serves
+// the room (from the broker, or from the store at the next heal round),
+// so a removed user never goes on reading, or writing to, a room (a
+// private one above all) on another node. The target is found on this
+// node by the entry's user: an account's connections by its name, else a
+// guest online here by its display name's key (names are unique across
+// the nodes).
+func (s *Server) entryDelivered(room string, seq int64, event []byte) {
+	if !bytes.Contains(event, kickKind) && !bytes.Contains(event, banKind) {
+		return
+	}
+	ev, err := protocol.DecodeEvent(event)
+	if err != nil || ev.Type != protocol.TypeMessage || ev.Message == nil {
+		return
+	}
+	m := ev.Message
+	n := outNotice{typ: protocol.TypeKicked, by: m.From, reason: m.Body}
+	switch m.Kind {
+	case protocol.KindKick:
+	case protocol.KindBan:
+		n.typ, n.until = protocol.TypeBanned, m.Until
+	default:
+		return
+	}
+	members := s.hub.UserMembers(m.User)
+	if len(members) == 0 {
+		if g, ok := s.guests.lookup(names.Key(m.User), time.Now()); ok {
+			members = s.hub.UserMembers(g.key)
+		}
+	}
+	for _, mem := range members {
+		if u, ok := mem.(*userTopic); ok {
+			u.entryOut(room, seq, n)
+		}
+	}
+}
+
+// entryOut takes this connection out of room, where a kick or ban entry
+// at seq removed its user, and tells it so with a kicked or banned event
+// made of the entry. It does nothing if the connection is not in the
+// room (the event was first), is still joining it, or joined it after
+// the entry. It runs on the hub's goroutines, so it only queues: leaving
+// the room's hub happens on a goroutine of its own.
+func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
+	ss := u.ss
+	ss.mu.Lock()
+	jr, in := ss.joined.get(room)
+	if !in || jr.checked == 0 || seq <= jr.since {
+		ss.mu.Unlock()
+		return
+	}
+	ss.joined.remove(room)
+	if ss.toldOut == nil {
+		ss.toldOut = make(map[string]outNotice)
+	}
+	ss.toldOut[room] = n
+	ss.mu.Unlock()
+	ss.forgetSanctions(room)
+	b, err := protocol.EncodeEvent(&protocol.Event{Type: n.typ, Room: room, User: u.name, By: n.by, Reason: n.reason, Until: n.until})
+	if err == nil {
+		u.c.enqueue(outMsg{data: b})
+	}
+	ss.srv.bg.Go(func() { ss.leaveHub(room, u.c) })
 }
 
 // rank orders authority: a user may moderate those of lower rank.

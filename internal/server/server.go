@@ -144,6 +144,9 @@ func New(cfg Config) (*Server, error) {
 		RecentRoomBytes: cfg.RecentRoomBytes,
 		RecentBytes:     cfg.RecentBytes,
 		Keep:            plainMessageEvent,
+		// A kick or ban entry takes its target out of the room here
+		// though the event of it is lost (moderation.go).
+		Delivered: s.entryDelivered,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

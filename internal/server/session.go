@@ -122,6 +122,12 @@ type session struct {
 
 	inflight chan struct{} // one token per unacknowledged send; nil until the first
 
+	// toldOut holds, per room, the kicked or banned notice that a kick or
+	// ban entry of the room gave this connection (userTopic.entryOut), so
+	// that the event of that action, if it comes as well, is not shown
+	// twice. Guarded by mu; nil until the first.
+	toldOut map[string]outNotice
+
 	uploads map[string]*openUpload // uploads open on this connection, by id (files.go); nil until the first
 	demoted atomic.Bool            // the account stopped being an administrator after the handshake (sessions.demote)
 	chunk   []byte                 // the buffer of binary messages, made at the first
@@ -138,6 +144,11 @@ type joinedRoom struct {
 	// created with the store's to find a room deleted and made again
 	// under its name, whose news this node lost (dropStale).
 	created, checked int64
+	// since is the room's last sequence as the join's reply gave it, set
+	// with checked. Guarded by session.mu. A kick or ban entry at or
+	// before it was in the room before the session joined: it does not
+	// take the session out (userTopic.entryOut).
+	since int64
 }
 
 func (ss *session) text(c *conn, data []byte) {
@@ -551,6 +562,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	stale := already && cur.created != 0 && cur.created != r.CreatedAt.UnixMilli()
 	if !already {
 		ss.joined.add(jr)
+		delete(ss.toldOut, cmd.Room)
 	}
 	ss.mu.Unlock()
 	if stale {
@@ -604,6 +616,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	ss.mu.Lock()
 	if cur, ok := ss.joined.get(cmd.Room); ok {
 		cur.created, cur.checked = r.CreatedAt.UnixMilli(), monoNow()
+		if !already {
+			cur.since = r.LastSeq
+		}
 	}
 	ss.mu.Unlock()
 	ss.markJoined(ctx, r)

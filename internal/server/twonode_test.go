@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -377,5 +378,83 @@ func TestBrokerGapDropsCachesAndHeals(t *testing.T) {
 	}
 	if ev := uma.do(protocol.Command{Op: protocol.OpHistory, Room: "pub2"}); ev.Code != protocol.CodeNoSuchRoom {
 		t.Errorf("uma's history of the new private pub2: %s %s (%d messages), want %s", ev.Type, ev.Code, len(ev.Messages), protocol.CodeNoSuchRoom)
+	}
+}
+
+// TestRemovedWithoutTheEvent: a member kicked or banned from a private
+// room on one node, whose connection is on another node that never gets
+// the kicked or banned event, is taken out of the room there as soon as
+// the room's kick or ban entry reaches that node (here by the heal round),
+// and told so: the entry is in the store, the event is only news. Until
+// then they would go on reading the room, and writing to it.
+func TestRemovedWithoutTheEvent(t *testing.T) {
+	tests := []struct {
+		op   string
+		told string
+	}{
+		{protocol.OpKick, protocol.TypeKicked},
+		{protocol.OpBan, protocol.TypeBanned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			// The moderation check is long: only the entry can tell node b.
+			a, b := twoNodesApart(t, func(c *Config) { c.HealInterval, c.ModerationCheck = 50*time.Millisecond, time.Hour })
+			owner := a.account(t, a.register(t, "olga"))
+			mia := b.account(t, b.register(t, "mia"))
+			owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "club", Private: true})
+			owner.ok(protocol.Command{Op: protocol.OpInvite, Room: "club", User: "mia"})
+			mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "club"})
+			mia.ok(protocol.Command{Op: protocol.OpSend, Room: "club", Body: "hi"})
+
+			owner.ok(protocol.Command{Op: tt.op, Room: "club", User: "mia", Reason: "bye"})
+			ev := mia.waitFor(tt.told, func(ev protocol.Event) bool { return ev.Type == tt.told })
+			if ev.Room != "club" || ev.User != "mia" || ev.By != "olga" || ev.Reason != "bye" {
+				t.Errorf("%s event = %+v, want mia out of club by olga for bye", tt.told, ev)
+			}
+			if ev := mia.do(protocol.Command{Op: protocol.OpSend, Room: "club", Body: "still here"}); ev.Code != protocol.CodeNotJoined {
+				t.Errorf("send after the %s: %s %s, want not_joined", tt.op, ev.Type, ev.Code)
+			}
+			// Either way mia lost her role: the room is hidden from her.
+			if ev := mia.do(protocol.Command{Op: protocol.OpJoin, Room: "club"}); ev.Code != protocol.CodeNoSuchRoom {
+				t.Errorf("join after the %s: %s %s, want no_such_room", tt.op, ev.Type, ev.Code)
+			}
+		})
+	}
+}
+
+// TestRemovedOnce: a kicked or banned member on the moderator's node, who
+// gets both the room's entry and the event, is told once, after the
+// entry.
+func TestRemovedOnce(t *testing.T) {
+	tests := []struct{ op, told, entry string }{
+		{protocol.OpKick, protocol.TypeKicked, protocol.KindKick},
+		{protocol.OpBan, protocol.TypeBanned, protocol.KindBan},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			s, _ := newAccountServer(t, nil)
+			owner := s.account(t, s.register(t, "olga"))
+			mia := s.account(t, s.register(t, "mia"))
+			owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "club"})
+			mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "club"})
+			owner.ok(protocol.Command{Op: tt.op, Room: "club", User: "mia", Reason: "bye"})
+			// The muted event follows the kick's or ban's on mia's
+			// connection: both reach the hub through the room, in order.
+			owner.ok(protocol.Command{Op: protocol.OpMute, Room: "club", User: "mia"})
+			var got []string
+			mia.waitFor("muted", func(ev protocol.Event) bool {
+				switch {
+				case ev.Type == tt.told:
+					got = append(got, ev.Type+" by "+ev.By+" for "+ev.Reason)
+				case ev.Type == protocol.TypeMessage && ev.Message.Room == "club":
+					got = append(got, "entry "+ev.Message.Kind)
+				}
+				return ev.Type == protocol.TypeMuted
+			})
+			want := []string{"entry " + tt.entry, tt.told + " by olga for bye"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("mia got %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -33,6 +33,22 @@ func (u *userTopic) Deliver(payload []byte) {
 		return
 	}
 	ss := u.ss
+	switch ev.Type {
+	case protocol.TypeKicked, protocol.TypeBanned, protocol.TypeUnbanned, protocol.TypeMuted, protocol.TypeUnmuted:
+		if ev.User != u.name {
+			// Addressed to this user's key, so it is about them: a guest
+			// on another node is named as the moderator typed the name
+			// ("mallory" for Mallory; the store's lease of the name
+			// knows the identity, not the spelling). The user is told
+			// by their own name, which is what their client knows.
+			ev.User = u.name
+			b, err := protocol.EncodeEvent(&ev)
+			if err != nil {
+				return
+			}
+			payload = b
+		}
+	}
 	if ev.User == u.name {
 		ss.forgetSanctions(ev.Room) // the store has changed: ask it again
 	}

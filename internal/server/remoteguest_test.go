@@ -40,3 +40,37 @@ func TestModerateGuestOnAnotherNode(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestRemoteGuestToldByItsName: a guest on another node, named by a
+// moderator in another spelling, is told of each action under its own
+// display name, which is what its client compares with, and the action
+// takes hold on its connection: a mute shows, a kick takes it out of the
+// room, once.
+func TestRemoteGuestToldByItsName(t *testing.T) {
+	a, b := twoNodesPG(t, nil)
+	owner := a.account(t, a.register(t, "olga"))
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
+	mallory := b.client(t, "Mallory")
+	mallory.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+
+	var got []string
+	for _, op := range []string{protocol.OpMute, protocol.OpUnmute, protocol.OpKick} {
+		owner.ok(protocol.Command{Op: op, Room: "den", User: "mallory"})
+	}
+	// A second mute, after the kick: its event comes after the kick's.
+	owner.ok(protocol.Command{Op: protocol.OpMute, Room: "den", User: "mallory", Reason: "last"})
+	mallory.waitFor("the last mute", func(ev protocol.Event) bool {
+		switch ev.Type {
+		case protocol.TypeMuted, protocol.TypeUnmuted, protocol.TypeKicked:
+			got = append(got, ev.Type+" "+ev.User)
+		}
+		return ev.Type == protocol.TypeMuted && ev.Reason == "last"
+	})
+	want := []string{"muted Mallory", "unmuted Mallory", "kicked Mallory", "muted Mallory"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the guest was told %q, want %q", got, want)
+	}
+	if ev := mallory.do(protocol.Command{Op: protocol.OpSend, Room: "den", Body: "still here"}); ev.Code != protocol.CodeNotJoined {
+		t.Errorf("send after the kick: %s %s, want not_joined", ev.Type, ev.Code)
+	}
+}

@@ -95,6 +95,13 @@ type Files interface {
 	// or is not owner's is ErrNoSuchFile.
 	ClaimFile(ctx context.Context, id, owner, room, cmid string) error
 
+	// ReleaseFile undoes ClaimFile for a message that was not stored:
+	// upload id of owner, claimed for room and cmid, is free again unless
+	// a stored message carries it. Releasing a file that is not so
+	// claimed, or that a message carries, changes nothing and is not an
+	// error.
+	ReleaseFile(ctx context.Context, id, owner, room, cmid string) error
+
 	// FileMessage returns the room and seq of the plain message, not
 	// deleted, that carries file id, or ErrNoSuchFile. (Deleting a message
 	// takes its file off it.)

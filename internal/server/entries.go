@@ -58,7 +58,8 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 	var file *protocol.File
 	if e.FileID != "" {
 		// Claimed after every other check, so that a refused send leaves
-		// the upload free for the next try.
+		// the upload free for the next try; a refusal by the store lets
+		// it go again (releaseFile).
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		file, err = ss.attachFile(ctx, e.FileID, e.Room, e.CMID)
 		cancel()
@@ -77,6 +78,15 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 		at:   arrived,
 		done: func(res chat.AppendResult, err error) {
 			<-inflight
+			if file != nil && err == nil && (res.Err != nil || res.Message.FileID != e.FileID) {
+				// The store refused this message, or it has the cmid
+				// already, with another file or none: this file was
+				// claimed for nothing. It is let go before the reply,
+				// so that a client that has the reply may send it again,
+				// off the committer's goroutine (this callback's).
+				ss.srv.bg.Go(func() { ss.releaseFile(c, id, e, res) })
+				return
+			}
 			if err == nil {
 				err = res.Err
 			}
@@ -132,4 +142,24 @@ func (ss *session) react(c *conn, cmd *protocol.Command) error {
 		Room: cmd.Room, Kind: chat.KindReact, Author: ss.self.Name, Guest: ss.self.Guest,
 		Target: cmd.Seq, Body: cmd.Emoji,
 	})
+}
+
+// releaseFile frees the file that entry e claimed for a message the store
+// did not take with it (res: refused, or the message stored earlier under
+// its cmid), then replies to command id as appendEntry would have.
+func (ss *session) releaseFile(c *conn, id string, e chat.NewMessage, res chat.AppendResult) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ss.srv.cfg.Files.ReleaseFile(ctx, e.FileID, ss.userKey(), e.Room, e.CMID); err != nil {
+		// The file stays claimed for this cmid: a resend of it still
+		// takes it, another message does not.
+		ss.srv.storeWarn.Add("release_file", "err", err)
+	}
+	if res.Err != nil {
+		ss.replyErr(c, id, res.Err)
+		return
+	}
+	m := wireMessage(res.Message)
+	m.File = ss.srv.storedFile(ctx, res.Message.FileID)
+	ss.replyAck(c, id, protocol.Event{Room: m.Room, Message: &m})
 }

@@ -356,3 +356,50 @@ func TestGuestUploadLimitsByAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedSendFreesTheFile: a send the store refuses (its reply_to is
+// no message) leaves its file free for the next message; so does a send
+// whose cmid was stored already with another file, whose ack describes
+// the stored message's file, not the one sent again.
+func TestRefusedSendFreesTheFile(t *testing.T) {
+	s := filesServer(t, nil)
+	ada := s.guest(t, guestHeader(), "ada")
+	upload := func(body string) string {
+		t.Helper()
+		file := []byte(body)
+		up := ada.ok(protocol.Command{Op: protocol.OpUpload, Name: body + ".txt", Size: int64(len(file)), SHA256: sum(file)}).Upload
+		ada.sendFrom(up.ID, file, 0)
+		return up.ID
+	}
+	first, second := upload("first file"), upload("second file")
+	send := func(cmid, file string, replyTo int64) protocol.Event {
+		t.Helper()
+		return ada.do(protocol.Command{Op: protocol.OpSend, Room: chat.DefaultRoom, Body: cmid, CMID: cmid, File: file, ReplyTo: replyTo})
+	}
+	fileOf := func(ev protocol.Event) string {
+		if ev.Message == nil || ev.Message.File == nil {
+			return ""
+		}
+		return ev.Message.File.ID
+	}
+	steps := []struct {
+		name     string
+		cmid     string
+		file     string
+		replyTo  int64
+		wantCode protocol.Code // "" for ok
+		wantFile string        // the ack's file
+	}{
+		{"a reply to no message is refused", "c1", first, 999, protocol.CodeNoSuchMessage, ""},
+		{"its file goes with the next message", "c2", first, 0, "", first},
+		{"c2 again with another file: the stored message", "c2", second, 0, "", first},
+		{"that other file is still free", "c3", second, 0, "", second},
+		{"and now taken", "c4", second, 0, protocol.CodeNoSuchUpload, ""},
+	}
+	for _, st := range steps {
+		ev := send(st.cmid, st.file, st.replyTo)
+		if ev.Code != st.wantCode || fileOf(ev) != st.wantFile {
+			t.Fatalf("%s: %s %s %q, file %q; want code %q, file %q", st.name, ev.Type, ev.Code, ev.Reason, fileOf(ev), st.wantCode, st.wantFile)
+		}
+	}
+}

@@ -218,6 +218,21 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	return chat.ErrFileUsed
 }
 
+// ReleaseFile implements chat.Files.
+func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) error {
+	if s.closed.Load() {
+		return chat.ErrClosed
+	}
+	if _, err := s.writer.ExecContext(ctx,
+		`UPDATE uploads SET room = '', cmid = ''
+		 WHERE id = ?1 AND owner = ?2 AND room = ?3 AND cmid = ?4 AND room <> ''
+		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1)`,
+		id, owner, room, cmid); err != nil {
+		return s.fail("release file", err)
+	}
+	return nil
+}
+
 // FileMessage implements chat.Files.
 func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
 	if s.closed.Load() {

@@ -25,6 +25,7 @@ func RunFiles(t *testing.T, f Factory) {
 		{"BadOffset", testBadOffset},
 		{"ConcurrentChunks", testConcurrentChunks},
 		{"ClaimFile", testClaimFile},
+		{"ReleaseFile", testReleaseFile},
 		{"FileMessage", testFileMessage},
 		{"Quota", testUploadQuota},
 		{"Expire", testExpireUploads},
@@ -281,6 +282,56 @@ func testClaimFile(t *testing.T, f Factory) {
 	}
 	if got, _ := fs.Upload(ctx, "f_claim"); got.Room != "lobby" || got.CMID != "c1" {
 		t.Errorf("claimed upload has Room %q, CMID %q, want lobby, c1", got.Room, got.CMID)
+	}
+}
+
+// testReleaseFile: a claim for a message that was not stored is undone,
+// and the file can go with another message; a claim for a stored message,
+// or another owner's, room's or cmid's release, changes nothing.
+func testReleaseFile(t *testing.T, f Factory) {
+	s := start(t, f)
+	fs := asFiles(t, s)
+	ctx := t.Context()
+	mustCreateRoom(t, s, "books")
+	completeUpload(t, fs, newUpload("f_free", "alice", 2), []byte("hi"))
+	completeUpload(t, fs, newUpload("f_sent", "alice", 2), []byte("hi"))
+	for _, id := range []string{"f_free", "f_sent"} {
+		if err := fs.ClaimFile(ctx, id, "alice", "books", "c-"+id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustAppend(t, s, []chat.NewMessage{{Room: "books", Author: "alice", Body: "sent", CMID: "c-f_sent", FileID: "f_sent"}})
+
+	steps := []struct {
+		name                  string
+		id, owner, room, cmid string
+		wantRoom, wantCMID    string // the claim after the release
+	}{
+		{"another owner", "f_free", "bob", "books", "c-f_free", "books", "c-f_free"},
+		{"another room", "f_free", "alice", "lobby", "c-f_free", "books", "c-f_free"},
+		{"another cmid", "f_free", "alice", "books", "c-other", "books", "c-f_free"},
+		{"a stored message carries it", "f_sent", "alice", "books", "c-f_sent", "books", "c-f_sent"},
+		{"missing", "f_nope", "alice", "books", "c-f_nope", "", ""},
+		{"released", "f_free", "alice", "books", "c-f_free", "", ""},
+		{"released again", "f_free", "alice", "books", "c-f_free", "", ""},
+	}
+	for _, st := range steps {
+		if err := fs.ReleaseFile(ctx, st.id, st.owner, st.room, st.cmid); err != nil {
+			t.Fatalf("%s: ReleaseFile: %v", st.name, err)
+		}
+		if st.id == "f_nope" {
+			continue
+		}
+		got, err := fs.Upload(ctx, st.id)
+		if err != nil {
+			t.Fatalf("%s: Upload(%s): %v", st.name, st.id, err)
+		}
+		if got.Room != st.wantRoom || got.CMID != st.wantCMID {
+			t.Errorf("%s: claim of %s is %q/%q, want %q/%q", st.name, st.id, got.Room, got.CMID, st.wantRoom, st.wantCMID)
+		}
+	}
+	if err := fs.ClaimFile(ctx, "f_free", "alice", "books", "c-next"); err != nil {
+		t.Errorf("claim of the released file for another message: %v, want nil", err)
 	}
 }
 

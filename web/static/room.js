@@ -32,7 +32,10 @@ export class Room {
     // last is the highest seq up to which every message is held (no gaps),
     // or null before the first history page arrived.
     this.last = null;
-    this.oldest = null; // lowest seq held
+    // oldest is the lowest seq of the entries loaded, shown or folded into
+    // a message (a page of history may hold only edits and reactions):
+    // every entry from it on has been seen. Older pages start below it.
+    this.oldest = null;
     this.hasOlder = false;
     this.seen = seen; // highest seq the user has seen (persisted), or null
     this.latest = 0; // highest seq known to exist
@@ -151,6 +154,7 @@ export class Room {
     for (const m of msgs) {
       if (!m || !Number.isSafeInteger(m.seq)) continue;
       if (m.seq > this.latest) this.latest = m.seq;
+      if (this.oldest === null || m.seq < this.oldest) this.oldest = m.seq;
       const kind = kindOf(m);
       if (kind === "unknown") continue;
       if (kind === "fold") {
@@ -202,7 +206,6 @@ export class Room {
       const next = this.items[i + 1];
       this.list.insertBefore(item.li, next ? next.li : null);
       this.regroup(i - 1, i + 2);
-      if (this.oldest === null || m.seq < this.oldest) this.oldest = m.seq;
       if (item.news) news.push(m);
       else {
         added.push(m);

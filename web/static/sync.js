@@ -13,6 +13,9 @@ const MAX_PAGE = 100; // the protocol's largest history page, for catching up
 const RESYNC_OVER = 1000; // missed more than this: show the newest page instead
 const RATE_RETRY_MS = 1000; // a page refused as rate_limited is asked again after about this
 const RATE_RETRIES = 10;
+// FOLDED_PAGES bounds the pages one load fetches in a row that show
+// nothing: pages of edits and reactions to older messages only.
+const FOLDED_PAGES = 20;
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,13 +72,20 @@ async function doSync(room) {
   }
 }
 
-// loadNewest shows the newest page of room, replacing what was shown.
+// loadNewest shows the newest page of room, replacing what was shown. A
+// page of edits and reactions only shows nothing (the messages they change
+// are older): then the pages before it come too, until one shows something.
 async function loadNewest(room) {
   if (room.last !== null) room.clear();
-  const ok = await history({ op: "history", room: room.name, limit: PAGE });
-  const msgs = messagesOf(ok);
+  let ok = await history({ op: "history", room: room.name, limit: PAGE });
+  let msgs = messagesOf(ok);
   show(room, msgs, false);
   room.last = msgs.length ? msgs[msgs.length - 1].seq : 0;
+  for (let pages = 1; room.confirmed === 0 && msgs.length > 0 && ok.more && pages < FOLDED_PAGES; pages++) {
+    ok = await history({ op: "history", room: room.name, before: msgs[0].seq, limit: PAGE });
+    msgs = messagesOf(ok);
+    show(room, msgs, false);
+  }
   room.hasOlder = msgs.length > 0 && !!ok.more;
   changed("history", room);
 }
@@ -144,15 +154,20 @@ export async function loadOlder(room, limit = PAGE) {
   room.loadingOlder = true;
   changed("history", room);
   try {
-    const ok = await history({ op: "history", room: room.name, before: room.oldest, limit: Math.min(limit, MAX_PAGE) });
-    const msgs = messagesOf(ok);
-    noteAuthors(msgs);
-    // The view keeps still around the insertion (see "older" in state.js).
-    changed("older", room, { phase: "before" });
-    const { news } = room.addConfirmed(msgs, getMe().name);
-    room.hasOlder = msgs.length > 0 && !!ok.more;
-    changed("older", room, { phase: "after", news });
-    changed("room", room);
+    // A page of edits and reactions only shows nothing: the one before
+    // it comes too, until a page shows something.
+    for (let pages = 0, shown = false; !shown && room.hasOlder && pages < FOLDED_PAGES; pages++) {
+      const ok = await history({ op: "history", room: room.name, before: room.oldest, limit: Math.min(limit, MAX_PAGE) });
+      const msgs = messagesOf(ok);
+      noteAuthors(msgs);
+      // The view keeps still around the insertion (see "older" in state.js).
+      changed("older", room, { phase: "before" });
+      const { added, news } = room.addConfirmed(msgs, getMe().name);
+      room.hasOlder = msgs.length > 0 && !!ok.more;
+      changed("older", room, { phase: "after", news });
+      changed("room", room);
+      shown = added.length > 0 || news.length > 0;
+    }
   } catch (err) {
     if (err instanceof RequestError) toast(`Could not load older messages: ${err.reason || err.code}`);
   } finally {

@@ -81,6 +81,13 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 			delete(w.members, msg.User)
 		}
 		return nil
+	case protocol.KindEdit, protocol.KindDelete:
+		// A deleted message is not unread any more, and an edit may add
+		// or take away a mention: count again (without the bell).
+		if msg.Target > w.readSeq {
+			m.recount(w)
+		}
+		return nil
 	default:
 		return nil
 	}

@@ -121,6 +121,11 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 		if w == m.current() && read < msg.info.LastSeq {
 			w.mark, w.marked = read, true
 		}
+	} else if msg.info.ReadSeq > w.readSeq {
+		// Joined again after a reconnect: another session of the account
+		// may have read further meanwhile, and its read event is lost.
+		w.readSeq, w.sentRead = msg.info.ReadSeq, max(w.sentRead, msg.info.ReadSeq)
+		m.recount(w)
 	}
 	if msg.info.Peer != "" {
 		w.peer = msg.info.Peer

@@ -173,6 +173,7 @@ export class Room {
         if (kind === "plain" && !item.news && (m.v || 0) > (item.msg.v || 0)) {
           item.msg = m;
           this.refreshItem(item);
+          this.markMention(item);
           changed.push(m);
         }
         continue;
@@ -190,10 +191,7 @@ export class Room {
         this.refreshItem(item);
       }
       if (!item.news) {
-        if (!item.mine && typeof m.body === "string" && mentionsUser(m.body, me)) {
-          this.mentioned.add(m.seq);
-          item.li.classList.add("mentions-me");
-        }
+        this.markMention(item);
         setState(item.li, item.mine ? "sent" : "");
         if (Number.isSafeInteger(m.reply_to)) {
           if (!this.replies.has(m.reply_to)) this.replies.set(m.reply_to, new Set());
@@ -228,13 +226,21 @@ export class Room {
     }
     const item = this.items[at];
     if (!fold(item.msg, e)) return null;
-    if (e.kind === "delete") {
-      this.mentioned.delete(item.seq);
-      item.li.classList.remove("mentions-me");
-    }
+    this.markMention(item);
     this.refreshItem(item);
     this.refreshQuotes(item.seq);
     return item.msg;
+  }
+
+  // markMention counts item, a plain message in the list, as mentioning
+  // the user or not by its text now: an edit may add a mention or take it
+  // away, and a deleted message mentions nobody.
+  markMention(item) {
+    const m = item.msg;
+    const on = !item.mine && !m.deleted && typeof m.body === "string" && mentionsUser(m.body, this.me);
+    if (on) this.mentioned.add(item.seq);
+    else this.mentioned.delete(item.seq);
+    item.li.classList.toggle("mentions-me", on);
   }
 
   // setQuoted records a message fetched for the quote of a reply to it.

@@ -112,7 +112,8 @@ type Files interface {
 	// out.
 	UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error)
 
-	// ExpireUploads discards every incomplete upload not updated since
-	// before, and returns how many.
+	// ExpireUploads discards every upload not updated since before that
+	// no message carries: incomplete ones, and complete ones never
+	// claimed (or released, ReleaseFile) — and returns how many.
 	ExpireUploads(ctx context.Context, before time.Time) (int, error)
 }

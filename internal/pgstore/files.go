@@ -231,7 +231,7 @@ func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) e
 	}
 	defer end()
 	if _, err := s.pool.Exec(ctx,
-		`UPDATE uploads SET room = '', cmid = ''
+		`UPDATE uploads SET room = '', cmid = '', updated_at = `+nowMS+`
 		 WHERE id = $1 AND owner = $2 AND room = $3 AND cmid = $4 AND room <> ''
 		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = $1)`,
 		id, owner, room, cmid); err != nil {
@@ -289,7 +289,11 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 		return 0, s.fail("expire uploads", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `DELETE FROM uploads WHERE NOT complete AND updated_at < $1 RETURNING id`, before)
+	rows, err := tx.Query(ctx,
+		`DELETE FROM uploads WHERE id IN (
+			SELECT id FROM uploads WHERE NOT complete AND updated_at < $1
+			UNION ALL SELECT id FROM uploads WHERE complete AND room = '' AND updated_at < $1)
+		 RETURNING id`, before)
 	if err != nil {
 		return 0, s.fail("expire uploads", err)
 	}

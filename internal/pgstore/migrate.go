@@ -163,6 +163,10 @@ var migrations = []string{
 	// 10: a guest's identity beside the messages it writes, as
 	// sqlitestore's migration 13 says why.
 	`ALTER TABLE messages ADD COLUMN author_key text COLLATE "C" NOT NULL DEFAULT '';`,
+
+	// 11: complete uploads that no message carries expire too, as
+	// sqlitestore's migration 14 says.
+	`CREATE INDEX uploads_unsent ON uploads (updated_at) WHERE complete AND room = '';`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

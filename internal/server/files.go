@@ -318,8 +318,9 @@ func (s *Server) storedFile(ctx context.Context, id string) *protocol.File {
 	return wireFile(u)
 }
 
-// expireUploads deletes stale incomplete uploads every hour (and once at
-// start), until quit is closed.
+// expireUploads deletes, every hour (and once at start) until quit is
+// closed, the uploads untouched for UploadExpiry that no message carries:
+// unfinished ones, and files uploaded but never sent.
 func (s *Server) expireUploads(quit <-chan struct{}) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -330,7 +331,7 @@ func (s *Server) expireUploads(quit <-chan struct{}) {
 		if err != nil {
 			s.log.Warn("expire uploads", "err", err)
 		} else if n > 0 {
-			s.log.Info("expired incomplete uploads", "uploads", n)
+			s.log.Info("expired uploads (unfinished, or never sent)", "uploads", n)
 		}
 		select {
 		case <-quit:

@@ -224,10 +224,10 @@ func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) e
 		return chat.ErrClosed
 	}
 	if _, err := s.writer.ExecContext(ctx,
-		`UPDATE uploads SET room = '', cmid = ''
+		`UPDATE uploads SET room = '', cmid = '', updated_at = ?5
 		 WHERE id = ?1 AND owner = ?2 AND room = ?3 AND cmid = ?4 AND room <> ''
 		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1)`,
-		id, owner, room, cmid); err != nil {
+		id, owner, room, cmid, time.Now().UnixMilli()); err != nil {
 		return s.fail("release file", err)
 	}
 	return nil
@@ -266,6 +266,12 @@ func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time
 	return n, nil
 }
 
+// expirable selects the ids of the uploads ExpireUploads discards, given
+// the cut twice: unfinished ones, and finished ones no message claims
+// (each through its partial index).
+const expirable = `SELECT id FROM uploads WHERE complete = 0 AND updated_at < ?
+	UNION ALL SELECT id FROM uploads WHERE complete = 1 AND room = '' AND updated_at < ?`
+
 // ExpireUploads implements chat.Files.
 func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
 	if s.closed.Load() {
@@ -278,10 +284,10 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 	defer tx.Rollback()
 	cut := before.UnixMilli()
 	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE complete = 0 AND updated_at < ?)`, cut); err != nil {
+		`DELETE FROM upload_chunks WHERE upload IN (`+expirable+`)`, cut, cut); err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE complete = 0 AND updated_at < ?`, cut)
+	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id IN (`+expirable+`)`, cut, cut)
 	if err != nil {
 		return 0, s.fail("expire uploads", err)
 	}

@@ -257,6 +257,10 @@ var migrations = []string{
 	// are checked against the identity. Messages stored before have
 	// none, and no guest may edit or delete them as their author.
 	`ALTER TABLE messages ADD COLUMN author_key TEXT NOT NULL DEFAULT '';`,
+
+	// 14: complete uploads that no message carries expire too
+	// (ExpireUploads): a file uploaded and never sent.
+	`CREATE INDEX uploads_unsent ON uploads (updated_at) WHERE complete = 1 AND room = '';`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -394,9 +394,23 @@ func testUploadQuota(t *testing.T, f Factory) {
 }
 
 func testExpireUploads(t *testing.T, f Factory) {
-	fs := asFiles(t, start(t, f))
+	s := start(t, f)
+	fs := asFiles(t, s)
 	ctx := t.Context()
-	completeUpload(t, fs, newUpload("f_done", "alice", 2), []byte("ok"))
+	mustCreateRoom(t, s, "books")
+	completeUpload(t, fs, newUpload("f_unsent", "alice", 2), []byte("ok"))
+	completeUpload(t, fs, newUpload("f_claimed", "alice", 2), []byte("ok"))
+	completeUpload(t, fs, newUpload("f_sent", "alice", 2), []byte("ok"))
+	completeUpload(t, fs, newUpload("f_released", "alice", 2), []byte("ok"))
+	for _, id := range []string{"f_claimed", "f_sent", "f_released"} {
+		if err := fs.ClaimFile(ctx, id, "alice", "books", "c-"+id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustAppend(t, s, []chat.NewMessage{{Room: "books", Author: "alice", Body: "sent", CMID: "c-f_sent", FileID: "f_sent"}})
+	if err := fs.ReleaseFile(ctx, "f_released", "alice", "books", "c-f_released"); err != nil {
+		t.Fatal(err)
+	}
 	stale := newUpload("f_stale", "alice", 4)
 	if err := fs.CreateUpload(ctx, stale); err != nil {
 		t.Fatal(err)
@@ -407,17 +421,23 @@ func testExpireUploads(t *testing.T, f Factory) {
 	if n, err := fs.ExpireUploads(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Errorf("ExpireUploads(an hour ago) = %d, %v, want 0", n, err)
 	}
-	if n, err := fs.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
-		t.Errorf("ExpireUploads(now) = %d, %v, want 1", n, err)
+	// Unfinished, and finished but carried by no message (never claimed,
+	// or released): gone. Claimed or sent: kept.
+	if n, err := fs.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 3 {
+		t.Errorf("ExpireUploads(now) = %d, %v, want 3", n, err)
 	}
-	if _, err := fs.Upload(ctx, stale.ID); !errors.Is(err, chat.ErrNoSuchFile) {
-		t.Errorf("Upload(expired) = %v, want %v", err, chat.ErrNoSuchFile)
+	for _, id := range []string{"f_stale", "f_unsent", "f_released"} {
+		if _, err := fs.Upload(ctx, id); !errors.Is(err, chat.ErrNoSuchFile) {
+			t.Errorf("Upload(%s) after expiry = %v, want %v", id, err, chat.ErrNoSuchFile)
+		}
+		if b := readAll(t, fs, id); len(b) != 0 {
+			t.Errorf("ReadFile(%s) after expiry = %q, want nothing", id, b)
+		}
 	}
-	if b := readAll(t, fs, stale.ID); len(b) != 0 {
-		t.Errorf("ReadFile(expired) = %q, want nothing", b)
-	}
-	if b := readAll(t, fs, "f_done"); string(b) != "ok" {
-		t.Errorf("ReadFile(complete) after expiry = %q, want %q", b, "ok")
+	for _, id := range []string{"f_claimed", "f_sent"} {
+		if b := readAll(t, fs, id); string(b) != "ok" {
+			t.Errorf("ReadFile(%s) after expiry = %q, want %q", id, b, "ok")
+		}
 	}
 }
 

@@ -248,14 +248,21 @@ func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]st
 		return nil, err
 	}
 	defer end()
+	return s.deleteSessions(ctx, "delete user sessions",
+		`DELETE FROM sessions WHERE username = $1 AND token_hash <> $2 RETURNING token_hash`, user, keep)
+}
+
+// deleteSessions runs del, a DELETE … RETURNING token_hash, and returns
+// the token hashes it removed, sorted (an empty slice when none). op names
+// it in errors.
+func (s *Store) deleteSessions(ctx context.Context, op, del string, args ...any) ([]string, error) {
 	// One statement that answers with one row, so that the removal and
 	// its report cannot come apart.
 	var removed []string
-	err = s.pool.QueryRow(ctx,
-		`WITH d AS (DELETE FROM sessions WHERE username = $1 AND token_hash <> $2 RETURNING token_hash)
-		 SELECT coalesce(array_agg(token_hash), '{}') FROM d`, user, keep).Scan(&removed)
+	err := s.pool.QueryRow(ctx,
+		`WITH d AS (`+del+`) SELECT coalesce(array_agg(token_hash), '{}') FROM d`, args...).Scan(&removed)
 	if err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	if removed == nil {
 		removed = []string{}
@@ -271,21 +278,11 @@ func (s *Store) TrimUserSessions(ctx context.Context, user string, keep int) ([]
 		return nil, err
 	}
 	defer end()
-	var removed []string
-	err = s.pool.QueryRow(ctx,
-		`WITH d AS (DELETE FROM sessions WHERE username = $1 AND token_hash NOT IN (
+	return s.deleteSessions(ctx, "trim user sessions",
+		`DELETE FROM sessions WHERE username = $1 AND token_hash NOT IN (
 			SELECT token_hash FROM sessions WHERE username = $1
 			ORDER BY last_seen DESC, created_at DESC, token_hash LIMIT $2)
-		 RETURNING token_hash)
-		 SELECT coalesce(array_agg(token_hash), '{}') FROM d`, user, max(keep, 1)).Scan(&removed)
-	if err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	if removed == nil {
-		removed = []string{}
-	}
-	slices.Sort(removed)
-	return removed, nil
+		 RETURNING token_hash`, user, max(keep, 1))
 }
 
 // endedSessionsBatch is how many ended sessions one statement of

@@ -102,6 +102,8 @@ func (c *tclient) sendFrom(id string, file []byte, from int64) protocol.Event {
 	return ev
 }
 
+// get sends GET path with hdr (a "Host" in it names the host asked for)
+// and returns the response with its body read.
 func (s *testServer) get(t *testing.T, path string, hdr http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), "GET", s.ts.URL+path, nil)
@@ -109,6 +111,9 @@ func (s *testServer) get(t *testing.T, path string, hdr http.Header) (*http.Resp
 		t.Fatal(err)
 	}
 	req.Header = hdr
+	if h := hdr.Get("Host"); h != "" {
+		req.Host = h
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -255,35 +255,42 @@ func (s *Store) DeleteUserSessions(ctx context.Context, user, keep string) ([]st
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
+	return s.deleteSessions(ctx, "delete user sessions",
+		`DELETE FROM sessions WHERE user = ? AND token_hash <> ? RETURNING token_hash`, user, keep)
+}
+
+// deleteSessions runs query, a DELETE … RETURNING token_hash, and returns
+// the token hashes it removed, sorted (an empty slice when none). op names
+// it in errors.
+func (s *Store) deleteSessions(ctx context.Context, op, query string, args ...any) ([]string, error) {
 	// A transaction, so that an error while reading the removed hashes
 	// rolls the removal back instead of leaving it to autocommit.
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx,
-		`DELETE FROM sessions WHERE user = ? AND token_hash <> ? RETURNING token_hash`, user, keep)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	defer rows.Close()
 	removed := []string{}
 	for rows.Next() {
 		var h string
 		if err := rows.Scan(&h); err != nil {
-			return nil, s.fail("delete user sessions", err)
+			return nil, s.fail(op, err)
 		}
 		removed = append(removed, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	if err := rows.Close(); err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, s.fail("delete user sessions", err)
+		return nil, s.fail(op, err)
 	}
 	slices.Sort(removed)
 	return removed, nil
@@ -294,40 +301,11 @@ func (s *Store) TrimUserSessions(ctx context.Context, user string, keep int) ([]
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	keep = max(keep, 1)
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx,
+	return s.deleteSessions(ctx, "trim user sessions",
 		`DELETE FROM sessions WHERE user = ?1 AND token_hash NOT IN (
 			SELECT token_hash FROM sessions WHERE user = ?1
 			ORDER BY last_seen DESC, created_at DESC, token_hash LIMIT ?2)
-		 RETURNING token_hash`, user, keep)
-	if err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	defer rows.Close()
-	removed := []string{}
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, s.fail("trim user sessions", err)
-		}
-		removed = append(removed, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, s.fail("trim user sessions", err)
-	}
-	slices.Sort(removed)
-	return removed, nil
+		 RETURNING token_hash`, user, max(keep, 1))
 }
 
 // endedSessionsBatch is how many ended sessions one statement of

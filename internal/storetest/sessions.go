@@ -225,23 +225,16 @@ func testDeleteUserSessions(t *testing.T, f Factory) {
 		newSession("b1", "bob", t0),
 		newSession("b2", "bob", t0),
 	}
-	hashes := func(tokens ...string) []string {
-		var hs []string
-		for _, tok := range tokens {
-			hs = append(hs, tokenHash(tok))
-		}
-		return hs
-	}
 	tests := []struct {
 		name, user, keep string
 		want             []string // removed token hashes, in any order
 	}{
-		{"keep one", "alice", tokenHash("a2"), hashes("a1", "a3")},
-		{"keep none", "alice", "", hashes("a1", "a2", "a3")},
-		{"keep another user's", "alice", tokenHash("b1"), hashes("a1", "a2", "a3")},
-		{"keep a missing one", "alice", tokenHash("nope"), hashes("a1", "a2", "a3")},
-		{"keep is exact", "alice", strings.ToUpper(tokenHash("a2")), hashes("a1", "a2", "a3")},
-		{"other user", "bob", tokenHash("b2"), hashes("b1")},
+		{"keep one", "alice", tokenHash("a2"), tokenHashes("a1", "a3")},
+		{"keep none", "alice", "", tokenHashes("a1", "a2", "a3")},
+		{"keep another user's", "alice", tokenHash("b1"), tokenHashes("a1", "a2", "a3")},
+		{"keep a missing one", "alice", tokenHash("nope"), tokenHashes("a1", "a2", "a3")},
+		{"keep is exact", "alice", strings.ToUpper(tokenHash("a2")), tokenHashes("a1", "a2", "a3")},
+		{"other user", "bob", tokenHash("b2"), tokenHashes("b1")},
 		{"no sessions", "carol", "", nil},
 		{"no such user", "nobody", "", nil},
 		{"user is exact", "Alice", "", nil},
@@ -257,15 +250,32 @@ func testDeleteUserSessions(t *testing.T, f Factory) {
 			if err != nil {
 				t.Fatalf("DeleteUserSessions(%q, %q): %v", tt.user, tt.keep, err)
 			}
-			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), slices.Sorted(slices.Values(got)), equateEmpty); diff != "" {
-				t.Errorf("removed token hashes mismatch (-want +got):\n%s", diff)
-			}
-			for _, h := range tt.want {
-				want[h] = nil
-			}
-			checkSessions(t, s, want)
+			checkRemoved(t, s, want, tt.want, got)
 		})
 	}
+}
+
+// checkRemoved reports an error unless got lists the token hashes removed
+// (in any order), and the store holds the sessions of want but those.
+func checkRemoved(t *testing.T, s chat.Accounts, want map[string]*chat.Session, removed, got []string) {
+	t.Helper()
+	if diff := cmp.Diff(slices.Sorted(slices.Values(removed)), slices.Sorted(slices.Values(got)), equateEmpty); diff != "" {
+		t.Errorf("removed token hashes mismatch (-want +got):\n%s", diff)
+	}
+	for _, h := range removed {
+		want[h] = nil
+	}
+	checkSessions(t, s, want)
+}
+
+// tokenHashes returns the token hashes of tokens, in order (an empty
+// slice for none).
+func tokenHashes(tokens ...string) []string {
+	hs := []string{}
+	for _, tok := range tokens {
+		hs = append(hs, tokenHash(tok))
+	}
+	return hs
 }
 
 func testTrimUserSessions(t *testing.T, f Factory) {
@@ -281,27 +291,20 @@ func testTrimUserSessions(t *testing.T, f Factory) {
 		seen("a4", "alice", t0.Add(3*time.Minute), t0.Add(time.Minute)), // newer than a3, seen as long ago
 		seen("b1", "bob", t0, t0),
 	}
-	hashes := func(tokens ...string) []string {
-		hs := []string{}
-		for _, tok := range tokens {
-			hs = append(hs, tokenHash(tok))
-		}
-		return hs
-	}
 	tests := []struct {
 		name, user string
 		keep       int
 		want       []string // removed token hashes
 	}{
-		{"keep all", "alice", 4, hashes()},
-		{"keep more than there are", "alice", 10, hashes()},
-		{"keep three: the newest of two seen as long ago stays", "alice", 3, hashes("a3")},
-		{"keep two", "alice", 2, hashes("a3", "a4")},
-		{"keep one", "alice", 1, hashes("a2", "a3", "a4")},
-		{"keep zero keeps one", "alice", 0, hashes("a2", "a3", "a4")},
-		{"other user untouched", "bob", 1, hashes()},
-		{"no sessions", "carol", 1, hashes()},
-		{"no such user", "nobody", 1, hashes()},
+		{"keep all", "alice", 4, tokenHashes()},
+		{"keep more than there are", "alice", 10, tokenHashes()},
+		{"keep three: the newest of two seen as long ago stays", "alice", 3, tokenHashes("a3")},
+		{"keep two", "alice", 2, tokenHashes("a3", "a4")},
+		{"keep one", "alice", 1, tokenHashes("a2", "a3", "a4")},
+		{"keep zero keeps one", "alice", 0, tokenHashes("a2", "a3", "a4")},
+		{"other user untouched", "bob", 1, tokenHashes()},
+		{"no sessions", "carol", 1, tokenHashes()},
+		{"no such user", "nobody", 1, tokenHashes()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,13 +317,7 @@ func testTrimUserSessions(t *testing.T, f Factory) {
 			if err != nil {
 				t.Fatalf("TrimUserSessions(%q, %d): %v", tt.user, tt.keep, err)
 			}
-			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), got, equateEmpty); diff != "" {
-				t.Errorf("removed token hashes mismatch (-want +got):\n%s", diff)
-			}
-			for _, h := range tt.want {
-				want[h] = nil
-			}
-			checkSessions(t, s, want)
+			checkRemoved(t, s, want, tt.want, got)
 		})
 	}
 }

@@ -16,7 +16,7 @@ import (
 // the thumbnails it makes.
 const (
 	maxImageSide   = 10000    // pixels, either side
-	maxImagePixels = 16 << 20 // pixels in all (16 Mi: 64 MiB as RGBA at most)
+	maxImagePixels = 16 << 20 // pixels in all (16 Mi: 64 MiB as RGBA, 128 MiB as a 16-bit PNG)
 	thumbSide      = 320      // a thumbnail fits thumbSide × thumbSide
 
 	// thumbConcurrency is how many images a node decodes at once. A
@@ -106,9 +106,13 @@ func thumbnail(r io.Reader, typ string) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// scaleDown returns src scaled to fit side × side, keeping its aspect
-// ratio, by averaging the source pixels that fall in each target pixel (a
-// box filter: good for shrinking, which is all a thumbnail does).
+// scaleDown returns src shrunk to fit side × side (or src's size if
+// smaller), each pixel the mean of the box of source pixels it covers.
+// The mean is taken of premultiplied colours, so that a transparent
+// pixel's colour, which shows nowhere, does not bleed into its opaque
+// neighbours (dark fringes round a logo). Pixels are read through
+// image.RGBA64Image, which every decoder's image implements, without an
+// allocation each.
 func scaleDown(src image.Image, side int) *image.NRGBA {
 	b := src.Bounds()
 	sw, sh := b.Dx(), b.Dy()
@@ -120,24 +124,41 @@ func scaleDown(src image.Image, side int) *image.NRGBA {
 			dw, dh = max(1, sw*side/sh), side
 		}
 	}
+	px, ok := src.(image.RGBA64Image)
+	if !ok {
+		px = rgba64Of{src}
+	}
 	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
 	for y := range dh {
 		y0, y1 := b.Min.Y+y*sh/dh, b.Min.Y+max((y+1)*sh/dh, y*sh/dh+1)
 		for x := range dw {
 			x0, x1 := b.Min.X+x*sw/dw, b.Min.X+max((x+1)*sw/dw, x*sw/dw+1)
-			var r, g, bl, a, n uint64
+			var r, g, bl, a uint64
 			for sy := y0; sy < y1; sy++ {
 				for sx := x0; sx < x1; sx++ {
-					c := color.NRGBA64Model.Convert(src.At(sx, sy)).(color.NRGBA64)
+					c := px.RGBA64At(sx, sy)
 					r += uint64(c.R)
 					g += uint64(c.G)
 					bl += uint64(c.B)
 					a += uint64(c.A)
-					n++
 				}
 			}
-			dst.SetNRGBA(x, y, color.NRGBA{uint8(r / n >> 8), uint8(g / n >> 8), uint8(bl / n >> 8), uint8(a / n >> 8)})
+			if a == 0 {
+				continue // transparent: NewNRGBA's zero
+			}
+			// r/n over a/n, scaled to 8 bits: n cancels out.
+			dst.SetNRGBA(x, y, color.NRGBA{
+				R: uint8(r * 0xff / a), G: uint8(g * 0xff / a), B: uint8(bl * 0xff / a),
+				A: uint8(a / uint64((y1-y0)*(x1-x0)) >> 8),
+			})
 		}
 	}
 	return dst
+}
+
+// rgba64Of reads an image that is not an image.RGBA64Image through At.
+type rgba64Of struct{ image.Image }
+
+func (m rgba64Of) RGBA64At(x, y int) color.RGBA64 {
+	return color.RGBA64Model.Convert(m.At(x, y)).(color.RGBA64)
 }

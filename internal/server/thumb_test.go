@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/png"
 	"testing"
 	"time"
@@ -86,5 +88,56 @@ func TestThumbnailTurns(t *testing.T) {
 	}
 	if got := gaugeValue(s.srv.metrics.thumbsWaiting); got != 0 {
 		t.Errorf("hubbub_thumbnails_waiting after the turn = %v, want 0", got)
+	}
+}
+
+// BenchmarkScaleDown: a thumbnail of the largest image the server decodes
+// in each form its decoders return (NRGBA from PNG, YCbCr from JPEG).
+func BenchmarkScaleDown(b *testing.B) {
+	const side = 4096 // 16 Mi pixels: maxImagePixels
+	r := image.Rect(0, 0, side, side)
+	for _, src := range []image.Image{image.NewNRGBA(r), image.NewYCbCr(r, image.YCbCrSubsampleRatio420)} {
+		b.Run(fmt.Sprintf("%T", src), func(b *testing.B) {
+			for b.Loop() {
+				scaleDown(src, thumbSide)
+			}
+		})
+	}
+}
+
+// TestScaleDownColours: a shrunk pixel is the mean of its box, taken of
+// premultiplied colours, so a transparent pixel's colour does not bleed
+// into an opaque neighbour; images that are not image.RGBA64Image read
+// the same.
+func TestScaleDownColours(t *testing.T) {
+	row := func(cs ...color.NRGBA) *image.NRGBA {
+		m := image.NewNRGBA(image.Rect(0, 0, len(cs), 1))
+		for x, c := range cs {
+			m.SetNRGBA(x, 0, c)
+		}
+		return m
+	}
+	red, green := color.NRGBA{255, 0, 0, 255}, color.NRGBA{0, 255, 0, 255}
+	tests := []struct {
+		name string
+		src  image.Image
+		want color.NRGBA
+	}{
+		{"opaque beside transparent", row(red, color.NRGBA{0, 255, 0, 0}), color.NRGBA{255, 0, 0, 127}},
+		{"two opaque", row(red, green), color.NRGBA{127, 127, 0, 255}},
+		{"all transparent", row(color.NRGBA{9, 9, 9, 0}, color.NRGBA{}), color.NRGBA{}},
+		{"half and fully opaque", row(color.NRGBA{0, 0, 255, 128}, color.NRGBA{0, 0, 255, 255}), color.NRGBA{0, 0, 255, 192}},
+		{"not an RGBA64Image", struct{ image.Image }{row(red, color.NRGBA{0, 255, 0, 0})}, color.NRGBA{255, 0, 0, 127}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := scaleDown(tt.src, 1)
+			if got.Bounds() != image.Rect(0, 0, 1, 1) {
+				t.Fatalf("bounds %v, want 1×1", got.Bounds())
+			}
+			if c := got.NRGBAAt(0, 0); c != tt.want {
+				t.Errorf("pixel = %v, want %v", c, tt.want)
+			}
+		})
 	}
 }

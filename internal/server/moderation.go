@@ -396,12 +396,20 @@ func (ss *session) invite(ctx context.Context, c *conn, cmd *protocol.Command) e
 	return nil
 }
 
-// kickOrBan removes the target from the room on every node (and from a
-// private room's members); ban also keeps them out.
+// kickOrBan removes the target from the room on every node (a kick also
+// from a private room's members); ban also keeps them out, and leaves
+// their role as it is, to come back with them. The room's owner can
+// be neither kicked nor banned, by anyone: either would leave the room
+// without anybody to manage it (a private one, without anybody but
+// administrators who can even see it). An administrator may still mute
+// the owner, archive or delete the room, or disable the account.
 func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command) error {
 	r, t, targetRole, err := ss.moderate(ctx, cmd.Room, cmd.User)
 	if err != nil {
 		return err
+	}
+	if targetRole == protocol.RoleOwner {
+		return protocol.Errorf(protocol.CodeForbidden, "%s owns %s and cannot be removed from it; archive or delete the room instead", t.name, cmd.Room)
 	}
 	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: t.name, By: ss.self.Name, Reason: cmd.Reason}
 	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindKick, User: t.name, Body: cmd.Reason}
@@ -413,7 +421,10 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 			return err
 		}
 	}
-	if t.account && (r.Private || cmd.Op == protocol.OpBan && targetRole != "") {
+	// A kick from a private room ends the membership (the role); a ban
+	// keeps the role, which allows nothing while the ban lasts (access
+	// answers banned first) and is theirs again when it ends or is lifted.
+	if t.account && r.Private && cmd.Op == protocol.OpKick && targetRole != "" {
 		if err := ss.setRole(ctx, cmd.Room, t.key, ""); err != nil {
 			return err
 		}

@@ -493,7 +493,8 @@ func (ss *session) topic(ctx context.Context, c *conn, cmd *protocol.Command) er
 }
 
 // promote makes a moderator (or, demote, a plain member); owner and
-// administrators only.
+// administrators only. In a private room it acts on members only: a user
+// with no role there gets invalid_value (invite comes first).
 func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) error {
 	if err := ss.requireAccount(); err != nil {
 		return err
@@ -521,6 +522,11 @@ func (ss *session) promote(ctx context.Context, c *conn, cmd *protocol.Command) 
 	}
 	if cur == protocol.RoleOwner {
 		return protocol.Errorf(protocol.CodeForbidden, "the owner's role cannot change")
+	}
+	if cur == "" && r.Private {
+		// A role in a private room is its membership: giving one would
+		// let the user in with no invite entry and no invited event.
+		return protocol.Errorf(protocol.CodeInvalidValue, "%s is not a member of %s: invite them first", cmd.User, cmd.Room)
 	}
 	newRole := protocol.RoleModerator
 	if cmd.Op == protocol.OpDemote {

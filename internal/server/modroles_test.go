@@ -113,3 +113,45 @@ func TestBanKeepsRole(t *testing.T) {
 		})
 	}
 }
+
+// TestPromoteNeedsMember: in a private room, promote and demote act on
+// its members only; anyone else gets invalid_value and stays out, with no
+// role and nothing in the room's history. Before, either one made the
+// user a member silently: no invite entry, no invited event. In a public
+// room, which has no membership, anyone may be promoted.
+func TestPromoteNeedsMember(t *testing.T) {
+	s, store := newAccountServer(t, nil)
+	owner := s.account(t, s.register(t, "olga"))
+	s.register(t, "grace")
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "priv", Private: true})
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "pub"})
+	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "priv"})
+
+	tests := []struct {
+		op, room string
+		code     protocol.Code
+		role     string
+	}{
+		{protocol.OpPromote, "priv", protocol.CodeInvalidValue, ""},
+		{protocol.OpDemote, "priv", protocol.CodeInvalidValue, ""},
+		{protocol.OpPromote, "pub", "", protocol.RoleModerator},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op+" "+tt.room, func(t *testing.T) {
+			ev := owner.do(protocol.Command{Op: tt.op, Room: tt.room, User: "grace"})
+			if ev.Code != tt.code {
+				t.Errorf("%s of a non-member: got %s %s (%s), want %q", tt.op, ev.Type, ev.Code, ev.Reason, tt.code)
+			}
+			if got, err := store.Role(t.Context(), tt.room, "grace"); err != nil || got != tt.role {
+				t.Errorf("grace's role = %q (%v), want %q", got, err, tt.role)
+			}
+		})
+	}
+	if h := owner.ok(protocol.Command{Op: protocol.OpHistory, Room: "priv"}); len(h.Messages) != 0 {
+		t.Errorf("priv's history = %+v, want nothing", h.Messages)
+	}
+	// Invited first, grace may be promoted and demoted.
+	owner.ok(protocol.Command{Op: protocol.OpInvite, Room: "priv", User: "grace"})
+	owner.ok(protocol.Command{Op: protocol.OpPromote, Room: "priv", User: "grace"})
+	owner.ok(protocol.Command{Op: protocol.OpDemote, Room: "priv", User: "grace"})
+}

@@ -81,6 +81,11 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 			delete(w.members, msg.User)
 		}
 		return nil
+	case protocol.KindMute, protocol.KindUnmute:
+		if live && msg.User == m.self.Name {
+			w.setMuted(msg.Kind == protocol.KindMute, msg.Until)
+		}
+		return nil
 	case protocol.KindEdit, protocol.KindDelete:
 		// A deleted message is not unread any more, and an edit may add
 		// or take away a mention: count again (without the bell).
@@ -149,11 +154,23 @@ func (m *Model) other(ev protocol.Event) {
 			delete(w.members, ev.User)
 			if self {
 				w.joined = false
+				w.setMuted(false, 0) // a join again says if it still holds
 			}
 		}
 	case protocol.TypeMuted:
+		if self && w != nil {
+			w.setMuted(true, ev.Until)
+		}
+		if self && ev.By == "" && w != nil {
+			// The reminder that a join of a room one is muted in brings.
+			m.noteTo(w, fmt.Sprintf("You are muted in %s%s: you can read along, not write.", room, until))
+			return
+		}
 		text = fmt.Sprintf("%s %s muted in %s by %s%s%s", who, verbFor(who, "was", "were"), room, by, until, why)
 	case protocol.TypeUnmuted:
+		if self && w != nil {
+			w.setMuted(false, 0)
+		}
 		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
 	case protocol.TypeUnbanned:
 		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)

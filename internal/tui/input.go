@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -118,6 +119,12 @@ func (m *Model) typed() tea.Cmd {
 // submit handles Enter: a command, or a message to the shown room.
 func (m *Model) submit() tea.Cmd {
 	text := m.input.Value()
+	if w := m.current(); w.joined && w.mutedAt(m.now()) && strings.TrimSpace(text) != "" &&
+		(!strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//")) {
+		// Refused before it goes, and kept for when the mute ends.
+		m.note("Not sent: " + mutedText(w, m.loc) + " Your text stays here.")
+		return nil
+	}
 	m.input.Reset()
 	m.dirty = true // message numbers go when the command is entered
 	if strings.TrimSpace(text) == "" {
@@ -162,4 +169,26 @@ func (m *Model) recallLine(older bool) {
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true
 	return tea.Quit
+}
+
+// mutedText says that the user is muted in w, and until when.
+func mutedText(w *window, loc *time.Location) string {
+	if w.mutedUntil.IsZero() {
+		return "you are muted in " + w.title() + " until a moderator lifts it."
+	}
+	return "you are muted in " + w.title() + " until " + w.mutedUntil.In(loc).Format(untilLayout) + "."
+}
+
+// inputPlaceholder is what the empty input says.
+const inputPlaceholder = "message, or /help"
+
+// syncPlaceholder makes the empty input say so while the user is muted in
+// the shown room, and take messages again once the mute ends (a timed one
+// by itself: the tick every second brings it back).
+func (m *Model) syncPlaceholder() {
+	ph := inputPlaceholder
+	if w := m.current(); w.joined && w.mutedAt(m.now()) {
+		ph = mutedText(w, m.loc) + " You can read along; /help"
+	}
+	m.input.Placeholder = ph
 }

@@ -166,7 +166,7 @@ type Model struct {
 func New(opts Options) *Model {
 	in := textinput.New()
 	in.Prompt = "> "
-	in.Placeholder = "message, or /help"
+	in.Placeholder = inputPlaceholder
 	in.CharLimit = protocol.MaxBodyBytes
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
@@ -341,6 +341,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
 		cmd = tea.Batch(cmd, m.markRead(w))
 	}
+	m.syncPlaceholder()
 	if m.dirty {
 		m.render()
 	}

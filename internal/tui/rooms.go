@@ -50,9 +50,20 @@ func (m *Model) sent(msg sentMsg) {
 	if w == nil {
 		return
 	}
+	body := ""
+	for _, p := range w.pending {
+		if p.id == msg.id {
+			body = p.body
+		}
+	}
 	w.dropPending(msg.id, "")
 	if msg.err != nil {
 		m.noteTo(w, "Not sent: "+m.errText(msg.err))
+		if protocol.CodeOf(msg.err) == protocol.CodeMuted && w == m.current() && m.input.Value() == "" {
+			// Muted before the client heard of it: the text is not lost.
+			m.input.SetValue(body)
+			m.input.CursorEnd()
+		}
 	} else {
 		w.addMessages(msg.msg)
 	}

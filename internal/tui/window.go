@@ -36,6 +36,11 @@ type window struct {
 	members map[string]bool
 	typing  map[string]time.Time // user → when to stop showing it
 
+	// The user's own mute here, as the server told it (the muted event
+	// of a join, of a mute, and the mute and unmute entries).
+	muted      bool
+	mutedUntil time.Time // zero: until lifted
+
 	unread    int // plain messages of others after readSeq
 	mentioned int // of them, those that mention the user
 
@@ -242,6 +247,22 @@ func (w *window) dropPending(id int, body string) bool {
 		}
 	}
 	return false
+}
+
+// mutedAt reports whether the user may not write here at now: muted, and
+// the mute has not ended by itself. A timed mute ends without a word from
+// the server.
+func (w *window) mutedAt(now time.Time) bool {
+	return w.muted && (w.mutedUntil.IsZero() || now.Before(w.mutedUntil))
+}
+
+// setMuted records the user's own mute here, until the Unix ms until (0:
+// until lifted), or its end (on false).
+func (w *window) setMuted(on bool, until int64) {
+	w.muted, w.mutedUntil = on, time.Time{}
+	if on && until > 0 {
+		w.mutedUntil = time.UnixMilli(until)
+	}
 }
 
 // typers returns who is typing at now, sorted.

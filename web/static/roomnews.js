@@ -30,8 +30,9 @@ function apply(room, m) {
     case "ban":
       if (!user || user === me) return; // our own removal: events.js
       room.members.delete(user);
-      // Kicked or banned from a private room, a user loses their role.
-      if (room.roster) {
+      // Kicked from a private room, a user loses their role. A ban keeps
+      // it (unused while the ban lasts): the user stays on the roster.
+      if (room.roster && m.kind === "kick") {
         room.roster.delete(user);
         room.roles.delete(user);
       }

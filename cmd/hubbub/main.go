@@ -172,8 +172,10 @@ Commands:
             spaces, or else all of stdin); prints the message's sequence
             number (or, with --json, the stored message). With --file PATH
             it uploads the file and sends it, TEXT (optional, never stdin)
-            as its caption; a file of 1 MiB or more shows its progress on
-            stderr, and an upload cut by a lost connection carries on
+            as its caption, under its base name (a name the server would
+            refuse is cleaned, and stderr says to what); a file of 1 MiB
+            or more shows its progress on stderr, and an upload cut by a
+            lost connection carries on
   tail      join ROOM, print its last N messages and then every new one,
             one per line, "[15:04] alice: hi" (newlines in a message shown
             as ^J), or with --json one JSON message object per line

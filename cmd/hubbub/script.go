@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -130,14 +131,20 @@ func openUpload(path string) (*os.File, error) {
 	return f, nil
 }
 
-// upload uploads file under its base name. For a file of progressMin bytes
-// or more it reports progress on stderr, a line at every tenth.
+// upload uploads file under its base name, cleaned by uploadName; when
+// the name had to change it says so on stderr. For a file of progressMin
+// bytes or more it reports progress on stderr, a line at every tenth.
 func (a *app) upload(ctx context.Context, c *client.Client, file *os.File) (protocol.File, error) {
 	st, err := file.Stat()
 	if err != nil {
 		return protocol.File{}, err
 	}
-	name, size := filepath.Base(file.Name()), st.Size()
+	base := filepath.Base(file.Name())
+	name, size := uploadName(base), st.Size()
+	if name != base {
+		fmt.Fprintf(a.stderr, "hubbub: sending %s as %q (the server takes no control or format characters, no spaces at the ends, at most %d bytes)\n",
+			tui.SanitizeLine(base), name, protocol.MaxFileNameBytes)
+	}
 	var opts client.UploadOptions
 	if size >= progressMin {
 		shown := -1
@@ -151,6 +158,47 @@ func (a *app) upload(ctx context.Context, c *client.Client, file *os.File) (prot
 		}
 	}
 	return c.Upload(ctx, name, file, size, opts)
+}
+
+// uploadName is base, a file's base name, as protocol.CheckFileName takes
+// it, cleaned as the browser client cleans the names of what it sends
+// (web/static/attach.js, safeName): format characters dropped (bidi
+// overrides that make "exe.txt" read as "txt.exe", zero-width
+// characters), control characters, path separators and bytes that are not
+// UTF-8 made "_", no spaces at the ends, and at most
+// protocol.MaxFileNameBytes bytes, cut before an extension of up to 16
+// characters so that the type still shows. A name with nothing left is
+// "file".
+func uploadName(base string) string {
+	var b strings.Builder
+	for _, r := range base {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+		case r == '/' || r == '\\' || unicode.IsControl(r) || r == utf8.RuneError:
+			// RuneError: U+FFFD itself, or a byte that is not UTF-8.
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	name := strings.TrimSpace(b.String())
+	if len(name) > protocol.MaxFileNameBytes {
+		ext := ""
+		if dot := strings.LastIndexByte(name, '.'); dot > 0 && utf8.RuneCountInString(name[dot:]) <= 16 {
+			ext = name[dot:]
+		}
+		stem := name[:len(name)-len(ext)]
+		room := protocol.MaxFileNameBytes - len(ext)
+		for len(stem) > room {
+			_, n := utf8.DecodeLastRuneInString(stem)
+			stem = stem[:len(stem)-n]
+		}
+		name = strings.TrimSpace(strings.TrimSpace(stem) + ext)
+	}
+	if name == "" || name == "." || name == ".." {
+		return "file"
+	}
+	return name
 }
 
 // mib formats a byte count in MiB, one decimal.

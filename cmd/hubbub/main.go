@@ -180,7 +180,8 @@ Commands:
             one per line, "[15:04] alice: hi" (newlines in a message shown
             as ^J), or with --json one JSON message object per line
             (protocol.Message: room, seq, from, guest, body, cmid, ts);
-            runs until interrupted
+            runs until interrupted, or fails when kicked or banned from
+            ROOM or ROOM is deleted
   help      print this help
   version   print the version (also --version)
 

@@ -207,7 +207,9 @@ func mib(n int64) string {
 }
 
 // tail runs "hubbub tail ROOM": it joins ROOM, prints its last -n
-// messages and then every new message until ctx ends.
+// messages and then every new message until ctx ends, or until the client
+// is taken out of ROOM (kicked, banned, the room deleted) or stops: then
+// it fails, saying why.
 func (a *app) tail(ctx context.Context, cf commonFlags, args []string) int {
 	fs := flag.NewFlagSet("hubbub tail", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -319,9 +321,45 @@ func (a *app) tail(ctx context.Context, cf commonFlags, args []string) int {
 				if ev.Room == room {
 					return a.fail(fmt.Errorf("lost #%s: %s", room, opError(ev.Err)))
 				}
+			case client.OtherEvent:
+				// Taken out of the room, the client does not join it again:
+				// nothing more would come, so say why and stop.
+				if why := removedFrom(ev.Event, room, c.Self()); why != "" {
+					return a.fail(errors.New(why))
+				}
 			}
 		}
 	}
+}
+
+// removedFrom says how ev took self out of room (kicked, banned, the room
+// deleted), as a sentence for stderr, or returns "" if it did not.
+func removedFrom(ev protocol.Event, room string, self protocol.Identity) string {
+	if ev.Room != room {
+		return ""
+	}
+	var what string
+	switch {
+	case ev.Type == protocol.TypeDirectory && ev.Change == protocol.ChangeDeleted:
+		return fmt.Sprintf("#%s was deleted", room)
+	case ev.Type == protocol.TypeKicked && ev.User == self.Name:
+		what = "kicked from"
+	case ev.Type == protocol.TypeBanned && ev.User == self.Name:
+		what = "banned from"
+	default:
+		return ""
+	}
+	why := fmt.Sprintf("%s #%s", what, room)
+	if ev.By != "" {
+		why += " by " + tui.SanitizeLine(ev.By)
+	}
+	if ev.Until > 0 {
+		why += " until " + time.UnixMilli(ev.Until).Format("2006-01-02 15:04")
+	}
+	if ev.Reason != "" {
+		why += ": " + tui.SanitizeLine(ev.Reason)
+	}
+	return why
 }
 
 // lastMessages returns the last n messages of room up to seq last, in

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -257,5 +258,78 @@ func TestFormatLineMarksGuests(t *testing.T) {
 		if got := formatLine(tt.m); got != tt.want {
 			t.Errorf("formatLine(%+v) = %q, want %q", tt.m, got, tt.want)
 		}
+	}
+}
+
+// TestTailRemoved: "hubbub tail ROOM" stops with exit status 1, and says
+// why on stderr, when its account is kicked or banned from ROOM or ROOM
+// is deleted. The client does not join such a room again, so a tail that
+// went on would wait for ever for messages that never come.
+func TestTailRemoved(t *testing.T) {
+	url := startServer(t)
+	tests := []struct {
+		name       string
+		act        func(ctx context.Context, owner *peer, room, user string) error
+		wantStderr string
+	}{
+		{"kick", func(ctx context.Context, o *peer, room, user string) error {
+			return o.Kick(ctx, room, user, "spam")
+		}, "hubbub: kicked from #rkick by ownkick: spam\n"},
+		{"ban", func(ctx context.Context, o *peer, room, user string) error {
+			return o.Ban(ctx, room, user, "", 0)
+		}, "hubbub: banned from #rban by ownban\n"},
+		{"delete", func(ctx context.Context, o *peer, room, user string) error {
+			return o.DeleteRoom(ctx, room)
+		}, "hubbub: #rdelete was deleted\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			owner, user, room := "own"+tt.name, "usr"+tt.name, "r"+tt.name
+			ro, err := accountRequest(t.Context(), url, "register", owner, "correct horse")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ru, err := accountRequest(t.Context(), url, "register", user, "correct horse")
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := dialPeerWith(t, url, client.Options{Token: ro.Token})
+			if _, err := o.Create(t.Context(), room, ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := o.Join(t.Context(), room); err != nil {
+				t.Fatal(err)
+			}
+			config := t.TempDir()
+			a, _, stderr := testApp(t, "", map[string]string{"HUBBUB_SERVER": url})
+			a.configDir = func() (string, error) { return config, nil }
+			if _, err := a.saveSession(url, user, ru.Token); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := make(chan int, 1)
+			go func() { done <- a.run(ctx, []string{"tail", "-n", "0", room}) }()
+			o.waitEvent(t, user+" joining", func(ev client.Event) bool {
+				j, ok := ev.(client.JoinEvent)
+				return ok && j.Room == room && j.User == user
+			})
+			if err := tt.act(t.Context(), o, room, user); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case code := <-done:
+				if code != exitError {
+					t.Errorf("exit code %d, want %d", code, exitError)
+				}
+			case <-time.After(10 * time.Second):
+				cancel()
+				<-done
+				t.Fatal("tail still running 10s after it was taken out of the room")
+			}
+			if got := stderr.String(); got != tt.wantStderr {
+				t.Errorf("stderr = %q, want %q", got, tt.wantStderr)
+			}
+		})
 	}
 }

@@ -1,7 +1,9 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
@@ -30,7 +32,10 @@ func exampleServer() (wsURL string, stop func()) {
 		log.Fatal(err)
 	}
 	broker := membroker.New()
-	srv, err := server.New(server.Config{Store: store, Broker: broker, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Config{
+		Store: store, Broker: broker, Files: store, Access: store,
+		Logger: slog.New(slog.DiscardHandler),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -158,4 +163,90 @@ func ExampleClient_Events() {
 			fmt.Println("error:", ev.Err)
 		}
 	}
+}
+
+// Keeping a message's cmid for a retry: Send's error is a *SendError that
+// carries it, and SendWithID with the same cmid stores the message at most
+// once, however often it is sent. Here the first Send gives up at once
+// (its ctx has ended already), after the command may have gone out.
+func ExampleClient_SendWithID() {
+	url, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	c, err := client.Dial(ctx, url, client.Options{Name: "outbox"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	go func() {
+		for range c.Events() {
+		}
+	}()
+	if _, _, err := c.Join(ctx, "lobby"); err != nil {
+		log.Fatal(err)
+	}
+
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	m, err := c.Send(gone, "lobby", "stored once")
+	var se *client.SendError
+	if errors.As(err, &se) && errors.Is(err, context.Canceled) {
+		// Stored or not, nobody can tell yet: send the same cmid again.
+		m, err = c.SendWithID(ctx, "lobby", se.CMID, "stored once")
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	page, _, err := c.HistoryAfter(ctx, "lobby", 0, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("#%d %s; the room holds %d message(s)\n", m.Seq, m.Body, len(page))
+	// Output:
+	// #1 stored once; the room holds 1 message(s)
+}
+
+// Sending a file: Upload stores its bytes, SendFile sends a message that
+// carries it, and a member of the room downloads it over HTTP.
+func ExampleClient_Upload() {
+	url, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	var clients []*client.Client
+	for _, name := range []string{"ada", "grace"} {
+		c, err := client.Dial(ctx, url, client.Options{Name: name})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			for range c.Events() {
+			}
+		}()
+		if _, _, err := c.Join(ctx, "lobby"); err != nil {
+			log.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	ada, grace := clients[0], clients[1]
+
+	data := []byte("the minutes of the meeting\n")
+	file, err := ada.Upload(ctx, "minutes.txt", bytes.NewReader(data), int64(len(data)), client.UploadOptions{})
+	if err != nil {
+		log.Fatal(err) // a *client.UploadError; protocol.CodeOf reads the server's code
+	}
+	m, err := ada.SendFile(ctx, "lobby", file.ID, "the minutes")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("#%d %s: %s [%s, %d bytes]\n", m.Seq, m.From, m.Body, m.File.Name, m.File.Size)
+
+	var buf bytes.Buffer
+	if _, err := grace.Download(ctx, *m.File, &buf); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(buf.String())
+	// Output:
+	// #1 ada: the minutes [minutes.txt, 27 bytes]
+	// the minutes of the meeting
 }

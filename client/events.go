@@ -97,7 +97,11 @@ type StateEvent struct {
 
 	// Err is why the connection dropped or the last dial failed
 	// (Reconnecting), or why the client stopped by itself (Closed; nil
-	// after Close).
+	// after Close). A close by the server is a *websocket.CloseError
+	// (gorilla/websocket): Code protocol.ClosePolicy (1008) when the
+	// session ended (logout, expiry) or for abuse, with the server's
+	// reason in Text. A refused handshake is a *HandshakeError; a refused
+	// hello unwraps to a *protocol.Error.
 	Err error
 }
 

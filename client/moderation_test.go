@@ -1,10 +1,7 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,17 +16,7 @@ import (
 // client signed in as it, with its events recorded.
 func register(t *testing.T, srv *servertest.Server, name string) (*client.Client, *recorder) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"username": name, "password": "correct horse", "bearer": true})
-	resp, err := http.Post(srv.URL+"/api/register", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reply struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil || reply.Token == "" {
-		t.Fatalf("register %s: status %s, %v", name, resp.Status, err)
-	}
-	c, err := client.Dial(t.Context(), srv.WSURL, client.Options{Token: reply.Token})
+	c, err := client.Dial(t.Context(), srv.WSURL, client.Options{Token: srv.SignUp(t, name)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package client_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -13,23 +10,6 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/servertest"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
-
-// signUp creates an account on srv and returns its session token, which
-// several clients may share (several devices of one person).
-func signUp(t *testing.T, srv *servertest.Server, name string) string {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"username": name, "password": "correct horse", "bearer": true})
-	resp, err := http.Post(srv.URL+"/api/register", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reply struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil || reply.Token == "" {
-		t.Fatalf("register %s: status %s, %v", name, resp.Status, err)
-	}
-	return reply.Token
-}
 
 // dialAs connects a client with opts to srv, records its events and closes
 // it when t ends.
@@ -92,7 +72,7 @@ func readSeqOf(t *testing.T, c *client.Client, room string) int64 {
 func TestRead(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	ctx := t.Context()
-	tok := signUp(t, srv, "ada")
+	tok := srv.SignUp(t, "ada")
 	phone, phoneEvents := dialAs(t, srv, client.Options{Token: tok})
 	laptop, laptopEvents := dialAs(t, srv, client.Options{Token: tok})
 	guest, _ := dialAs(t, srv, client.Options{Name: "gus"})
@@ -168,8 +148,8 @@ func TestRead(t *testing.T) {
 func TestReadRefused(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	ctx := t.Context()
-	carol, _ := dialAs(t, srv, client.Options{Token: signUp(t, srv, "carol")})
-	ada, _ := dialAs(t, srv, client.Options{Token: signUp(t, srv, "ada")})
+	carol, _ := dialAs(t, srv, client.Options{Token: srv.SignUp(t, "carol")})
+	ada, _ := dialAs(t, srv, client.Options{Token: srv.SignUp(t, "ada")})
 	if _, err := carol.CreatePrivate(ctx, "attic", ""); err != nil {
 		t.Fatal(err)
 	}

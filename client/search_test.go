@@ -30,8 +30,8 @@ func hits(msgs []protocol.Message) []hit {
 func TestSearch(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	ctx := t.Context()
-	carol, _ := dialAs(t, srv, client.Options{Token: signUp(t, srv, "carol")})
-	ada, _ := dialAs(t, srv, client.Options{Token: signUp(t, srv, "ada")})
+	carol, _ := dialAs(t, srv, client.Options{Token: srv.SignUp(t, "carol")})
+	ada, _ := dialAs(t, srv, client.Options{Token: srv.SignUp(t, "ada")})
 	gus, _ := dialAs(t, srv, client.Options{Name: "gus"})
 	for _, room := range []string{"attic", "pub"} {
 		create := carol.Create

@@ -1,8 +1,6 @@
 package client_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -24,26 +22,16 @@ import (
 // its own.
 func TestSessionEnded(t *testing.T) {
 	srv := servertest.Start(t, nil)
-	body, _ := json.Marshal(map[string]any{"username": "bot", "password": "correct horse", "bearer": true})
-	resp, err := http.Post(srv.URL+"/api/register", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg struct{ Token string }
-	err = json.NewDecoder(resp.Body).Decode(&reg)
-	resp.Body.Close()
-	if err != nil || reg.Token == "" {
-		t.Fatalf("register: status %s, %v", resp.Status, err)
-	}
-	c, rec := dialURL(t, srv.WSURL, client.Options{Token: reg.Token, BackoffBase: time.Millisecond})
+	token := srv.SignUp(t, "bot")
+	c, rec := dialURL(t, srv.WSURL, client.Options{Token: token, BackoffBase: time.Millisecond})
 	if _, _, err := c.Join(t.Context(), "lobby"); err != nil {
 		t.Fatal(err)
 	}
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/logout", nil)
-	req.Header.Set("Authorization", "Bearer "+reg.Token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -280,13 +280,8 @@ func TestBrowserDirectMessages(t *testing.T) {
 func TestBrowserModeration(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
-	const pw = "correct horse battery"
-	registerAccount(t, n, "alice", pw)
-	registerAccount(t, n, "bob", pw)
-	alice := newUser(t, browser, "alice")
-	bob := newUser(t, browser, "bob")
-	alice.signIn(n.url(), "alice", pw)
-	bob.signIn(n.url(), "bob", pw)
+	users := signedIn(t, browser, n, "alice", "bob")
+	alice, bob := users[0], users[1]
 
 	alice.run(
 		chromedp.Click(chromedp.ID("open-create")),

@@ -16,13 +16,7 @@ import (
 func TestBrowserBanKeepsRoster(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
-	const pw = "correct horse battery"
-	registerAccount(t, n, "alice", pw)
-	registerAccount(t, n, "bob", pw)
-	alice := newUser(t, browser, "alice")
-	bob := newUser(t, browser, "bob")
-	alice.signIn(n.url(), "alice", pw)
-	bob.signIn(n.url(), "bob", pw)
+	alice := signedIn(t, browser, n, "alice", "bob")[0] // bob's tab keeps him online
 
 	alice.run(
 		chromedp.Click(chromedp.ID("open-create")),

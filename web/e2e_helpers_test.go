@@ -540,6 +540,20 @@ func js(s string) string {
 // ---------------------------------------------------------------------------
 // Accounts.
 
+// signedIn registers each of names (password "correct horse battery") on
+// n and signs each in at a tab of its own in browser, in order.
+func signedIn(t *testing.T, browser context.Context, n *node, names ...string) []*user {
+	t.Helper()
+	const pw = "correct horse battery"
+	users := make([]*user, len(names))
+	for i, name := range names {
+		registerAccount(t, n, name, pw)
+		users[i] = newUser(t, browser, name)
+		users[i].signIn(n.url(), name, pw)
+	}
+	return users
+}
+
 // registerAccount creates an account through the HTTP API, as a non-browser
 // client does (a bearer session, no cookie), for tests whose subject is not
 // registration.

@@ -8,8 +8,11 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -70,4 +73,25 @@ func Start(t testing.TB, mut func(*server.Config)) *Server {
 		Store: store,
 		Srv:   srv,
 	}
+}
+
+// Password is the password of the accounts SignUp creates.
+const Password = "correct horse"
+
+// SignUp creates the account name (password Password) through the server's
+// account API, as a client would, and returns a bearer token of its first
+// session, which several clients (devices) may share.
+func (s *Server) SignUp(t testing.TB, name string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"username": name, "password": Password, "bearer": true})
+	resp, err := http.Post(s.URL+"/api/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reply struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil || reply.Token == "" {
+		t.Fatalf("register %s: status %s, %v", name, resp.Status, err)
+	}
+	return reply.Token
 }

@@ -19,11 +19,11 @@ import (
 func TestMutedRealServer(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	ctx := t.Context()
-	grace := dialReal(t, srv.WSURL, client.Options{Token: signUp(t, srv, "grace")})
+	grace := dialReal(t, srv.WSURL, client.Options{Token: srv.SignUp(t, "grace")})
 	if _, err := grace.Create(ctx, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
-	adaTok := signUp(t, srv, "ada")
+	adaTok := srv.SignUp(t, "ada")
 	term := dialReal(t, srv.WSURL, client.Options{Token: adaTok})
 	h := newRealHarness(t, term, 100, 20, "ops")
 	h.pump(term, "#ops")

@@ -1,12 +1,9 @@
 package tui
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -20,23 +17,6 @@ import (
 
 // The tests of this file drive the Model with the real client against a
 // real server (servertest), feeding it the client's events as Run does.
-
-// signUp creates an account on srv and returns its session token, which
-// several clients (devices) may share.
-func signUp(t *testing.T, srv *servertest.Server, name string) string {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"username": name, "password": "correct horse", "bearer": true})
-	resp, err := http.Post(srv.URL+"/api/register", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reply struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil || reply.Token == "" {
-		t.Fatalf("register %s: status %s, %v", name, resp.Status, err)
-	}
-	return reply.Token
-}
 
 // dialReal connects a client to url with opts; it is closed when t ends.
 func dialReal(t *testing.T, url string, opts client.Options) *client.Client {
@@ -159,7 +139,7 @@ func TestUnreadRealServer(t *testing.T) {
 	srv := servertest.Start(t, nil)
 	netw := newNetwork(t, strings.TrimPrefix(srv.URL, "http://"))
 	ctx := t.Context()
-	tok := signUp(t, srv, "ada")
+	tok := srv.SignUp(t, "ada")
 	grace := dialReal(t, srv.WSURL, client.Options{Name: "grace"})
 	if _, err := grace.Create(ctx, "books", ""); err != nil {
 		t.Fatal(err)

@@ -67,6 +67,17 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 			return err
 		}
 	}
+	// release lets the file go again, when the store did not take it with
+	// this message, before the reply, so that a client that has the reply
+	// may send it again; off the committer's goroutine (done's). Made only
+	// for a send with a file, so that no other send's e goes to the heap.
+	var release func(chat.AppendResult)
+	if file != nil {
+		e := e
+		release = func(res chat.AppendResult) {
+			ss.srv.bg.Go(func() { ss.releaseFile(c, id, e, res) })
+		}
+	}
 	if ss.inflight == nil {
 		ss.inflight = make(chan struct{}, ss.srv.cfg.MaxInFlight)
 	}
@@ -78,13 +89,11 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 		at:   arrived,
 		done: func(res chat.AppendResult, err error) {
 			<-inflight
-			if file != nil && err == nil && (res.Err != nil || res.Message.FileID != e.FileID) {
+			if release != nil && err == nil && (res.Err != nil || res.Message.FileID != file.ID) {
 				// The store refused this message, or it has the cmid
 				// already, with another file or none: this file was
-				// claimed for nothing. It is let go before the reply,
-				// so that a client that has the reply may send it again,
-				// off the committer's goroutine (this callback's).
-				ss.srv.bg.Go(func() { ss.releaseFile(c, id, e, res) })
+				// claimed for nothing.
+				release(res)
 				return
 			}
 			if err == nil {

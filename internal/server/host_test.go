@@ -122,3 +122,33 @@ func TestDNSRebindingRefused(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHostPolicy: whatever the Host header, Allowed does not panic, a
+// request naming an IP address is allowed, and one refused on the
+// loopback names neither an IP address nor a loopback name.
+func FuzzHostPolicy(f *testing.F) {
+	for _, h := range []string{"attacker.example:8080", "127.0.0.1:8080", "[::1]:8080", "[fe80::1%eth0]:80", "LOCALHOST.", "a.localhost", ":", "[", "]:", "%", ""} {
+		f.Add(h)
+	}
+	p, err := NewHostPolicy(nil, "https://chat.example.com")
+	if err != nil {
+		f.Fatal(err)
+	}
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	f.Fuzz(func(t *testing.T, host string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = host
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+		ok := p.Allowed(r)
+		name := host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			name = h
+		}
+		if net.ParseIP(name) != nil && !ok {
+			t.Errorf("Host %q names an IP address and was refused", host)
+		}
+		if n := hostName(name); !ok && (n == "localhost" || strings.HasSuffix(n, ".localhost")) {
+			t.Errorf("Host %q names the loopback and was refused", host)
+		}
+	})
+}

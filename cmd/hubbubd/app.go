@@ -147,7 +147,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	})
 	fs.IntVar(&cfg.UploadBurst, "upload-burst", 10, "uploads a user may start at once")
 	fs.IntVar(&cfg.UploadsPerConn, "uploads-per-conn", 4, "uploads open at once on one socket (refusal: limit_reached)")
-	fs.DurationVar(&cfg.UploadExpiry, "upload-expiry", 24*time.Hour, "incomplete uploads untouched this long are deleted")
+	fs.DurationVar(&cfg.UploadExpiry, "upload-expiry", 24*time.Hour, "uploads no message carries (unfinished, or never sent) untouched this long are deleted")
 	fs.IntVar(&cfg.LoginFreeFails, "login-free-fails", 5, "failed logins per account and IP before backoff starts")
 	fs.IntVar(&cfg.LoginIPFails, "login-ip-fails", 30, "failed logins per IP per 10 minutes")
 	fs.Float64Var(&cfg.LoginIPRate, "login-ip-rate", 60, "password checks (logins and password changes, right or wrong) per IP per minute, with a burst of as many (refusal: HTTP 429 rate_limited)")

@@ -143,16 +143,10 @@ func (ss *sessions) hashes() []string {
 func (s *Server) sweep(quit <-chan struct{}) {
 	t := time.NewTicker(s.cfg.SessionCheck)
 	defer t.Stop()
-	purge := time.NewTicker(s.cfg.SessionPurge)
-	defer purge.Stop()
-	s.purgeSessions() // the rows left while the server was down
 	for {
 		select {
 		case <-quit:
 			return
-		case <-purge.C:
-			s.purgeSessions()
-			continue
 		case <-t.C:
 		}
 		for _, hash := range s.sessions.hashes() {
@@ -166,6 +160,23 @@ func (s *Server) sweep(quit <-chan struct{}) {
 					s.leaveUnlisted(c)
 				}
 			}
+		}
+	}
+}
+
+// purgeSessionsEvery runs purgeSessions at start (the rows left while the
+// server was down) and every SessionPurge until quit is closed: on a
+// goroutine of its own, so that a long purge never holds up sweep's
+// checks of live sessions (a logout must still close sockets in seconds).
+func (s *Server) purgeSessionsEvery(quit <-chan struct{}) {
+	t := time.NewTicker(s.cfg.SessionPurge)
+	defer t.Stop()
+	for {
+		s.purgeSessions()
+		select {
+		case <-quit:
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -221,7 +221,7 @@ type Config struct {
 	UploadRate     float64       // default 10 per minute: uploads a user (and all guests of one address) may start
 	UploadBurst    int           // default 10
 	UploadsPerConn int           // default 4: uploads open (started or resumed, not complete) on one connection
-	UploadExpiry   time.Duration // default 24h: incomplete uploads untouched this long are deleted
+	UploadExpiry   time.Duration // default 24h: uploads no message carries (unfinished, or never sent) untouched this long are deleted
 	// GuestRoomTTL is how long a room made by a guest may stay with
 	// nobody in it, on any node, and no message before it is deleted
 	// (default 24h; negative: never). Every node marks the rooms its

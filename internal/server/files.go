@@ -254,7 +254,7 @@ func (s *Server) finishUpload(ctx context.Context, u chat.Upload) (*protocol.Fil
 		w, h, ok := imageConfig(r, typ)
 		r.Close()
 		if ok && !s.thumbTurn(ctx) {
-			s.log.Warn("no turn to make a thumbnail; the image is kept as a plain file", "file", u.ID)
+			s.thumbWarn.Add("", "file", u.ID)
 		} else if ok {
 			r := s.fileReader(ctx, u.ID)
 			thumb, err := thumbnail(r, typ)

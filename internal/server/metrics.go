@@ -26,6 +26,7 @@ type metrics struct {
 	commitBatch    prometheus.Histogram
 	commitSeconds  prometheus.Histogram
 	thumbsWaiting  prometheus.Gauge
+	thumbsSkipped  prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -66,9 +67,11 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 		thumbsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hubbub_thumbnails_waiting", Help: "Complete image uploads waiting for their turn to be decoded for a thumbnail."}),
+		thumbsSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hubbub_thumbnails_skipped_total", Help: "Images kept without a thumbnail because no turn to decode them came in time."}),
 	}
 	m.reg.MustRegister(m.conns, m.upgradeRefused, m.slowConsumers, m.queueAge, m.timeouts, m.parked, m.badCommands,
-		m.deliveries, m.frames, m.writesThrough, m.committed, m.duplicates, m.commitBatch, m.commitSeconds, m.thumbsWaiting,
+		m.deliveries, m.frames, m.writesThrough, m.committed, m.duplicates, m.commitBatch, m.commitSeconds, m.thumbsWaiting, m.thumbsSkipped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, reason := range []string{slowBySize, slowByAge} {
 		m.slowConsumers.WithLabelValues(reason) // exported at 0 before the first close

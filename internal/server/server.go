@@ -62,6 +62,7 @@ type Server struct {
 	commitWarn *ratelimit.Log
 	// storeWarn: commands refused because the store is unavailable.
 	storeWarn   *ratelimit.Log
+	thumbWarn   *ratelimit.Log  // images kept without a thumbnail (thumb.go)
 	origins     map[string]bool // normalised AllowedOrigins and PublicURL
 	public      string          // normalised PublicURL, "" if none
 	refusedWarn *ratelimit.Log  // refused origins
@@ -125,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
 	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)
 	s.commitWarn = ratelimit.NewLog(s.log, "commits failing or slow: sends are refused or acknowledged late", warnEvery)
+	s.thumbWarn = ratelimit.NewLog(s.log, "images kept without a thumbnail: no turn to decode them came in time", warnEvery)
 	s.storeWarn = ratelimit.NewLog(s.log, "commands failing: the store is unavailable; clients are told to retry", warnEvery)
 	s.gapWarn = ratelimit.NewLog(s.log, "the broker may have lost news (reconnected, or dropped what it could not deliver in time): caches dropped, rooms healed from the store", warnEvery)
 	h, err := hub.New(hub.Config{
@@ -229,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/inspect/watch", s.serveInspectWatch)
 	if cfg.Accounts != nil {
 		s.bg.Go(func() { s.sweep(s.quit) })
+		s.bg.Go(func() { s.purgeSessionsEvery(s.quit) })
 	}
 	s.bg.Go(func() { s.heal(s.quit) })
 	if g, ok := cfg.Broker.(chat.GapNotifier); ok {

@@ -48,6 +48,7 @@ func (s *Server) thumbTurn(ctx context.Context) bool {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	s.metrics.thumbsSkipped.Inc()
 	return false
 }
 

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/png"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -140,4 +141,35 @@ func TestScaleDownColours(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestThumbTurnGivesUp: with every turn taken, an image waits thumbWait
+// for one and is then counted as kept without a thumbnail; a turn freed
+// within the wait is taken.
+func TestThumbTurnGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Server{thumbs: make(chan struct{}, 1), metrics: newMetrics()}
+		s.thumbs <- struct{}{} // every turn taken
+		start := time.Now()
+		if s.thumbTurn(t.Context()) {
+			t.Fatal("thumbTurn = true with every turn taken")
+		}
+		if waited := time.Since(start); waited != thumbWait {
+			t.Errorf("gave up after %v, want %v", waited, thumbWait)
+		}
+		if got := counterValue(s.metrics.thumbsSkipped); got != 1 {
+			t.Errorf("hubbub_thumbnails_skipped_total = %v, want 1", got)
+		}
+
+		go func() {
+			time.Sleep(thumbWait / 2)
+			s.thumbDone()
+		}()
+		if !s.thumbTurn(t.Context()) {
+			t.Error("thumbTurn = false though a turn came free within the wait")
+		}
+		if got := counterValue(s.metrics.thumbsSkipped); got != 1 {
+			t.Errorf("hubbub_thumbnails_skipped_total = %v after a turn was taken, want still 1", got)
+		}
+	})
 }

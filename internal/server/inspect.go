@@ -83,10 +83,16 @@ func (tw tapWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	brw = bufio.NewReadWriter(tc.br, brw.Writer)
 	if c := tw.r.URL.Query().Get(inspectQuery); c != "" {
 		if b, err := base64.RawURLEncoding.DecodeString(c); err == nil && len(b) == sha256.Size {
-			tc.challenge = string(b)
 			// Keyed from the hijack on, not from registration: the client
-			// may ask to watch as soon as it has the 101.
-			tw.srv.inspectKeys.Store(tc.challenge, tc)
+			// may ask to watch as soon as it has the 101. The first
+			// connection to name a challenge keeps it while it lives: a
+			// client makes a fresh key for every socket, so a second
+			// connection with the same challenge is someone who saw the
+			// URL and would otherwise put their own frames in front of
+			// the key's holder. That connection is simply not keyed.
+			if _, taken := tw.srv.inspectKeys.LoadOrStore(string(b), tc); !taken {
+				tc.challenge = string(b)
+			}
 		}
 	}
 	return tc, brw, nil

@@ -509,3 +509,44 @@ func TestRequestHead(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectChallengeKeptByFirst: a second connection naming a challenge
+// already in use (someone who saw the first one's URL) does not take the
+// key over: the key's holder keeps watching its own connection and never
+// sees the other's frames.
+func TestInspectChallengeKeptByFirst(t *testing.T) {
+	_, ts := rawServer(t, Config{})
+	key, challenge := inspectKey(t)
+	own := rawDial(t, ts, "/echo?inspect="+challenge)
+	other := rawDial(t, ts, "/echo?inspect="+challenge)
+
+	status, f := watch(t, ts.URL, nil, watchRequest{Key: key})
+	if status != http.StatusOK {
+		t.Fatalf("watch own connection: status %d, want 200", status)
+	}
+	f.until(func(r inspect.Record) bool { return r.Kind == "handshake" })
+	sentFrame(t, other, rawFrame{fin: true, opcode: rawOpText, payload: []byte("from-the-other")})
+	receivedFrame(t, other)
+	sentFrame(t, own, rawFrame{fin: true, opcode: rawOpText, payload: []byte("from-the-owner")})
+	receivedFrame(t, own)
+	sentFrame(t, own, rawFrame{fin: true, opcode: rawOpClose, payload: rawCloseBody(1000, "bye")})
+	receivedFrame(t, own)
+	own.expectEOF()
+
+	_, text := f.rest()
+	if !strings.Contains(text, "from-the-owner") {
+		t.Errorf("the key's feed lacks its own connection's frame")
+	}
+	if strings.Contains(text, "from-the-other") {
+		t.Errorf("the key's feed shows the frames of another connection that named the same challenge")
+	}
+
+	// Once the first is gone, its challenge is free again.
+	again := rawDial(t, ts, "/echo?inspect="+challenge)
+	status, f = watch(t, ts.URL, nil, watchRequest{Key: key})
+	if status != http.StatusOK {
+		t.Fatalf("watch after the first closed: status %d, want 200", status)
+	}
+	f.until(func(r inspect.Record) bool { return r.Kind == "handshake" })
+	_ = again
+}

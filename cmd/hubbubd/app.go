@@ -36,6 +36,7 @@ type Main struct {
 	TLSCert, TLSKey string
 	LogLevel        string
 	DebugAddr       string // empty: no profiler; else net/http/pprof listens here
+	MetricsAddr     string // empty: /metrics on the chat's listener; else only here
 	ShutdownTimeout time.Duration
 	// ReadHeaderTimeout and MaxHeaderBytes bound a handshake, so a slow
 	// client cannot hold a connection open before its upgrade.
@@ -85,6 +86,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&m.LogLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.StringVar(&m.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private `address`; empty: off")
+	fs.StringVar(&m.MetricsAddr, "metrics-addr", "", "serve the Prometheus metrics (/metrics) on this private `address` only, and not on --addr; may be the --debug-addr; empty: on --addr")
 	fs.DurationVar(&m.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "the longest a shutdown (SIGTERM) may take, drain included; then remaining sockets are cut")
 	fs.DurationVar(&cfg.DrainGrace, "drain-grace", 5*time.Second, "after SIGTERM, how long /readyz answers 503 while the node keeps serving, before sockets close")
 	fs.DurationVar(&cfg.DrainWindow, "drain-window", 5*time.Second, "after the drain grace, the time over which sockets are closed with 1012, in random order")
@@ -240,16 +242,29 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg.AllowedOrigins = m.AllowedOrigins
 	cfg.AllowedHosts = m.AllowedHosts
 	cfg.TrustedProxies = m.TrustedProxies
+	cfg.PrivateMetrics = m.MetricsAddr != ""
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
 
 	if m.DebugAddr != "" {
-		stop, err := serveDebug(m.DebugAddr, srv.Hosts(), log)
+		var metrics http.Handler
+		if m.MetricsAddr == m.DebugAddr {
+			metrics = srv.MetricsHandler()
+		}
+		stop, err := servePrivate("profiler", m.DebugAddr, privateMux(true, metrics), srv.Hosts(), log)
 		if err != nil {
 			srv.Shutdown(context.Background())
 			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stop()
+	}
+	if m.MetricsAddr != "" && m.MetricsAddr != m.DebugAddr {
+		stop, err := servePrivate("metrics", m.MetricsAddr, privateMux(false, srv.MetricsHandler()), srv.Hosts(), log)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("--metrics-addr: %w", err)
 		}
 		defer stop()
 	}

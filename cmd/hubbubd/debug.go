@@ -11,33 +11,46 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/server"
 )
 
-// serveDebug serves Go's profiler (net/http/pprof) on addr until ctx ends.
-// It is off unless --debug-addr is given, and belongs on a loopback or
-// otherwise private address: profiles show internals, not message bodies.
-// It answers the Host names the chat's listener does (hosts): a page that
-// rebinds its name to the loopback must not read the command line, which
-// may hold the store's password. It returns once the listener is open; a
-// failure to open it is returned.
-func serveDebug(addr string, hosts *server.HostPolicy, log *slog.Logger) (stop func(), err error) {
+// privateMux is what hubbubd serves on its private listeners: Go's
+// profiler (net/http/pprof) when debug is set, the Prometheus metrics at
+// /metrics when metrics is not nil.
+func privateMux(debug bool, metrics http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	if debug {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
+	return mux
+}
+
+// servePrivate serves mux on addr, a listener apart from the chat's:
+// --debug-addr's profiler and --metrics-addr's metrics. It belongs on a
+// loopback or otherwise private address: profiles show internals (not
+// message bodies), metrics the node's load. It answers the Host names the
+// chat's listener does (hosts): a page that rebinds its name to the
+// loopback must not read the command line, which may hold the store's
+// password. It returns once the listener is open; a failure to open it is
+// returned. stop closes it and waits.
+func servePrivate(what, addr string, mux http.Handler, hosts *server.HostPolicy, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	hs := &http.Server{Handler: hosts.Guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Warn("debug server", "err", err)
+			log.Warn("private listener", "serves", what, "err", err)
 		}
 	}()
-	log.Info("profiler serving", "addr", ln.Addr().String())
+	log.Info("private listener", "serves", what, "addr", ln.Addr().String())
 	return func() {
 		hs.Close()
 		<-done

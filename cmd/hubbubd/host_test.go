@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,6 +44,73 @@ func TestListenersRefuseRebinding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := get(tt.at, tt.path, tt.host); got != tt.want {
 				t.Errorf("GET %s as %s = %d, want %d", tt.path, tt.host, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMetricsAddr: --metrics-addr moves /metrics off the chat's listener
+// onto a private one, alone or shared with --debug-addr; without it the
+// chat's listener serves it.
+func TestMetricsAddr(t *testing.T) {
+	get := func(t *testing.T, at, path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + at + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const series = "hubbub_connections "
+	type check struct {
+		listener string // "chat", "metrics" or "debug"
+		path     string
+		want     int
+	}
+	tests := []struct {
+		name   string
+		args   func(metrics, debug string) []string
+		checks []check
+	}{
+		{"default", func(_, _ string) []string { return nil }, []check{
+			{"chat", "/metrics", http.StatusOK},
+		}},
+		{"a listener of its own", func(metrics, _ string) []string { return []string{"--metrics-addr", metrics} }, []check{
+			{"chat", "/metrics", http.StatusNotFound},
+			{"metrics", "/metrics", http.StatusOK},
+			{"metrics", "/debug/pprof/cmdline", http.StatusNotFound},
+			{"chat", "/healthz", http.StatusOK},
+		}},
+		{"with the profiler", func(_, debug string) []string { return []string{"--metrics-addr", debug, "--debug-addr", debug} }, []check{
+			{"chat", "/metrics", http.StatusNotFound},
+			{"debug", "/metrics", http.StatusOK},
+			{"debug", "/debug/pprof/cmdline", http.StatusOK},
+		}},
+		{"apart from the profiler", func(metrics, debug string) []string {
+			return []string{"--metrics-addr", metrics, "--debug-addr", debug}
+		}, []check{
+			{"chat", "/metrics", http.StatusNotFound},
+			{"metrics", "/metrics", http.StatusOK},
+			{"debug", "/metrics", http.StatusNotFound},
+			{"debug", "/debug/pprof/cmdline", http.StatusOK},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			debug := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+			addrs := map[string]string{"metrics": metrics, "debug": debug}
+			addrs["chat"] = startMain(t, tt.args(metrics, debug)...)
+			for _, c := range tt.checks {
+				status, body := get(t, addrs[c.listener], c.path)
+				if status != c.want {
+					t.Errorf("GET %s on the %s listener = %d, want %d", c.path, c.listener, status, c.want)
+				}
+				if c.path == "/metrics" && status == http.StatusOK && !strings.Contains(body, series) {
+					t.Errorf("GET /metrics on the %s listener lacks %q", c.listener, series)
+				}
 			}
 		})
 	}

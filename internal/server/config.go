@@ -193,6 +193,11 @@ type Config struct {
 	// administrators in the inspector and in the trace (default off:
 	// redacted). A user always sees their own connection's payloads.
 	InspectPayloads bool
+	// PrivateMetrics leaves GET /metrics off the server's handler, for a
+	// deployment that serves MetricsHandler on a listener of its own
+	// (hubbubd's --metrics-addr) so that the public address does not show
+	// its figures (default off: /metrics is served with the rest).
+	PrivateMetrics bool
 	// DrainGrace is how long Shutdown keeps serving, new connections
 	// included, after /readyz turned 503, so that load balancers stop
 	// sending new clients before sockets close (default 0: close at once).

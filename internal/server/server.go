@@ -219,7 +219,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /echo/rfc6455", s.serveEchoRFC6455)
 	s.mux.HandleFunc("GET /healthz", s.serveHealthz)
 	s.mux.HandleFunc("GET /readyz", s.serveReadyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	if !cfg.PrivateMetrics {
+		s.mux.Handle("GET /metrics", s.MetricsHandler())
+	}
 	s.mux.HandleFunc("POST /api/register", s.serveRegister)
 	s.mux.HandleFunc("POST /api/login", s.serveLogin)
 	s.mux.HandleFunc("POST /api/logout", s.serveLogout)
@@ -301,6 +303,12 @@ func (b *timedBody) Read(p []byte) (int, error) {
 // Hosts returns the server's Host policy (Config.AllowedHosts), for other
 // listeners of the process to apply too.
 func (s *Server) Hosts() *HostPolicy { return s.hosts }
+
+// MetricsHandler serves the server's metrics in Prometheus's text format,
+// what GET /metrics answers unless Config.PrivateMetrics is set.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+}
 
 // Registry returns the Prometheus registry holding the server's metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }

@@ -233,14 +233,18 @@ func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) e
 	if _, err := s.pool.Exec(ctx,
 		`UPDATE uploads SET room = '', cmid = '', updated_at = `+nowMS+`
 		 WHERE id = $1 AND owner = $2 AND room = $3 AND cmid = $4 AND room <> ''
-		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = $1)`,
+		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = $1 AND file_id <> '')`,
 		id, owner, room, cmid); err != nil {
 		return s.fail("release file", err)
 	}
 	return nil
 }
 
-// FileMessage implements chat.Files.
+// FileMessage implements chat.Files. The query repeats the condition of
+// the partial index messages_file (a file id that is not empty): the
+// generic plan of a prepared statement, which knows no $1, may use the
+// index only then, and otherwise walks every message in key order; so
+// does ReleaseFile's.
 func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -250,7 +254,8 @@ func (s *Store) FileMessage(ctx context.Context, id string) (string, int64, erro
 	var room string
 	var seq int64
 	err = s.pool.QueryRow(ctx,
-		`SELECT room, seq FROM messages WHERE file_id = $1 AND kind = '' AND NOT deleted ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
+		`SELECT room, seq FROM messages WHERE file_id = $1 AND file_id <> '' AND kind = '' AND NOT deleted
+		 ORDER BY room, seq LIMIT 1`, id).Scan(&room, &seq)
 	if isNoRows(err) {
 		return "", 0, chat.ErrNoSuchFile
 	}

@@ -140,12 +140,19 @@ func TestQueryPlans(t *testing.T) {
 		{"active sanction", `SELECT until, by_user, reason FROM sanctions
 			WHERE room = ? AND user = ? AND kind = ? AND (until IS NULL OR until > ?)`,
 			[]any{"r", "u", "k", 1}, "sqlite_autoindex_sanctions_1"},
+		// Every download asks which message carries the file (one does).
+		{"file message", `SELECT room, seq FROM messages WHERE file_id = ? AND file_id <> '' AND kind = '' AND deleted = 0
+			ORDER BY room, seq LIMIT 1`, []any{"f"}, "messages_file"},
+		{"file carried", `SELECT 1 FROM messages WHERE file_id = ? AND file_id <> ''`, []any{"f"}, "messages_file"},
 	}
+	// Sorting what the index finds is fine for these: a row or two.
+	sorts := map[string]bool{"file message": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// The writer, because the reader refuses to plan a DELETE.
 			plan := queryPlan(t.Context(), t, s.writer, tt.query, tt.args...)
-			if !strings.Contains(plan, "USING INDEX "+tt.index) || strings.Contains(plan, "TEMP B-TREE") {
+			indexed := strings.Contains(plan, "USING INDEX "+tt.index) || strings.Contains(plan, "USING COVERING INDEX "+tt.index)
+			if !indexed || strings.Contains(plan, "TEMP B-TREE") && !sorts[tt.name] {
 				t.Errorf("plan = %q, want a search using index %s and no sort", plan, tt.index)
 			}
 		})

@@ -158,7 +158,9 @@ type Store interface {
 	// Each entry takes effect in the transaction that gives it its seq,
 	// and an entry sees the effects of those before it in the batch; see
 	// Fold for the rules. A react entry is a toggle: its result has Kind
-	// KindReact or KindUnreact, whichever it turned out to be.
+	// KindReact or KindUnreact, whichever it turned out to be. A store
+	// that is also Files purges the file of a message deleted, in the
+	// same transaction (see Files).
 	Append(ctx context.Context, batch []NewMessage) ([]AppendResult, error)
 
 	// HistoryBefore returns up to limit messages of room with Seq < before
@@ -184,9 +186,10 @@ type Store interface {
 	// an error.
 	SetArchived(ctx context.Context, room string, archived bool) error
 
-	// DeleteRoom removes a room with everything in it (messages, and for
-	// stores that are also an Access, its roles and sanctions) in one
-	// transaction, or returns ErrNoSuchRoom. The name is free again:
+	// DeleteRoom removes a room with everything in it (messages, for
+	// stores that are also an Access its roles and sanctions, and for
+	// stores that are also Files the files its messages carry, purged)
+	// in one transaction, or returns ErrNoSuchRoom. The name is free again:
 	// a room created under it later starts at sequence 1. An Append
 	// racing with DeleteRoom either commits before it (and is deleted
 	// with the room) or fails with ErrNoSuchRoom.

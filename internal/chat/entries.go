@@ -58,6 +58,7 @@ type Target struct {
 	// Set by Fold: what the store must write back.
 	Changed bool          // Body, FileID, Edited, Deleted or V changed
 	Cleared bool          // every reaction row of the message must go (deleted)
+	Dropped string        // the file a delete took off the message: a store that is also Files purges it
 	Removed []ReactionRow // reaction rows to delete, by Emoji and User, first
 	Added   []ReactionRow // then reaction rows to insert
 }
@@ -88,9 +89,10 @@ func (t *Target) CanReply() bool { return t != nil && !t.Deleted }
 // unless AuthorKey matches), ErrTooManyReactions for a new emoji on a
 // message that already has MaxReactions. On error t is unchanged.
 //
-// An edit sets Body and Edited; a delete empties Body and FileID, sets
-// Deleted and drops every reaction; a react adds Author to the emoji's
-// users or, if there, removes them. Each sets V to seq.
+// An edit sets Body and Edited; a delete empties Body and FileID (and sets
+// Dropped to the file it had), sets Deleted and drops every reaction; a
+// react adds Author to the emoji's users or, if there, removes them. Each
+// sets V to seq.
 func (t *Target) Fold(e NewMessage, seq int64, at time.Time) (kind string, err error) {
 	if t == nil || t.Deleted {
 		return "", ErrNoSuchMessage
@@ -112,6 +114,7 @@ func (t *Target) Fold(e NewMessage, seq int64, at time.Time) (kind string, err e
 		if !mine && !e.AnyAuthor {
 			return "", ErrNotAuthor
 		}
+		t.Dropped = t.FileID
 		t.Body, t.FileID, t.Deleted = "", "", true
 		t.Rows, t.Added, t.Removed, t.Cleared = nil, nil, nil, true
 	case KindReact, KindUnreact:

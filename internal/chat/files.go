@@ -8,8 +8,9 @@ import (
 
 // Errors of the Files contract.
 var (
-	// ErrNoSuchFile: no upload with that id (or it expired, or was
-	// discarded), or, from FileRoom, no message of a room carries it.
+	// ErrNoSuchFile: no upload with that id (or it expired, was
+	// discarded, or was purged with its message), or, from FileMessage,
+	// no message of a room carries it.
 	ErrNoSuchFile = errors.New("no such file")
 	// ErrBadOffset: a chunk that does not start where the upload stands,
 	// or that runs past its size. Nothing of it was stored.
@@ -55,6 +56,19 @@ type FileInfo struct {
 // of a cluster shares, so that any node can serve a file another received.
 // Implementations are safe for concurrent use; every method returns
 // ErrClosed after Close of the store.
+//
+// A file goes with its message. When a store that is a Store as well
+// deletes a plain message that carries a file (Append of a delete, by its
+// author or a moderator; DeleteRoom and DeleteIdleGuestRooms, for every
+// message of the room), it purges the file in the same transaction, unless
+// a message that is not deleted still carries it. A purged file is gone
+// for every method here: Upload, Thumb, ClaimFile and CompleteUpload find
+// no such file, ReadFile reads nothing, and its name, checksum and
+// thumbnail are erased at once. Its chunks are deleted by PurgeFiles, a
+// bounded sweep, so that a deletion costs its transaction the same however
+// large the file. What is left, the record of its owner, size and creation
+// time, still counts in UploadedSince (deleting a message gives no upload
+// quota back) until ExpireUploads removes it.
 type Files interface {
 	// CreateUpload records a new, empty upload. u.ID must be new.
 	CreateUpload(ctx context.Context, u Upload) error
@@ -104,7 +118,7 @@ type Files interface {
 
 	// FileMessage returns the room and seq of the plain message, not
 	// deleted, that carries file id, or ErrNoSuchFile. (Deleting a message
-	// takes its file off it.)
+	// takes its file off it, and purges the file.)
 	FileMessage(ctx context.Context, id string) (room string, seq int64, err error)
 
 	// UploadedSince returns how many bytes (announced sizes) owner's
@@ -114,6 +128,14 @@ type Files interface {
 
 	// ExpireUploads discards every upload not updated since before that
 	// no message carries: incomplete ones, and complete ones never
-	// claimed (or released, ReleaseFile) — and returns how many.
+	// claimed (or released, ReleaseFile) — and returns how many. It also
+	// removes the records of the files purged before before whose chunks
+	// PurgeFiles has deleted, which it does not count.
 	ExpireUploads(ctx context.Context, before time.Time) (int, error)
+
+	// PurgeFiles deletes up to max stored chunks of purged files (see
+	// above) in one transaction and returns how many it deleted: fewer
+	// than max once none is left. Several callers (nodes) may run it at
+	// once; each chunk is deleted by one of them.
+	PurgeFiles(ctx context.Context, max int) (int, error)
 }

@@ -53,7 +53,7 @@ type queryRower interface {
 }
 
 func (s *Store) upload(ctx context.Context, q queryRower, id string) (chat.Upload, error) {
-	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1`, id))
+	u, err := scanUpload(q.QueryRow(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = $1 AND purged = 0`, id))
 	if isNoRows(err) {
 		return u, chat.ErrNoSuchFile
 	}
@@ -80,7 +80,7 @@ func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data [
 	last := offset + int64(len(data))
 	tag, err := tx.Exec(ctx,
 		`UPDATE uploads SET received = $1, updated_at = `+nowMS+`
-		 WHERE id = $2 AND received = $3 AND $1 <= size AND NOT complete`,
+		 WHERE id = $2 AND received = $3 AND $1 <= size AND NOT complete AND purged = 0`,
 		last, id, offset)
 	if err != nil {
 		return 0, s.fail("append chunk", err)
@@ -104,7 +104,8 @@ func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data [
 
 // ReadFile implements chat.Files. It reads one chunk row per query, so
 // that no connection is held while fn runs (fn may be writing to a slow
-// HTTP client).
+// HTTP client); a read that its file's purge overtakes stops at the next
+// chunk.
 func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) error) error {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -116,7 +117,8 @@ func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) 
 		var data []byte
 		var at int64
 		err := s.pool.QueryRow(ctx,
-			`SELECT pos, data FROM upload_chunks WHERE upload = $1 AND pos > $2 ORDER BY pos LIMIT 1`, id, pos).Scan(&at, &data)
+			`SELECT c.pos, c.data FROM upload_chunks c JOIN uploads u ON u.id = c.upload
+			 WHERE c.upload = $1 AND c.pos > $2 AND u.purged = 0 ORDER BY c.pos LIMIT 1`, id, pos).Scan(&at, &data)
 		if isNoRows(err) {
 			return nil
 		}
@@ -139,7 +141,7 @@ func (s *Store) CompleteUpload(ctx context.Context, id string, info chat.FileInf
 	defer end()
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE uploads SET complete = true, type = $1, width = $2, height = $3, thumb = $4, updated_at = `+nowMS+`
-		 WHERE id = $5 AND received = size`,
+		 WHERE id = $5 AND received = size AND purged = 0`,
 		info.Type, info.Width, info.Height, info.Thumb, id)
 	if err != nil {
 		return s.fail("complete upload", err)
@@ -204,7 +206,7 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	defer end()
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE uploads SET room = $1, cmid = $2
-		 WHERE id = $3 AND owner = $4 AND complete
+		 WHERE id = $3 AND owner = $4 AND complete AND purged = 0
 		   AND (room = '' OR (room = $1 AND cmid = $2 AND cmid <> ''))`,
 		room, cmid, id, owner)
 	if err != nil {
@@ -232,7 +234,7 @@ func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) e
 	defer end()
 	if _, err := s.pool.Exec(ctx,
 		`UPDATE uploads SET room = '', cmid = '', updated_at = `+nowMS+`
-		 WHERE id = $1 AND owner = $2 AND room = $3 AND cmid = $4 AND room <> ''
+		 WHERE id = $1 AND owner = $2 AND room = $3 AND cmid = $4 AND room <> '' AND purged = 0
 		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = $1 AND file_id <> '')`,
 		id, owner, room, cmid); err != nil {
 		return s.fail("release file", err)
@@ -311,8 +313,53 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 			return 0, s.fail("expire uploads", err)
 		}
 	}
+	// The records of purged files, chunks gone (PurgeFiles): not counted.
+	if _, err := tx.Exec(ctx, `DELETE FROM uploads WHERE purged = 2 AND updated_at < $1`, before); err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
 	return len(ids), nil
+}
+
+// purgeFileSet is the SET clause that purges an upload (migration 12): it
+// erases what the file was and keeps what the upload quota counts (owner,
+// size, created_at); updated_at becomes the time of the purge. The chunks
+// are left to PurgeFiles. A purge must leave alone a file that a message
+// not deleted still carries (the statements that use it check).
+const purgeFileSet = `purged = 1, name = '', sha256 = '', declared = '', type = '',
+	width = 0, height = 0, thumb = NULL, updated_at = ` + nowMS
+
+// PurgeFiles implements chat.Files. Chunks another caller is deleting are
+// skipped (SKIP LOCKED), not waited for. A file whose last chunk goes is
+// marked so (purged = 2), by whichever caller sees it last, for
+// ExpireUploads to remove its record later.
+func (s *Store) PurgeFiles(ctx context.Context, max int) (int, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `DELETE FROM upload_chunks c USING (
+			SELECT c.upload, c.pos FROM uploads u JOIN upload_chunks c ON c.upload = u.id
+			WHERE u.purged = 1 ORDER BY u.updated_at LIMIT $1
+			FOR UPDATE OF c SKIP LOCKED) AS d
+		WHERE c.upload = d.upload AND c.pos = d.pos`, max)
+	if err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE uploads SET purged = 2
+		WHERE purged = 1 AND NOT EXISTS (SELECT 1 FROM upload_chunks c WHERE c.upload = uploads.id)`); err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

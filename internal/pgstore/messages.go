@@ -311,8 +311,9 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 }
 
 // queueTargets queues on b the writes that store what Fold changed of the
-// touched targets: their state, the bodies of a deleted message's edits,
-// and their reaction rows (removed ones before added ones).
+// touched targets: their state, the purge of the files deletes took off
+// them (chat.Files), the bodies of a deleted message's edits, and their
+// reaction rows (removed ones before added ones).
 func queueTargets(b *pgx.Batch, touched []targetKey, targets map[targetKey]*chat.Target) {
 	if len(touched) == 0 {
 		return
@@ -327,6 +328,7 @@ func queueTargets(b *pgx.Batch, touched []targetKey, targets map[targetKey]*chat
 		rooms []string
 		seqs  []int64
 	}
+	var dropped []string // files that deletes took off their messages
 	var del, add struct {
 		rooms, emojis, users []string
 		seqs, ats            []int64
@@ -340,6 +342,9 @@ func queueTargets(b *pgx.Batch, touched []targetKey, targets map[targetKey]*chat
 		st.edited = append(st.edited, timeOrNil(t.Edited))
 		st.deleted = append(st.deleted, t.Deleted)
 		st.vs = append(st.vs, t.V)
+		if t.Dropped != "" {
+			dropped = append(dropped, t.Dropped)
+		}
 		if t.Cleared {
 			cleared.rooms = append(cleared.rooms, k.room)
 			cleared.seqs = append(cleared.seqs, k.seq)
@@ -360,6 +365,13 @@ func queueTargets(b *pgx.Batch, touched []targetKey, targets map[targetKey]*chat
 			$6::boolean[], $7::bigint[]) AS u (room, seq, body, file_id, edited, deleted, v)
 		WHERE messages.room = u.room AND messages.seq = u.seq`,
 		st.rooms, st.seqs, st.bodies, st.fileIDs, st.edited, st.deleted, st.vs)
+	if len(dropped) > 0 {
+		// After the update above, so that the check finds only the
+		// other messages that carry a file.
+		b.Queue(`UPDATE uploads SET `+purgeFileSet+`
+			WHERE id = ANY($1) AND purged = 0
+			  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '')`, dropped)
+	}
 	if len(cleared.seqs) > 0 {
 		b.Queue(`UPDATE messages SET body = ''
 			FROM unnest($1::text[], $2::bigint[]) AS u (room, seq)

@@ -167,6 +167,23 @@ var migrations = []string{
 	// 11: complete uploads that no message carries expire too, as
 	// sqlitestore's migration 14 says.
 	`CREATE INDEX uploads_unsent ON uploads (updated_at) WHERE complete AND room = '';`,
+
+	// 12: the file of a deleted message is purged, as sqlitestore's
+	// migration 15 says (purged: 0 kept, 1 chunks still to delete, 2
+	// chunks deleted), and so are the files of messages and rooms deleted
+	// before this version. The new column's constant default makes the
+	// ALTER instant; the UPDATE reads the uploads once.
+	`ALTER TABLE uploads ADD COLUMN purged smallint NOT NULL DEFAULT 0;
+	CREATE INDEX uploads_purging ON uploads (updated_at) WHERE purged = 1;
+	CREATE INDEX uploads_purged ON uploads (updated_at) WHERE purged = 2;
+	UPDATE uploads SET purged = 1, name = '', sha256 = '', declared = '', type = '',
+		width = 0, height = 0, thumb = NULL
+	WHERE complete AND room <> ''
+	  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '')
+	  AND (NOT EXISTS (SELECT 1 FROM rooms r WHERE r.name = uploads.room)
+	       OR cmid <> '' AND EXISTS (SELECT 1 FROM messages m
+	            WHERE m.cmid = uploads.cmid AND m.room = uploads.room AND m.cmid <> ''
+	              AND m.kind = '' AND m.deleted));`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -123,9 +123,10 @@ func (s *Store) SetArchived(ctx context.Context, room string, archived bool) err
 	return nil
 }
 
-// DeleteRoom removes a room, its messages, roles and sanctions in one
-// transaction, or returns [chat.ErrNoSuchRoom]. It locks the room's row
-// first, as Append does, so an Append is wholly before or after it.
+// DeleteRoom removes a room, its messages, roles and sanctions, and purges
+// the files its messages carry, in one transaction, or returns
+// [chat.ErrNoSuchRoom]. It locks the room's row first, as Append does, so
+// an Append is wholly before or after it.
 func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -166,6 +167,13 @@ func (s *Store) deleteRooms(ctx context.Context, lockQuery string, args ...any) 
 		return nil, nil
 	}
 	b := &pgx.Batch{}
+	// The files their messages carry, while those are there to find
+	// them, unless a message of another room carries one too.
+	b.Queue(`UPDATE uploads SET `+purgeFileSet+`
+		WHERE purged = 0
+		  AND id IN (SELECT file_id FROM messages WHERE room = ANY($1) AND file_id <> '')
+		  AND NOT EXISTS (SELECT 1 FROM messages m
+		                  WHERE m.file_id = uploads.id AND m.file_id <> '' AND NOT m.room = ANY($1))`, names)
 	// Reactions point at messages (a foreign key): first.
 	b.Queue(`DELETE FROM reactions WHERE room = ANY($1)`, names)
 	b.Queue(`DELETE FROM messages WHERE room = ANY($1)`, names)

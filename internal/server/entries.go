@@ -78,6 +78,9 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 			ss.srv.bg.Go(func() { ss.releaseFile(c, id, e, res) })
 		}
 	}
+	// A deletion purges the file of its message, if it has one: its
+	// bytes are then deleted off the committer's goroutine (tendFiles).
+	deletes := e.Kind == chat.KindDelete
 	if ss.inflight == nil {
 		ss.inflight = make(chan struct{}, ss.srv.cfg.MaxInFlight)
 	}
@@ -102,6 +105,9 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 			if err != nil {
 				ss.replyErr(c, id, err)
 				return
+			}
+			if deletes {
+				ss.srv.filesDeleted()
 			}
 			m := wireMessage(res.Message)
 			m.File = file

@@ -318,25 +318,82 @@ func (s *Server) storedFile(ctx context.Context, id string) *protocol.File {
 	return wireFile(u)
 }
 
-// expireUploads deletes, every hour (and once at start) until quit is
-// closed, the uploads untouched for UploadExpiry that no message carries:
-// unfinished ones, and files uploaded but never sent.
-func (s *Server) expireUploads(quit <-chan struct{}) {
+// purgeChunks is the most chunks of purged files that one transaction of
+// purgeFiles deletes (chat.Files.PurgeFiles): 3.75 MiB at the default
+// chunk size, so that other writers (SQLite has one) never wait long
+// behind it.
+const purgeChunks = 64
+
+// tendFiles deletes, until quit is closed, the bytes of purged files (the
+// files of deleted messages and rooms) soon after a deletion on this node
+// (filesDeleted), and every hour (and once at start) what is left of them
+// (a deletion on another node, or one before a restart) and the uploads
+// untouched for UploadExpiry that no message carries: unfinished ones, and
+// files uploaded but never sent.
+func (s *Server) tendFiles(quit <-chan struct{}) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	// The purge first: the records of files it finishes may expire.
+	s.purgeFiles(quit)
+	s.expireUploads()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-s.purgeNow:
+			s.purgeFiles(quit)
+		case <-t.C:
+			s.purgeFiles(quit)
+			s.expireUploads()
+		}
+	}
+}
+
+// expireUploads is one round of ExpireUploads.
+func (s *Server) expireUploads() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := s.cfg.Files.ExpireUploads(ctx, time.Now().Add(-s.cfg.UploadExpiry))
+	if err != nil {
+		s.log.Warn("expire uploads", "err", err)
+	} else if n > 0 {
+		s.log.Info("expired uploads (unfinished, or never sent)", "uploads", n)
+	}
+}
+
+// filesDeleted tells tendFiles that a deletion (of a message, or of a
+// room) may have purged files, whose bytes it then deletes. It never
+// blocks.
+func (s *Server) filesDeleted() {
+	select {
+	case s.purgeNow <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// purgeFiles deletes the chunks of purged files, purgeChunks at a time,
+// until none is left, quit is closed or the store fails.
+func (s *Server) purgeFiles(quit <-chan struct{}) {
+	total := 0
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		n, err := s.cfg.Files.ExpireUploads(ctx, time.Now().Add(-s.cfg.UploadExpiry))
+		n, err := s.cfg.Files.PurgeFiles(ctx, purgeChunks)
 		cancel()
+		total += n
 		if err != nil {
-			s.log.Warn("expire uploads", "err", err)
-		} else if n > 0 {
-			s.log.Info("expired uploads (unfinished, or never sent)", "uploads", n)
+			s.log.Warn("purge the files of deleted messages", "err", err)
+			break
+		}
+		if n < purgeChunks {
+			break
 		}
 		select {
 		case <-quit:
 			return
-		case <-t.C:
+		default:
 		}
+	}
+	if total > 0 {
+		s.log.Debug("purged the files of deleted messages", "chunks", total)
 	}
 }

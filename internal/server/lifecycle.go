@@ -182,6 +182,7 @@ func (ss *session) lifecycle(ctx context.Context, c *conn, cmd *protocol.Command
 		if err := store.DeleteRoom(ctx, cmd.Room); err != nil {
 			return err
 		}
+		ss.srv.filesDeleted()
 		ev.Change = protocol.ChangeDeleted
 	default:
 		archive := cmd.Op == protocol.OpArchiveRoom
@@ -254,6 +255,9 @@ func (s *Server) sweepRoomsOnce(ctx context.Context, now time.Time) {
 	if err != nil {
 		s.log.Warn("deleting idle guest rooms failed", "err", err)
 		return
+	}
+	if len(names) > 0 {
+		s.filesDeleted()
 	}
 	for _, name := range names {
 		s.log.Info("guest room expired", "room", name)

@@ -89,6 +89,7 @@ type Server struct {
 	closing  atomic.Bool    // past the drain grace: upgrades are refused (drain.go)
 	quit     chan struct{}  // closed by Shutdown: stops the sweeper
 	healNow  chan struct{}  // a heal round now, not at the next tick (brokerGap); buffered 1
+	purgeNow chan struct{}  // a purge of deleted messages' files now (filesDeleted); buffered 1
 	gapWarn  *ratelimit.Log // the broker may have lost news
 	quitOnce sync.Once
 	bg       sync.WaitGroup // background goroutines: the sweeper, moderation handlers
@@ -111,17 +112,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.setDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		conns:   make(map[*conn]struct{}),
-		origins: make(map[string]bool),
-		metrics: newMetrics(),
-		pinger:  newPinger(cfg.PingInterval),
-		poller:  newPoller(cfg.Logger),
-		readers: newReaders(readerLinger),
-		quit:    make(chan struct{}),
-		healNow: make(chan struct{}, 1),
-		thumbs:  make(chan struct{}, thumbConcurrency),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		conns:    make(map[*conn]struct{}),
+		origins:  make(map[string]bool),
+		metrics:  newMetrics(),
+		pinger:   newPinger(cfg.PingInterval),
+		poller:   newPoller(cfg.Logger),
+		readers:  newReaders(readerLinger),
+		quit:     make(chan struct{}),
+		healNow:  make(chan struct{}, 1),
+		purgeNow: make(chan struct{}, 1),
+		thumbs:   make(chan struct{}, thumbConcurrency),
 	}
 	s.refusedWarn = ratelimit.NewLog(s.log, "origin refused; if a proxy is in front, set the public URL to the address users open", warnEvery)
 	s.slowWarn = ratelimit.NewLog(s.log, "closing slow consumers: send queue full or too old; they will resume", warnEvery)
@@ -240,7 +242,7 @@ func New(cfg Config) (*Server, error) {
 		g.NotifyGaps(s.brokerGap)
 	}
 	if cfg.Files != nil {
-		s.bg.Go(func() { s.expireUploads(s.quit) })
+		s.bg.Go(func() { s.tendFiles(s.quit) })
 	}
 	if cfg.GuestRoomTTL > 0 {
 		s.bg.Go(func() { s.sweepRooms(s.quit) })

@@ -26,10 +26,11 @@ import (
 
 // Server is a running test server.
 type Server struct {
-	URL   string // http://127.0.0.1:PORT
-	WSURL string // ws://127.0.0.1:PORT/ws
-	Store *sqlitestore.Store
-	Srv   *server.Server
+	URL    string // http://127.0.0.1:PORT
+	WSURL  string // ws://127.0.0.1:PORT/ws
+	Store  *sqlitestore.Store
+	DBPath string // the store's database file, for a test to look inside
+	Srv    *server.Server
 }
 
 // Start starts a server that stops when t ends (sockets closed with 1012,
@@ -38,7 +39,8 @@ type Server struct {
 // already, and the logger discards.
 func Start(t testing.TB, mut func(*server.Config)) *Server {
 	t.Helper()
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	path := filepath.Join(t.TempDir(), "hubbub.db")
+	store, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +70,11 @@ func Start(t testing.TB, mut func(*server.Config)) *Server {
 		store.Close()
 	})
 	return &Server{
-		URL:   ts.URL,
-		WSURL: "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws",
-		Store: store,
-		Srv:   srv,
+		URL:    ts.URL,
+		WSURL:  "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws",
+		Store:  store,
+		DBPath: path,
+		Srv:    srv,
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *Store) Upload(ctx context.Context, id string) (chat.Upload, error) {
 func (s *Store) upload(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id string) (chat.Upload, error) {
-	u, err := scanUpload(q.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ?`, id))
+	u, err := scanUpload(q.QueryRowContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE id = ? AND purged = 0`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, chat.ErrNoSuchFile
 	}
@@ -75,7 +75,7 @@ func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data [
 	end := offset + int64(len(data))
 	res, err := tx.ExecContext(ctx,
 		`UPDATE uploads SET received = ?, updated_at = ?
-		 WHERE id = ? AND received = ? AND ? <= size AND complete = 0`,
+		 WHERE id = ? AND received = ? AND ? <= size AND complete = 0 AND purged = 0`,
 		end, time.Now().UnixMilli(), id, offset, end)
 	if err != nil {
 		return 0, s.fail("append chunk", err)
@@ -101,7 +101,8 @@ func (s *Store) AppendChunk(ctx context.Context, id string, offset int64, data [
 
 // ReadFile implements chat.Files. It reads one chunk row per query, so
 // that no read transaction stays open while fn runs (fn may be writing to
-// a slow HTTP client).
+// a slow HTTP client); a read that its file's purge overtakes stops at the
+// next chunk.
 func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) error) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
@@ -111,7 +112,8 @@ func (s *Store) ReadFile(ctx context.Context, id string, fn func(int64, []byte) 
 		var data []byte
 		var at int64
 		err := s.reader.QueryRowContext(ctx,
-			`SELECT pos, data FROM upload_chunks WHERE upload = ? AND pos > ? ORDER BY pos LIMIT 1`, id, pos).Scan(&at, &data)
+			`SELECT c.pos, c.data FROM upload_chunks c JOIN uploads u ON u.id = c.upload
+			 WHERE c.upload = ? AND c.pos > ? AND u.purged = 0 ORDER BY c.pos LIMIT 1`, id, pos).Scan(&at, &data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -136,7 +138,7 @@ func (s *Store) CompleteUpload(ctx context.Context, id string, info chat.FileInf
 	}
 	res, err := s.writer.ExecContext(ctx,
 		`UPDATE uploads SET complete = 1, type = ?, width = ?, height = ?, thumb = ?, updated_at = ?
-		 WHERE id = ? AND received = size`,
+		 WHERE id = ? AND received = size AND purged = 0`,
 		info.Type, info.Width, info.Height, thumb, time.Now().UnixMilli(), id)
 	if err != nil {
 		return s.fail("complete upload", err)
@@ -197,7 +199,7 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	}
 	res, err := s.writer.ExecContext(ctx,
 		`UPDATE uploads SET room = ?, cmid = ?
-		 WHERE id = ? AND owner = ? AND complete = 1
+		 WHERE id = ? AND owner = ? AND complete = 1 AND purged = 0
 		   AND (room = '' OR (room = ? AND cmid = ? AND cmid <> ''))`,
 		room, cmid, id, owner, room, cmid)
 	if err != nil {
@@ -225,7 +227,7 @@ func (s *Store) ReleaseFile(ctx context.Context, id, owner, room, cmid string) e
 	}
 	if _, err := s.writer.ExecContext(ctx,
 		`UPDATE uploads SET room = '', cmid = '', updated_at = ?5
-		 WHERE id = ?1 AND owner = ?2 AND room = ?3 AND cmid = ?4 AND room <> ''
+		 WHERE id = ?1 AND owner = ?2 AND room = ?3 AND cmid = ?4 AND room <> '' AND purged = 0
 		   AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?1 AND file_id <> '')`,
 		id, owner, room, cmid, time.Now().UnixMilli()); err != nil {
 		return s.fail("release file", err)
@@ -299,8 +301,66 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 	if err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
+	// The records of purged files, chunks gone (PurgeFiles): not counted.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE purged = 2 AND updated_at < ?`, cut); err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, s.fail("expire uploads", err)
+	}
+	return int(n), nil
+}
+
+// purgeFileSet is the SET clause that purges an upload (migration 15): it
+// erases what the file was and keeps what the upload quota counts (owner,
+// size, created_at), with updated_at, its one parameter, the time of the
+// purge. The chunks are left to PurgeFiles. A purge must leave alone a file
+// that a message not deleted still carries (the statements that use it
+// check).
+const purgeFileSet = `purged = 1, name = '', sha256 = '', declared = '', type = '',
+	width = 0, height = 0, thumb = NULL, updated_at = ?`
+
+// purgeRoomFiles purges, in tx, the files that messages of room carry,
+// unless a message of another room carries one too. Called before the
+// room's messages are deleted.
+func purgeRoomFiles(ctx context.Context, tx *sql.Tx, room string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE uploads SET `+purgeFileSet+`
+		WHERE purged = 0
+		  AND id IN (SELECT file_id FROM messages WHERE room = ? AND file_id <> '')
+		  AND NOT EXISTS (SELECT 1 FROM messages m
+		                  WHERE m.file_id = uploads.id AND m.file_id <> '' AND m.room <> ?)`,
+		time.Now().UnixMilli(), room, room)
+	return err
+}
+
+// PurgeFiles implements chat.Files. Purged files are taken oldest purge
+// first (uploads_purging); a file whose last chunk goes is marked so
+// (purged = 2), for ExpireUploads to remove its record later.
+func (s *Store) PurgeFiles(ctx context.Context, max int) (int, error) {
+	if s.closed.Load() {
+		return 0, chat.ErrClosed
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM upload_chunks WHERE rowid IN (
+		SELECT c.rowid FROM uploads u JOIN upload_chunks c ON c.upload = u.id
+		WHERE u.purged = 1 ORDER BY u.updated_at LIMIT ?)`, max)
+	if err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET purged = 2
+		WHERE purged = 1 AND NOT EXISTS (SELECT 1 FROM upload_chunks c WHERE c.upload = uploads.id)`); err != nil {
+		return 0, s.fail("purge files", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.fail("purge files", err)
 	}
 	return int(n), nil
 }

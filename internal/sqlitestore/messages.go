@@ -30,6 +30,7 @@ type writeStmts struct {
 	clearRows  *sql.Stmt // room, seq: every reaction of a deleted message
 	delRow     *sql.Stmt // room, seq, emoji, user
 	addRow     *sql.Stmt // room, seq, emoji, user, at_seq
+	purgeFile  *sql.Stmt // now (ms), file id: the file a delete took off its message
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -68,6 +69,11 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.clearRows, `DELETE FROM reactions WHERE room = ? AND seq = ?`},
 		{&w.delRow, `DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND user = ?`},
 		{&w.addRow, `INSERT INTO reactions (room, seq, emoji, user, at_seq) VALUES (?, ?, ?, ?, ?)`},
+		// Run after setState has taken the file off the message, so
+		// that the check finds only other messages.
+		{&w.purgeFile, `UPDATE uploads SET ` + purgeFileSet + `
+			WHERE id = ?2 AND purged = 0
+			  AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?2 AND file_id <> '')`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -81,7 +87,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (w *writeStmts) close() {
 	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.version, w.indexPending, w.setMark,
-		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow} {
+		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow, w.purgeFile} {
 		if st != nil {
 			st.Close()
 		}
@@ -412,7 +418,8 @@ func (s *Store) loadTarget(ctx context.Context, tx *sql.Tx, key targetKey) (*cha
 	return t, nil
 }
 
-// saveTarget writes what Fold changed of t, the plain message key names.
+// saveTarget writes what Fold changed of t, the plain message key names,
+// and purges the file a delete took off it (chat.Files).
 func (s *Store) saveTarget(ctx context.Context, tx *sql.Tx, key targetKey, t *chat.Target) error {
 	var edited int64
 	if !t.Edited.IsZero() {
@@ -421,6 +428,11 @@ func (s *Store) saveTarget(ctx context.Context, tx *sql.Tx, key targetKey, t *ch
 	if _, err := tx.StmtContext(ctx, s.stmts.setState).ExecContext(ctx,
 		t.Body, t.FileID, edited, t.Deleted, t.V, key.room, key.seq); err != nil {
 		return fmt.Errorf("update %s#%d: %w", key.room, key.seq, err)
+	}
+	if t.Dropped != "" {
+		if _, err := tx.StmtContext(ctx, s.stmts.purgeFile).ExecContext(ctx, time.Now().UnixMilli(), t.Dropped); err != nil {
+			return fmt.Errorf("purge the file of %s#%d: %w", key.room, key.seq, err)
+		}
 	}
 	if t.Cleared {
 		if _, err := tx.StmtContext(ctx, s.stmts.blankEdits).ExecContext(ctx, key.room, key.seq); err != nil {

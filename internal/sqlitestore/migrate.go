@@ -261,6 +261,27 @@ var migrations = []string{
 	// 14: complete uploads that no message carries expire too
 	// (ExpireUploads): a file uploaded and never sent.
 	`CREATE INDEX uploads_unsent ON uploads (updated_at) WHERE complete = 1 AND room = '';`,
+
+	// 15: the file of a deleted message is purged (chat.Files, and
+	// purgeFileSet in files.go): uploads.purged is 0 for a file that is
+	// kept, 1 for a purged one whose chunks PurgeFiles has still to
+	// delete, 2 once it has; updated_at is when it was purged. The record
+	// stays, for the upload quota, until ExpireUploads. The files of
+	// messages and rooms deleted before this version are purged here:
+	// those claimed for a room that no longer exists, or for a message
+	// (room and cmid) that is deleted, and that no message carries. Their
+	// chunks go after the server starts, a bounded batch at a time.
+	`ALTER TABLE uploads ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX uploads_purging ON uploads (updated_at) WHERE purged = 1;
+	CREATE INDEX uploads_purged ON uploads (updated_at) WHERE purged = 2;
+	UPDATE uploads SET purged = 1, name = '', sha256 = '', declared = '', type = '',
+		width = 0, height = 0, thumb = NULL
+	WHERE complete = 1 AND room <> ''
+	  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '')
+	  AND (NOT EXISTS (SELECT 1 FROM rooms r WHERE r.name = uploads.room)
+	       OR cmid <> '' AND EXISTS (SELECT 1 FROM messages m
+	            WHERE m.cmid = uploads.cmid AND m.room = uploads.room AND m.cmid <> ''
+	              AND m.kind = '' AND m.deleted = 1));`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

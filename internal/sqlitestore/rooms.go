@@ -177,8 +177,9 @@ func (s *Store) updateRoom(ctx context.Context, op, q string, args ...any) error
 	return nil
 }
 
-// DeleteRoom removes a room, its messages, roles and sanctions in one
-// transaction, or returns [chat.ErrNoSuchRoom]. Writes go through one
+// DeleteRoom removes a room, its messages, roles and sanctions, and purges
+// the files its messages carry, in one transaction, or returns
+// [chat.ErrNoSuchRoom]. Writes go through one
 // connection, so an Append is wholly before or after it.
 func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 	if s.closed.Load() {
@@ -215,6 +216,10 @@ func (s *Store) deleteRooms(ctx context.Context, tx *sql.Tx, rooms []string) (in
 		// Inside the transaction, which holds the writer: no Append can
 		// take the old tail between this and the commit.
 		s.tails.forget(room)
+		// While the messages that carry them are there to find them.
+		if err := purgeRoomFiles(ctx, tx, room); err != nil {
+			return 0, err
+		}
 		for _, q := range []string{
 			// Reactions point at messages (a foreign key): first.
 			`DELETE FROM reactions WHERE room = ?`,

@@ -29,6 +29,10 @@ func RunFiles(t *testing.T, f Factory) {
 		{"FileMessage", testFileMessage},
 		{"Quota", testUploadQuota},
 		{"Expire", testExpireUploads},
+		{"PurgeDeleted", testPurgeDeleted},
+		{"PurgeDeletedRooms", testPurgeDeletedRooms},
+		{"PurgeKeepsCarried", testPurgeKeepsCarried},
+		{"PurgeConcurrent", testPurgeConcurrent},
 		{"Durability", testFilesDurability},
 		{"Closed", testFilesClosed},
 	})
@@ -491,6 +495,7 @@ func testFilesClosed(t *testing.T, f Factory) {
 		{"FileMessage", func() error { _, _, err := fs.FileMessage(ctx, "f_x"); return err }},
 		{"UploadedSince", func() error { _, err := fs.UploadedSince(ctx, "a", time.Now()); return err }},
 		{"ExpireUploads", func() error { _, err := fs.ExpireUploads(ctx, time.Now()); return err }},
+		{"PurgeFiles", func() error { _, err := fs.PurgeFiles(ctx, 1); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, chat.ErrClosed) {

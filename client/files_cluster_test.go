@@ -31,19 +31,23 @@ func pgSchema(t *testing.T) string {
 }
 
 // startPGNode starts a hubbub server on its own connection pool to the
-// PostgreSQL schema dsn, with broker, and returns its WebSocket URL. It
-// stops when t ends.
-func startPGNode(t *testing.T, dsn string, broker *membroker.Broker) string {
+// PostgreSQL schema dsn, with broker, and returns its WebSocket URL. mut,
+// if given, adjusts the configuration first. It stops when t ends.
+func startPGNode(t *testing.T, dsn string, broker *membroker.Broker, mut ...func(*server.Config)) string {
 	t.Helper()
 	store, err := pgstore.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Search: store, Files: store,
 		ReadLimit: testChunk + protocol.MaxChunkHeaderBytes,
 		Logger:    slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, m := range mut {
+		m(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		store.Close()
 		t.Fatal(err)

@@ -17,7 +17,18 @@ var (
 	ErrBadOffset = errors.New("chunk at the wrong offset")
 	// ErrFileUsed: ClaimFile of a file already claimed for another message.
 	ErrFileUsed = errors.New("file attached to another message")
+	// ErrOverQuota: CreateUpload of an upload that would take its owner
+	// past the Quota given. Nothing was stored.
+	ErrOverQuota = errors.New("upload quota exceeded")
 )
+
+// Quota bounds what CreateUpload lets one owner start: the sizes of the
+// owner's uploads created at or after Since, as UploadedSince adds them
+// up, plus the new upload's, at most Bytes. Bytes <= 0 bounds nothing.
+type Quota struct {
+	Since time.Time
+	Bytes int64
+}
 
 // Upload is a file on its way in, and once Complete, a file that messages
 // may carry. ID is its identity (also the file's id on the wire).
@@ -70,8 +81,11 @@ type FileInfo struct {
 // time, still counts in UploadedSince (deleting a message gives no upload
 // quota back) until ExpireUploads removes it.
 type Files interface {
-	// CreateUpload records a new, empty upload. u.ID must be new.
-	CreateUpload(ctx context.Context, u Upload) error
+	// CreateUpload records a new, empty upload if q lets u.Owner start it,
+	// else returns ErrOverQuota. The check and the insert are atomic:
+	// uploads of one owner created at once, by any number of callers on
+	// any number of nodes, never pass q together. u.ID must be new.
+	CreateUpload(ctx context.Context, u Upload, q Quota) error
 
 	// Upload returns one upload, complete or not, or ErrNoSuchFile.
 	Upload(ctx context.Context, id string) (Upload, error)
@@ -123,7 +137,9 @@ type Files interface {
 
 	// UploadedSince returns how many bytes (announced sizes) owner's
 	// uploads created at or after since add up to, discarded ones left
-	// out.
+	// out: what a Quota counts. To enforce a quota, pass it to
+	// CreateUpload; a check of UploadedSince before CreateUpload races
+	// with the owner's other uploads.
 	UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error)
 
 	// ExpireUploads discards every upload not updated since before that

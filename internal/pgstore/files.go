@@ -21,18 +21,50 @@ func scanUpload(row pgx.Row) (chat.Upload, error) {
 	return u, err
 }
 
-// CreateUpload implements chat.Files.
-func (s *Store) CreateUpload(ctx context.Context, u chat.Upload) error {
+// quotaLockKey is the first key of the advisory lock CreateUpload takes
+// per owner; the second is a hash of the owner. ("upld" in ASCII.)
+const quotaLockKey = 0x75706c64
+
+// CreateUpload implements chat.Files. Under READ COMMITTED two
+// transactions could each sum the owner's uploads before the other's
+// insert and both pass the quota, so a bounded CreateUpload first takes a
+// transaction-scoped advisory lock on the owner (quotaLockKey and the
+// hash of the owner's name; owners whose hashes collide, or alike names in
+// other schemas of the database, only wait for each other), and sums and
+// inserts in the next statement, whose snapshot sees every upload
+// committed by those that held the lock before. An unbounded one (q.Bytes
+// <= 0) takes no lock.
+func (s *Store) CreateUpload(ctx context.Context, u chat.Upload, q chat.Quota) error {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
 		return err
 	}
 	defer end()
-	_, err = s.pool.Exec(ctx,
-		`INSERT INTO uploads (id, owner, name, size, sha256, declared, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, `+nowMS+`, `+nowMS+`)`,
-		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared)
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
+		return s.fail("create upload", err)
+	}
+	defer tx.Rollback(ctx)
+	if q.Bytes > 0 {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+			int32(quotaLockKey), u.Owner); err != nil {
+			return s.fail("create upload", err)
+		}
+	}
+	tag, err := tx.Exec(ctx,
+		`INSERT INTO uploads (id, owner, name, size, sha256, declared, created_at, updated_at)
+		 SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::text, `+nowMS+`, `+nowMS+`
+		 WHERE $8::bigint <= 0
+		    OR $4::bigint + (SELECT coalesce(sum(size), 0)::bigint FROM uploads
+		                     WHERE owner = $2::text AND created_at >= $7::timestamptz) <= $8::bigint`,
+		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared, q.Since, q.Bytes)
+	if err != nil {
+		return s.fail("create upload", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.ErrOverQuota
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return s.fail("create upload", err)
 	}
 	return nil

@@ -106,20 +106,22 @@ func (ss *session) upload(ctx context.Context, c *conn, cmd *protocol.Command) e
 			return protocol.Errorf(protocol.CodeRateLimited, "too many uploads; wait a minute")
 		}
 	}
-	used, err := files.UploadedSince(ctx, key, now.Add(-24*time.Hour))
-	if err != nil {
-		return err
-	}
-	if used+cmd.Size > cfg.UploadQuota {
-		return protocol.Errorf(protocol.CodeLimitReached, "this would pass your upload quota of %d bytes a day", cfg.UploadQuota)
-	}
 	if ss.guestID != "" {
 		if ok, _ := ss.srv.limits.guestBytes.AllowN(guestIPKey(ss.ip), cmd.Size, now); !ok {
 			return protocol.Errorf(protocol.CodeLimitReached, "guests at your address have used the day's upload quota of %d bytes; log in to upload more", cfg.UploadQuota)
 		}
 	}
+	// The store checks the day's quota as it creates the upload, in one
+	// step: of uploads started at once (on several connections, or
+	// nodes), no set passes it together.
 	u := chat.Upload{ID: newFileID(), Owner: key, Name: cmd.Name, Size: cmd.Size, SHA256: cmd.SHA256, Declared: cmd.Type}
-	if err := files.CreateUpload(ctx, u); err != nil {
+	if err := files.CreateUpload(ctx, u, chat.Quota{Since: now.Add(-24 * time.Hour), Bytes: cfg.UploadQuota}); err != nil {
+		if ss.guestID != "" {
+			ss.srv.limits.guestBytes.Return(guestIPKey(ss.ip), cmd.Size, time.Now()) // nothing started
+		}
+		if errors.Is(err, chat.ErrOverQuota) {
+			return protocol.Errorf(protocol.CodeLimitReached, "this would pass your upload quota of %d bytes a day", cfg.UploadQuota)
+		}
 		return err
 	}
 	ss.openUpload(&openUpload{u: u})

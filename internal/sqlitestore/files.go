@@ -23,18 +23,30 @@ func scanUpload(row interface{ Scan(...any) error }) (chat.Upload, error) {
 	return u, err
 }
 
-// CreateUpload implements chat.Files.
-func (s *Store) CreateUpload(ctx context.Context, u chat.Upload) error {
+// CreateUpload implements chat.Files. The quota's check and the insert are
+// one statement on the writer, the store's one connection that writes, so
+// no other write comes between the sum it reads and the row it adds. (A
+// second process writing to the file would need the write lock that
+// statement holds, and SQLite refuses to write from a snapshot that is no
+// longer the latest: SQLITE_BUSY_SNAPSHOT, an error, never a lost update.)
+func (s *Store) CreateUpload(ctx context.Context, u chat.Upload, q chat.Quota) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
 	}
 	now := time.Now().UnixMilli()
-	_, err := s.writer.ExecContext(ctx,
+	res, err := s.writer.ExecContext(ctx,
 		`INSERT INTO uploads (id, owner, name, size, sha256, declared, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared, now, now)
+		 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7
+		 WHERE ?9 <= 0
+		    OR ?4 + (SELECT coalesce(sum(size), 0) FROM uploads WHERE owner = ?2 AND created_at >= ?8) <= ?9`,
+		u.ID, u.Owner, u.Name, u.Size, u.SHA256, u.Declared, now, q.Since.UnixMilli(), q.Bytes)
 	if err != nil {
 		return s.fail("create upload", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.fail("create upload", err)
+	} else if n == 0 {
+		return chat.ErrOverQuota
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ func RunFiles(t *testing.T, f Factory) {
 		{"ReleaseFile", testReleaseFile},
 		{"FileMessage", testFileMessage},
 		{"Quota", testUploadQuota},
+		{"QuotaConcurrent", testUploadQuotaConcurrent},
 		{"Expire", testExpireUploads},
 		{"PurgeDeleted", testPurgeDeleted},
 		{"PurgeDeletedRooms", testPurgeDeletedRooms},
@@ -75,10 +76,10 @@ func testUploadLifecycle(t *testing.T, f Factory) {
 	ctx := t.Context()
 	before := time.Now().Add(-time.Second)
 	u := newUpload("f_life", "alice", 10)
-	if err := fs.CreateUpload(ctx, u); err != nil {
+	if err := fs.CreateUpload(ctx, u, chat.Quota{}); err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	if err := fs.CreateUpload(ctx, u); err == nil {
+	if err := fs.CreateUpload(ctx, u, chat.Quota{}); err == nil {
 		t.Errorf("CreateUpload of an existing id succeeded")
 	}
 	got, err := fs.Upload(ctx, u.ID)
@@ -154,7 +155,7 @@ func testUploadLifecycle(t *testing.T, f Factory) {
 
 	// A file without a thumbnail.
 	v := newUpload("f_plain", "alice", 1)
-	if err := fs.CreateUpload(ctx, v); err != nil {
+	if err := fs.CreateUpload(ctx, v, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.AppendChunk(ctx, v.ID, 0, []byte{0}); err != nil {
@@ -175,7 +176,7 @@ func testBadOffset(t *testing.T, f Factory) {
 	fs := asFiles(t, start(t, f))
 	ctx := t.Context()
 	u := newUpload("f_off", "alice", 6)
-	if err := fs.CreateUpload(ctx, u); err != nil {
+	if err := fs.CreateUpload(ctx, u, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.AppendChunk(ctx, u.ID, 0, []byte("abc")); err != nil {
@@ -213,7 +214,7 @@ func testConcurrentChunks(t *testing.T, f Factory) {
 	fs := asFiles(t, start(t, f))
 	ctx := t.Context()
 	u := newUpload("f_race", "alice", 100)
-	if err := fs.CreateUpload(ctx, u); err != nil {
+	if err := fs.CreateUpload(ctx, u, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
@@ -244,7 +245,7 @@ func testConcurrentChunks(t *testing.T, f Factory) {
 
 func completeUpload(t *testing.T, fs chat.Files, u chat.Upload, data []byte) {
 	t.Helper()
-	if err := fs.CreateUpload(t.Context(), u); err != nil {
+	if err := fs.CreateUpload(t.Context(), u, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.AppendChunk(t.Context(), u.ID, 0, data); err != nil {
@@ -260,7 +261,7 @@ func testClaimFile(t *testing.T, f Factory) {
 	ctx := t.Context()
 	completeUpload(t, fs, newUpload("f_claim", "alice", 2), []byte("hi"))
 	open := newUpload("f_open", "alice", 2)
-	if err := fs.CreateUpload(ctx, open); err != nil {
+	if err := fs.CreateUpload(ctx, open, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	completeUpload(t, fs, newUpload("f_nocmid", "alice", 2), []byte("hi"))
@@ -373,11 +374,11 @@ func testUploadQuota(t *testing.T, f Factory) {
 	ctx := t.Context()
 	since := time.Now().Add(-time.Minute)
 	for i, size := range []int64{100, 200, 300} {
-		if err := fs.CreateUpload(ctx, newUpload(fmt.Sprintf("f_q%d", i), "alice", size)); err != nil {
+		if err := fs.CreateUpload(ctx, newUpload(fmt.Sprintf("f_q%d", i), "alice", size), chat.Quota{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := fs.CreateUpload(ctx, newUpload("f_qb", "bob", 5)); err != nil {
+	if err := fs.CreateUpload(ctx, newUpload("f_qb", "bob", 5), chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := fs.UploadedSince(ctx, "alice", since); err != nil || n != 600 {
@@ -394,6 +395,89 @@ func testUploadQuota(t *testing.T, f Factory) {
 	}
 	if n, _ := fs.UploadedSince(ctx, "alice", since); n != 400 {
 		t.Errorf("UploadedSince(alice) after a discard = %d, want 400", n)
+	}
+
+	// CreateUpload with a quota, in order: alice has 400 since since.
+	steps := []struct {
+		name  string
+		owner string
+		size  int64
+		q     chat.Quota
+		want  error
+	}{
+		{"fits", "alice", 500, chat.Quota{Since: since, Bytes: 1000}, nil},
+		{"fills it", "alice", 100, chat.Quota{Since: since, Bytes: 1000}, nil},
+		{"a byte over", "alice", 1, chat.Quota{Since: since, Bytes: 1000}, chat.ErrOverQuota},
+		{"larger than the quota", "carol", 1001, chat.Quota{Since: since, Bytes: 1000}, chat.ErrOverQuota},
+		{"another owner's", "bob", 995, chat.Quota{Since: since, Bytes: 1000}, nil},
+		{"uploads before since", "alice", 1000, chat.Quota{Since: time.Now().Add(time.Minute), Bytes: 1000}, nil},
+		{"unbounded", "alice", 1 << 40, chat.Quota{Since: since}, nil},
+	}
+	for i, st := range steps {
+		u := newUpload(fmt.Sprintf("f_qs%d", i), st.owner, st.size)
+		err := fs.CreateUpload(ctx, u, st.q)
+		if !errors.Is(err, st.want) || (err == nil) != (st.want == nil) {
+			t.Errorf("%s: CreateUpload(%s, %d bytes, %+v) = %v, want %v", st.name, st.owner, st.size, st.q, err, st.want)
+		}
+		_, err = fs.Upload(ctx, u.ID)
+		if stored := err == nil; stored != (st.want == nil) {
+			t.Errorf("%s: upload stored = %v (%v), want %v", st.name, stored, err, st.want == nil)
+		}
+	}
+}
+
+// testUploadQuotaConcurrent: uploads of one owner created at once, as on
+// several connections or nodes, never pass the quota together: of 16
+// uploads of 100 bytes under a quota of 1000 with 250 used, exactly 7 are
+// stored. Another owner's, created at the same time, are not held back.
+func testUploadQuotaConcurrent(t *testing.T, f Factory) {
+	fs := asFiles(t, start(t, f))
+	ctx := t.Context()
+	q := chat.Quota{Since: time.Now().Add(-time.Minute), Bytes: 1000}
+	if err := fs.CreateUpload(ctx, newUpload("f_used", "alice", 250), q); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(map[string][]error)
+	var mu sync.Mutex
+	for _, owner := range []string{"alice", "bob"} {
+		for i := range n {
+			wg.Go(func() {
+				err := fs.CreateUpload(ctx, newUpload(fmt.Sprintf("f_%s%d", owner, i), owner, 100), q)
+				mu.Lock()
+				errs[owner] = append(errs[owner], err)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	tests := []struct {
+		owner           string
+		stored, refused int
+		used            int64
+	}{
+		{"alice", 7, 9, 950},
+		{"bob", 10, 6, 1000},
+	}
+	for _, tt := range tests {
+		stored, refused := 0, 0
+		for _, err := range errs[tt.owner] {
+			switch {
+			case err == nil:
+				stored++
+			case errors.Is(err, chat.ErrOverQuota):
+				refused++
+			default:
+				t.Errorf("CreateUpload of %s: %v", tt.owner, err)
+			}
+		}
+		if stored != tt.stored || refused != tt.refused {
+			t.Errorf("%s: %d uploads stored and %d refused, want %d and %d", tt.owner, stored, refused, tt.stored, tt.refused)
+		}
+		if got, err := fs.UploadedSince(ctx, tt.owner, q.Since); err != nil || got != tt.used {
+			t.Errorf("UploadedSince(%s) = %d, %v; want %d", tt.owner, got, err, tt.used)
+		}
 	}
 }
 
@@ -416,7 +500,7 @@ func testExpireUploads(t *testing.T, f Factory) {
 		t.Fatal(err)
 	}
 	stale := newUpload("f_stale", "alice", 4)
-	if err := fs.CreateUpload(ctx, stale); err != nil {
+	if err := fs.CreateUpload(ctx, stale, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.AppendChunk(ctx, stale.ID, 0, []byte("ab")); err != nil {
@@ -451,7 +535,7 @@ func testFilesDurability(t *testing.T, f Factory) {
 	fs := asFiles(t, s)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 8192) // 128 KiB in two chunks
 	u := newUpload("f_dur", "alice", int64(len(big)))
-	if err := fs.CreateUpload(t.Context(), u); err != nil {
+	if err := fs.CreateUpload(t.Context(), u, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fs.AppendChunk(t.Context(), u.ID, 0, big[:65536]); err != nil {
@@ -484,7 +568,7 @@ func testFilesClosed(t *testing.T, f Factory) {
 		name string
 		call func() error
 	}{
-		{"CreateUpload", func() error { return fs.CreateUpload(ctx, newUpload("f_x", "a", 1)) }},
+		{"CreateUpload", func() error { return fs.CreateUpload(ctx, newUpload("f_x", "a", 1), chat.Quota{}) }},
 		{"Upload", func() error { _, err := fs.Upload(ctx, "f_x"); return err }},
 		{"AppendChunk", func() error { _, err := fs.AppendChunk(ctx, "f_x", 0, []byte("a")); return err }},
 		{"ReadFile", func() error { return fs.ReadFile(ctx, "f_x", func(int64, []byte) error { return nil }) }},

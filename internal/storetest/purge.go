@@ -61,7 +61,7 @@ func storeFile(t *testing.T, fs chat.Files, id, data string, chunk int, thumb st
 	t.Helper()
 	ctx := t.Context()
 	u := newUpload(id, "alice", int64(len(data)))
-	if err := fs.CreateUpload(ctx, u); err != nil {
+	if err := fs.CreateUpload(ctx, u, chat.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	for at := 0; at < len(data); at += chunk {

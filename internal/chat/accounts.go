@@ -19,6 +19,7 @@ type User struct {
 	PasswordHash string // argon2id in PHC string form; never leaves the server
 	Admin        bool   // server administrator: may moderate every room
 	Disabled     bool   // may not log in; existing sessions are ended
+	Deleted      bool   // a deleted account's tombstone; only listings show one (see UserDeletion)
 	CreatedAt    time.Time
 }
 
@@ -80,6 +81,37 @@ type Accounts interface {
 	// now or was last seen at or before idleSince, in batches, and returns
 	// how many it removed.
 	DeleteEndedSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
+
+	// DeleteUser deletes the account name, in one transaction, and
+	// returns what it changed; ErrNoSuchUser if there is no such account
+	// (or it was deleted before). See UserDeletion for what goes.
+	DeleteUser(ctx context.Context, name string) (UserDeletion, error)
+}
+
+// UserDeletion is what Accounts.DeleteUser did. The account's row stays
+// as a tombstone, without its password hash, so that its name stays
+// taken for good: CreateUser of it returns ErrUserExists and AnyUser
+// counts it, while User, SessionUser, CreateSession and UpdateUser treat
+// it as missing (ErrNoSuchUser). Its sessions, read positions, roles
+// (and so its memberships of private rooms and DMs), the sanctions that
+// name it and its uploads that no message carries are removed. The
+// messages it wrote, and the entries that name it, stay in history under
+// its name. In each room it owned that has a moderator, the moderator
+// promoted longest ago (by the room's role entries; one promoted before
+// there were entries counts as older, ties by name) becomes owner, with
+// no entry written: announcing it is the caller's. A room without a
+// moderator keeps no owner.
+type UserDeletion struct {
+	Sessions []string       // the token hashes of the sessions removed, sorted
+	Rooms    []string       // the rooms in which the account had a role, sorted
+	Owners   []OwnerHandoff // the rooms that have a new owner, by room
+}
+
+// OwnerHandoff is a room whose owner was deleted, and the moderator who
+// owns it now.
+type OwnerHandoff struct {
+	Room  string
+	Owner string
 }
 
 // Sanction kinds.

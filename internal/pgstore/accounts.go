@@ -37,7 +37,8 @@ func (s *Store) CreateUser(ctx context.Context, u chat.User) error {
 	return nil
 }
 
-// User returns the user called name, or [chat.ErrNoSuchUser].
+// User returns the user called name, or [chat.ErrNoSuchUser] (also for a
+// deleted account).
 func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -46,7 +47,7 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	defer end()
 	u := chat.User{Name: name}
 	err = s.pool.QueryRow(ctx,
-		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = $1`, name).
+		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = $1 AND NOT deleted`, name).
 		Scan(&u.PasswordHash, &u.Admin, &u.Disabled, &u.CreatedAt)
 	if isNoRows(err) {
 		return chat.User{}, chat.ErrNoSuchUser
@@ -76,7 +77,8 @@ func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
 	return found, nil
 }
 
-// Users returns every account, by name, without password hashes. It is
+// Users returns every account, by name, without password hashes, deleted
+// ones included (with Deleted set). It is
 // for the administrator's command line (hubbubd user list), not for the
 // server, and is not part of [chat.Accounts].
 func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
@@ -85,7 +87,7 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 		return nil, err
 	}
 	defer end()
-	rows, err := s.pool.Query(ctx, `SELECT name, admin, disabled, created_at FROM users ORDER BY name COLLATE "C"`)
+	rows, err := s.pool.Query(ctx, `SELECT name, admin, disabled, created_at, deleted FROM users ORDER BY name COLLATE "C"`)
 	if err != nil {
 		return nil, s.fail("users", err)
 	}
@@ -93,7 +95,7 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 	var out []chat.User
 	for rows.Next() {
 		var u chat.User
-		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &u.CreatedAt); err != nil {
+		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &u.CreatedAt, &u.Deleted); err != nil {
 			return nil, s.fail("users", err)
 		}
 		u.CreatedAt = u.CreatedAt.UTC()
@@ -106,7 +108,7 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 }
 
 // UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
-// [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
+// [chat.ErrNoSuchUser] (also for a deleted account). It keeps the stored CreatedAt. It does not end the
 // user's sessions when u is disabled: the caller does, with
 // [Store.DeleteUserSessions], which tells it which connections to close.
 func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
@@ -117,7 +119,7 @@ func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
 	defer end()
 	// PostgreSQL counts the rows the WHERE clause matched, changed or not.
 	tag, err := s.pool.Exec(ctx,
-		`UPDATE users SET password_hash = $1, admin = $2, disabled = $3 WHERE name = $4`,
+		`UPDATE users SET password_hash = $1, admin = $2, disabled = $3 WHERE name = $4 AND NOT deleted`,
 		u.PasswordHash, u.Admin, u.Disabled, u.Name)
 	if err != nil {
 		return s.fail("update user", err)
@@ -129,7 +131,7 @@ func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
 }
 
 // CreateSession stores sess with its times as given. It returns
-// [chat.ErrNoSuchUser] if sess.User does not exist, and an error if a
+// [chat.ErrNoSuchUser] if sess.User does not exist or was deleted, and an error if a
 // session with the same TokenHash exists (the stored one is kept).
 func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
 	ctx, end, err := s.enter(ctx)
@@ -143,7 +145,7 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
 	tag, err := s.pool.Exec(ctx,
 		`INSERT INTO sessions (token_hash, username, created_at, last_seen, expires_at)
 		 SELECT $1::text, name, $2::timestamptz, $3::timestamptz, $4::timestamptz
-		 FROM users WHERE name = $5`,
+		 FROM users WHERE name = $5 AND NOT deleted`,
 		sess.TokenHash, millis(sess.CreatedAt), millis(sess.LastSeen), millis(sess.ExpiresAt), sess.User)
 	if err != nil {
 		return s.fail("create session", err)
@@ -192,7 +194,7 @@ func (s *Store) SessionUser(ctx context.Context, tokenHash string) (chat.Session
 	)
 	err = s.pool.QueryRow(ctx,
 		`SELECT s.username, s.created_at, s.last_seen, s.expires_at, u.name, u.password_hash, u.admin, u.disabled, u.created_at
-		 FROM sessions s LEFT JOIN users u ON u.name = s.username WHERE s.token_hash = $1`, tokenHash).
+		 FROM sessions s LEFT JOIN users u ON u.name = s.username AND NOT u.deleted WHERE s.token_hash = $1`, tokenHash).
 		Scan(&sess.User, &sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &name, &hash, &admin, &disabled, &userCreated)
 	if isNoRows(err) {
 		return chat.Session{}, chat.User{}, chat.ErrNoSuchSession
@@ -313,4 +315,89 @@ func (s *Store) DeleteEndedSessions(ctx context.Context, now, idleSince time.Tim
 			return total, nil
 		}
 	}
+}
+
+// DeleteUser implements chat.Accounts, in one transaction. The successor
+// of an owner is looked up in the room's role entries, a read of the
+// room's messages: account deletion is rare, and no index is kept for it.
+// A login that races the deletion may leave a session row behind; it is
+// refused at every use (SessionUser finds no user) and purged with the
+// ended sessions.
+func (s *Store) DeleteUser(ctx context.Context, name string) (chat.UserDeletion, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return chat.UserDeletion{}, err
+	}
+	defer end()
+	const op = "delete user"
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx,
+		`UPDATE users SET deleted = true, password_hash = '', admin = false WHERE name = $1 AND NOT deleted`, name)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return chat.UserDeletion{}, chat.ErrNoSuchUser
+	}
+	var d chat.UserDeletion
+	// strs runs q, whose one column is v, and returns its values
+	// sorted; a data-modifying q goes in a WITH clause named d.
+	strs := func(q string, args ...any) ([]string, error) {
+		var out []string
+		err := tx.QueryRow(ctx, q, args...).Scan(&out)
+		if out == nil {
+			out = []string{}
+		}
+		return out, err
+	}
+	const agg = ` SELECT coalesce(array_agg(v ORDER BY v), '{}') FROM d`
+	if d.Sessions, err = strs(`WITH d AS (DELETE FROM sessions WHERE username = $1 RETURNING token_hash AS v)`+agg, name); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	owned, err := strs(`WITH d AS (SELECT room AS v FROM room_roles WHERE username = $1 AND role = 'owner')`+agg, name)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	for _, room := range owned {
+		// The moderator whose latest promotion is the oldest.
+		var next string
+		err := tx.QueryRow(ctx,
+			`SELECT r.username FROM room_roles r WHERE r.room = $1 AND r.role = 'moderator'
+			 ORDER BY (SELECT max(m.seq) FROM messages m
+			           WHERE m.room = $1 AND m.kind = 'role' AND m.subject = r.username AND m.body = 'moderator') NULLS FIRST,
+			          r.username
+			 LIMIT 1`, room).Scan(&next)
+		if isNoRows(err) {
+			continue
+		}
+		if err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+		if _, err := tx.Exec(ctx,
+			`UPDATE room_roles SET role = 'owner' WHERE room = $1 AND username = $2`, room, next); err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+		d.Owners = append(d.Owners, chat.OwnerHandoff{Room: room, Owner: next})
+	}
+	if d.Rooms, err = strs(`WITH d AS (DELETE FROM room_roles WHERE username = $1 RETURNING room AS v)`+agg, name); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	for _, q := range []string{
+		`DELETE FROM sanctions WHERE username = $1`,
+		`DELETE FROM read_positions WHERE username = $1`,
+		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE owner = $1 AND room = '')`,
+		`DELETE FROM uploads WHERE owner = $1 AND room = ''`,
+	} {
+		if _, err := tx.Exec(ctx, q, name); err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	return d, nil
 }

@@ -184,6 +184,11 @@ var migrations = []string{
 	       OR cmid <> '' AND EXISTS (SELECT 1 FROM messages m
 	            WHERE m.cmid = uploads.cmid AND m.room = uploads.room AND m.cmid <> ''
 	              AND m.kind = '' AND m.deleted));`,
+
+	// 13: deleted accounts, as sqlitestore's migration 16 says: the row
+	// stays, deleted and without a password hash, so the name stays
+	// taken. The constant default makes the ALTER instant.
+	`ALTER TABLE users ADD COLUMN deleted boolean NOT NULL DEFAULT false;`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

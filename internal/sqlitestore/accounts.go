@@ -43,7 +43,8 @@ func (s *Store) CreateUser(ctx context.Context, u chat.User) error {
 	return nil
 }
 
-// User returns the user called name, or [chat.ErrNoSuchUser].
+// User returns the user called name, or [chat.ErrNoSuchUser] (also for a
+// deleted account).
 func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	if s.closed.Load() {
 		return chat.User{}, chat.ErrClosed
@@ -51,7 +52,7 @@ func (s *Store) User(ctx context.Context, name string) (chat.User, error) {
 	u := chat.User{Name: name}
 	var created int64
 	err := s.queryRow(ctx,
-		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = ?`, name).
+		`SELECT password_hash, admin, disabled, created_at FROM users WHERE name = ? AND deleted = 0`, name).
 		Scan(&u.PasswordHash, &u.Admin, &u.Disabled, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.User{}, chat.ErrNoSuchUser
@@ -89,14 +90,15 @@ func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
 	return false, nil
 }
 
-// Users returns every account, by name, without password hashes. It is
+// Users returns every account, by name, without password hashes, deleted
+// ones included (with Deleted set). It is
 // for the administrator's command line (hubbubd user list), not for the
 // server, and is not part of [chat.Accounts].
 func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT name, admin, disabled, created_at FROM users ORDER BY name`)
+	rows, err := s.reader.QueryContext(ctx, `SELECT name, admin, disabled, created_at, deleted FROM users ORDER BY name`)
 	if err != nil {
 		return nil, s.fail("users", err)
 	}
@@ -105,7 +107,7 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 	for rows.Next() {
 		var u chat.User
 		var created int64
-		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &created); err != nil {
+		if err := rows.Scan(&u.Name, &u.Admin, &u.Disabled, &created, &u.Deleted); err != nil {
 			return nil, s.fail("users", err)
 		}
 		u.CreatedAt = fromMillis(created)
@@ -118,7 +120,7 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 }
 
 // UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
-// [chat.ErrNoSuchUser]. It keeps the stored CreatedAt. It does not end the
+// [chat.ErrNoSuchUser] (also for a deleted account). It keeps the stored CreatedAt. It does not end the
 // user's sessions when u is disabled: the caller does, with
 // [Store.DeleteUserSessions], which tells it which connections to close.
 func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
@@ -126,7 +128,7 @@ func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
 		return chat.ErrClosed
 	}
 	res, err := s.writer.ExecContext(ctx,
-		`UPDATE users SET password_hash = ?, admin = ?, disabled = ? WHERE name = ?`,
+		`UPDATE users SET password_hash = ?, admin = ?, disabled = ? WHERE name = ? AND deleted = 0`,
 		u.PasswordHash, u.Admin, u.Disabled, u.Name)
 	if err != nil {
 		return s.fail("update user", err)
@@ -143,7 +145,7 @@ func (s *Store) UpdateUser(ctx context.Context, u chat.User) error {
 }
 
 // CreateSession stores sess with its times as given. It returns
-// [chat.ErrNoSuchUser] if sess.User does not exist, and an error if a
+// [chat.ErrNoSuchUser] if sess.User does not exist or was deleted, and an error if a
 // session with the same TokenHash exists (the stored one is kept).
 func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
 	if s.closed.Load() {
@@ -153,7 +155,7 @@ func (s *Store) CreateSession(ctx context.Context, sess chat.Session) error {
 	// that case needs no transaction and no parsing of a foreign key error.
 	res, err := s.writer.ExecContext(ctx,
 		`INSERT INTO sessions (token_hash, user, created_at, last_seen, expires_at)
-		 SELECT ?, name, ?, ?, ? FROM users WHERE name = ?`,
+		 SELECT ?, name, ?, ?, ? FROM users WHERE name = ? AND deleted = 0`,
 		sess.TokenHash, sess.CreatedAt.UnixMilli(), sess.LastSeen.UnixMilli(),
 		sess.ExpiresAt.UnixMilli(), sess.User)
 	if err != nil {
@@ -205,7 +207,7 @@ func (s *Store) SessionUser(ctx context.Context, tokenHash string) (chat.Session
 	var userCreated sql.NullInt64
 	err := s.queryRow(ctx,
 		`SELECT s.user, s.created_at, s.last_seen, s.expires_at, u.name, u.password_hash, u.admin, u.disabled, u.created_at
-		 FROM sessions s LEFT JOIN users u ON u.name = s.user WHERE s.token_hash = ?`, tokenHash).
+		 FROM sessions s LEFT JOIN users u ON u.name = s.user AND u.deleted = 0 WHERE s.token_hash = ?`, tokenHash).
 		Scan(&sess.User, &created, &seen, &expires, &name, &hash, &admin, &disabled, &userCreated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Session{}, chat.User{}, chat.ErrNoSuchSession
@@ -337,4 +339,99 @@ func (s *Store) DeleteEndedSessions(ctx context.Context, now, idleSince time.Tim
 			return total, nil
 		}
 	}
+}
+
+// DeleteUser implements chat.Accounts, in one write transaction. The
+// successor of an owner is looked up in the room's role entries, a read of
+// the room's messages: account deletion is rare, and no index is kept for it.
+func (s *Store) DeleteUser(ctx context.Context, name string) (chat.UserDeletion, error) {
+	if s.closed.Load() {
+		return chat.UserDeletion{}, chat.ErrClosed
+	}
+	const op = "delete user"
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx,
+		`UPDATE users SET deleted = 1, password_hash = '', admin = 0 WHERE name = ? AND deleted = 0`, name)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	} else if n == 0 {
+		return chat.UserDeletion{}, chat.ErrNoSuchUser
+	}
+	var d chat.UserDeletion
+	if d.Sessions, err = txStrings(ctx, tx, `DELETE FROM sessions WHERE user = ? RETURNING token_hash`, name); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	owned, err := txStrings(ctx, tx, `SELECT room FROM room_roles WHERE user = ? AND role = 'owner'`, name)
+	if err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	slices.Sort(owned)
+	for _, room := range owned {
+		// The moderator whose latest promotion is the oldest.
+		next, err := txStrings(ctx, tx,
+			`SELECT r.user FROM room_roles r WHERE r.room = ?1 AND r.role = 'moderator'
+			 ORDER BY (SELECT max(m.seq) FROM messages m
+			           WHERE m.room = ?1 AND m.kind = 'role' AND m.subject = r.user AND m.body = 'moderator') NULLS FIRST,
+			          r.user
+			 LIMIT 1`, room)
+		if err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+		if len(next) == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE room_roles SET role = 'owner' WHERE room = ? AND user = ?`, room, next[0]); err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+		d.Owners = append(d.Owners, chat.OwnerHandoff{Room: room, Owner: next[0]})
+	}
+	if d.Rooms, err = txStrings(ctx, tx, `DELETE FROM room_roles WHERE user = ? RETURNING room`, name); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	for _, q := range []string{
+		`DELETE FROM sanctions WHERE user = ?`,
+		`DELETE FROM read_positions WHERE user = ?`,
+		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE owner = ? AND room = '')`,
+		`DELETE FROM uploads WHERE owner = ? AND room = ''`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, name); err != nil {
+			return chat.UserDeletion{}, s.fail(op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return chat.UserDeletion{}, s.fail(op, err)
+	}
+	slices.Sort(d.Sessions)
+	slices.Sort(d.Rooms)
+	return d, nil
+}
+
+// txStrings runs q in tx and returns the first column of its rows (an
+// empty slice when none).
+func txStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
 }

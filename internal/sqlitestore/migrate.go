@@ -282,6 +282,11 @@ var migrations = []string{
 	       OR cmid <> '' AND EXISTS (SELECT 1 FROM messages m
 	            WHERE m.cmid = uploads.cmid AND m.room = uploads.room AND m.cmid <> ''
 	              AND m.kind = '' AND m.deleted = 1));`,
+
+	// 16: deleted accounts (chat.UserDeletion). A deleted account's row
+	// stays, with deleted = 1 and no password hash, so that its name is
+	// never taken again: nobody may pose as the author of its messages.
+	`ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -381,6 +381,7 @@ func testAccountsClosed(t *testing.T, f Factory) {
 		{"TouchSession", func() error { return s.TouchSession(ctx, h, t0) }},
 		{"DeleteSession", func() error { return s.DeleteSession(ctx, h) }},
 		{"DeleteUserSessions", func() error { _, err := s.DeleteUserSessions(ctx, "alice", ""); return err }},
+		{"DeleteUser", func() error { _, err := s.DeleteUser(ctx, "alice"); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, chat.ErrClosed) {

@@ -101,6 +101,7 @@ func RunAccounts(t *testing.T, f Factory) {
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"TrimUserSessions", testTrimUserSessions},
 		{"DeleteEndedSessions", testDeleteEndedSessions},
+		{"DeleteUser", testDeleteUser},
 		{"Durability", testAccountsDurability},
 		{"Closed", testAccountsClosed},
 	})

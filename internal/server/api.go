@@ -20,6 +20,7 @@ import (
 //	POST /api/login     {"username","password","bearer"}
 //	POST /api/logout
 //	POST /api/password  {"old","new"}
+//	POST /api/account/delete  {"password"}  (deleteaccount.go)
 //	GET  /api/session
 
 type credentials struct {

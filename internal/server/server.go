@@ -228,6 +228,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/login", s.serveLogin)
 	s.mux.HandleFunc("POST /api/logout", s.serveLogout)
 	s.mux.HandleFunc("POST /api/password", s.servePassword)
+	s.mux.HandleFunc("POST /api/account/delete", s.serveDeleteAccount)
 	s.mux.HandleFunc("GET /api/session", s.serveSession)
 	s.mux.HandleFunc("GET /files/{id}/{name}", s.serveFile)
 	s.mux.HandleFunc("GET /thumbs/{id}", s.serveFile)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,6 +35,10 @@ Commands:
   enable NAME          allow logging in again
   admin NAME           make NAME a server administrator
   unadmin NAME         make NAME an ordinary user
+  delete [--yes] NAME  delete the account NAME for good: its sessions end,
+                       it leaves every room, its messages stay under its
+                       name, which nobody can take again; asks on a
+                       terminal unless --yes
 
 Create the first administrator with: hubbubd user add --admin NAME
 `
@@ -78,6 +83,14 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	admin := false
 	if cmd == "add" && len(rest) > 0 && (rest[0] == "--admin" || rest[0] == "-admin") {
 		admin, rest = true, rest[1:]
+	}
+	yes := false
+	if cmd == "delete" {
+		rest = slices.DeleteFunc(rest, func(a string) bool {
+			is := a == "--yes" || a == "-yes" || a == "-y"
+			yes = yes || is
+			return is
+		})
 	}
 	if len(rest) != 1 {
 		fs.Usage()
@@ -164,6 +177,8 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if cmd == "disable" {
 			return endSessions()
 		}
+	case "delete":
+		return deleteUser(ctx, store, name, yes, stdin, stdout, stderr)
 	case "admin", "unadmin":
 		if err := update(func(u *chat.User) { u.Admin = cmd == "admin" }); err != nil {
 			return err
@@ -172,6 +187,47 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	default:
 		fs.Usage()
 		return fmt.Errorf("user: unknown command %q", cmd)
+	}
+	return nil
+}
+
+// deleteUser is hubbubd user delete: it asks for the name again on a
+// terminal (a script passes yes), deletes the account and says what
+// changed. The server's sockets of the account close at its next session
+// check; the new owner of a room it owned is not announced in the room
+// (no server is involved), and sees its role at its next join.
+func deleteUser(ctx context.Context, store userStore, name string, yes bool, stdin io.Reader, stdout, stderr io.Writer) error {
+	if _, err := store.User(ctx, name); errors.Is(err, chat.ErrNoSuchUser) {
+		return fmt.Errorf("no user %s", name)
+	} else if err != nil {
+		return err
+	}
+	if !yes {
+		f, ok := stdin.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) {
+			return errors.New("user delete: stdin is not a terminal; confirm with --yes")
+		}
+		fmt.Fprintf(stderr, "Delete the account %s for good? Its sessions end and it leaves every room;\n"+
+			"its messages stay, under its name, which nobody can take again.\nType the name to confirm: ", name)
+		line, _ := bufio.NewReader(f).ReadString('\n')
+		if strings.TrimSpace(line) != name {
+			return errors.New("user delete: not confirmed; nothing deleted")
+		}
+	}
+	d, err := store.DeleteUser(ctx, name)
+	if errors.Is(err, chat.ErrNoSuchUser) {
+		return fmt.Errorf("no user %s", name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted %s: left %d room(s)", name, len(d.Rooms))
+	if len(d.Sessions) > 0 {
+		fmt.Fprintf(stdout, ", ended %d session(s); their sockets close within seconds", len(d.Sessions))
+	}
+	fmt.Fprintln(stdout)
+	for _, h := range d.Owners {
+		fmt.Fprintf(stdout, "%s now owns %s\n", h.Owner, h.Room)
 	}
 	return nil
 }
@@ -219,6 +275,9 @@ func listUsers(ctx context.Context, store userStore, stdout io.Writer) error {
 		}
 		if u.Disabled {
 			state = "disabled"
+		}
+		if u.Deleted {
+			role, state = "user", "deleted"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, role, state, u.CreatedAt.UTC().Format(time.DateOnly))
 	}

@@ -73,6 +73,15 @@ func testUserCommands(t *testing.T, flags []string, getenv func(string) string, 
 		{"list", []string{"list"}, "", "", "alice  administrator  disabled"},
 		{"list with name", []string{"list", "alice"}, "", "takes no NAME", ""},
 		{"unknown command", []string{"frob", "alice"}, "", "unknown command", ""},
+		{"add carol", []string{"add", "carol"}, "carol's password\n", "", "created user carol"},
+		// Without a terminal, delete asks for --yes and deletes nothing.
+		{"delete unconfirmed", []string{"delete", "carol"}, "carol\n", "confirm with --yes", ""},
+		{"delete unknown", []string{"delete", "--yes", "zed"}, "", "no user zed", ""},
+		{"delete", []string{"delete", "--yes", "carol"}, "", "", "deleted carol: left 0 room(s)"},
+		{"delete again", []string{"delete", "carol", "--yes"}, "", "no user carol", ""},
+		{"add deleted", []string{"add", "carol"}, "new password\n", "user carol exists", ""},
+		{"passwd deleted", []string{"passwd", "carol"}, "new password\n", "no user carol", ""},
+		{"list deleted", []string{"list"}, "", "", "carol  user           deleted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

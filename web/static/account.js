@@ -75,6 +75,11 @@ export const logout = () => call("POST", "/api/logout", {});
 // changePassword sets a new password; the server ends every other session.
 export const changePassword = (oldPassword, newPassword) => call("POST", "/api/password", { old: oldPassword, new: newPassword });
 
+// deleteAccount deletes the signed-in account for good, after checking its
+// password; the server ends every session of it and clears the cookie.
+// Its messages stay, under its name (docs/protocol.md, "Delete your account").
+export const deleteAccount = (password) => call("POST", "/api/account/delete", { password });
+
 // describe turns an ApiError into a sentence for the user. It shows the
 // server's reason (never parsing it), except for waits, where Retry-After
 // is the number to trust.

@@ -1,12 +1,12 @@
 // Who the user is: the start (ask the server who the cookie signs in,
 // then the chat or the welcome screen), entering and leaving the chat as
 // an account or a guest, finding out that a session ended, logging out,
-// and the account menu with its password dialog.
+// and the account menu with its password and account deletion dialogs.
 
 import { Close, Connection } from "./conn.js";
 import { Saved, lastMode, setLastMode } from "./storage.js";
 import { avatar } from "./dom.js";
-import { logout as apiLogout, changePassword, describe, getSession } from "./account.js";
+import { logout as apiLogout, changePassword, deleteAccount, describe, getSession } from "./account.js";
 import { DEFAULT_ROOM, checkPassword, isRoomName } from "./names.js";
 import { hideWelcome, setGuestsAllowed, setNotice, showWelcome } from "./welcome.js";
 import { closeManage, closeMemberMenu } from "./manage.js";
@@ -97,7 +97,7 @@ export function leaveChat() {
   const c = state.getConn();
   if (c) c.stop();
   closeMenus();
-  for (const d of [ui.createDialog, ui.dmDialog, ui.passwordDialog]) if (d.open) d.close();
+  for (const d of [ui.createDialog, ui.dmDialog, ui.passwordDialog, ui.accountDeleteDialog]) if (d.open) d.close();
   closeManage();
   hideToast();
   state.clearChat();
@@ -193,6 +193,7 @@ function renderMe() {
   ui.meAvatar.id = "me-avatar";
   ui.menuPassword.hidden = me.guest;
   ui.menuLogout.hidden = me.guest;
+  ui.menuDeleteAccount.hidden = me.guest;
   ui.menuChangeName.hidden = !me.guest;
   ui.menuSignIn.hidden = !me.guest;
   ui.dmSection.hidden = me.guest;
@@ -261,6 +262,48 @@ async function submitPassword(e) {
   toast("Password changed. Your other sessions were signed out.");
 }
 
+function openAccountDeleteDialog() {
+  closeMenus();
+  ui.accountDeleteForm.reset();
+  ui.accountDeleteUser.value = state.getMe().name; // for password managers
+  ui.accountDeleteError.textContent = "";
+  ui.accountDeleteDialog.showModal();
+  ui.accountDeletePassword.focus();
+}
+
+async function submitAccountDelete(e) {
+  e.preventDefault();
+  const submit = ui.accountDeleteForm.querySelector('button[type="submit"]');
+  if (submit.disabled) return;
+  const pw = ui.accountDeletePassword.value;
+  ui.accountDeleteError.textContent = "";
+  if (pw === "") {
+    ui.accountDeleteError.textContent = "Please enter your password.";
+    ui.accountDeletePassword.focus();
+    return;
+  }
+  const c = state.getConn();
+  submit.disabled = true;
+  try {
+    if (c) c.stop(); // so that the server's 1008 is not taken for news
+    await deleteAccount(pw);
+  } catch (err) {
+    if (err.code === "unauthorized") {
+      signedOut(SIGNED_OUT);
+      return;
+    }
+    if (c && state.getConn() === c) c.start();
+    ui.accountDeleteError.textContent = describe(err);
+    ui.accountDeletePassword.select();
+    return;
+  } finally {
+    submit.disabled = false;
+  }
+  ui.accountDeleteDialog.close();
+  state.getSaved().remove(); // the rooms of an account that is gone
+  signedOut("Your account was deleted. Your messages stay, under your name.", { forgetName: true });
+}
+
 // initSession wires the account menu and the password dialog, and shows
 // who the user is, once.
 export function initSession() {
@@ -289,4 +332,7 @@ export function initSession() {
   ui.menuSignIn.addEventListener("click", () => leaveForWelcome("login"));
   ui.passwordCancel.addEventListener("click", () => ui.passwordDialog.close());
   ui.passwordForm.addEventListener("submit", submitPassword);
+  ui.menuDeleteAccount.addEventListener("click", openAccountDeleteDialog);
+  ui.accountDeleteCancel.addEventListener("click", () => ui.accountDeleteDialog.close());
+  ui.accountDeleteForm.addEventListener("submit", submitAccountDelete);
 }

@@ -31,7 +31,7 @@ func TestBrowserHistoryPastFoldedEntries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			browser := newBrowser(t)
 			n := startNodeWith(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false,
-				func(c *server.Config) { c.MsgRate, c.MsgBurst = 1000, 1000 })
+				func(c *server.Config) { c.MsgRate, c.MsgBurst, c.CmdRate, c.CmdBurst = 1000, 1000, 1000, 1000 })
 			dave := dialWS(t, n.addr, "dave")
 			dave.join("lobby")
 			first := dave.say("lobby", "the first announcement")

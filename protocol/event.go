@@ -112,8 +112,14 @@ type Message struct {
 	CMID  string `json:"cmid,omitempty"`
 	TS    int64  `json:"ts"` // commit time, Unix milliseconds
 
-	Target  int64  `json:"target,omitempty"`   // edit, delete, react, unreact: the seq of the message acted on
-	User    string `json:"user,omitempty"`     // invite, kick, ban, unban, mute, unmute, role: whom
+	Target int64  `json:"target,omitempty"` // edit, delete, react, unreact: the seq of the message acted on
+	User   string `json:"user,omitempty"`   // invite, kick, ban, unban, mute, unmute, role: whom
+	// UserTag is set on a kick, ban, unban, mute or unmute entry about a
+	// guest, and only then: an opaque tag by which the server's nodes
+	// know the guest's identity, different in every entry, from which
+	// the identity cannot be read. To a client it says that user is a
+	// guest's display name, not an account.
+	UserTag string `json:"user_tag,omitempty"`
 	Until   int64  `json:"until,omitempty"`    // ban, mute: Unix ms when it ends; 0 means until lifted
 	ReplyTo int64  `json:"reply_to,omitempty"` // plain: the seq of the message this one answers
 	File    *File  `json:"file,omitempty"`     // plain: an attached file

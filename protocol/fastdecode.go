@@ -402,6 +402,8 @@ func (d *decoder) message(m *Message) bool {
 			return fieldBit(15, list(d, &m.Reactions, d.reaction))
 		case "v":
 			return fieldBit(16, d.int64(&m.V))
+		case "user_tag":
+			return fieldBit(17, d.str(&m.UserTag))
 		}
 		return 0, false
 	})

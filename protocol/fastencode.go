@@ -84,6 +84,7 @@ func appendMessage(b []byte, m *Message) []byte {
 	b = strconv.AppendInt(b, m.TS, 10)
 	b = appendIntField(b, "target", m.Target)
 	b = appendStringField(b, "user", m.User)
+	b = appendStringField(b, "user_tag", m.UserTag)
 	b = appendIntField(b, "until", m.Until)
 	b = appendIntField(b, "reply_to", m.ReplyTo)
 	b = appendIntField(b, "edited", m.Edited)

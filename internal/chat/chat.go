@@ -87,6 +87,7 @@ type Message struct {
 
 	Target  int64     // edit, delete, react, unreact: the seq of the message acted on
 	User    string    // moderation entries: whom it concerns
+	UserKey string    // moderation entries about a guest: its identity (NewMessage.UserKey)
 	Until   time.Time // ban, mute: when it ends; zero means until lifted
 	ReplyTo int64     // plain: the seq of the message this one answers, 0 if none
 	FileID  string    // plain: the attached file, "" if none
@@ -124,8 +125,15 @@ type NewMessage struct {
 	// the first message with Duplicate set.
 	CMID string
 
-	Target  int64     // edit, delete, react: the seq of the message acted on
-	User    string    // moderation entries: whom it concerns
+	Target int64  // edit, delete, react: the seq of the message acted on
+	User   string // moderation entries: whom it concerns
+	// UserKey, on a moderation entry about a guest, is the guest's
+	// identity: User is only its display name, which another guest may
+	// hold later and an account may share (a guest keeps its name when an
+	// account of that name is registered). "" for an account, whose name
+	// is its identity, and for entries stored before it was kept. Stored
+	// and returned with the entry; the server never sends it to clients.
+	UserKey string
 	Until   time.Time // ban, mute: when it ends; zero means until lifted
 	ReplyTo int64     // plain: the message this one answers, 0 if none
 	FileID  string    // plain: the attached file, "" if none

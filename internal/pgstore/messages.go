@@ -164,7 +164,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	results := make([]chat.AppendResult, len(batch))
 	var ins struct {
 		rooms, kinds, authors, bodies, cmids, subjects, fileIDs []string
-		authorKeys                                              []string
+		authorKeys, subjectKeys                                 []string
 		seqs, targets, replyTos                                 []int64
 		guests                                                  []bool
 		times                                                   []time.Time
@@ -195,6 +195,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 			Time:    now,
 			Target:  m.Target,
 			User:    m.User,
+			UserKey: m.UserKey,
 			Until:   m.Until,
 			ReplyTo: m.ReplyTo,
 			FileID:  m.FileID,
@@ -245,6 +246,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 		ins.times = append(ins.times, msg.Time)
 		ins.targets = append(ins.targets, msg.Target)
 		ins.subjects = append(ins.subjects, msg.User)
+		ins.subjectKeys = append(ins.subjectKeys, msg.UserKey)
 		ins.untils = append(ins.untils, timeOrNil(msg.Until))
 		ins.replyTos = append(ins.replyTos, msg.ReplyTo)
 		ins.fileIDs = append(ins.fileIDs, msg.FileID)
@@ -270,13 +272,13 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	// ON CONFLICT names the CMID index only: a clash of sequence numbers
 	// is a bug to report, not a duplicate to skip.
 	write.Queue(`INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
-			target, subject, until, reply_to, file_id, author_key)
+			target, subject, until, reply_to, file_id, author_key, subject_key)
 		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::boolean[],
 			$6::text[], $7::text[], $8::timestamptz[],
-			$9::bigint[], $10::text[], $11::timestamptz[], $12::bigint[], $13::text[], $14::text[])
+			$9::bigint[], $10::text[], $11::timestamptz[], $12::bigint[], $13::text[], $14::text[], $15::text[])
 		ON CONFLICT (room, author, cmid) WHERE cmid <> '' DO NOTHING`,
 		ins.rooms, ins.seqs, ins.kinds, ins.authors, ins.guests, ins.bodies, ins.cmids, ins.times,
-		ins.targets, ins.subjects, ins.untils, ins.replyTos, ins.fileIDs, ins.authorKeys)
+		ins.targets, ins.subjects, ins.untils, ins.replyTos, ins.fileIDs, ins.authorKeys, ins.subjectKeys)
 	write.Queue(`UPDATE rooms SET last_seq = u.seq
 		FROM unnest($1::text[], $2::bigint[]) AS u (name, seq)
 		WHERE rooms.name = u.name`, last.rooms, last.seqs)
@@ -559,14 +561,14 @@ func (s *Store) HistoryAfter(ctx context.Context, room string, after int64, limi
 // entryColumns are the columns of an entry as stored (of messages m), in
 // scanEntry's order; the state of a plain message comes last.
 const entryColumns = `m.room, m.seq, m.kind, m.author, m.guest, m.body, m.cmid, m.ts,
-	m.target, m.subject, m.until, m.reply_to, m.file_id, m.edited, m.deleted, m.v`
+	m.target, m.subject, m.subject_key, m.until, m.reply_to, m.file_id, m.edited, m.deleted, m.v`
 
 // scanEntry scans the entryColumns of one row.
 func scanEntry(row pgx.Row) (chat.Message, error) {
 	var m chat.Message
 	var until, edited *time.Time
 	err := row.Scan(&m.Room, &m.Seq, &m.Kind, &m.Author, &m.Guest, &m.Body, &m.CMID, &m.Time,
-		&m.Target, &m.User, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
+		&m.Target, &m.User, &m.UserKey, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
 	m.Time = m.Time.UTC()
 	if until != nil {
 		m.Until = until.UTC()

@@ -189,6 +189,10 @@ var migrations = []string{
 	// stays, deleted and without a password hash, so the name stays
 	// taken. The constant default makes the ALTER instant.
 	`ALTER TABLE users ADD COLUMN deleted boolean NOT NULL DEFAULT false;`,
+
+	// 14: a guest's identity beside the moderation entries about it, as
+	// sqlitestore's migration 17 says why.
+	`ALTER TABLE messages ADD COLUMN subject_key text COLLATE "C" NOT NULL DEFAULT '';`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

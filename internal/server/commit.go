@@ -273,6 +273,9 @@ func wireMessage(m chat.Message) protocol.Message {
 		Deleted: m.Deleted,
 		V:       m.V,
 	}
+	if m.UserKey != "" {
+		pm.UserTag = guestTag(m.Room, m.Seq, m.UserKey)
+	}
 	if !m.Until.IsZero() {
 		pm.Until = m.Until.UnixMilli()
 	}

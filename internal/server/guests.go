@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -59,6 +60,22 @@ func (s *Server) guestIdentity(r *http.Request) (key, setCookie string) {
 func guestKey(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return "~g" + hex.EncodeToString(sum[:10])
+}
+
+// guestTag is the user_tag of the entry at seq of room about the guest
+// identity key (protocol.Message.UserTag): every node that has the
+// guest's connections can tell that the entry is about it, and no
+// client can tell the identity, nor that two entries name the same
+// guest (the room and seq make each tag different).
+func guestTag(room string, seq int64, key string) string {
+	h := sha256.New()
+	h.Write([]byte("hubbub user_tag\x00"))
+	h.Write([]byte(room))
+	h.Write([]byte{0})
+	h.Write(strconv.AppendInt(nil, seq, 10))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // guestIPKey is the sanction key that binds a guest's ban or mute to the
@@ -185,6 +202,28 @@ func (g *guestRegistry) lookup(nameKey string, now time.Time) (guestRecord, bool
 		return guestRecord{}, false
 	}
 	return r, true
+}
+
+// onlineMatching returns the identity of a guest online on this node that
+// match accepts: the holder of nameKey if it does, else any other one
+// (a guest may hold another name on another connection).
+func (g *guestRegistry) onlineMatching(nameKey string, match func(key string) bool) (string, bool) {
+	g.mu.Lock()
+	if h := g.online[nameKey]; h != nil && match(h.key) {
+		g.mu.Unlock()
+		return h.key, true
+	}
+	keys := make(map[string]bool, len(g.online))
+	for _, h := range g.online {
+		keys[h.key] = true
+	}
+	g.mu.Unlock()
+	for k := range keys { // outside the lock: each is a hash to compute
+		if match(k) {
+			return k, true
+		}
+	}
+	return "", false
 }
 
 // allowCreate applies the room-creation limit (Config.RoomCreates per

@@ -113,9 +113,11 @@ var (
 // the room (from the broker, or from the store at the next heal round),
 // so a removed user never goes on reading, or writing to, a room (a
 // private one above all) on another node. The target is found on this
-// node by the entry's user: an account's connections by its name, else a
-// guest online here by its display name's key (names are unique across
-// the nodes).
+// node by identity, never by a name that merely compares equal: an
+// account's connections by its name, a guest's (an entry with a
+// user_tag) by the identity whose guestTag the entry carries. A guest
+// who kept its name when an account of that name was registered is never
+// taken for the account, nor the account for the guest.
 func (s *Server) entryDelivered(room string, seq int64, event []byte) {
 	if !bytes.Contains(event, kickKind) && !bytes.Contains(event, banKind) {
 		return
@@ -133,13 +135,15 @@ func (s *Server) entryDelivered(room string, seq int64, event []byte) {
 	default:
 		return
 	}
-	members := s.hub.UserMembers(m.User)
-	if len(members) == 0 {
-		if g, ok := s.guests.lookup(names.Key(m.User), time.Now()); ok {
-			members = s.hub.UserMembers(g.key)
+	key := m.User // an account: its name is its identity
+	if m.UserTag != "" {
+		var ok bool
+		key, ok = s.guests.onlineMatching(names.Key(m.User), func(k string) bool { return guestTag(room, seq, k) == m.UserTag })
+		if !ok {
+			return // not online here
 		}
 	}
-	for _, mem := range members {
+	for _, mem := range s.hub.UserMembers(key) {
 		if u, ok := mem.(*userTopic); ok {
 			u.entryOut(room, seq, n)
 		}
@@ -412,7 +416,7 @@ func (ss *session) kickOrBan(ctx context.Context, c *conn, cmd *protocol.Command
 		return protocol.Errorf(protocol.CodeForbidden, "%s owns %s and cannot be removed from it; archive or delete the room instead", t.name, cmd.Room)
 	}
 	ev := &protocol.Event{Type: protocol.TypeKicked, Room: cmd.Room, User: t.name, By: ss.self.Name, Reason: cmd.Reason}
-	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindKick, User: t.name, Body: cmd.Reason}
+	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindKick, User: t.name, UserKey: t.guestKey(), Body: cmd.Reason}
 	if cmd.Op == protocol.OpBan {
 		ev.Type, e.Kind = protocol.TypeBanned, chat.KindBan
 		until := untilOf(cmd.Seconds)
@@ -443,7 +447,7 @@ func (ss *session) unban(ctx context.Context, c *conn, cmd *protocol.Command) er
 	}
 	ss.srv.log.Info("moderation", "op", cmd.Op, "room", cmd.Room, "target", t.key)
 	return ss.record(c, cmd.ID,
-		chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnban, User: t.name},
+		chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnban, User: t.name, UserKey: t.guestKey()},
 		&protocol.Event{Type: protocol.TypeUnbanned, Room: cmd.Room, User: t.name, By: ss.self.Name}, t.key,
 		protocol.Event{Room: cmd.Room, User: t.name})
 }
@@ -454,7 +458,7 @@ func (ss *session) mute(ctx context.Context, c *conn, cmd *protocol.Command) err
 		return err
 	}
 	ev := &protocol.Event{Type: protocol.TypeUnmuted, Room: cmd.Room, User: t.name, By: ss.self.Name}
-	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnmute, User: t.name}
+	e := chat.NewMessage{Room: cmd.Room, Kind: chat.KindUnmute, User: t.name, UserKey: t.guestKey()}
 	if cmd.Op == protocol.OpMute {
 		ev.Type, ev.Reason = protocol.TypeMuted, cmd.Reason
 		until := untilOf(cmd.Seconds)

@@ -22,6 +22,15 @@ type target struct {
 	account bool
 }
 
+// guestKey is the chat.NewMessage.UserKey of an entry about t: its
+// identity if t is a guest, "" for an account.
+func (t target) guestKey() string {
+	if t.account {
+		return ""
+	}
+	return t.key
+}
+
 // resolveTarget finds who a moderation command's user field names. An
 // account matches case-insensitively ("Mallory" is mallory); failing that,
 // a guest online on this node, or seen here within guestMemory, matches by

@@ -26,7 +26,7 @@ func twoNodesApart(t *testing.T, mut func(*Config)) (a, b *testServer) {
 		t.Fatal(err)
 	}
 	cfg := func(c *Config) {
-		c.Accounts, c.Access, c.Reads, c.Search = store, store, store, store
+		c.Accounts, c.Access, c.Reads, c.Search, c.Names = store, store, store, store, store
 		c.SessionCheck = 50 * time.Millisecond
 		if mut != nil {
 			mut(c)
@@ -419,6 +419,42 @@ func TestRemovedWithoutTheEvent(t *testing.T) {
 			// hidden from her. Banned, she keeps it, and the ban answers.
 			if ev := mia.do(protocol.Command{Op: protocol.OpJoin, Room: "club"}); ev.Code != tt.rejoin {
 				t.Errorf("join after the %s: %s %s, want %s", tt.op, ev.Type, ev.Code, tt.rejoin)
+			}
+		})
+	}
+}
+
+// TestGuestRemovedWithoutTheEvent: a guest kicked or banned on one node,
+// whose connection is on another node that never gets the event, is taken
+// out of the room there when the entry arrives: the entry's user_tag names
+// the guest's identity, which the other node finds among its guests.
+func TestGuestRemovedWithoutTheEvent(t *testing.T) {
+	tests := []struct {
+		op     string
+		told   string
+		rejoin protocol.Code // what a join of the room answers after; "" ok
+	}{
+		{protocol.OpKick, protocol.TypeKicked, ""},
+		{protocol.OpBan, protocol.TypeBanned, protocol.CodeBanned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			a, b := twoNodesApart(t, func(c *Config) { c.HealInterval, c.ModerationCheck = 50*time.Millisecond, time.Hour })
+			owner := a.account(t, a.register(t, "olga"))
+			owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
+			mallory := b.client(t, "Mallory")
+			mallory.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+
+			owner.ok(protocol.Command{Op: tt.op, Room: "den", User: "mallory", Reason: "bye"})
+			ev := mallory.waitFor(tt.told, func(ev protocol.Event) bool { return ev.Type == tt.told })
+			if ev.Room != "den" || ev.User != "Mallory" || ev.By != "olga" || ev.Reason != "bye" {
+				t.Errorf("%s event = %+v, want Mallory out of den by olga for bye", tt.told, ev)
+			}
+			if ev := mallory.do(protocol.Command{Op: protocol.OpSend, Room: "den", Body: "still here"}); ev.Code != protocol.CodeNotJoined {
+				t.Errorf("send after the %s: %s %s, want not_joined", tt.op, ev.Type, ev.Code)
+			}
+			if ev := mallory.do(protocol.Command{Op: protocol.OpJoin, Room: "den"}); ev.Code != tt.rejoin {
+				t.Errorf("join after the %s: %s %s, want %q", tt.op, ev.Type, ev.Code, tt.rejoin)
 			}
 		})
 	}

@@ -47,8 +47,8 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// Append then looks up the entry that took it. One statement in
 		// the common case instead of a lookup and an insert.
 		{&w.insert, `INSERT INTO messages (room, seq, kind, author, guest, body, cmid, ts,
-			target, subject, until, reply_to, file_id, author_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			target, subject, until, reply_to, file_id, author_key, subject_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT DO NOTHING`},
 		{&w.setSeq, `UPDATE rooms SET last_seq = ? WHERE name = ?`},
 		{&w.version, `PRAGMA data_version`},
@@ -97,7 +97,7 @@ func (w *writeStmts) close() {
 // entryColumns are the columns of an entry as stored, in scanEntry's
 // order; the state of a plain message (edited, deleted, v) comes after.
 const entryColumns = `room, seq, kind, author, guest, body, cmid, ts,
-	target, subject, until, reply_to, file_id, edited, deleted, v`
+	target, subject, subject_key, until, reply_to, file_id, edited, deleted, v`
 
 // scanEntry scans the entryColumns of one row.
 func scanEntry(scan func(dest ...any) error) (chat.Message, error) {
@@ -105,7 +105,7 @@ func scanEntry(scan func(dest ...any) error) (chat.Message, error) {
 	var ts, edited int64
 	var until sql.NullInt64
 	err := scan(&m.Room, &m.Seq, &m.Kind, &m.Author, &m.Guest, &m.Body, &m.CMID, &ts,
-		&m.Target, &m.User, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
+		&m.Target, &m.User, &m.UserKey, &until, &m.ReplyTo, &m.FileID, &edited, &m.Deleted, &m.V)
 	m.Time = fromMillis(ts)
 	if until.Valid {
 		m.Until = fromMillis(until.Int64)
@@ -230,6 +230,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			CMID:    m.CMID,
 			Target:  m.Target,
 			User:    m.User,
+			UserKey: m.UserKey,
 			Until:   m.Until,
 			ReplyTo: m.ReplyTo,
 			FileID:  m.FileID,
@@ -270,7 +271,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			until = sql.NullInt64{Int64: msg.Until.UnixMilli(), Valid: true}
 		}
 		res, err := insert.ExecContext(ctx, msg.Room, msg.Seq, msg.Kind, msg.Author, msg.Guest,
-			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID, m.AuthorKey)
+			msg.Body, msg.CMID, ms, msg.Target, msg.User, until, msg.ReplyTo, msg.FileID, m.AuthorKey, msg.UserKey)
 		if err != nil {
 			return nil, s.fail("append", err)
 		}

@@ -287,6 +287,13 @@ var migrations = []string{
 	// stays, with deleted = 1 and no password hash, so that its name is
 	// never taken again: nobody may pose as the author of its messages.
 	`ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;`,
+
+	// 17: a guest's identity beside the moderation entries about it
+	// (chat.NewMessage.UserKey): subject is only the guest's display
+	// name, which an account may share, so a node that removes a kicked
+	// or banned user from the room finds the guest by its identity.
+	// Entries stored before have none.
+	`ALTER TABLE messages ADD COLUMN subject_key TEXT NOT NULL DEFAULT '';`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

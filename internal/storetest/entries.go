@@ -437,13 +437,16 @@ func testReply(t *testing.T, f Factory) {
 	}
 }
 
+// testModerationEntries: moderation entries keep whom they concern, a
+// guest's identity beside its name (UserKey), and how long, in Append's
+// results and in history alike.
 func testModerationEntries(t *testing.T, f Factory) {
 	s := start(t, f)
 	room := chat.DefaultRoom
 	until := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
 	batch := []chat.NewMessage{
 		{Room: room, Kind: chat.KindBan, Author: "alice", User: "mallory", Body: "spam", Until: until},
-		{Room: room, Kind: chat.KindMute, Author: "alice", User: "Troll 42", Guest: false, Body: ""},
+		{Room: room, Kind: chat.KindMute, Author: "alice", User: "Troll 42", UserKey: "~g0123456789abcdef0123", Body: ""},
 		{Room: room, Kind: chat.KindTopic, Author: "alice", Body: "SICP, chapter 3"},
 		{Room: room, Kind: chat.KindRole, Author: "alice", User: "bob", Body: "moderator"},
 		{Room: room, Kind: chat.KindKick, Author: "alice", User: "carl", Body: "be nice"},
@@ -455,7 +458,7 @@ func testModerationEntries(t *testing.T, f Factory) {
 	}
 	for i, m := range hist {
 		e := batch[i]
-		if m.Kind != e.Kind || m.User != e.User || m.Body != e.Body || !m.Until.Equal(e.Until) || m.Author != e.Author {
+		if m.Kind != e.Kind || m.User != e.User || m.UserKey != e.UserKey || m.Body != e.Body || !m.Until.Equal(e.Until) || m.Author != e.Author {
 			t.Errorf("entry %d = %+v, want %+v", i, m, e)
 		}
 	}

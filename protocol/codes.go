@@ -32,6 +32,7 @@ const (
 	CodeForbidden     Code = "forbidden"       // you may not do this here (role, private room, guest)
 	CodeNameTaken     Code = "name_taken"      // the name belongs to an account (guest hello, register)
 	CodeBanned        Code = "banned"          // you are banned from this room
+	CodeKicked        Code = "kicked"          // join: you were kicked from the room while your join was in flight
 	CodeMuted         Code = "muted"           // you are muted in this room
 	CodeNoSuchUser    Code = "no_such_user"    // the named user does not exist
 	CodeLimitReached  Code = "limit_reached"   // a per-user quota (rooms created, connections, reactions on a message) is used up

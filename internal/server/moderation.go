@@ -62,7 +62,14 @@ func (u *userTopic) Deliver(payload []byte) {
 			ss.mu.Unlock()
 			return
 		}
-		out = ss.joined.remove(ev.Room)
+		if jr, in := ss.joined.get(ev.Room); in && jr.checked == 0 {
+			// Still joining: the join takes the connection out and
+			// answers with an error, after this event.
+			n := noticeOf(ev)
+			jr.out = &n
+		} else {
+			out = ss.joined.remove(ev.Room)
+		}
 	}
 	jr, inRoom := ss.joined.get(ev.Room)
 	if inRoom && ev.User == u.name {
@@ -153,18 +160,24 @@ func (s *Server) entryDelivered(room string, seq int64, event []byte) {
 // entryOut takes this connection out of room, where a kick or ban entry
 // at seq removed its user, and tells it so with a kicked or banned event
 // made of the entry. It does nothing if the connection is not in the
-// room (the event was first), is still joining it, or joined it after
-// the entry. It runs on the hub's goroutines, so it only queues: leaving
-// the room's hub happens on a goroutine of its own.
+// room (the event was first) or joined it after the entry. A connection
+// still joining the room is told, and the join takes it out (joinedRoom.out).
+// It runs on the hub's goroutines, so it only queues: leaving the room's
+// hub happens on a goroutine of its own.
 func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
 	ss := u.ss
 	ss.mu.Lock()
 	jr, in := ss.joined.get(room)
-	if !in || jr.checked == 0 || seq <= jr.since {
+	joining := in && jr.checked == 0
+	if !in || jr.out != nil || !joining && seq <= jr.since {
 		ss.mu.Unlock()
 		return
 	}
-	ss.joined.remove(room)
+	if joining {
+		jr.out = &n
+	} else {
+		ss.joined.remove(room)
+	}
 	if ss.toldOut == nil {
 		ss.toldOut = make(map[string]outNotice)
 	}
@@ -175,7 +188,9 @@ func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
 	if err == nil {
 		u.c.enqueue(outMsg{data: b})
 	}
-	ss.srv.bg.Go(func() { ss.leaveHub(room, u.c) })
+	if !joining {
+		ss.srv.bg.Go(func() { ss.leaveHub(room, u.c) })
+	}
 }
 
 // rank orders authority: a user may moderate those of lower rank.
@@ -308,6 +323,14 @@ func millisOf(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// timeOfMillis is the inverse of millisOf.
+func timeOfMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 func (ss *session) requireAccount() error {

@@ -149,6 +149,12 @@ type joinedRoom struct {
 	// before it was in the room before the session joined: it does not
 	// take the session out (userTopic.entryOut).
 	since int64
+	// out is the kick or ban of the session's user from the room that
+	// arrived (as the room's entry or as the user's event) while the join
+	// was in flight, checked still 0: the join ends in an error instead
+	// of its reply, and takes the connection out of the room. Guarded by
+	// session.mu.
+	out *outNotice
 }
 
 func (ss *session) text(c *conn, data []byte) {
@@ -614,13 +620,26 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		}
 	}
 	ss.mu.Lock()
+	var out *outNotice
 	if cur, ok := ss.joined.get(cmd.Room); ok {
-		cur.created, cur.checked = r.CreatedAt.UnixMilli(), monoNow()
-		if !already {
-			cur.since = r.LastSeq
+		if out = cur.out; out != nil {
+			// Kicked or banned while joining: told already; out now.
+			ss.joined.remove(cmd.Room)
+		} else {
+			cur.created, cur.checked = r.CreatedAt.UnixMilli(), monoNow()
+			if !already {
+				cur.since = r.LastSeq
+			}
 		}
 	}
 	ss.mu.Unlock()
+	if out != nil {
+		ss.leaveHub(cmd.Room, c)
+		if out.typ == protocol.TypeBanned {
+			return protocol.Errorf(protocol.CodeBanned, "you are banned from %s%s", cmd.Room, untilText(timeOfMillis(out.until)))
+		}
+		return protocol.Errorf(protocol.CodeKicked, "you were removed from %s as you joined it", cmd.Room)
+	}
 	ss.markJoined(ctx, r)
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)

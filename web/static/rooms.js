@@ -19,7 +19,7 @@ const RATE_RETRY_MS = 1000;
 const RATE_RETRIES = 10;
 const rateWait = () => new Promise((resolve) => setTimeout(resolve, RATE_RETRY_MS * (0.5 + Math.random())));
 // join refusals that mean the room is not for us (any more).
-const GONE = new Set(["no_such_room", "forbidden", "banned", "invalid_value", "too_long"]);
+const GONE = new Set(["no_such_room", "forbidden", "banned", "kicked", "invalid_value", "too_long"]);
 
 // addRoom puts a room in the joined list (seen: the last seq the user has
 // seen, or null for nothing unread on first join), and joins it when

@@ -214,6 +214,43 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	return sn, true, nil
 }
 
+// EndBans removes up to limit bans whose Until is at or before now (never
+// those that last until lifted) and returns them. Each ended ban is
+// returned once: to one caller, on one of the nodes sharing the
+// database, so the cluster announces each ban's end once.
+func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	// SKIP LOCKED: nodes sweeping at once take different rows; a row
+	// another transaction deleted is not returned twice either way.
+	rows, err := s.pool.Query(ctx,
+		`DELETE FROM sanctions WHERE (room, username, kind) IN (
+			SELECT room, username, kind FROM sanctions
+			WHERE kind = $1 AND until <= $2 LIMIT $3 FOR UPDATE SKIP LOCKED)
+		 RETURNING room, username, until, by_user, reason`,
+		chat.Ban, millis(now), limit)
+	if err != nil {
+		return nil, s.fail("end bans", err)
+	}
+	defer rows.Close()
+	var out []chat.Sanction
+	for rows.Next() {
+		sn := chat.Sanction{Kind: chat.Ban}
+		if err := rows.Scan(&sn.Room, &sn.User, &sn.Until, &sn.By, &sn.Reason); err != nil {
+			return nil, s.fail("end bans", err)
+		}
+		sn.Until = sn.Until.UTC()
+		out = append(out, sn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("end bans", err)
+	}
+	return out, nil
+}
+
 // RoomSanctions implements chat.Access.
 func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]chat.Sanction, error) {
 	ctx, end, err := s.enter(ctx)

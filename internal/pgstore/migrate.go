@@ -193,6 +193,9 @@ var migrations = []string{
 	// 14: a guest's identity beside the moderation entries about it, as
 	// sqlitestore's migration 17 says why.
 	`ALTER TABLE messages ADD COLUMN subject_key text COLLATE "C" NOT NULL DEFAULT '';`,
+
+	// 13: the timed bans, by when they end, for EndBans.
+	`CREATE INDEX sanctions_until ON sanctions (until) WHERE until IS NOT NULL;`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

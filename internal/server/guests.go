@@ -204,6 +204,24 @@ func (g *guestRegistry) lookup(nameKey string, now time.Time) (guestRecord, bool
 	return r, true
 }
 
+// nameOf returns the display name of guest identity key, if it is online
+// on this node or was seen here within guestMemory; else "".
+func (g *guestRegistry) nameOf(key string, now time.Time) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, h := range g.online {
+		if h.key == key {
+			return h.display
+		}
+	}
+	for _, r := range g.seen {
+		if r.key == key && now.Sub(r.at) <= guestMemory {
+			return r.display
+		}
+	}
+	return ""
+}
+
 // onlineMatching returns the identity of a guest online on this node that
 // match accepts: the holder of nameKey if it does, else any other one
 // (a guest may hold another name on another connection).

@@ -251,6 +251,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Names != nil {
 		s.bg.Go(func() { s.renewNames(s.quit) })
 	}
+	if e, ok := cfg.Access.(banEnder); ok {
+		s.bg.Go(func() { endBansEvery(s.quit, s.cfg.ModerationCheck, e, s.announceBanEnd, s.log) })
+	}
 	s.mux.Handle("/", cfg.Web)
 	return s, nil
 }

@@ -213,6 +213,39 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	return sn, true, nil
 }
 
+// EndBans removes up to limit bans whose Until is at or before now (never
+// those that last until lifted) and returns them. Each ended ban is
+// returned once: to one caller, on one of the processes sharing the
+// database, so a server announces each ban's end once.
+func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	rows, err := s.writer.QueryContext(ctx,
+		`DELETE FROM sanctions WHERE rowid IN (
+			SELECT rowid FROM sanctions WHERE kind = ? AND until IS NOT NULL AND until <= ? LIMIT ?)
+		 RETURNING room, user, until, by_user, reason`,
+		chat.Ban, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, s.fail("end bans", err)
+	}
+	defer rows.Close()
+	var out []chat.Sanction
+	for rows.Next() {
+		sn := chat.Sanction{Kind: chat.Ban}
+		var until int64
+		if err := rows.Scan(&sn.Room, &sn.User, &until, &sn.By, &sn.Reason); err != nil {
+			return nil, s.fail("end bans", err)
+		}
+		sn.Until = fromMillis(until)
+		out = append(out, sn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("end bans", err)
+	}
+	return out, nil
+}
+
 // RoomSanctions implements chat.Access.
 func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, limit int) ([]chat.Sanction, error) {
 	if s.closed.Load() {

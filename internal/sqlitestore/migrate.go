@@ -294,6 +294,9 @@ var migrations = []string{
 	// or banned user from the room finds the guest by its identity.
 	// Entries stored before have none.
 	`ALTER TABLE messages ADD COLUMN subject_key TEXT NOT NULL DEFAULT '';`,
+
+	// 16: the timed bans, by when they end, for EndBans.
+	`CREATE INDEX sanctions_until ON sanctions (until) WHERE until IS NOT NULL;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

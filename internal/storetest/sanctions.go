@@ -1,7 +1,11 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,5 +185,72 @@ func testSanctionUntil(t *testing.T, f Factory) {
 				t.Errorf("ActiveSanction mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// banEnder is the store method testEndBans checks (the server's banEnder).
+type banEnder interface {
+	EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error)
+}
+
+// testEndBans: EndBans hands over the timed bans that have ended, each
+// once, however many callers ask at once; bans still running, bans until
+// lifted and mutes stay.
+func testEndBans(t *testing.T, f Factory) {
+	s := startAccess(t, f)
+	e, ok := chat.Access(s).(banEnder)
+	if !ok {
+		t.Fatalf("%T has no EndBans", s)
+	}
+	ctx := t.Context()
+	const room = chat.DefaultRoom
+	now := t0
+	ended := []chat.Sanction{
+		{Room: room, User: "alice", Kind: chat.Ban, Until: now.Add(-time.Minute), By: "root", Reason: "spam"},
+		{Room: room, User: "~g0123456789abcdef0123", Kind: chat.Ban, Until: now, By: "mod"},
+	}
+	staying := []chat.Sanction{
+		{Room: room, User: "bob", Kind: chat.Ban, Until: now.Add(time.Millisecond), By: "root"},
+		{Room: room, User: "carl", Kind: chat.Ban, By: "root"},
+		{Room: room, User: "dora", Kind: chat.Mute, Until: now.Add(-time.Minute), By: "root"},
+	}
+	for _, sn := range append(slices.Clone(ended), staying...) {
+		if err := s.SetSanction(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Callers at once: every ended ban goes to exactly one of them.
+	const callers = 4
+	results := make([][]chat.Sanction, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() { results[i], errs[i] = e.EndBans(ctx, now, 100) })
+	}
+	wg.Wait()
+	var got []chat.Sanction
+	for i := range callers {
+		if errs[i] != nil {
+			t.Fatalf("EndBans: %v", errs[i])
+		}
+		got = append(got, results[i]...)
+	}
+	byUser := func(a, b chat.Sanction) int { return strings.Compare(a.User, b.User) }
+	slices.SortFunc(got, byUser)
+	want := make([]chat.Sanction, 0, len(ended))
+	for _, sn := range ended {
+		want = append(want, storedSanction(sn))
+	}
+	slices.SortFunc(want, byUser)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ended bans (-want +got):\n%s", diff)
+	}
+	if again, err := e.EndBans(ctx, now, 100); err != nil || len(again) != 0 {
+		t.Errorf("EndBans again = %v, %v; want none", again, err)
+	}
+	for _, sn := range staying {
+		if _, active, err := s.ActiveSanction(ctx, sn.Room, sn.User, sn.Kind, now.Add(-2*time.Minute)); err != nil || !active {
+			t.Errorf("%s of %s after EndBans: active %v, %v; want it kept", sn.Kind, sn.User, active, err)
+		}
 	}
 }

@@ -117,6 +117,7 @@ func RunAccess(t *testing.T, f Factory) {
 		{"VisibleRooms", testVisibleRooms},
 		{"Sanctions", testSanctions},
 		{"SanctionUntil", testSanctionUntil},
+		{"EndBans", testEndBans},
 		{"SetTopic", testSetTopic},
 		{"Durability", testAccessDurability},
 		{"Closed", testAccessClosed},

@@ -34,6 +34,8 @@ func TestEntriesShown(t *testing.T) {
 	file.File = &protocol.File{ID: "f_7Q", Name: "sicp cover.jpg", Size: 48213, Type: "image/jpeg", Width: 800, Height: 1000}
 	role := entryAt(16, protocol.KindRole, "alice", "moderator", 0)
 	role.User = "linus"
+	ended := entryAt(17, protocol.KindUnban, "", "", 0) // no from: the ban ran out
+	ended.User = "mallory"
 	for _, e := range []protocol.Message{
 		entryAt(1, "", "grace", "has anyone read **SICP**?", 0),
 		reply,
@@ -51,6 +53,7 @@ func TestEntriesShown(t *testing.T) {
 		entryAt(14, "from-the-future", "alice", "do not show me", 0),
 		file,
 		role,
+		ended,
 	} {
 		h.events(client.MessageEvent{Message: e})
 	}
@@ -66,6 +69,7 @@ func TestEntriesShown(t *testing.T) {
 		"#lobby · SICP, chapter 3",
 		"📎 sicp cover.jpg (47.1 KiB, 800×1000) http://127.0.0.1:8080/files/f_7Q/sicp%20cover.jpg",
 		"alice made linus moderator",
+		"the ban of mallory ended",
 	)
 	h.wantNotView("do not show me", "oops", "❤️", "**", ":+1:", "chapter 1 👍")
 	if got := h.m.find("lobby").unread; got != 0 {

@@ -173,7 +173,11 @@ func (m *Model) other(ev protocol.Event) {
 		}
 		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
 	case protocol.TypeUnbanned:
-		text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
+		if ev.By == "" { // nobody lifted it: its time ran out
+			text = fmt.Sprintf("%s may join %s again (the ban ended)", who, room)
+		} else {
+			text = fmt.Sprintf("%s may join %s again (%s lifted the ban)", who, room, by)
+		}
 	case protocol.TypeDirectory:
 		by = " by " + by
 		if ev.By == "" {

@@ -183,6 +183,9 @@ func (m *Model) entryLine(msg *protocol.Message) string {
 	case protocol.KindBan:
 		return by + " banned " + who + until + why
 	case protocol.KindUnban:
+		if msg.From == "" { // nobody lifted it: its time ran out
+			return "the ban of " + who + " ended"
+		}
 		return by + " lifted the ban of " + who
 	case protocol.KindMute:
 		return by + " muted " + who + until + why

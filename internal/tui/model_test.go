@@ -640,6 +640,7 @@ func TestModerationEvents(t *testing.T) {
 		{protocol.Event{Type: protocol.TypeMuted, Room: "lobby", User: "ada", By: "grace", Until: until, Reason: "be \x1b[5mnice"}, "you were muted in #lobby by grace until Mon 16 Mar 08:00: be ^[[5mnice"},
 		{protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "ada", By: "grace"}, "you can speak again in #lobby (grace lifted the mute)"},
 		{protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "ada", By: "grace"}, "you may join #lobby again (grace lifted the ban)"},
+		{protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "ada"}, "you may join #lobby again (the ban ended)"},
 		{protocol.Event{Type: protocol.TypeRole, Room: "lobby", User: "ada", By: "grace", Role: "moderator"}, "grace made you moderator of #lobby"},
 		{protocol.Event{Type: protocol.TypeRole, Room: "lobby", User: "ada", By: "grace"}, "grace removed your role in #lobby"},
 		{protocol.Event{Type: protocol.TypeBanned, Room: "lobby", User: "ada", By: "grace", Reason: "spam"}, "you were banned from #lobby by grace: spam"},

@@ -98,7 +98,8 @@ export function newsText(m, me) {
       text = `${who(user)} ${were} banned${till} by ${whom(by)}${reason}`;
       break;
     case "unban":
-      text = `${who(user)} may join again — ${whom(by)} lifted the ban`;
+      // No from: nobody lifted it, the ban's time ran out.
+      text = str(m.from) ? `${who(user)} may join again — ${whom(by)} lifted the ban` : `${who(user)} may join again — the ban ended`;
       break;
     case "mute":
       text = `${who(user)} ${were} muted${till} by ${whom(by)}${reason}`;

@@ -163,6 +163,11 @@ type RoomInfo struct {
 	ReadSeq int64  `json:"read_seq,omitempty"` // accounts: your read position (rooms, join)
 
 	Archived bool `json:"archived,omitempty"` // read-only: history only, no messages or moderation
+
+	// Owner is the account that owns the room, whom nobody may kick or
+	// ban; in a join reply only, and absent for rooms without one (the
+	// default room, rooms made by guests, DMs).
+	Owner string `json:"owner,omitempty"`
 }
 
 // Member is one user who belongs to a private room or DM, and their role

@@ -464,6 +464,8 @@ func (d *decoder) roomInfo(r *RoomInfo) bool {
 			return fieldBit(7, d.int64(&r.ReadSeq))
 		case "archived":
 			return fieldBit(8, d.boolean(&r.Archived))
+		case "owner":
+			return fieldBit(9, d.str(&r.Owner))
 		}
 		return 0, false
 	})

@@ -109,6 +109,7 @@ func appendRoomInfo(b []byte, r *RoomInfo) []byte {
 	b = appendStringField(b, "role", r.Role)
 	b = appendIntField(b, "read_seq", r.ReadSeq)
 	b = appendBoolField(b, "archived", r.Archived)
+	b = appendStringField(b, "owner", r.Owner)
 	return append(b, '}')
 }
 

@@ -644,6 +644,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	ss.srv.hub.Seen(r.Name, r.LastSeq)
 	info := ss.roomInfo(r, role)
 	info.Online = p.Online
+	if _, _, dm := protocol.DMPeers(r.Name); !dm && !r.GuestOwner {
+		info.Owner = r.Owner // the clients offer no kick or ban of the owner
+	}
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}

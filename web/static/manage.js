@@ -76,12 +76,15 @@ export function initManage(app) {
     });
   });
 
+  ui.modUser.addEventListener("input", applyRules);
   ui.modForm.addEventListener("submit", (e) => {
     e.preventDefault();
     const op = e.submitter && e.submitter.dataset.op;
     if (!op) return;
     let user = ui.modUser.value.trim();
     if (user === "") return fail("Whom? Enter a name.", ui.modUser);
+    const why = refused(room, ctx.me(), op, user);
+    if (why) return fail(why, ui.modUser);
     // Account names are lower case; a guest's display name is kept as is,
     // unless it matches someone in the room once lower-cased.
     if (op === "promote" || op === "demote") {
@@ -155,6 +158,45 @@ export function initManage(app) {
   });
 }
 
+// The ops that act on the person named in the mod form, as the server
+// ranks authority (internal/server/moderation.go, rank): an administrator
+// above the owner above moderators above members.
+const MOD_OPS = ["kick", "ban", "unban", "mute", "unmute"];
+const rankOf = (role) => ({ owner: 3, moderator: 2, member: 1 })[role] || 0;
+
+// refused says why the user may not do op to target in r, by the server's
+// rules, or "" if they may as far as the client knows: nobody acts on
+// themselves, nor on anyone of their rank or above (a moderator on the
+// owner or another moderator), and nobody, an administrator included,
+// kicks or bans the owner. A role the client has not seen (a public
+// room's moderators, administrators) is the server's to refuse, which
+// it still does.
+export function refused(r, me, op, target) {
+  const who = target.trim();
+  if (!r || !who || !MOD_OPS.includes(op)) return "";
+  const key = who.toLowerCase(); // account names are lower case
+  if (key === me.name.toLowerCase()) return "That is you.";
+  const role = r.roles.get(key) || (key === r.owner ? "owner" : "");
+  if ((op === "kick" || op === "ban") && role === "owner") {
+    return `${key} owns ${ctx.label(r)}: nobody may remove them from it.`;
+  }
+  const mine = me.admin ? 4 : rankOf(r.info.role);
+  if (rankOf(role) >= mine) return `You may not do that to ${key}: they are ${role === "owner" ? "the owner" : `a ${role}`} here.`;
+  return "";
+}
+
+// applyRules disables the buttons of the ops the user may not do to the
+// person the mod form names, each with the reason as its title.
+function applyRules() {
+  if (!room) return;
+  const me = ctx.me();
+  for (const b of ui.modForm.querySelectorAll("button[data-op]")) {
+    const why = refused(room, me, b.dataset.op, ui.modUser.value);
+    b.disabled = why !== "";
+    b.title = why;
+  }
+}
+
 // act sends cmd and reports how it went; it resolves with whether it worked.
 async function act(cmd, done) {
   if (!room) return false;
@@ -173,6 +215,7 @@ async function act(cmd, done) {
     return false;
   } finally {
     for (const b of buttons) b.disabled = false;
+    applyRules();
   }
 }
 
@@ -211,6 +254,7 @@ export function openManage(r, user = "") {
   );
   ui.status.textContent = "";
   ui.status.classList.remove("error");
+  applyRules();
   if (!ui.dialog.open) ui.dialog.showModal();
   (user ? ui.modReason : ui.topicInput).focus();
 }
@@ -226,6 +270,7 @@ export function refreshManage(r) {
   }
   const ownerPowers = role === "owner" || ctx.me().admin;
   for (const part of ui.roleParts) part.hidden = !ownerPowers;
+  applyRules();
 }
 
 export function closeManage(r) {

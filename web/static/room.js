@@ -55,6 +55,7 @@ export class Room {
     this.mutedUntil = 0; // Unix ms when our mute ends; Infinity until lifted; 0 not muted
     this.muted = new Map(); // user → mute end (as mutedUntil), as far as we saw it happen
     this.roles = new Map(); // user → role, as far as we saw them (our own from info)
+    this.owner = ""; // the account that owns the room, from the join reply; "" for none
     this.pinned = true; // the view follows new messages
     this.scrollTop = 0;
 

@@ -61,7 +61,7 @@ function apply(room, m) {
     case "role":
       if (!user) return;
       state.setRole(room, user, str(m.body));
-      if (user === me) refreshManage(room);
+      refreshManage(room); // ours changes what we may do; theirs, what we may do to them
       return;
   }
 }

@@ -63,6 +63,9 @@ export async function joinRoom(room, sent = null) {
   state.applyInfo(room, ok.info);
   room.baseSeq = room.info.last_seq; // news up to here is in info and members
   room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
+  // Nobody may kick or ban the owner: Manage offers neither.
+  room.owner = ok.info && typeof ok.info.owner === "string" ? ok.info.owner : "";
+  if (room.owner) room.roles.set(room.owner, "owner");
   // A private room's roster: who belongs to it, online or not, with roles.
   room.roster = null;
   if (Array.isArray(ok.roster)) {

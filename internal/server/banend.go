@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -27,15 +28,21 @@ type banEnder interface {
 	EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error)
 }
 
-// endBansMax is the most ended bans one round hands over.
-const endBansMax = 500
+const (
+	// endBansMax is the most ended bans one call hands over.
+	endBansMax = 500
+	// endBansWait bounds one call; a round that fails is tried again at
+	// the next.
+	endBansWait = 10 * time.Second
+)
 
 // endBansEvery takes the bans that have ended from e every interval, and
-// gives each to announce, until quit is closed. Each round waits for the
-// store at most interval (the next round tries again).
+// gives each to announce, until quit is closed. Failures are logged at
+// most once per warnEvery, with a count.
 func endBansEvery(quit <-chan struct{}, interval time.Duration, e banEnder, announce func(chat.Sanction), log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	warn := ratelimit.NewLog(log, "looking for ended bans failed; their ends are announced once it works", warnEvery)
 	for {
 		select {
 		case <-quit:
@@ -43,11 +50,11 @@ func endBansEvery(quit <-chan struct{}, interval time.Duration, e banEnder, anno
 		case <-t.C:
 		}
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			ctx, cancel := context.WithTimeout(context.Background(), endBansWait)
 			ended, err := e.EndBans(ctx, time.Now(), endBansMax)
 			cancel()
 			if err != nil {
-				log.Warn("looking for ended bans failed", "err", err)
+				warn.Add("", "err", err)
 				break
 			}
 			for _, sn := range ended {

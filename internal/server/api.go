@@ -234,6 +234,34 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	s.startSession(w, r, u, c.Bearer, http.StatusOK)
 }
 
+// confirmPassword checks that password is a's, for a request that asks
+// for it again (changing the password, deleting the account), under the
+// login's guards: the backoff of the account and the address
+// (loginWait), the address's budget of password checks, and a failure
+// counted as a failed login. When it returns false it has answered the
+// request: 429, or 401 bad_credentials with wrong as the reason.
+func (s *Server) confirmPassword(w http.ResponseWriter, r *http.Request, a *authInfo, password, wrong string) bool {
+	ip := s.clientIP(r)
+	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
+		s.tooMany(w, retry)
+		return false
+	}
+	if !s.allowPasswordCheck(w, ip) {
+		return false
+	}
+	ok, err := s.hasher.VerifyPassword(r.Context(), a.user.PasswordHash, password)
+	if err != nil {
+		s.apiFail(w, err)
+		return false
+	}
+	if !ok {
+		s.loginFailed(a.user.Name, ip, time.Now())
+		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "%s", wrong))
+		return false
+	}
+	return true
+}
+
 // startSession creates a session for u and hands its token to the client:
 // in an HttpOnly cookie for browsers, in the body for bearer clients.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u chat.User, bearer bool, status int) {
@@ -311,22 +339,7 @@ func (s *Server) servePassword(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, err)
 		return
 	}
-	ip := s.clientIP(r)
-	if retry := s.loginWait(a.user.Name, ip, time.Now()); retry > 0 {
-		s.tooMany(w, retry)
-		return
-	}
-	if !s.allowPasswordCheck(w, ip) {
-		return
-	}
-	ok, err := s.hasher.VerifyPassword(r.Context(), a.user.PasswordHash, body.Old)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	if !ok {
-		s.loginFailed(a.user.Name, ip, time.Now())
-		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "the old password is wrong"))
+	if !s.confirmPassword(w, r, a, body.Old, "the old password is wrong") {
 		return
 	}
 	hash, err := s.hasher.HashPassword(r.Context(), body.New)

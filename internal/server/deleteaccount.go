@@ -38,22 +38,7 @@ func (s *Server) serveDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := a.user.Name
-	ip := s.clientIP(r)
-	if retry := s.loginWait(name, ip, time.Now()); retry > 0 {
-		s.tooMany(w, retry)
-		return
-	}
-	if !s.allowPasswordCheck(w, ip) {
-		return
-	}
-	ok, err := s.hasher.VerifyPassword(r.Context(), a.user.PasswordHash, body.Password)
-	if err != nil {
-		s.apiFail(w, err)
-		return
-	}
-	if !ok {
-		s.loginFailed(name, ip, time.Now())
-		s.apiFail(w, protocol.Errorf(protocol.CodeBadCredentials, "the password is wrong"))
+	if !s.confirmPassword(w, r, a, body.Password, "the password is wrong") {
 		return
 	}
 	if _, err := s.deleteAccount(r.Context(), name); errors.Is(err, chat.ErrNoSuchUser) {

@@ -36,7 +36,21 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=86400")
+	// A file never changes, but whether the requester may still read it
+	// does (its message deleted, its reader kicked or banned): a browser
+	// keeps its copy and asks again each time, and the answer to a
+	// request that names the copy it has is 304 only after the checks
+	// above.
+	h.Set("Cache-Control", "private, no-cache")
+	etag := `"` + id + `"`
+	if thumb {
+		etag = `"` + id + `.thumb"`
+	}
+	h.Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	if thumb {
 		b, err := s.cfg.Files.Thumb(ctx, id)
 		if errors.Is(err, chat.ErrNoSuchFile) {
@@ -70,6 +84,19 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	if err != nil && r.Context().Err() == nil {
 		s.log.Warn("serve file", "file", id, "err", err)
 	}
+}
+
+// etagMatch reports whether an If-None-Match header's value names etag
+// (RFC 9110 §13.1.2: a list of entity tags, weak ones compared weakly, or
+// "*").
+func etagMatch(header, etag string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == etag || tag == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // fileFor returns complete upload id if the request may read it.

@@ -253,6 +253,43 @@ func TestDownloadRefused(t *testing.T) {
 	if resp, _ := s.get(t, path, carol); resp.StatusCode != 403 {
 		t.Errorf("banned from the room: %d, want 403", resp.StatusCode)
 	}
+
+	// A copy kept by the browser is asked for again each time, and is
+	// good only for whoever may still read the file.
+	resp, _ := s.get(t, path, grace)
+	etag := resp.Header.Get("ETag")
+	if cc := resp.Header.Get("Cache-Control"); cc != "private, no-cache" || etag != `"`+id+`"` {
+		t.Errorf("Cache-Control %q, ETag %q; want private, no-cache and %q", cc, etag, `"`+id+`"`)
+	}
+	revalidate := func(hdr http.Header, inm string) int {
+		h := hdr.Clone()
+		h.Set("If-None-Match", inm)
+		resp, body := s.get(t, path, h)
+		if resp.StatusCode == 304 && len(body) > 0 {
+			t.Errorf("304 with %d bytes of body", len(body))
+		}
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		name string
+		hdr  http.Header
+		inm  string
+		want int
+	}{
+		{"a reader, its tag", grace, etag, 304},
+		{"a reader, its tag weak, in a list", grace, `"other", W/` + etag, 304},
+		{"a reader, another tag", grace, `"f_other"`, 200},
+		{"banned, its tag", carol, etag, 403},
+		{"nobody, its tag", http.Header{}, etag, 401},
+	} {
+		if got := revalidate(tt.hdr, tt.inm); got != tt.want {
+			t.Errorf("revalidation, %s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	c.ok(protocol.Command{Op: protocol.OpDelete, Room: chat.DefaultRoom, Seq: 1})
+	if got := revalidate(grace, etag); got != 404 {
+		t.Errorf("revalidation after the message was deleted: %d, want 404", got)
+	}
 }
 
 func TestUploadRefusals(t *testing.T) {

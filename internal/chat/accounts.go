@@ -94,7 +94,8 @@ type Accounts interface {
 // counts it, while User, SessionUser, CreateSession and UpdateUser treat
 // it as missing (ErrNoSuchUser). Its sessions, read positions, roles
 // (and so its memberships of private rooms and DMs), the sanctions that
-// name it and its uploads that no message carries are removed. The
+// name it, the blocks by and of it (Blocks) and its uploads that no
+// message carries are removed. The
 // messages it wrote, and the entries that name it, stay in history under
 // its name. In each room it owned that has a moderator, the moderator
 // promoted longest ago (by the room's role entries; one promoted before

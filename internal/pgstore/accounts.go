@@ -389,6 +389,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) (chat.UserDeletion,
 	for _, q := range []string{
 		`DELETE FROM sanctions WHERE username = $1`,
 		`DELETE FROM read_positions WHERE username = $1`,
+		`DELETE FROM blocks WHERE blocker = $1 OR blocked = $1`,
 		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE owner = $1 AND room = '')`,
 		`DELETE FROM uploads WHERE owner = $1 AND room = ''`,
 	} {

@@ -194,8 +194,17 @@ var migrations = []string{
 	// sqlitestore's migration 17 says why.
 	`ALTER TABLE messages ADD COLUMN subject_key text COLLATE "C" NOT NULL DEFAULT '';`,
 
-	// 13: the timed bans, by when they end, for EndBans.
+	// 15: the timed bans, by when they end, for EndBans.
 	`CREATE INDEX sanctions_until ON sanctions (until) WHERE until IS NOT NULL;`,
+
+	// 16: blocks between accounts, as sqlitestore's migration 19 says.
+	`CREATE TABLE blocks (
+		blocker    text COLLATE "C" NOT NULL,
+		blocked    text COLLATE "C" NOT NULL,
+		created_at timestamptz NOT NULL,
+		PRIMARY KEY (blocker, blocked)
+	);
+	CREATE INDEX blocks_blocked ON blocks (blocked);`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -399,6 +399,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) (chat.UserDeletion,
 	for _, q := range []string{
 		`DELETE FROM sanctions WHERE user = ?`,
 		`DELETE FROM read_positions WHERE user = ?`,
+		`DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1`,
 		`DELETE FROM upload_chunks WHERE upload IN (SELECT id FROM uploads WHERE owner = ? AND room = '')`,
 		`DELETE FROM uploads WHERE owner = ? AND room = ''`,
 	} {

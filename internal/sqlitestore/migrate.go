@@ -295,8 +295,20 @@ var migrations = []string{
 	// Entries stored before have none.
 	`ALTER TABLE messages ADD COLUMN subject_key TEXT NOT NULL DEFAULT '';`,
 
-	// 16: the timed bans, by when they end, for EndBans.
+	// 18: the timed bans, by when they end, for EndBans.
 	`CREATE INDEX sanctions_until ON sanctions (until) WHERE until IS NOT NULL;`,
+
+	// 19: blocks between accounts (chat.Blocks), one row per blocker and
+	// blocked account. Like a role, a block names users without a
+	// foreign key; DeleteUser removes the blocks by and of an account,
+	// the second through blocks_blocked.
+	`CREATE TABLE blocks (
+		blocker    TEXT    NOT NULL,
+		blocked    TEXT    NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (blocker, blocked)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX blocks_blocked ON blocks (blocked);`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -24,6 +24,11 @@ const (
 	OpPromote = "promote" // make a user a moderator of a room (owner)
 	OpDemote  = "demote"  // make a moderator a plain member again (owner)
 
+	// Blocks (accounts only): a block is yours alone, told to nobody.
+	OpBlock   = "block"   // keep an account from messaging you directly; clients hide what it writes
+	OpUnblock = "unblock" // lift your block of an account
+	OpBlocks  = "blocks"  // list the accounts you block
+
 	OpRefuseGuests = "refuse_guests" // keep guests out of a room (owner, moderators)
 	OpAllowGuests  = "allow_guests"  // let guests into a room again (the default)
 
@@ -76,8 +81,8 @@ type Command struct {
 	// name or topic contains it, ignoring case.
 	Query string `json:"query,omitempty"`
 
-	// User is the user acted on: an account name for dm, invite, promote
-	// and demote; an account name or a guest's display name for kick,
+	// User is the user acted on: an account name for dm, invite, promote,
+	// demote, block and unblock; an account name or a guest's display name for kick,
 	// ban, unban, mute and unmute.
 	User    string `json:"user,omitempty"`
 	Reason  string `json:"reason,omitempty"`  // kick, ban, mute: shown to the user and the room

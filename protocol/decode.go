@@ -106,6 +106,10 @@ var ops = map[string]opSpec{
 	OpPromote: {required: []string{"room", "user"}},
 	OpDemote:  {required: []string{"room", "user"}},
 
+	OpBlock:   {required: []string{"user"}},
+	OpUnblock: {required: []string{"user"}},
+	OpBlocks:  {},
+
 	OpRefuseGuests: {required: []string{"room"}},
 	OpAllowGuests:  {required: []string{"room"}},
 

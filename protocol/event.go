@@ -22,6 +22,11 @@ const (
 	TypeRole     = "role"     // your role in a room changed
 	TypeRead     = "read"     // your read position in a room moved (on another of your sessions)
 
+	// Notices to the user who blocked or unblocked an account, on every
+	// session of theirs; nobody else is told.
+	TypeBlocked   = "blocked"   // you blocked User
+	TypeUnblocked = "unblocked" // you unblocked User
+
 	// Files.
 	TypeUpload = "upload" // a chunk of your upload is stored; the last one carries the file
 )
@@ -71,7 +76,7 @@ type Event struct {
 	Reason string `json:"reason,omitempty"` // error: a sentence for humans, do not parse; kicked, banned, muted: the moderator's reason
 
 	Room string `json:"room,omitempty"` // join, leave, typing; ok of a command that names a room
-	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, unbanned, muted, unmuted, role, and the ok of invite, kick, ban, unban, mute, unmute, promote, demote: whom
+	User string `json:"user,omitempty"` // join, leave, typing: who; kicked, banned, unbanned, muted, unmuted, role, blocked, unblocked, and the ok of invite, kick, ban, unban, mute, unmute, promote, demote, block, unblock: whom
 
 	Message  *Message   `json:"message,omitempty"`  // message; ok of send: the stored message
 	Messages []Message  `json:"messages,omitempty"` // ok of history, in ascending seq
@@ -81,6 +86,7 @@ type Event struct {
 	Members  []string   `json:"members,omitempty"`  // ok of join: who is in the room now
 	Roster   []Member   `json:"roster,omitempty"`   // ok of join of a private room or DM: who belongs to it
 	Self     *Identity  `json:"self,omitempty"`     // ok of hello: who you are
+	Blocks   []string   `json:"blocks,omitempty"`   // ok of blocks: the accounts you block, sorted
 
 	By    string `json:"by,omitempty"`    // directory (empty when the server expired the room), invited, kicked, banned, unbanned, muted, unmuted, role: who did it
 	Role  string `json:"role,omitempty"`  // role, and the ok of promote and demote: the new role (your own role in a room is RoomInfo.Role)

@@ -360,6 +360,8 @@ func (d *decoder) event(ev *Event) bool {
 			return fieldBit(18, pointer(d, &ev.Upload, d.upload))
 		case "change":
 			return fieldBit(19, d.str(&ev.Change))
+		case "blocks":
+			return fieldBit(20, d.strings(&ev.Blocks))
 		}
 		return 0, false
 	})

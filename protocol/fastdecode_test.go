@@ -195,6 +195,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"type":"banned","until":-1,"seq":0,"message":{"room":"r","seq":-0,"ts":9223372036854775807}}`,
 		`{"members":[],"messages":[{}],"message":{"reactions":[{"emoji":"x","users":[]}],"file":{}}}`,
 		`{"type":"a","type":"b","TYPE":"c","message":null,"seq":1e3}`,
+		`{"type":"ok","id":"36","blocks":["mallory","troll"]}`,
+		`{"type":"ok","blocks":[],"blocks":null}`,
+		`{"type":"blocked","user":"mallory","blocks":[1]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -326,6 +329,9 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"op":"history","room":"r","before":10,"after":-0,"limit":50}`,
 		`{"op":"ban","room":"r","user":"u","seconds":-99999999999}`,
 		`{"op":"join","room":"a","room":"b","x":null,"seq":1e3}`,
+		`{"id":"b","op":"block","user":"mallory"}`,
+		`{"op":"unblock","user":"Mallory"}`,
+		`{"op":"blocks","user":"x"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -9,14 +9,14 @@ import (
 // encoding/json (with HTML escaping off) writes for it, and reports true;
 // or it reports false, leaving b as it was, for an event with a field it
 // does not write by hand (history pages, room lists, rosters, uploads,
-// files and reactions): those go through encoding/json. It writes the
+// files, reactions and block lists): those go through encoding/json. It writes the
 // events of the hot paths, a message, its ack, presence, typing, errors
 // and the replies to hello (Self) and join (Info), without reflection;
 // FuzzEncodeEvent checks it against encoding/json, and
 // TestAppendEventCoversEveryField fails when Event, Message, RoomInfo or
 // Identity gains a field this function does not know.
 func appendEvent(b []byte, ev *Event) ([]byte, bool) {
-	if ev.Messages != nil || ev.Rooms != nil || ev.Roster != nil || ev.Upload != nil {
+	if ev.Messages != nil || ev.Rooms != nil || ev.Roster != nil || ev.Upload != nil || ev.Blocks != nil {
 		return b, false
 	}
 	if m := ev.Message; m != nil && (m.File != nil || m.Reactions != nil) {

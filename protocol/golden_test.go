@@ -66,6 +66,10 @@ var goldenCommands = []struct {
 	{"", protocol.Command{ID: "31", Op: protocol.OpArchiveRoom, Room: "books"}},
 	{"", protocol.Command{ID: "32", Op: protocol.OpUnarchiveRoom, Room: "books"}},
 	{"", protocol.Command{ID: "33", Op: protocol.OpDeleteRoom, Room: "books"}},
+	// Blocks.
+	{"", protocol.Command{ID: "34", Op: protocol.OpBlock, User: "mallory"}},
+	{"", protocol.Command{ID: "35", Op: protocol.OpUnblock, User: "mallory"}},
+	{"", protocol.Command{ID: "36", Op: protocol.OpBlocks}},
 }
 
 // sicpSHA256 is the checksum of the file in the upload goldens.
@@ -136,6 +140,13 @@ var goldenEvents = []struct {
 	{"unmuted", protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "mallory", By: "alice"}},
 	{"unbanned", protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "mallory", By: "alice"}},
 	{"role", protocol.Event{Type: protocol.TypeRole, Room: "books", User: "grace", By: "alice", Role: protocol.RoleModerator}},
+
+	// Blocks.
+	{"ok_block", protocol.Event{Type: protocol.TypeOK, ID: "34", User: "mallory"}},
+	{"ok_unblock", protocol.Event{Type: protocol.TypeOK, ID: "35", User: "mallory"}},
+	{"ok_blocks", protocol.Event{Type: protocol.TypeOK, ID: "36", Blocks: []string{"mallory", "troll"}}},
+	{"blocked", protocol.Event{Type: protocol.TypeBlocked, User: "mallory"}},
+	{"unblocked", protocol.Event{Type: protocol.TypeUnblocked, User: "mallory"}},
 
 	// Entries that act on messages, and the state they leave in history.
 	{"ok_send_reply", protocol.Event{Type: protocol.TypeOK, ID: "23", Room: "lobby", Message: &msg43}},
@@ -430,6 +441,7 @@ func TestOps(t *testing.T) {
 		"kick", "leave", "mute", "ping", "promote", "react", "read", "refuse_guests", "rooms", "search", "send",
 		"topic", "typing", "unban", "unmute", "upload",
 		"archive_room", "delete_room", "unarchive_room",
+		"block", "unblock", "blocks",
 	}
 	slices.Sort(want)
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -59,6 +59,9 @@ const (
 	// lists in roster.
 	MaxRoster = 1000
 
+	// MaxBlocks is the most accounts one account may block.
+	MaxBlocks = 1000
+
 	// MinUsernameBytes and MaxUsernameBytes bound account names.
 	MinUsernameBytes = 3
 	MaxUsernameBytes = 32

@@ -99,7 +99,7 @@ func (c *Command) Validate() error {
 		if err := CheckTopic(c.Topic); err != nil {
 			return err
 		}
-	case OpDM, OpInvite, OpPromote, OpDemote:
+	case OpDM, OpInvite, OpPromote, OpDemote, OpBlock, OpUnblock:
 		if err := CheckUsername(c.User); err != nil {
 			return err
 		}

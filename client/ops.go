@@ -387,6 +387,31 @@ func (c *Client) DM(ctx context.Context, user string) (protocol.RoomInfo, error)
 	return *ev.Info, nil
 }
 
+// Block blocks the account user (docs/protocol.md, "Blocking"): it can no
+// longer open or write to a DM with this account. Every connection of the
+// account, this one included, then gets a blocked event (an [OtherEvent]).
+// Blocking an account blocked already succeeds and changes nothing.
+func (c *Client) Block(ctx context.Context, user string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpBlock, User: user}, true)
+	return err
+}
+
+// Unblock lifts this account's block of user; every connection of the
+// account gets an unblocked event (an [OtherEvent]) if there was one.
+func (c *Client) Unblock(ctx context.Context, user string) error {
+	_, err := c.do(ctx, protocol.Command{Op: protocol.OpUnblock, User: user}, true)
+	return err
+}
+
+// Blocks returns the accounts this account blocks, sorted (nil when none).
+func (c *Client) Blocks(ctx context.Context) ([]string, error) {
+	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpBlocks}, true)
+	if err != nil {
+		return nil, err
+	}
+	return ev.Blocks, nil
+}
+
 // Leave leaves room: no more of its events are delivered and it is not
 // re-joined after a reconnect.
 func (c *Client) Leave(ctx context.Context, room string) error {

@@ -229,7 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	cfg := m.Server
 	cfg.Store, cfg.Broker, cfg.Logger = store, broker, log
-	cfg.Accounts, cfg.Access, cfg.Reads, cfg.Search, cfg.Files = store, store, store, store, store
+	cfg.Accounts, cfg.Access, cfg.Reads, cfg.Search, cfg.Files, cfg.Blocks = store, store, store, store, store, store
 	if storeName == "postgres" {
 		// Several nodes share the store: guest names are leased in it.
 		// With SQLite there is one node, and its own registry suffices

@@ -17,12 +17,13 @@ import (
 )
 
 // store is what hubbubd needs of a store: messages, accounts, access,
-// read positions, search, files and guest name leases.
+// read positions, search, files, guest name leases and blocks.
 type store interface {
 	chat.Store
 	chat.Accounts
 	chat.Access
 	chat.Reads
+	chat.Blocks
 	chat.Searcher
 	chat.Files
 	chat.GuestNames

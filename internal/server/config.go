@@ -28,6 +28,11 @@ type Config struct {
 	// rooms and join replies). Default: none; read is accepted and kept
 	// nowhere, as for a guest. hubbubd passes its store.
 	Reads chat.Reads
+	// Blocks keeps which accounts block which (block, unblock, blocks;
+	// a blocked account cannot open or write to the blocker's DM).
+	// Default: none; the three commands are refused with forbidden and
+	// nothing is blocked. hubbubd passes its store.
+	Blocks chat.Blocks
 	// Search is full-text search (the search command). Default: none;
 	// search is refused with forbidden. hubbubd passes its store.
 	Search chat.Searcher

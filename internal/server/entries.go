@@ -45,6 +45,9 @@ func (ss *session) appendEntry(c *conn, id string, e chat.NewMessage) (err error
 	// reaction.
 	ctx, cancel := lazyTimeout(5 * time.Second)
 	err = ss.checkWritable(ctx, e.Room)
+	if err == nil {
+		err = ss.checkDMEntry(ctx, &e)
+	}
 	cancel()
 	if err != nil {
 		return err

@@ -361,6 +361,9 @@ func (ss *session) dm(ctx context.Context, c *conn, cmd *protocol.Command) error
 	if _, err := ss.account(ctx, cmd.User); err != nil {
 		return err
 	}
+	if err := ss.checkDMOpen(ctx, cmd.User); err != nil {
+		return err
+	}
 	name := protocol.DMRoom(ss.self.Name, cmd.User)
 	err := ss.srv.cfg.Store.CreateRoom(ctx, chat.Room{Name: name, Private: true})
 	created := err == nil

@@ -317,6 +317,10 @@ func (ss *session) dispatch(c *conn, cmd *protocol.Command) error {
 		return ss.typing(ctx, c, cmd)
 	case protocol.OpDM:
 		return ss.dm(ctx, c, cmd)
+	case protocol.OpBlock, protocol.OpUnblock:
+		return ss.blockOp(ctx, c, cmd)
+	case protocol.OpBlocks:
+		return ss.blockList(ctx, c, cmd)
 	case protocol.OpInvite:
 		return ss.invite(ctx, c, cmd)
 	case protocol.OpKick, protocol.OpBan:

@@ -35,7 +35,7 @@ type Server struct {
 
 // Start starts a server that stops when t ends (sockets closed with 1012,
 // then the store and broker). mut, if not nil, adjusts the configuration
-// before the server is made; Store, Broker, Accounts, Access, Reads and Search are set
+// before the server is made; Store, Broker, Accounts, Access, Reads, Search, Files and Blocks are set
 // already, and the logger discards.
 func Start(t testing.TB, mut func(*server.Config)) *Server {
 	t.Helper()
@@ -46,7 +46,7 @@ func Start(t testing.TB, mut func(*server.Config)) *Server {
 	}
 	broker := membroker.New()
 	cfg := server.Config{
-		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Search: store, Files: store,
+		Store: store, Broker: broker, Accounts: store, Access: store, Reads: store, Search: store, Files: store, Blocks: store,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if mut != nil {

@@ -196,7 +196,7 @@ func twoNodesPG(t *testing.T, mut func(*Config)) (a, b *testServer) {
 		}
 		return newTestServerOn(t, store, nil, func(c *Config) {
 			c.Broker = broker
-			c.Accounts, c.Access, c.Names = store, store, store
+			c.Accounts, c.Access, c.Names, c.Blocks = store, store, store, store
 			if mut != nil {
 				mut(c)
 			}

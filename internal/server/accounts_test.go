@@ -28,7 +28,7 @@ func newAccountServer(t *testing.T, mut func(*Config)) (*testServer, *sqlitestor
 		t.Fatal(err)
 	}
 	s := newTestServerOn(t, store, nil, func(c *Config) {
-		c.Accounts, c.Access, c.Reads, c.Search = store, store, store, store
+		c.Accounts, c.Access, c.Reads, c.Search, c.Blocks = store, store, store, store, store
 		c.SessionCheck = 50 * time.Millisecond
 		if mut != nil {
 			mut(c)

@@ -219,11 +219,23 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 // returned once: to one caller, on one of the nodes sharing the
 // database, so the cluster announces each ban's end once.
 func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	return s.endSanctions(ctx, chat.Ban, now, limit)
+}
+
+// EndMutes is EndBans for mutes.
+func (s *Store) EndMutes(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	return s.endSanctions(ctx, chat.Mute, now, limit)
+}
+
+// endSanctions removes and returns up to limit sanctions of kind that
+// have ended by now, each to one caller (EndBans, EndMutes).
+func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, limit int) ([]chat.Sanction, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer end()
+	what := "end " + kind + "s"
 	// SKIP LOCKED: nodes sweeping at once take different rows; a row
 	// another transaction deleted is not returned twice either way.
 	rows, err := s.pool.Query(ctx,
@@ -231,22 +243,22 @@ func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.S
 			SELECT room, username, kind FROM sanctions
 			WHERE kind = $1 AND until <= $2 LIMIT $3 FOR UPDATE SKIP LOCKED)
 		 RETURNING room, username, until, by_user, reason`,
-		chat.Ban, millis(now), limit)
+		kind, millis(now), limit)
 	if err != nil {
-		return nil, s.fail("end bans", err)
+		return nil, s.fail(what, err)
 	}
 	defer rows.Close()
 	var out []chat.Sanction
 	for rows.Next() {
-		sn := chat.Sanction{Kind: chat.Ban}
+		sn := chat.Sanction{Kind: kind}
 		if err := rows.Scan(&sn.Room, &sn.User, &sn.Until, &sn.By, &sn.Reason); err != nil {
-			return nil, s.fail("end bans", err)
+			return nil, s.fail(what, err)
 		}
 		sn.Until = sn.Until.UTC()
 		out = append(out, sn)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("end bans", err)
+		return nil, s.fail(what, err)
 	}
 	return out, nil
 }

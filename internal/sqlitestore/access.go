@@ -218,16 +218,28 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 // returned once: to one caller, on one of the processes sharing the
 // database, so a server announces each ban's end once.
 func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	return s.endSanctions(ctx, chat.Ban, now, limit)
+}
+
+// EndMutes is EndBans for mutes.
+func (s *Store) EndMutes(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+	return s.endSanctions(ctx, chat.Mute, now, limit)
+}
+
+// endSanctions removes and returns up to limit sanctions of kind that
+// have ended by now, each to one caller (EndBans, EndMutes).
+func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, limit int) ([]chat.Sanction, error) {
 	if s.closed.Load() {
 		return nil, chat.ErrClosed
 	}
+	what := "end " + kind + "s"
 	// Every node asks every few seconds, and there is mostly nothing:
 	// a read (sanctions_until) spares the single writer a transaction.
 	var n int
 	err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM sanctions
-		WHERE until IS NOT NULL AND until <= ? AND kind = ? LIMIT 1)`, now.UnixMilli(), chat.Ban).Scan(&n)
+		WHERE until IS NOT NULL AND until <= ? AND kind = ? LIMIT 1)`, now.UnixMilli(), kind).Scan(&n)
 	if err != nil {
-		return nil, s.fail("end bans", err)
+		return nil, s.fail(what, err)
 	}
 	if n == 0 {
 		return nil, nil
@@ -236,23 +248,23 @@ func (s *Store) EndBans(ctx context.Context, now time.Time, limit int) ([]chat.S
 		`DELETE FROM sanctions WHERE rowid IN (
 			SELECT rowid FROM sanctions WHERE kind = ? AND until IS NOT NULL AND until <= ? LIMIT ?)
 		 RETURNING room, user, until, by_user, reason`,
-		chat.Ban, now.UnixMilli(), limit)
+		kind, now.UnixMilli(), limit)
 	if err != nil {
-		return nil, s.fail("end bans", err)
+		return nil, s.fail(what, err)
 	}
 	defer rows.Close()
 	var out []chat.Sanction
 	for rows.Next() {
-		sn := chat.Sanction{Kind: chat.Ban}
+		sn := chat.Sanction{Kind: kind}
 		var until int64
 		if err := rows.Scan(&sn.Room, &sn.User, &until, &sn.By, &sn.Reason); err != nil {
-			return nil, s.fail("end bans", err)
+			return nil, s.fail(what, err)
 		}
 		sn.Until = fromMillis(until)
 		out = append(out, sn)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("end bans", err)
+		return nil, s.fail(what, err)
 	}
 	return out, nil
 }

@@ -188,50 +188,63 @@ func testSanctionUntil(t *testing.T, f Factory) {
 	}
 }
 
-// banEnder is the store method testEndBans checks (the server's banEnder).
-type banEnder interface {
+// sanctionEnder is the store methods testEndBans and testEndMutes check
+// (the server's sanctionEnder).
+type sanctionEnder interface {
 	EndBans(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error)
+	EndMutes(ctx context.Context, now time.Time, limit int) ([]chat.Sanction, error)
 }
 
 // testEndBans: EndBans hands over the timed bans that have ended, each
 // once, however many callers ask at once; bans still running, bans until
 // lifted and mutes stay.
-func testEndBans(t *testing.T, f Factory) {
+func testEndBans(t *testing.T, f Factory) { testEndSanctions(t, f, chat.Ban) }
+
+// testEndMutes: EndMutes is EndBans for mutes; bans stay.
+func testEndMutes(t *testing.T, f Factory) { testEndSanctions(t, f, chat.Mute) }
+
+// testEndSanctions checks EndBans (kind chat.Ban) or EndMutes (chat.Mute).
+func testEndSanctions(t *testing.T, f Factory, kind string) {
 	s := startAccess(t, f)
-	e, ok := chat.Access(s).(banEnder)
+	e, ok := chat.Access(s).(sanctionEnder)
 	if !ok {
-		t.Fatalf("%T has no EndBans", s)
+		t.Fatalf("%T has no EndBans and EndMutes", s)
+	}
+	end, other := e.EndBans, chat.Mute
+	if kind == chat.Mute {
+		end, other = e.EndMutes, chat.Ban
 	}
 	ctx := t.Context()
 	const room = chat.DefaultRoom
 	now := t0
 	ended := []chat.Sanction{
-		{Room: room, User: "alice", Kind: chat.Ban, Until: now.Add(-time.Minute), By: "root", Reason: "spam"},
-		{Room: room, User: "~g0123456789abcdef0123", Kind: chat.Ban, Until: now, By: "mod"},
+		{Room: room, User: "alice", Kind: kind, Until: now.Add(-time.Minute), By: "root", Reason: "spam"},
+		{Room: room, User: "~g0123456789abcdef0123", Kind: kind, Until: now, By: "mod"},
 	}
 	staying := []chat.Sanction{
-		{Room: room, User: "bob", Kind: chat.Ban, Until: now.Add(time.Millisecond), By: "root"},
-		{Room: room, User: "carl", Kind: chat.Ban, By: "root"},
-		{Room: room, User: "dora", Kind: chat.Mute, Until: now.Add(-time.Minute), By: "root"},
+		{Room: room, User: "bob", Kind: kind, Until: now.Add(time.Millisecond), By: "root"},
+		{Room: room, User: "carl", Kind: kind, By: "root"},
+		{Room: room, User: "dora", Kind: other, Until: now.Add(-time.Minute), By: "root"},
+		{Room: room, User: "alice", Kind: other, Until: now.Add(-time.Minute), By: "root"},
 	}
 	for _, sn := range append(slices.Clone(ended), staying...) {
 		if err := s.SetSanction(ctx, sn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Callers at once: every ended ban goes to exactly one of them.
+	// Callers at once: every ended sanction goes to exactly one of them.
 	const callers = 4
 	results := make([][]chat.Sanction, callers)
 	errs := make([]error, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
-		wg.Go(func() { results[i], errs[i] = e.EndBans(ctx, now, 100) })
+		wg.Go(func() { results[i], errs[i] = end(ctx, now, 100) })
 	}
 	wg.Wait()
 	var got []chat.Sanction
 	for i := range callers {
 		if errs[i] != nil {
-			t.Fatalf("EndBans: %v", errs[i])
+			t.Fatalf("ending %ss: %v", kind, errs[i])
 		}
 		got = append(got, results[i]...)
 	}
@@ -243,14 +256,14 @@ func testEndBans(t *testing.T, f Factory) {
 	}
 	slices.SortFunc(want, byUser)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ended bans (-want +got):\n%s", diff)
+		t.Errorf("ended %ss (-want +got):\n%s", kind, diff)
 	}
-	if again, err := e.EndBans(ctx, now, 100); err != nil || len(again) != 0 {
-		t.Errorf("EndBans again = %v, %v; want none", again, err)
+	if again, err := end(ctx, now, 100); err != nil || len(again) != 0 {
+		t.Errorf("ending %ss again = %v, %v; want none", kind, again, err)
 	}
 	for _, sn := range staying {
 		if _, active, err := s.ActiveSanction(ctx, sn.Room, sn.User, sn.Kind, now.Add(-2*time.Minute)); err != nil || !active {
-			t.Errorf("%s of %s after EndBans: active %v, %v; want it kept", sn.Kind, sn.User, active, err)
+			t.Errorf("%s of %s after ending %ss: active %v, %v; want it kept", sn.Kind, sn.User, kind, active, err)
 		}
 	}
 }

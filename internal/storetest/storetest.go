@@ -118,6 +118,7 @@ func RunAccess(t *testing.T, f Factory) {
 		{"Sanctions", testSanctions},
 		{"SanctionUntil", testSanctionUntil},
 		{"EndBans", testEndBans},
+		{"EndMutes", testEndMutes},
 		{"SetTopic", testSetTopic},
 		{"Durability", testAccessDurability},
 		{"Closed", testAccessClosed},

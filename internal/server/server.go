@@ -253,8 +253,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Names != nil {
 		s.bg.Go(func() { s.renewNames(s.quit) })
 	}
-	if e, ok := cfg.Access.(banEnder); ok {
-		s.bg.Go(func() { endBansEvery(s.quit, s.cfg.ModerationCheck, e, s.announceBanEnd, s.log) })
+	if ends := sanctionEnds(cfg.Access); len(ends) > 0 {
+		s.bg.Go(func() { endSanctionsEvery(s.quit, s.cfg.ModerationCheck, ends, s.announceSanctionEnd, s.log) })
 	}
 	s.mux.Handle("/", cfg.Web)
 	return s, nil

@@ -36,6 +36,8 @@ func TestEntriesShown(t *testing.T) {
 	role.User = "linus"
 	ended := entryAt(17, protocol.KindUnban, "", "", 0) // no from: the ban ran out
 	ended.User = "mallory"
+	muteEnded := entryAt(18, protocol.KindUnmute, "", "", 0) // no from: the mute ran out
+	muteEnded.User = "trudy"
 	for _, e := range []protocol.Message{
 		entryAt(1, "", "grace", "has anyone read **SICP**?", 0),
 		reply,
@@ -54,6 +56,7 @@ func TestEntriesShown(t *testing.T) {
 		file,
 		role,
 		ended,
+		muteEnded,
 	} {
 		h.events(client.MessageEvent{Message: e})
 	}
@@ -70,6 +73,7 @@ func TestEntriesShown(t *testing.T) {
 		"📎 sicp cover.jpg (47.1 KiB, 800×1000) http://127.0.0.1:8080/files/f_7Q/sicp%20cover.jpg",
 		"alice made linus moderator",
 		"the ban of mallory ended",
+		"the mute of trudy ended",
 	)
 	h.wantNotView("do not show me", "oops", "❤️", "**", ":+1:", "chapter 1 👍")
 	if got := h.m.find("lobby").unread; got != 0 {

@@ -171,7 +171,11 @@ func (m *Model) other(ev protocol.Event) {
 		if self && w != nil {
 			w.setMuted(false, 0)
 		}
-		text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
+		if ev.By == "" { // nobody lifted it: its time ran out
+			text = fmt.Sprintf("%s can speak again in %s (the mute ended)", who, room)
+		} else {
+			text = fmt.Sprintf("%s can speak again in %s (%s lifted the mute)", who, room, by)
+		}
 	case protocol.TypeUnbanned:
 		if ev.By == "" { // nobody lifted it: its time ran out
 			text = fmt.Sprintf("%s may join %s again (the ban ended)", who, room)

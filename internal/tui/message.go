@@ -190,6 +190,9 @@ func (m *Model) entryLine(msg *protocol.Message) string {
 	case protocol.KindMute:
 		return by + " muted " + who + until + why
 	case protocol.KindUnmute:
+		if msg.From == "" { // nobody lifted it: its time ran out
+			return "the mute of " + who + " ended"
+		}
 		return by + " lifted the mute of " + who
 	case protocol.KindTopic:
 		if msg.Body == "" {

@@ -641,6 +641,7 @@ func TestModerationEvents(t *testing.T) {
 		{protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "ada", By: "grace"}, "you can speak again in #lobby (grace lifted the mute)"},
 		{protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "ada", By: "grace"}, "you may join #lobby again (grace lifted the ban)"},
 		{protocol.Event{Type: protocol.TypeUnbanned, Room: "lobby", User: "ada"}, "you may join #lobby again (the ban ended)"},
+		{protocol.Event{Type: protocol.TypeUnmuted, Room: "lobby", User: "ada"}, "you can speak again in #lobby (the mute ended)"},
 		{protocol.Event{Type: protocol.TypeRole, Room: "lobby", User: "ada", By: "grace", Role: "moderator"}, "grace made you moderator of #lobby"},
 		{protocol.Event{Type: protocol.TypeRole, Room: "lobby", User: "ada", By: "grace"}, "grace removed your role in #lobby"},
 		{protocol.Event{Type: protocol.TypeBanned, Room: "lobby", User: "ada", By: "grace", Reason: "spam"}, "you were banned from #lobby by grace: spam"},

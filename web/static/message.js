@@ -105,7 +105,8 @@ export function newsText(m, me) {
       text = `${who(user)} ${were} muted${till} by ${whom(by)}${reason}`;
       break;
     case "unmute":
-      text = `${who(user)} ${were} unmuted by ${whom(by)}`;
+      // No from: nobody lifted it, the mute's time ran out.
+      text = str(m.from) ? `${who(user)} ${were} unmuted by ${whom(by)}` : `${who(user)} may write again — the mute ended`;
       break;
     case "topic":
       text = body ? `${who(by)} set the topic: ${body}` : `${who(by)} cleared the topic`;

@@ -1,0 +1,269 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/membroker"
+	"github.com/hubbub-chat/hubbub/internal/natsbroker"
+	"github.com/hubbub-chat/hubbub/internal/pgstore"
+	"github.com/hubbub-chat/hubbub/internal/redisbroker"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// fakeSanctions is EndBans and EndMutes over a list, for endSanctionsEvery.
+type fakeSanctions struct {
+	mu   sync.Mutex
+	list []chat.Sanction
+}
+
+func (f *fakeSanctions) end(kind string) sanctionEnd {
+	return func(_ context.Context, now time.Time, limit int) ([]chat.Sanction, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		var ended []chat.Sanction
+		f.list = slices.DeleteFunc(f.list, func(sn chat.Sanction) bool {
+			if sn.Kind == kind && len(ended) < limit && !sn.Until.After(now) {
+				ended = append(ended, sn)
+				return true
+			}
+			return false
+		})
+		return ended, nil
+	}
+}
+
+// TestEndSanctionsEvery: a timed ban or mute is announced within one
+// interval after it ends, not before, and once; one until lifted never is.
+func TestEndSanctionsEvery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const interval = 2 * time.Second
+		start := time.Now()
+		f := &fakeSanctions{list: []chat.Sanction{
+			{Room: "lobby", User: "mia", Kind: chat.Ban, Until: start.Add(10 * time.Second)},
+			{Room: "lobby", User: "max", Kind: chat.Ban, Until: start.Add(3 * time.Second)},
+			{Room: "lobby", User: "forever", Kind: chat.Ban, Until: start.Add(100 * 365 * 24 * time.Hour)},
+			{Room: "lobby", User: "mia", Kind: chat.Mute, Until: start.Add(5 * time.Second)},
+			{Room: "lobby", User: "moe", Kind: chat.Mute, Until: start.Add(12 * time.Second)},
+			{Room: "lobby", User: "forever", Kind: chat.Mute, Until: start.Add(100 * 365 * 24 * time.Hour)},
+		}}
+		type key struct{ user, kind string }
+		var mu sync.Mutex
+		announced := map[key]time.Duration{} // when, after start
+		count := 0
+		quit := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ends := []sanctionEnd{f.end(chat.Ban), f.end(chat.Mute)}
+			endSanctionsEvery(quit, interval, ends, func(sn chat.Sanction) {
+				mu.Lock()
+				defer mu.Unlock()
+				announced[key{sn.User, sn.Kind}] = time.Since(start)
+				count++
+			}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		}()
+
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		for _, k := range []key{{"mia", chat.Ban}, {"moe", chat.Mute}} {
+			if at, ok := announced[k]; ok {
+				t.Errorf("%s's %s announced at %v, before it ends", k.user, k.kind, at)
+			}
+		}
+		mu.Unlock()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		close(quit)
+		<-done
+
+		tests := []struct {
+			user, kind string
+			from, to   time.Duration // announced in [from, to]
+		}{
+			{"max", chat.Ban, 3 * time.Second, 3*time.Second + interval},
+			{"mia", chat.Ban, 10 * time.Second, 10*time.Second + interval},
+			{"mia", chat.Mute, 5 * time.Second, 5*time.Second + interval},
+			{"moe", chat.Mute, 12 * time.Second, 12*time.Second + interval},
+		}
+		for _, tt := range tests {
+			got, ok := announced[key{tt.user, tt.kind}]
+			if !ok || got < tt.from || got > tt.to {
+				t.Errorf("%s's %s end announced at %v (%v), want within [%v, %v]", tt.user, tt.kind, got, ok, tt.from, tt.to)
+			}
+		}
+		if count != len(tests) {
+			t.Errorf("%d announcements, want %d (each ended sanction once, none for those still running)", count, len(tests))
+		}
+	})
+}
+
+// TestBanEndAnnounced: when a timed ban ends, the room gets an unban entry
+// with no from and the user an unbanned event with no by, once across two
+// nodes that both look for ended bans; the user may join again.
+func TestBanEndAnnounced(t *testing.T) {
+	broker := membroker.New()
+	t.Cleanup(func() { broker.Close() })
+	a, b := twoNodesApart(t, func(c *Config) { c.Broker, c.ModerationCheck = broker, 50*time.Millisecond })
+	owner := a.account(t, a.register(t, "olga"))
+	watcher := b.account(t, b.register(t, "wes"))
+	mia := b.account(t, b.register(t, "mia"))
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
+	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	watcher.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	owner.ok(protocol.Command{Op: protocol.OpBan, Room: "den", User: "mia", Seconds: 1})
+	mia.waitFor("banned", func(ev protocol.Event) bool { return ev.Type == protocol.TypeBanned })
+
+	ev := mia.waitFor("unbanned", func(ev protocol.Event) bool { return ev.Type == protocol.TypeUnbanned })
+	if ev.Room != "den" || ev.User != "mia" || ev.By != "" {
+		t.Errorf("unbanned event = %+v, want mia in den, no by", ev)
+	}
+	for _, c := range []*tclient{owner, watcher} {
+		ev := c.waitFor("the unban entry", func(ev protocol.Event) bool {
+			return ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnban
+		})
+		if m := ev.Message; m.Room != "den" || m.User != "mia" || m.From != "" {
+			t.Errorf("unban entry = %+v, want mia in den, no from", m)
+		}
+	}
+	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+
+	// Both nodes looked for ended bans many times meanwhile: one entry.
+	time.Sleep(200 * time.Millisecond) // a few more rounds of both nodes
+	hist := owner.ok(protocol.Command{Op: protocol.OpHistory, Room: "den"})
+	n := 0
+	for _, m := range hist.Messages {
+		if m.Kind == protocol.KindUnban {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d unban entries in den's history, want 1", n)
+	}
+}
+
+// TestMuteEndAnnounced: when a timed mute ends, the room gets an unmute
+// entry with no from and the user an unmuted event with no by, once across
+// two nodes that both look for ended mutes; the user may send again.
+func TestMuteEndAnnounced(t *testing.T) {
+	broker := membroker.New()
+	t.Cleanup(func() { broker.Close() })
+	a, b := twoNodesApart(t, func(c *Config) { c.Broker, c.ModerationCheck = broker, 50*time.Millisecond })
+	muteEndOnce(t, a, b)
+}
+
+// TestMuteEndAnnouncedCluster is TestMuteEndAnnounced on PostgreSQL, each
+// node with a Redis or NATS broker of its own, as a cluster runs.
+func TestMuteEndAnnouncedCluster(t *testing.T) {
+	for _, kind := range []string{"redis", "nats"} {
+		t.Run(kind, func(t *testing.T) {
+			a, b := twoNodesPGBroker(t, kind, func(c *Config) { c.ModerationCheck = 50 * time.Millisecond })
+			muteEndOnce(t, a, b)
+		})
+	}
+}
+
+// muteEndOnce mutes mia, on node b, for a second from node a and checks
+// the end's announcement: one unmuted event to her, without by; one
+// unmute entry without from to the room's members on both nodes and in
+// its history; her sends go through again.
+func muteEndOnce(t *testing.T, a, b *testServer) {
+	t.Helper()
+	owner := a.account(t, a.register(t, "olga"))
+	watcher := b.account(t, b.register(t, "wes"))
+	mia := b.account(t, b.register(t, "mia"))
+	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
+	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	watcher.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+	owner.ok(protocol.Command{Op: protocol.OpMute, Room: "den", User: "mia", Seconds: 1})
+	mia.waitFor("muted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMuted })
+
+	ev := mia.waitFor("unmuted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeUnmuted })
+	if ev.Room != "den" || ev.User != "mia" || ev.By != "" {
+		t.Errorf("unmuted event = %+v, want mia in den, no by", ev)
+	}
+	for _, c := range []*tclient{owner, watcher} {
+		ev := c.waitFor("the unmute entry", func(ev protocol.Event) bool {
+			return ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnmute
+		})
+		if m := ev.Message; m.Room != "den" || m.User != "mia" || m.From != "" {
+			t.Errorf("unmute entry = %+v, want mia in den, no from", m)
+		}
+	}
+	mia.ok(protocol.Command{Op: protocol.OpSend, Room: "den", Body: "back"})
+
+	// Both nodes looked for ended mutes many times meanwhile: one entry,
+	// one event.
+	time.Sleep(300 * time.Millisecond) // a few more rounds of both nodes
+	for _, c := range []*tclient{owner, watcher, mia} {
+		for _, ev := range c.eventsBeforePing() {
+			if ev.Type == protocol.TypeUnmuted || ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnmute {
+				t.Errorf("announced again: %s %+v", ev.Type, ev.Message)
+			}
+		}
+	}
+	hist := owner.ok(protocol.Command{Op: protocol.OpHistory, Room: "den"})
+	n := 0
+	for _, m := range hist.Messages {
+		if m.Kind == protocol.KindUnmute {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d unmute entries in den's history, want 1", n)
+	}
+}
+
+// twoNodesPGBroker starts two servers on one PostgreSQL schema, each with
+// a broker of its own of kind ("redis" or "nats") on a prefix of this
+// test's, as a cluster runs. It skips the test when the broker's
+// HUBBUB_TEST_ variable is not set.
+func twoNodesPGBroker(t *testing.T, kind string, mut func(*Config)) (a, b *testServer) {
+	t.Helper()
+	dsn := pgSchema(t)
+	env := "HUBBUB_TEST_" + strings.ToUpper(kind)
+	url := os.Getenv(env)
+	if url == "" {
+		t.Skip(env + " is not set")
+	}
+	prefix := fmt.Sprintf("hubbubtest.t%d.", time.Now().UnixNano())
+	node := func() *testServer {
+		var broker chat.Broker
+		var err error
+		switch kind {
+		case "redis":
+			broker, err = redisbroker.Open(t.Context(), url, redisbroker.Config{Prefix: prefix})
+		default:
+			broker, err = natsbroker.Open(t.Context(), url, natsbroker.Config{Prefix: prefix})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { broker.Close() })
+		store, err := pgstore.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newTestServerOn(t, store, nil, func(c *Config) {
+			c.Broker = broker
+			c.Accounts, c.Access, c.Names = store, store, store
+			if mut != nil {
+				mut(c)
+			}
+		})
+	}
+	return node(), node()
+}

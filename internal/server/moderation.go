@@ -160,24 +160,55 @@ func (s *Server) entryDelivered(room string, seq int64, event []byte) {
 // entryOut takes this connection out of room, where a kick or ban entry
 // at seq removed its user, and tells it so with a kicked or banned event
 // made of the entry. It does nothing if the connection is not in the
-// room (the event was first) or joined it after the entry. A connection
-// still joining the room is told, and the join takes it out (joinedRoom.out).
-// It runs on the hub's goroutines, so it only queues: leaving the room's
-// hub happens on a goroutine of its own.
+// room (the event was first). A connection still joining the room is
+// told, and the join takes it out (joinedRoom.out). It runs on the hub's
+// goroutines, so it only queues: leaving the room's hub happens on a
+// goroutine of its own.
+//
+// An entry at or before the join's since was in the room before the join
+// read it, but not necessarily before the join decided that the user may
+// enter: that decision may rest on a cached answer up to
+// Config.ModerationCheck old, or have been made before the kick or ban
+// was committed, and the kicked or banned event may be lost between
+// nodes. So such an entry has the user's access asked of the store again
+// (recheckOut), and so does one that arrives while the connection is not
+// in the room's joined set, for a join of it that may be in flight (the
+// join asks, through lateOut). Only a kick or ban of this very user costs
+// that read, never an ordinary join.
 func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
 	ss := u.ss
 	ss.mu.Lock()
 	jr, in := ss.joined.get(room)
 	joining := in && jr.checked == 0
-	if !in || jr.out != nil || !joining && seq <= jr.since {
+	switch {
+	case !in:
+		if ss.lateOut == nil {
+			ss.lateOut = make(map[string]lateOut)
+		}
+		ss.lateOut[room] = lateOut{n: n, at: monoNow()}
+		ss.mu.Unlock()
+		ss.forgetSanctions(room)
+		return
+	case jr.out != nil:
 		ss.mu.Unlock()
 		return
-	}
-	if joining {
+	case !joining && seq <= jr.since:
+		ss.mu.Unlock()
+		ss.srv.bg.Go(func() { u.recheckOut(room, jr, n) })
+		return
+	case joining:
 		jr.out = &n
-	} else {
+	default:
 		ss.joined.remove(room)
 	}
+	u.toldOut(room, n, !joining)
+}
+
+// toldOut finishes taking the connection out of room with notice n, ss.mu
+// held and the joined record already dealt with: it unlocks, tells the
+// connection, and (leave) leaves the room's hub on a goroutine of its own.
+func (u *userTopic) toldOut(room string, n outNotice, leave bool) {
+	ss := u.ss
 	if ss.toldOut == nil {
 		ss.toldOut = make(map[string]outNotice)
 	}
@@ -188,9 +219,46 @@ func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
 	if err == nil {
 		u.c.enqueue(outMsg{data: b})
 	}
-	if !joining {
+	if leave {
 		ss.srv.bg.Go(func() { ss.leaveHub(room, u.c) })
 	}
+}
+
+// lateOut is a kick or ban entry about the session's user that arrived,
+// at monoNow at, while the connection was not in the room.
+type lateOut struct {
+	n  outNotice
+	at int64
+}
+
+// stillAllowed asks the store, past the node's caches, whether the
+// session may still be in room. It answers true unless the store says
+// no (banned, or no role in a private room): a store that fails leaves
+// the session where it is.
+func (ss *session) stillAllowed(ctx context.Context, room string) bool {
+	ss.forgetSanctions(room)
+	_, _, err := ss.access(ctx, room)
+	return err == nil || !errors.Is(err, chat.ErrNoSuchRoom) && protocol.CodeOf(err) != protocol.CodeBanned && protocol.CodeOf(err) != protocol.CodeNoSuchRoom
+}
+
+// recheckOut takes the connection out of room, told with n, if the store
+// says its user may no longer be there and it is still in the room by
+// the join jr (see entryOut).
+func (u *userTopic) recheckOut(room string, jr *joinedRoom, n outNotice) {
+	ss := u.ss
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if ss.stillAllowed(ctx, room) {
+		return
+	}
+	ss.mu.Lock()
+	if cur, in := ss.joined.get(room); !in || cur != jr {
+		ss.mu.Unlock() // left meanwhile, or joined again
+		return
+	}
+	ss.joined.remove(room)
+	ss.srv.log.Info("moderation: out after a late entry", "room", room, "target", u.key)
+	u.toldOut(room, n, true)
 }
 
 // rank orders authority: a user may moderate those of lower rank.

@@ -127,6 +127,12 @@ type session struct {
 	// that the event of that action, if it comes as well, is not shown
 	// twice. Guarded by mu; nil until the first.
 	toldOut map[string]outNotice
+	// lateOut holds, per room, the last kick or ban entry about the
+	// session's user that arrived while the connection was not in the
+	// room (userTopic.entryOut): a join in flight then asks the store
+	// whether the user may still enter. Guarded by mu; nil until the
+	// first.
+	lateOut map[string]lateOut
 
 	uploads map[string]*openUpload // uploads open on this connection, by id (files.go); nil until the first
 	demoted atomic.Bool            // the account stopped being an administrator after the handshake (sessions.demote)
@@ -553,6 +559,7 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 // join subscribes the connection before it reads the room's last sequence,
 // so every message committed after the reply's last_seq arrives live.
 func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) error {
+	start := monoNow()
 	r, role, err := ss.accessShown(ctx, cmd.Room)
 	if err != nil {
 		return err
@@ -624,7 +631,16 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		}
 	}
 	ss.mu.Lock()
-	var out *outNotice
+	var out, late *outNotice
+	if lo, ok := ss.lateOut[cmd.Room]; ok {
+		// A kick or ban of the user arrived while this connection was
+		// not in the room; if after the join began, the access decided
+		// above may predate it (entryOut).
+		delete(ss.lateOut, cmd.Room)
+		if lo.at >= start && !already {
+			late = &lo.n
+		}
+	}
 	if cur, ok := ss.joined.get(cmd.Room); ok {
 		if out = cur.out; out != nil {
 			// Kicked or banned while joining: told already; out now.
@@ -637,6 +653,15 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		}
 	}
 	ss.mu.Unlock()
+	if out == nil && late != nil && ss.user != nil && !ss.stillAllowed(ctx, cmd.Room) {
+		out = late
+		ss.mu.Lock()
+		if ss.joined.remove(cmd.Room) {
+			ss.user.toldOut(cmd.Room, *late, false)
+		} else {
+			ss.mu.Unlock()
+		}
+	}
 	if out != nil {
 		ss.leaveHub(cmd.Room, c)
 		if out.typ == protocol.TypeBanned {

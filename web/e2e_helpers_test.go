@@ -73,7 +73,7 @@ func startNodeWith(t *testing.T, addr, dbPath string, closedToBrowsers bool, mut
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Accounts are on for every test: the client runs against what
 	// hubbubd serves.
-	cfg := server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store, Reads: store, Search: store, Files: store}
+	cfg := server.Config{Store: store, Broker: broker, Logger: log, Accounts: store, Access: store, Reads: store, Search: store, Files: store, Blocks: store}
 	if mut != nil {
 		mut(&cfg)
 	}

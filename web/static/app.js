@@ -15,6 +15,7 @@
 //           │         rooms.js (join, leave, directory),
 //           │         directory.js (directory events, room search),
 //           │         roomadmin.js (archive, unarchive, delete),
+//           │         blocks.js (block, unblock and their events),
 //           │         attach.js (files: attach, upload.js, send),
 //           │         sync.js (catch-up), send.js, typing.js
 //           └─ state.js: the one owner of what the client knows; views
@@ -50,6 +51,7 @@ import { initAttach } from "./attach.js";
 import { initPresence, renderTyping, setMembersOpen } from "./presence.js";
 import { initInspector } from "./inspector.js";
 import { initNotify } from "./notify.js";
+import { initBlocks, setBlock } from "./blocks.js";
 
 // wireUI wires every part of the page to the app, once.
 function wireUI() {
@@ -64,6 +66,9 @@ function wireUI() {
     toast,
     openDM: messageUser,
     mayDM: state.mayDM,
+    mayBlock: state.mayBlock,
+    isBlocked: state.isBlocked,
+    block: setBlock,
     mayModerate: state.mayModerate,
     label: (room) => state.labelOf(room.name, room.info),
   });
@@ -86,6 +91,7 @@ function wireUI() {
   initSearch();
   initDirectory();
   initRoomAdmin();
+  initBlocks();
   initInspector(state.getConn, closeMenus);
 
   document.addEventListener("keydown", (e) => {

@@ -6,7 +6,7 @@
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";
-import { getActive, getMe, isReady, labelOf, setCompose, subscribe } from "./state.js";
+import { blockedPeer, getActive, getMe, isReady, labelOf, setCompose, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
 import { hasAttachment, sendAttachment } from "./attach.js";
 import { editMessage } from "./msgops.js";
@@ -134,11 +134,16 @@ export function renderComposer() {
   const room = getActive();
   const archived = !!room && room.info.archived;
   const muted = !archived && !!room && room.mutedUntil > Date.now();
-  ui.input.disabled = !room || muted || archived;
-  ui.send.disabled = !room || muted || archived;
-  ui.composer.classList.toggle("muted", muted || archived);
-  ui.mutedNote.hidden = !muted && !archived;
-  if (archived) {
+  // A DM with an account the user blocks: the server would take the
+  // message, but writing to someone one blocks is a slip. Unblock first.
+  const blocked = !archived && !muted && blockedPeer(room);
+  ui.input.disabled = !room || muted || archived || blocked;
+  ui.send.disabled = !room || muted || archived || blocked;
+  ui.composer.classList.toggle("muted", muted || archived || blocked);
+  ui.mutedNote.hidden = !muted && !archived && !blocked;
+  if (blocked) {
+    ui.mutedNote.textContent = `You block ${labelOf(room.name, room.info)}: they cannot message you. Unblock them from the member list to write here.`;
+  } else if (archived) {
     ui.mutedNote.textContent = `${labelOf(room.name, room.info)} is archived: it is read-only. You can still read its history.`;
   } else if (muted) {
     const label = labelOf(room.name, room.info);
@@ -153,11 +158,13 @@ export function renderComposer() {
     ? "This room is archived"
     : muted
       ? "You are muted"
-      : room && room.compose && room.compose.kind === "edit"
-        ? "Edit your message"
-        : room
-          ? `Message ${labelOf(room.name, room.info)}`
-          : "Message";
+      : blocked
+        ? "You block this user"
+        : room && room.compose && room.compose.kind === "edit"
+          ? "Edit your message"
+          : room
+            ? `Message ${labelOf(room.name, room.info)}`
+            : "Message";
   renderCompose();
 }
 

@@ -38,7 +38,7 @@ export function initEvents() {
     state.changed("typing", room);
   });
   state.onServerEvent("typing", (ev, room) => {
-    if (!room || typeof ev.user !== "string" || ev.user === me()) return;
+    if (!room || typeof ev.user !== "string" || ev.user === me() || state.isBlocked(ev.user)) return;
     room.typing.set(ev.user, Date.now() + TYPING_SHOWN_MS);
     state.changed("typing", room);
   });

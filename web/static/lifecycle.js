@@ -1,6 +1,7 @@
 // What the app does as its connection comes and goes (conn.js keeps the
 // socket itself): the handshake on every new socket — hello and the
-// re-join of every room, sent together, before counting as connected — what a close
+// re-join of every room, sent together, before counting as connected; an
+// account's blocks after hello — what a close
 // undoes, and the connection indicator with its banner.
 
 import { Close, Disconnected, RequestError } from "./conn.js";
@@ -52,6 +53,15 @@ export function makeHandshake({ onNameRefused, onSignedOut }) {
     }
     if (ok.self && typeof ok.self.name === "string") state.updateMe({ name: ok.self.name, admin: !!ok.self.admin });
     c.identified = true;
+    // The accounts this one blocks, asked again on every socket (a block
+    // made while it was down came as an event nobody heard). Guests block
+    // nobody: the server refuses them.
+    if (!me.guest) {
+      c.request({ op: "blocks" }).then(
+        (list) => state.setBlocks(Array.isArray(list.blocks) ? list.blocks : []),
+        (err) => console.warn("hubbub: blocks", err.code || err),
+      );
+    }
     refreshDirectory();
     // Re-join every room before counting as connected; the catch-up of each
     // room (history after the last seq seen) then runs in the background.

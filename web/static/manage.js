@@ -1,6 +1,6 @@
 // Room management for owners and moderators: the Manage dialog (topic,
 // invitations, kick, ban, mute, roles) and the little menu on a name in the
-// presence list ("Message", "Moderate…"). The server authorises every
+// presence list ("Message", "Moderate…", "Block"). The server authorises every
 // action; this only offers what the user's role should allow and shows
 // the server's refusals.
 
@@ -31,11 +31,13 @@ const ui = {
   menu: $("member-menu"),
   menuMessage: $("mm-message"),
   menuModerate: $("mm-moderate"),
+  menuBlock: $("mm-block"),
 };
 
 // ctx is the app: request(cmd) sends a command and resolves with its ok;
 // room() is the open Room; me() is {name, guest, admin}; toast(text);
-// openDM(user); mayDM(user) and mayModerate(room) say what to offer;
+// openDM(user); mayDM(user), mayBlock(user) and mayModerate(room) say
+// what to offer; isBlocked(user); block(user, on) blocks or unblocks;
 // label(room) is how a room is named on screen.
 let ctx = null;
 let room = null; // the Room the dialog manages
@@ -138,6 +140,11 @@ export function initManage(app) {
     const user = menuUser;
     closeMemberMenu(false);
     openManage(ctx.room(), user);
+  });
+  ui.menuBlock.addEventListener("click", () => {
+    const user = menuUser;
+    closeMemberMenu(true);
+    ctx.block(user, !ctx.isBlocked(user));
   });
   document.addEventListener("click", (e) => {
     if (!ui.menu.hidden && !ui.menu.contains(e.target) && e.target !== menuAnchor && !menuAnchor?.contains(e.target)) {
@@ -283,12 +290,15 @@ export function openMemberMenu(anchor, user) {
   const r = ctx.room();
   const canDM = ctx.mayDM(user);
   const canMod = !!r && ctx.mayModerate(r);
-  if (!canDM && !canMod) return false;
+  const canBlock = ctx.mayBlock(user);
+  if (!canDM && !canMod && !canBlock) return false;
   menuUser = user;
   menuAnchor = anchor;
   ui.menuMessage.hidden = !canDM;
   ui.menuModerate.hidden = !canMod;
   ui.menuMessage.textContent = `Message ${user}`;
+  ui.menuBlock.hidden = !canBlock;
+  ui.menuBlock.textContent = ctx.isBlocked(user) ? `Unblock ${user}` : `Block ${user}`;
   const box = ui.members.getBoundingClientRect();
   const at = anchor.getBoundingClientRect();
   ui.menu.style.top = `${Math.round(at.bottom - box.top + 2)}px`;

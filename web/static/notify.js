@@ -6,7 +6,7 @@
 // off are remembered in localStorage.
 
 import { ui } from "./ui.js";
-import { getActive, getMe, labelOf, setActive, subscribe } from "./state.js";
+import { getActive, getMe, isBlocked, labelOf, setActive, subscribe } from "./state.js";
 import { mentionsUser } from "./markdown.js";
 
 const OFF_KEY = "hubbub.v1.notify-off"; // JSON array of room names
@@ -81,7 +81,8 @@ function notifyMentions(room, added) {
   if (!supported() || Notification.permission !== "granted" || off.has(room.name)) return;
   if (room === getActive() && document.visibilityState === "visible") return;
   const me = getMe().name;
-  const hits = added.filter((m) => m.from !== me && typeof m.body === "string" && mentionsUser(m.body, me));
+  // No word of the accounts the user blocks (a guest by such a name is not them).
+  const hits = added.filter((m) => m.from !== me && (m.guest || !isBlocked(m.from)) && typeof m.body === "string" && mentionsUser(m.body, me));
   if (hits.length === 0) return;
   const m = hits[hits.length - 1];
   try {

@@ -4,7 +4,7 @@
 import { avatar, el, keyed } from "./dom.js";
 import { closeMemberMenu, openMemberMenu } from "./manage.js";
 import { ui } from "./ui.js";
-import { getActive, getMe, mayDM, mayModerate, subscribe } from "./state.js";
+import { getActive, getMe, isBlocked, mayDM, mayModerate, subscribe } from "./state.js";
 
 export function renderMembers() {
   const room = getActive();
@@ -31,6 +31,7 @@ export function renderMembers() {
         away ? "away" : "",
         role === "owner" ? "owner" : role === "moderator" ? "mod" : "",
         mutedUntil > Date.now() ? "muted" : "",
+        name !== me && isBlocked(name) ? "blocked" : "",
       ].filter(Boolean);
       const key = `${actionable} ${tags.join(",")}`;
       if (li.dataset.render === key) return;

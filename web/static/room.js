@@ -9,6 +9,11 @@
 // reactions are entries too, but they take no place in the list: they are
 // folded into the message they target (message.js, the V rule). How each
 // item looks is message.js's.
+//
+// Messages from accounts the user blocks stay in the list, hidden: each
+// run of them in a row shows as one line ("2 messages from blocked users —
+// show") whose "show" reveals that run (refold). They count neither as
+// unread nor as mentions.
 
 import { el, formatDay, dayKey } from "./dom.js";
 import { mentionsUser } from "./markdown.js";
@@ -69,6 +74,9 @@ export class Room {
     this.mentioned = new Set(); // seqs of shown messages that mention the user
     this.quoted = new Map(); // seq → a message answered by a reply, fetched outside the list
     this.replies = new Map(); // seq → items that answer it (for their quotes)
+    this.blocked = null; // the accounts the user blocks (a Set, state.js's), or null
+    this.revealed = new Set(); // seqs of blocked accounts' messages the user chose to show
+    this.folded = false; // the list hides messages or shows fold lines
     this.list = el("ol", { class: "messages", "aria-label": `Messages in #${name}` });
   }
 
@@ -95,7 +103,7 @@ export class Room {
     let n = 0;
     for (let i = this.confirmed - 1; i >= 0 && this.items[i].seq > this.seen; i--) {
       const it = this.items[i];
-      if (!it.news && !it.mine && !it.msg.deleted) n++;
+      if (!it.news && !it.mine && !it.msg.deleted && !this.fromBlocked(it)) n++;
     }
     return n;
   }
@@ -212,7 +220,62 @@ export class Room {
         this.refreshQuotes(m.seq);
       }
     }
+    if (added.length || news.length) this.refold();
     return { added, news, changed };
+  }
+
+  // fromBlocked reports whether item is a message from an account the
+  // user blocks (a guest may go by a blocked account's name: not them).
+  fromBlocked(item) {
+    return !!this.blocked && !item.news && !item.mine && !item.local && !item.msg.guest && this.blocked.has(item.msg.from);
+  }
+
+  // blocksChanged follows a change of the accounts the user blocks: the
+  // mentions are counted again and the list folded again; the messages
+  // of the accounts just blocked (added) that were shown are hidden again.
+  blocksChanged(added = []) {
+    for (const seq of this.revealed) {
+      const i = this.find(seq);
+      if (i < 0 || added.includes(this.items[i].msg.from)) this.revealed.delete(seq);
+    }
+    for (const item of this.items.slice(0, this.confirmed)) if (!item.news) this.markMention(item);
+    this.refold();
+  }
+
+  // refold hides the messages from blocked accounts that the user has not
+  // chosen to show, and puts one line before each run of them in a row
+  // with a "show" button that reveals the run.
+  refold() {
+    const hiding = !!this.blocked && this.blocked.size > 0;
+    if (!hiding && !this.folded) return;
+    for (const line of this.list.querySelectorAll(":scope > .blocked-fold")) line.remove();
+    this.folded = false;
+    let run = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      const shown = run;
+      run = [];
+      const n = shown.length;
+      const show = el("button", { type: "button", class: "link-btn blocked-show", text: "show" });
+      show.setAttribute("aria-label", n === 1 ? "Show the message from a blocked user" : `Show the ${n} messages from blocked users`);
+      show.addEventListener("click", () => {
+        for (const item of shown) this.revealed.add(item.seq);
+        this.refold();
+      });
+      const text = n === 1 ? "1 message from a blocked user — " : `${n} messages from blocked users — `;
+      const line = el("li", { class: "system blocked-fold" }, el("span", { class: "system-text" }, text, show));
+      this.list.insertBefore(line, shown[0].li);
+    };
+    for (let i = 0; i < this.confirmed; i++) {
+      const item = this.items[i];
+      const hide = hiding && this.fromBlocked(item) && !this.revealed.has(item.seq);
+      if (item.li.hidden !== hide) item.li.hidden = hide;
+      if (hide) {
+        this.folded = true;
+        run.push(item);
+      } else flush();
+    }
+    flush();
   }
 
   // applyEntry folds an edit, deletion or reaction into its target if the
@@ -238,7 +301,7 @@ export class Room {
   // away, and a deleted message mentions nobody.
   markMention(item) {
     const m = item.msg;
-    const on = !item.mine && !m.deleted && typeof m.body === "string" && mentionsUser(m.body, this.me);
+    const on = !item.mine && !m.deleted && !this.fromBlocked(item) && typeof m.body === "string" && mentionsUser(m.body, this.me);
     if (on) this.mentioned.add(item.seq);
     else this.mentioned.delete(item.seq);
     item.li.classList.toggle("mentions-me", on);
@@ -334,6 +397,7 @@ export class Room {
     }
     for (const item of gone) {
       this.mentioned.delete(item.seq);
+      this.revealed.delete(item.seq);
       if (item.news) continue;
       const to = item.msg.reply_to;
       const set = Number.isSafeInteger(to) ? this.replies.get(to) : undefined;
@@ -347,6 +411,7 @@ export class Room {
     this.oldest = this.items[0].seq;
     this.hasOlder = true;
     this.regroup(0, 1);
+    this.refold();
     return true;
   }
 
@@ -359,7 +424,9 @@ export class Room {
     this.last = null;
     this.buffer.clear();
     this.replies.clear();
+    this.revealed.clear();
     this.regroup(0, 1);
+    this.refold();
   }
 
   // regroup recomputes the day dividers and author grouping of items

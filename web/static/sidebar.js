@@ -5,7 +5,7 @@
 import { avatar, el, keyed } from "./dom.js";
 import { isDM } from "./names.js";
 import { ui } from "./ui.js";
-import { directoryInfo, directoryNames, getActive, getRoom, hasRoom, labelOf, roomList, setActive, subscribe, titleOf } from "./state.js";
+import { blockedPeer, directoryInfo, directoryNames, getActive, getRoom, hasRoom, labelOf, roomList, setActive, subscribe, titleOf } from "./state.js";
 import { joinAndOpen } from "./rooms.js";
 
 // roomIcon is what stands before a room's name: "#" for a public room, a
@@ -36,6 +36,7 @@ function renderRoomList() {
       el("span", { class: "room-icon" }),
       el("span", { class: "room-label" }),
       el("span", { class: "tag tag-archived", text: "archived", title: "Read-only" }),
+      el("span", { class: "tag tag-blocked", text: "blocked", title: "You block this user" }),
       el("span", { class: "mention-badge", title: "Mentions of you" }),
       el("span", { class: "badge" }),
     );
@@ -56,11 +57,13 @@ function renderRoomList() {
     if (room === active) btn.setAttribute("aria-current", "page");
     else btn.removeAttribute("aria-current");
     btn.querySelector(".tag-archived").hidden = !room.info.archived;
+    const blocked = blockedPeer(room);
+    btn.querySelector(".tag-blocked").hidden = !blocked;
     const badge = btn.querySelector(".badge");
     badge.textContent = unread > 99 ? "99+" : unread > 0 ? String(unread) : fresh ? "new" : "";
     // Mentions count apart from unread: "@2" beside the unread count.
     btn.querySelector(".mention-badge").textContent = mentioned > 0 ? `@${mentioned > 99 ? "99+" : mentioned}` : "";
-    const kind = isDM(name) ? `conversation with ${title}` : `${name}${room.info.private ? ", private" : ""}${room.info.archived ? ", archived" : ""}`;
+    const kind = isDM(name) ? `conversation with ${title}${blocked ? ", blocked" : ""}` : `${name}${room.info.private ? ", private" : ""}${room.info.archived ? ", archived" : ""}`;
     const counts = [unread > 0 ? `${unread} unread` : fresh ? "new" : "", mentioned > 0 ? `${mentioned} mentioning you` : ""].filter(Boolean);
     btn.setAttribute("aria-label", [kind, ...counts].join(", "));
   };

@@ -27,6 +27,8 @@
 //   typing     who is typing in room changed
 //   composer   whether the user may write in room changed (a mute), or
 //              what the composer does there (room.compose: a reply, an edit)
+//   blocks     the accounts the user blocks changed (isBlocked); every room
+//              has folded or unfolded their messages already
 //
 // Derived facts that only need this state (a room's name on screen, what
 // the user may do) live here too.
@@ -45,6 +47,7 @@ let conn = null; // the Connection (conn.js), or null
 let connStatus = Object.freeze({ state: "stopped" }); // the last "state" event of conn
 let firstListing = false; // the next room listing is the first for a browser that knew nothing
 const knownGuests = new Set(); // authors seen writing as guests (they cannot be DMed)
+const blocked = new Set(); // the accounts the user blocks (docs/protocol.md, "Blocking")
 
 // ---------------------------------------------------------------------------
 // Subscribers.
@@ -146,6 +149,7 @@ export function clearChat() {
   rooms.clear();
   directory = new Map();
   knownGuests.clear();
+  blocked.clear();
   conn = null;
   connStatus = Object.freeze({ state: "stopped" });
   changed("active", null, { prev });
@@ -177,6 +181,7 @@ export function setStatus(detail) {
 // does not join it on the server: see rooms.js.
 export function addRoom(name, seen) {
   const room = new Room(name, seen);
+  room.blocked = blocked;
   const d = directory.get(name);
   if (d) applyInfo(room, d, false);
   else room.setLabel(labelOf(name, null));
@@ -362,6 +367,39 @@ export function noteAuthors(msgs) {
   }
 }
 
+// setBlocks replaces the accounts the user blocks with list (the blocks
+// reply); setBlocked blocks (on) or unblocks one (a blocked or unblocked
+// event). Every room folds or unfolds their messages and recounts its
+// mentions; a "show" of theirs is forgotten when they are blocked again.
+export function setBlocks(list) {
+  const next = new Set(list.filter((n) => typeof n === "string"));
+  if (next.size === blocked.size && [...next].every((n) => blocked.has(n))) return;
+  const added = [...next].filter((n) => !blocked.has(n));
+  blocked.clear();
+  for (const n of next) blocked.add(n);
+  blocksChanged(added);
+}
+
+export function setBlocked(name, on) {
+  if (typeof name !== "string" || blocked.has(name) === on) return;
+  if (on) blocked.add(name);
+  else blocked.delete(name);
+  blocksChanged(on ? [name] : []);
+}
+
+function blocksChanged(added) {
+  for (const room of rooms.values()) {
+    room.blocksChanged(added);
+    for (const n of added) room.typing.delete(n);
+    changed("room", room);
+    changed("typing", room);
+  }
+  changed("blocks");
+}
+
+// isBlocked: does the user block the account name?
+export const isBlocked = (name) => blocked.has(name);
+
 // ---------------------------------------------------------------------------
 // Derived.
 
@@ -393,3 +431,10 @@ export function mayArchive(room) {
 export function mayDM(name) {
   return !me.guest && name !== me.name && mayBeAccount(name) && !knownGuests.has(name);
 }
+
+// mayBlock: may the user block (or unblock) name? Accounts only, on both
+// sides, as for a DM.
+export const mayBlock = mayDM;
+
+// blockedPeer: is room a DM with an account the user blocks?
+export const blockedPeer = (room) => !!room && isDM(room.name) && blocked.has(titleOf(room.name, room.info));

@@ -128,7 +128,7 @@ function placeUnreadLine(room) {
   if (room.lineDone || room.last === null) return;
   room.lineDone = true;
   if (room.seen === null) return;
-  const first = room.items.slice(0, room.confirmed).find((it) => it.seq > room.seen && !it.news && !it.mine);
+  const first = room.items.slice(0, room.confirmed).find((it) => it.seq > room.seen && !it.news && !it.mine && !room.fromBlocked(it));
   if (!first) return;
   const line = el("li", { class: "unread-line", role: "separator" }, el("span", { text: "New messages" }));
   room.list.insertBefore(line, first.li);

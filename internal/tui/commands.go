@@ -24,6 +24,8 @@ var Help = []string{
 	"  /search WORDS         find messages in every room you may read (also /s)",
 	"  /goto N               show result N of the last search in its room",
 	"  /nick NAME            how to chat under another name",
+	"  /block USER           block an account; /unblock USER; /blocks lists them",
+	"  /show                 show the folded messages of blocked accounts here",
 	"  /help                 show this help; /help mod: managing rooms",
 	"  /quit                 leave hubbub (also Ctrl+C)",
 	"  //text                send a message that starts with /",
@@ -91,6 +93,14 @@ func (m *Model) command(text string) tea.Cmd {
 		return m.me(rest)
 	case "/nick":
 		m.nick(rest)
+		return nil
+	case "/block", "/unblock":
+		return m.blockCmd(name, arg, strings.ToLower(name) == "/block")
+	case "/blocks":
+		m.listBlocks()
+		return nil
+	case "/show":
+		m.showBlockedCmd()
 		return nil
 	case "/quit", "/exit", "/q":
 		return m.quit()

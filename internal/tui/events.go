@@ -27,7 +27,7 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 			m.touch(w)
 		}
 	case client.TypingEvent:
-		if w := m.find(ev.Room); w != nil && ev.User != m.self.Name {
+		if w := m.find(ev.Room); w != nil && ev.User != m.self.Name && !m.blocked[ev.User] {
 			w.typing[ev.User] = m.now().Add(typingShownFor)
 		}
 	case client.StateEvent:
@@ -35,7 +35,12 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 	case client.ReadEvent:
 		m.readElsewhere(ev.Room, ev.Seq)
 	case client.OtherEvent:
-		m.other(ev.Event)
+		switch ev.Event.Type {
+		case protocol.TypeBlocked, protocol.TypeUnblocked:
+			m.setBlocked(ev.Event.User, ev.Event.Type == protocol.TypeBlocked)
+		default:
+			m.other(ev.Event)
+		}
 	case client.ErrorEvent:
 		w := m.find(ev.Room)
 		if ev.Room == "" || w == nil {
@@ -101,7 +106,7 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 		return m.fetchQuotes(w)
 	}
 	var ring tea.Cmd
-	if msg.Seq > w.readSeq {
+	if msg.Seq > w.readSeq && !m.fromBlocked(&msg) {
 		w.unread++
 		if m.mentions(&msg) {
 			w.mentioned++
@@ -263,7 +268,7 @@ func (m *Model) stateChanged(ev client.StateEvent) tea.Cmd {
 		}
 		m.wasDown = false
 		m.noteTo(m.wins[0], "connected again")
-		var cmds []tea.Cmd
+		cmds := []tea.Cmd{m.fetchBlocks()}
 		for _, w := range m.wins {
 			if w.joined {
 				cmds = append(cmds, m.joinCmd(w.room, true))

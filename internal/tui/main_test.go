@@ -39,6 +39,7 @@ type fakeClient struct {
 	calls    []string
 	failJoin map[string]error
 	fail     map[string]error // op → the error its call returns
+	blocks   []string         // what Blocks returns
 }
 
 type fakeRoom struct {
@@ -344,6 +345,25 @@ func (f *fakeClient) Search(ctx context.Context, query string, opts client.Searc
 	slices.SortFunc(out, func(a, b protocol.Message) int { return int(b.TS - a.TS) })
 	more := len(out) > limit
 	return out[:min(limit, len(out))], more, nil
+}
+
+// Block and Unblock record their call and return the error of fail[op];
+// Blocks returns blocks.
+func (f *fakeClient) Block(ctx context.Context, user string) error {
+	f.record("block %s", user)
+	return f.failed("block")
+}
+
+func (f *fakeClient) Unblock(ctx context.Context, user string) error {
+	f.record("unblock %s", user)
+	return f.failed("unblock")
+}
+
+func (f *fakeClient) Blocks(ctx context.Context) ([]string, error) {
+	f.record("blocks")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.blocks), f.fail["blocks"]
 }
 
 func (f *fakeClient) failed(op string) error {

@@ -18,7 +18,7 @@ import (
 // mentions reports whether msg, a plain message from someone else,
 // mentions the user.
 func (m *Model) mentions(msg *protocol.Message) bool {
-	if msg.Kind != "" || msg.Deleted || m.own(msg) || m.self.Name == "" {
+	if msg.Kind != "" || msg.Deleted || m.own(msg) || m.self.Name == "" || m.fromBlocked(msg) {
 		return false
 	}
 	return mentionAt(msg.Body, m.self.Name) >= 0

@@ -73,6 +73,11 @@ type Client interface {
 	ArchiveRoom(ctx context.Context, room string) error
 	UnarchiveRoom(ctx context.Context, room string) error
 	DeleteRoom(ctx context.Context, room string) error
+
+	// Blocking (blocks.go).
+	Block(ctx context.Context, user string) error
+	Unblock(ctx context.Context, user string) error
+	Blocks(ctx context.Context) ([]string, error)
 }
 
 var _ Client = (*client.Client)(nil)
@@ -154,6 +159,8 @@ type Model struct {
 	nextPending int
 	quitting    bool
 
+	blocked map[string]bool // the accounts the user blocks (blocks.go)
+
 	results []protocol.Message // of the last /search
 	lineOf  map[int64]int      // seq → its first line in the view, as last rendered
 	// authors holds author lines as authorLine drew them, for the next
@@ -204,7 +211,7 @@ func New(opts Options) *Model {
 
 // Init joins the rooms of Options.Join and starts reading events.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitEvents(m.events), m.tick(), m.listRooms(m.wins[0])}
+	cmds := []tea.Cmd{waitEvents(m.events), m.tick(), m.listRooms(m.wins[0]), m.fetchBlocks()}
 	for i, room := range m.join {
 		cmds = append(cmds, m.startJoin(room, "", i == 0))
 	}
@@ -337,6 +344,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.entryDone(msg)
 	case searchedMsg:
 		m.searched(msg)
+	case blocksMsg:
+		m.blocksListed(msg)
+	case blockedMsg:
+		m.blockDone(msg)
 	}
 	if w := m.current(); w.joined && w.lastSeq() > w.readSeq {
 		cmd = tea.Batch(cmd, m.markRead(w))

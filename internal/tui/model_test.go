@@ -385,7 +385,7 @@ func TestCommands(t *testing.T) {
 			f := newFake("ada", true)
 			f.addRoom("lobby", "Say hello", 0)
 			f.addRoom("books", "", 0)
-			h := newHarness(t, f, 80, 40, "lobby")
+			h := newHarness(t, f, 80, 48, "lobby") // tall enough for all of /help
 			start := len(f.called(""))
 			for _, in := range tt.input {
 				h.typeText(in, true)

@@ -83,7 +83,7 @@ func (m *Model) recount(w *window) {
 	w.unread, w.mentioned = 0, 0
 	for i := len(w.entries) - 1; i >= 0 && w.entries[i].seq > w.readSeq; i-- {
 		msg := w.entries[i].msg
-		if msg == nil || msg.Kind != "" || msg.Deleted || m.own(msg) {
+		if msg == nil || msg.Kind != "" || msg.Deleted || m.own(msg) || m.fromBlocked(msg) {
 			continue
 		}
 		w.unread++

@@ -307,7 +307,7 @@ func (m *Model) windowLines(w *window, width int) []string {
 		m.lineOf = map[int64]int{}
 	}
 	newAt := w.newLineAt()
-	for i := range w.entries {
+	for i := 0; i < len(w.entries); i++ {
 		e := &w.entries[i]
 		if e.msg == nil {
 			addWrapped(e.note, 1, noteStyle)
@@ -316,6 +316,12 @@ func (m *Model) windowLines(w *window, width int) []string {
 		}
 		msg := e.msg
 		if !shown(msg.Kind) {
+			continue
+		}
+		if n, next := m.foldedRun(w, i); n > 0 {
+			addWrapped(foldLine(n), 1, dimStyle)
+			prev = nil
+			i = next - 1
 			continue
 		}
 		if newAt > 0 && msg.Seq == newAt {

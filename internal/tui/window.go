@@ -41,6 +41,8 @@ type window struct {
 	muted      bool
 	mutedUntil time.Time // zero: until lifted
 
+	showBlocked bool // /show: messages from blocked accounts are not folded (blocks.go)
+
 	unread    int // plain messages of others after readSeq
 	mentioned int // of them, those that mention the user
 

@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,7 +44,7 @@ func TestBlock(t *testing.T) {
 		t.Fatalf("Block: %v", err)
 	}
 	for _, rec := range []*recorder{adaEvents, ada2Events} {
-		rec.wait(t, 10*time.Second, "the blocked event", otherEvent(protocol.TypeBlocked, "", "mallory"))
+		rec.wait(t, 10*time.Second, "the blocked event", hasEvent(client.BlockedEvent{User: "mallory"}))
 	}
 	if got, err := ada2.Blocks(ctx); err != nil || !cmp.Equal(got, []string{"mallory"}) {
 		t.Errorf("Blocks on another connection = %q, %v; want [mallory]", got, err)
@@ -74,7 +76,7 @@ func TestBlock(t *testing.T) {
 		t.Fatalf("Unblock: %v", err)
 	}
 	for _, rec := range []*recorder{adaEvents, ada2Events} {
-		rec.wait(t, 10*time.Second, "the unblocked event", otherEvent(protocol.TypeUnblocked, "", "mallory"))
+		rec.wait(t, 10*time.Second, "the unblocked event", hasEvent(client.UnblockedEvent{User: "mallory"}))
 	}
 	if got, err := ada.Blocks(ctx); err != nil || got != nil {
 		t.Errorf("Blocks after Unblock = %q, %v; want none", got, err)
@@ -84,6 +86,73 @@ func TestBlock(t *testing.T) {
 	}
 	if _, err := mallory.DM(ctx, "ada"); err != nil {
 		t.Errorf("dm after the unblock: %v", err)
+	}
+}
+
+// TestBlockEvents checks the events each step reports on both sessions of
+// the account that blocks, against a real server: blocked and unblocked
+// arrive as BlockedEvent and UnblockedEvent, a step that changes nothing
+// reports nothing, and an event without a type of its own (invited) is
+// still an OtherEvent.
+func TestBlockEvents(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	token := srv.SignUp(t, "ada")
+	ada, adaEvents := dialToken(t, srv, token)
+	ada2, ada2Events := dialToken(t, srv, token)
+	register(t, srv, "mallory")
+	register(t, srv, "troll")
+	bob, _ := register(t, srv, "bob")
+
+	steps := []struct {
+		name string
+		do   func() error
+		want []client.Event // added to both sessions' events by the step
+	}{
+		{"block", func() error { return ada.Block(ctx, "mallory") }, []client.Event{client.BlockedEvent{User: "mallory"}}},
+		{"block again", func() error { return ada2.Block(ctx, "mallory") }, nil},
+		{"block another from the other session", func() error { return ada2.Block(ctx, "troll") }, []client.Event{client.BlockedEvent{User: "troll"}}},
+		{"unblock", func() error { return ada2.Unblock(ctx, "mallory") }, []client.Event{client.UnblockedEvent{User: "mallory"}}},
+		{"unblock one not blocked", func() error { return ada.Unblock(ctx, "mallory") }, nil},
+		{"an event without a type of its own", func() error { _, err := bob.DM(ctx, "ada"); return err },
+			[]client.Event{client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: protocol.DMRoom("ada", "bob"), User: "ada", By: "bob"}}}},
+	}
+	var want []client.Event
+	for _, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		want = append(want, step.want...)
+		for i, rec := range []*recorder{adaEvents, ada2Events} {
+			rec.wait(t, 10*time.Second, fmt.Sprintf("session %d's events after %s", i+1, step.name), func(evs []client.Event) bool {
+				return len(userEvents(evs)) >= len(want)
+			})
+			rec.mu.Lock()
+			got := userEvents(rec.events)
+			rec.mu.Unlock()
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("session %d's events after %s (-want +got):\n%s", i+1, step.name, diff)
+			}
+		}
+	}
+}
+
+// userEvents returns the blocked, unblocked and other events among evs.
+func userEvents(evs []client.Event) []client.Event {
+	var out []client.Event
+	for _, ev := range evs {
+		switch ev.(type) {
+		case client.BlockedEvent, client.UnblockedEvent, client.OtherEvent:
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// hasEvent matches events that include want.
+func hasEvent(want client.Event) func([]client.Event) bool {
+	return func(evs []client.Event) bool {
+		return slices.Contains(evs, want)
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 
 // Event is one thing a [Client] reports on [Client.Events]: a room event
 // ([MessageEvent], [JoinEvent], [LeaveEvent], [TypingEvent]), news of the
-// account's own read positions ([ReadEvent]), a change of the
+// account's own read positions ([ReadEvent]) and blocks ([BlockedEvent],
+// [UnblockedEvent]), a change of the
 // connection's state ([StateEvent]), a failure no caller could be told
 // about ([ErrorEvent]), or a server event without a type of its own here
 // ([OtherEvent]). Use a type switch; more event types may be added.
@@ -40,6 +41,19 @@ type LeaveEvent struct {
 // TypingEvent reports that User is typing in Room.
 type TypingEvent struct {
 	Room string
+	User string
+}
+
+// BlockedEvent reports that the account blocked User (docs/protocol.md,
+// "Blocking"), on this session or another of its sessions. Only accounts
+// get it.
+type BlockedEvent struct {
+	User string
+}
+
+// UnblockedEvent reports that the account lifted its block of User, on
+// this session or another of its sessions.
+type UnblockedEvent struct {
 	User string
 }
 
@@ -123,10 +137,12 @@ type ErrorEvent struct {
 	Err  error
 }
 
-func (MessageEvent) isEvent() {}
-func (JoinEvent) isEvent()    {}
-func (LeaveEvent) isEvent()   {}
-func (TypingEvent) isEvent()  {}
-func (StateEvent) isEvent()   {}
-func (ErrorEvent) isEvent()   {}
-func (OtherEvent) isEvent()   {}
+func (MessageEvent) isEvent()   {}
+func (JoinEvent) isEvent()      {}
+func (LeaveEvent) isEvent()     {}
+func (TypingEvent) isEvent()    {}
+func (BlockedEvent) isEvent()   {}
+func (UnblockedEvent) isEvent() {}
+func (StateEvent) isEvent()     {}
+func (ErrorEvent) isEvent()     {}
+func (OtherEvent) isEvent()     {}

@@ -389,7 +389,7 @@ func (c *Client) DM(ctx context.Context, user string) (protocol.RoomInfo, error)
 
 // Block blocks the account user (docs/protocol.md, "Blocking"): it can no
 // longer open or write to a DM with this account. Every connection of the
-// account, this one included, then gets a blocked event (an [OtherEvent]).
+// account, this one included, then gets a [BlockedEvent].
 // Blocking an account blocked already succeeds and changes nothing.
 func (c *Client) Block(ctx context.Context, user string) error {
 	_, err := c.do(ctx, protocol.Command{Op: protocol.OpBlock, User: user}, true)
@@ -397,7 +397,7 @@ func (c *Client) Block(ctx context.Context, user string) error {
 }
 
 // Unblock lifts this account's block of user; every connection of the
-// account gets an unblocked event (an [OtherEvent]) if there was one.
+// account gets an [UnblockedEvent] if there was one.
 func (c *Client) Unblock(ctx context.Context, user string) error {
 	_, err := c.do(ctx, protocol.Command{Op: protocol.OpUnblock, User: user}, true)
 	return err

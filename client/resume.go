@@ -89,6 +89,10 @@ func (c *Client) handle(ctx context.Context, cn *conn, obj []byte) error {
 		return c.emitLocked(ctx, TypingEvent{Room: ev.Room, User: ev.User})
 	case protocol.TypeRead:
 		return c.emitLocked(ctx, ReadEvent{Room: ev.Room, Seq: ev.Seq})
+	case protocol.TypeBlocked:
+		return c.emitLocked(ctx, BlockedEvent{User: ev.User})
+	case protocol.TypeUnblocked:
+		return c.emitLocked(ctx, UnblockedEvent{User: ev.User})
 	case protocol.TypeUpload:
 		if c.chunkAnswered(cn, ev) {
 			return nil

@@ -9,10 +9,6 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-func blockEvent(typ, user string) client.OtherEvent {
-	return client.OtherEvent{Event: protocol.Event{Type: typ, User: user}}
-}
-
 // TestBlocks: an account's list of blocks is fetched at start and kept by
 // the blocked and unblocked events; runs of messages from blocked accounts
 // fold into one dim line, /show reveals them, and they count neither as
@@ -79,7 +75,7 @@ func TestBlocks(t *testing.T) {
 		},
 		{
 			name:        "blocked event folds",
-			events:      []client.Event{msgAt("lobby", 1, "mallory", "first from mallory", t0), blockEvent(protocol.TypeBlocked, "mallory")},
+			events:      []client.Event{msgAt("lobby", 1, "mallory", "first from mallory", t0), client.BlockedEvent{User: "mallory"}},
 			wantCalls:   []string{"blocks"},
 			wantView:    []string{"1 message from a blocked user — /show to reveal"},
 			wantNotView: []string{"first from mallory"},
@@ -90,7 +86,7 @@ func TestBlocks(t *testing.T) {
 			events: []client.Event{
 				msgAt("lobby", 1, "mallory", "first from mallory", t0),
 				msgAt("books", 1, "mallory", "hey @ada", t0),
-				blockEvent(protocol.TypeUnblocked, "mallory"),
+				client.UnblockedEvent{User: "mallory"},
 			},
 			wantCalls:     []string{"blocks"},
 			wantView:      []string{"first from mallory"},

@@ -34,13 +34,12 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 		return m.stateChanged(ev)
 	case client.ReadEvent:
 		m.readElsewhere(ev.Room, ev.Seq)
+	case client.BlockedEvent:
+		m.setBlocked(ev.User, true)
+	case client.UnblockedEvent:
+		m.setBlocked(ev.User, false)
 	case client.OtherEvent:
-		switch ev.Event.Type {
-		case protocol.TypeBlocked, protocol.TypeUnblocked:
-			m.setBlocked(ev.Event.User, ev.Event.Type == protocol.TypeBlocked)
-		default:
-			m.other(ev.Event)
-		}
+		m.other(ev.Event)
 	case client.ErrorEvent:
 		w := m.find(ev.Room)
 		if ev.Room == "" || w == nil {

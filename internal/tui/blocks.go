@@ -17,7 +17,9 @@ import (
 // the list. A run of messages in a row from blocked accounts shows as one
 // dim line ("2 messages from blocked users — /show to reveal"); /show
 // reveals them in the room shown. Their messages count neither as unread
-// nor as mentions, ring no bell, and their typing is not shown.
+// nor as mentions, ring no bell, and their typing is not shown. The DM
+// with a blocked account says "blocked" in the room list, and takes no
+// messages (the server would still take the blocker's) until unblocked.
 
 // blocksMsg is the answer to blocks.
 type blocksMsg struct {
@@ -95,6 +97,25 @@ func (m *Model) blocksChanged() {
 // the user blocks (a guest may go by a blocked account's name: not them).
 func (m *Model) fromBlocked(msg *protocol.Message) bool {
 	return msg.Kind == "" && !msg.Guest && m.blocked[msg.From] && !m.own(msg)
+}
+
+// blockedPeer returns the other user of w if w is the DM with an account
+// the user blocks, and "" otherwise.
+func (m *Model) blockedPeer(w *window) string {
+	peer := w.peer
+	if peer == "" {
+		_, peer, _ = dmPeer(w.room, m.self.Name)
+	}
+	if peer == "" || !m.blocked[peer] {
+		return ""
+	}
+	return peer
+}
+
+// blockedText says why nothing is sent to the DM with peer, blocked.
+func blockedText(peer string) string {
+	name := SanitizeLine(peer)
+	return fmt.Sprintf("You block %s: /unblock %s to write here", name, name)
 }
 
 // blockCmd runs /block (on) or /unblock.

@@ -159,3 +159,168 @@ func TestBlockRefused(t *testing.T) {
 		t.Errorf("blocked = %v, want none", h.m.blocked)
 	}
 }
+
+// TestBlockedDM: the DM with a blocked account says "blocked" in the room
+// list, and text entered there (a message, /me, /reply) is not sent but
+// explained, and kept in the input; no typing is sent from it. Other rooms
+// are not marked and send as before, and unblocking opens the DM again.
+func TestBlockedDM(t *testing.T) {
+	dm := protocol.DMRoom("ada", "mallory")
+	tests := []struct {
+		name        string
+		blocks      []string // the server's list at start
+		events      []client.Event
+		lobby       bool // show #lobby rather than the DM
+		input       []string
+		typed       string // typed after input, without Enter
+		wantDMRow   string // the DM's row in the room list, spaces squeezed
+		wantLobby   string // #lobby's row
+		wantSends   []string
+		wantTyping  []string
+		wantInput   string
+		wantView    []string
+		wantNotView []string
+	}{
+		{
+			name:        "not blocked",
+			wantTyping:  []string{"typing " + dm},
+			input:       []string{"hello"},
+			wantDMRow:   "2 @mallory",
+			wantLobby:   "3 #lobby",
+			wantSends:   []string{`send ` + dm + ` "hello"`},
+			wantNotView: []string{"You block mallory"},
+		},
+		{
+			name:      "blocked at start",
+			blocks:    []string{"mallory"},
+			input:     []string{"hello"},
+			wantDMRow: "2 @mallory blocked",
+			wantLobby: "3 #lobby",
+			wantInput: "hello",
+			wantView:  []string{"You block mallory: /unblock mallory to write here"},
+		},
+		{
+			name:      "the empty input says why",
+			blocks:    []string{"mallory"},
+			wantDMRow: "2 @mallory blocked",
+			wantLobby: "3 #lobby",
+			wantView:  []string{"> You block mallory: /unblock mallory to write here"},
+		},
+		{
+			name:      "me, reply and a slash are not sent",
+			blocks:    []string{"mallory"},
+			input:     []string{"/me waves", "/reply 1 hi", "//slash"},
+			wantDMRow: "2 @mallory blocked",
+			wantLobby: "3 #lobby",
+			wantInput: "//slash",
+			wantView:  []string{"You block mallory: /unblock mallory to write here"},
+		},
+		{
+			name:      "no typing",
+			blocks:    []string{"mallory"},
+			typed:     "hel",
+			wantDMRow: "2 @mallory blocked",
+			wantLobby: "3 #lobby",
+			wantInput: "hel",
+		},
+		{
+			name:       "typing when not blocked",
+			typed:      "hel",
+			wantDMRow:  "2 @mallory",
+			wantLobby:  "3 #lobby",
+			wantTyping: []string{"typing " + dm},
+			wantInput:  "hel",
+		},
+		{
+			name:      "blocked event marks",
+			events:    []client.Event{client.BlockedEvent{User: "mallory"}},
+			input:     []string{"hello"},
+			wantDMRow: "2 @mallory blocked",
+			wantLobby: "3 #lobby",
+			wantInput: "hello",
+			wantView:  []string{"You block mallory: /unblock mallory to write here"},
+		},
+		{
+			name:       "unblocked event unmarks",
+			wantTyping: []string{"typing " + dm},
+			blocks:     []string{"mallory"},
+			events:     []client.Event{client.UnblockedEvent{User: "mallory"}},
+			input:      []string{"hello"},
+			wantDMRow:  "2 @mallory",
+			wantLobby:  "3 #lobby",
+			wantSends:  []string{`send ` + dm + ` "hello"`},
+		},
+		{
+			name:       "unblock, then it sends",
+			wantTyping: []string{"typing " + dm},
+			blocks:     []string{"mallory"},
+			input:      []string{"hello", "", "/unblock mallory", "hello"},
+			wantDMRow:  "2 @mallory",
+			wantLobby:  "3 #lobby",
+			wantSends:  []string{`send ` + dm + ` "hello"`},
+			wantView:   []string{"You no longer block mallory."},
+		},
+		{
+			name:        "other rooms send",
+			wantTyping:  []string{"typing lobby"},
+			blocks:      []string{"mallory"},
+			lobby:       true,
+			input:       []string{"hello"},
+			wantDMRow:   "2 @mallory blocked",
+			wantLobby:   "3 #lobby",
+			wantSends:   []string{`send lobby "hello"`},
+			wantNotView: []string{"You block mallory"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", false)
+			f.blocks = tt.blocks
+			f.addRoom(dm, "", 1, "ada", "mallory")
+			f.rooms[dm].info.Peer = "mallory"
+			f.addRoom("lobby", "", 0)
+			h := newHarness(t, f, 100, 30, dm, "lobby")
+			h.events(tt.events...)
+			if tt.lobby {
+				h.send(keyAlt('3'))
+			}
+			for _, in := range tt.input {
+				if in == "" { // clear the input
+					h.m.input.Reset()
+					continue
+				}
+				h.typeText(in, true)
+			}
+			h.typeText(tt.typed, false)
+			if got := f.called("send"); !slices.Equal(got, tt.wantSends) {
+				t.Errorf("sends = %q, want %q", got, tt.wantSends)
+			}
+			if got := f.called("typing"); !slices.Equal(got, tt.wantTyping) {
+				t.Errorf("typing = %q, want %q", got, tt.wantTyping)
+			}
+			if got := h.m.input.Value(); got != tt.wantInput {
+				t.Errorf("input = %q, want %q", got, tt.wantInput)
+			}
+			if got := sidebarRow(h.view(), "@mallory"); got != tt.wantDMRow {
+				t.Errorf("DM row = %q, want %q", got, tt.wantDMRow)
+			}
+			if got := sidebarRow(h.view(), "#lobby"); got != tt.wantLobby {
+				t.Errorf("#lobby row = %q, want %q", got, tt.wantLobby)
+			}
+			h.wantView(tt.wantView...)
+			h.wantNotView(tt.wantNotView...)
+		})
+	}
+}
+
+// sidebarRow returns the room list's first row that holds title, its
+// words joined by single spaces, or "" if there is none.
+func sidebarRow(view, title string) string {
+	for _, l := range strings.Split(view, "\n") {
+		bar, _, ok := strings.Cut(l, "│")
+		if ok && strings.Contains(bar, title) {
+			return strings.Join(strings.Fields(bar), " ")
+		}
+	}
+	return ""
+}

@@ -99,7 +99,7 @@ func (m *Model) scrolled() tea.Cmd {
 func (m *Model) typed() tea.Cmd {
 	w := m.current()
 	v := m.input.Value()
-	if !w.joined || v == "" || strings.HasPrefix(v, "/") {
+	if !w.joined || v == "" || strings.HasPrefix(v, "/") || m.blockedPeer(w) != "" {
 		return nil
 	}
 	now := m.now()
@@ -123,6 +123,12 @@ func (m *Model) submit() tea.Cmd {
 		(!strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//")) {
 		// Refused before it goes, and kept for when the mute ends.
 		m.note("Not sent: " + mutedText(w, m.loc) + " Your text stays here.")
+		return nil
+	}
+	if w := m.current(); w.joined && m.blockedPeer(w) != "" && strings.TrimSpace(text) != "" &&
+		(!strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//")) {
+		// Kept, as in the browser, for after an /unblock.
+		m.note(blockedText(m.blockedPeer(w)))
 		return nil
 	}
 	m.input.Reset()
@@ -189,6 +195,8 @@ func (m *Model) syncPlaceholder() {
 	ph := inputPlaceholder
 	if w := m.current(); w.joined && w.mutedAt(m.now()) {
 		ph = mutedText(w, m.loc) + " You can read along; /help"
+	} else if peer := m.blockedPeer(w); w.joined && peer != "" {
+		ph = blockedText(peer)
 	}
 	m.input.Placeholder = ph
 }

@@ -21,6 +21,10 @@ func (m *Model) sendMessage(body string, replyTo int64) tea.Cmd {
 		m.note("You are not in a room here: /join ROOM first.")
 		return nil
 	}
+	if peer := m.blockedPeer(w); peer != "" { // /me, /reply
+		m.note(blockedText(peer))
+		return nil
+	}
 	if err := protocol.CheckBody(body); err != nil {
 		m.note("Not sent: " + m.errText(err))
 		return nil

@@ -153,15 +153,19 @@ func (m *Model) sidebarLines(width, height int) []string {
 		if w.unread > 0 {
 			count += fmt.Sprintf(" (%d)", w.unread)
 		}
-		label = fit(label, width-len(count)) + count
+		tag := "" // dim, after the counts
+		if m.blockedPeer(w) != "" && width-len(count) > 2*len(" blocked") {
+			tag = " blocked"
+		}
+		label = fit(label, width-len(count)-len(tag)) + count
+		style := lipgloss.NewStyle()
 		switch {
 		case i == m.cur:
-			add(label, currentStyle)
+			style = currentStyle
 		case w.unread > 0:
-			add(label, unreadStyle)
-		default:
-			add(label, lipgloss.NewStyle())
+			style = unreadStyle
 		}
+		lines = append(lines, style.Render(fit(label, width-len(tag)))+style.Faint(true).Render(tag))
 	}
 	if w := m.current(); w.joined {
 		add("", lipgloss.NewStyle())

@@ -120,20 +120,8 @@ func blockedText(peer string) string {
 
 // blockCmd runs /block (on) or /unblock.
 func (m *Model) blockCmd(name, arg string, on bool) tea.Cmd {
-	user := strings.ToLower(strings.TrimPrefix(arg, "@"))
-	switch {
-	case user == "":
-		m.note(fmt.Sprintf("Usage: %s USER", name))
-		return nil
-	case m.self.Guest:
-		m.note("Blocking is for accounts: run `hubbub login` (or `hubbub register`) first.")
-		return nil
-	case user == m.self.Name:
-		m.note("That is you.")
-		return nil
-	}
-	if err := protocol.CheckUsername(user); err != nil {
-		m.note(fmt.Sprintf("%q is not a user name: %s", user, m.errText(err)))
+	user, ok := m.otherAccount(name, "Blocking is for accounts", arg)
+	if !ok {
 		return nil
 	}
 	c := m.c

@@ -162,23 +162,36 @@ func (m *Model) leave(room string) tea.Cmd {
 	}
 }
 
-// dm opens the direct-message room with user (the server creates it if
-// needed and tells the other user), then joins it.
-func (m *Model) dm(arg string) tea.Cmd {
+// otherAccount reads the USER argument of command (/dm, /block,
+// /unblock), arg, as another account's name, lowercased and without a
+// leading @. When it is missing, is the user's own, is no account name, or
+// the user is a guest (forAccounts says what is for accounts only), it
+// notes why and reports false.
+func (m *Model) otherAccount(command, forAccounts, arg string) (string, bool) {
 	user := strings.ToLower(strings.TrimPrefix(arg, "@"))
 	switch {
 	case user == "":
-		m.note("Usage: /dm USER")
-		return nil
+		m.note(fmt.Sprintf("Usage: %s USER", command))
+		return "", false
 	case m.self.Guest:
-		m.note("Direct messages are for accounts: run `hubbub login` (or `hubbub register`) first.")
-		return nil
+		m.note(forAccounts + ": run `hubbub login` (or `hubbub register`) first.")
+		return "", false
 	case user == m.self.Name:
 		m.note("That is you.")
-		return nil
+		return "", false
 	}
 	if err := protocol.CheckUsername(user); err != nil {
 		m.note(fmt.Sprintf("%q is not a user name: %s", user, m.errText(err)))
+		return "", false
+	}
+	return user, true
+}
+
+// dm opens the direct-message room with user (the server creates it if
+// needed and tells the other user), then joins it.
+func (m *Model) dm(arg string) tea.Cmd {
+	user, ok := m.otherAccount("/dm", "Direct messages are for accounts", arg)
+	if !ok {
 		return nil
 	}
 	room := protocol.DMRoom(m.self.Name, user)

@@ -109,77 +109,59 @@ func TestEndSanctionsEvery(t *testing.T) {
 	})
 }
 
-// TestBanEndAnnounced: when a timed ban ends, the room gets an unban entry
-// with no from and the user an unbanned event with no by, once across two
-// nodes that both look for ended bans; the user may join again.
-func TestBanEndAnnounced(t *testing.T) {
-	broker := membroker.New()
-	t.Cleanup(func() { broker.Close() })
-	a, b := twoNodesApart(t, func(c *Config) { c.Broker, c.ModerationCheck = broker, 50*time.Millisecond })
-	owner := a.account(t, a.register(t, "olga"))
-	watcher := b.account(t, b.register(t, "wes"))
-	mia := b.account(t, b.register(t, "mia"))
-	owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
-	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
-	watcher.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
-	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
-	owner.ok(protocol.Command{Op: protocol.OpBan, Room: "den", User: "mia", Seconds: 1})
-	mia.waitFor("banned", func(ev protocol.Event) bool { return ev.Type == protocol.TypeBanned })
+// endCase is a timed sanction whose end is announced: the command that
+// sets one, the event that tells its user, the event and the entry that
+// announce its end, and what the user may do again after it.
+type endCase struct {
+	name        string
+	op          string
+	told, ended string
+	entry       string
+	again       protocol.Command
+}
 
-	ev := mia.waitFor("unbanned", func(ev protocol.Event) bool { return ev.Type == protocol.TypeUnbanned })
-	if ev.Room != "den" || ev.User != "mia" || ev.By != "" {
-		t.Errorf("unbanned event = %+v, want mia in den, no by", ev)
-	}
-	for _, c := range []*tclient{owner, watcher} {
-		ev := c.waitFor("the unban entry", func(ev protocol.Event) bool {
-			return ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnban
+// endCases are the timed sanctions, bans and mutes.
+var endCases = []endCase{
+	{"ban", protocol.OpBan, protocol.TypeBanned, protocol.TypeUnbanned, protocol.KindUnban,
+		protocol.Command{Op: protocol.OpJoin, Room: "den"}},
+	{"mute", protocol.OpMute, protocol.TypeMuted, protocol.TypeUnmuted, protocol.KindUnmute,
+		protocol.Command{Op: protocol.OpSend, Room: "den", Body: "back"}},
+}
+
+// TestSanctionEndAnnounced: when a timed ban or mute ends, the room gets
+// an unban or unmute entry with no from and the user an unbanned or
+// unmuted event with no by, once across two nodes that both look for
+// ended sanctions; the user may join or send again.
+func TestSanctionEndAnnounced(t *testing.T) {
+	for _, tt := range endCases {
+		t.Run(tt.name, func(t *testing.T) {
+			broker := membroker.New()
+			t.Cleanup(func() { broker.Close() })
+			a, b := twoNodesApart(t, func(c *Config) { c.Broker, c.ModerationCheck = broker, 50*time.Millisecond })
+			sanctionEndOnce(t, a, b, tt)
 		})
-		if m := ev.Message; m.Room != "den" || m.User != "mia" || m.From != "" {
-			t.Errorf("unban entry = %+v, want mia in den, no from", m)
-		}
-	}
-	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
-
-	// Both nodes looked for ended bans many times meanwhile: one entry.
-	time.Sleep(200 * time.Millisecond) // a few more rounds of both nodes
-	hist := owner.ok(protocol.Command{Op: protocol.OpHistory, Room: "den"})
-	n := 0
-	for _, m := range hist.Messages {
-		if m.Kind == protocol.KindUnban {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Errorf("%d unban entries in den's history, want 1", n)
 	}
 }
 
-// TestMuteEndAnnounced: when a timed mute ends, the room gets an unmute
-// entry with no from and the user an unmuted event with no by, once across
-// two nodes that both look for ended mutes; the user may send again.
-func TestMuteEndAnnounced(t *testing.T) {
-	broker := membroker.New()
-	t.Cleanup(func() { broker.Close() })
-	a, b := twoNodesApart(t, func(c *Config) { c.Broker, c.ModerationCheck = broker, 50*time.Millisecond })
-	muteEndOnce(t, a, b)
-}
-
-// TestMuteEndAnnouncedCluster is TestMuteEndAnnounced on PostgreSQL, each
-// node with a Redis or NATS broker of its own, as a cluster runs.
-func TestMuteEndAnnouncedCluster(t *testing.T) {
+// TestSanctionEndAnnouncedCluster is TestSanctionEndAnnounced on
+// PostgreSQL, each node with a Redis or NATS broker of its own, as a
+// cluster runs.
+func TestSanctionEndAnnouncedCluster(t *testing.T) {
 	for _, kind := range []string{"redis", "nats"} {
-		t.Run(kind, func(t *testing.T) {
-			a, b := twoNodesPGBroker(t, kind, func(c *Config) { c.ModerationCheck = 50 * time.Millisecond })
-			muteEndOnce(t, a, b)
-		})
+		for _, tt := range endCases {
+			t.Run(kind+"/"+tt.name, func(t *testing.T) {
+				a, b := twoNodesPGBroker(t, kind, func(c *Config) { c.ModerationCheck = 50 * time.Millisecond })
+				sanctionEndOnce(t, a, b, tt)
+			})
+		}
 	}
 }
 
-// muteEndOnce mutes mia, on node b, for a second from node a and checks
-// the end's announcement: one unmuted event to her, without by; one
-// unmute entry without from to the room's members on both nodes and in
-// its history; her sends go through again.
-func muteEndOnce(t *testing.T, a, b *testServer) {
+// sanctionEndOnce bans or mutes (tt) mia, on node b,
+// for a second from node a and checks the end's announcement: one event
+// to her, without by; one entry without from to the room's members on
+// both nodes and in its history; she may join or send again.
+func sanctionEndOnce(t *testing.T, a, b *testServer, tt endCase) {
 	t.Helper()
 	owner := a.account(t, a.register(t, "olga"))
 	watcher := b.account(t, b.register(t, "wes"))
@@ -188,29 +170,29 @@ func muteEndOnce(t *testing.T, a, b *testServer) {
 	owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
 	watcher.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
 	mia.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
-	owner.ok(protocol.Command{Op: protocol.OpMute, Room: "den", User: "mia", Seconds: 1})
-	mia.waitFor("muted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeMuted })
+	owner.ok(protocol.Command{Op: tt.op, Room: "den", User: "mia", Seconds: 1})
+	mia.waitFor(tt.told, func(ev protocol.Event) bool { return ev.Type == tt.told })
 
-	ev := mia.waitFor("unmuted", func(ev protocol.Event) bool { return ev.Type == protocol.TypeUnmuted })
+	ev := mia.waitFor(tt.ended, func(ev protocol.Event) bool { return ev.Type == tt.ended })
 	if ev.Room != "den" || ev.User != "mia" || ev.By != "" {
-		t.Errorf("unmuted event = %+v, want mia in den, no by", ev)
+		t.Errorf("%s event = %+v, want mia in den, no by", tt.ended, ev)
 	}
 	for _, c := range []*tclient{owner, watcher} {
-		ev := c.waitFor("the unmute entry", func(ev protocol.Event) bool {
-			return ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnmute
+		ev := c.waitFor("the "+tt.entry+" entry", func(ev protocol.Event) bool {
+			return ev.Type == protocol.TypeMessage && ev.Message.Kind == tt.entry
 		})
 		if m := ev.Message; m.Room != "den" || m.User != "mia" || m.From != "" {
-			t.Errorf("unmute entry = %+v, want mia in den, no from", m)
+			t.Errorf("%s entry = %+v, want mia in den, no from", tt.entry, m)
 		}
 	}
-	mia.ok(protocol.Command{Op: protocol.OpSend, Room: "den", Body: "back"})
+	mia.ok(tt.again)
 
-	// Both nodes looked for ended mutes many times meanwhile: one entry,
-	// one event.
+	// Both nodes looked for ended sanctions many times meanwhile: one
+	// entry, one event.
 	time.Sleep(300 * time.Millisecond) // a few more rounds of both nodes
 	for _, c := range []*tclient{owner, watcher, mia} {
 		for _, ev := range c.eventsBeforePing() {
-			if ev.Type == protocol.TypeUnmuted || ev.Type == protocol.TypeMessage && ev.Message.Kind == protocol.KindUnmute {
+			if ev.Type == tt.ended || ev.Type == protocol.TypeMessage && ev.Message.Kind == tt.entry {
 				t.Errorf("announced again: %s %+v", ev.Type, ev.Message)
 			}
 		}
@@ -218,12 +200,12 @@ func muteEndOnce(t *testing.T, a, b *testServer) {
 	hist := owner.ok(protocol.Command{Op: protocol.OpHistory, Room: "den"})
 	n := 0
 	for _, m := range hist.Messages {
-		if m.Kind == protocol.KindUnmute {
+		if m.Kind == tt.entry {
 			n++
 		}
 	}
 	if n != 1 {
-		t.Errorf("%d unmute entries in den's history, want 1", n)
+		t.Errorf("%d %s entries in den's history, want 1", n, tt.entry)
 	}
 }
 

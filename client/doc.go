@@ -36,9 +36,13 @@
 // # Events
 //
 // [Client.Events] delivers [MessageEvent], [JoinEvent], [LeaveEvent] and
-// [TypingEvent] for the joined rooms, [StateEvent] when the connection goes
-// down ([Reconnecting]) and comes back ([Connected]) and when the client
-// stops ([Closed]), and [ErrorEvent] for failures outside any call.
+// [TypingEvent] for the joined rooms; [ReadEvent] when another connection
+// of the same account moves a read position; [BlockedEvent] and
+// [UnblockedEvent] when one blocks or unblocks an account; [StateEvent]
+// when the connection goes down ([Reconnecting]) and comes back
+// ([Connected]) and when the client stops ([Closed]); [ErrorEvent] for
+// failures outside any call; and [OtherEvent] for every other event the
+// server sends (moderation, invitations, roles, the directory).
 //
 // For each joined room the client delivers every message exactly once and
 // in sequence order, across any number of reconnects. It remembers the

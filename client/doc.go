@@ -38,12 +38,12 @@
 // [Client.Events] delivers [MessageEvent], [JoinEvent], [LeaveEvent] and
 // [TypingEvent] for the joined rooms; [ReadEvent] when another connection
 // of the same account moves a read position; [BlockedEvent] and
-// [UnblockedEvent] when the account, on any connection, blocks or unblocks
-// another; [StateEvent]
-// when the connection goes down ([Reconnecting]) and comes back
-// ([Connected]) and when the client stops ([Closed]); [ErrorEvent] for
-// failures outside any call; and [OtherEvent] for every other event the
-// server sends (moderation, invitations, roles, the directory).
+// [UnblockedEvent] when the account, on any connection, blocks or
+// unblocks another; [StateEvent] when the connection goes down
+// ([Reconnecting]) and comes back ([Connected]) and when the client stops
+// ([Closed]); [ErrorEvent] for failures outside any call; and
+// [OtherEvent] for every other event the server sends (moderation,
+// invitations, roles, the directory).
 //
 // For each joined room the client delivers every message exactly once and
 // in sequence order, across any number of reconnects. It remembers the

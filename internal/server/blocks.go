@@ -145,6 +145,10 @@ type blockCache struct {
 
 	mu   sync.Mutex
 	seen map[blockPair]blockSeen // guarded by mu
+	// gen counts forget calls, guarded by mu: an answer read from the
+	// store while a forget ran may predate the change it forgets, and is
+	// not kept.
+	gen uint64
 }
 
 type blockPair struct{ blocker, blocked string }
@@ -163,6 +167,7 @@ func (bc *blockCache) blocked(ctx context.Context, bl chat.Blocks, blocker, bloc
 	k := blockPair{blocker, blocked}
 	bc.mu.Lock()
 	s, ok := bc.seen[k]
+	gen := bc.gen
 	bc.mu.Unlock()
 	if ok && now.Sub(s.at) < bc.ttl {
 		return s.blocked, nil
@@ -172,10 +177,12 @@ func (bc *blockCache) blocked(ctx context.Context, bl chat.Blocks, blocker, bloc
 		return false, err
 	}
 	bc.mu.Lock()
-	if bc.seen == nil || len(bc.seen) >= maxBlockCache {
-		bc.seen = make(map[blockPair]blockSeen)
+	if bc.gen == gen {
+		if bc.seen == nil || len(bc.seen) >= maxBlockCache {
+			bc.seen = make(map[blockPair]blockSeen)
+		}
+		bc.seen[k] = blockSeen{blocked: v, at: now}
 	}
-	bc.seen[k] = blockSeen{blocked: v, at: now}
 	bc.mu.Unlock()
 	return v, nil
 }
@@ -184,5 +191,6 @@ func (bc *blockCache) blocked(ctx context.Context, bl chat.Blocks, blocker, bloc
 func (bc *blockCache) forget(blocker, blocked string) {
 	bc.mu.Lock()
 	delete(bc.seen, blockPair{blocker, blocked})
+	bc.gen++
 	bc.mu.Unlock()
 }

@@ -68,7 +68,10 @@ type Options struct {
 	// the environment and a 10s handshake timeout). The client copies it
 	// and sets its Subprotocols to hubbub.v1 and turns compression off,
 	// and gives it a cookie jar of its own if it has none, so that a
-	// guest stays the same guest across reconnects.
+	// guest stays the same guest across reconnects. Each WebSocket's
+	// connection, as its NetDialContext (or NetDial, or a net.Dialer)
+	// makes it, is wrapped so that hello and the re-joins behind it go
+	// out in one write; a wss:// dial through NetDialTLSContext is not.
 	Dialer *websocket.Dialer
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hubbub-chat/hubbub/internal/cork"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -195,7 +197,15 @@ func (cn *conn) isDead() bool {
 // replies the read loop hands to them. The returned connection is ready
 // for readLoop and writeLoop.
 func (c *Client) dialWS(ctx context.Context, name string, rejoin []string) (*conn, error) {
-	ws, resp, err := c.dialer.DialContext(ctx, c.url, c.header.Clone())
+	// Hello and the joins behind it go out in one write (cork): the
+	// server reads them with one system call and answers them in one
+	// frame. The dialer is copied, so that the connection's writes, and
+	// none of the client's HTTP requests (files.go), go through a Conn.
+	d := c.dialer
+	var cc *cork.Conn
+	d.NetDialContext = cork.Dial(baseDial(&c.dialer), func(k *cork.Conn) { cc = k })
+	d.NetDial = nil
+	ws, resp, err := d.DialContext(ctx, c.url, c.header.Clone())
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {
 			return nil, &HandshakeError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
@@ -216,7 +226,7 @@ func (c *Client) dialWS(ctx context.Context, name string, rejoin []string) (*con
 	for i, ca := range joins {
 		frames[i] = ca.frame
 	}
-	self, early, err := hello(ctx, ws, name, frames)
+	self, early, err := hello(ctx, ws, cc, name, frames)
 	if err != nil {
 		ws.Close()
 		return nil, err
@@ -270,9 +280,10 @@ const helloID = "hello"
 // hello identifies the connection and returns who it speaks as, and the
 // event objects that followed the reply in its frame (the server may
 // coalesce its next events with the reply). The frames of then, commands
-// to run once hello has succeeded, go out right behind it. It reads and
-// writes ws itself: the connection's goroutines do not run yet.
-func hello(ctx context.Context, ws *websocket.Conn, name string, then [][]byte) (self protocol.Identity, early [][]byte, err error) {
+// to run once hello has succeeded, go out right behind it, in the same
+// write when cc, the connection under ws, is not nil. It reads and writes
+// ws itself: the connection's goroutines do not run yet.
+func hello(ctx context.Context, ws *websocket.Conn, cc *cork.Conn, name string, then [][]byte) (self protocol.Identity, early [][]byte, err error) {
 	deadline := time.Now().Add(helloWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -287,12 +298,21 @@ func hello(ctx context.Context, ws *websocket.Conn, name string, then [][]byte) 
 	if err != nil {
 		return self, nil, err
 	}
+	if cc != nil && len(then) > 0 {
+		cc.Cork()
+		defer cc.Drop() // after Uncork, nothing is held
+	}
 	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 		return self, nil, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
 	}
 	for _, f := range then {
 		if err := ws.WriteMessage(websocket.TextMessage, f); err != nil {
 			return self, nil, ctxOr(ctx, fmt.Errorf("send the commands after hello: %w", err))
+		}
+	}
+	if cc != nil {
+		if err := cc.Uncork(); err != nil {
+			return self, nil, ctxOr(ctx, fmt.Errorf("send hello: %w", err))
 		}
 	}
 	for {
@@ -469,4 +489,19 @@ func (c *Client) closeSocket(cn *conn) {
 		}
 	}
 	cn.ws.Close()
+}
+
+// baseDial returns the function d dials TCP with, as gorilla/websocket
+// chooses it for ws:// URLs: NetDialContext, else NetDial, else nil (a
+// zero net.Dialer). A wss:// URL with NetDialTLSContext set dials with
+// that instead, and its connection is not corked.
+func baseDial(d *websocket.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	switch {
+	case d.NetDialContext != nil:
+		return d.NetDialContext
+	case d.NetDial != nil:
+		dial := d.NetDial
+		return func(_ context.Context, network, addr string) (net.Conn, error) { return dial(network, addr) }
+	}
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/hubbub-chat/hubbub/internal/cork"
 )
 
 // framePool holds read buffers: a client borrows one only while it reads
@@ -129,14 +131,26 @@ func (b *bench) dialer() *websocket.Dialer {
 		Subprotocols: d.Subprotocols, HandshakeTimeout: d.HandshakeTimeout,
 		ReadBufferSize: d.ReadBufferSize, WriteBufferSize: d.WriteBufferSize, WriteBufferPool: d.WriteBufferPool,
 	}
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if tc, ok := conn.(*net.TCPConn); ok {
-			err = tc.SetReadBuffer(b.cfg.RcvBuf)
-		}
-		return conn, err
-	}
+	d.NetDialContext = dialCork(b.cfg.RcvBuf)
 	return d
+}
+
+// dialCork returns a NetDialContext for the dialers: a TCP connection,
+// with a receive buffer of rcvbuf bytes unless 0, that writeAll can cork.
+func dialCork(rcvbuf int) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return cork.Dial(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tc, ok := conn.(*net.TCPConn); ok && rcvbuf > 0 {
+			if err := tc.SetReadBuffer(rcvbuf); err != nil {
+				conn.Close()
+				return nil, err
+			}
+		}
+		return conn, nil
+	}, nil)
 }
 
 // conn returns the current connection.
@@ -225,6 +239,35 @@ func (c *client) write(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return writeText(c.conn(), data)
+}
+
+// writeAll sends one text frame per element of frames on the current
+// connection, in one write (a cork.Conn, as the dialers make): a client
+// that has its setup commands at hand sends them in one segment, as the
+// Go client library sends hello and its joins. It returns the index of
+// the frame that failed with the error.
+func (c *client) writeAll(frames [][]byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ws := c.conn()
+	cc, _ := ws.NetConn().(*cork.Conn)
+	if cc != nil {
+		cc.Cork()
+	}
+	for i, data := range frames {
+		if err := writeText(ws, data); err != nil {
+			if cc != nil {
+				cc.Drop()
+			}
+			return i, err
+		}
+	}
+	if cc != nil {
+		if err := cc.Uncork(); err != nil {
+			return len(frames) - 1, err
+		}
+	}
+	return 0, nil
 }
 
 // send sends one text frame on connection gen if it is still the current

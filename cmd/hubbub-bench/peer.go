@@ -57,5 +57,6 @@ func newDialer(subprotocols ...string) *websocket.Dialer {
 		ReadBufferSize:   4096,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  &sync.Pool{},
+		NetDialContext:   dialCork(0),
 	}
 }

@@ -26,23 +26,25 @@ func (hubbubPeer) setup(ctx context.Context, c *client) error {
 		return fmt.Errorf("dial: server chose subprotocol %q, want %q", c.ws.Subprotocol(), protocol.Subprotocol)
 	}
 	c.ws.SetReadLimit(protocol.MaxServerFrameBytes)
-	// The commands go out together, as the client library sends them
-	// (pipelined: the server handles them in order and answers them in one
-	// frame), and the replies are read in order.
+	// The commands go out together, in one write (pipelined: the server
+	// handles them in order and answers them in one frame), and the
+	// replies are read in order.
 	room := c.roomName()
 	cmds := []protocol.Command{{ID: "h", Op: protocol.OpHello, Name: c.name()}}
 	if c.creator() {
 		cmds = append(cmds, protocol.Command{ID: "c", Op: protocol.OpCreate, Room: room, Topic: "hubbub-bench"})
 	}
 	cmds = append(cmds, protocol.Command{ID: "j", Op: protocol.OpJoin, Room: room})
+	frames := make([][]byte, len(cmds))
 	for i := range cmds {
 		data, err := protocol.EncodeCommand(&cmds[i])
 		if err != nil {
 			return err
 		}
-		if err := c.write(data); err != nil {
-			return fmt.Errorf("%s: %w", cmds[i].Op, err)
-		}
+		frames[i] = data
+	}
+	if i, err := c.writeAll(frames); err != nil {
+		return fmt.Errorf("%s: %w", cmds[i].Op, err)
 	}
 	for _, cmd := range cmds {
 		r, err := c.await(ctx, string(cmd.Op), cmd.ID)

@@ -34,6 +34,30 @@ func FuzzScanMessage(f *testing.F) {
 	})
 }
 
+// FuzzScanJoinOK checks that scanJoinOK finds info.last_seq in the
+// server's encoding of a join reply whatever its names, topic and members
+// hold, and does not panic on anything else. (Like scanMessage, it relies
+// on the server's encoding: other JSON with the same meaning goes to
+// protocol.DecodeEvent.)
+func FuzzScanJoinOK(f *testing.F) {
+	f.Add("bench", "a topic", int64(42), "ada", []byte(`{"type":"ok","id":"j","room":"r","info":{"name":"r","last_seq":7,"online":1},"members":["a"]}`))
+	f.Add("r", `"last_seq":9`, int64(0), `x","last_seq":3`, []byte(`{"type":"ok","id":"j","last_seq":`))
+	f.Fuzz(func(t *testing.T, room, topic string, lastSeq int64, member string, raw []byte) {
+		scanJoinOK(raw)
+		if lastSeq < 0 {
+			return
+		}
+		obj, err := protocol.EncodeEvent(&protocol.Event{Type: protocol.TypeOK, ID: "j", Room: room,
+			Info: &protocol.RoomInfo{Name: room, Topic: topic, LastSeq: lastSeq, Online: 2}, Members: []string{member, "b"}})
+		if err != nil {
+			return
+		}
+		if got, ok := scanJoinOK(obj); !ok || got != lastSeq {
+			t.Fatalf("scanJoinOK(%s) = %d, %v; want %d, true", obj, got, ok, lastSeq)
+		}
+	})
+}
+
 // FuzzParseBody checks that parseBody reads back what messageBody wrote
 // and nothing of another run.
 func FuzzParseBody(f *testing.F) {

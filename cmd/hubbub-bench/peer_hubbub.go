@@ -116,6 +116,11 @@ func (c *client) handle(obj []byte, now time.Time) {
 		b.presence.Add(1)
 		return
 	}
+	if lastSeq, ok := scanJoinOK(obj); ok && !c.resume.active {
+		c.joined(lastSeq, now)
+		c.answered(reply{id: "j", ok: true})
+		return
+	}
 	ev, err := protocol.DecodeEvent(obj)
 	if err != nil {
 		b.undecodable.Add(1)

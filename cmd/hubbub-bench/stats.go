@@ -96,6 +96,8 @@ var (
 	joinPrefix  = []byte(`{"type":"join",`)
 	leavePrefix = []byte(`{"type":"leave",`)
 	typePrefix  = []byte(`{"type":"typing",`)
+	joinOK      = []byte(`{"type":"ok","id":"j",`)
+	lastSeqKey  = []byte(`"last_seq":`)
 )
 
 // scanMessage extracts room, seq and body from a message event. body is
@@ -144,6 +146,35 @@ func scanMessage(obj []byte) (room []byte, seq int64, body []byte, ok bool) {
 		body = nil // escaped: not one of ours; the quote found may be escaped too
 	}
 	return room, seq, body, true
+}
+
+// scanJoinOK returns the info.last_seq of the ok reply to setup's join
+// (id "j") without decoding the rest, whose member list holds up to a
+// thousand names that the generator never looks at. ok is false when obj
+// is not such a reply. A JSON string cannot contain an unescaped quote, so
+// the first `"last_seq":` in the object is a key, and the only object with
+// that key in a join reply is its info.
+func scanJoinOK(obj []byte) (lastSeq int64, ok bool) {
+	rest, found := bytes.CutPrefix(obj, joinOK)
+	if !found {
+		return 0, false
+	}
+	_, rest, found = bytes.Cut(rest, lastSeqKey)
+	if !found {
+		return 0, false
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n >= len(rest) || (rest[n] != ',' && rest[n] != '}') {
+		return 0, false
+	}
+	lastSeq, err := strconv.ParseInt(string(rest[:n]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return lastSeq, true
 }
 
 // isPresence reports whether obj is a join, leave or typing event.

@@ -43,7 +43,7 @@ type Upload struct {
 	Received int64     // bytes stored so far; set by the store
 	Complete bool      // received, verified and described by CompleteUpload
 	Created  time.Time // set by the store at CreateUpload
-	Updated  time.Time // set by the store: the last chunk or CompleteUpload
+	Updated  time.Time // set by the store: the last chunk, CompleteUpload or ClaimFile
 
 	// Set by CompleteUpload.
 	Type   string // the media type found in the content
@@ -120,7 +120,10 @@ type Files interface {
 	// ClaimFile attaches complete upload id of owner to the message with
 	// room and cmid. Claiming again with the same room and cmid succeeds
 	// (a resend); with others, ErrFileUsed. An upload that does not exist
-	// or is not owner's is ErrNoSuchFile.
+	// or is not owner's is ErrNoSuchFile. Every claim that succeeds, a
+	// resend's too, sets Updated, so that ExpireUploads leaves a claim
+	// alone for the whole cut after it: the message of a send in flight
+	// finds its file there when it is stored.
 	ClaimFile(ctx context.Context, id, owner, room, cmid string) error
 
 	// ReleaseFile undoes ClaimFile for a message that was not stored:
@@ -143,10 +146,14 @@ type Files interface {
 	UploadedSince(ctx context.Context, owner string, since time.Time) (int64, error)
 
 	// ExpireUploads discards every upload not updated since before that
-	// no message carries: incomplete ones, and complete ones never
-	// claimed (or released, ReleaseFile) — and returns how many. It also
-	// removes the records of the files purged before before whose chunks
-	// PurgeFiles has deleted, which it does not count.
+	// no message carries: incomplete ones; complete ones never claimed
+	// (or released, ReleaseFile); and complete ones claimed for a message
+	// that was never stored (the send died between ClaimFile and Append,
+	// or its ReleaseFile failed) — and returns how many. Append of a
+	// message that carries a file, in the same transaction, keeps it from
+	// ever expiring. It also removes the records of the files purged
+	// before before whose chunks PurgeFiles has deleted, which it does not
+	// count. A resend of the lost message finds no such file.
 	ExpireUploads(ctx context.Context, before time.Time) (int, error)
 
 	// PurgeFiles deletes up to max stored chunks of purged files (see

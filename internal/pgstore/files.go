@@ -229,7 +229,9 @@ func (s *Store) DiscardUpload(ctx context.Context, id string) error {
 	return nil
 }
 
-// ClaimFile implements chat.Files.
+// ClaimFile implements chat.Files. A claim, the first or a resend's, sets
+// updated_at, from which ExpireUploads counts a claim no stored message
+// carries.
 func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) error {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -237,7 +239,7 @@ func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) err
 	}
 	defer end()
 	tag, err := s.pool.Exec(ctx,
-		`UPDATE uploads SET room = $1, cmid = $2
+		`UPDATE uploads SET room = $1, cmid = $2, updated_at = `+nowMS+`
 		 WHERE id = $3 AND owner = $4 AND complete AND purged = 0
 		   AND (room = '' OR (room = $1 AND cmid = $2 AND cmid <> ''))`,
 		room, cmid, id, owner)
@@ -316,7 +318,14 @@ func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time
 	return n, nil
 }
 
-// ExpireUploads implements chat.Files.
+// ExpireUploads implements chat.Files. The uploads claimed for a message
+// that was never stored are deleted by a statement of their own, whose
+// conditions are on the rows it deletes (not in a subquery), so that a
+// row that an Append marks sent while the statement waits for its lock is
+// checked again and kept; each kind is found through its partial index
+// (uploads_stale, uploads_unsent, uploads_claimed), and the check that no
+// message carries a claimed one through messages_file, whose condition it
+// repeats.
 func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
 	ctx, end, err := s.enter(ctx)
 	if err != nil {
@@ -340,6 +349,19 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 	if err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
+	rows, err = tx.Query(ctx,
+		`DELETE FROM uploads
+		 WHERE complete AND room <> '' AND NOT sent AND purged = 0 AND updated_at < $1
+		   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '')
+		 RETURNING id`, before)
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	lost, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, s.fail("expire uploads", err)
+	}
+	ids = append(ids, lost...)
 	if len(ids) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM upload_chunks WHERE upload = ANY($1)`, ids); err != nil {
 			return 0, s.fail("expire uploads", err)

@@ -282,6 +282,17 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	write.Queue(`UPDATE rooms SET last_seq = u.seq
 		FROM unnest($1::text[], $2::bigint[]) AS u (name, seq)
 		WHERE rooms.name = u.name`, last.rooms, last.seqs)
+	// In this transaction, so that ExpireUploads never takes the file of
+	// a stored message for a claim left behind (migration 17).
+	var sent []string
+	for _, id := range ins.fileIDs {
+		if id != "" {
+			sent = append(sent, id)
+		}
+	}
+	if len(sent) > 0 {
+		write.Queue(`UPDATE uploads SET sent = true WHERE id = ANY($1) AND NOT sent`, sent)
+	}
 	queueTargets(write, touched, targets)
 	br := tx.SendBatch(ctx, write)
 	tag, err := br.Exec()
@@ -300,7 +311,7 @@ func (s *Store) appendOnce(ctx context.Context, batch []chat.NewMessage) ([]chat
 	for range write.Len() - 2 {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return nil, fmt.Errorf("apply entries: %w", err)
+			return nil, fmt.Errorf("apply entries, mark files sent: %w", err)
 		}
 	}
 	if err := br.Close(); err != nil {

@@ -205,6 +205,15 @@ var migrations = []string{
 		PRIMARY KEY (blocker, blocked)
 	);
 	CREATE INDEX blocks_blocked ON blocks (blocked);`,
+
+	// 17: a claimed file whose message is stored, as sqlitestore's
+	// migration 20 says why. The constant default makes the ALTER
+	// instant; the UPDATE reads the uploads once.
+	`ALTER TABLE uploads ADD COLUMN sent boolean NOT NULL DEFAULT false;
+	UPDATE uploads SET sent = true
+	WHERE EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '');
+	CREATE INDEX uploads_claimed ON uploads (updated_at)
+		WHERE complete AND room <> '' AND NOT sent AND purged = 0;`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

@@ -330,8 +330,10 @@ const purgeChunks = 64
 // files of deleted messages and rooms) soon after a deletion on this node
 // (filesDeleted), and every hour (and once at start) what is left of them
 // (a deletion on another node, or one before a restart) and the uploads
-// untouched for UploadExpiry that no message carries: unfinished ones, and
-// files uploaded but never sent.
+// untouched for UploadExpiry that no message carries: unfinished ones,
+// files uploaded but never sent, and files a send claimed (attachFile) for
+// a message that was never stored (a crash, or a failed store, between
+// the claim and the commit).
 func (s *Server) tendFiles(quit <-chan struct{}) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()

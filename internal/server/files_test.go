@@ -445,3 +445,57 @@ func TestRefusedSendFreesTheFile(t *testing.T) {
 		}
 	}
 }
+
+// TestResendOfLostSend: a send whose node died between the claim of its
+// file and the commit leaves the file claimed by no message. Resent before
+// the expiry, the message takes its file; resent after the expiry has
+// taken the file, it is refused with no_such_upload and stores nothing:
+// never a message whose file is missing.
+func TestResendOfLostSend(t *testing.T) {
+	s := filesServer(t, nil)
+	ctx := t.Context()
+	hdr := guestHeader()
+	ada := s.guest(t, hdr, "ada")
+	files := s.srv.cfg.Files
+	lost := func(body, cmid string) string {
+		t.Helper()
+		file := []byte(body)
+		up := ada.ok(protocol.Command{Op: protocol.OpUpload, Name: cmid + ".txt", Size: int64(len(file)), SHA256: sum(file)}).Upload
+		ada.sendFrom(up.ID, file, 0)
+		u, err := files.Upload(ctx, up.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What attachFile did before the node died.
+		if err := files.ClaimFile(ctx, up.ID, u.Owner, chat.DefaultRoom, cmid); err != nil {
+			t.Fatal(err)
+		}
+		return up.ID
+	}
+	expired, resent := lost("expired before the resend", "c-expired"), lost("resent in time", "c-resent")
+	send := func(cmid, file string) protocol.Event {
+		t.Helper()
+		return ada.do(protocol.Command{Op: protocol.OpSend, Room: chat.DefaultRoom, Body: cmid, CMID: cmid, File: file})
+	}
+	if ev := send("c-resent", resent); ev.Type != protocol.TypeOK || ev.Message == nil || ev.Message.File == nil || ev.Message.File.ID != resent {
+		t.Fatalf("resend before the expiry: %s %s %q, want ok with the file", ev.Type, ev.Code, ev.Reason)
+	}
+	if n, err := files.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("ExpireUploads = %d, %v; want 1 (the file of the message never stored)", n, err)
+	}
+	if ev := send("c-expired", expired); ev.Code != protocol.CodeNoSuchUpload {
+		t.Errorf("resend after the expiry: %s %s %q, want %s", ev.Type, ev.Code, ev.Reason, protocol.CodeNoSuchUpload)
+	}
+	hist := ada.ok(protocol.Command{Op: protocol.OpHistory, Room: chat.DefaultRoom})
+	if n := len(hist.Messages); n != 1 || hist.Messages[0].CMID != "c-resent" {
+		t.Errorf("history = %+v, want only the message resent in time", hist.Messages)
+	}
+	for _, f := range []struct {
+		id     string
+		status int
+	}{{resent, 200}, {expired, 404}} {
+		if resp, _ := s.get(t, "/files/"+f.id+"/x.txt", hdr); resp.StatusCode != f.status {
+			t.Errorf("download of %s: %d, want %d", f.id, resp.StatusCode, f.status)
+		}
+	}
+}

@@ -204,16 +204,18 @@ func (s *Store) DiscardUpload(ctx context.Context, id string) error {
 	return nil
 }
 
-// ClaimFile implements chat.Files.
+// ClaimFile implements chat.Files. A claim, the first or a resend's, sets
+// updated_at, from which ExpireUploads counts a claim no stored message
+// carries.
 func (s *Store) ClaimFile(ctx context.Context, id, owner, room, cmid string) error {
 	if s.closed.Load() {
 		return chat.ErrClosed
 	}
 	res, err := s.writer.ExecContext(ctx,
-		`UPDATE uploads SET room = ?, cmid = ?
-		 WHERE id = ? AND owner = ? AND complete = 1 AND purged = 0
-		   AND (room = '' OR (room = ? AND cmid = ? AND cmid <> ''))`,
-		room, cmid, id, owner, room, cmid)
+		`UPDATE uploads SET room = ?1, cmid = ?2, updated_at = ?5
+		 WHERE id = ?3 AND owner = ?4 AND complete = 1 AND purged = 0
+		   AND (room = '' OR (room = ?1 AND cmid = ?2 AND cmid <> ''))`,
+		room, cmid, id, owner, time.Now().UnixMilli())
 	if err != nil {
 		return s.fail("claim file", err)
 	}
@@ -285,10 +287,17 @@ func (s *Store) UploadedSince(ctx context.Context, owner string, since time.Time
 }
 
 // expirable selects the ids of the uploads ExpireUploads discards, given
-// the cut twice: unfinished ones, and finished ones no message claims
-// (each through its partial index).
-const expirable = `SELECT id FROM uploads WHERE complete = 0 AND updated_at < ?
-	UNION ALL SELECT id FROM uploads WHERE complete = 1 AND room = '' AND updated_at < ?`
+// the cut as ?1, each kind through its partial index: unfinished ones
+// (uploads_stale); finished ones never claimed or released
+// (uploads_unsent); and those claimed for a message that was never stored
+// (uploads_claimed: no stored message has marked them sent), which it
+// checks against the messages too (messages_file, whose condition the
+// query repeats so that SQLite uses it; TestQueryPlans).
+const expirable = `SELECT id FROM uploads WHERE complete = 0 AND updated_at < ?1
+	UNION ALL SELECT id FROM uploads WHERE complete = 1 AND room = '' AND updated_at < ?1
+	UNION ALL SELECT id FROM uploads
+		WHERE complete = 1 AND room <> '' AND sent = 0 AND purged = 0 AND updated_at < ?1
+		  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '')`
 
 // ExpireUploads implements chat.Files.
 func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error) {
@@ -302,10 +311,10 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 	defer tx.Rollback()
 	cut := before.UnixMilli()
 	if _, err := tx.ExecContext(ctx,
-		`DELETE FROM upload_chunks WHERE upload IN (`+expirable+`)`, cut, cut); err != nil {
+		`DELETE FROM upload_chunks WHERE upload IN (`+expirable+`)`, cut); err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id IN (`+expirable+`)`, cut, cut)
+	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE id IN (`+expirable+`)`, cut)
 	if err != nil {
 		return 0, s.fail("expire uploads", err)
 	}

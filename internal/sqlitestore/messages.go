@@ -31,6 +31,8 @@ type writeStmts struct {
 	delRow     *sql.Stmt // room, seq, emoji, user
 	addRow     *sql.Stmt // room, seq, emoji, user, at_seq
 	purgeFile  *sql.Stmt // now (ms), file id: the file a delete took off its message
+
+	markSent *sql.Stmt // file id: a stored message carries it (migration 20)
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -74,6 +76,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.purgeFile, `UPDATE uploads SET ` + purgeFileSet + `
 			WHERE id = ?2 AND purged = 0
 			  AND NOT EXISTS (SELECT 1 FROM messages WHERE file_id = ?2 AND file_id <> '')`},
+		{&w.markSent, `UPDATE uploads SET sent = 1 WHERE id = ? AND sent = 0`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -87,7 +90,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 
 func (w *writeStmts) close() {
 	for _, st := range []*sql.Stmt{w.roomTail, w.findCMID, w.insert, w.setSeq, w.version, w.indexPending, w.setMark,
-		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow, w.purgeFile} {
+		w.loadTarget, w.loadRows, w.setState, w.blankEdits, w.clearRows, w.delRow, w.addRow, w.purgeFile, w.markSent} {
 		if st != nil {
 			st.Close()
 		}
@@ -290,6 +293,13 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 			continue
 		}
 		inserted = true
+		if msg.FileID != "" {
+			// In this transaction, so that ExpireUploads never takes
+			// the file of a stored message for a claim left behind.
+			if _, err := tx.StmtContext(ctx, s.stmts.markSent).ExecContext(ctx, msg.FileID); err != nil {
+				return nil, s.fail("append", err)
+			}
+		}
 		if msg.Kind == "" {
 			// A later entry of the batch that acts on it reads it back
 			// with loadTarget (the transaction sees its own rows), not

@@ -309,6 +309,20 @@ var migrations = []string{
 		PRIMARY KEY (blocker, blocked)
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX blocks_blocked ON blocks (blocked);`,
+
+	// 20: a claimed file whose message is stored (uploads.sent), set by
+	// Append in the transaction that stores the message, so that
+	// ExpireUploads finds the files claimed for a message that was never
+	// stored (a node that died between ClaimFile and the commit) through
+	// uploads_claimed, which holds only the claims still waiting for
+	// their message, instead of reading every file ever sent (and its
+	// thumbnail) each hour. The files that messages carry already are
+	// marked here: one pass over the uploads table.
+	`ALTER TABLE uploads ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
+	UPDATE uploads SET sent = 1
+	WHERE EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '');
+	CREATE INDEX uploads_claimed ON uploads (updated_at)
+		WHERE complete = 1 AND room <> '' AND sent = 0 AND purged = 0;`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

@@ -30,6 +30,7 @@ func RunFiles(t *testing.T, f Factory) {
 		{"Quota", testUploadQuota},
 		{"QuotaConcurrent", testUploadQuotaConcurrent},
 		{"Expire", testExpireUploads},
+		{"ExpireLostClaims", testExpireLostClaims},
 		{"PurgeDeleted", testPurgeDeleted},
 		{"PurgeDeletedRooms", testPurgeDeletedRooms},
 		{"PurgeKeepsCarried", testPurgeKeepsCarried},
@@ -510,11 +511,11 @@ func testExpireUploads(t *testing.T, f Factory) {
 		t.Errorf("ExpireUploads(an hour ago) = %d, %v, want 0", n, err)
 	}
 	// Unfinished, and finished but carried by no message (never claimed,
-	// or released): gone. Claimed or sent: kept.
-	if n, err := fs.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 3 {
-		t.Errorf("ExpireUploads(now) = %d, %v, want 3", n, err)
+	// released, or claimed for a message never stored): gone. Sent: kept.
+	if n, err := fs.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 4 {
+		t.Errorf("ExpireUploads(now) = %d, %v, want 4", n, err)
 	}
-	for _, id := range []string{"f_stale", "f_unsent", "f_released"} {
+	for _, id := range []string{"f_stale", "f_unsent", "f_released", "f_claimed"} {
 		if _, err := fs.Upload(ctx, id); !errors.Is(err, chat.ErrNoSuchFile) {
 			t.Errorf("Upload(%s) after expiry = %v, want %v", id, err, chat.ErrNoSuchFile)
 		}
@@ -522,10 +523,81 @@ func testExpireUploads(t *testing.T, f Factory) {
 			t.Errorf("ReadFile(%s) after expiry = %q, want nothing", id, b)
 		}
 	}
-	for _, id := range []string{"f_claimed", "f_sent"} {
-		if b := readAll(t, fs, id); string(b) != "ok" {
-			t.Errorf("ReadFile(%s) after expiry = %q, want %q", id, b, "ok")
+	if b := readAll(t, fs, "f_sent"); string(b) != "ok" {
+		t.Errorf("ReadFile(f_sent) after expiry = %q, want %q", b, "ok")
+	}
+}
+
+// testExpireLostClaims: a file claimed for a message that was never stored
+// (the node died between ClaimFile and Append) expires like a file never
+// sent, counted from the claim: every claim, a resend's too, restarts the
+// count, so that a send in flight never loses its file. After the expiry
+// the owner's quota has it back and a resend of the message finds no such
+// file. A file that a stored message carries never expires, however old
+// its claim.
+func testExpireLostClaims(t *testing.T, f Factory) {
+	s := start(t, f)
+	fs := asFiles(t, s)
+	ctx := t.Context()
+	mustCreateRoom(t, s, "books")
+	since := time.Now().Add(-time.Minute)
+	for _, id := range []string{"f_lost", "f_sent", "f_resent", "f_late"} {
+		completeUpload(t, fs, newUpload(id, "alice", 2), []byte("ok"))
+	}
+	for _, id := range []string{"f_lost", "f_sent", "f_resent"} {
+		if err := fs.ClaimFile(ctx, id, "alice", "books", "c-"+id); err != nil {
+			t.Fatal(err)
 		}
+	}
+	mustAppend(t, s, []chat.NewMessage{{Room: "books", Author: "alice", Body: "sent", CMID: "c-f_sent", FileID: "f_sent"}})
+
+	// Stores keep milliseconds: the claims below are after cut, the
+	// uploads and the claims above before it.
+	time.Sleep(5 * time.Millisecond)
+	cut := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	for _, id := range []string{"f_resent", "f_late"} { // a resend's claim, and a first one
+		if err := fs.ClaimFile(ctx, id, "alice", "books", "c-"+id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := fs.ExpireUploads(ctx, cut); err != nil || n != 1 {
+		t.Errorf("ExpireUploads(before the last claims) = %d, %v, want 1 (f_lost)", n, err)
+	}
+	for _, id := range []string{"f_sent", "f_resent", "f_late"} {
+		if b := readAll(t, fs, id); string(b) != "ok" {
+			t.Errorf("ReadFile(%s) after the expiry = %q, want %q", id, b, "ok")
+		}
+	}
+	if _, err := fs.Upload(ctx, "f_lost"); !errors.Is(err, chat.ErrNoSuchFile) {
+		t.Errorf("Upload(f_lost) after the expiry = %v, want %v", err, chat.ErrNoSuchFile)
+	}
+	if b := readAll(t, fs, "f_lost"); len(b) != 0 {
+		t.Errorf("ReadFile(f_lost) after the expiry = %q, want nothing", b)
+	}
+	if err := fs.ClaimFile(ctx, "f_lost", "alice", "books", "c-f_lost"); !errors.Is(err, chat.ErrNoSuchFile) {
+		t.Errorf("ClaimFile of the lost message's file again = %v, want %v", err, chat.ErrNoSuchFile)
+	}
+	if got, want := mustUploaded(t, fs, since), int64(6); got != want {
+		t.Errorf("UploadedSince after the expiry = %d, want %d (f_lost given back)", got, want)
+	}
+
+	// Later, the resent message is stored and the other is not: only
+	// the sent files stay, and their claims may be as old as any.
+	mustAppend(t, s, []chat.NewMessage{{Room: "books", Author: "alice", Body: "resent", CMID: "c-f_resent", FileID: "f_resent"}})
+	if n, err := fs.ExpireUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Errorf("ExpireUploads(now) = %d, %v, want 1 (f_late)", n, err)
+	}
+	for _, id := range []string{"f_sent", "f_resent"} {
+		if b := readAll(t, fs, id); string(b) != "ok" {
+			t.Errorf("ReadFile(%s) after the second expiry = %q, want %q", id, b, "ok")
+		}
+		if _, _, err := fs.FileMessage(ctx, id); err != nil {
+			t.Errorf("FileMessage(%s) = %v", id, err)
+		}
+	}
+	if _, err := fs.Upload(ctx, "f_late"); !errors.Is(err, chat.ErrNoSuchFile) {
+		t.Errorf("Upload(f_late) after the second expiry = %v, want %v", err, chat.ErrNoSuchFile)
 	}
 }
 

@@ -323,6 +323,15 @@ var migrations = []string{
 	WHERE EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '');
 	CREATE INDEX uploads_claimed ON uploads (updated_at)
 		WHERE complete = 1 AND room <> '' AND sent = 0 AND purged = 0;`,
+
+	// 21: FTS5's secure-delete: a message deleted (or edited, or its room
+	// deleted) leaves the full-text index at once, its words taken out
+	// of the segments that hold them, instead of a delete marker beside
+	// them until a merge rewrites both: the words of a deleted message
+	// stayed in the file, readable, for as long as no merge came. Costs
+	// deletions and edits, not new messages. An option of SQLite 3.42
+	// and later, kept in messages_fts_config.
+	`INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

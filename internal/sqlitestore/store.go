@@ -184,6 +184,7 @@ func dsn(abs string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "secure_delete("+secureDelete+")")
 	if readOnly {
 		q.Set("_query_only", "1")
 	} else {
@@ -273,3 +274,23 @@ func outage(err error) bool {
 	}
 	return errors.Is(err, context.DeadlineExceeded)
 }
+
+// secureDelete is the connections' PRAGMA secure_delete: ON, so that what
+// a deletion frees is overwritten with zeros in the same transaction, and
+// the bytes of a deleted message, room or account, or of a purged or
+// expired file, are gone from the database file once the WAL is
+// checkpointed (TestDeletedContentLeavesTheFile), not readable there, or
+// in a copy of it, until SQLite happens to reuse the space.
+//
+// Not FAST: FAST zeroes what is deleted inside a b-tree page that is
+// written anyway, but leaves the pages a deletion frees as they were, on
+// the freelist; and every file chunk (up to 60 KiB), every thumbnail and
+// every body longer than about 4 KB lives mostly on overflow pages, which
+// a deletion frees whole. Under FAST the test finds a purged file's chunk
+// and thumbnail intact. ON costs a write of each page a deletion frees
+// (a purge of a file rewrites its pages as zeros, in PurgeFiles' bounded
+// batches); a transaction that only inserts frees nothing, except where
+// the full-text index merges segments, and the pages those free are
+// mostly reused by the merged segment in the same transaction (written
+// once either way).
+const secureDelete = "ON"

@@ -32,10 +32,11 @@ func openTemp(t *testing.T) *Store {
 func TestPragmas(t *testing.T) {
 	s := openTemp(t)
 	want := map[string]string{
-		"journal_mode": "wal",
-		"synchronous":  "2", // FULL
-		"foreign_keys": "1",
-		"busy_timeout": "5000",
+		"journal_mode":  "wal",
+		"synchronous":   "2", // FULL
+		"foreign_keys":  "1",
+		"busy_timeout":  "5000",
+		"secure_delete": "1", // ON, not FAST (2): see secureDelete
 	}
 	ctx := t.Context()
 	for _, pool := range []struct {

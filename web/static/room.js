@@ -12,8 +12,9 @@
 //
 // Messages from accounts the user blocks stay in the list, hidden: each
 // run of them in a row shows as one line ("2 messages from blocked users —
-// show") whose "show" reveals that run (refold). They count neither as
-// unread nor as mentions.
+// show") whose "show" reveals that run (refold); a run is cut at a day
+// boundary and at the "New messages" line, which stay in sight. They count
+// neither as unread nor as mentions.
 
 import { el, formatDay, dayKey } from "./dom.js";
 import { mentionsUser } from "./markdown.js";
@@ -244,7 +245,12 @@ export class Room {
 
   // refold hides the messages from blocked accounts that the user has not
   // chosen to show, and puts one line before each run of them in a row
-  // with a "show" button that reveals the run.
+  // with a "show" button that reveals the run. A run never spans a day
+  // boundary nor anything shown between two of its messages (the "New
+  // messages" line, a system line): it is split there, so that the day
+  // divider (carried by the fold line of a run that starts a day) and the
+  // unread line stay in sight and in place. Whatever changes the list or
+  // the lines in it calls refold again.
   refold() {
     const hiding = !!this.blocked && this.blocked.size > 0;
     if (!hiding && !this.folded) return;
@@ -263,17 +269,29 @@ export class Room {
         this.refold();
       });
       const text = n === 1 ? "1 message from a blocked user — " : `${n} messages from blocked users — `;
-      const line = el("li", { class: "system blocked-fold" }, el("span", { class: "system-text" }, text, show));
-      this.list.insertBefore(line, shown[0].li);
+      // The first message of a day carries the day's divider: hidden, its
+      // fold line shows the divider instead.
+      const first = shown[0];
+      const newDay = first.li.classList.contains("newday");
+      const line = el(
+        "li",
+        { class: newDay ? "blocked-fold newday" : "blocked-fold" },
+        el("div", { class: "day", role: "separator" }, el("span", { class: "day-label", text: newDay ? formatDay(first.msg.ts) : "" })),
+        el("div", { class: "system" }, el("span", { class: "system-text" }, text, show)),
+      );
+      this.list.insertBefore(line, first.li);
     };
     for (let i = 0; i < this.confirmed; i++) {
       const item = this.items[i];
       const hide = hiding && this.fromBlocked(item) && !this.revealed.has(item.seq);
       if (item.li.hidden !== hide) item.li.hidden = hide;
-      if (hide) {
-        this.folded = true;
-        run.push(item);
-      } else flush();
+      if (!hide) {
+        flush();
+        continue;
+      }
+      if (run.length > 0 && !foldsWith(run[run.length - 1], item)) flush();
+      this.folded = true;
+      run.push(item);
     }
     flush();
   }
@@ -452,9 +470,11 @@ export class Room {
     }
   }
 
-  // refreshDays relabels the day dividers ("Today" becomes "Yesterday").
+  // refreshDays relabels the day dividers ("Today" becomes "Yesterday"),
+  // those of the fold lines included.
   refreshDays() {
     this.regroup(0, this.items.length);
+    this.refold();
   }
 
   // activeTypists returns who is typing now, dropping expired entries.
@@ -466,6 +486,17 @@ export class Room {
     }
     return out.sort();
   }
+}
+
+// foldsWith reports whether the hidden message item may join the run of
+// hidden messages that ends with prev: both of one day, and nothing shown
+// between them in the list (the "New messages" line, a system line).
+function foldsWith(prev, item) {
+  if (dayKey(prev.msg.ts) !== dayKey(item.msg.ts)) return false;
+  for (let node = prev.li.nextElementSibling; node && node !== item.li; node = node.nextElementSibling) {
+    if (!node.hidden) return false;
+  }
+  return true;
 }
 
 function setState(li, state) {

@@ -122,22 +122,28 @@ export function markSeen() {
 }
 
 // The "New messages" line goes, once each time a room is opened, above
-// the first message of others the user had not seen; it stays until
-// another room is opened.
+// the first message of others the user had not seen, if any of those is
+// unread (not from an account the user blocks); it stays until another
+// room is opened. It marks where unseen messages begin: a folded run of
+// blocked messages right after it is unseen too, and the runs are split at
+// the line (Room.refold).
 function placeUnreadLine(room) {
   if (room.lineDone || room.last === null) return;
   room.lineDone = true;
   if (room.seen === null) return;
-  const first = room.items.slice(0, room.confirmed).find((it) => it.seq > room.seen && !it.news && !it.mine && !room.fromBlocked(it));
-  if (!first) return;
+  const unseen = room.items.slice(0, room.confirmed).filter((it) => it.seq > room.seen && !it.news && !it.mine);
+  if (!unseen.some((it) => !room.fromBlocked(it))) return;
   const line = el("li", { class: "unread-line", role: "separator" }, el("span", { text: "New messages" }));
-  room.list.insertBefore(line, first.li);
+  room.list.insertBefore(line, unseen[0].li);
+  room.refold();
 }
 
 function removeUnreadLine(room) {
   room.lineDone = false;
   const line = room.list.querySelector(".unread-line");
-  if (line) line.remove();
+  if (!line) return;
+  line.remove();
+  room.refold();
 }
 
 function atBottom() {

@@ -202,3 +202,26 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestJoinStaff: Join returns a public room's owner and moderators in
+// RoomInfo.Staff, for a client to badge them and offer no kick of them.
+func TestJoinStaff(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	ada, _ := register(t, srv, "ada")
+	bob, _ := register(t, srv, "bob")
+	if _, err := ada.Create(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ada.Promote(ctx, "ops", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	info, _, err := bob.Join(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []protocol.Member{{Name: "ada", Role: protocol.RoleOwner}, {Name: "bob", Role: protocol.RoleModerator}}
+	if diff := cmp.Diff(want, info.Staff); diff != "" || info.Owner != "ada" {
+		t.Errorf("join of ops: owner %q, staff (-want +got):\n%s", info.Owner, diff)
+	}
+}

@@ -360,7 +360,9 @@ func (c *Client) CreatePrivate(ctx context.Context, room, topic string) (protoco
 // Join joins room and returns its description and who is in it now. From
 // then on the client delivers the room's messages after info.LastSeq as
 // MessageEvents, and re-joins the room after every reconnect, until Leave.
-// Joining a room twice is harmless.
+// Joining a room twice is harmless. In a public room info.Owner and
+// info.Staff name its owner and moderators, as far as the server's node
+// knows them (the server still decides every moderation).
 func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo, members []string, err error) {
 	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpJoin, Room: room}, true)
 	if err != nil {

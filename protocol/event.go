@@ -174,10 +174,18 @@ type RoomInfo struct {
 	// ban; in a join reply only, and absent for rooms without one (the
 	// default room, rooms made by guests, DMs).
 	Owner string `json:"owner,omitempty"`
+	// Staff is the owner and moderators of a public room, sorted by name,
+	// at most MaxRoster: in a join reply only, absent when there are none
+	// and for private rooms and DMs (their roster names every role).
+	// Clients use it to badge them and to offer no moderation the server
+	// would refuse; it may lag a change made on another server node by the
+	// moderation check interval.
+	Staff []Member `json:"staff,omitempty"`
 }
 
-// Member is one user who belongs to a private room or DM, and their role
-// there (owner, moderator or member).
+// Member is one user who belongs to a room, and their role there (owner,
+// moderator or member): a private room's or DM's roster, a public room's
+// staff.
 type Member struct {
 	Name string `json:"name"`
 	Role string `json:"role"`

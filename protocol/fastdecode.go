@@ -468,6 +468,8 @@ func (d *decoder) roomInfo(r *RoomInfo) bool {
 			return fieldBit(8, d.boolean(&r.Archived))
 		case "owner":
 			return fieldBit(9, d.str(&r.Owner))
+		case "staff":
+			return fieldBit(10, list(d, &r.Staff, d.member))
 		}
 		return 0, false
 	})

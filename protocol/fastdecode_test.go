@@ -57,6 +57,7 @@ func TestDecodeEventFast(t *testing.T) {
 		{"negative and zero", `{"type":"banned","until":-1,"seq":0,"message":{"room":"r","seq":-0,"ts":9223372036854775807}}`, true},
 		{"empty arrays", `{"members":[],"messages":[],"rooms":[],"roster":[],"message":{"reactions":[{"emoji":"x","users":[]}]}}`, true},
 		{"join reply", `{"type":"ok","id":"j","room":"r","info":{"name":"r","topic":"t","private":true,"last_seq":9,"online":2,"peer":"p","role":"owner","read_seq":3,"archived":true},"members":["a","b"],"roster":[{"name":"a","role":"owner"}],"role":"owner"}`, true},
+		{"join reply with staff", `{"type":"ok","id":"j","room":"r","info":{"name":"r","last_seq":9,"online":2,"owner":"o","staff":[{"name":"o","role":"owner"},{"name":"m","role":"moderator"}]},"members":["a"]}`, true},
 		{"upload", `{"type":"upload","upload":{"id":"f_1","offset":10,"size":20,"chunk":5,"file":{"id":"f_1","name":"a.png","size":20,"type":"image/png","width":1,"height":2,"thumb":true}}}`, true},
 
 		// Left to encoding/json, which decides.

@@ -110,6 +110,20 @@ func appendRoomInfo(b []byte, r *RoomInfo) []byte {
 	b = appendIntField(b, "read_seq", r.ReadSeq)
 	b = appendBoolField(b, "archived", r.Archived)
 	b = appendStringField(b, "owner", r.Owner)
+	if len(r.Staff) > 0 {
+		b = append(b, `,"staff":[`...)
+		for i, m := range r.Staff {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendString(b, m.Name)
+			b = append(b, `,"role":`...)
+			b = appendString(b, m.Role)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 

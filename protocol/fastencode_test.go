@@ -40,6 +40,9 @@ func TestAppendEvent(t *testing.T) {
 		{"room info", Event{Type: TypeOK, Info: &RoomInfo{Name: "r"}}, true},
 		{"join reply", Event{Type: TypeOK, ID: "j", Room: "r", Info: &RoomInfo{Name: "r", Topic: tricky, Private: true, LastSeq: 9,
 			Online: 2, Peer: "p", Role: RoleOwner, ReadSeq: 3, Archived: true}, Members: []string{"a"}, Role: RoleOwner}, true},
+		{"join reply with staff", Event{Type: TypeOK, ID: "j", Room: "r", Info: &RoomInfo{Name: "r", Owner: tricky,
+			Staff: []Member{{Name: tricky, Role: RoleOwner}, {Name: "m", Role: RoleModerator}, {}}}}, true},
+		{"empty staff left out", Event{Type: TypeOK, Info: &RoomInfo{Name: "r", Staff: []Member{}}}, true},
 		{"hello reply", Event{Type: TypeOK, ID: "h", Self: &Identity{Name: tricky, Guest: true, Admin: true}}, true},
 		{"roster", Event{Type: TypeOK, Roster: []Member{{Name: "a", Role: RoleMember}}}, false},
 	}

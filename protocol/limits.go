@@ -55,8 +55,9 @@ const (
 	DefaultSearchLimit = 20
 	MaxSearchLimit     = 50
 
-	// MaxRoster is the most members of a private room a join reply
-	// lists in roster.
+	// MaxRoster is the most members of a private room a join reply lists
+	// in roster, and the most owners and moderators of a public room it
+	// lists in RoomInfo.Staff.
 	MaxRoster = 1000
 
 	// MaxBlocks is the most accounts one account may block.

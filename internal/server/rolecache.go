@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// roleCache answers "what is this user's role in this public room?" for
-// what a join reply and a room listing show, from a snapshot of the room's
+// roleCache answers "what is this user's role in this public room?", and
+// "who are its owner and moderators?", for what a join reply and a room
+// listing show, from a snapshot of the room's
 // role holders (chat.Access.Members), fetched at most once per ttl
 // (Config.ModerationCheck): a storm of account joins into one room reads
 // its roles once, not once per joiner (round 15's account storm: Role was
@@ -47,7 +49,15 @@ type roleSnap struct {
 	gen      uint64            // roomRoles.gen when the fetch began
 	roles    map[string]string // user → role
 	overflow bool              // more than roomRolesMax holders: ask per user
+	// staff is the owner and moderators, by name, at most
+	// protocol.MaxRoster, kept even when overflow: the join reply's
+	// RoomInfo.Staff, shared by every reply that shows it.
+	staff []protocol.Member
 }
+
+// held is how many roles s counts against roleCacheMax: its staff is a
+// part of its roles, unless it overflows.
+func (s *roleSnap) held() int { return max(len(s.roles), len(s.staff)) }
 
 const (
 	// roleCacheMax is the most rooms and roles held; past it the cache
@@ -74,6 +84,19 @@ func (rc *roleCache) role(ctx context.Context, acc chat.Access, room, user strin
 		return acc.Role(ctx, room, user)
 	}
 	return s.roles[user], nil
+}
+
+// staff returns the owner and moderators of the public room, by name and
+// at most protocol.MaxRoster, from a snapshot younger than ttl (fetching
+// one if need be, as role does): a join that asked the joiner's role reads
+// nothing more. The slice is shared: callers must not modify it.
+func (rc *roleCache) staff(ctx context.Context, acc chat.Access, room string, now time.Time) ([]protocol.Member, error) {
+	rr := roomRecord[roomRoles](&rc.rooms, &rc.n, roleCacheMax, rc.clear, room)
+	s, err := rc.snapshot(ctx, acc, rr, room, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.staff, nil
 }
 
 // snapshot returns a snapshot of rr younger than ttl (overflowTTL for an
@@ -119,7 +142,12 @@ func (rc *roleCache) snapshot(ctx context.Context, acc chat.Access, rr *roomRole
 			s.roles[m.User] = m.Role
 		}
 	}
-	if rc.n.Add(int64(len(s.roles)-len(rr.swap(s).roles))) > roleCacheMax {
+	for _, m := range members { // ordered by name
+		if (m.Role == protocol.RoleOwner || m.Role == protocol.RoleModerator) && len(s.staff) < protocol.MaxRoster {
+			s.staff = append(s.staff, protocol.Member{Name: m.User, Role: m.Role})
+		}
+	}
+	if rc.n.Add(int64(s.held()-rr.swap(s).held())) > roleCacheMax {
 		rc.clear()
 	}
 	return s, nil
@@ -140,7 +168,7 @@ func (rc *roleCache) forget(room string) {
 	if v, ok := rc.rooms.Load(room); ok {
 		rr := v.(*roomRoles)
 		rr.gen.Add(1)
-		rc.n.Add(-int64(len(rr.swap(nil).roles)))
+		rc.n.Add(-int64(rr.swap(nil).held()))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -210,6 +212,15 @@ func TestRoleCache(t *testing.T) {
 		}
 		if got := ask(rc, acc, "sam", overflowTTL+time.Second); got != protocol.RoleOwner || acc.members.Load() != 2 {
 			t.Errorf("after overflowTTL: %q, Members read %d times; want owner, 2", got, acc.members.Load())
+		}
+		// The staff of a join reply is kept all the same, from that read.
+		staff, err := rc.staff(ctx, acc, "hall", t0.Add(overflowTTL+time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []protocol.Member{{Name: "sam", Role: protocol.RoleOwner}, {Name: "tess", Role: protocol.RoleModerator}}
+		if diff := cmp.Diff(want, staff); diff != "" || acc.members.Load() != 2 {
+			t.Errorf("staff of an overflowing room (-want +got):\n%s\nMembers read %d times, want 2", diff, acc.members.Load())
 		}
 	})
 }

@@ -676,6 +676,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if _, _, dm := protocol.DMPeers(r.Name); !dm && !r.GuestOwner {
 		info.Owner = r.Owner // the clients offer no kick or ban of the owner
 	}
+	if info.Staff, err = ss.staff(ctx, r); err != nil {
+		return err
+	}
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}
@@ -715,6 +718,19 @@ func (ss *session) roster(ctx context.Context, r chat.Room) ([]protocol.Member, 
 		out = append(out, protocol.Member{Name: m.User, Role: m.Role})
 	}
 	return out, nil
+}
+
+// staff lists a public room's owner and moderators for its join reply
+// (RoomInfo.Staff), from the node's role cache, which an account's join
+// has just asked for the joiner's role: it reads nothing more (a guest's
+// join reads the room's roles at most once per ttl). Private rooms and
+// DMs have none: their roster names everyone. It authorises nothing.
+func (ss *session) staff(ctx context.Context, r chat.Room) ([]protocol.Member, error) {
+	acc := ss.srv.cfg.Access
+	if r.Private || acc == nil {
+		return nil, nil
+	}
+	return ss.srv.roles.staff(ctx, acc, r.Name, time.Now())
 }
 
 func (ss *session) leave(c *conn, cmd *protocol.Command) error {

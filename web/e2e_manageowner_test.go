@@ -15,10 +15,10 @@ import (
 // server refuses. An administrator is offered no Kick or Ban of the room's
 // owner (nobody may remove the owner; the join reply names them), but may
 // still mute them; a moderator is offered nothing on the owner; nobody on
-// themselves; both may act on a member. (Another moderator of a public
-// room is known to the client only from a role entry it saw: the server
-// refuses the rest.) The server's check stays: a kick sent anyway is
-// refused (TestModerationRefused and the server's tests).
+// themselves; both may act on a member. (A public room's other moderators
+// are known from the join reply's staff: TestBrowserModeratorSparesStaff.)
+// The server's check stays: a kick sent anyway is refused
+// (TestModerationRefused and the server's tests).
 func TestBrowserManageSparesOwner(t *testing.T) {
 	browser := newBrowser(t)
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)

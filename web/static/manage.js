@@ -137,6 +137,10 @@ export function initManage(app) {
     ctx.openDM(user);
   });
   ui.menuModerate.addEventListener("click", () => {
+    if (ui.menuModerate.getAttribute("aria-disabled") === "true") {
+      ctx.toast(ui.menuModerate.title); // a tooltip does not show on a touch screen
+      return;
+    }
     const user = menuUser;
     closeMemberMenu(false);
     openManage(ctx.room(), user);
@@ -171,25 +175,54 @@ export function initManage(app) {
 const MOD_OPS = ["kick", "ban", "unban", "mute", "unmute"];
 const rankOf = (role) => ({ owner: 3, moderator: 2, member: 1 })[role] || 0;
 
+// roleIn is the role of the account key in r as far as the client knows:
+// from the join reply (a private room's roster, a public room's owner and
+// staff) and the role entries since.
+const roleIn = (r, key) => r.roles.get(key) || (key === r.owner ? "owner" : "");
+const roleText = (role) => (role === "owner" ? "the owner" : `a ${role}`);
+
 // refused says why the user may not do op to target in r, by the server's
 // rules, or "" if they may as far as the client knows: nobody acts on
 // themselves, nor on anyone of their rank or above (a moderator on the
 // owner or another moderator), and nobody, an administrator included,
-// kicks or bans the owner. A role the client has not seen (a public
-// room's moderators, administrators) is the server's to refuse, which
-// it still does.
+// kicks or bans the owner. A role the client does not know (an
+// administrator's, a change made on another server node a moment ago) is
+// the server's to refuse, which it still does.
 export function refused(r, me, op, target) {
   const who = target.trim();
   if (!r || !who || !MOD_OPS.includes(op)) return "";
   const key = who.toLowerCase(); // account names are lower case
   if (key === me.name.toLowerCase()) return "That is you.";
-  const role = r.roles.get(key) || (key === r.owner ? "owner" : "");
+  const role = roleIn(r, key);
   if ((op === "kick" || op === "ban") && role === "owner") {
     return `${key} owns ${ctx.label(r)}: nobody may remove them from it.`;
   }
   const mine = me.admin ? 4 : rankOf(r.info.role);
-  if (rankOf(role) >= mine) return `You may not do that to ${key}: they are ${role === "owner" ? "the owner" : `a ${role}`} here.`;
+  if (rankOf(role) >= mine) return `You may not do that to ${key}: they are ${roleText(role)} here.`;
   return "";
+}
+
+// moderateRefused says why the user, who may moderate r, may do nothing
+// to user there (Moderate… in the member menu), or "" if they may do
+// something: an owner or administrator may at least change roles; a
+// moderator nothing to the owner or another moderator.
+function moderateRefused(r, me, user) {
+  if (me.admin || r.info.role === "owner") return "";
+  if (MOD_OPS.some((op) => refused(r, me, op, user) === "")) return "";
+  const key = user.toLowerCase();
+  return `You may not moderate ${key}: they are ${roleText(roleIn(r, key))} here.`;
+}
+
+// setOffered shows a menu item as usable, or greyed out with why not as
+// its tooltip (it stays focusable, so that the reason can be read).
+function setOffered(item, why) {
+  if (why) {
+    item.setAttribute("aria-disabled", "true");
+    item.title = why;
+  } else {
+    item.removeAttribute("aria-disabled");
+    item.removeAttribute("title");
+  }
 }
 
 // applyRules disables the buttons of the ops the user may not do to the
@@ -296,6 +329,7 @@ export function openMemberMenu(anchor, user) {
   menuAnchor = anchor;
   ui.menuMessage.hidden = !canDM;
   ui.menuModerate.hidden = !canMod;
+  setOffered(ui.menuModerate, canMod ? moderateRefused(r, ctx.me(), user) : "");
   ui.menuMessage.textContent = `Message ${user}`;
   ui.menuBlock.hidden = !canBlock;
   ui.menuBlock.textContent = ctx.isBlocked(user) ? `Unblock ${user}` : `Block ${user}`;

@@ -60,12 +60,23 @@ export async function joinRoom(room, sent = null) {
   }
   if (state.getRoom(room.name) !== room) return; // left while joining
   room.joined = true;
+  // The roles are the reply's from here on, as of baseSeq: ours (info),
+  // the owner, a private room's roster, a public room's staff; role
+  // entries after baseSeq change them (roomnews.js).
+  room.roles.clear();
   state.applyInfo(room, ok.info);
   room.baseSeq = room.info.last_seq; // news up to here is in info and members
   room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
   // Nobody may kick or ban the owner: Manage offers neither.
   room.owner = ok.info && typeof ok.info.owner === "string" ? ok.info.owner : "";
   if (room.owner) room.roles.set(room.owner, "owner");
+  // A public room's owner and moderators: the member list badges them,
+  // and a moderator is offered nothing the server refuses on them.
+  if (ok.info && Array.isArray(ok.info.staff)) {
+    for (const m of ok.info.staff) {
+      if (m && typeof m.name === "string" && (m.role === "owner" || m.role === "moderator")) room.roles.set(m.name, m.role);
+    }
+  }
   // A private room's roster: who belongs to it, online or not, with roles.
   room.roster = null;
   if (Array.isArray(ok.roster)) {

@@ -676,9 +676,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	if _, _, dm := protocol.DMPeers(r.Name); !dm && !r.GuestOwner {
 		info.Owner = r.Owner // the clients offer no kick or ban of the owner
 	}
-	if info.Staff, err = ss.staff(ctx, r); err != nil {
-		return err
-	}
+	// Staff is for show: a store that cannot say leaves it out, and the
+	// join goes on.
+	info.Staff, _ = ss.staff(ctx, r)
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}

@@ -129,6 +129,12 @@ type Sanction struct {
 	Until  time.Time // zero: until lifted
 	By     string
 	Reason string
+	// Name is the display name the user had when sanctioned, for a
+	// guest (whose User is an identity, not a name): what the
+	// announcement of the sanction's end calls the guest when the node
+	// making it knows no fresher name. Empty for an account, and for a
+	// sanction stored before stores kept it.
+	Name string
 }
 
 // Member is a user's role in a room.
@@ -158,7 +164,8 @@ type Access interface {
 	VisibleRooms(ctx context.Context, user string) ([]Room, error)
 
 	// SetSanction creates or replaces the sanction of its kind for
-	// (room, user).
+	// (room, user), with everything it holds (Name included): every
+	// method that returns a sanction returns it as last set.
 	SetSanction(ctx context.Context, s Sanction) error
 	// ClearSanction lifts it; a missing one is not an error.
 	ClearSanction(ctx context.Context, room, user, kind string) error

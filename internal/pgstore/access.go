@@ -156,11 +156,12 @@ func (s *Store) SetSanction(ctx context.Context, sn chat.Sanction) error {
 		until = &u
 	}
 	tag, err := s.pool.Exec(ctx,
-		`INSERT INTO sanctions (room, username, kind, until, by_user, reason)
-		 SELECT name, $2::text, $3::text, $4::timestamptz, $5::text, $6::text FROM rooms WHERE name = $1
+		`INSERT INTO sanctions (room, username, kind, until, by_user, reason, subject_name)
+		 SELECT name, $2::text, $3::text, $4::timestamptz, $5::text, $6::text, $7::text FROM rooms WHERE name = $1
 		 ON CONFLICT (room, username, kind) DO UPDATE SET
-		 	until = excluded.until, by_user = excluded.by_user, reason = excluded.reason`,
-		sn.Room, sn.User, sn.Kind, until, sn.By, sn.Reason)
+		 	until = excluded.until, by_user = excluded.by_user, reason = excluded.reason,
+		 	subject_name = excluded.subject_name`,
+		sn.Room, sn.User, sn.Kind, until, sn.By, sn.Reason, sn.Name)
 	if err != nil {
 		return s.fail("set sanction", err)
 	}
@@ -199,9 +200,9 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	sn := chat.Sanction{Room: room, User: user, Kind: kind}
 	var until *time.Time
 	err = s.pool.QueryRow(ctx,
-		`SELECT until, by_user, reason FROM sanctions
+		`SELECT until, by_user, reason, subject_name FROM sanctions
 		 WHERE room = $1 AND username = $2 AND kind = $3 AND (until IS NULL OR until > $4)`,
-		room, user, kind, millis(now)).Scan(&until, &sn.By, &sn.Reason)
+		room, user, kind, millis(now)).Scan(&until, &sn.By, &sn.Reason, &sn.Name)
 	if isNoRows(err) {
 		return chat.Sanction{}, false, nil
 	}
@@ -242,7 +243,7 @@ func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, li
 		`DELETE FROM sanctions WHERE (room, username, kind) IN (
 			SELECT room, username, kind FROM sanctions
 			WHERE kind = $1 AND until <= $2 LIMIT $3 FOR UPDATE SKIP LOCKED)
-		 RETURNING room, username, until, by_user, reason`,
+		 RETURNING room, username, until, by_user, reason, subject_name`,
 		kind, millis(now), limit)
 	if err != nil {
 		return nil, s.fail(what, err)
@@ -251,7 +252,7 @@ func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, li
 	var out []chat.Sanction
 	for rows.Next() {
 		sn := chat.Sanction{Kind: kind}
-		if err := rows.Scan(&sn.Room, &sn.User, &sn.Until, &sn.By, &sn.Reason); err != nil {
+		if err := rows.Scan(&sn.Room, &sn.User, &sn.Until, &sn.By, &sn.Reason, &sn.Name); err != nil {
 			return nil, s.fail(what, err)
 		}
 		sn.Until = sn.Until.UTC()
@@ -271,7 +272,7 @@ func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, l
 	}
 	defer end()
 	rows, err := s.pool.Query(ctx,
-		`SELECT username, kind, until, by_user, reason FROM sanctions
+		`SELECT username, kind, until, by_user, reason, subject_name FROM sanctions
 		 WHERE room = $1 AND (until IS NULL OR until > $2) LIMIT $3`,
 		room, millis(now), limit)
 	if err != nil {
@@ -282,7 +283,7 @@ func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, l
 	for rows.Next() {
 		sn := chat.Sanction{Room: room}
 		var until *time.Time
-		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason); err != nil {
+		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason, &sn.Name); err != nil {
 			return nil, s.fail("room sanctions", err)
 		}
 		if until != nil {

@@ -214,6 +214,11 @@ var migrations = []string{
 	WHERE EXISTS (SELECT 1 FROM messages m WHERE m.file_id = uploads.id AND m.file_id <> '');
 	CREATE INDEX uploads_claimed ON uploads (updated_at)
 		WHERE complete AND room <> '' AND NOT sent AND purged = 0;`,
+
+	// 18: the display name a guest had when it was banned or muted, as
+	// sqlitestore's migration 22 says why. The constant default makes
+	// the ALTER instant.
+	`ALTER TABLE sanctions ADD COLUMN subject_name text NOT NULL DEFAULT '';`,
 }
 
 // searchVector is the SQL of messages.search (migration 4), the words of a

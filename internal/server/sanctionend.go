@@ -96,10 +96,11 @@ func endSanctionsEvery(quit <-chan struct{}, interval time.Duration, ends []sanc
 // event without a by, in that order of effect (the event at the entry's
 // commit, before the entry is published, as for unban and unmute). A
 // sanction bound to a guest's address (guestIPKey) or the room's refusal
-// of guests (guestsKey) is not announced: the guest's own is. A guest
-// whose name this node does not know (it is not online here and was not
-// seen here within guestMemory) is told by its own connections' name; the
-// room's entry then names it "a guest".
+// of guests (guestsKey) is not announced: the guest's own is. A guest is
+// named by the name this node knows it by (online here, or seen here
+// within guestMemory), else by the name it had when it was sanctioned
+// (sn.Name), else (a sanction stored before stores kept that name) as "a
+// guest"; its own connections are told by their own name all the same.
 func (s *Server) announceSanctionEnd(sn chat.Sanction) {
 	if strings.HasPrefix(sn.User, "~ip:") || sn.User == guestsKey {
 		return
@@ -113,6 +114,9 @@ func (s *Server) announceSanctionEnd(sn chat.Sanction) {
 	if strings.HasPrefix(sn.User, "~g") {
 		key = sn.User
 		name = s.guests.nameOf(key, time.Now())
+		if name == "" {
+			name = sn.Name
+		}
 		if name == "" {
 			name = "a guest"
 		}

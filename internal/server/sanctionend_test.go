@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"github.com/hubbub-chat/hubbub/internal/natsbroker"
 	"github.com/hubbub-chat/hubbub/internal/pgstore"
 	"github.com/hubbub-chat/hubbub/internal/redisbroker"
+	"github.com/hubbub-chat/hubbub/internal/sqlitestore"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -248,4 +251,72 @@ func twoNodesPGBroker(t *testing.T, kind string, mut func(*Config)) (a, b *testS
 		})
 	}
 	return node(), node()
+}
+
+// TestSanctionEndNamesGuestUnknownHere: the end of a guest's timed ban or
+// mute is announced by a node that never saw the guest (online on the
+// other node, whose news is lost to it). The room's entry names the guest
+// by the name it had when it was sanctioned, kept with the sanction;
+// before, it said "a guest". A sanction stored without a name (before
+// stores kept it) still ends as "a guest".
+func TestSanctionEndNamesGuestUnknownHere(t *testing.T) {
+	for _, tt := range endCases {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			node := func(check time.Duration) func(*Config) {
+				return func(c *Config) {
+					c.Accounts, c.Access, c.Reads, c.Search, c.Names = store, store, store, store, store
+					c.ModerationCheck = check
+				}
+			}
+			// Node a never looks for ended sanctions within the test:
+			// node b, which the guest never reached, announces them.
+			a := newTestServerOn(t, store, nil, node(time.Hour))
+			b := newTestServerOn(t, store, nil, node(50*time.Millisecond))
+			owner := a.account(t, a.register(t, "olga"))
+			owner.ok(protocol.Command{Op: protocol.OpCreate, Room: "den"})
+			owner.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+			gus := a.client(t, "Gus")
+			gus.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+			wes := b.account(t, b.register(t, "wes"))
+			wes.ok(protocol.Command{Op: protocol.OpJoin, Room: "den"})
+
+			owner.ok(protocol.Command{Op: tt.op, Room: "den", User: "Gus", Seconds: 1})
+			gus.waitFor(tt.told, func(ev protocol.Event) bool { return ev.Type == tt.told })
+			// A sanction of another guest stored before the name was kept.
+			if err := store.SetSanction(t.Context(), chat.Sanction{Room: "den", User: "~gstoredbefore0000000", Kind: kindOf(tt.op), Until: time.Now().Add(time.Second), By: "olga"}); err != nil {
+				t.Fatal(err)
+			}
+
+			got := make(map[string]protocol.Message)
+			for range 2 {
+				ev := wes.waitFor("the "+tt.entry+" entries", func(ev protocol.Event) bool {
+					return ev.Type == protocol.TypeMessage && ev.Message.Kind == tt.entry
+				})
+				got[ev.Message.User] = *ev.Message
+			}
+			for _, name := range []string{"Gus", "a guest"} {
+				m, ok := got[name]
+				if !ok {
+					t.Errorf("%s entries name %q; want Gus and a guest", tt.entry, slices.Collect(maps.Keys(got)))
+					break
+				}
+				if m.Room != "den" || m.From != "" || m.UserTag == "" {
+					t.Errorf("%s entry of %s = %+v, want den, no from, a user_tag", tt.entry, name, m)
+				}
+			}
+			gus.ok(tt.again)
+		})
+	}
+}
+
+// kindOf is the sanction kind an operation sets.
+func kindOf(op string) string {
+	if op == protocol.OpMute {
+		return chat.Mute
+	}
+	return chat.Ban
 }

@@ -69,10 +69,15 @@ func (ss *session) resolveTarget(ctx context.Context, user string) (target, erro
 }
 
 // setSanction records a sanction on t: on the identity, and for a guest
-// on the guest's address too, for as long.
+// on the guest's address too, for as long. A guest's sanction keeps the
+// guest's display name (Name), by which the end of a timed one is
+// announced where the guest is not known (announceSanctionEnd).
 func (ss *session) setSanction(ctx context.Context, t target, s chat.Sanction) error {
 	acc := ss.srv.cfg.Access
 	s.User = t.key
+	if t.guestKey() != "" && t.key != guestsKey {
+		s.Name = t.name
+	}
 	if err := acc.SetSanction(ctx, s); err != nil {
 		return err
 	}

@@ -156,11 +156,12 @@ func (s *Store) SetSanction(ctx context.Context, sn chat.Sanction) error {
 		until = sql.NullInt64{Int64: sn.Until.UnixMilli(), Valid: true}
 	}
 	res, err := s.writer.ExecContext(ctx,
-		`INSERT INTO sanctions (room, user, kind, until, by_user, reason)
-		 SELECT name, ?, ?, ?, ?, ? FROM rooms WHERE name = ?
+		`INSERT INTO sanctions (room, user, kind, until, by_user, reason, subject_name)
+		 SELECT name, ?, ?, ?, ?, ?, ? FROM rooms WHERE name = ?
 		 ON CONFLICT (room, user, kind) DO UPDATE SET
-		 	until = excluded.until, by_user = excluded.by_user, reason = excluded.reason`,
-		sn.User, sn.Kind, until, sn.By, sn.Reason, sn.Room)
+		 	until = excluded.until, by_user = excluded.by_user, reason = excluded.reason,
+		 	subject_name = excluded.subject_name`,
+		sn.User, sn.Kind, until, sn.By, sn.Reason, sn.Name, sn.Room)
 	if err != nil {
 		return s.fail("set sanction", err)
 	}
@@ -198,9 +199,9 @@ func (s *Store) ActiveSanction(ctx context.Context, room, user, kind string, now
 	sn := chat.Sanction{Room: room, User: user, Kind: kind}
 	var until sql.NullInt64
 	err := s.queryRow(ctx,
-		`SELECT until, by_user, reason FROM sanctions
+		`SELECT until, by_user, reason, subject_name FROM sanctions
 		 WHERE room = ? AND user = ? AND kind = ? AND (until IS NULL OR until > ?)`,
-		room, user, kind, now.UnixMilli()).Scan(&until, &sn.By, &sn.Reason)
+		room, user, kind, now.UnixMilli()).Scan(&until, &sn.By, &sn.Reason, &sn.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Sanction{}, false, nil
 	}
@@ -247,7 +248,7 @@ func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, li
 	rows, err := s.writer.QueryContext(ctx,
 		`DELETE FROM sanctions WHERE rowid IN (
 			SELECT rowid FROM sanctions WHERE kind = ? AND until IS NOT NULL AND until <= ? LIMIT ?)
-		 RETURNING room, user, until, by_user, reason`,
+		 RETURNING room, user, until, by_user, reason, subject_name`,
 		kind, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, s.fail(what, err)
@@ -257,7 +258,7 @@ func (s *Store) endSanctions(ctx context.Context, kind string, now time.Time, li
 	for rows.Next() {
 		sn := chat.Sanction{Kind: kind}
 		var until int64
-		if err := rows.Scan(&sn.Room, &sn.User, &until, &sn.By, &sn.Reason); err != nil {
+		if err := rows.Scan(&sn.Room, &sn.User, &until, &sn.By, &sn.Reason, &sn.Name); err != nil {
 			return nil, s.fail(what, err)
 		}
 		sn.Until = fromMillis(until)
@@ -275,7 +276,7 @@ func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, l
 		return nil, chat.ErrClosed
 	}
 	rows, err := s.query(ctx,
-		`SELECT user, kind, until, by_user, reason FROM sanctions
+		`SELECT user, kind, until, by_user, reason, subject_name FROM sanctions
 		 WHERE room = ? AND (until IS NULL OR until > ?) LIMIT ?`,
 		room, now.UnixMilli(), limit)
 	if err != nil {
@@ -286,7 +287,7 @@ func (s *Store) RoomSanctions(ctx context.Context, room string, now time.Time, l
 	for rows.Next() {
 		sn := chat.Sanction{Room: room}
 		var until sql.NullInt64
-		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason); err != nil {
+		if err := rows.Scan(&sn.User, &sn.Kind, &until, &sn.By, &sn.Reason, &sn.Name); err != nil {
 			return nil, s.fail("room sanctions", err)
 		}
 		if until.Valid {

@@ -332,6 +332,12 @@ var migrations = []string{
 	// deletions and edits, not new messages. An option of SQLite 3.42
 	// and later, kept in messages_fts_config.
 	`INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);`,
+
+	// 22: the display name a guest had when it was banned or muted
+	// (chat.Sanction.Name), for the announcement of the sanction's end
+	// on a node that does not know the guest. Sanctions stored before
+	// have none; their end names the guest "a guest".
+	`ALTER TABLE sanctions ADD COLUMN subject_name TEXT NOT NULL DEFAULT '';`,
 }
 
 // filesMigration is one self-contained step; of the other tables it only

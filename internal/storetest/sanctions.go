@@ -43,7 +43,10 @@ func testSanctions(t *testing.T, f Factory) {
 		{name: "ban until lifted", sn: chat.Sanction{Room: lobby, User: "alice", Kind: chat.Ban, By: "root", Reason: "spam"}},
 		{name: "mute for an hour", sn: chat.Sanction{Room: lobby, User: "alice", Kind: chat.Mute, Until: now.Add(time.Hour), By: "mod", Reason: "shouting"}},
 		{name: "ended already", sn: chat.Sanction{Room: general, User: "alice", Kind: chat.Ban, Until: now.Add(-time.Minute), By: "mod"}},
-		{name: "guest", sn: chat.Sanction{Room: general, User: "guest-7", Kind: chat.Ban, Until: now.Add(24 * time.Hour).In(inZone)}},
+		{name: "guest", sn: chat.Sanction{Room: general, User: "guest-7", Kind: chat.Ban, Until: now.Add(24 * time.Hour).In(inZone), Name: "Gus 7"}},
+		{name: "guest under another name", sn: chat.Sanction{Room: general, User: "guest-7", Kind: chat.Ban, Until: now.Add(48 * time.Hour), By: "mod", Name: "Gus Ündine"}},
+		{name: "guest muted", sn: chat.Sanction{Room: general, User: "guest-7", Kind: chat.Mute, By: "mod", Name: "Gus 7"}},
+		{name: "name dropped on replace", sn: chat.Sanction{Room: general, User: "guest-7", Kind: chat.Mute, By: "mod"}},
 		{name: "sub-millisecond until", sn: chat.Sanction{Room: general, User: "bob", Kind: chat.Mute, Until: now.Add(time.Minute + 1999*time.Microsecond)}},
 		{name: "replace", sn: chat.Sanction{Room: lobby, User: "alice", Kind: chat.Ban, Until: now.Add(10 * time.Minute), By: "mod", Reason: "second thoughts"}},
 		{name: "replace ended with until lifted", sn: chat.Sanction{Room: general, User: "alice", Kind: chat.Ban, By: "root"}},
@@ -196,8 +199,8 @@ type sanctionEnder interface {
 }
 
 // testEndBans: EndBans hands over the timed bans that have ended, each
-// once, however many callers ask at once; bans still running, bans until
-// lifted and mutes stay.
+// once, however many callers ask at once, with all they held (a guest's
+// Name included); bans still running, bans until lifted and mutes stay.
 func testEndBans(t *testing.T, f Factory) { testEndSanctions(t, f, chat.Ban) }
 
 // testEndMutes: EndMutes is EndBans for mutes; bans stay.
@@ -219,7 +222,8 @@ func testEndSanctions(t *testing.T, f Factory, kind string) {
 	now := t0
 	ended := []chat.Sanction{
 		{Room: room, User: "alice", Kind: kind, Until: now.Add(-time.Minute), By: "root", Reason: "spam"},
-		{Room: room, User: "~g0123456789abcdef0123", Kind: kind, Until: now, By: "mod"},
+		{Room: room, User: "~g0123456789abcdef0123", Kind: kind, Until: now, By: "mod", Name: "Gus"},
+		{Room: room, User: "~gfedcba9876543210fedc", Kind: kind, Until: now.Add(-time.Second), By: "mod"},
 	}
 	staying := []chat.Sanction{
 		{Room: room, User: "bob", Kind: kind, Until: now.Add(time.Millisecond), By: "root"},

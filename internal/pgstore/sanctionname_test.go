@@ -1,0 +1,60 @@
+package pgstore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
+)
+
+// TestMigrateSanctionName: as sqlitestore's test of the same name, for
+// migration 18.
+func TestMigrateSanctionName(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, q, args...); err != nil {
+			conn.Close(ctx)
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// The schema as a binary of version 17 left it.
+	exec(`CREATE TABLE schema_version (
+		version    integer     NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	for i, m := range migrations[:17] {
+		exec(m)
+		exec(`INSERT INTO schema_version (version) VALUES ($1)`, i+1)
+	}
+	then := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	exec(`INSERT INTO rooms (name, created_at) VALUES ('books', $1)`, then)
+	exec(`INSERT INTO sanctions (room, username, kind, until, by_user, reason)
+		VALUES ('books', '~gold', 'ban', $1, 'olga', 'spam')`, then)
+	if err := conn.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, dsn)
+	defer s.Close()
+	if err := s.SetSanction(ctx, chat.Sanction{Room: "books", User: "~gnew", Kind: chat.Ban, Until: then.Add(time.Second), By: "olga", Name: "Gus"}); err != nil {
+		t.Fatal(err)
+	}
+	ended, err := s.EndBans(ctx, then.Add(time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make(map[string]string)
+	for _, sn := range ended {
+		names[sn.User] = sn.Name
+	}
+	if len(ended) != 2 || names["~gold"] != "" || names["~gnew"] != "Gus" {
+		t.Errorf("ended bans = %+v; want ~gold without a name and ~gnew named Gus", ended)
+	}
+}

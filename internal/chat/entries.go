@@ -188,3 +188,25 @@ func GroupReactions(rows []ReactionRow) []Reaction {
 	}
 	return out
 }
+
+// Outs is what a store that has RoomWithOuts reads with a room's row: the
+// kick and ban entries of the room after a sequence, which a join decided
+// before they were committed may have to answer for. (sqlitestore.Store
+// and pgstore.Store have it:
+//
+//	RoomWithOuts(ctx context.Context, name string, after int64, user, userKey string) (Room, Outs, error)
+//
+// returns the room as Room does, ErrNoSuchRoom included, and its Outs
+// after seq after, about the user whose kick and ban entries carry user as
+// User and no UserKey (an account), or userKey as UserKey (a guest; user
+// is then ignored). It reads the entries after after only, so a caller
+// keeps after close to the room's head.)
+type Outs struct {
+	// Last is the seq of the newest kick or ban entry after the sequence,
+	// about anyone; 0 if there is none.
+	Last int64
+	// Of is the newest of them about the user, with Room, Seq, Kind,
+	// Author, Body, Until, User and UserKey set; Seq is 0 if there is
+	// none.
+	Of Message
+}

@@ -422,6 +422,23 @@ func (h *Hub) Head(room string) int64 {
 	return r.head.Load()
 }
 
+// Start returns the sequence from which room's local members get every
+// message: those after it reach them (from this node, the broker or
+// Heal), those up to it were committed before the room was served on
+// this node (its first Seen, or the message before the first delivered;
+// Restart's sequence) and may never have reached it. -1 if the room has
+// no local members or no starting point yet. It is at most Head.
+func (h *Hub) Start(room string) int64 {
+	s := h.shardOf(room)
+	s.mu.Lock()
+	r := s.rooms[room]
+	s.mu.Unlock()
+	if r == nil || r.closed.Load() {
+		return -1
+	}
+	return r.start.Load()
+}
+
 // local queues it on the room's shard if the room has local members.
 func (h *Hub) local(roomName string, it item) {
 	s := h.shardOf(roomName)

@@ -950,3 +950,49 @@ func TestFanOutInParts(t *testing.T) {
 		t.Errorf("deliveries ran on %d goroutine(s), want the room served in parts", len(gids))
 	}
 }
+
+// TestStart: a room's start is where its head started (its first Seen, or
+// the sequence before its first message), and does not move after; a
+// Restart sets it anew, and a room served again starts over.
+func TestStart(t *testing.T) {
+	h := newHub(t, newBroker(t))
+	waitStart := func(room string, want int64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); h.Start(room) != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("Start(%s) = %d, want %d", room, h.Start(room), want)
+			}
+			runtime.Gosched()
+		}
+	}
+	m := newMember()
+	if got := h.Start("den"); got != -1 {
+		t.Errorf("Start of a room not served = %d, want -1", got)
+	}
+	join(t, h, "den", m, "u")
+	if got := h.Start("den"); got != -1 {
+		t.Errorf("Start before Seen = %d, want -1", got)
+	}
+	h.Seen("den", 4)
+	h.Message("den", 5, []byte("5"), false)
+	h.Seen("den", 9) // ignored: the room has a head
+	m.wait(t, 1)
+	waitStart("den", 4)
+	h.Restart("den", 0)
+	waitStart("den", 0)
+
+	other := newMember()
+	join(t, h, "pub", other, "u")
+	h.Message("pub", 12, []byte("12"), false) // before any Seen
+	h.Seen("pub", 10)
+	other.wait(t, 1)
+	waitStart("pub", 11)
+	h.Leave("pub", other)
+	if got := h.Start("pub"); got != -1 {
+		t.Errorf("Start of a room left by its last member = %d, want -1", got)
+	}
+	join(t, h, "pub", other, "u")
+	if got := h.Start("pub"); got != -1 {
+		t.Errorf("Start of a room served again = %d, want -1 until its Seen", got)
+	}
+}

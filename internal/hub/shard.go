@@ -65,6 +65,12 @@ type room struct {
 	// head is the highest message sequence delivered to the members, or
 	// -1 before the first message or Seen. Written by the shard goroutine.
 	head atomic.Int64
+	// start is where head started (the first Seen, or the sequence before
+	// the first message delivered; Restart's): every message after it
+	// reaches the members, those up to it were committed before the room
+	// was served here and may never have. -1 while head is. Written by
+	// the shard goroutine.
+	start atomic.Int64
 
 	rmu    sync.Mutex // guards recent
 	recent recentLog  // the last message events delivered (recent.go)
@@ -171,11 +177,15 @@ func (s *shard) deliver(items []item, more bool) {
 	}
 	if it.seen {
 		if it.restart {
+			r.start.Store(it.seq)
 			r.head.Store(it.seq)
 			s.h.clearRecent(r)
 			return
 		}
-		r.head.CompareAndSwap(-1, it.seq)
+		if r.head.Load() < 0 { // the shard goroutine is head's only writer
+			r.start.Store(it.seq) // first: start is set once head is
+			r.head.Store(it.seq)
+		}
 		return
 	}
 	now := time.Now()
@@ -183,10 +193,14 @@ func (s *shard) deliver(items []item, more bool) {
 	for i := range items {
 		it := &items[i]
 		if it.seq > 0 {
-			if it.seq <= r.head.Load() {
+			head := r.head.Load()
+			if it.seq <= head {
 				s.h.stale.Add(1)
 				it.seq = 0 // a repeat: not delivered, nothing for Delivered
 				continue
+			}
+			if head < 0 {
+				r.start.Store(it.seq - 1)
 			}
 			r.head.Store(it.seq)
 			s.h.remember(r, it)
@@ -310,6 +324,7 @@ func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) 
 			all:     make(map[string]int),
 		}
 		r.head.Store(-1)
+		r.start.Store(-1)
 		s.rooms[roomName] = r
 	}
 	r.mu.Lock() // under s.mu, so that the room cannot be removed meanwhile

@@ -174,7 +174,9 @@ func (s *Server) entryDelivered(room string, seq int64, event []byte) {
 // (recheckOut), and so does one that arrives while the connection is not
 // in the room's joined set, for a join of it that may be in flight (the
 // join asks, through lateOut). Only a kick or ban of this very user costs
-// that read, never an ordinary join.
+// that read, never an ordinary join. An entry this node never delivers,
+// committed before it served the room, is the join's own to find
+// (joingap.go).
 func (u *userTopic) entryOut(room string, seq int64, n outNotice) {
 	ss := u.ss
 	ss.mu.Lock()

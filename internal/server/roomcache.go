@@ -55,16 +55,31 @@ func (rc *roomCache) get(ctx context.Context, st chat.Store, name string, now ti
 // fetch reads the row of name from the store and caches it.
 func (rc *roomCache) fetch(ctx context.Context, st chat.Store, name string, now time.Time) (chat.Room, error) {
 	r, err := st.Room(ctx, name)
+	rc.put(name, r, err, now)
+	return r, err
+}
+
+// put caches r, the row of name read from the store at now, or drops the
+// row held if reading it failed with err.
+func (rc *roomCache) put(name string, r chat.Room, err error, now time.Time) {
 	if err != nil {
 		rc.rows.Delete(name)
-		return r, err
+		return
 	}
 	if rc.n.Add(1) > roomCacheMax {
 		rc.rows.Clear()
 		rc.n.Store(0)
 	}
 	rc.rows.Store(name, roomRow{r: r, fetched: now})
-	return r, nil
+}
+
+// lastSeq returns the LastSeq of the row of name held, however old, or
+// -1 if none is held.
+func (rc *roomCache) lastSeq(name string) int64 {
+	if v, ok := rc.rows.Load(name); ok {
+		return v.(roomRow).r.LastSeq
+	}
+	return -1
 }
 
 // forget drops the row of name after this node changed it.

@@ -159,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 	s.hub = h
 	s.data = newDataMetrics(s.metrics.reg, h)
 	s.sanctions.ttl = cfg.ModerationCheck
+	s.sanctions.seqOf = s.knownSeq
 	s.roomRows.ttl = cfg.ModerationCheck
 	s.roles.ttl = cfg.ModerationCheck
 	s.blocks.ttl = cfg.ModerationCheck

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -433,15 +434,27 @@ func (ss *session) accessShown(ctx context.Context, name string) (chat.Room, str
 }
 
 func (ss *session) accessAs(ctx context.Context, name string, shown bool) (chat.Room, string, error) {
+	r, role, _, err := ss.accessAt(ctx, name, shown)
+	return r, role, err
+}
+
+// accessAt is accessAs, with the sequence of the room that its decision
+// is as of: a kick or ban of the caller that it did not see has its entry
+// after that sequence (see joingap.go). The ban's answer is as of its
+// cached snapshot's sequence (checkBanAt); a private room's role is read
+// from the store, after the row, so it is as of the row's LastSeq. -1 if
+// unknown, math.MaxInt64 without Config.Access.
+func (ss *session) accessAt(ctx context.Context, name string, shown bool) (chat.Room, string, int64, error) {
 	now := time.Now()
 	r, err := ss.srv.roomRows.get(ctx, ss.srv.cfg.Store, name, now)
 	if err != nil {
-		return r, "", err
+		return r, "", -1, err
 	}
 	acc := ss.srv.cfg.Access
 	if acc == nil {
-		return r, "", nil
+		return r, "", math.MaxInt64, nil
 	}
+	decided := int64(math.MaxInt64)
 	role := ""
 	if !ss.self.Guest {
 		// Whether a room is private never changes, so a cached row
@@ -452,7 +465,10 @@ func (ss *session) accessAs(ctx context.Context, name string, shown bool) (chat.
 			role, err = acc.Role(ctx, name, ss.self.Name)
 		}
 		if err != nil {
-			return r, "", err
+			return r, "", -1, err
+		}
+		if r.Private {
+			decided = r.LastSeq
 		}
 	}
 	if r.Private && role == "" {
@@ -460,13 +476,14 @@ func (ss *session) accessAs(ctx context.Context, name string, shown bool) (chat.
 		if dm || !ss.admin() {
 			// A hidden room answers exactly like a missing one, so
 			// that nobody can probe which private rooms and DMs exist.
-			return chat.Room{}, "", chat.ErrNoSuchRoom
+			return chat.Room{}, "", -1, chat.ErrNoSuchRoom
 		}
 	}
-	if err := ss.checkBan(ctx, name); err != nil {
-		return r, "", err
+	seq, err := ss.checkBanAt(ctx, name)
+	if err != nil {
+		return r, "", -1, err
 	}
-	return r, role, nil
+	return r, role, min(decided, seq), nil
 }
 
 func untilText(t time.Time) string {
@@ -560,7 +577,14 @@ func (ss *session) create(ctx context.Context, c *conn, cmd *protocol.Command) e
 // so every message committed after the reply's last_seq arrives live.
 func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) error {
 	start := monoNow()
-	r, role, err := ss.accessShown(ctx, cmd.Room)
+	r, role, decided, err := ss.accessAt(ctx, cmd.Room, true)
+	if err == nil && decided < 0 {
+		// Decided on cached sanctions of unknown age (read where this
+		// node knew nothing of the room's sequence): decide again on
+		// ones read now, whose age joinPoint can tell.
+		ss.srv.sanctions.forgetRoom(cmd.Room)
+		r, role, decided, err = ss.accessAt(ctx, cmd.Room, true)
+	}
 	if err != nil {
 		return err
 	}
@@ -615,20 +639,16 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// message after it reaches the connection), and the cached row goes
 	// with it only if nothing was delivered since it was fetched; else
 	// the store is asked, as the first joiner of a room always does.
-	if head := ss.srv.hub.Head(cmd.Room); head < 0 || head != r.LastSeq {
-		admitted := r.CreatedAt
-		if r, err = ss.srv.roomRows.fetch(ctx, ss.srv.cfg.Store, cmd.Room, time.Now()); err == nil && !r.CreatedAt.Equal(admitted) {
-			// The row access decided on, cached, was of a room since
-			// deleted and made again under the name (this node lost the
-			// news): decide again, on the new room, which may be private.
-			r, role, err = ss.accessShown(ctx, cmd.Room)
+	// That read also brings the kick and ban entries that this node may
+	// never have delivered and the access decision may predate
+	// (joingap.go); one of this user's is gap.
+	var gap *outNotice
+	r, role, gap, err = ss.joinPoint(ctx, r, role, decided, already)
+	if err != nil {
+		if !already {
+			ss.forceLeave(c, cmd.Room) // deleted in between, or not for us
 		}
-		if err != nil {
-			if !already {
-				ss.forceLeave(c, cmd.Room) // deleted in between, or not for us
-			}
-			return err
-		}
+		return err
 	}
 	ss.mu.Lock()
 	var out, late *outNotice
@@ -653,6 +673,9 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		}
 	}
 	ss.mu.Unlock()
+	if late == nil {
+		late = gap
+	}
 	if out == nil && late != nil && ss.user != nil && !ss.stillAllowed(ctx, cmd.Room) {
 		out = late
 		ss.mu.Lock()

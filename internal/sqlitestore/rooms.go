@@ -51,6 +51,53 @@ func (s *Store) Room(ctx context.Context, name string) (chat.Room, error) {
 	return r, nil
 }
 
+// RoomWithOuts returns the room called name, as Room does, and the kick
+// and ban entries after seq after (chat.Outs), about anyone and about the
+// user (an account's name, with userKey ""; or a guest's identity,
+// userKey), in one read. The entries after after are scanned by the
+// messages' primary key: after must be close to the room's head.
+func (s *Store) RoomWithOuts(ctx context.Context, name string, after int64, user, userKey string) (chat.Room, chat.Outs, error) {
+	if s.closed.Load() {
+		return chat.Room{}, chat.Outs{}, chat.ErrClosed
+	}
+	var (
+		r       chat.Room
+		o       chat.Outs
+		created int64
+		until   sql.NullInt64
+	)
+	err := s.queryRow(ctx, roomWithOutsSQL, name, after, userKey, user).Scan(
+		&r.Name, &r.Topic, &r.Private, &r.Owner, &created, &r.LastSeq, &r.GuestOwner, &r.Archived,
+		&o.Last, &o.Of.Seq, &o.Of.Kind, &o.Of.Author, &o.Of.Body, &until, &o.Of.User, &o.Of.UserKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Room{}, chat.Outs{}, chat.ErrNoSuchRoom
+	}
+	if err != nil {
+		return chat.Room{}, chat.Outs{}, s.fail("room with outs", err)
+	}
+	r.CreatedAt = fromMillis(created)
+	if o.Of.Seq != 0 {
+		o.Of.Room = r.Name
+		if until.Valid {
+			o.Of.Until = fromMillis(until.Int64)
+		}
+	}
+	return r, o, nil
+}
+
+// roomWithOutsSQL is RoomWithOuts's read: ?1 the room, ?2 after, ?3 the
+// guest identity (empty for an account), ?4 the account's name.
+const roomWithOutsSQL = `SELECT r.name, r.topic, r.private, r.owner, r.created_at, r.last_seq, r.guest_owner, r.archived,
+	coalesce((SELECT max(m.seq) FROM messages m
+		WHERE m.room = r.name AND m.seq > ?2 AND m.kind IN ('kick', 'ban')), 0),
+	coalesce(u.seq, 0), coalesce(u.kind, ''), coalesce(u.author, ''), coalesce(u.body, ''), u.until,
+	coalesce(u.subject, ''), coalesce(u.subject_key, '')
+	FROM rooms r
+	LEFT JOIN messages u ON u.room = r.name AND u.seq = (SELECT max(m.seq) FROM messages m
+		WHERE m.room = r.name AND m.seq > ?2 AND m.kind IN ('kick', 'ban')
+		  AND m.subject_key = ?3 AND (?3 <> '' OR m.subject = ?4))
+	WHERE r.name = ?1`
+
 // Heads returns the Head of each named room that exists, with one query
 // per 500 names (SQLite's limit on parameters is higher; this keeps each
 // statement small).

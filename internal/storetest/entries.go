@@ -29,6 +29,7 @@ func RunEntries(t *testing.T, f Factory) {
 		{"SameBatch", testEntriesSameBatch},
 		{"Reply", testReply},
 		{"Moderation", testModerationEntries},
+		{"RoomWithOuts", testRoomWithOuts},
 		{"Durability", testEntriesDurability},
 	})
 }

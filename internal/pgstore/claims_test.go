@@ -76,26 +76,8 @@ func TestAppendMarksFilesSent(t *testing.T) {
 // migration 17.
 func TestMigrateMarksFilesSent(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, q, args...); err != nil {
-			conn.Close(ctx)
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// The schema as a binary of version 16 left it.
-	exec(`CREATE TABLE schema_version (
-		version    integer     NOT NULL PRIMARY KEY,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for i, m := range migrations[:16] {
-		exec(m)
-		exec(`INSERT INTO schema_version (version) VALUES ($1)`, i+1)
-	}
+	dsn, conn, exec := schemaAt(t, 16)
 	then := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	exec(`INSERT INTO rooms (name, created_at, last_seq) VALUES ('books', $1, 2)`, then)
 	exec(`INSERT INTO messages (room, seq, author, guest, body, cmid, ts, file_id)

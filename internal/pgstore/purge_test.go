@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
@@ -15,26 +14,8 @@ import (
 // for migration 12.
 func TestMigratePurgesDeletedFiles(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, q, args...); err != nil {
-			conn.Close(ctx)
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// The schema as a binary of version 11 left it.
-	exec(`CREATE TABLE schema_version (
-		version    integer     NOT NULL PRIMARY KEY,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for i, m := range migrations[:11] {
-		exec(m)
-		exec(`INSERT INTO schema_version (version) VALUES ($1)`, i+1)
-	}
+	dsn, conn, exec := schemaAt(t, 11)
 	then := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	exec(`INSERT INTO rooms (name, created_at, last_seq) VALUES ('books', $1, 3)`, then)
 	for _, m := range []struct {

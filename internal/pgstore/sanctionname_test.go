@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
@@ -13,26 +11,8 @@ import (
 // migration 18.
 func TestMigrateSanctionName(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, q, args...); err != nil {
-			conn.Close(ctx)
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// The schema as a binary of version 17 left it.
-	exec(`CREATE TABLE schema_version (
-		version    integer     NOT NULL PRIMARY KEY,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
-	for i, m := range migrations[:17] {
-		exec(m)
-		exec(`INSERT INTO schema_version (version) VALUES ($1)`, i+1)
-	}
+	dsn, conn, exec := schemaAt(t, 17)
 	then := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	exec(`INSERT INTO rooms (name, created_at) VALUES ('books', $1)`, then)
 	exec(`INSERT INTO sanctions (room, username, kind, until, by_user, reason)

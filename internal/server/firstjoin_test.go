@@ -48,20 +48,7 @@ func TestJoinMissesNoKick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			paused := &pausedSanctions{Access: store}
-			node := func(acc chat.Access) func(*Config) {
-				return func(c *Config) {
-					c.Accounts, c.Access, c.Reads, c.Search, c.Names = store, acc, store, store, store
-					// Caches that outlive the test; heal rounds by hand.
-					c.ModerationCheck, c.HealInterval = time.Hour, time.Hour
-				}
-			}
-			a := newTestServerOn(t, store, nil, node(store))
-			b := newTestServerOn(t, store, nil, node(paused))
+			a, b, paused := pausedPair(t)
 			owner := a.account(t, a.register(t, "olga"))
 			wes := b.account(t, b.register(t, "wes"))
 			var mia *tclient

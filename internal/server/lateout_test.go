@@ -24,6 +24,26 @@ type pausedSanctions struct {
 	release chan struct{} // closed by the test to let it return
 }
 
+// pausedPair starts two nodes on one SQLite store, with brokers of their
+// own (an event of one never reaches the other), caches that outlive the
+// test and heal rounds run by hand; node b reads the rooms' sanctions
+// through paused.
+func pausedPair(t *testing.T) (a, b *testServer, paused *pausedSanctions) {
+	t.Helper()
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused = &pausedSanctions{Access: store}
+	node := func(acc chat.Access) func(*Config) {
+		return func(c *Config) {
+			c.Accounts, c.Access, c.Reads, c.Search, c.Names = store, acc, store, store, store
+			c.ModerationCheck, c.HealInterval = time.Hour, time.Hour
+		}
+	}
+	return newTestServerOn(t, store, nil, node(store)), newTestServerOn(t, store, nil, node(paused)), paused
+}
+
 func (a *pausedSanctions) arm(room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -91,20 +111,7 @@ func TestEntryBeforeJoinAdds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "hubbub.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			paused := &pausedSanctions{Access: store}
-			node := func(acc chat.Access) func(*Config) {
-				return func(c *Config) {
-					c.Accounts, c.Access, c.Reads, c.Search, c.Names = store, acc, store, store, store
-					// Caches that outlive the test; heal rounds by hand.
-					c.ModerationCheck, c.HealInterval = time.Hour, time.Hour
-				}
-			}
-			a := newTestServerOn(t, store, nil, node(store))
-			b := newTestServerOn(t, store, nil, node(paused))
+			a, b, paused := pausedPair(t)
 			owner := a.account(t, a.register(t, "olga"))
 			wes := b.account(t, b.register(t, "wes"))
 			mia := b.account(t, b.register(t, "mia"))

@@ -412,11 +412,8 @@ func (h *Hub) Restart(room string, seq int64) {
 // Read after Join returned, it is a sequence every later message of the
 // room follows: the joiner receives all of them.
 func (h *Hub) Head(room string) int64 {
-	s := h.shardOf(room)
-	s.mu.Lock()
-	r := s.rooms[room]
-	s.mu.Unlock()
-	if r == nil || r.closed.Load() {
+	r := h.served(room)
+	if r == nil {
 		return -1
 	}
 	return r.head.Load()
@@ -429,14 +426,24 @@ func (h *Hub) Head(room string) int64 {
 // Restart's sequence) and may never have reached it. -1 if the room has
 // no local members or no starting point yet. It is at most Head.
 func (h *Hub) Start(room string) int64 {
-	s := h.shardOf(room)
-	s.mu.Lock()
-	r := s.rooms[room]
-	s.mu.Unlock()
-	if r == nil || r.closed.Load() {
+	r := h.served(room)
+	if r == nil {
 		return -1
 	}
 	return r.start.Load()
+}
+
+// served returns the room called name if it has local members and is not
+// closed, else nil.
+func (h *Hub) served(name string) *room {
+	s := h.shardOf(name)
+	s.mu.Lock()
+	r := s.rooms[name]
+	s.mu.Unlock()
+	if r == nil || r.closed.Load() {
+		return nil
+	}
+	return r
 }
 
 // local queues it on the room's shard if the room has local members.

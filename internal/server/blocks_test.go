@@ -1,9 +1,12 @@
 package server
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/hubbub-chat/hubbub/internal/chat"
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
@@ -51,5 +54,46 @@ func TestBlockTwoNodes(t *testing.T) {
 			t.Fatalf("send on node b still %s %s %v after the unblock", ev.Type, ev.Code, time.Since(start))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBlockLimit: an account blocks at most protocol.MaxBlocks others; the
+// next block is refused with limit_reached and changes nothing (no event,
+// the list as it was), a block already made is still ok, and after an
+// unblock there is room for one more.
+func TestBlockLimit(t *testing.T) {
+	s, store := newAccountServer(t, nil)
+	alice := s.account(t, s.register(t, "alice"))
+	now := time.Now()
+	for i := range protocol.MaxBlocks + 1 {
+		if err := store.CreateUser(t.Context(), chat.User{Name: fmt.Sprintf("u%04d", i), PasswordHash: "x", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range protocol.MaxBlocks {
+		alice.ok(protocol.Command{Op: protocol.OpBlock, User: fmt.Sprintf("u%04d", i)})
+	}
+	over := fmt.Sprintf("u%04d", protocol.MaxBlocks)
+	tests := []struct {
+		name string
+		cmd  protocol.Command
+		want protocol.Code // "" for ok
+	}{
+		{"one past the limit", protocol.Command{Op: protocol.OpBlock, User: over}, protocol.CodeLimitReached},
+		{"again, a block already made", protocol.Command{Op: protocol.OpBlock, User: "u0000"}, ""},
+		{"an unblock", protocol.Command{Op: protocol.OpUnblock, User: "u0001"}, ""},
+		{"then the one past it", protocol.Command{Op: protocol.OpBlock, User: over}, ""},
+		{"and one more", protocol.Command{Op: protocol.OpBlock, User: "u0001"}, protocol.CodeLimitReached},
+	}
+	for _, tt := range tests {
+		ev := alice.do(tt.cmd)
+		if got := ev.Code; got != tt.want || (tt.want == "") != (ev.Type == protocol.TypeOK) {
+			t.Errorf("%s: %s %s %q, want code %q", tt.name, ev.Type, ev.Code, ev.Reason, tt.want)
+		}
+	}
+	ev := alice.do(protocol.Command{Op: protocol.OpBlocks})
+	if ev.Type != protocol.TypeOK || len(ev.Blocks) != protocol.MaxBlocks || !slices.Contains(ev.Blocks, over) || slices.Contains(ev.Blocks, "u0001") {
+		t.Errorf("blocks: %s %s, %d names (u0001 in it: %v, %s in it: %v), want ok, %d names without u0001, with %s",
+			ev.Type, ev.Code, len(ev.Blocks), slices.Contains(ev.Blocks, "u0001"), over, slices.Contains(ev.Blocks, over), protocol.MaxBlocks, over)
 	}
 }

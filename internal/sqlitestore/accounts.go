@@ -410,6 +410,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) (chat.UserDeletion,
 	if err := tx.Commit(); err != nil {
 		return chat.UserDeletion{}, s.fail(op, err)
 	}
+	s.erased()
 	slices.Sort(d.Sessions)
 	slices.Sort(d.Rooms)
 	return d, nil

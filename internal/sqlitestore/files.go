@@ -201,6 +201,7 @@ func (s *Store) DiscardUpload(ctx context.Context, id string) error {
 	if err := tx.Commit(); err != nil {
 		return s.fail("discard upload", err)
 	}
+	s.erased()
 	return nil
 }
 
@@ -329,6 +330,9 @@ func (s *Store) ExpireUploads(ctx context.Context, before time.Time) (int, error
 	if err := tx.Commit(); err != nil {
 		return 0, s.fail("expire uploads", err)
 	}
+	if n > 0 {
+		s.erased()
+	}
 	return int(n), nil
 }
 
@@ -382,6 +386,9 @@ func (s *Store) PurgeFiles(ctx context.Context, max int) (int, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, s.fail("purge files", err)
+	}
+	if n > 0 {
+		s.erased()
 	}
 	return int(n), nil
 }

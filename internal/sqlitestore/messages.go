@@ -193,6 +193,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	targets := make(map[targetKey]*chat.Target) // nil: no plain message there
 	var touched []targetKey                     // targets in the order first changed
 	inserted := false                           // the batch added a row
+	erased := false                             // the batch deleted or edited a message
 	results := make([]chat.AppendResult, len(batch))
 	for i, m := range batch {
 		tail, ok := tails[m.Room]
@@ -263,6 +264,7 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 					continue
 				}
 				msg.Kind = kind
+				erased = erased || kind == chat.KindDelete || kind == chat.KindEdit
 				if !was {
 					touched = append(touched, key)
 				}
@@ -347,6 +349,9 @@ func (s *Store) Append(ctx context.Context, batch []chat.NewMessage) ([]chat.App
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("append", err)
+	}
+	if erased {
+		s.erased()
 	}
 	if indexNow {
 		s.ftsPending.Store(0)

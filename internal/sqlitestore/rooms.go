@@ -247,6 +247,7 @@ func (s *Store) DeleteRoom(ctx context.Context, room string) error {
 	if err := tx.Commit(); err != nil {
 		return s.fail("delete room", err)
 	}
+	s.erased()
 	return nil
 }
 
@@ -362,5 +363,6 @@ func (s *Store) DeleteIdleGuestRooms(ctx context.Context, before time.Time, limi
 	if err := tx.Commit(); err != nil {
 		return nil, s.fail("delete idle rooms", err)
 	}
+	s.erased()
 	return names, nil
 }

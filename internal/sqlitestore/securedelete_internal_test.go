@@ -16,8 +16,9 @@ import (
 // replaced, the messages of a deleted room, their words in the full-text
 // index, and a purged file's chunk and thumbnail. Each holds a
 // marker no other content has; once deleted (and, for the file's chunks,
-// PurgeFiles) and the store closed (which checkpoints the WAL into the
-// main file), no file in the store's directory holds a marker.
+// PurgeFiles), no file in the store's directory holds a marker: with the
+// store open once the WAL is truncated (truncateWAL, which the store
+// runs when idle), and once the store is closed.
 func TestDeletedContentLeavesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(filepath.Join(dir, "hubbub.db"))
@@ -107,10 +108,33 @@ func TestDeletedContentLeavesTheFile(t *testing.T) {
 			t.Errorf("Search(%s) after the deletes = %d messages, %v; want none", m, len(found), err)
 		}
 	}
+	// With the store open, once the idle truncation has run (tendWAL
+	// calls it after a second of quiet; TestIdleStoreTruncatesItsWAL
+	// lets that happen): the WAL is 0 bytes, and the database file holds
+	// the zeroed pages.
+	wal, err := os.ReadFile(filepath.Join(dir, "hubbub.db-wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(wal, []byte(markers["chunk"])) {
+		t.Errorf("hubbub.db-wal does not hold the purged chunk before the truncation: the check reads the wrong bytes")
+	}
+	if err := s.truncateWAL(ctx); err != nil {
+		t.Fatalf("truncateWAL: %v", err)
+	}
+	checkWALEmpty(t, dir)
+	checkMarkers(t, dir, markers, "open")
+	// Closed: the last connection checkpoints and removes the WAL.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	checkMarkers(t, dir, markers, "closed")
+}
 
+// checkMarkers checks that no file in dir holds one of markers, and that
+// hubbub.db holds the message not deleted.
+func checkMarkers(t *testing.T, dir string, markers map[string]string, when string) {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -124,12 +148,12 @@ func TestDeletedContentLeavesTheFile(t *testing.T) {
 		}
 		for what, m := range markers {
 			if n := bytes.Count(b, []byte(m)); n > 0 {
-				t.Errorf("%s holds the deleted %s's marker %d times", e.Name(), what, n)
+				t.Errorf("%s: %s holds the deleted %s's marker %d times", when, e.Name(), what, n)
 			}
 		}
 		if e.Name() == "hubbub.db" && !bytes.Contains(b, []byte("what stays")) {
-			t.Errorf("hubbub.db does not hold the message not deleted: the check reads the wrong bytes")
+			t.Errorf("%s: hubbub.db does not hold the message not deleted: the check reads the wrong bytes", when)
 		}
 	}
-	t.Logf("files checked: %s", strings.Join(names, ", "))
+	t.Logf("%s: files checked: %s", when, strings.Join(names, ", "))
 }

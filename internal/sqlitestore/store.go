@@ -9,7 +9,10 @@
 // connection and take the write lock when they begin (BEGIN IMMEDIATE), so
 // concurrent Appends queue in the process instead of failing with
 // SQLITE_BUSY; reads use a separate pool of read-only connections that WAL
-// lets run beside the writer.
+// lets run beside the writer. About five seconds after the last write (one
+// or two after a deletion), the store truncates the WAL file to zero bytes,
+// so that the old versions of pages, deleted content among them, do not
+// stay in it (wal.go).
 //
 // Only one process should write to a database file at a time. A second
 // process is not prevented, but it waits for the write lock for at most the
@@ -56,7 +59,9 @@ const busyTimeoutMS = 5000
 // load one commit in a few hundred took 100–400 ms (round 15). At 2,000
 // pages neither those stalls nor a loss at 20,000/s showed (rounds 15 and
 // 16). The WAL file grows to about 10 MB at the default page size and stays
-// that large (SQLite reuses it from the start after a checkpoint). A
+// that large while the store is busy (SQLite reuses it from the start after
+// a checkpoint); once the store is idle, a TRUNCATE checkpoint empties it
+// (tendWAL, wal.go), off the commit path. A
 // checkpoint on a goroutine of its own instead does not work: beside a
 // busy writer it never catches up, and the WAL is never restarted (rounds 6
 // and 10).
@@ -78,8 +83,8 @@ type Store struct {
 	stmts  writeStmts
 	reads  readStmts // the reader's prepared queries
 	names  accountNames
-	quit   chan struct{}  // closed by Close: stops pollNames
-	bg     sync.WaitGroup // pollNames
+	quit   chan struct{}  // closed by Close: stops pollNames and tendWAL
+	bg     sync.WaitGroup // pollNames, tendWAL
 	// indexLag is how long a new message may wait to be indexed for
 	// search (the constant indexLag); indexClock reads the time in
 	// milliseconds for it. Tests change both.
@@ -89,6 +94,14 @@ type Store struct {
 	// ftsPending is when (indexClock) the oldest message that is not
 	// indexed yet was committed, 0 if none is: Append's to read and set.
 	ftsPending atomic.Int64
+
+	// walCommits counts the writer's commits (writerConnector's commit
+	// hook), for tendWAL to tell when the store is idle; walSoon is set
+	// by a deletion, for tendWAL to truncate the WAL after a short quiet
+	// (see wal.go). walStats counts tendWAL's truncations.
+	walCommits atomic.Uint64
+	walSoon    atomic.Bool
+	walStats   walStats
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -133,10 +146,7 @@ func Open(path string) (*Store, error) {
 	s := &Store{path: abs, indexLag: indexLag, indexClock: func() int64 { return time.Now().UnixMilli() }}
 	// The writer opens first: its first connection switches the file to WAL
 	// and the migrations create the schema before any reader looks at it.
-	s.writer, err = sql.Open("sqlite", dsn(abs, false))
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
-	}
+	s.writer = sql.OpenDB(newWriterConnector(dsn(abs, false), &s.walCommits))
 	s.writer.SetMaxOpenConns(1)
 	s.writer.SetMaxIdleConns(1)
 	s.writer.SetConnMaxLifetime(0)
@@ -172,6 +182,13 @@ func Open(path string) (*Store, error) {
 	s.refreshNames(context.Background())
 	s.quit = make(chan struct{})
 	s.bg.Go(func() { s.pollNames(s.quit) })
+	s.bg.Go(func() {
+		tendWAL(s.quit, s.walCommits.Load, &s.walSoon, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), walTruncateIn)
+			defer cancel()
+			return s.truncateWAL(ctx)
+		})
+	})
 	return s, nil
 }
 
@@ -279,7 +296,8 @@ func outage(err error) bool {
 // a deletion frees is overwritten with zeros in the same transaction, and
 // the bytes of a deleted message, room or account, or of a purged or
 // expired file, are gone from the database file once the WAL is
-// checkpointed (TestDeletedContentLeavesTheFile), not readable there, or
+// checkpointed, and from the WAL once the idle store truncates it
+// (TestDeletedContentLeavesTheFile, wal.go), not readable there, or
 // in a copy of it, until SQLite happens to reuse the space.
 //
 // Not FAST: FAST zeroes what is deleted inside a b-tree page that is

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -223,5 +224,40 @@ func TestJoinStaff(t *testing.T) {
 	want := []protocol.Member{{Name: "ada", Role: protocol.RoleOwner}, {Name: "bob", Role: protocol.RoleModerator}}
 	if diff := cmp.Diff(want, info.Staff); diff != "" || info.Owner != "ada" {
 		t.Errorf("join of ops: owner %q, staff (-want +got):\n%s", info.Owner, diff)
+	}
+}
+
+// TestJoinRoster: JoinRoster returns a private room's roster, everyone
+// with a role there and the role, and none for a public room.
+func TestJoinRoster(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	ada, _ := register(t, srv, "ada")
+	bob, _ := register(t, srv, "bob")
+	register(t, srv, "cyd")
+	if _, err := ada.CreatePrivate(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"bob", "cyd"} {
+		if err := ada.Invite(ctx, "ops", user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ada.Promote(ctx, "ops", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	info, members, roster, err := bob.JoinRoster(ctx, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []protocol.Member{{Name: "ada", Role: protocol.RoleOwner}, {Name: "bob", Role: protocol.RoleModerator}, {Name: "cyd", Role: protocol.RoleMember}}
+	if diff := cmp.Diff(want, roster); diff != "" || !info.Private || !slices.Contains(members, "bob") {
+		t.Errorf("join of ops: info %+v, members %q, roster (-want +got):\n%s", info, members, diff)
+	}
+	if _, err := ada.Create(ctx, "lobby2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, roster, err := bob.JoinRoster(ctx, "lobby2"); err != nil || roster != nil {
+		t.Errorf("join of a public room: roster %+v, %v; want none", roster, err)
 	}
 }

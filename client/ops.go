@@ -364,14 +364,23 @@ func (c *Client) CreatePrivate(ctx context.Context, room, topic string) (protoco
 // info.Staff name its owner and moderators, as far as the server's node
 // knows them (the server still decides every moderation).
 func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo, members []string, err error) {
+	info, members, _, err = c.JoinRoster(ctx, room)
+	return info, members, err
+}
+
+// JoinRoster is Join that also returns the room's roster: in a private
+// room or DM, everyone with a role there, online or not, with their role
+// (at most protocol.MaxRoster); nil in a public room, whose owner and
+// moderators are info.Staff.
+func (c *Client) JoinRoster(ctx context.Context, room string) (info protocol.RoomInfo, members []string, roster []protocol.Member, err error) {
 	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpJoin, Room: room}, true)
 	if err != nil {
-		return protocol.RoomInfo{}, nil, err
+		return protocol.RoomInfo{}, nil, nil, err
 	}
 	if ev.Info == nil {
-		return protocol.RoomInfo{}, nil, errors.New("client: server's join reply has no info")
+		return protocol.RoomInfo{}, nil, nil, errors.New("client: server's join reply has no info")
 	}
-	return *ev.Info, ev.Members, nil
+	return *ev.Info, ev.Members, ev.Roster, nil
 }
 
 // DM opens the direct-message room of the client's account and user,

@@ -23,6 +23,7 @@ var Help = []string{
 	"  /me ACTION            send an action, shown as \"* you ACTION\"",
 	"  /search WORDS         find messages in every room you may read (also /s)",
 	"  /goto N               show result N of the last search in its room",
+	"  /staff                list the owner (~) and moderators (@) of the shown room",
 	"  /nick NAME            how to chat under another name",
 	"  /block USER           block an account; /unblock USER; /blocks lists them",
 	"  /show                 show the folded messages of blocked accounts here",
@@ -101,6 +102,9 @@ func (m *Model) command(text string) tea.Cmd {
 		return nil
 	case "/show":
 		m.showBlockedCmd()
+		return nil
+	case "/staff":
+		m.listStaff()
 		return nil
 	case "/quit", "/exit", "/q":
 		return m.quit()

@@ -72,6 +72,9 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 		w.yOffset, w.atBottom = 0, true
 	}
 	m.touch(w)
+	if changesRole(msg.Kind) {
+		w.roleEntry(&msg)
+	}
 	switch msg.Kind {
 	case "":
 		delete(w.typing, msg.From)

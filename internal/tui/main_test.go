@@ -45,6 +45,7 @@ type fakeClient struct {
 type fakeRoom struct {
 	info    protocol.RoomInfo
 	members []string
+	roster  []protocol.Member // what a join returns with info (a private room's)
 	msgs    []protocol.Message
 }
 
@@ -120,21 +121,23 @@ func (f *fakeClient) Create(ctx context.Context, room, topic string) (protocol.R
 	return protocol.RoomInfo{Name: room, Topic: topic}, nil
 }
 
-func (f *fakeClient) Join(ctx context.Context, room string) (protocol.RoomInfo, []string, error) {
+func (f *fakeClient) JoinRoster(ctx context.Context, room string) (protocol.RoomInfo, []string, []protocol.Member, error) {
 	f.record("join %s", room)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failJoin[room]; err != nil {
-		return protocol.RoomInfo{}, nil, err
+		return protocol.RoomInfo{}, nil, nil, err
 	}
 	r := f.rooms[room]
 	if r == nil {
-		return protocol.RoomInfo{}, nil, protocol.Errorf(protocol.CodeNoSuchRoom, "no room %s", room)
+		return protocol.RoomInfo{}, nil, nil, protocol.Errorf(protocol.CodeNoSuchRoom, "no room %s", room)
 	}
 	if !slices.Contains(r.members, f.self.Name) {
 		r.members = append(r.members, f.self.Name)
 	}
-	return r.info, slices.Clone(r.members), nil
+	info := r.info
+	info.Staff = slices.Clone(info.Staff)
+	return info, slices.Clone(r.members), slices.Clone(r.roster), nil
 }
 
 func (f *fakeClient) Leave(ctx context.Context, room string) error {

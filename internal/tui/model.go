@@ -1,9 +1,10 @@
 // Package tui is the full-screen terminal user interface of hubbub's
 // terminal client, built with Bubble Tea: a room list with unread counts,
 // the message view of the current room with scrollback that loads older
-// messages from history, who is in the room and who is typing, an input
-// line that sends messages and takes slash commands, and a status bar with
-// the connection's state. A room shows every entry of its sequence: plain
+// messages from history, who is in the room (its owner and moderators
+// marked and first, staff.go) and who is typing, an input line that sends
+// messages and takes slash commands, and a status bar with the
+// connection's state. A room shows every entry of its sequence: plain
 // messages with their edits, deletions, reactions, reply quotes and files
 // folded in (entries.go, message.go), and moderators' actions as lines.
 // Unread counts follow the server's read positions (unread.go); mentions
@@ -41,7 +42,10 @@ type Client interface {
 	Self() protocol.Identity
 	Rooms(ctx context.Context) ([]protocol.RoomInfo, error)
 	Create(ctx context.Context, room, topic string) (protocol.RoomInfo, error)
-	Join(ctx context.Context, room string) (protocol.RoomInfo, []string, error)
+	// JoinRoster joins a room: its description, who is in it, and a
+	// private room's or DM's roster (a public room's owner and
+	// moderators are info.Staff).
+	JoinRoster(ctx context.Context, room string) (protocol.RoomInfo, []string, []protocol.Member, error)
 	Leave(ctx context.Context, room string) error
 	Send(ctx context.Context, room, body string) (protocol.Message, error)
 	HistoryBefore(ctx context.Context, room string, before int64, limit int) ([]protocol.Message, bool, error)
@@ -227,7 +231,8 @@ type (
 		room    string
 		info    protocol.RoomInfo
 		members []string
-		refresh bool // a re-join after a reconnect, for members and topic
+		roster  []protocol.Member // private rooms and DMs
+		refresh bool              // a re-join after a reconnect, for members, topic and roles
 		err     error
 	}
 	historyMsg struct {

@@ -99,8 +99,8 @@ func (m *Model) joinCmd(room string, refresh bool) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
-		info, members, err := c.Join(ctx, room)
-		return joinedMsg{room: room, info: info, members: members, refresh: refresh, err: err}
+		info, members, roster, err := c.JoinRoster(ctx, room)
+		return joinedMsg{room: room, info: info, members: members, roster: roster, refresh: refresh, err: err}
 	}
 }
 
@@ -149,6 +149,11 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 	for _, u := range msg.members {
 		w.members[u] = true
 	}
+	staff := msg.info.Staff
+	if msg.info.Private {
+		staff = msg.roster
+	}
+	w.setStaff(staff, msg.info.Private, msg.info.LastSeq)
 	m.touch(w)
 	if !first || msg.info.LastSeq == 0 {
 		return nil

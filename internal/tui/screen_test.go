@@ -19,6 +19,7 @@ var update = flag.Bool("update", false, "rewrite testdata/screen-80x24.txt from 
 func TestScreen80x24(t *testing.T) {
 	f := newFake("ada", false)
 	f.addRoom("lobby", "Say hello", 0, "grace", "linus", "mallory")
+	f.rooms["lobby"].info.Staff = []protocol.Member{{Name: "grace", Role: protocol.RoleModerator}}
 	f.addRoom("books", "What we are reading", 0)
 	h := newHarness(t, f, 80, 24, "books", "lobby")
 	h.send(keyAlt('3'))

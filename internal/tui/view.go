@@ -170,8 +170,8 @@ func (m *Model) sidebarLines(width, height int) []string {
 	if w := m.current(); w.joined {
 		add("", lipgloss.NewStyle())
 		add(fmt.Sprintf(" Here (%d)", len(w.members)), boldStyle)
-		for _, u := range w.memberList() {
-			label := " " + SanitizeLine(u)
+		for _, u := range w.hereList() {
+			label := " " + roleMark(w.roles[u]) + SanitizeLine(u)
 			if u == m.self.Name {
 				label += " (you)"
 			}

@@ -36,6 +36,15 @@ type window struct {
 	members map[string]bool
 	typing  map[string]time.Time // user → when to stop showing it
 
+	// Who moderates the room (staff.go): the owner and moderators the
+	// last join reply named, as of the room's seq staffSeq, with the role
+	// and kick entries after it applied.
+	private   bool              // a private room or DM: a kick ends a role
+	staffList []protocol.Member // the join reply's info.staff or roster
+	staffSeq  int64             // the reply's info.last_seq
+	roles     map[string]string // account → owner or moderator
+	rolesSeq  int64             // the newest entry applied to roles; staffSeq if none
+
 	// The user's own mute here, as the server told it (the muted event
 	// of a join, of a mute, and the mute and unmute entries).
 	muted      bool
@@ -119,6 +128,7 @@ func newWindow(room string) *window {
 		fetching: map[int64]bool{},
 		members:  map[string]bool{},
 		typing:   map[string]time.Time{},
+		roles:    map[string]string{},
 		atBottom: true,
 	}
 }
@@ -232,6 +242,8 @@ func (w *window) restart() {
 	w.readSeq, w.sentRead, w.mark, w.marked = 0, 0, 0, false
 	w.topicSeq, w.jumpTo, w.jumpPages, w.found = 0, 0, 0, 0
 	w.more, w.loading, w.gone = false, false, false
+	w.staffList, w.staffSeq, w.rolesSeq = nil, 0, 0
+	clear(w.roles)
 }
 
 // addNote appends a note after the newest message.

@@ -67,6 +67,19 @@ func Check(name string) error {
 	return errors.Join(ErrInvalid, errors.New("name has nothing visible in it"))
 }
 
+// Sigils are the signs that clients show before names: @ before a mention
+// and a room's moderators, ~ before its owner (the terminal client's Here
+// panel), # before a room.
+const Sigils = "@~#"
+
+// Sigiled reports whether key, a Key, starts with one of Sigils: the name
+// it is the key of (@grace, its full-width ＠grace, ~ada, #lobby) would
+// read as a mention, a role mark or a room beside the names that clients
+// mark so.
+func Sigiled(key string) bool {
+	return key != "" && strings.ContainsRune(Sigils, rune(key[0]))
+}
+
 // Forms returns the ASCII spellings an account name that looks like name
 // could have: name in NFKC lower case, and its confusable skeleton taken
 // before lower-casing (so capital I reads as l), both without combining

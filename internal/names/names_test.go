@@ -103,3 +103,27 @@ func TestForms(t *testing.T) {
 		}
 	}
 }
+
+func TestSigiled(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"@grace", true},
+		{"\uff20grace", true}, // full-width @
+		{"\ufe6bgrace", true}, // small commercial at
+		{"~ada", true},
+		{"\uff5eada", true}, // full-width tilde
+		{"#lobby", true},
+		{"\uff03lobby", true}, // full-width number sign
+		{"grace@home", false},
+		{"a~b", false},
+		{"alice", false},
+		{"🐱 cat", false},
+	}
+	for _, tt := range tests {
+		if got := Sigiled(Key(tt.in)); got != tt.want {
+			t.Errorf("Sigiled(Key(%+q)) = %v (key %+q), want %v", tt.in, got, Key(tt.in), tt.want)
+		}
+	}
+}

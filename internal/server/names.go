@@ -33,6 +33,9 @@ func (ss *session) claimGuestName(name string) error {
 		return protocol.Errorf(protocol.CodeRateLimited, "too many names tried; try again in %s", retry.Round(time.Second))
 	}
 	key := names.Key(name)
+	if names.Sigiled(key) {
+		return protocol.Errorf(protocol.CodeInvalidValue, "a guest's name may not start with @, ~ or # (signs that clients show before names)")
+	}
 	if err := ss.checkAccountName(name); err != nil {
 		if protocol.CodeOf(err) == protocol.CodeNameTaken {
 			ss.srv.limits.loginIP.Fail(ss.ip, time.Now())

@@ -217,6 +217,11 @@ func TestGuestNames(t *testing.T) {
 		{"\u3164", protocol.CodeInvalidValue},   // Hangul filler
 		{"\u115f", protocol.CodeInvalidValue},   // Hangul choseong filler
 		{"bob\u200b", protocol.CodeInvalidValue},
+		{"@alicia", protocol.CodeInvalidValue},      // reads as a mention, or a moderator's mark
+		{"\uff20alicia", protocol.CodeInvalidValue}, // full-width @
+		{"~ben", protocol.CodeInvalidValue},         // an owner's mark
+		{"#lobby", protocol.CodeInvalidValue},
+		{"ben@home", ""},
 		{"Alicia", ""},
 	}
 	for _, tt := range tests {

@@ -39,12 +39,11 @@ import (
 // panel comes after exactly one cell of mark: the panel's second column is
 // the mark, the name starts in the third. Staff are accounts, whose names
 // are a-z, 0-9, '-' and '_' starting with a letter (protocol.CheckUsername),
-// so no account's name starts with ~ or @. A guest's display name may
-// start with either (protocol.CheckDisplayName and internal/names refuse
-// only control, format and invisible characters, and leading and trailing
-// spaces), but never with a space: a guest called "@grace" is shown as
-// "  @grace", its @ in the name column, one cell to the right of a
-// moderator's mark.
+// so no account's name starts with ~ or @, and the server refuses a
+// guest's display name that starts with @, ~ or # (internal/names,
+// Sigiled). A name from an older server may still, and never with a
+// space: a guest called "@grace" is shown as "  @grace", its @ in the
+// name column, one cell to the right of a moderator's mark.
 const (
 	ownerMark     = "~"
 	moderatorMark = "@"

@@ -48,8 +48,7 @@ func deleteAccount(t *testing.T, srv *servertest.Server, tok string) {
 
 // TestStaffRealServer: with the real client and server, the Here panel
 // marks a public room's owner and moderators from the join reply and
-// lists them first, a guest who calls itself like a moderator included;
-// /staff lists a moderator who is not online; a promotion and a demotion
+// lists them first; /staff lists a moderator who is not online; a promotion and a demotion
 // change the marks as they happen, without a join; a private room's
 // roster marks its roles, and a kick from it ends one; a re-join after a
 // reconnect picks up a change the room got no entry for (a moderator's
@@ -72,7 +71,7 @@ func TestStaffRealServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []*client.Client{grace, linus, dialReal(t, srv.WSURL, client.Options{Name: "@grace"})} {
+	for _, c := range []*client.Client{grace, linus, dialReal(t, srv.WSURL, client.Options{Name: "zed"})} {
 		if _, _, err := c.Join(ctx, "ops"); err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +79,7 @@ func TestStaffRealServer(t *testing.T) {
 
 	term := dialReal(t, "ws://"+netw.ln.Addr().String()+"/ws", client.Options{Token: adaTok})
 	h := newRealHarness(t, term, 100, 30, "ops")
-	h.pumpPanel(term, " ~grace", " @linus", "  @grace", "  ada (you)")
+	h.pumpPanel(term, " ~grace", " @linus", "  ada (you)", "  zed")
 	want := []string{
 		"Owner and moderators of #ops (3):",
 		"  ~grace  owner, here",
@@ -96,11 +95,11 @@ func TestStaffRealServer(t *testing.T) {
 	if err := grace.Promote(ctx, "ops", "ada"); err != nil {
 		t.Fatal(err)
 	}
-	h.pumpPanel(term, " ~grace", " @ada (you)", " @linus", "  @grace")
+	h.pumpPanel(term, " ~grace", " @ada (you)", " @linus", "  zed")
 	if err := grace.Demote(ctx, "ops", "linus"); err != nil {
 		t.Fatal(err)
 	}
-	h.pumpPanel(term, " ~grace", " @ada (you)", "  @grace", "  linus")
+	h.pumpPanel(term, " ~grace", " @ada (you)", "  linus", "  zed")
 	if got := h.m.find("ops").staffSeq; got != joinedAt {
 		t.Errorf("the roles are as of seq %d, not of the join's %d: the client joined again", got, joinedAt)
 	}
@@ -160,5 +159,5 @@ func TestStaffRealServer(t *testing.T) {
 	// grace's account is deleted: ada, the only moderator, owns ops.
 	deleteAccount(t, srv, graceTok)
 	h.pump(term, "grace made you owner")
-	h.pumpPanel(term, " ~ada (you)", "  @grace", "  linus")
+	h.pumpPanel(term, " ~ada (you)", "  linus", "  zed")
 }

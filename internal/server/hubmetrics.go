@@ -14,6 +14,35 @@ type dataMetrics struct {
 	ackSeconds    prometheus.Histogram // from a send's arrival to its ack being queued
 }
 
+// walTruncations is the part of a store that truncates its write-ahead
+// log when idle (sqlitestore.Store): how those truncations went.
+type walTruncations interface {
+	WALTruncations() (done, busy, failed int64)
+}
+
+// registerStoreMetrics exports what the store counts of itself, if it
+// counts anything.
+func registerStoreMetrics(reg *prometheus.Registry, store any) {
+	w, ok := store.(walTruncations)
+	if !ok {
+		return
+	}
+	for _, r := range []struct {
+		result string
+		get    func(done, busy, failed int64) int64
+	}{
+		{"done", func(d, _, _ int64) int64 { return d }},
+		{"busy", func(_, b, _ int64) int64 { return b }},
+		{"failed", func(_, _, f int64) int64 { return f }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "hubbub_store_wal_truncations_total",
+			Help:        "Truncations of SQLite's write-ahead log when the store is idle, so that deleted content leaves it: done, busy (a reader was using it; tried again at the next idle period), failed.",
+			ConstLabels: prometheus.Labels{"result": r.result},
+		}, func() float64 { return float64(r.get(w.WALTruncations())) }))
+	}
+}
+
 func newDataMetrics(reg *prometheus.Registry, h *hub.Hub) *dataMetrics {
 	m := &dataMetrics{
 		healed: prometheus.NewCounter(prometheus.CounterOpts{

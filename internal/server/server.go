@@ -158,6 +158,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub = h
 	s.data = newDataMetrics(s.metrics.reg, h)
+	registerStoreMetrics(s.metrics.reg, cfg.Store)
 	s.sanctions.ttl = cfg.ModerationCheck
 	s.sanctions.seqOf = s.knownSeq
 	s.roomRows.ttl = cfg.ModerationCheck

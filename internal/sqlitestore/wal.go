@@ -69,6 +69,13 @@ type walStats struct {
 	failed    atomic.Int64 // any other error
 }
 
+// WALTruncations returns how many idle truncations of the WAL succeeded,
+// gave way to a reader (to be tried again at the next idle period), and
+// failed otherwise, since Open. The server exports them as metrics.
+func (s *Store) WALTruncations() (done, busy, failed int64) {
+	return s.walStats.truncated.Load(), s.walStats.busy.Load(), s.walStats.failed.Load()
+}
+
 // walIdle decides, one tick at a time, when to truncate the WAL. Its zero
 // value is ready to use, and truncates at the first idle period even
 // without a commit: the WAL may hold what a process that crashed wrote.

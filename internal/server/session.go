@@ -700,8 +700,12 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 		info.Owner = r.Owner // the clients offer no kick or ban of the owner
 	}
 	// Staff is for show: a store that cannot say leaves it out, and the
-	// join goes on.
-	info.Staff, _ = ss.staff(ctx, r)
+	// join goes on (the read position below asks the store next, and
+	// fails the join if the store is down).
+	if info.Staff, err = ss.staff(ctx, r); err != nil {
+		ss.srv.log.Debug("join without the room's staff", "room", r.Name, "err", err)
+		info.Staff, err = nil, nil
+	}
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}

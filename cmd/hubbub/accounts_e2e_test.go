@@ -62,12 +62,20 @@ func TestAccountsEndToEnd(t *testing.T) {
 		return ok && m.Message.From == "ada" && !m.Message.Guest && m.Message.Body == "signed in"
 	})
 
-	// --guest ignores the session; the account's name is not a guest's.
-	if code := run("", "send", "--guest", "--name", "ada", "lobby", "impostor"); code != exitError {
-		t.Errorf("guest send as ada: exit %d, want %d", code, exitError)
-	}
-	if want := `the name "ada" belongs to an account`; !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr = %q, want %q", stderr, want)
+	// --guest ignores the session; a name that is taken is refused with
+	// the server's reason, which says whose it is.
+	for _, tt := range []struct {
+		name, want string
+	}{
+		{"ada", "hubbub: ada is an account's name; pick another or log in (--name NAME for another"},
+		{"grace", "hubbub: someone online is called grace already; pick another name (--name NAME for another"},
+	} {
+		if code := run("", "send", "--guest", "--name", tt.name, "lobby", "impostor"); code != exitError {
+			t.Errorf("guest send as %s: exit %d, want %d", tt.name, code, exitError)
+		}
+		if got := stderr.String(); !strings.Contains(got, tt.want) {
+			t.Errorf("guest send as %s: stderr = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 
 	// Logout ends the session on the server and forgets it.

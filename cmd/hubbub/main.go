@@ -302,13 +302,16 @@ func (a *app) dial(ctx context.Context, cf commonFlags) (*client.Client, string,
 		return c, server, nil
 	}
 	var he *client.HandshakeError
+	var pe *protocol.Error
 	switch {
 	case errors.As(err, &he) && he.StatusCode == 401 && opts.Token != "":
 		err = fmt.Errorf("the saved session for %s was refused (it expired or was ended): log in again with \"hubbub login\", or connect with --guest", server)
 	case errors.As(err, &he) && he.StatusCode == 401:
 		err = fmt.Errorf("%s does not allow guests: \"hubbub login\" first", server)
-	case protocol.CodeOf(err) == protocol.CodeNameTaken:
-		err = fmt.Errorf("the name %q belongs to an account: choose another with --name, or log in", opts.Name)
+	case errors.As(err, &pe) && pe.Code == protocol.CodeNameTaken:
+		// The server's reason says whose the name is: an account's, or
+		// another guest's online now.
+		err = fmt.Errorf("%s (--name NAME for another; \"hubbub login\" for an account)", tui.SanitizeLine(pe.Reason))
 	default:
 		err = fmt.Errorf("cannot connect to %s: %s", server, tui.SanitizeLine(err.Error()))
 	}

@@ -89,13 +89,21 @@ func (s *Server) apiFail(w http.ResponseWriter, err error) {
 	writeJSON(w, status, apiError{Code: pe.Code, Reason: pe.Reason})
 }
 
-// apiGuard applies to every POST: JSON only (a form post from another site
-// cannot forge it), and browsers must pass the Origin policy.
+// apiGuard applies to every POST of the account API: accounts must be
+// enabled, and the request must pass postGuard.
 func (s *Server) apiGuard(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.Accounts == nil {
 		writeJSON(w, http.StatusNotFound, apiError{Code: protocol.CodeForbidden, Reason: "accounts are not enabled on this server"})
 		return false
 	}
+	return s.postGuard(w, r)
+}
+
+// postGuard applies to every POST the server takes (the account API and
+// the inspector's watch): JSON only (a form post from another site cannot
+// forge it), and browsers must pass the Origin policy. It has answered the
+// request (415 or 403) when it returns false.
+func (s *Server) postGuard(w http.ResponseWriter, r *http.Request) bool {
 	if !s.checkOrigin(r) {
 		writeJSON(w, http.StatusForbidden, apiError{Code: protocol.CodeForbidden, Reason: s.originRefusedReason(r.Header.Get("Origin"), r)})
 		return false

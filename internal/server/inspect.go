@@ -243,6 +243,9 @@ type watchRequest struct {
 // connection ends, the watcher falls behind, the request ends or the
 // server shuts down. The last line is a note saying which.
 func (s *Server) serveInspectWatch(w http.ResponseWriter, r *http.Request) {
+	if !s.postGuard(w, r) {
+		return
+	}
 	var req watchRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
 		s.apiFail(w, protocol.Errorf(protocol.CodeBadJSON, "want {\"conn\": id} or {\"key\": key}"))

@@ -39,8 +39,8 @@ type feed struct {
 	raw  *bytes.Buffer // every byte of the feed, for redaction checks; read after recs is closed
 }
 
-// watch opens a feed for body with hdr; it returns the response status
-// and, for 200, the feed.
+// watch opens a feed for body, sent as JSON with hdr (which may replace
+// the Content-Type); it returns the response status and, for 200, the feed.
 func watch(t *testing.T, baseURL string, hdr http.Header, body any) (int, *feed) {
 	t.Helper()
 	b, _ := json.Marshal(body)
@@ -48,6 +48,7 @@ func watch(t *testing.T, baseURL string, hdr http.Header, body any) (int, *feed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
@@ -76,6 +77,12 @@ func watch(t *testing.T, baseURL string, hdr http.Header, body any) (int, *feed)
 		}
 	}()
 	return resp.StatusCode, f
+}
+
+// withHeader returns h with key set to value.
+func withHeader(h http.Header, key, value string) http.Header {
+	h.Set(key, value)
+	return h
 }
 
 // next returns the next record; it fails the test after 5 s or at the
@@ -386,6 +393,11 @@ func TestInspectAccess(t *testing.T) {
 			}{
 				{"no credentials", nil, http.StatusUnauthorized},
 				{"another user", bearer(carlTok), http.StatusForbidden},
+				// Like every POST (docs/protocol.md, "Requests and errors"):
+				// JSON only, and a page of another origin is refused, even
+				// with an administrator's credentials.
+				{"admin, a form's body", withHeader(bearer(adaTok), "Content-Type", "application/x-www-form-urlencoded"), http.StatusUnsupportedMediaType},
+				{"admin, from another origin", withHeader(bearer(adaTok), "Origin", "https://evil.example"), http.StatusForbidden},
 			} {
 				if got, _ := watch(t, s.ts.URL, tt.hdr, watchRequest{Conn: id}); got != tt.want {
 					t.Errorf("%s watches bea: status %d, want %d", tt.name, got, tt.want)

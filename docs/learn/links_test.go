@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // tourPages returns the tour's Markdown files and their contents.
@@ -32,19 +34,49 @@ func tourPages(t *testing.T) map[string]string {
 
 var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
-// TestTourLinks checks every relative link of the tour: the file or
-// directory exists, and a fragment after a Go file or package directory
-// (path#Symbol, path#Type.Method) names a declaration found there by
-// go/parser. Renaming or moving a function the tour links to fails here.
+// docPages returns every page a reader of the repository is pointed to,
+// keyed by its path from this directory: the tour, ../../README.md and
+// ../*.md (docs/).
+func docPages(t *testing.T) map[string]string {
+	t.Helper()
+	pages := tourPages(t)
+	more, err := filepath.Glob(filepath.Join("..", "*.md"))
+	if err != nil || len(more) == 0 {
+		t.Fatalf("no Markdown pages in docs (%v)", err)
+	}
+	for _, n := range append(more, filepath.Join("..", "..", "README.md")) {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[n] = string(b)
+	}
+	return pages
+}
+
+// TestTourLinks checks every relative link of the tour, of README.md and
+// of docs/*.md: the file or directory exists; a fragment after a Go file
+// or package directory (path#Symbol, path#Type.Method) names a
+// declaration found there by go/parser; and a fragment of a Markdown page
+// (page.md#heading, or #heading on the page itself) names one of its
+// headings, as GitHub makes their anchors, or an <a id>. Renaming or
+// moving a function, a page or a heading that a page links to fails here.
+// Links in code (blocks and spans) are not links and are not checked.
 func TestTourLinks(t *testing.T) {
-	symbols := 0
-	for page, text := range tourPages(t) {
-		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
+	symbols, fragments := 0, 0
+	pages := docPages(t)
+	for page, text := range pages {
+		for _, m := range mdLink.FindAllStringSubmatch(withoutCode(text), -1) {
 			target := m[1]
-			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
 			path, sym, _ := strings.Cut(target, "#")
+			if path == "" {
+				path = page
+			} else {
+				path = filepath.Join(filepath.Dir(page), path)
+			}
 			if strings.HasPrefix(filepath.Clean(path), "../../../") {
 				continue // outside the repository, like ../shared/DESIGN.md beside the clone
 			}
@@ -53,7 +85,22 @@ func TestTourLinks(t *testing.T) {
 				t.Errorf("%s: link %s: %v", page, target, err)
 				continue
 			}
-			if sym == "" || strings.HasSuffix(path, ".md") {
+			if sym == "" {
+				continue
+			}
+			if strings.HasSuffix(path, ".md") {
+				fragments++
+				text, ok := pages[filepath.Clean(path)]
+				if !ok {
+					b, err := os.ReadFile(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					text = string(b)
+				}
+				if !anchors(text)[sym] {
+					t.Errorf("%s: link %s: %s has no heading or anchor #%s", page, target, path, sym)
+				}
 				continue
 			}
 			files := []string{path}
@@ -66,11 +113,56 @@ func TestTourLinks(t *testing.T) {
 			}
 		}
 	}
-	// The tour links to dozens of functions; finding few means the link
-	// syntax drifted and this test checks nothing.
-	if symbols < 20 {
-		t.Errorf("found %d links to Go symbols, want at least 20", symbols)
+	// The pages link to dozens of functions and headings; finding few
+	// means the link syntax drifted and this test checks nothing.
+	t.Logf("checked %d links to Go symbols and %d to headings", symbols, fragments)
+	if symbols < 20 || fragments < 50 {
+		t.Errorf("found %d links to Go symbols and %d to headings, want at least 20 and 50", symbols, fragments)
 	}
+}
+
+var (
+	codeBlock = regexp.MustCompile("(?ms)^```.*?^```")
+	codeSpan  = regexp.MustCompile("``.+?``|`[^`\n]+`")
+	heading   = regexp.MustCompile(`(?m)^#{1,6}[ \t]+(.+?)[ \t]*#*$`)
+	anchorTag = regexp.MustCompile(`<a id="([^"]+)"`)
+)
+
+// withoutCode returns text without its fenced code blocks and code spans.
+func withoutCode(text string) string {
+	return codeSpan.ReplaceAllString(codeBlock.ReplaceAllString(text, ""), "")
+}
+
+// anchors returns the fragments a Markdown page answers to: each heading's
+// anchor as GitHub makes it (lower case; letters, digits, '-' and '_'
+// kept, spaces made '-', the rest dropped; a repeat gets -1, -2, …), and
+// each <a id="…">.
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]int{}
+	text = codeBlock.ReplaceAllString(text, "")
+	for _, m := range heading.FindAllStringSubmatch(text, -1) {
+		var b strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case unicode.IsLetter(r), unicode.IsDigit(r), r == '-', r == '_':
+				b.WriteRune(r)
+			case r == ' ':
+				b.WriteByte('-')
+			}
+		}
+		a := b.String()
+		if n := seen[a]; n > 0 {
+			out[fmt.Sprintf("%s-%d", a, n)] = true
+		} else {
+			out[a] = true
+		}
+		seen[a]++
+	}
+	for _, m := range anchorTag.FindAllStringSubmatch(text, -1) {
+		out[m[1]] = true
+	}
+	return out
 }
 
 // declared reports whether one of the files (tests excluded) declares sym:

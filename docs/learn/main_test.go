@@ -1,7 +1,7 @@
 // Package learn holds the tests of the guided tour in docs/learn: the Go
 // code the tour shows runs here as Example functions against a real
-// hubbub server, and TestTourLinks keeps the tour's links to hubbub's code
-// pointing at functions that exist.
+// hubbub server, and TestTourLinks keeps the links of the tour, README.md
+// and docs/ pointing at files, functions and headings that exist.
 package learn
 
 import (

@@ -68,6 +68,13 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("user: missing command")
 	}
 	cmd, rest := rest[0], rest[1:]
+	// An unknown command is said so before its NAME is checked.
+	switch cmd {
+	case "list", "add", "passwd", "disable", "enable", "admin", "unadmin", "delete":
+	default:
+		fs.Usage()
+		return fmt.Errorf("user: unknown command %q", cmd)
+	}
 	if cmd == "list" {
 		if len(rest) != 0 {
 			fs.Usage()

@@ -73,6 +73,9 @@ func testUserCommands(t *testing.T, flags []string, getenv func(string) string, 
 		{"list", []string{"list"}, "", "", "alice  administrator  disabled"},
 		{"list with name", []string{"list", "alice"}, "", "takes no NAME", ""},
 		{"unknown command", []string{"frob", "alice"}, "", "unknown command", ""},
+		// Said before anything about the name (none, or a bad one).
+		{"unknown command without a name", []string{"frob"}, "", `unknown command "frob"`, ""},
+		{"unknown command with a bad name", []string{"frob", "x"}, "", `unknown command "frob"`, ""},
 		{"add carol", []string{"add", "carol"}, "carol's password\n", "", "created user carol"},
 		// Without a terminal, delete asks for --yes and deletes nothing.
 		{"delete unconfirmed", []string{"delete", "carol"}, "carol\n", "confirm with --yes", ""},

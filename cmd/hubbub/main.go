@@ -179,7 +179,8 @@ Commands:
   tail      join ROOM, print its last N messages and then every new one,
             one per line, "[15:04] alice: hi" (newlines in a message shown
             as ^J), or with --json one JSON message object per line
-            (protocol.Message: room, seq, from, guest, body, cmid, ts);
+            (protocol.Message: room, seq, from, guest, body, cmid, ts,
+            and file, kind, target, ... when set);
             runs until interrupted, or fails when kicked or banned from
             ROOM or ROOM is deleted
   help      print this help

@@ -33,9 +33,9 @@ func privateMux(debug bool, metrics http.Handler) *http.ServeMux {
 // --debug-addr's profiler and --metrics-addr's metrics. It belongs on a
 // loopback or otherwise private address: profiles show internals (not
 // message bodies), metrics the node's load. It answers the Host names the
-// chat's listener does (hosts): a page that rebinds its name to the
-// loopback must not read the command line, which may hold the store's
-// password. It returns once the listener is open; a failure to open it is
+// chat's listener does (hosts), and /metrics, as there, whatever the
+// Host: a page that rebinds its name to the loopback must not read the
+// command line, which may hold the store's password. It returns once the listener is open; a failure to open it is
 // returned. stop closes it and waits.
 func servePrivate(what, addr string, mux http.Handler, hosts *server.HostPolicy, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)

@@ -8,13 +8,16 @@ import (
 	"testing"
 )
 
-// TestListenersRefuseRebinding: both of hubbubd's listeners, the chat's
-// and the profiler's (whose /debug/pprof/cmdline shows the command line,
-// store password included), answer a name --allowed-host lists, and
-// refuse one rebound to the loopback.
+// TestListenersRefuseRebinding: hubbubd's listeners, the chat's, the
+// profiler's (whose /debug/pprof/cmdline shows the command line, store
+// password included) and the metrics', answer a name --allowed-host lists,
+// and refuse one rebound to the loopback; but the health and metrics
+// endpoints answer whatever name a balancer or scraper uses, on every
+// listener (docs/operations.md, docs/protocol.md).
 func TestListenersRefuseRebinding(t *testing.T) {
 	debug := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	addr := startMain(t, "--debug-addr", debug, "--allowed-host", "chat.internal")
+	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := startMain(t, "--debug-addr", debug, "--metrics-addr", metrics, "--allowed-host", "chat.internal")
 	get := func(at, path, host string) int {
 		t.Helper()
 		req, err := http.NewRequest("GET", "http://"+at+path, nil)
@@ -39,6 +42,9 @@ func TestListenersRefuseRebinding(t *testing.T) {
 		{"chat, its IP address", addr, "/", addr, http.StatusOK},
 		{"profiler, a rebound name", debug, "/debug/pprof/cmdline", "attacker.example" + port(debug), http.StatusForbidden},
 		{"profiler, localhost", debug, "/debug/pprof/cmdline", "localhost" + port(debug), http.StatusOK},
+		{"chat, health by a balancer's name", addr, "/readyz", "node1.internal" + port(addr), http.StatusOK},
+		{"metrics, a scraper's name", metrics, "/metrics", "node1.internal" + port(metrics), http.StatusOK},
+		{"metrics, a listed name", metrics, "/metrics", "chat.internal" + port(metrics), http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -250,10 +250,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	if m.DebugAddr != "" {
 		var metrics http.Handler
+		what := "profiler"
 		if m.MetricsAddr == m.DebugAddr {
-			metrics = srv.MetricsHandler()
+			metrics, what = srv.MetricsHandler(), "profiler and metrics"
 		}
-		stop, err := servePrivate("profiler", m.DebugAddr, privateMux(true, metrics), srv.Hosts(), log)
+		stop, err := servePrivate(what, m.DebugAddr, privateMux(true, metrics), srv.Hosts(), log)
 		if err != nil {
 			srv.Shutdown(context.Background())
 			return fmt.Errorf("--debug-addr: %w", err)

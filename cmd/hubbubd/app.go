@@ -256,7 +256,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		stop, err := servePrivate(what, m.DebugAddr, privateMux(true, metrics), srv.Hosts(), log)
 		if err != nil {
-			srv.Shutdown(context.Background())
+			srv.Close()
 			return fmt.Errorf("--debug-addr: %w", err)
 		}
 		defer stop()
@@ -264,14 +264,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.MetricsAddr != "" && m.MetricsAddr != m.DebugAddr {
 		stop, err := servePrivate("metrics", m.MetricsAddr, privateMux(false, srv.MetricsHandler()), srv.Hosts(), log)
 		if err != nil {
-			srv.Shutdown(context.Background())
+			srv.Close()
 			return fmt.Errorf("--metrics-addr: %w", err)
 		}
 		defer stop()
 	}
 	ln, err := listen(ctx, m.Addr)
 	if err != nil {
-		srv.Shutdown(context.Background())
+		srv.Close() // nothing was served: no drain to wait for
 		return err
 	}
 	hs := &http.Server{
@@ -286,7 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 		cert, err := tls.LoadX509KeyPair(m.TLSCert, m.TLSKey)
 		if err != nil {
 			ln.Close()
-			srv.Shutdown(context.Background())
+			srv.Close()
 			return fmt.Errorf("tls: %w", err)
 		}
 		// HTTP/1.1 only: the WebSocket upgrade of RFC 6455 needs it.

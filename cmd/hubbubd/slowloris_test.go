@@ -92,3 +92,35 @@ func TestSlowHandshakeIsCut(t *testing.T) {
 		t.Errorf("oversized headers: got %.40q, want HTTP 431", reply)
 	}
 }
+
+// TestListenFailureExitsAtOnce: when hubbubd cannot open one of its
+// addresses it says so and exits, without the drain grace that a server
+// which served nobody has no reason to wait out. The grace here is an
+// hour; the test gives Run 20 s.
+func TestListenFailureExitsAtOnce(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, flag := range []string{"--addr", "--debug-addr", "--metrics-addr"} {
+		t.Run(flag, func(t *testing.T) {
+			m := NewMain()
+			m.Stdout, m.Stderr = io.Discard, io.Discard
+			args := []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--drain-grace", "1h", "--drain-window", "1h", flag, taken.Addr().String()}
+			if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- m.Run(context.Background()) }()
+			select {
+			case err := <-errc:
+				if err == nil || !strings.Contains(err.Error(), "address already in use") {
+					t.Errorf("Run = %v, want the address in use", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Run still running 20 s after its listener failed: it waits out the drain grace")
+			}
+		})
+	}
+}

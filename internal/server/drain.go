@@ -30,9 +30,26 @@ import (
 // one, because http.Server.Shutdown neither closes nor waits for hijacked
 // connections.
 func (s *Server) Shutdown(ctx context.Context) error {
+	return s.shutdown(ctx, s.cfg.DrainGrace, s.cfg.DrainWindow)
+}
+
+// Close stops the server at once, as Shutdown does with no drain grace
+// and no drain window: for a server whose listener never opened (hubbubd
+// calls it when a listener fails at start), where a grace would only
+// delay the exit. Sockets still open are closed with 1012 at once, and
+// Close waits for them to end; the committer, the background goroutines
+// and the hub stop as in Shutdown.
+func (s *Server) Close() error {
+	return s.shutdown(context.Background(), 0, 0)
+}
+
+// shutdown is Shutdown with the grace and the window given.
+func (s *Server) shutdown(ctx context.Context, grace, window time.Duration) error {
 	s.draining.Store(true)
-	s.log.Info("draining", "grace", s.cfg.DrainGrace, "window", s.cfg.DrainWindow)
-	if !sleepCtx(ctx, s.cfg.DrainGrace) {
+	if grace > 0 || window > 0 {
+		s.log.Info("draining", "grace", grace, "window", window)
+	}
+	if !sleepCtx(ctx, grace) {
 		s.log.Warn("shutdown deadline reached during the drain grace")
 	}
 
@@ -43,7 +60,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
-	closeSpread(ctx, conns, s.cfg.DrainWindow)
+	closeSpread(ctx, conns, window)
 
 	done := make(chan struct{})
 	go func() {

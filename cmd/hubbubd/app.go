@@ -171,6 +171,11 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return errHelp // nothing more to do: main exits 0
 	}
 	if fs.NArg() > 0 {
+		if fs.Arg(0) == "user" {
+			// hubbubd --data X user list: the user command takes its
+			// flags after its name.
+			return fmt.Errorf("unexpected argument %q: give the user command first, its flags after it (hubbubd user --data DIR list)", fs.Arg(0))
+		}
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	given := map[string]bool{}

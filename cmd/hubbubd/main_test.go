@@ -122,6 +122,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad flag duration", args: []string{"--ping-interval", "soon"}, err: "ping-interval"},
 		{name: "unknown flag", args: []string{"--no-such-flag"}, err: "no-such-flag"},
 		{name: "argument", args: []string{"serve"}, err: `unexpected argument "serve"`},
+		{name: "user command after flags", args: []string{"--data", "/tmp/x", "user", "list"}, err: `give the user command first, its flags after it (hubbubd user --data DIR list)`},
 		{name: "tls-cert without tls-key", args: []string{"--tls-cert", "c.pem"}, err: "--tls-cert and --tls-key"},
 		// A node of a cluster whose HUBBUB_STORE went missing (an
 		// environment file not read) must not serve from a SQLite database

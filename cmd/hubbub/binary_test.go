@@ -262,6 +262,41 @@ func TestBinaryPTY(t *testing.T) {
 	term.wait()
 }
 
+// TestBinaryPTYWideText types CJK text longer than one of bubbletea's
+// 256-byte reads in one go, as a terminal without bracketed paste (tmux
+// send-keys, an input method) delivers it: bubbletea dropped the character
+// a read cut in two, and the message went out without it.
+func TestBinaryPTYWideText(t *testing.T) {
+	bin := hubbubBinary(t)
+	url := startServer(t)
+	grace := dialPeer(t, url, "grace")
+	if _, err := grace.Create(t.Context(), "cjk", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := grace.Join(t.Context(), "cjk"); err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(t, binEnv(t, "TERM=xterm-256color", "COLORTERM=", "NO_COLOR="), bin, "--server", url, "--name", "ada", "--join=cjk")
+	term.waitFor("ada (guest)")
+	term.waitFor("grace")
+
+	body := strings.Repeat("你好世界", 23) // 276 bytes
+	term.typeKeys(body + "\r")
+	var got string
+	grace.waitEvent(t, "ada's message", func(ev client.Event) bool {
+		m, ok := ev.(client.MessageEvent)
+		if ok && m.Message.Room == "cjk" && m.Message.From == "ada" {
+			got = m.Message.Body
+		}
+		return got != ""
+	})
+	if got != body {
+		t.Errorf("sent %q (%d characters), want %q (%d)", got, utf8.RuneCountInString(got), body, utf8.RuneCountInString(body))
+	}
+	term.typeKeys("/quit\r")
+	term.wait()
+}
+
 // TestBinaryLoginPTY registers and logs in on a terminal, where the
 // password is read without echo, and then sends as the account.
 func TestBinaryLoginPTY(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/term"
 )
 
 // Run shows the user interface full-screen on the terminal until the user
@@ -19,6 +20,10 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Bell = func() { os.Stdout.Write([]byte("\a")) }
 	}
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen()}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		// Otherwise bubbletea opens /dev/tty itself.
+		popts = append(popts, tea.WithInput(newUTF8Input(os.Stdin)))
+	}
 	if opts.Mouse {
 		popts = append(popts, tea.WithMouseCellMotion())
 	}

@@ -77,6 +77,18 @@ func wrap(s string, width int) []string {
 	return strings.Split(ansi.Hardwrap(ansi.Wrap(s, width, ""), width, true), "\n")
 }
 
+// restAfter is what is left of s after the first of wrapped, the lines
+// wrap made of it, to be wrapped again at another width. Where the first
+// line ends at a space, the space goes; where it was cut in a word (a long
+// URL, a run of CJK, which has no spaces), nothing is put in between.
+func restAfter(s string, wrapped []string) string {
+	if rest, ok := strings.CutPrefix(s, wrapped[0]); ok {
+		return strings.TrimLeft(rest, " ")
+	}
+	// Not a prefix (wrap changed the text): the lines as wrap broke them.
+	return strings.Join(wrapped[1:], " ")
+}
+
 // View renders the whole screen.
 func (m *Model) View() string {
 	if m.quitting || m.width == 0 || m.height == 0 {
@@ -285,12 +297,12 @@ func (m *Model) windowLines(w *window, width int) []string {
 		if width-indent-lead-2 >= 10 {
 			hang += "  "
 		}
-		first, rest, _ := strings.Cut(strings.Join(wrap(body, width-len(pad)), "\n"), "\n")
-		lines = append(lines, style.Render(pad+first))
-		if rest == "" {
+		wrapped := wrap(body, width-len(pad))
+		lines = append(lines, style.Render(pad+wrapped[0]))
+		if len(wrapped) == 1 {
 			return
 		}
-		for _, l := range wrap(strings.ReplaceAll(rest, "\n", " "), width-len(hang)) {
+		for _, l := range wrap(restAfter(body, wrapped), width-len(hang)) {
 			lines = append(lines, style.Render(hang+l))
 		}
 	}
@@ -369,8 +381,19 @@ func (m *Model) windowLines(w *window, width int) []string {
 				text = "» " + text
 			}
 			if l.code {
-				for _, c := range strings.Split(ansi.Hardwrap(text, max(1, width-indent), true), "\n") {
-					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(c))
+				// Cut where the width ends, as code is; the lines cut
+				// off keep the code's indentation.
+				code := strings.TrimLeft(strings.TrimPrefix(text, "» "), " ")
+				head := text[:len(text)-len(code)]
+				lead := ansi.StringWidth(head)
+				if width-indent-lead < 10 {
+					code, head, lead = text, "", 0
+				}
+				for i, c := range strings.Split(ansi.Hardwrap(code, max(1, width-indent-lead), true), "\n") {
+					if i > 0 {
+						head = strings.Repeat(" ", lead)
+					}
+					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(head+c))
 				}
 				continue
 			}
@@ -440,13 +463,15 @@ func (m *Model) authorLine(from string, guest bool, when string, width int) stri
 
 func (m *Model) drawAuthorLine(from string, guest bool, when string, width int) string {
 	name := SanitizeLine(from)
-	if width > 12 {
-		name = ansi.Truncate(name, width-12, "…")
-	}
-	line := nameStyle(from).Render(name)
+	suffix := "  " + when
 	if guest {
-		line += dimStyle.Render(" (guest)")
+		suffix = " (guest)" + suffix
 	}
-	line += dimStyle.Render("  " + when)
+	// The name gives way to the time and the guest mark, down to 8
+	// cells: a long name cut the time to "0…".
+	if room := width - lipgloss.Width(suffix); room >= 8 {
+		name = ansi.Truncate(name, room, "…")
+	}
+	line := nameStyle(from).Render(name) + dimStyle.Render(suffix)
 	return ansi.Truncate(line, width, "…")
 }

@@ -146,11 +146,18 @@ func (m *Model) roomArg(cmd, arg string) (string, bool) {
 // leave leaves room, or the shown room if room is empty.
 func (m *Model) leave(room string) tea.Cmd {
 	w := m.current()
+	if user, ok := strings.CutPrefix(room, "@"); ok {
+		room = protocol.DMRoom(m.self.Name, strings.ToLower(user)) // as the room list names it
+	}
 	if room != "" {
 		w = m.find(strings.ToLower(strings.TrimPrefix(room, "#")))
 	}
-	if w == nil || w.room == "" {
+	switch {
+	case w == nil:
 		m.note("Not in that room.")
+		return nil
+	case w.room == "":
+		m.note("The status window is no room: /leave ROOM leaves one.")
 		return nil
 	}
 	if !w.joined {

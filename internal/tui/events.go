@@ -39,7 +39,7 @@ func (m *Model) event(ev client.Event) tea.Cmd {
 	case client.UnblockedEvent:
 		m.setBlocked(ev.User, false)
 	case client.OtherEvent:
-		m.other(ev.Event)
+		return m.other(ev.Event)
 	case client.ErrorEvent:
 		w := m.find(ev.Room)
 		if ev.Room == "" || w == nil {
@@ -125,7 +125,11 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 // unmuted, unbanned, role) and invitations. They reach only the user's own
 // sessions and go to the status window: the room itself shows the action
 // as an entry of its sequence (message), so it is not said twice there.
-func (m *Model) other(ev protocol.Event) {
+// A direct-message room opened to the user also joins the room list, as
+// in the browser, without being shown: what is written there counts as
+// unread, and a mention rings, as in any room, where an invitation alone
+// in the status window went unnoticed.
+func (m *Model) other(ev protocol.Event) tea.Cmd {
 	w := m.find(ev.Room)
 	room := "#" + SanitizeLine(ev.Room)
 	if w != nil {
@@ -150,10 +154,13 @@ func (m *Model) other(ev protocol.Event) {
 	case protocol.TypeInvited:
 		if _, peer, ok := dmPeer(ev.Room, m.self.Name); ok {
 			m.noteTo(m.wins[0], fmt.Sprintf("%s opened a direct-message room with you: /dm %s", by, SanitizeLine(peer)))
+			if (ev.User == "" || ev.User == m.self.Name) && w == nil && !m.blocked[peer] {
+				return m.startJoin(ev.Room, peer, false)
+			}
 		} else {
-			m.noteTo(m.wins[0], fmt.Sprintf("%s invited you to %s: /join %s", by, room, SanitizeLine(ev.Room)))
+			m.news(fmt.Sprintf("%s invited you to %s: /join %s", by, room, SanitizeLine(ev.Room)))
 		}
-		return
+		return nil
 	case protocol.TypeKicked, protocol.TypeBanned:
 		verb := map[string]string{protocol.TypeKicked: "kicked from", protocol.TypeBanned: "banned from"}[ev.Type]
 		text = fmt.Sprintf("%s %s %s by %s%s%s", who, verbFor(who, "was", "were"), verb+" "+room, by, until, why)
@@ -171,7 +178,7 @@ func (m *Model) other(ev protocol.Event) {
 		if self && ev.By == "" && w != nil {
 			// The reminder that a join of a room one is muted in brings.
 			m.noteTo(w, fmt.Sprintf("You are muted in %s%s: you can read along, not write.", room, until))
-			return
+			return nil
 		}
 		text = fmt.Sprintf("%s %s muted in %s by %s%s%s", who, verbFor(who, "was", "were"), room, by, until, why)
 	case protocol.TypeUnmuted:
@@ -206,7 +213,7 @@ func (m *Model) other(ev protocol.Event) {
 				clear(w.members) // kept, not nil: a join of the room made again fills it
 			}
 		default:
-			return // new rooms: /rooms lists them
+			return nil // new rooms: /rooms lists them
 		}
 	case protocol.TypeRole:
 		if ev.Role == "" {
@@ -219,12 +226,29 @@ func (m *Model) other(ev protocol.Event) {
 			text = fmt.Sprintf("%s made %s %s of %s", by, who, SanitizeLine(ev.Role), room)
 		}
 	default:
-		return
+		return nil
 	}
-	if self || w == nil {
-		w = m.wins[0]
+	switch {
+	case ev.Type == protocol.TypeDirectory && w == nil:
+		// Every room anyone may see: not news for the user.
+		m.noteTo(m.wins[0], text)
+		return nil
+	case self || w == nil:
+		m.news(text)
+		return nil
 	}
 	m.noteTo(w, text)
+	return nil
+}
+
+// news notes text in the status window, news for the user from no room
+// shown (an invitation, a kick, a ban, a mute): while another window is
+// shown, the room list counts it as unread there, or it went unseen.
+func (m *Model) news(text string) {
+	if w := m.wins[0]; w != m.current() {
+		w.unread++
+	}
+	m.noteTo(m.wins[0], text)
 }
 
 // untilLayout is how the end of a ban or mute is shown.

@@ -2,11 +2,15 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/hubbub-chat/hubbub/protocol"
 )
 
 // key handles a key press.
@@ -131,6 +135,17 @@ func (m *Model) submit() tea.Cmd {
 		m.note(blockedText(m.blockedPeer(w)))
 		return nil
 	}
+	if _, ok := messageText(text); ok && !m.current().joined && strings.TrimSpace(text) != "" {
+		// Kept, as for a mute: Tab to a room and Enter sends it there.
+		m.note("You are not in a room here: /join ROOM first. Your text stays here.")
+		return nil
+	}
+	if body, ok := messageText(text); ok && m.current().joined && len(body) > protocol.MaxBodyBytes {
+		// Kept, to be shortened: the input takes more than a message
+		// may have (maxInputRunes).
+		m.note(tooLongText(body))
+		return nil
+	}
 	m.input.Reset()
 	m.dirty = true // message numbers go when the command is entered
 	if strings.TrimSpace(text) == "" {
@@ -148,6 +163,30 @@ func (m *Model) submit() tea.Cmd {
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	return m.send(text)
+}
+
+// messageText returns the message that entering text sends, and false if
+// text is a command.
+func messageText(text string) (string, bool) {
+	if strings.HasPrefix(text, "//") {
+		return text[1:], true
+	}
+	return text, !strings.HasPrefix(text, "/")
+}
+
+// maxInputRunes is the most characters the input line takes: room for
+// more than protocol.MaxBodyBytes, so that a longer text, pasted, is
+// refused whole, with its length, rather than cut to fit and sent short.
+const maxInputRunes = 4 * protocol.MaxBodyBytes
+
+// tooLongText says that body is too long to send, by how much.
+func tooLongText(body string) string {
+	more := ""
+	if utf8.RuneCountInString(body) >= maxInputRunes {
+		more = " or more" // the input took no more than that
+	}
+	return fmt.Sprintf("Not sent: the message is %d bytes%s, more than the %d a message may have. Your text stays here to shorten.",
+		len(body), more, protocol.MaxBodyBytes)
 }
 
 // recallLine puts the line entered before (older) or after the one shown

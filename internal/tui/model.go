@@ -178,7 +178,10 @@ func New(opts Options) *Model {
 	in := textinput.New()
 	in.Prompt = "> "
 	in.Placeholder = inputPlaceholder
-	in.CharLimit = protocol.MaxBodyBytes
+	// Room for more than a message may have (MaxBodyBytes, in bytes):
+	// text pasted over the limit is refused whole (submit), not cut
+	// where the input stops taking it and sent without its end.
+	in.CharLimit = maxInputRunes
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
 	m := &Model{
@@ -262,9 +265,11 @@ type (
 		msgs []protocol.Message
 	}
 	roomsMsg struct {
-		to    *window // where to show the list
-		rooms []protocol.RoomInfo
-		err   error
+		to       *window // where to show the list
+		query    string  // /rooms TEXT: the TEXT
+		archived bool    // /rooms -a
+		rooms    []protocol.RoomInfo
+		err      error
 	}
 )
 

@@ -136,6 +136,22 @@ func TestSendOutsideRoom(t *testing.T) {
 		t.Errorf("sends = %q, want none", got)
 	}
 	h.wantView("You are not in a room here: /join ROOM first.")
+	if got := h.m.input.Value(); got != "hello?" {
+		t.Errorf("input = %q, want the text kept", got)
+	}
+
+	// It stays in the input (it used to go): in a room, Enter sends it.
+	f.addRoom("lobby", "", 0)
+	h.m.input.Reset()
+	h.typeText("/join lobby", true)
+	h.typeText("hello?", false)
+	h.key(tea.KeyCtrlP) // the status window
+	h.key(tea.KeyEnter)
+	h.key(tea.KeyCtrlN)
+	h.key(tea.KeyEnter)
+	if got, want := f.called("send"), []string{`send lobby "hello?"`}; !slices.Equal(got, want) {
+		t.Errorf("sends = %q, want %q", got, want)
+	}
 }
 
 func TestSendError(t *testing.T) {
@@ -359,7 +375,7 @@ func TestCommands(t *testing.T) {
 		{name: "join", input: []string{"/join books"}, wantCalls: []string{"join books"}, wantRoom: "books"},
 		{name: "join short", input: []string{"/j books"}, wantCalls: []string{"join books"}, wantRoom: "books"},
 		{name: "join missing room", input: []string{"/join nowhere"}, wantCalls: []string{"join nowhere"}, wantRoom: "lobby",
-			wantView: []string{"Cannot join #nowhere: no room nowhere"}},
+			wantView: []string{"Cannot join #nowhere: no room nowhere (/create nowhere", "makes it)"}},
 		{name: "join bad name", input: []string{"/join a/b"}, wantRoom: "lobby", wantView: []string{`"a/b" is not a room name`}},
 		{name: "join no name", input: []string{"/join"}, wantRoom: "lobby", wantView: []string{"Usage: /join ROOM"}},
 		{name: "join again", input: []string{"/join lobby"}, wantRoom: "lobby"},
@@ -367,7 +383,8 @@ func TestCommands(t *testing.T) {
 			wantView: []string{"Left #lobby."}},
 		{name: "leave other", input: []string{"/join books", "/leave lobby"}, wantCalls: []string{"join books", "leave lobby"}, wantRoom: "books"},
 		{name: "leave status", input: []string{"/leave", "/leave"}, wantCalls: []string{"leave lobby"}, wantRoom: "",
-			wantView: []string{"Not in that room."}},
+			wantView: []string{"The status window is no room: /leave ROOM leaves one."}},
+		{name: "leave unknown", input: []string{"/leave books"}, wantRoom: "lobby", wantView: []string{"Not in that room."}},
 		{name: "create", input: []string{"/create go-nuts All about  Go"}, wantCalls: []string{`create go-nuts "All about  Go"`, "join go-nuts"},
 			wantRoom: "go-nuts", wantView: []string{"#go-nuts · All about  Go"}},
 		{name: "create taken", input: []string{"/create books"}, wantCalls: []string{`create books ""`}, wantRoom: "lobby",
@@ -445,6 +462,12 @@ func TestDM(t *testing.T) {
 	h.wantView("Cannot join @nobody: no user nobody")
 	if got := h.m.current().room; got != room {
 		t.Errorf("shown room after a failed /dm = %q, want %q", got, room)
+	}
+
+	// /leave names a DM room as the room list does.
+	h.typeText("/leave @Grace", true)
+	if got, want := f.called("leave"), []string{"leave " + protocol.DMRoom("ada", "grace")}; !slices.Equal(got, want) {
+		t.Errorf("leaves = %q, want %q", got, want)
 	}
 }
 
@@ -720,5 +743,105 @@ func TestRecall(t *testing.T) {
 		if got := h.m.input.Value(); got != s.want {
 			t.Errorf("step %d (%s): input = %q, want %q", i+1, s.key, got, s.want)
 		}
+	}
+}
+
+// TestUnreadNarrow: below 60 columns there is no room list to count the
+// other rooms' unread messages and mentions, and the status bar counts
+// them instead; before, nothing on screen said that anything had come.
+func TestUnreadNarrow(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("lobby", "", 0)
+	f.addRoom("books", "", 0)
+	f.addRoom("ops", "", 0)
+	h := newHarness(t, f, 50, 12, "lobby", "books", "ops")
+	h.send(keyAlt('2'))
+	lastLine := func() string {
+		v := h.view()
+		return v[strings.LastIndex(v, "\n")+1:]
+	}
+	if got, want := lastLine(), " ● ada"+strings.Repeat(" ", 50-6-19)+" Tab: rooms  /help "; got != want {
+		t.Errorf("status bar with nothing unread:\n%q, want\n%q", got, want)
+	}
+	h.events(
+		msgAt("books", 1, "grace", "b1", t0),
+		msgAt("books", 2, "grace", "hi @ada", t0),
+		msgAt("ops", 1, "grace", "o1", t0),
+		msgAt("lobby", 1, "grace", "l1", t0), // shown: read
+	)
+	if got, want := lastLine(), " ● ada"+strings.Repeat(" ", 50-6-20)+" unread @1 (3)  Tab "; got != want {
+		t.Errorf("status bar with unread elsewhere:\n%q, want\n%q", got, want)
+	}
+	h.send(keyAlt('3')) // books
+	if got, want := lastLine(), " ● ada"+strings.Repeat(" ", 50-6-17)+" unread (1)  Tab "; got != want {
+		t.Errorf("status bar after reading books:\n%q, want\n%q", got, want)
+	}
+
+	// With the room list, the list counts them.
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.wantView(" 4 #ops         (1)│", "Tab: rooms  /help")
+}
+
+// TestSendTooLong: a message longer than the server takes is not sent and
+// stays in the input, with its length, to be shortened; pasted over the
+// limit, it was cut where the input stopped taking it and sent without its
+// end, or, between the two limits (4096 bytes of CJK is 1366 characters),
+// refused with the input emptied.
+func TestSendTooLong(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby")
+	for _, text := range []string{strings.Repeat("x", 5000), strings.Repeat("漢", 2000), "//" + strings.Repeat("x", protocol.MaxBodyBytes)} {
+		h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+		h.key(tea.KeyEnter)
+		if got := f.called("send"); len(got) != 0 {
+			t.Fatalf("sent %d bytes: %.40q", len(got[0]), got[0])
+		}
+		if got := h.m.input.Value(); got != text {
+			t.Errorf("the input holds %d bytes, want the %d entered", len(got), len(text))
+		}
+		body, _ := messageText(text)
+		h.wantView(fmt.Sprintf("Not sent: the message is %d bytes, more than the 4096", len(body)), "Your text stays")
+		h.m.input.Reset()
+	}
+
+	// At the limit, it goes.
+	h.typeText(strings.Repeat("y", protocol.MaxBodyBytes), true)
+	if got := f.called("send"); len(got) != 1 {
+		t.Errorf("sends = %d, want 1", len(got))
+	}
+}
+
+// TestNewsCountsInStatus: news for the user that goes to the status window
+// (an invitation, a kick, a ban) counts there as unread while another
+// window is shown, as a room's messages do; before, nothing on screen
+// said that it had come. A DM opened to the user is in the room list
+// itself, and does not count.
+func TestNewsCountsInStatus(t *testing.T) {
+	f := newFake("ada", false)
+	f.addRoom("lobby", "", 0, "grace")
+	f.addRoom(protocol.DMRoom("ada", "grace"), "", 0, "grace")
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.events(
+		client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: "books", User: "ada", By: "grace"}},
+		client.OtherEvent{Event: protocol.Event{Type: protocol.TypeInvited, Room: protocol.DMRoom("ada", "grace"), User: "ada", By: "grace"}},
+		client.OtherEvent{Event: protocol.Event{Type: protocol.TypeKicked, Room: "lobby", User: "ada", By: "grace", Reason: "out"}},
+		// A room the user is not in, archived: every user hears of it.
+		client.OtherEvent{Event: protocol.Event{Type: protocol.TypeDirectory, Change: protocol.ChangeArchived, Room: "attic", By: "grace"}},
+	)
+	h.wantView(" 1 status       (2)│", " 3 @grace          │")
+	if got := h.m.current().room; got != "lobby" {
+		t.Errorf("shown: %q, want lobby", got)
+	}
+	h.send(keyAlt('1'))
+	h.wantView("grace invited you to #books", "you were kicked from #lobby by grace: out", "#attic was archived by grace", " 1 status          │")
+	if got := h.m.wins[0].unread; got != 0 {
+		t.Errorf("status unread after showing it = %d", got)
+	}
+
+	// Shown, it counts nothing.
+	h.events(client.OtherEvent{Event: protocol.Event{Type: protocol.TypeBanned, Room: "lobby", User: "ada", By: "grace"}})
+	if got := h.m.wins[0].unread; got != 0 {
+		t.Errorf("status unread while shown = %d", got)
 	}
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -62,9 +63,13 @@ func (m *Model) sent(msg sentMsg) {
 	}
 	w.dropPending(msg.id, "")
 	if msg.err != nil {
-		m.noteTo(w, "Not sent: "+m.errText(msg.err))
-		if protocol.CodeOf(msg.err) == protocol.CodeMuted && w == m.current() && m.input.Value() == "" {
-			// Muted before the client heard of it: the text is not lost.
+		// Which message: of a burst refused (rate_limited), some went
+		// and some did not.
+		m.noteTo(w, fmt.Sprintf("Not sent: %s: %q", m.errText(msg.err), excerpt(body, 40)))
+		if code := protocol.CodeOf(msg.err); (code == protocol.CodeMuted || code == protocol.CodeRateLimited) &&
+			w == m.current() && m.input.Value() == "" {
+			// Muted before the client heard of it, or sent too fast:
+			// the text is not lost, and Enter sends it again.
 			m.input.SetValue(body)
 			m.input.CursorEnd()
 		}
@@ -115,6 +120,9 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 			return nil
 		}
 		text := fmt.Sprintf("Cannot join %s: %s", w.title(), m.errText(msg.err))
+		if protocol.CodeOf(msg.err) == protocol.CodeNoSuchRoom && w.peer == "" {
+			text += fmt.Sprintf(" (/create %s makes it)", SanitizeLine(w.room))
+		}
 		m.close(w)
 		m.note(text)
 		return nil
@@ -243,7 +251,7 @@ func (m *Model) searchRooms(to *window, query string, archived bool) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
 		rooms, err := c.SearchRooms(ctx, query, archived)
-		return roomsMsg{to: to, rooms: rooms, err: err}
+		return roomsMsg{to: to, query: query, archived: archived, rooms: rooms, err: err}
 	}
 }
 
@@ -256,7 +264,16 @@ func (m *Model) roomsListed(msg roomsMsg) {
 		m.noteTo(to, "Cannot list rooms: "+m.errText(msg.err))
 		return
 	}
-	if len(msg.rooms) == 0 {
+	switch {
+	case len(msg.rooms) == 0 && msg.query != "":
+		// Rooms there may be, just none that matches.
+		archived := ""
+		if msg.archived {
+			archived = ", archived or not,"
+		}
+		m.noteTo(to, fmt.Sprintf("No room%s has %q in its name or topic.", archived, msg.query))
+		return
+	case len(msg.rooms) == 0:
 		m.noteTo(to, "No rooms yet: /create ROOM makes one.")
 		return
 	}
@@ -285,4 +302,14 @@ func (m *Model) roomsListed(msg roomsMsg) {
 		}
 		m.noteTo(to, line)
 	}
+}
+
+// excerpt is the first n characters of body on one line, with "…" if
+// there was more.
+func excerpt(body string, n int) string {
+	line := strings.Join(strings.Fields(body), " ")
+	if r := []rune(line); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return line
 }

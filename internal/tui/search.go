@@ -80,6 +80,10 @@ func (m *Model) searched(msg searchedMsg) {
 // goTo runs /goto N: shows search result N in its room.
 func (m *Model) goTo(arg string) tea.Cmd {
 	n, _ := numberArg(arg)
+	if len(m.results) == 0 {
+		m.note("No search results to go to: /search WORDS first.")
+		return nil
+	}
 	if n <= 0 || int(n) > len(m.results) {
 		m.note(fmt.Sprintf("Usage: /goto N, N a result of the last /search (1 to %d)", len(m.results)))
 		return nil

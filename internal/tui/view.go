@@ -256,10 +256,38 @@ func (m *Model) statusView() string {
 		}
 	}
 	right := " Tab: rooms  /help "
+	if sidebarWidth(m.width) == 0 {
+		// No room list to show the other rooms' unread messages: the
+		// status bar counts them, as the list would.
+		if counts := m.unreadElsewhere(); counts != "" {
+			right = " unread " + counts + "  Tab "
+		}
+	}
 	if lipgloss.Width(left)+len(right) > m.width {
 		right = ""
 	}
 	return statusStyle.Render(fit(left, m.width-len(right)) + right)
+}
+
+// unreadElsewhere counts the unread messages of the rooms not shown as
+// the room list counts a room's: "@1 (3)", 3 unread of which 1 mentions
+// the user; "" if none.
+func (m *Model) unreadElsewhere() string {
+	unread, mentioned := 0, 0
+	for i, w := range m.wins {
+		if i != m.cur {
+			unread += w.unread
+			mentioned += w.mentioned
+		}
+	}
+	var counts string
+	if mentioned > 0 {
+		counts = fmt.Sprintf("@%d ", mentioned)
+	}
+	if unread > 0 {
+		counts += fmt.Sprintf("(%d)", unread)
+	}
+	return strings.TrimSpace(counts)
 }
 
 // render lays out the shown window's scrollback into the viewport,

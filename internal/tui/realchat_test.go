@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hubbub-chat/hubbub/client"
+	"github.com/hubbub-chat/hubbub/internal/server"
+	"github.com/hubbub-chat/hubbub/internal/servertest"
+	"github.com/hubbub-chat/hubbub/protocol"
+)
+
+// TestDMOpenedToYouRealServer: when another account opens a
+// direct-message room with the user, the room joins the room list at once
+// (as in the browser), without being shown; what is written there counts
+// as unread, a mention rings the bell. Before, only a line in the status
+// window told of it, and the messages went unseen. A blocked account's
+// room is not opened.
+func TestDMOpenedToYouRealServer(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	adaTok := srv.SignUp(t, "ada")
+	bob := dialReal(t, srv.WSURL, client.Options{Token: srv.SignUp(t, "bob")})
+	mallory := dialReal(t, srv.WSURL, client.Options{Token: srv.SignUp(t, "mallory")})
+
+	term := dialReal(t, srv.WSURL, client.Options{Token: adaTok})
+	h := newRealHarness(t, term, 100, 30, "lobby")
+	h.pumpUntil(term, "the join of lobby", func() bool { w := h.m.find("lobby"); return w != nil && w.joined })
+	if err := term.Block(ctx, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	h.pumpUntil(term, "the block of mallory", func() bool { return h.m.blocked["mallory"] })
+
+	room := protocol.DMRoom("ada", "bob")
+	if _, err := bob.DM(ctx, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	h.pumpUntil(term, "the DM room with bob in the room list", func() bool { w := h.m.find(room); return w != nil && w.joined })
+	if got := h.m.current().room; got != "lobby" {
+		t.Errorf("shown: %q, want lobby still", got)
+	}
+	if _, _, err := bob.Join(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Send(ctx, room, "are you there @ada?"); err != nil {
+		t.Fatal(err)
+	}
+	h.pumpUntil(term, "bob's message unread", func() bool { w := h.m.find(room); return w.unread == 1 && w.mentioned == 1 })
+	if got := h.bells.Load(); got != 1 {
+		t.Errorf("the bell rang %d times, want 1", got)
+	}
+	h.wantView("@bob", "@1 (1)", "lobby")
+
+	// Shown, it reads as any room.
+	h.m.show(h.m.index(room))
+	h.wantView("are you there", "bob  ")
+
+	// mallory, blocked, cannot open one (the server refuses her), and the
+	// client would not open it either.
+	if _, err := mallory.DM(ctx, "ada"); err == nil {
+		t.Errorf("mallory opened a DM with ada, who blocks her")
+	}
+	if w := h.m.find(protocol.DMRoom("ada", "mallory")); w != nil {
+		t.Errorf("the room with mallory is in the list")
+	}
+	if strings.Contains(h.view(), "@mallory") {
+		t.Errorf("mallory in the view:\n%s", h.view())
+	}
+}
+
+// TestSendRateLimitedRealServer: of messages sent faster than the server
+// takes them, the note for one refused says which it was, and its text
+// comes back to the empty input, for Enter to send again; before, a
+// column of the same "Not sent: too many messages; slow down" said
+// neither, and the text was gone from the screen.
+func TestSendRateLimitedRealServer(t *testing.T) {
+	srv := servertest.Start(t, func(c *server.Config) { c.MsgRate, c.MsgBurst = 0.01, 2 })
+	term := dialReal(t, srv.WSURL, client.Options{Name: "ada"})
+	h := newRealHarness(t, term, 100, 30, "lobby")
+	h.pumpUntil(term, "the join of lobby", func() bool { w := h.m.find("lobby"); return w != nil && w.joined })
+	for _, text := range []string{"one", "two", "three"} {
+		h.typeText(text, true)
+	}
+	h.wantView("one", "two", `Not sent: too many messages; slow down: "three"`)
+	if got := h.m.input.Value(); got != "three" {
+		t.Errorf("input = %q, want the refused %q", got, "three")
+	}
+}

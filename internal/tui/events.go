@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -307,6 +309,13 @@ func (m *Model) stateChanged(ev client.StateEvent) tea.Cmd {
 		text := "disconnected"
 		if ev.Err != nil {
 			text += ": " + m.errText(ev.Err)
+		}
+		var cerr *websocket.CloseError
+		if errors.As(ev.Err, &cerr) && cerr.Code == protocol.ClosePolicy && !m.self.Guest {
+			// The account's session is over (logged out, expired, the
+			// password changed): reconnecting will not help.
+			m.noteTo(m.current(), text+`; to sign in again: /quit, then "hubbub login" (or "hubbub --guest")`)
+			return nil
 		}
 		m.noteTo(m.current(), text+"; /quit to exit")
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/gorilla/websocket"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/protocol"
@@ -104,6 +105,12 @@ func (m *Model) errText(err error) string {
 	var perr *protocol.Error
 	if errors.As(err, &perr) && perr.Reason != "" {
 		return localTimes(perr.Reason, m.loc)
+	}
+	var cerr *websocket.CloseError
+	if errors.As(err, &cerr) && cerr.Text != "" {
+		// The server's own words ("session ended"), not
+		// "websocket: close 1008 (policy violation): session ended".
+		return cerr.Text
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -85,4 +86,31 @@ func TestSendRateLimitedRealServer(t *testing.T) {
 	if got := h.m.input.Value(); got != "three" {
 		t.Errorf("input = %q, want the refused %q", got, "three")
 	}
+}
+
+// TestSessionEndedRealServer: when the account's session ends while the
+// chat is open (logged out elsewhere, the password changed), the status
+// bar and the note give the server's reason, not the WebSocket close
+// frame, and say how to sign in again.
+func TestSessionEndedRealServer(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	tok := srv.SignUp(t, "ada")
+	term := dialReal(t, srv.WSURL, client.Options{Token: tok})
+	h := newRealHarness(t, term, 120, 30, "lobby")
+	h.pumpUntil(term, "the join of lobby", func() bool { w := h.m.find("lobby"); return w != nil && w.joined })
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/logout", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %s", resp.Status)
+	}
+	h.pumpUntil(term, "the close", func() bool { return h.m.state == client.Closed })
+	h.wantView(`disconnected: logged out; to sign in again: /quit, then "hubbub login"`, "✕ disconnected: logged out ")
+	h.wantNotView("1008", "policy violation")
 }

@@ -65,7 +65,11 @@ func (m *Model) sent(msg sentMsg) {
 	if msg.err != nil {
 		// Which message: of a burst refused (rate_limited), some went
 		// and some did not.
-		m.noteTo(w, fmt.Sprintf("Not sent: %s: %q", m.errText(msg.err), excerpt(body, 40)))
+		text := "Not sent: " + m.errText(msg.err)
+		if body != "" {
+			text += fmt.Sprintf(": %q", excerpt(body, 40))
+		}
+		m.noteTo(w, text)
 		if code := protocol.CodeOf(msg.err); (code == protocol.CodeMuted || code == protocol.CodeRateLimited) &&
 			w == m.current() && m.input.Value() == "" {
 			// Muted before the client heard of it, or sent too fast:

@@ -33,7 +33,7 @@ var Help = []string{
 	"Keys:",
 	"  Enter                 send the message or run the command",
 	"  Tab, Ctrl+N           next room;  Shift+Tab, Ctrl+P  previous room",
-	"  Tab after @na         complete the name of someone in the room",
+	"  Tab after @na         complete the name of someone in the room (again: the next)",
 	"  Alt+1 … Alt+9         show room 1 … 9 of the list",
 	"  PgUp, PgDn            scroll; PgUp at the top loads older messages",
 	"  Esc                   back to the newest message",

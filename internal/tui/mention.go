@@ -86,28 +86,50 @@ func (m *Model) bell() tea.Cmd {
 	}
 }
 
+// completion is what Tab completed last: the input line it left, where
+// the name starts in it, the "na" typed, and which of the names that start
+// so it put there.
+type completion struct {
+	value string
+	at    int
+	word  string
+	n     int
+}
+
 // completeMention completes the "@na" the input line ends with (the
 // cursor at the end) to the first name, in sorted order, of a member of
-// the shown room other than the user that starts so, in any case. It
-// reports whether the input ended with a mention to complete.
+// the shown room other than the user that starts so, in any case; Tab
+// again, with nothing typed in between, puts the next such name in its
+// place (and after the last, the first), rather than showing the next
+// room, where Enter would send the line. It reports whether the input
+// ended with a mention to complete.
 func (m *Model) completeMention() bool {
 	v := m.input.Value()
-	i := strings.LastIndexAny(v, " \n") + 1
-	word, ok := strings.CutPrefix(v[i:], "@")
-	if !ok || m.input.Position() != len([]rune(v)) {
+	if m.input.Position() != len([]rune(v)) {
 		return false
 	}
-	w := m.current()
+	c := m.completed
+	if v == "" || v != c.value {
+		i := strings.LastIndexAny(v, " \n") + 1
+		word, ok := strings.CutPrefix(v[i:], "@")
+		if !ok {
+			return false
+		}
+		c = completion{at: i, word: word, n: -1}
+	}
 	var names []string
-	for _, u := range w.memberList() {
-		if u != m.self.Name && strings.HasPrefix(strings.ToLower(u), strings.ToLower(word)) {
+	for _, u := range m.current().memberList() {
+		if u != m.self.Name && strings.HasPrefix(strings.ToLower(u), strings.ToLower(c.word)) {
 			names = append(names, u)
 		}
 	}
 	if len(names) == 0 {
 		return true // nothing to complete: Tab does not switch rooms mid-word
 	}
-	m.input.SetValue(v[:i] + "@" + names[0] + " ")
+	c.n = (c.n + 1) % len(names)
+	c.value = v[:c.at] + "@" + names[c.n] + " "
+	m.completed = c
+	m.input.SetValue(c.value)
 	m.input.CursorEnd()
 	return true
 }

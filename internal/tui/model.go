@@ -160,6 +160,7 @@ type Model struct {
 	recall      []string             // lines entered, oldest first, for Up and Down
 	recallAt    int                  // index in recall of the line shown; len(recall) when none
 	draft       string               // what was typed before Up recalled a line
+	completed   completion           // the last completion of a name by Tab (mention.go)
 	nextPending int
 	quitting    bool
 

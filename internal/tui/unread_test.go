@@ -148,6 +148,17 @@ func TestCompleteMention(t *testing.T) {
 	if got, want := h.m.input.Value(), "thanks @linus and @Greg "; got != want {
 		t.Errorf("input = %q, want %q", got, want)
 	}
+	// Tab again: the next name that starts so, then the first again; the
+	// room stays (it used to show the next room, the line going with it).
+	for _, want := range []string{"thanks @linus and @grace ", "thanks @linus and @Greg "} {
+		h.key(tea.KeyTab)
+		if got := h.m.input.Value(); got != want {
+			t.Errorf("input after Tab again = %q, want %q", got, want)
+		}
+		if got := h.m.current().room; got != "lobby" {
+			t.Fatalf("Tab again showed %q", got)
+		}
+	}
 	h.typeText("@zz", false)
 	h.key(tea.KeyTab)
 	if got := h.m.current().room; got != "lobby" {

@@ -365,17 +365,20 @@ func TestCountdown(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	tests := []struct {
-		name      string
-		input     []string
-		wantCalls []string // calls after startup (which lists rooms and joins lobby)
-		wantRoom  string   // the room shown after
-		wantView  []string
-		wantQuit  bool
+		name        string
+		input       []string
+		wantCalls   []string // calls after startup (which lists rooms and joins lobby)
+		wantRoom    string   // the room shown after
+		wantView    []string
+		wantNotView []string
+		wantQuit    bool
 	}{
 		{name: "join", input: []string{"/join books"}, wantCalls: []string{"join books"}, wantRoom: "books"},
 		{name: "join short", input: []string{"/j books"}, wantCalls: []string{"join books"}, wantRoom: "books"},
 		{name: "join missing room", input: []string{"/join nowhere"}, wantCalls: []string{"join nowhere"}, wantRoom: "lobby",
 			wantView: []string{"Cannot join #nowhere: no room nowhere (/create nowhere", "makes it)"}},
+		{name: "join missing DM room", input: []string{"/join dm:bob:carl"}, wantCalls: []string{"join dm:bob:carl"}, wantRoom: "lobby",
+			wantView: []string{"Cannot join #dm:bob:carl: no room dm:bob:carl"}, wantNotView: []string{"/create"}},
 		{name: "join bad name", input: []string{"/join a/b"}, wantRoom: "lobby", wantView: []string{`"a/b" is not a room name`}},
 		{name: "join no name", input: []string{"/join"}, wantRoom: "lobby", wantView: []string{"Usage: /join ROOM"}},
 		{name: "join again", input: []string{"/join lobby"}, wantRoom: "lobby"},
@@ -423,6 +426,7 @@ func TestCommands(t *testing.T) {
 				return
 			}
 			h.wantView(tt.wantView...)
+			h.wantNotView(tt.wantNotView...)
 		})
 	}
 }

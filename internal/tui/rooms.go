@@ -124,7 +124,7 @@ func (m *Model) joined(msg joinedMsg) tea.Cmd {
 			return nil
 		}
 		text := fmt.Sprintf("Cannot join %s: %s", w.title(), m.errText(msg.err))
-		if protocol.CodeOf(msg.err) == protocol.CodeNoSuchRoom && w.peer == "" {
+		if _, _, dm := protocol.DMPeers(w.room); protocol.CodeOf(msg.err) == protocol.CodeNoSuchRoom && !dm {
 			text += fmt.Sprintf(" (/create %s makes it)", SanitizeLine(w.room))
 		}
 		m.close(w)

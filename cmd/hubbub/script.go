@@ -415,7 +415,7 @@ func formatLine(m protocol.Message) string {
 			body = fmt.Sprintf("(reply to #%d) %s", m.ReplyTo, body)
 		}
 		if m.File != nil {
-			body += fmt.Sprintf(" [file %s, %d bytes]", tui.SanitizeLine(m.File.Name), m.File.Size)
+			body = strings.TrimPrefix(body+fmt.Sprintf(" [file %s, %d bytes]", tui.SanitizeLine(m.File.Name), m.File.Size), " ")
 		}
 		return fmt.Sprintf("[%s] %s: %s", t, from, body)
 	case protocol.KindEdit:

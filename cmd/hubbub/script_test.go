@@ -244,6 +244,7 @@ func TestFormatLineMarksGuests(t *testing.T) {
 		{protocol.Message{From: "alice", Body: "hi all", Edited: ts, ReplyTo: 3, TS: ts}, "[15:04] alice: (reply to #3) hi all (edited)"},
 		{protocol.Message{From: "alice", Deleted: true, TS: ts}, "[15:04] alice: (deleted)"},
 		{protocol.Message{From: "alice", Body: "the cover", File: &protocol.File{Name: "a\x1b.jpg", Size: 12}, TS: ts}, "[15:04] alice: the cover [file a^[.jpg, 12 bytes]"},
+		{protocol.Message{From: "alice", File: &protocol.File{Name: "b.png", Size: 7}, TS: ts}, "[15:04] alice: [file b.png, 7 bytes]"},
 		{protocol.Message{Kind: protocol.KindEdit, From: "alice", Body: "hi\x07", Target: 41, TS: ts}, "[15:04] alice edited #41: hi^G"},
 		{protocol.Message{Kind: protocol.KindDelete, From: "bob", Target: 41, TS: ts}, "[15:04] bob deleted #41"},
 		{protocol.Message{Kind: protocol.KindReact, From: "bob", Body: "👍", Target: 41, TS: ts}, "[15:04] bob reacted 👍 to #41"},

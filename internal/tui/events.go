@@ -71,7 +71,7 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 		// Nobody is reading the old end: let it go (PgUp fetches it
 		// again).
 		w.trim(maxEntries)
-		w.yOffset, w.atBottom = 0, true
+		w.yOffset, w.atBottom, w.below = 0, true, 0
 	}
 	m.touch(w)
 	if changesRole(msg.Kind) {
@@ -108,6 +108,9 @@ func (m *Model) message(msg protocol.Message) tea.Cmd {
 	if m.own(&msg) {
 		w.dropPending(-1, msg.Body)
 		return m.fetchQuotes(w)
+	}
+	if live && !m.fromBlocked(&msg) && m.scrolledUp(w) {
+		w.below++
 	}
 	var ring tea.Cmd
 	if msg.Seq > w.readSeq && !m.fromBlocked(&msg) {

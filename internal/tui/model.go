@@ -367,5 +367,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.dirty {
 		m.render()
 	}
+	if w := m.current(); w.below > 0 && m.height > 0 && m.vp.AtBottom() {
+		w.below = 0 // seen
+	}
 	return m, cmd
 }

@@ -521,12 +521,22 @@ func TestLoadOlder(t *testing.T) {
 	}
 	h.wantView("more below: PgDn, Esc")
 
-	// New messages do not pull the view down while the user reads.
-	h.events(msgAt("lobby", 121, "grace", "newest", t0.Add(3*time.Hour)))
-	h.wantView("message 1")
+	// New messages do not pull the view down while the user reads, and
+	// the line above the input counts those of others.
+	h.events(msgAt("lobby", 121, "grace", "newer", t0.Add(3*time.Hour)))
+	h.wantView("message 1", "1 new below: PgDn, Esc")
+	mine := msgAt("lobby", 122, "ada", "mine", t0.Add(3*time.Hour))
+	mine.Message.Guest = true // the user's own (a guest here): not counted
+	h.events(mine, msgAt("lobby", 123, "grace", "newest", t0.Add(3*time.Hour)))
+	h.wantView("message 1", "2 new below: PgDn, Esc")
 	h.key(tea.KeyEsc)
 	h.wantView("newest")
-	h.wantNotView("more below")
+	h.wantNotView("more below", "new below")
+	// Seen: scrolled up again, nothing new is counted.
+	h.key(tea.KeyPgUp)
+	h.wantView("more below: PgDn, Esc")
+	h.wantNotView("new below")
+	h.key(tea.KeyEsc)
 	h.key(tea.KeyPgUp)
 	h.key(tea.KeyPgDown)
 	h.key(tea.KeyPgDown)

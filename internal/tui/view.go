@@ -199,13 +199,25 @@ func (m *Model) sidebarLines(width, height int) []string {
 	return lines
 }
 
+// scrolledUp reports whether w's view is scrolled up from its newest
+// entry: the shown window's viewport, or where another window was left.
+func (m *Model) scrolledUp(w *window) bool {
+	if w == m.current() {
+		return m.height > 0 && !m.vp.AtBottom()
+	}
+	return !w.atBottom
+}
+
 // typingView is the line above the input: who is typing, and whether the
-// view is scrolled up.
+// view is scrolled up, with how many messages of others came in since.
 func (m *Model) typingView() string {
 	w := m.current()
 	text := typingText(w.typers(m.now()))
 	right := ""
-	if !m.vp.AtBottom() {
+	switch {
+	case !m.vp.AtBottom() && w.below > 0:
+		right = fmt.Sprintf(" %d new below: PgDn, Esc ", w.below)
+	case !m.vp.AtBottom():
 		right = " more below: PgDn, Esc "
 	}
 	if m.width-len(right) < 20 {

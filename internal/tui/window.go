@@ -74,6 +74,10 @@ type window struct {
 	// Scroll position, saved while another window is shown.
 	yOffset  int
 	atBottom bool
+	// below counts the plain messages of others that arrived while the
+	// view was scrolled up, shown as "3 new below"; back at the bottom,
+	// it starts again from 0.
+	below int
 }
 
 // entry is one item of a window's scrollback: a message, or a note (an
@@ -242,6 +246,7 @@ func (w *window) restart() {
 	w.readSeq, w.sentRead, w.mark, w.marked = 0, 0, 0, false
 	w.topicSeq, w.jumpTo, w.jumpPages, w.found = 0, 0, 0, 0
 	w.more, w.loading, w.gone = false, false, false
+	w.below = 0
 	w.staffList, w.staffSeq, w.rolesSeq = nil, 0, 0
 	clear(w.roles)
 }

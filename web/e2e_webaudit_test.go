@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserMentionOfMeInline: a mention of the reader is marked inside
+// the line it is written in. Its class once matched the sidebar footer's
+// (.me, a flex box with padding and a border), which made "@alice" a bar
+// as wide as the message with the rest of the text pushed under it.
+func TestBrowserMentionOfMeInline(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	alice := newUser(t, browser, "alice")
+	alice.login(n.url(), "alice")
+	bob := dialWS(t, n.addr, "bob")
+	bob.join("lobby")
+	bob.say("lobby", "@alice are you there?")
+	alice.wait("the mention", shows("@alice are you there?", ".mentions-me"))
+	got := eval[map[string]any](alice, `(() => {
+		const li = [...document.querySelectorAll("#message-host li.msg")].pop();
+		const m = li.querySelector(".body .mention"), p = m.closest("p");
+		const r = m.getBoundingClientRect(), pr = p.getBoundingClientRect();
+		const cs = getComputedStyle(m);
+		return {display: cs.display, borderTop: cs.borderTopWidth, oneLine: pr.height < 2 * r.height, narrow: r.width < pr.width / 2};
+	})()`)
+	want := map[string]any{"display": "inline", "borderTop": "0px", "oneLine": true, "narrow": true}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("the mention of alice: %s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+// TestBrowserPhoneHeaderFits: on a phone (390×844) the header keeps every
+// control on the screen and some of the room's name, however many buttons
+// the user has. The owner of a room gets Manage and the room menu besides
+// the people chip, the notification button and Leave; in one row these
+// were wider than the screen, so the room's name shrank to nothing and
+// Leave and the room menu (Archive, Delete) were pushed off the right edge.
+func TestBrowserPhoneHeaderFits(t *testing.T) {
+	b := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	registerAccount(t, n, "alice", "correct horse battery")
+	alice := newUser(t, b, "alice")
+	// Notifications granted: the button reads "Notifications on", its
+	// longest label.
+	_, err := chromedp.CallBrowser(alice.ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission:       &browser.PermissionDescriptor{Name: "notifications"},
+		Setting:          browser.PermissionSettingGranted,
+		Origin:           "http://" + n.addr,
+		BrowserContextID: chromedp.FromContext(alice.ctx).BrowserContextID,
+	})
+	if err != nil {
+		t.Fatalf("grant notifications: %v", err)
+	}
+	alice.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	alice.signIn(n.url(), "alice", "correct horse battery")
+	const fits = `(() => {
+		const w = document.documentElement.clientWidth;
+		const out = [...document.querySelectorAll(".chat-head button, .chat-head [role=button]")].filter(e => e.offsetParent !== null)
+			.filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > w || r.width < 24; }).map(e => e.id);
+		return {Out: out, Name: document.getElementById("room-title").getBoundingClientRect().width};
+	})()`
+	type fit struct {
+		Out  []string
+		Name float64
+	}
+	check := func(what string) {
+		t.Helper()
+		got := eval[fit](alice, fits)
+		if len(got.Out) > 0 {
+			t.Errorf("%s: header controls off the screen or squeezed: %v", what, got.Out)
+		}
+		if got.Name < 60 {
+			t.Errorf("%s: the room's name is %.0f px wide, want at least 60", what, got.Name)
+		}
+	}
+	alice.wait("the notification button", `document.getElementById("notify-room").textContent === "Notifications on"`)
+	check("a member of #lobby")
+
+	eval[chromedp.Void](alice, `document.getElementById("open-drawer").click()`)
+	alice.wait("the drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	eval[chromedp.Void](alice, `document.getElementById("open-create").click()`)
+	alice.run(
+		chromedp.WaitVisible(chromedp.ID("create-name")),
+		chromedp.SendKeys(chromedp.ID("create-name"), "my-room"),
+		chromedp.Click(chromedp.CSS(`#create-form button[type=submit]`)),
+	)
+	alice.wait("the owner's buttons", `document.getElementById("room-name").textContent === "my-room" &&
+		!document.getElementById("manage-room").hidden && !document.getElementById("room-menu-btn").hidden`)
+	check("the owner of #my-room")
+	alice.screenshot("phone-header-owner.png")
+
+	// The room menu opens with a tap, and Leave asks.
+	alice.run(chromedp.Click(chromedp.ID("room-menu-btn")))
+	alice.wait("the room menu", `!document.getElementById("room-menu").hidden`)
+	alice.run(chromedp.KeyEvent("\x1b"))
+	alice.run(chromedp.Click(chromedp.ID("leave-room")))
+	alice.wait("Leave to ask", `document.getElementById("leave-room").textContent === "Really leave?"`)
+	check("Leave asking")
+}

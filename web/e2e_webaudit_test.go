@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -103,4 +104,89 @@ func TestBrowserPhoneHeaderFits(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.ID("leave-room")))
 	alice.wait("Leave to ask", `document.getElementById("leave-room").textContent === "Really leave?"`)
 	check("Leave asking")
+}
+
+// TestBrowserDrawerHoldsFocus: on a phone the room list is a drawer over
+// the chat, behind a backdrop. While it is open, Tab goes round the
+// drawer's controls rather than on to the chat's under the backdrop
+// (where a keyboard user could type into a composer they cannot see
+// clearly, with the drawer still covering it); closing it gives the chat
+// back, as does the window growing wide enough for a sidebar.
+func TestBrowserDrawerHoldsFocus(t *testing.T) {
+	b := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	alice := newUser(t, b, "alice")
+	alice.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	alice.login(n.url(), "alice")
+	const where = `(() => { const e = document.activeElement; return (document.getElementById("sidebar").contains(e) ? "drawer " : "outside ") + e.tagName + "#" + e.id; })()`
+
+	alice.run(chromedp.Focus(chromedp.ID("open-drawer")), chromedp.KeyEvent("\r"))
+	alice.wait("the drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	for i := 0; i < 12; i++ {
+		alice.run(chromedp.KeyEvent("\t"))
+		if got := eval[string](alice, where); !strings.HasPrefix(got, "drawer ") {
+			t.Fatalf("Tab %d with the drawer open: focus on %s, want in the drawer", i+1, got)
+		}
+	}
+	alice.run(chromedp.KeyEvent("\x1b"))
+	alice.wait("the drawer to close", `!document.getElementById("sidebar").classList.contains("open")`)
+	if got := eval[string](alice, where); got != "outside BUTTON#open-drawer" {
+		t.Errorf("after Escape focus is on %s, want the button that opened the drawer", got)
+	}
+	alice.run(chromedp.KeyEvent("\t"))
+	if got := eval[string](alice, where); got != "outside DIV#chat-title" {
+		t.Errorf("Tab after the drawer closed: focus on %s, want the room's title", got)
+	}
+
+	// Choosing a room closes the drawer and the composer takes keys again.
+	alice.run(chromedp.Focus(chromedp.ID("open-drawer")), chromedp.KeyEvent("\r"))
+	alice.wait("the drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	alice.run(chromedp.KeyEvent("\r")) // on the open room, which has the focus
+	alice.wait("the drawer to close", `!document.getElementById("sidebar").classList.contains("open")`)
+	alice.say("typed after the drawer")
+	alice.wait("the message", shows("typed after the drawer", `[data-state="sent"]`))
+
+	// Open, then the window grows to a desktop's: the chat is usable.
+	alice.run(chromedp.Focus(chromedp.ID("open-drawer")), chromedp.KeyEvent("\r"))
+	alice.wait("the drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	alice.run(chromedp.EmulateViewport(1280, 800))
+	alice.wait("the chat to be usable", `!document.getElementById("chat").inert && !document.getElementById("chat").closest("[inert]")`)
+	alice.say("typed on a wide screen")
+	alice.wait("the message", shows("typed on a wide screen", `[data-state="sent"]`))
+}
+
+// TestBrowserPhoneSearchShowsResults: on a phone the search box is in the
+// drawer, and the results in the chat under it. A search closes the drawer
+// so that its results are seen (they were left behind the drawer and its
+// backdrop, the user seeing nothing happen), and takes the focus to them.
+func TestBrowserPhoneSearchShowsResults(t *testing.T) {
+	b := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	bob := dialWS(t, n.addr, "bob")
+	bob.join("lobby")
+	bob.say("lobby", "the vault code is 1234")
+	alice := newUser(t, b, "alice")
+	alice.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	alice.login(n.url(), "alice")
+	alice.run(chromedp.Focus(chromedp.ID("open-drawer")), chromedp.KeyEvent("\r"))
+	alice.wait("the drawer", `document.getElementById("sidebar").classList.contains("open")`)
+	alice.run(
+		chromedp.Focus(chromedp.ID("search-input")),
+		chromedp.SendKeys(chromedp.ID("search-input"), "vault"),
+		chromedp.KeyEvent("\r"),
+	)
+	alice.wait("the result", `!!document.querySelector("#search-results .search-hit")`)
+	// The result is what a tap at its middle reaches: not under the drawer.
+	alice.wait("the result on top", `(() => {
+		const hit = document.querySelector("#search-results .search-hit"), r = hit.getBoundingClientRect();
+		return hit.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
+	})()`)
+	if got := eval[string](alice, `document.getElementById("search-panel").contains(document.activeElement) ? "results" : document.activeElement.id`); got != "results" {
+		t.Errorf("focus after the search on %q, want the results", got)
+	}
+	alice.run(chromedp.KeyEvent("\x1b"))
+	alice.wait("the results to close", `document.getElementById("search-panel").hidden`)
+	if got := eval[string](alice, `document.activeElement.id`); got != "open-drawer" {
+		t.Errorf("focus after Escape on %q, want open-drawer (the search box is in the closed drawer)", got)
+	}
 }

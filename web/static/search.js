@@ -6,7 +6,7 @@
 
 import { el, formatFull, formatTime, when } from "./dom.js";
 import { isDM } from "./names.js";
-import { toast, ui } from "./ui.js";
+import { isNarrow, toast, ui } from "./ui.js";
 import * as state from "./state.js";
 import { joinAndOpen } from "./rooms.js";
 import { closeDrawer } from "./sidebar.js";
@@ -89,15 +89,24 @@ export function initSearch() {
   ui.searchForm.addEventListener("submit", (e) => {
     e.preventDefault();
     const q = ui.searchInput.value.trim();
-    if (q === "") closeSearch();
-    else search(q);
+    if (q === "") {
+      closeSearch();
+      return;
+    }
+    search(q);
+    // On a phone the box is in the drawer and the results under it: show
+    // them, and take the focus there (the box goes with the drawer).
+    if (ui.sidebar.classList.contains("open")) {
+      closeDrawer();
+      ui.searchPanel.focus();
+    }
   });
   ui.searchClose.addEventListener("click", closeSearch);
   ui.searchPanel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.stopPropagation();
       closeSearch();
-      ui.searchInput.focus();
+      (isNarrow() ? ui.openDrawer : ui.searchInput).focus();
     }
   });
   ui.searchResults.addEventListener("click", (e) => {

@@ -115,9 +115,17 @@ function renderRoomList() {
   document.title = total > 0 ? `(${total}) ${where}` : where;
 }
 
+// While the drawer is open it is modal: what it covers (the chat and the
+// people list) is inert, and Tab goes round the drawer's own controls.
+function setCoveredInert(on) {
+  ui.chat.inert = on;
+  ui.members.inert = on;
+}
+
 function openDrawer() {
   ui.sidebar.classList.add("open");
   ui.backdrop.hidden = false;
+  setCoveredInert(true);
   ui.openDrawer.setAttribute("aria-expanded", "true");
   const current = ui.joined.querySelector(".active") || ui.joined.querySelector("button");
   (current || ui.closeDrawer).focus();
@@ -127,7 +135,32 @@ export function closeDrawer() {
   if (!ui.sidebar.classList.contains("open")) return;
   ui.sidebar.classList.remove("open");
   ui.backdrop.hidden = true;
+  setCoveredInert(false);
   ui.openDrawer.setAttribute("aria-expanded", "false");
+}
+
+// tabbable lists the controls in root that Tab reaches, in order.
+function tabbable(root) {
+  return [...root.querySelectorAll("button, input, select, textarea, a[href], [tabindex]")].filter(
+    (e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0,
+  );
+}
+
+// wrapTab keeps Tab and Shift+Tab inside the open drawer.
+function wrapTab(e) {
+  if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey || !ui.sidebar.classList.contains("open")) return;
+  // A dialog opened from the drawer (create a room, a new message) has
+  // the focus, and keeps it.
+  const at = document.activeElement;
+  if (!ui.sidebar.contains(at)) return;
+  const list = tabbable(ui.sidebar);
+  if (list.length === 0) return;
+  const first = list[0];
+  const last = list[list.length - 1];
+  if (e.shiftKey ? at === first : at === last) {
+    e.preventDefault();
+    (e.shiftKey ? last : first).focus();
+  }
 }
 
 // The topics that change what the sidebar shows.
@@ -141,6 +174,11 @@ export function initSidebar() {
     ui.openDrawer.focus();
   });
   ui.backdrop.addEventListener("click", closeDrawer);
+  document.addEventListener("keydown", wrapTab);
+  // Grown wide enough for a sidebar: there is no drawer to close.
+  window.matchMedia("(max-width: 760px)").addEventListener("change", (e) => {
+    if (!e.matches) closeDrawer();
+  });
   // The title's count of the open room follows the tab in and out of view.
   document.addEventListener("visibilitychange", renderRoomList);
   subscribe((topic) => {

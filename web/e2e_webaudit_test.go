@@ -95,6 +95,9 @@ func TestBrowserPhoneHeaderFits(t *testing.T) {
 	alice.wait("the owner's buttons", `document.getElementById("room-name").textContent === "my-room" &&
 		!document.getElementById("manage-room").hidden && !document.getElementById("room-menu-btn").hidden`)
 	check("the owner of #my-room")
+	if got := eval[string](alice, `document.getElementById("toggle-members").textContent.trim()`); got != "1 person here" {
+		t.Errorf("the people button reads %q, want %q", got, "1 person here")
+	}
 	alice.screenshot("phone-header-owner.png")
 
 	// The room menu opens with a tap, and Leave asks.

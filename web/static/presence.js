@@ -14,7 +14,8 @@ export function renderMembers() {
   const online = room ? room.members : new Set();
   const names = room ? new Set([...online, ...(room.roster || [])]) : new Set();
   const list = [...names].sort((a, b) => (online.has(b) - online.has(a)) || a.localeCompare(b));
-  ui.memberCount.textContent = String(online.size); // "N people here"
+  ui.memberCount.textContent = String(online.size);
+  ui.memberCountNoun.textContent = online.size === 1 ? " person here" : " people here";
   const canMod = mayModerate(room);
   keyed(
     ui.memberList,

@@ -55,6 +55,7 @@ export const ui = {
   roomName: $("room-name"),
   roomTopic: $("room-topic"),
   memberCount: $("member-count"),
+  memberCountNoun: $("member-count-noun"),
   membersTitle: $("members-title"),
   chatTitle: $("chat-title"),
   toggleMembers: $("toggle-members"),

@@ -193,3 +193,41 @@ func TestBrowserPhoneSearchShowsResults(t *testing.T) {
 		t.Errorf("focus after Escape on %q, want open-drawer (the search box is in the closed drawer)", got)
 	}
 }
+
+// TestBrowserLongPasteKept: text pasted into the composer beyond the
+// message limit is kept, for the user to cut down, rather than silently
+// cut at 4096 characters (the textarea's maxlength did that, and Enter
+// then sent the first part as if it were all). The count shows how far
+// over it is, Enter says why it does not send, and once short enough it
+// goes.
+func TestBrowserLongPasteKept(t *testing.T) {
+	b := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	alice := newUser(t, b, "alice")
+	alice.login(n.url(), "alice")
+	log := strings.Repeat("0123456789abcdef\n", 300) + "THE END" // 5107 bytes
+	paste := func(s string) {
+		t.Helper()
+		eval[chromedp.Void](alice, `(() => { const i = document.getElementById("composer-input"); i.focus(); i.select(); document.execCommand("insertText", false, `+js(s)+`); })()`)
+	}
+	paste(log)
+	if got := eval[int](alice, `document.getElementById("composer-input").value.length`); got != len(log) {
+		t.Fatalf("after pasting %d characters the composer holds %d", len(log), got)
+	}
+	if got := eval[string](alice, `document.getElementById("composer-count").textContent + (document.getElementById("composer-count").classList.contains("over") ? " over" : "")`); got != " · 5107/4096 over" {
+		t.Errorf("count = %q, want %q", got, " · 5107/4096 over")
+	}
+	alice.run(chromedp.Focus(chromedp.ID("composer-input")), pressEnter)
+	alice.wait("the toast", toastSays("at most 4096 bytes"))
+	if got := eval[int](alice, `document.querySelectorAll("#message-host li.msg").length`); got != 0 {
+		t.Errorf("%d messages sent, want none", got)
+	}
+	if got := eval[int](alice, `document.getElementById("composer-input").value.length`); got != len(log) {
+		t.Errorf("after Enter the composer holds %d characters, want %d", got, len(log))
+	}
+
+	short := log[len(log)-4000:]
+	paste(short)
+	alice.run(chromedp.Focus(chromedp.ID("composer-input")), pressEnter)
+	alice.wait("the message", `[...document.querySelectorAll('#message-host li.msg[data-state="sent"] .body')].some(b => b.textContent.endsWith("THE END"))`)
+}

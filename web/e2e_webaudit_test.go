@@ -37,9 +37,9 @@ func TestBrowserMentionOfMeInline(t *testing.T) {
 	}
 }
 
-// TestBrowserPhoneHeaderFits: on a phone (390×844) the header keeps every
-// control on the screen and some of the room's name, however many buttons
-// the user has. The owner of a room gets Manage and the room menu besides
+// TestBrowserPhoneHeaderFits: on a phone (390×844), or a tablet held
+// upright, the header keeps every control on the screen and some of the
+// room's name, however many buttons the user has. The owner of a room gets Manage and the room menu besides
 // the people chip, the notification button and Leave; in one row these
 // were wider than the screen, so the room's name shrank to nothing and
 // Leave and the room menu (Archive, Delete) were pushed off the right edge.
@@ -107,6 +107,12 @@ func TestBrowserPhoneHeaderFits(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.ID("leave-room")))
 	alice.wait("Leave to ask", `document.getElementById("leave-room").textContent === "Really leave?"`)
 	check("Leave asking")
+
+	// A tablet held upright: the sidebar is back, and the header has what
+	// is left of 768 px.
+	alice.run(chromedp.EmulateViewport(768, 1024))
+	alice.wait("the sidebar", `getComputedStyle(document.getElementById("open-drawer")).display === "none"`)
+	check("the owner of #my-room at 768 px")
 }
 
 // TestBrowserDrawerHoldsFocus: on a phone the room list is a drawer over

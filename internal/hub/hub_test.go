@@ -996,3 +996,42 @@ func TestStart(t *testing.T) {
 		t.Errorf("Start of a room served again = %d, want -1 until its Seen", got)
 	}
 }
+
+// doneCounter is a context that counts the calls of its Done method.
+type doneCounter struct {
+	context.Context
+	calls atomic.Int32
+}
+
+func (c *doneCounter) Done() <-chan struct{} {
+	c.calls.Add(1)
+	return c.Context.Done()
+}
+
+// TestJoinAsksCtxOnlyWhileSubscribing: a join of a room whose broker
+// subscription is in place does not ask its ctx for Done, which for the
+// server's lazy contexts would start a timer per join for nothing; the
+// room's first join, which may wait for the subscription, does.
+func TestJoinAsksCtxOnlyWhileSubscribing(t *testing.T) {
+	release := make(chan struct{})
+	b := newSlowBroker(t, "slow", release)
+	h := newHub(t, b)
+	first := &doneCounter{Context: t.Context()}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Join(first, "slow", newMember(), "alice")
+		done <- err
+	}()
+	<-b.entered // the subscription is being made
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("first Join: %v", err)
+	}
+	later := &doneCounter{Context: t.Context()}
+	if _, err := h.Join(later, "slow", newMember(), "bob"); err != nil {
+		t.Fatalf("second Join: %v", err)
+	}
+	if got := later.calls.Load(); got != 0 {
+		t.Errorf("a join of a subscribed room asked its ctx for Done %d times, want 0", got)
+	}
+}

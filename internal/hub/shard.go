@@ -343,9 +343,17 @@ func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) 
 	}
 	select {
 	case <-r.ready:
-	case <-ctx.Done():
-		h.Leave(roomName, m)
-		return Presence{}, ctx.Err()
+	default:
+		// Asked only when the subscription is still being made: a lazy
+		// ctx (the server's) starts a timer for its Done channel, which
+		// a join of a room already subscribed, nearly every join, never
+		// needs.
+		select {
+		case <-r.ready:
+		case <-ctx.Done():
+			h.Leave(roomName, m)
+			return Presence{}, ctx.Err()
+		}
 	}
 	s.mu.Lock()
 	err := r.subErr

@@ -99,17 +99,7 @@ func TestSessionEndedRealServer(t *testing.T) {
 	h := newRealHarness(t, term, 120, 30, "lobby")
 	h.pumpUntil(term, "the join of lobby", func() bool { w := h.m.find("lobby"); return w != nil && w.joined })
 
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/logout", strings.NewReader("{}"))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("logout: %s", resp.Status)
-	}
+	apiPost(t, srv.URL+"/api/logout", tok, []byte("{}"), http.StatusNoContent)
 	h.pumpUntil(term, "the close", func() bool { return h.m.state == client.Closed })
 	h.wantView(`disconnected: logged out; to sign in again: /quit, then "hubbub login"`, "✕ disconnected: logged out ")
 	h.wantNotView("1008", "policy violation")

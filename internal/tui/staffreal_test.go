@@ -33,17 +33,7 @@ func (h *harness) pumpPanel(c *client.Client, want ...string) {
 func deleteAccount(t *testing.T, srv *servertest.Server, tok string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"password": servertest.Password})
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/account/delete", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("delete account: %s", resp.Status)
-	}
+	apiPost(t, srv.URL+"/api/account/delete", tok, body, http.StatusNoContent)
 }
 
 // TestStaffRealServer: with the real client and server, the Here panel
@@ -160,4 +150,24 @@ func TestStaffRealServer(t *testing.T) {
 	deleteAccount(t, srv, graceTok)
 	h.pump(term, "grace made you owner")
 	h.pumpPanel(term, " ~ada (you)", "  linus", "  zed")
+}
+
+// apiPost posts body as JSON to url with tok as the bearer token, and
+// fails the test unless the answer has status want.
+func apiPost(t *testing.T, url, tok string, body []byte, want int) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Fatalf("POST %s: %s, want %d", url, resp.Status, want)
+	}
 }

@@ -25,6 +25,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		// inserts it as typed.
 		msg.Paste = true
 	}
+	if msg.Paste {
+		// A paste keeps its lines, as the input holds them (newline.go).
+		msg.Runes = []rune(toInput(string(msg.Runes)))
+	}
 	switch msg.String() {
 	case "ctrl+c":
 		return m.quit()
@@ -56,6 +60,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.show(i)
 		}
 		return nil
+	case "alt+enter", "ctrl+j":
+		// A new line in the message, typed (newline.go). A terminal
+		// sends Ctrl+J as a line feed, and Alt+Enter as ESC and Enter.
+		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{newlineMark}, Paste: true}
 	}
 	before, numbered := m.input.Value(), m.numbering()
 	var cmd tea.Cmd
@@ -122,7 +130,7 @@ func (m *Model) typed() tea.Cmd {
 
 // submit handles Enter: a command, or a message to the shown room.
 func (m *Model) submit() tea.Cmd {
-	text := m.input.Value()
+	text := m.inputText()
 	if w := m.current(); w.joined && w.mutedAt(m.now()) && strings.TrimSpace(text) != "" &&
 		(!strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//")) {
 		// Refused before it goes, and kept for when the mute ends.
@@ -195,7 +203,7 @@ func (m *Model) recallLine(older bool) {
 	switch {
 	case older && m.recallAt > 0:
 		if m.recallAt == len(m.recall) {
-			m.draft = m.input.Value()
+			m.draft = m.inputText()
 		}
 		m.recallAt--
 	case !older && m.recallAt < len(m.recall):
@@ -207,8 +215,7 @@ func (m *Model) recallLine(older bool) {
 	if m.recallAt < len(m.recall) {
 		line = m.recall[m.recallAt]
 	}
-	m.input.SetValue(line)
-	m.input.CursorEnd()
+	m.setInput(line)
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -104,7 +104,7 @@ type completion struct {
 // room, where Enter would send the line. It reports whether the input
 // ended with a mention to complete.
 func (m *Model) completeMention() bool {
-	v := m.input.Value()
+	v := m.inputText() // a rune for a rune as the input holds it
 	if m.input.Position() != len([]rune(v)) {
 		return false
 	}
@@ -129,7 +129,6 @@ func (m *Model) completeMention() bool {
 	c.n = (c.n + 1) % len(names)
 	c.value = v[:c.at] + "@" + names[c.n] + " "
 	m.completed = c
-	m.input.SetValue(c.value)
-	m.input.CursorEnd()
+	m.setInput(c.value)
 	return true
 }

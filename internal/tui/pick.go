@@ -154,8 +154,7 @@ func (m *Model) edit(w *window, seq int64, text string) tea.Cmd {
 		return nil
 	}
 	if text == "" {
-		m.input.SetValue(fmt.Sprintf("/edit %d %s", seq, msg.Body))
-		m.input.CursorEnd()
+		m.setInput(fmt.Sprintf("/edit %d %s", seq, msg.Body))
 		m.dirty = true
 		return nil
 	}

@@ -74,8 +74,7 @@ func (m *Model) sent(msg sentMsg) {
 			w == m.current() && m.input.Value() == "" {
 			// Muted before the client heard of it, or sent too fast:
 			// the text is not lost, and Enter sends it again.
-			m.input.SetValue(body)
-			m.input.CursorEnd()
+			m.setInput(body)
 		}
 	} else {
 		w.addMessages(msg.msg)

@@ -100,7 +100,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.headerView())
 	lines = append(lines, m.bodyView()...)
-	lines = append(lines, m.typingView(), fit(m.input.View(), m.width), m.statusView())
+	lines = append(lines, m.typingView(), fit(m.inputView(), m.width), m.statusView())
 	return strings.Join(lines, "\n")
 }
 

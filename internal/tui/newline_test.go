@@ -177,3 +177,42 @@ func TestSendTooLongLines(t *testing.T) {
 		t.Errorf("sends (-want +got):\n%s", diff)
 	}
 }
+
+// TestSentLinesLookTheSame: a message of several lines shows the same
+// lines while it is sending as once the server stored it and its event
+// came.
+func TestSentLinesLookTheSame(t *testing.T) {
+	const body = "first line\n  indented\n\nafter an empty line\n```go\nfunc f() {}\n```\n**end**"
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.paste(body)
+	// messageLines returns the view's lines under the author line.
+	messageLines := func(author string) []string {
+		t.Helper()
+		lines := strings.Split(h.view(), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, author) {
+				var out []string
+				for _, l := range lines[i+1 : i+7] {
+					_, text, _ := strings.Cut(l, "│")
+					out = append(out, strings.TrimRight(text, " "))
+				}
+				return out
+			}
+		}
+		t.Fatalf("no %q in the view:\n%s", author, h.view())
+		return nil
+	}
+	_, cmd := h.m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	sending := messageLines("ada (guest)  sending…")
+	h.run(cmd)
+	stored := messageLines("ada (guest)  10:26")
+	if diff := cmp.Diff(sending, stored); diff != "" {
+		t.Errorf("lines sending and stored differ (-sending +stored):\n%s", diff)
+	}
+	want := []string{"   first line", "     indented", "", "   after an empty line", "     func f() {}", "   end"}
+	if diff := cmp.Diff(want, stored); diff != "" {
+		t.Errorf("lines stored (-want +got):\n%s", diff)
+	}
+}

@@ -346,6 +346,34 @@ func (m *Model) windowLines(w *window, width int) []string {
 			lines = append(lines, style.Render(hang+l))
 		}
 	}
+	// addMessage adds a message's lines (messageLines), indent cells in;
+	// indent 0 marks them as mentioning the user.
+	addMessage := func(ls []msgLine, indent int) {
+		for _, l := range ls {
+			text := l.text
+			if indent == 0 {
+				text = "» " + text
+			}
+			if l.code {
+				// Cut where the width ends, as code is; the lines cut
+				// off keep the code's indentation.
+				code := strings.TrimLeft(strings.TrimPrefix(text, "» "), " ")
+				head := text[:len(text)-len(code)]
+				lead := ansi.StringWidth(head)
+				if width-indent-lead < 10 {
+					code, head, lead = text, "", 0
+				}
+				for i, c := range strings.Split(ansi.Hardwrap(code, max(1, width-indent-lead), true), "\n") {
+					if i > 0 {
+						head = strings.Repeat(" ", lead)
+					}
+					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(head+c))
+				}
+				continue
+			}
+			addWrapped(text, indent, l.style)
+		}
+	}
 	if w.room != "" {
 		switch {
 		case w.loading && w.oldestSeq() > 0:
@@ -415,38 +443,19 @@ func (m *Model) windowLines(w *window, width int) []string {
 			continue
 		}
 		start := len(lines)
-		for _, l := range m.messageLines(w, msg, key.number) {
-			text := l.text
-			if indent == 0 {
-				text = "» " + text
-			}
-			if l.code {
-				// Cut where the width ends, as code is; the lines cut
-				// off keep the code's indentation.
-				code := strings.TrimLeft(strings.TrimPrefix(text, "» "), " ")
-				head := text[:len(text)-len(code)]
-				lead := ansi.StringWidth(head)
-				if width-indent-lead < 10 {
-					code, head, lead = text, "", 0
-				}
-				for i, c := range strings.Split(ansi.Hardwrap(code, max(1, width-indent-lead), true), "\n") {
-					if i > 0 {
-						head = strings.Repeat(" ", lead)
-					}
-					lines = append(lines, strings.Repeat(" ", indent)+l.style.Render(head+c))
-				}
-				continue
-			}
-			addWrapped(text, indent, l.style)
-		}
+		addMessage(m.messageLines(w, msg, key.number), indent)
 		e.drawn = &drawnMsg{key: key, lines: slices.Clone(lines[start:])}
 	}
 	if len(w.pending) > 0 {
+		// Drawn as they will be once stored, dim.
 		lines = append(lines, m.authorLine(m.self.Name, m.self.Guest, "sending…", width))
 		for _, p := range w.pending {
-			for _, l := range strings.Split(Sanitize(p.body), "\n") {
-				addWrapped(l, 2, dimStyle)
+			msg := protocol.Message{From: m.self.Name, Guest: m.self.Guest, Body: p.body}
+			ls := m.messageLines(w, &msg, false)
+			for i := range ls {
+				ls[i].style = dimStyle
 			}
+			addMessage(ls, 2)
 		}
 	}
 	if w.joining {

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/hubbub-chat/hubbub/client"
 	"github.com/hubbub-chat/hubbub/internal/server"
@@ -103,4 +106,38 @@ func TestSessionEndedRealServer(t *testing.T) {
 	h.pumpUntil(term, "the close", func() bool { return h.m.state == client.Closed })
 	h.wantView(`disconnected: logged out; to sign in again: /quit, then "hubbub login"`, "✕ disconnected: logged out ")
 	h.wantNotView("1008", "policy violation")
+}
+
+// TestMultilineRealServer: a message of several lines, pasted into the
+// terminal client (with CR line ends, as a terminal pastes them) and sent,
+// arrives at another client with its lines, and shows them in the sender's
+// view once stored; before, it went as one line.
+func TestMultilineRealServer(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	grace := dialReal(t, srv.WSURL, client.Options{Name: "grace"})
+	if _, _, err := grace.Join(t.Context(), "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	term := dialReal(t, srv.WSURL, client.Options{Name: "ada"})
+	h := newRealHarness(t, term, 100, 30, "lobby")
+	h.pumpUntil(term, "the join of lobby", func() bool { w := h.m.find("lobby"); return w != nil && w.joined })
+
+	h.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("roses are red\rviolets are blue\r\r  — ada"), Paste: true})
+	h.key(tea.KeyEnter)
+	const want = "roses are red\nviolets are blue\n\n  — ada"
+	deadline := time.After(10 * time.Second)
+	for got := ""; got != want; {
+		select {
+		case ev := <-grace.Events():
+			if e, ok := ev.(client.MessageEvent); ok {
+				if got = e.Message.Body; got != want {
+					t.Fatalf("grace got %q, want %q", got, want)
+				}
+			}
+		case <-deadline:
+			t.Fatal("grace got no message")
+		}
+	}
+	h.pumpUntil(term, "the message stored", func() bool { return len(h.m.find("lobby").pending) == 0 })
+	h.wantView("│   roses are red   ", "│   violets are blue   ", "│     — ada   ") // each a line of its own
 }

@@ -155,9 +155,10 @@ saved for the server by "hubbub login", or else joins as a guest named
   /join ROOM  /leave  /create ROOM [TOPIC]  /dm USER  /rooms  /me  /help
   /quit; room owners and moderators: /help mod (/kick /ban /mute /invite
   /topic /promote ...).
-  Enter sends, Tab or Ctrl+N/Ctrl+P switch rooms, PgUp/PgDn scroll (PgUp at
-  the top loads older messages), Esc jumps to the newest, Up/Down recall
-  what you entered, Ctrl+C quits.
+  Enter sends, Alt+Enter or Ctrl+J starts a new line (a paste keeps its
+  lines), Tab or Ctrl+N/Ctrl+P switch rooms, PgUp/PgDn scroll (PgUp at the
+  top loads older messages), Esc jumps to the newest, Up/Down recall what
+  you entered, Ctrl+C quits.
 Control characters and escape sequences in what others send are shown as
 text (ESC as ^[, U+202E as <U+202E>), never passed to the terminal.
 

@@ -32,6 +32,7 @@ var Help = []string{
 	"  //text                send a message that starts with /",
 	"Keys:",
 	"  Enter                 send the message or run the command",
+	"  Alt+Enter, Ctrl+J     start a new line in the message (shown as ↵)",
 	"  Tab, Ctrl+N           next room;  Shift+Tab, Ctrl+P  previous room",
 	"  Tab after @na         complete the name of someone in the room (again: the next)",
 	"  Alt+1 … Alt+9         show room 1 … 9 of the list",

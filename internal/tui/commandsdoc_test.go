@@ -88,3 +88,40 @@ func TestCommandsDocumented(t *testing.T) {
 		t.Errorf("commands /help names that docs/terminal.md's tables lack (-want +got):\n%s", diff)
 	}
 }
+
+// helpKey is a key as /help and docs/terminal.md's key table name it:
+// Enter, Alt+Enter, Ctrl+J, Shift+Tab, PgUp, Alt+1.
+var helpKey = regexp.MustCompile(`\b(?:(?:Alt|Ctrl|Shift)\+)+(?:Enter|Tab|[A-Z0-9])\b|\b(?:Enter|Tab|Esc|PgUp|PgDn|Up|Down)\b`)
+
+// TestKeysDocumented keeps docs/terminal.md's key table in step with
+// /help: every key /help names is in the first column of the table.
+func TestKeysDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "terminal.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, keys, _ := strings.Cut(string(b), "\n## Keys\n")
+	keys, _, _ = strings.Cut(keys, "\n## ")
+	documented := map[string]bool{}
+	for _, l := range strings.Split(keys, "\n") {
+		if cells := strings.Split(l, "|"); strings.HasPrefix(l, "| ") && len(cells) > 2 {
+			for _, k := range helpKey.FindAllString(cells[1], -1) {
+				documented[k] = true
+			}
+		}
+	}
+	if len(documented) < 10 {
+		t.Fatalf("found %d keys in docs/terminal.md's key table, want at least 10; its format changed?", len(documented))
+	}
+	var missing []string
+	for _, l := range Help {
+		for _, k := range helpKey.FindAllString(l, -1) {
+			if !documented[k] && !slices.Contains(missing, k) {
+				missing = append(missing, k)
+			}
+		}
+	}
+	if diff := cmp.Diff([]string(nil), missing); diff != "" {
+		t.Errorf("keys /help names that docs/terminal.md's key table lacks (-want +got):\n%s", diff)
+	}
+}

@@ -122,7 +122,8 @@ func (m *Model) command(text string) tea.Cmd {
 	if cmd, ok := m.manage(strings.ToLower(name), rest); ok {
 		return cmd
 	}
-	if cmd, ok := m.pick(strings.ToLower(name), rest); ok {
+	_, typed, _ := strings.Cut(text, " ")
+	if cmd, ok := m.pick(strings.ToLower(name), rest, typed); ok {
 		return cmd
 	}
 	m.note(fmt.Sprintf("Unknown command %s: /help lists them.", name))

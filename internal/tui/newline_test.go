@@ -117,34 +117,61 @@ func TestNewlineKey(t *testing.T) {
 }
 
 // TestEditKeepsLines: /edit puts a message of several lines into the
-// input with its lines, and Enter edits it with them (as does a line
+// input with its lines, and Enter edits it with them, its first line's
+// indentation and its empty first or last line too (as does a line
 // recalled with Up); before, the input made them one line.
 func TestEditKeepsLines(t *testing.T) {
-	const body = "roses are red\nviolets are blue\n\n  — anon"
+	for _, tt := range []struct{ name, body string }{
+		{"poem", "roses are red\nviolets are blue\n\n  — anon"},
+		{"indented", "    indented()\nnext\n"},
+		{"empty first line", "\nafter an empty line"},
+	} {
+		body := tt.body
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ada", true)
+			f.addRoom("lobby", "", 0)
+			h := newHarness(t, f, 80, 24, "lobby")
+			h.paste(body)
+			h.key(tea.KeyEnter)
+
+			h.typeText("/edit", true)
+			if got, want := h.m.inputText(), "/edit 1 "+body; got != want {
+				t.Errorf("input after /edit = %q, want %q", got, want)
+			}
+			h.wantView("> " + strings.ReplaceAll("/edit 1 "+body, "\n", "↵"))
+			h.key(tea.KeyEnter)
+
+			// Up brings back the message sent, lines and all.
+			for range 3 { // "/edit 1 …", "/edit", the message
+				h.key(tea.KeyUp)
+			}
+			if got := h.m.inputText(); got != body {
+				t.Errorf("recalled = %q, want %q", got, body)
+			}
+			h.key(tea.KeyEnter)
+			want := []string{fmt.Sprintf("send lobby %q", body), fmt.Sprintf("send lobby %q", body), fmt.Sprintf("edit lobby 1 %q", body)}
+			if diff := cmp.Diff(want, slices.Concat(f.called("send"), f.called("edit"))); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReplyKeepsLines: /reply sends its text as typed, lines, indentation
+// and all.
+func TestReplyKeepsLines(t *testing.T) {
 	f := newFake("ada", true)
-	f.addRoom("lobby", "", 0)
+	f.addRoom("lobby", "", 1)
 	h := newHarness(t, f, 80, 24, "lobby")
-	h.paste(body)
+	h.typeText("/reply 1 ", false)
+	h.paste("    code()\n    more()")
 	h.key(tea.KeyEnter)
-
-	h.typeText("/edit", true)
-	if got, want := h.m.inputText(), "/edit 1 "+body; got != want {
-		t.Errorf("input after /edit = %q, want %q", got, want)
-	}
-	h.wantView("> /edit 1 roses are red↵violets are blue↵↵  — anon")
+	h.typeText("/re ", false)
+	h.paste("\tnewest\n")
 	h.key(tea.KeyEnter)
-
-	// Up brings back the message sent, lines and all.
-	for range 3 { // "/edit 1 …", "/edit", the message
-		h.key(tea.KeyUp)
-	}
-	if got := h.m.inputText(); got != body {
-		t.Errorf("recalled = %q, want %q", got, body)
-	}
-	h.key(tea.KeyEnter)
-	want := []string{fmt.Sprintf("send lobby %q", body), fmt.Sprintf("send lobby %q", body), fmt.Sprintf("edit lobby 1 %q", body)}
-	if diff := cmp.Diff(want, slices.Concat(f.called("send"), f.called("edit"))); diff != "" {
-		t.Errorf("calls (-want +got):\n%s", diff)
+	want := []string{`reply lobby 1 "    code()\n    more()"`, `reply lobby 2 "    newest\n"`}
+	if diff := cmp.Diff(want, f.called("reply")); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
 

@@ -37,8 +37,9 @@ var PickHelp = []string{
 }
 
 // pick runs one of the commands on messages; it reports false when name is
-// not one of them.
-func (m *Model) pick(name, rest string) (tea.Cmd, bool) {
+// not one of them. rest is what follows the command's name, trimmed; typed
+// is the same as typed, for the text of /edit and /reply.
+func (m *Model) pick(name, rest, typed string) (tea.Cmd, bool) {
 	switch name {
 	case "/edit", "/delete", "/del", "/react", "/reply", "/re":
 	default:
@@ -50,6 +51,9 @@ func (m *Model) pick(name, rest string) (tea.Cmd, bool) {
 		return nil, true
 	}
 	seq, text := numberArg(rest)
+	if text != "" && (name == "/edit" || name == "/reply" || name == "/re") {
+		text = messageArg(typed, seq > 0)
+	}
 	switch name {
 	case "/edit":
 		return m.edit(w, seq, text), true
@@ -102,6 +106,19 @@ func numberArg(rest string) (int64, string) {
 		return 0, rest
 	}
 	return n, strings.TrimSpace(tail)
+}
+
+// messageArg returns the TEXT of "/edit N TEXT" or "/reply [N] TEXT" as
+// typed after the command's name, the number (if numbered) and the one
+// space after each: a message's text keeps its lines and the indentation
+// of its first line, so that /edit, loaded with a message, changes nothing
+// but what the user changed.
+func messageArg(typed string, numbered bool) string {
+	if !numbered {
+		return typed
+	}
+	_, text, _ := strings.Cut(strings.TrimLeft(typed, " "), " ")
+	return text
 }
 
 // held returns message seq of w, a plain message not deleted, or says why

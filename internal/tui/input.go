@@ -66,8 +66,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{newlineMark}, Paste: true}
 	}
 	before, numbered := m.input.Value(), m.numbering()
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
+	cmd := m.updateInput(msg)
 	if m.numbering() != numbered {
 		m.dirty = true
 	}

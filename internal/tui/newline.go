@@ -1,6 +1,11 @@
 package tui
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // A message may have several lines (a pasted log, code, a poem), and the
 // input is one line (bubbles' textinput, which turns a newline it is given
@@ -55,4 +60,29 @@ func (m *Model) setInput(text string) {
 // inputView is the input line as drawn: its newlines as a dim "↵".
 func (m *Model) inputView() string {
 	return strings.ReplaceAll(m.input.View(), string(newlineMark), dimStyle.Render(newlineGlyph))
+}
+
+// updateInput passes msg to the input. A key that moves or deletes by word
+// sees each newline as a space, as it would a line's end: the input takes
+// only white space for a word's end, and "one↵two" would be one word.
+func (m *Model) updateInput(msg tea.KeyMsg) tea.Cmd {
+	km := m.input.KeyMap
+	value := m.input.Value()
+	if !key.Matches(msg, km.WordBackward, km.WordForward, km.DeleteWordBackward, km.DeleteWordForward) ||
+		!strings.ContainsRune(value, newlineMark) {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return cmd
+	}
+	old := []rune(value)
+	m.input.SetValue(strings.ReplaceAll(value, string(newlineMark), " ")) // as long: the cursor stays
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	// These keys delete (if at all) one run of characters, which starts
+	// where the cursor is left.
+	pos := m.input.Position()
+	gone := len(old) - len([]rune(m.input.Value()))
+	m.input.SetValue(string(old[:pos]) + string(old[pos+gone:]))
+	m.input.SetCursor(pos)
+	return cmd
 }

@@ -243,3 +243,35 @@ func TestSentLinesLookTheSame(t *testing.T) {
 		t.Errorf("lines stored (-want +got):\n%s", diff)
 	}
 }
+
+// TestNewlineEndsWord: the keys that move or delete by word (Ctrl+W,
+// Alt+D, Alt+←, Alt+→) stop at a newline as at a space; before, the
+// input took "one↵two" for one word.
+func TestNewlineEndsWord(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.paste("one\ntwo three\nfour")
+	steps := []struct {
+		key  tea.KeyMsg
+		want string // the input, | the cursor
+	}{
+		{tea.KeyMsg{Type: tea.KeyCtrlW}, "one\ntwo three\n|"},
+		{tea.KeyMsg{Type: tea.KeyLeft, Alt: true}, "one\ntwo |three\n"},
+		{tea.KeyMsg{Type: tea.KeyLeft, Alt: true}, "one\n|two three\n"},
+		{tea.KeyMsg{Type: tea.KeyRight, Alt: true}, "one\ntwo| three\n"},
+		{tea.KeyMsg{Type: tea.KeyRight, Alt: true}, "one\ntwo three|\n"},
+		{tea.KeyMsg{Type: tea.KeyCtrlW}, "one\ntwo |\n"},
+		{tea.KeyMsg{Type: tea.KeyCtrlW}, "one\n|\n"},
+		{tea.KeyMsg{Type: tea.KeyHome}, "|one\n\n"},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'d'}, Alt: true}, "|\n\n"},
+	}
+	for i, s := range steps {
+		h.send(s.key)
+		text := []rune(h.m.inputText())
+		pos := h.m.input.Position()
+		if got := string(text[:pos]) + "|" + string(text[pos:]); got != s.want {
+			t.Errorf("step %d (%s): input = %q, want %q", i+1, s.key, got, s.want)
+		}
+	}
+}

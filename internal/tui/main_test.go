@@ -147,6 +147,9 @@ func (f *fakeClient) Leave(ctx context.Context, room string) error {
 
 func (f *fakeClient) Send(ctx context.Context, room, body string) (protocol.Message, error) {
 	f.record("send %s %q", room, body)
+	if err := f.failed("send"); err != nil {
+		return protocol.Message{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.rooms[room]

@@ -275,3 +275,19 @@ func TestNewlineEndsWord(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedKeepsLines: a message of several lines the server refuses
+// for coming too fast comes back to the input with its lines, for Enter
+// to send it again.
+func TestRefusedKeepsLines(t *testing.T) {
+	f := newFake("ada", true)
+	f.addRoom("lobby", "", 0)
+	f.fail["send"] = protocol.Errorf(protocol.CodeRateLimited, "too many messages; slow down")
+	h := newHarness(t, f, 80, 24, "lobby")
+	h.paste("one\ntwo")
+	h.key(tea.KeyEnter)
+	if got, want := h.m.inputText(), "one\ntwo"; got != want {
+		t.Errorf("input = %q, want %q", got, want)
+	}
+	h.wantView(`Not sent: too many messages; slow down: "one two"`, "> one↵two")
+}

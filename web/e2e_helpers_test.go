@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
@@ -640,4 +641,20 @@ func systemLine(text string) string {
 func (u *user) roomKeys(list string) []string {
 	u.t.Helper()
 	return eval[[]string](u, `[...document.querySelectorAll("#`+list+` li")].map(li => li.dataset.key)`)
+}
+
+// grantNotifications lets n's pages in u's browser context show
+// notifications: the room's notification button then reads
+// "Notifications on", its longest label.
+func grantNotifications(t *testing.T, u *user, n *node) {
+	t.Helper()
+	_, err := chromedp.CallBrowser(u.ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission:       &browser.PermissionDescriptor{Name: "notifications"},
+		Setting:          browser.PermissionSettingGranted,
+		Origin:           "http://" + n.addr,
+		BrowserContextID: chromedp.FromContext(u.ctx).BrowserContextID,
+	})
+	if err != nil {
+		t.Fatalf("%s: grant notifications: %v", u.name, err)
+	}
 }

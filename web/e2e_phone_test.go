@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -50,15 +49,7 @@ func TestBrowserPhoneHeaderFits(t *testing.T) {
 	alice := newUser(t, b, "alice")
 	// Notifications granted: the button reads "Notifications on", its
 	// longest label.
-	_, err := chromedp.CallBrowser(alice.ctx, browser.SetPermission, browser.SetPermissionParams{
-		Permission:       &browser.PermissionDescriptor{Name: "notifications"},
-		Setting:          browser.PermissionSettingGranted,
-		Origin:           "http://" + n.addr,
-		BrowserContextID: chromedp.FromContext(alice.ctx).BrowserContextID,
-	})
-	if err != nil {
-		t.Fatalf("grant notifications: %v", err)
-	}
+	grantNotifications(t, alice, n)
 	alice.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	alice.signIn(n.url(), "alice", "correct horse battery")
 	const fits = `(() => {

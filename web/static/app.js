@@ -24,7 +24,7 @@
 // under them the leaves: conn.js (the socket), room.js (one room's model
 // and message list), message.js (how one message or entry looks), files.js
 // (how a message's file looks), upload.js (a file's bytes over the
-// socket), dom.js, ui.js, names.js, storage.js, account.js.
+// socket), dom.js, ui.js, names.js, storage.js, drafts.js, account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 
@@ -33,6 +33,7 @@ import { initWelcome } from "./welcome.js";
 import { initManage } from "./manage.js";
 import { hideToast, toast, ui } from "./ui.js";
 import * as state from "./state.js";
+import { flushDrafts } from "./drafts.js";
 import { boot, closeMenus, enterChat, initSession } from "./session.js";
 import { initLifecycle, renderConn } from "./lifecycle.js";
 import { initEvents } from "./events.js";
@@ -112,7 +113,10 @@ function wireUI() {
       ui.input.focus();
     }
   });
-  window.addEventListener("pagehide", () => state.getSaved().flush());
+  window.addEventListener("pagehide", () => {
+    state.getSaved().flush();
+    flushDrafts();
+  });
 
   // One ticker for everything that changes with time alone: the reconnect
   // countdown, typing indicators expiring, "Today" turning into "Yesterday".

@@ -19,6 +19,7 @@ import { getActive, getConn, getRoom, subscribe } from "./state.js";
 import { sendMessage } from "./send.js";
 import { Cancelled, uploadFile } from "./upload.js";
 import { formatSize } from "./files.js";
+import { noteDraft } from "./drafts.js";
 
 // Room → its attachment: {room, file, name, controller, phase ("checksum",
 // "upload", "done", "failed"), stored, result (the complete file), error
@@ -114,6 +115,7 @@ export function attachFile(room, file) {
         // Give the caption back, so that nothing written is lost.
         ui.input.value = rec.pending.caption;
         room.draft = rec.pending.caption;
+        noteDraft(room);
       }
       rec.pending = null;
       render();

@@ -11,6 +11,7 @@ import { sendMessage } from "./send.js";
 import { hasAttachment, sendAttachment } from "./attach.js";
 import { editMessage } from "./msgops.js";
 import { sendTyping, typingSent } from "./typing.js";
+import { dropDraft, noteDraft } from "./drafts.js";
 
 const MAX_BODY_BYTES = 4096;
 
@@ -34,6 +35,9 @@ function sendDraft() {
   typingSent(room);
   renderCount();
   if (compose) setCompose(room, null);
+  // From here the message is send.js's, which sends it again after a
+  // reconnect: kept as a draft too, a reload would offer it a second time.
+  dropDraft(room);
   const replyTo = compose && compose.kind === "reply" ? compose.seq : 0;
   if (attached) sendAttachment(room, body.trim() === "" ? "" : body, replyTo);
   else sendMessage(room, body, replyTo);
@@ -204,6 +208,7 @@ function completeMention() {
   c.end = c.start + insert.length;
   ui.input.setSelectionRange(c.end, c.end);
   room.draft = ui.input.value;
+  noteDraft(room);
   renderCount();
   return true;
 }
@@ -251,6 +256,7 @@ export function initComposer() {
     const room = getActive();
     if (!room) return;
     room.draft = ui.input.value;
+    noteDraft(room);
     if (ui.input.value.trim() === "") return;
     room.lastInputAt = Date.now();
     sendTyping(room);
@@ -263,8 +269,10 @@ export function initComposer() {
       renderCount();
     } else if (topic === "me" || ((topic === "composer" || topic === "room") && room === getActive())) {
       renderComposer();
-    } else if (topic === "messages" && detail.discarded && room === getActive()) {
-      ui.input.focus();
+    } else if (topic === "messages" && room === getActive()) {
+      if (detail.discarded) ui.input.focus();
+      // A reply kept over a reload names its message once history shows it.
+      if (room.compose && room.compose.kind === "reply") renderCompose();
     }
   });
 }

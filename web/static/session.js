@@ -5,6 +5,7 @@
 
 import { Close, Connection } from "./conn.js";
 import { Saved, lastMode, setLastMode } from "./storage.js";
+import { clearDrafts } from "./drafts.js";
 import { avatar } from "./dom.js";
 import { logout as apiLogout, changePassword, deleteAccount, describe, getSession } from "./account.js";
 import { DEFAULT_ROOM, checkPassword, isRoomName } from "./names.js";
@@ -105,9 +106,12 @@ export function leaveChat() {
 
 // signedOut leaves the chat for the welcome screen, with notice. When the
 // server ended the session (not the user), the login form has the name.
+// The user's drafts go (drafts.js): whoever uses this tab next, as
+// someone else or not signed in, finds none.
 export function signedOut(notice, { forgetName = false } = {}) {
   const me = state.getMe();
   const name = me.guest || forgetName ? "" : me.name;
+  clearDrafts();
   leaveChat();
   ui.app.hidden = true;
   state.forgetIdentity();

@@ -34,6 +34,7 @@
 // the user may do) live here too.
 
 import { Saved } from "./storage.js";
+import { dropDraft, loadDraft, noteDraft, setDraftOwner } from "./drafts.js";
 import { DEFAULT_ROOM, dmPeer, isDM, mayBeAccount } from "./names.js";
 import { Room } from "./room.js";
 
@@ -124,6 +125,7 @@ export const isReady = () => !!conn && conn.ready;
 export function setIdentity(identity) {
   me = Object.freeze({ name: identity.name, guest: !!identity.guest, admin: !!identity.admin });
   saved = new Saved(me.guest ? null : me.name);
+  setDraftOwner(me);
   firstListing = saved.fresh;
   if (me.guest) {
     saved.name = me.name;
@@ -161,6 +163,7 @@ export function clearChat() {
 export function forgetIdentity() {
   clearChat();
   me = Object.freeze({ name: "", guest: true, admin: false });
+  setDraftOwner(null);
   changed("me");
 }
 
@@ -177,11 +180,17 @@ export function setStatus(detail) {
 }
 
 // addRoom puts a new Room in the joined list (seen: the last seq the user
-// has seen, or null for nothing unread on first join) and returns it. It
-// does not join it on the server: see rooms.js.
+// has seen, or null for nothing unread on first join), with the draft kept
+// for it before a reload if any (drafts.js), and returns it. It does not
+// join it on the server: see rooms.js.
 export function addRoom(name, seen) {
   const room = new Room(name, seen);
   room.blocked = blocked;
+  const draft = loadDraft(name);
+  if (draft) {
+    room.draft = draft.text;
+    if (draft.reply) room.compose = Object.freeze({ kind: "reply", seq: draft.reply });
+  }
   const d = directory.get(name);
   if (d) applyInfo(room, d, false);
   else room.setLabel(labelOf(name, null));
@@ -192,11 +201,12 @@ export function addRoom(name, seen) {
   return room;
 }
 
-// removeRoom takes room off the joined list; if it was on screen, the
-// first other room (or none) is.
+// removeRoom takes room off the joined list, and its draft with it; if it
+// was on screen, the first other room (or none) is.
 export function removeRoom(room) {
   if (rooms.get(room.name) !== room) return;
   rooms.delete(room.name);
+  dropDraft(room);
   persistRooms();
   if (active === room) setActive(rooms.values().next().value || null);
   changed("rooms", room);
@@ -252,6 +262,7 @@ export function setSeen(room, seq, from = "") {
 // aside meanwhile}), or (null) write a new message.
 export function setCompose(room, compose) {
   room.compose = compose ? Object.freeze({ ...compose }) : null;
+  noteDraft(room);
   changed("composer", room);
 }
 

@@ -3,6 +3,7 @@
 // room is archived, and what it is doing (room.compose): answering a
 // message (the bar above it quotes which), or editing one of the user's
 // (Up on an empty composer edits the last one; Escape gives up either).
+// Each room's draft is kept over a reload too (drafts.js).
 
 import { byteLength, when } from "./dom.js";
 import { toast, ui } from "./ui.js";

@@ -55,7 +55,7 @@ export class Room {
     this.lastTypingSent = 0; // when we last told the room we are typing
     this.lastInputAt = 0;
     this.typingTimer = 0;
-    this.draft = "";
+    this.draft = ""; // what the composer holds here (drafts.js keeps it over a reload)
     this.compose = null; // what the composer does: null, {kind: "reply" | "edit", seq} (state.setCompose)
     this.invited = false; // added by an invitation and not opened yet
     this.mutedUntil = 0; // Unix ms when our mute ends; Infinity until lifted; 0 not muted

@@ -69,3 +69,45 @@ func TestBrowserPhoneHeader(t *testing.T) {
 		t.Errorf("header with no room = %q, want %q", got, "No room open")
 	}
 }
+
+// TestBrowserWideHeaderExpanded: on a desktop, with the people list open
+// and a long topic, the unfolded title shows the room's name on its own
+// line(s), not broken letter by letter beside a topic that took the
+// width (both may break anywhere once unfolded, and side by side the
+// name got a column one letter wide).
+func TestBrowserWideHeaderExpanded(t *testing.T) {
+	browser := newBrowser(t)
+	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
+	const room = "vault-keepers-long-archive"
+	const topic = "Where we decide which of the old threads are worth keeping, who reads them first, and which we let go; bring your lists, your doubts and your tea, and read the pinned notes before you ask"
+	carol := dialWS(t, n.addr, "carol")
+	carol.do(protocol.Command{Op: protocol.OpCreate, Room: room, Topic: topic})
+
+	u := newUser(t, browser, "alice")
+	u.run(chromedp.EmulateViewport(1280, 800))
+	u.login(n.url(), "alice")
+	u.wait("the room under Browse", `!!document.querySelector('#browse-rooms li[data-key=`+js(room)+`] button')`)
+	eval[chromedp.Void](u, `document.querySelector('#browse-rooms li[data-key=`+js(room)+`] button').click()`)
+	u.wait("the room to open", `document.getElementById("room-name").textContent === `+js(room))
+	u.waitConnected()
+	// On a window this wide the people list is open from the start, and
+	// its button says so.
+	u.wait("the people list open", `getComputedStyle(document.getElementById("members")).display !== "none" &&
+		document.getElementById("toggle-members").getAttribute("aria-expanded") === "true"`)
+	u.run(chromedp.Click(chromedp.ID("chat-title")))
+	u.wait("the title unfolded", `document.getElementById("chat-title").getAttribute("aria-expanded") === "true"`)
+	type box struct{ NameWidth, NameHeight, LineHeight, TopicTop, NameBottom float64 }
+	b := eval[box](u, `(() => {
+		const n = document.getElementById("room-name").getBoundingClientRect(), h = document.getElementById("room-title");
+		const line = parseFloat(getComputedStyle(h).fontSize) * 1.6;
+		return {NameWidth: n.width, NameHeight: h.getBoundingClientRect().height, LineHeight: line,
+			TopicTop: document.getElementById("room-topic").getBoundingClientRect().top, NameBottom: h.getBoundingClientRect().bottom};
+	})()`)
+	u.screenshot("wide-header-expanded.png")
+	if b.NameHeight > 2*b.LineHeight || b.NameWidth < 150 {
+		t.Errorf("the unfolded name is %.0f px wide and %.0f px high (a line is about %.0f px): broken letter by letter", b.NameWidth, b.NameHeight, b.LineHeight)
+	}
+	if b.TopicTop < b.NameBottom-1 {
+		t.Errorf("the unfolded topic starts at %.0f px, beside the name (which ends at %.0f px), not under it", b.TopicTop, b.NameBottom)
+	}
+}

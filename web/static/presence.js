@@ -76,6 +76,12 @@ function membersOpen() {
 
 // initPresence wires the member panel's buttons and follows the state, once.
 export function initPresence() {
+  // On a wide window the list is open until closed: the button says so,
+  // and follows the window across the width where that changes.
+  const wide = window.matchMedia("(min-width: 1200px)");
+  const sayOpen = () => ui.toggleMembers.setAttribute("aria-expanded", String(membersOpen()));
+  sayOpen();
+  wide.addEventListener("change", sayOpen);
   ui.toggleMembers.addEventListener("click", () => setMembersOpen(!membersOpen()));
   ui.closeMembers.addEventListener("click", () => {
     setMembersOpen(false);

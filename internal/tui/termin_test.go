@@ -68,3 +68,27 @@ func TestCutRune(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCutRune: cutRune holds back at most the start of one character, and
+// only bytes that do start a character the rest of which is missing; a
+// buffer that ends with a whole character is passed on whole.
+func FuzzCutRune(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\xe4\xbd", "a\xf0\x9f\x8e", "x\x1b[M \xc5\xe4\xbd", "你好", "\xff\xfe"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k := cutRune(b)
+		if k < 0 || k > min(utf8.UTFMax-1, len(b)) {
+			t.Fatalf("cutRune(%q) = %d, out of range", b, k)
+		}
+		if k > 0 {
+			tail := b[len(b)-k:]
+			if !utf8.RuneStart(tail[0]) || tail[0] < utf8.RuneSelf || utf8.FullRune(tail) {
+				t.Fatalf("cutRune(%q) = %d holds back %q, not the start of a cut character", b, k, tail)
+			}
+		}
+		if r, size := utf8.DecodeLastRune(b); r != utf8.RuneError && size > 0 && k != 0 {
+			t.Fatalf("cutRune(%q) = %d, but it ends with the whole character %q", b, k, r)
+		}
+	})
+}

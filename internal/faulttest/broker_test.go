@@ -190,3 +190,54 @@ func testBrokerOutageQuietRoom(t *testing.T, broker string) {
 	})
 	noDrops(t, members)
 }
+
+// TestBrokerOutageNewRoom: while the broker is down, a client still joins
+// a room that nobody on its node was in, although the node cannot
+// subscribe to it (it serves the room without its subscription and heals
+// it from the store, trying the broker again in the background); a
+// message sent there on another node reaches it within healBound, the
+// broker still down, and another after the broker's return. Before, such
+// a join failed as long as Redis was down ("the store is unavailable").
+func TestBrokerOutageNewRoom(t *testing.T) {
+	for _, broker := range brokers {
+		t.Run(broker, func(t *testing.T) { testBrokerOutageNewRoom(t, broker) })
+	}
+}
+
+func testBrokerOutageNewRoom(t *testing.T, broker string) {
+	bin := suite(t)
+	cl := faulttest.StartCluster(t, faulttest.ClusterConfig{Bin: bin, Broker: broker, Args: loadArgs})
+	const room = "fresh"
+	sender := faulttest.Connect(t, cl.URL(0), "sender", room)
+	ledger := &faulttest.Ledger{}
+
+	cl.Broker.Stop()
+	down := time.Now()
+	members := []*faulttest.Member{sender}
+	for i := 1; i < len(cl.Nodes); i++ {
+		// Connect fails the test if the join fails.
+		members = append(members, faulttest.Connect(t, cl.URL(i), "late"+cl.Nodes[i].Name, room))
+	}
+	s := ledger.Send(sender, room, sendTimeout)
+	if s.Outcome != faulttest.Acked {
+		t.Fatalf("the send while %s was down was %v (%v); want acknowledged, PostgreSQL is healthy", broker, s.Outcome, s.Err)
+	}
+	if missing := owedBy(s.End.Add(healBound), s.End.Add(time.Millisecond), ledger, members, room); missing > 0 {
+		t.Errorf("%v after its ack, with the broker still down, %d of %d members lack the message", healBound, missing, len(members))
+	}
+	sleepUntil(down.Add(brokerDown))
+	cl.Broker.Start()
+
+	after := ledger.Send(sender, room, sendTimeout)
+	if after.Outcome != faulttest.Acked {
+		t.Fatalf("the send after the broker returned was %v (%v)", after.Outcome, after.Err)
+	}
+	if missing := owedBy(after.End.Add(healBound), time.Now().Add(time.Hour), ledger, members, room); missing > 0 {
+		t.Errorf("%v after the broker returned and a send, %d of %d members lack a message", healBound, missing, len(members))
+	}
+	faulttest.Verify(t, faulttest.Check{
+		Ledger: ledger, Members: members, Rooms: []string{room},
+		HistoryURL: cl.URL(1), Within: time.Second,
+	})
+	noDrops(t, members)
+}

@@ -255,7 +255,7 @@ type Hub struct {
 
 	closeOnce sync.Once
 	// Warnings, at most one line per warnEvery each, with counts.
-	queueFullWarn, publishWarn *ratelimit.Log
+	queueFullWarn, publishWarn, subscribeWarn *ratelimit.Log
 
 	published, publishFailed, publishDropped atomic.Uint64
 	own, stale, malformed, lagged            atomic.Uint64
@@ -283,6 +283,7 @@ func New(cfg Config) (*Hub, error) {
 	}
 	h.queueFullWarn = ratelimit.NewLog(cfg.Logger, "publish queue full; other nodes will heal from the store", warnEvery)
 	h.publishWarn = ratelimit.NewLog(cfg.Logger, "publish to broker failed; other nodes will heal from the store", warnEvery)
+	h.subscribeWarn = ratelimit.NewLog(cfg.Logger, "broker subscription failed; the room is served, other nodes' messages reach it from the store until a retry subscribes", warnEvery)
 	rand.Read(h.id[:])
 	h.users = make([]*userShard, cfg.Shards)
 	for i := range h.users {

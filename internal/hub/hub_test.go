@@ -1035,3 +1035,85 @@ func TestJoinAsksCtxOnlyWhileSubscribing(t *testing.T) {
 		t.Errorf("a join of a subscribed room asked its ctx for Done %d times, want 0", got)
 	}
 }
+
+// downBroker is the real in-process broker whose Subscribe fails while
+// down is set: a Redis that cannot be reached.
+type downBroker struct {
+	*membroker.Broker
+	down  atomic.Bool
+	tries atomic.Int32
+}
+
+func (b *downBroker) Subscribe(topic string, deliver func([]byte)) (func(), error) {
+	if topic != "den" {
+		return b.Broker.Subscribe(topic, deliver)
+	}
+	b.tries.Add(1)
+	if b.down.Load() {
+		return nil, errDown
+	}
+	return b.Broker.Subscribe(topic, deliver)
+}
+
+// TestJoinWhileBrokerDown: a join of a room whose broker subscription
+// fails (the broker is down, the store is not) still gets the joiner in:
+// local messages and healed ones reach it at once; the subscription is
+// tried again, a second later, then two, …, and once it is in place the
+// other nodes' messages come through the broker again.
+func TestJoinWhileBrokerDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &downBroker{Broker: newBroker(t)}
+		b.down.Store(true)
+		h := newHub(t, b)
+		remote := newHub(t, b.Broker)
+		m := newMember()
+		join(t, h, "den", m, "alice") // no error although Subscribe failed
+		h.Message("den", 1, []byte("local"), false)
+		h.Heal("den", 2, []byte("healed"), false)
+		remote.Message("den", 3, []byte("lost by the broker"), false)
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"local", "healed"}, m.received()); diff != "" {
+			t.Fatalf("while unsubscribed (-want +got):\n%s", diff)
+		}
+		time.Sleep(time.Second) // the first retry, still down
+		synctest.Wait()
+		if got := b.tries.Load(); got != 2 {
+			t.Fatalf("Subscribe tried %d times after 1 s, want 2", got)
+		}
+		b.down.Store(false)
+		time.Sleep(2 * time.Second) // the second retry succeeds
+		synctest.Wait()
+		if got := b.tries.Load(); got != 3 {
+			t.Fatalf("Subscribe tried %d times after 3 s, want 3", got)
+		}
+		h.Heal("den", 3, []byte("lost by the broker"), false)
+		remote.Message("den", 4, []byte("through the broker"), false)
+		synctest.Wait()
+		want := []string{"local", "healed", "lost by the broker", "through the broker"}
+		if diff := cmp.Diff(want, m.received()); diff != "" {
+			t.Errorf("after the retry (-want +got):\n%s", diff)
+		}
+		time.Sleep(time.Minute) // subscribed: no more tries
+		synctest.Wait()
+		if got := b.tries.Load(); got != 3 {
+			t.Errorf("Subscribe tried %d times once subscribed, want still 3", got)
+		}
+	})
+}
+
+// TestResubscribeStopsWhenTheRoomEmpties: the retries end with the room.
+func TestResubscribeStopsWhenTheRoomEmpties(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &downBroker{Broker: newBroker(t)}
+		b.down.Store(true)
+		h := newHub(t, b)
+		m := newMember()
+		join(t, h, "den", m, "alice")
+		h.Leave("den", m)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := b.tries.Load(); got != 1 {
+			t.Errorf("Subscribe tried %d times for a room left at once, want 1", got)
+		}
+	})
+}

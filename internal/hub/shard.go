@@ -2,10 +2,13 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hubbub-chat/hubbub/internal/chat"
 )
 
 // shard owns the rooms whose names hash to it, and one goroutine that
@@ -307,6 +310,11 @@ type Presence struct {
 // starts the broker call, which runs outside every lock; joiners of other
 // rooms never wait for it, joiners of the same room do, until ctx ends.
 //
+// A broker that is down or slow (its Subscribe fails with anything but
+// chat.ErrClosed) does not fail the join: the room is served without its
+// subscription, messages of other nodes reach m through Heal only, and
+// the subscription is tried again in the background (subscribe).
+//
 // Joining twice is harmless and reports First == false. On error m is not
 // in the room.
 func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) (Presence, error) {
@@ -368,10 +376,26 @@ func (h *Hub) Join(ctx context.Context, roomName string, m Member, user string) 
 }
 
 // subscribe runs the broker call of r's first joiner, with no lock held.
-// A failed subscription takes the room out of the shard, so that the next
-// join tries again; a room that emptied meanwhile cancels it at once.
+// A room that emptied meanwhile cancels it at once.
+//
+// A subscription the broker refuses because it is down or slow (any error
+// but chat.ErrClosed) does not keep anyone out: the store, not the broker,
+// is where messages live, and Heal brings what other nodes commit (the
+// server's heal rounds read every room's head, HealInterval apart), so the
+// room is served without its subscription, a joiner gets in, and
+// resubscribe tries again in the background. Only a closed broker fails
+// the join; the room then leaves the shard, so that the next join tries
+// again.
 func (h *Hub) subscribe(s *shard, r *room) {
 	cancel, err := h.broker.Subscribe(r.name, func(p []byte) { h.fromBroker(r, p) })
+	if err != nil && !errors.Is(err, chat.ErrClosed) {
+		h.subscribeWarn.Add("", "room", r.name, "err", err)
+		s.mu.Lock()
+		close(r.ready) // subErr nil: the joiners get in
+		s.mu.Unlock()
+		h.resubscribe(s, r)
+		return
+	}
 	s.mu.Lock()
 	r.cancel, r.subErr = cancel, err
 	if err != nil && !r.closed.Load() {
@@ -389,6 +413,53 @@ func (h *Hub) subscribe(s *shard, r *room) {
 	if err == nil {
 		// The other nodes answer with their rosters of the room.
 		h.publishPresence(r.name, presenceRequest, nil)
+	}
+}
+
+// Waits between the attempts of resubscribe: doubling from the first to
+// the most.
+const (
+	resubscribeFirst = time.Second
+	resubscribeMost  = 30 * time.Second
+)
+
+// resubscribe subscribes r to the broker again until it succeeds, the room
+// empties (closed) or the hub closes, waiting resubscribeFirst, doubling up
+// to resubscribeMost, between attempts. Once subscribed it asks the other
+// nodes for their rosters, as a first subscription does. It runs on the
+// first joiner's subscribe goroutine, which Close waits for.
+func (h *Hub) resubscribe(s *shard, r *room) {
+	for wait := resubscribeFirst; ; wait = min(2*wait, resubscribeMost) {
+		t := time.NewTimer(wait)
+		select {
+		case <-h.quit:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if r.closed.Load() {
+			return
+		}
+		cancel, err := h.broker.Subscribe(r.name, func(p []byte) { h.fromBroker(r, p) })
+		if errors.Is(err, chat.ErrClosed) {
+			return
+		}
+		if err != nil {
+			h.subscribeWarn.Add("", "room", r.name, "err", err)
+			continue
+		}
+		s.mu.Lock()
+		closed := r.closed.Load()
+		if !closed {
+			r.cancel = cancel
+		}
+		s.mu.Unlock()
+		if closed {
+			cancel() // emptied, or the hub closed, meanwhile
+			return
+		}
+		h.publishPresence(r.name, presenceRequest, nil)
+		return
 	}
 }
 

@@ -24,7 +24,8 @@
 // under them the leaves: conn.js (the socket), room.js (one room's model
 // and message list), message.js (how one message or entry looks), files.js
 // (how a message's file looks), upload.js (a file's bytes over the
-// socket), dom.js, ui.js, names.js, storage.js, drafts.js, account.js.
+// socket), dom.js, ui.js, names.js, storage.js, drafts.js, outbox.js (sent
+// messages not acknowledged, over a reload), account.js.
 //
 // Everything from the network is rendered as text; see dom.js.
 

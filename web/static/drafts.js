@@ -16,9 +16,11 @@
 // What is kept is the new message the composer holds: an edit of a sent
 // message in progress is not (the draft it set aside is). A draft leaves
 // storage the moment Enter hands its message to send.js, before the server
-// has it: from then on the message is send.js's, which sends it again with
-// the same id after a reconnect (the server stores it once). Kept as a
-// draft too, it would come back after a reload and could go out twice.
+// has it: from then on the message is send.js's, which keeps it in the
+// outbox (outbox.js) and sends it again with the same id after a reconnect
+// or a reload (the server stores it once). Kept as a draft too, it would
+// come back after a reload as a new message, with a new id, and could go
+// out twice.
 //
 // Storage may be full or disabled: then drafts last until the reload, as
 // they did before, and nothing says so.

@@ -5,10 +5,11 @@
 // The list holds confirmed items in ascending seq order — messages, and the
 // room entries shown as lines of news (kicks, bans, the topic …) — followed
 // by the user's own messages that the server has not acknowledged yet
-// ("local" items) in the order they were written. Edits, deletions and
-// reactions are entries too, but they take no place in the list: they are
-// folded into the message they target (message.js, the V rule). How each
-// item looks is message.js's.
+// ("local" items) in the order they were written (kept over a reload by
+// outbox.js until then). Edits, deletions and reactions are entries too,
+// but they take no place in the list: they are folded into the message
+// they target (message.js, the V rule). How each item looks is
+// message.js's.
 //
 // Messages from accounts the user blocks stay in the list, hidden: each
 // run of them in a row shows as one line ("2 messages from blocked users —
@@ -19,6 +20,7 @@
 import { el, formatDay, dayKey } from "./dom.js";
 import { mentionsUser } from "./markdown.js";
 import { fold, kindOf, refreshMessage, renderMessage, renderNews, renderQuote, renderSystem, updateRendered } from "./message.js";
+import { unkeep } from "./outbox.js";
 
 // Consecutive messages by one author within this time are grouped under
 // one header.
@@ -174,8 +176,11 @@ export class Room {
       }
       const local = kind === "plain" && m.cmid && m.from === me ? this.locals.get(m.cmid) : undefined;
       if (local) {
+        // Acknowledged (the ok of its send, a live event or history):
+        // the outbox lets it go.
         this.locals.delete(m.cmid);
         this.removeItem(local);
+        unkeep(m.cmid);
       }
       const at = this.find(m.seq);
       if (at >= 0) {
@@ -375,11 +380,14 @@ export class Room {
     else text.textContent = why ? `Failed — ${why}` : "Failed to send.";
   }
 
+  // discardLocal takes away a local message the user gave up on, from
+  // the outbox too.
   discardLocal(cmid) {
     const item = this.locals.get(cmid);
     if (!item) return;
     this.locals.delete(cmid);
     this.removeItem(item);
+    unkeep(cmid);
   }
 
   removeItem(item) {

@@ -9,7 +9,7 @@ import { ROOM_NAME, checkUsername, isDM, isRoomName } from "./names.js";
 import { isNarrow, toast, ui } from "./ui.js";
 import * as state from "./state.js";
 import { sync } from "./sync.js";
-import { resendLocals } from "./send.js";
+import { resendLocals, restoreKept } from "./send.js";
 
 const JOIN_RETRY_MS = 5000;
 // A join or room listing refused as rate_limited goes again after about
@@ -22,10 +22,12 @@ const rateWait = () => new Promise((resolve) => setTimeout(resolve, RATE_RETRY_M
 const GONE = new Set(["no_such_room", "forbidden", "banned", "kicked", "invalid_value", "too_long"]);
 
 // addRoom puts a room in the joined list (seen: the last seq the user has
-// seen, or null for nothing unread on first join), and joins it when
-// connected.
+// seen, or null for nothing unread on first join), with the user's
+// messages kept unsent over a reload (send.js, restoreKept), and joins it
+// when connected.
 export function addRoom(name, seen, join = true) {
   const room = state.addRoom(name, seen);
+  restoreKept(room);
   const conn = state.getConn();
   if (join && conn && conn.identified) joinRoom(room).catch(() => {});
   return room;
@@ -41,8 +43,12 @@ export async function joinRoom(room, sent = null) {
     ok = await (sent || conn.request({ op: "join", room: room.name }));
   } catch (err) {
     if (err instanceof RequestError && GONE.has(err.code)) {
+      // The messages waiting to go there (put back after a reload, say)
+      // go with the room: the toast counts them.
+      const unsent = room.locals.size;
       state.removeRoom(room);
-      toast(`Could not join #${room.name}: ${err.reason || err.code}`);
+      const lost = unsent === 0 ? "" : unsent === 1 ? " (1 unsent message discarded)" : ` (${unsent} unsent messages discarded)`;
+      toast(`Could not join #${room.name}: ${err.reason || err.code}${lost}`);
     } else if (err instanceof RequestError && err.code === "rate_limited") {
       // Too many commands at once (many rooms joined together): not the
       // user's doing, so no word of it; try again in a moment.

@@ -5,10 +5,13 @@
 // so that they are stored in the order written; one refused as
 // rate_limited (more than the server's 10 a second, after a burst of 30)
 // is sent again a moment later, as docs/protocol.md asks, and those after
-// it wait for it.
+// it wait for it. Until the server has it, a message is kept in the tab's
+// outbox (outbox.js), and a reload puts it back and sends it again with
+// its cmid (restoreKept).
 
 import { RequestError } from "./conn.js";
 import { newCMID } from "./dom.js";
+import { keep, keptIn, markFailed } from "./outbox.js";
 import { changed, getConn, getMe, setArchived } from "./state.js";
 import { receive, sync } from "./sync.js";
 
@@ -28,7 +31,50 @@ export function sendMessage(room, body, replyTo = 0, file = null) {
   const msg = { room: room.name, from: me.name, guest: me.guest, body, cmid: newCMID(), ts: Date.now() };
   if (replyTo > 0) msg.reply_to = replyTo;
   if (file) msg.file = file;
-  room.addLocal(
+  keep(msg);
+  addLocal(room, msg);
+  // Writing brings the view back to the newest message.
+  room.pinned = true;
+  changed("messages", room, { added: [], live: false, wasPinned: true });
+  // The room's messages still waiting to go again (after a reconnect, or
+  // put back after a reload) go first: the room gets them in the order
+  // they were written.
+  for (const item of [...room.locals.values()]) {
+    if (item.auto && !item.queued && item.msg.cmid !== msg.cmid) transmit(room, item.msg.cmid);
+  }
+  transmit(room, msg.cmid);
+}
+
+// restoreKept puts back in room the user's messages kept over a reload
+// (outbox.js), in the order they were sent, as the user's own: those
+// refused for good as failed, with Retry and Discard, the others as
+// sending. They go out again with their original cmids once the room is
+// joined and caught up (rooms.js: sync, then resendLocals), so that one
+// the server had stored before the reload is matched by its cmid in the
+// history first (room.js, addConfirmed) and not sent again; one stored
+// but older than the history fetched is answered with the stored copy.
+// Those already shown (a room added again in the same page) are left be.
+export function restoreKept(room) {
+  const me = getMe();
+  for (const e of keptIn(room.name)) {
+    if (room.locals.has(e.cmid)) continue;
+    const msg = { room: room.name, from: me.name, guest: me.guest, body: e.body, cmid: e.cmid, ts: e.ts };
+    if (e.reply_to) msg.reply_to = e.reply_to;
+    if (e.file) msg.file = e.file;
+    const item = addLocal(room, msg);
+    if (e.failed) {
+      item.keptFailed = true;
+      room.setLocalState(e.cmid, "failed", e.failed);
+    } else {
+      item.auto = true; // resendLocals sends it
+    }
+  }
+}
+
+// addLocal shows msg in room as the user's, not acknowledged yet, with
+// its Retry and Discard.
+function addLocal(room, msg) {
+  return room.addLocal(
     msg,
     (cmid) => transmit(room, cmid),
     (cmid) => {
@@ -36,10 +82,6 @@ export function sendMessage(room, body, replyTo = 0, file = null) {
       changed("messages", room, { added: [], live: false, wasPinned: room.pinned, discarded: true });
     },
   );
-  // Writing brings the view back to the newest message.
-  room.pinned = true;
-  changed("messages", room, { added: [], live: false, wasPinned: true });
-  transmit(room, msg.cmid);
 }
 
 // transmit sends a local message, or resends it with the same cmid, so
@@ -50,6 +92,11 @@ function transmit(room, cmid) {
   const item = room.locals.get(cmid);
   if (!item || item.queued) return room.sendQueue;
   item.queued = true;
+  if (item.keptFailed) {
+    // Retry: kept over a reload as one to send again from now on.
+    item.keptFailed = false;
+    markFailed(cmid, "");
+  }
   room.setLocalState(cmid, "sending");
   const run = () =>
     transmitNow(room, cmid).finally(() => {
@@ -107,7 +154,14 @@ async function transmitNow(room, cmid) {
       // Archived on another node and its directory event lost: the refusal
       // says so, and the composer closes (the failed message says why).
       if (code === "archived") setArchived(room.name, true);
-      room.setLocalState(cmid, "failed", err instanceof RequestError ? err.reason || code : "connection lost; will retry");
+      const why = err instanceof RequestError ? err.reason || code : "connection lost; will retry";
+      room.setLocalState(cmid, "failed", why);
+      if (!item.auto) {
+        // Refused for good: kept over a reload as failed (outbox.js says
+        // why), not sent again unless the user says Retry.
+        item.keptFailed = true;
+        markFailed(cmid, why);
+      }
       return;
     }
   }

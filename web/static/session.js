@@ -6,6 +6,7 @@
 import { Close, Connection } from "./conn.js";
 import { Saved, lastMode, setLastMode } from "./storage.js";
 import { clearDrafts } from "./drafts.js";
+import { clearOutbox } from "./outbox.js";
 import { avatar } from "./dom.js";
 import { logout as apiLogout, changePassword, deleteAccount, describe, getSession } from "./account.js";
 import { DEFAULT_ROOM, checkPassword, isRoomName } from "./names.js";
@@ -106,12 +107,14 @@ export function leaveChat() {
 
 // signedOut leaves the chat for the welcome screen, with notice. When the
 // server ended the session (not the user), the login form has the name.
-// The user's drafts go (drafts.js): whoever uses this tab next, as
-// someone else or not signed in, finds none.
+// The user's drafts go (drafts.js), and the messages kept unsent
+// (outbox.js): whoever uses this tab next, as someone else or not signed
+// in, finds none, and no reload sends them.
 export function signedOut(notice, { forgetName = false } = {}) {
   const me = state.getMe();
   const name = me.guest || forgetName ? "" : me.name;
   clearDrafts();
+  clearOutbox();
   leaveChat();
   ui.app.hidden = true;
   state.forgetIdentity();

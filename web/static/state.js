@@ -35,6 +35,7 @@
 
 import { Saved } from "./storage.js";
 import { dropDraft, loadDraft, noteDraft, setDraftOwner } from "./drafts.js";
+import { dropRoom as dropKept, setOutboxOwner } from "./outbox.js";
 import { DEFAULT_ROOM, dmPeer, isDM, mayBeAccount } from "./names.js";
 import { Room } from "./room.js";
 
@@ -126,6 +127,7 @@ export function setIdentity(identity) {
   me = Object.freeze({ name: identity.name, guest: !!identity.guest, admin: !!identity.admin });
   saved = new Saved(me.guest ? null : me.name);
   setDraftOwner(me);
+  setOutboxOwner(me);
   firstListing = saved.fresh;
   if (me.guest) {
     saved.name = me.name;
@@ -164,6 +166,7 @@ export function forgetIdentity() {
   clearChat();
   me = Object.freeze({ name: "", guest: true, admin: false });
   setDraftOwner(null);
+  setOutboxOwner(null);
   changed("me");
 }
 
@@ -201,12 +204,14 @@ export function addRoom(name, seen) {
   return room;
 }
 
-// removeRoom takes room off the joined list, and its draft with it; if it
-// was on screen, the first other room (or none) is.
+// removeRoom takes room off the joined list, and its draft and the
+// messages kept unsent in it (outbox.js) with it; if it was on screen, the
+// first other room (or none) is.
 export function removeRoom(room) {
   if (rooms.get(room.name) !== room) return;
   rooms.delete(room.name);
   dropDraft(room);
+  dropKept(room.name);
   persistRooms();
   if (active === room) setActive(rooms.values().next().value || null);
   changed("rooms", room);

@@ -141,6 +141,39 @@ func TestBrowserOutboxSurvivesReload(t *testing.T) {
 		t.Errorf("stored on the server (-want +got):\n%s", diff)
 	}
 
+	// The same, with more messages since than the room's first page
+	// after a reload: the history fetched does not hold it, so it goes
+	// again and the server answers with the copy stored. It shows in its
+	// place when scrolled to, not above a gap in what the room shows.
+	const longAgo = "stored long ago, its ok lost"
+	u.say(longAgo)
+	u.wait("the message stored", shows(longAgo, `[data-state="sent"]`))
+	inject(`{room: "lobby", cmid: ` + js(cmidOf(longAgo)) + `, body: ` + js(longAgo) + `, ts: Date.now()}`)
+	var writers []*wsClient // three, so that none trips the rate limit
+	for _, name := range []string{"carol", "dave", "erin"} {
+		w := dialWS(t, n.addr, name)
+		w.join("lobby")
+		writers = append(writers, w)
+	}
+	const since = 60
+	for i := 1; i <= since; i++ {
+		writers[i%len(writers)].say("lobby", fmt.Sprintf("message %d since", i))
+	}
+	u.run(chromedp.Reload())
+	u.waitSignedIn("alice")
+	u.wait("the newest page", shows(fmt.Sprintf("message %d since", since), ""))
+	u.wait("the outbox emptied", `sessionStorage.getItem(`+outboxKey+`) === null`)
+	if got := times(longAgo); got != 0 {
+		t.Errorf("after the reload the message stored long ago shows %d times among the newest, want not yet", got)
+	}
+	if seqs := u.seqs(); len(seqs) == 0 || seqs[len(seqs)-1]-seqs[0] != int64(len(seqs)-1) {
+		t.Errorf("after the reload the room shows seqs %v, want a run without gaps", seqs)
+	}
+	want = append(want, longAgo)
+	if diff := cmp.Diff(want, stored()); diff != "" {
+		t.Errorf("stored on the server (-want +got):\n%s", diff)
+	}
+
 	// 3. Refused for good (its file is gone): failed, and after a reload
 	// failed still, with Retry and Discard, not sent again by itself;
 	// Discard lets it go for good.

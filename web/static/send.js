@@ -124,8 +124,16 @@ async function transmitNow(room, cmid) {
     room.setLocalState(cmid, "sending");
     try {
       const ok = await conn.request(cmd, SEND_TIMEOUT_MS);
-      if (ok.message && typeof ok.message === "object") {
-        receive(room, ok.message, false);
+      const m = ok.message;
+      if (m && typeof m === "object" && room.oldest !== null && Number.isSafeInteger(m.seq) && m.seq < room.oldest) {
+        // A resend answered with the copy stored long ago (before a
+        // reload, with many messages since): it is older than what the
+        // room shows, where it would stand out of place above a gap. It
+        // shows in its place when the user scrolls up to it.
+        room.discardLocal(cmid);
+        changed("messages", room, { added: [], live: false, wasPinned: room.pinned });
+      } else if (m && typeof m === "object") {
+        receive(room, m, false);
       } else {
         // The ok of send carries the stored message; without it, find it in
         // history by its cmid.

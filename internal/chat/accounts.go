@@ -53,6 +53,13 @@ type Accounts interface {
 	// UpdateUser stores u's PasswordHash, Admin and Disabled, or returns
 	// ErrNoSuchUser.
 	UpdateUser(ctx context.Context, u User) error
+	// Admins returns the names of the server administrators: the
+	// accounts with Admin set that are neither Disabled nor Deleted,
+	// sorted by name (byte order), at most limit of them (the first
+	// limit names; none when limit < 1). It is what clients are shown
+	// (a public room's staff), never an authorisation: a caller deciding
+	// what a user may do reads the user (User, SessionUser).
+	Admins(ctx context.Context, limit int) ([]string, error)
 
 	// CreateSession stores s, or returns ErrNoSuchUser.
 	CreateSession(ctx context.Context, s Session) error

@@ -77,6 +77,36 @@ func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
 	return found, nil
 }
 
+// Admins implements chat.Accounts, in one round trip.
+func (s *Store) Admins(ctx context.Context, limit int) ([]string, error) {
+	ctx, end, err := s.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	if limit < 1 {
+		return []string{}, nil
+	}
+	rows, err := s.pool.Query(ctx,
+		`SELECT name FROM users WHERE admin AND NOT disabled AND NOT deleted ORDER BY name COLLATE "C" LIMIT $1`, limit)
+	if err != nil {
+		return nil, s.fail("admins", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, s.fail("admins", err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("admins", err)
+	}
+	return out, nil
+}
+
 // Users returns every account, by name, without password hashes, deleted
 // ones included (with Deleted set). It is
 // for the administrator's command line (hubbubd user list), not for the

@@ -90,6 +90,36 @@ func (s *Store) AnyUser(ctx context.Context, names []string) (bool, error) {
 	return false, nil
 }
 
+// Admins implements chat.Accounts, in one statement, reading the table
+// (there is no index on admin: the server asks once per
+// ModerationCheck, not per join).
+func (s *Store) Admins(ctx context.Context, limit int) ([]string, error) {
+	if s.closed.Load() {
+		return nil, chat.ErrClosed
+	}
+	if limit < 1 {
+		return []string{}, nil
+	}
+	rows, err := s.reader.QueryContext(ctx,
+		`SELECT name FROM users WHERE admin <> 0 AND disabled = 0 AND deleted = 0 ORDER BY name LIMIT ?`, limit)
+	if err != nil {
+		return nil, s.fail("admins", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, s.fail("admins", err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("admins", err)
+	}
+	return out, nil
+}
+
 // Users returns every account, by name, without password hashes, deleted
 // ones included (with Deleted set). It is
 // for the administrator's command line (hubbubd user list), not for the

@@ -230,6 +230,67 @@ func testUpdateUser(t *testing.T, f Factory) {
 	}
 }
 
+// testAdmins: Admins lists the enabled, not deleted accounts with Admin
+// set, in byte order, the first limit of them, and follows UpdateUser
+// and DeleteUser.
+func testAdmins(t *testing.T, f Factory) {
+	s := startAccounts(t, f)
+	ctx := t.Context()
+	for _, u := range []chat.User{
+		{Name: "root", Admin: true},
+		{Name: "alice", Admin: true},
+		{Name: "bob"},
+		{Name: "mallory", Admin: true, Disabled: true},
+		{Name: "Eve", Admin: true}, // byte order: before "alice"
+		{Name: "zed", Admin: true},
+		{Name: "carol", Admin: true},
+	} {
+		u.PasswordHash, u.CreatedAt = "h-"+u.Name, t0
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser(%q): %v", u.Name, err)
+		}
+	}
+	if _, err := s.DeleteUser(ctx, "zed"); err != nil {
+		t.Fatalf("DeleteUser(zed): %v", err)
+	}
+	// The steps run in order, each on what the ones before left.
+	steps := []struct {
+		name  string
+		do    func() error
+		limit int
+		want  []string
+	}{
+		{"enabled, not deleted, by bytes", nil, 1000, []string{"Eve", "alice", "carol", "root"}},
+		{"limit", nil, 2, []string{"Eve", "alice"}},
+		{"limit 1", nil, 1, []string{"Eve"}},
+		{"limit 0", nil, 0, []string{}},
+		{"limit below 0", nil, -1, []string{}},
+		{"unadmin", func() error { return s.UpdateUser(ctx, chat.User{Name: "alice", PasswordHash: "h-alice"}) }, 1000, []string{"Eve", "carol", "root"}},
+		{"disabled", func() error {
+			return s.UpdateUser(ctx, chat.User{Name: "carol", PasswordHash: "h-carol", Admin: true, Disabled: true})
+		}, 1000, []string{"Eve", "root"}},
+		{"enabled again", func() error {
+			return s.UpdateUser(ctx, chat.User{Name: "mallory", PasswordHash: "h-mallory", Admin: true})
+		}, 1000, []string{"Eve", "mallory", "root"}},
+		{"admin", func() error { return s.UpdateUser(ctx, chat.User{Name: "bob", PasswordHash: "h-bob", Admin: true}) }, 1000, []string{"Eve", "bob", "mallory", "root"}},
+		{"deleted", func() error { _, err := s.DeleteUser(ctx, "root"); return err }, 1000, []string{"Eve", "bob", "mallory"}},
+	}
+	for _, st := range steps {
+		if st.do != nil {
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		got, err := s.Admins(ctx, st.limit)
+		if err != nil {
+			t.Fatalf("%s: Admins(%d): %v", st.name, st.limit, err)
+		}
+		if diff := cmp.Diff(st.want, got); diff != "" {
+			t.Errorf("%s: Admins(%d) mismatch (-want +got):\n%s", st.name, st.limit, diff)
+		}
+	}
+}
+
 // testConcurrentCreateUser checks that of several concurrent CreateUsers of
 // one name exactly one wins, and the stored user is the winner's.
 func testConcurrentCreateUser(t *testing.T, f Factory) {
@@ -375,6 +436,7 @@ func testAccountsClosed(t *testing.T, f Factory) {
 		{"User", func() error { _, err := s.User(ctx, "alice"); return err }},
 		{"AnyUser", func() error { _, err := s.AnyUser(ctx, []string{"alice"}); return err }},
 		{"UpdateUser", func() error { return s.UpdateUser(ctx, chat.User{Name: "alice"}) }},
+		{"Admins", func() error { _, err := s.Admins(ctx, 10); return err }},
 		{"CreateSession", func() error { return s.CreateSession(ctx, newSession("a2", "alice", t0)) }},
 		{"Session", func() error { _, err := s.Session(ctx, h); return err }},
 		{"SessionUser", func() error { _, _, err := s.SessionUser(ctx, h); return err }},

@@ -94,6 +94,7 @@ func RunAccounts(t *testing.T, f Factory) {
 		{"Users", testUsers},
 		{"AnyUser", testAnyUser},
 		{"UpdateUser", testUpdateUser},
+		{"Admins", testAdmins},
 		{"ConcurrentCreateUser", testConcurrentCreateUser},
 		{"Sessions", testSessions},
 		{"TouchSession", testTouchSession},

@@ -361,8 +361,9 @@ func (c *Client) CreatePrivate(ctx context.Context, room, topic string) (protoco
 // then on the client delivers the room's messages after info.LastSeq as
 // MessageEvents, and re-joins the room after every reconnect, until Leave.
 // Joining a room twice is harmless. In a public room info.Owner and
-// info.Staff name its owner and moderators, as far as the server's node
-// knows them (the server still decides every moderation).
+// info.Staff name its owner and moderators, and info.Staff the server's
+// administrators, as far as the server's node knows them (the server
+// still decides every moderation).
 func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo, members []string, err error) {
 	info, members, _, err = c.JoinRoster(ctx, room)
 	return info, members, err
@@ -370,8 +371,8 @@ func (c *Client) Join(ctx context.Context, room string) (info protocol.RoomInfo,
 
 // JoinRoster is Join that also returns the room's roster: in a private
 // room or DM, everyone with a role there, online or not, with their role
-// (at most protocol.MaxRoster); nil in a public room, whose owner and
-// moderators are info.Staff.
+// (at most protocol.MaxRoster); nil in a public room, whose owner,
+// moderators and the server's administrators are info.Staff.
 func (c *Client) JoinRoster(ctx context.Context, room string) (info protocol.RoomInfo, members []string, roster []protocol.Member, err error) {
 	ev, err := c.do(ctx, protocol.Command{Op: protocol.OpJoin, Room: room}, true)
 	if err != nil {

@@ -174,11 +174,14 @@ type RoomInfo struct {
 	// ban; in a join reply only, and absent for rooms without one (the
 	// default room, rooms made by guests, DMs).
 	Owner string `json:"owner,omitempty"`
-	// Staff is the owner and moderators of a public room, sorted by name,
-	// at most MaxRoster: in a join reply only, absent when there are none
+	// Staff is the owner and moderators of a public room, and the server's
+	// administrators (RoleAdmin), sorted by name, one entry per name (an
+	// administrator who owns or moderates the room shows as admin), at
+	// most MaxRoster: in a join reply only, absent when there are none
 	// and for private rooms and DMs (their roster names every role).
 	// Clients use it to badge them and to offer no moderation the server
-	// would refuse; it may lag a change made on another server node by the
+	// would refuse; it authorises nothing, and may lag a change made on
+	// another server node, or an administrator made or unmade, by the
 	// moderation check interval.
 	Staff []Member `json:"staff,omitempty"`
 }
@@ -204,3 +207,9 @@ const (
 	RoleModerator = "moderator"
 	RoleMember    = "member"
 )
+
+// RoleAdmin is a server administrator's role in a public room's
+// RoomInfo.Staff: no role held in the room (RoomInfo.Role and Event.Role
+// never carry it), but a rank above its owner's, which no moderator or
+// owner may kick, ban or mute.
+const RoleAdmin = "admin"

@@ -70,6 +70,7 @@ func (s *Server) deleteAccount(ctx context.Context, name string) (chat.UserDelet
 	for _, room := range d.Rooms {
 		s.roles.forget(room)
 	}
+	s.admins.forget() // it may have been one
 	for _, h := range d.Owners {
 		s.announceOwner(name, h)
 	}

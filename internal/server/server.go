@@ -78,6 +78,7 @@ type Server struct {
 	sanctions sanctionCache // authoritative moderation state, cached (modcheck.go)
 	roomRows  roomCache     // room rows, cached (roomcache.go)
 	roles     roleCache     // roles in public rooms, as shown, cached (rolecache.go)
+	admins    adminCache    // the server's administrators, as shown, cached (admincache.go)
 	blocks    blockCache    // blocks asked about by DM entries, cached (blocks.go)
 	guests    guestRegistry // guests' display names on this node (guests.go)
 	dir       directory     // identified connections, for directory events (lifecycle.go)
@@ -163,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 	s.sanctions.seqOf = s.knownSeq
 	s.roomRows.ttl = cfg.ModerationCheck
 	s.roles.ttl = cfg.ModerationCheck
+	s.admins.ttl = cfg.ModerationCheck
 	s.blocks.ttl = cfg.ModerationCheck
 	s.hasher = auth.NewHasher(cfg.HashConcurrency)
 	s.limits = newLimits(&s.cfg)

@@ -702,10 +702,7 @@ func (ss *session) join(ctx context.Context, c *conn, cmd *protocol.Command) err
 	// Staff is for show: a store that cannot say leaves it out, and the
 	// join goes on (the read position below asks the store next, and
 	// fails the join if the store is down).
-	if info.Staff, err = ss.staff(ctx, r); err != nil {
-		ss.srv.log.Debug("join without the room's staff", "room", r.Name, "err", err)
-		info.Staff, err = nil, nil
-	}
+	info.Staff = ss.staff(ctx, r)
 	if info.ReadSeq, err = ss.readPosition(ctx, r.Name); err != nil {
 		return err
 	}
@@ -747,17 +744,35 @@ func (ss *session) roster(ctx context.Context, r chat.Room) ([]protocol.Member, 
 	return out, nil
 }
 
-// staff lists a public room's owner and moderators for its join reply
-// (RoomInfo.Staff), from the node's role cache, which an account's join
-// has just asked for the joiner's role: it reads nothing more (a guest's
-// join reads the room's roles at most once per ttl). Private rooms and
-// DMs have none: their roster names everyone. It authorises nothing.
-func (ss *session) staff(ctx context.Context, r chat.Room) ([]protocol.Member, error) {
-	acc := ss.srv.cfg.Access
-	if r.Private || acc == nil {
-		return nil, nil
+// staff lists a public room's owner and moderators, and the server's
+// administrators, for its join reply (RoomInfo.Staff; withAdmins says how
+// they merge). The room's come from the node's role cache, which an
+// account's join has just asked for the joiner's role: it reads nothing
+// more (a guest's join reads the room's roles at most once per ttl); the
+// administrators from the node's admin cache, read at most once per ttl
+// whoever joins. Private rooms and DMs have none: their roster names
+// everyone. A store that cannot say leaves out what it could not say
+// (logged at debug). It authorises nothing.
+func (ss *session) staff(ctx context.Context, r chat.Room) []protocol.Member {
+	if r.Private {
+		return nil
 	}
-	return ss.srv.roles.staff(ctx, acc, r.Name, time.Now())
+	now := time.Now()
+	var staff []protocol.Member
+	if acc := ss.srv.cfg.Access; acc != nil {
+		var err error
+		if staff, err = ss.srv.roles.staff(ctx, acc, r.Name, now); err != nil {
+			ss.srv.log.Debug("join without the room's staff", "room", r.Name, "err", err)
+		}
+	}
+	if accts := ss.srv.cfg.Accounts; accts != nil {
+		admins, err := ss.srv.admins.names(ctx, accts, now)
+		if err != nil {
+			ss.srv.log.Debug("join without the server's administrators", "room", r.Name, "err", err)
+		}
+		staff = withAdmins(staff, admins)
+	}
+	return staff
 }
 
 func (ss *session) leave(c *conn, cmd *protocol.Command) error {

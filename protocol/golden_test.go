@@ -107,10 +107,11 @@ var goldenEvents = []struct {
 	{"ok_join", protocol.Event{Type: protocol.TypeOK, ID: "5", Room: "lobby",
 		Info:    &protocol.RoomInfo{Name: "lobby", Topic: "Say hello", LastSeq: 41, Online: 3},
 		Members: []string{"ada", "grace", "linus"}}},
-	// A public room with an owner and a moderator, as anyone sees it.
+	// A public room with a server administrator, an owner and a
+	// moderator, as anyone sees it.
 	{"ok_join_staff", protocol.Event{Type: protocol.TypeOK, ID: "5", Room: "chess",
 		Info: &protocol.RoomInfo{Name: "chess", Topic: "Openings and endgames", LastSeq: 12, Online: 2, Owner: "grace",
-			Staff: []protocol.Member{{Name: "grace", Role: protocol.RoleOwner}, {Name: "linus", Role: protocol.RoleModerator}}},
+			Staff: []protocol.Member{{Name: "alice", Role: protocol.RoleAdmin}, {Name: "grace", Role: protocol.RoleOwner}, {Name: "linus", Role: protocol.RoleModerator}}},
 		Members: []string{"ada", "linus"}}},
 	{"ok_leave", protocol.Event{Type: protocol.TypeOK, ID: "6", Room: "lobby"}},
 	{"ok_send", protocol.Event{Type: protocol.TypeOK, ID: "7", Room: "lobby", Message: &msg42}},

@@ -11,49 +11,58 @@ import (
 	"github.com/hubbub-chat/hubbub/protocol"
 )
 
-// Who moderates a room: the "Here" panel marks the owner and moderators of
-// the shown room as IRC clients do, ~ada and @grace, and lists them first;
-// /staff lists them, online or not.
+// Who moderates a room: the "Here" panel marks the server's administrators,
+// the owner and the moderators of the shown room as IRC clients do, &root,
+// ~ada and @grace, and lists them first, in that order; /staff lists them,
+// online or not.
 //
 // The roles come from the join reply (docs/protocol.md, "join"): a public
-// room's info.staff, or a private room's or DM's roster, which lists every
-// member and the role (only owner and moderator are kept). Every join,
+// room's info.staff, which names the server's administrators too (role
+// admin), or a private room's or DM's roster, which lists every member and
+// the role (only admin, owner and moderator are kept; a roster names no
+// administrator). Every join,
 // the re-join after a reconnect too, replaces them. After the join, the
 // room's entries change them: a role entry gives its user the role in its
 // body (promote: moderator; demote: member, which is no mark; owner: the
 // new owner after the owner's account was deleted, and the old owner has
 // none), and a kick entry about an account in a private room ends its
-// role there. A ban keeps the role, and a role event to the user says what
+// role there. No entry changes an administrator's mark: the rank is the
+// server's, not the room's, and shows until a join says otherwise. A ban keeps the role, and a role event to the user says what
 // the room's role entry says, so neither changes anything here.
 //
 // Not seen until the next join: an account deleted while a moderator
 // loses its role without an entry (only a room it owned gets one), and a
 // public room's staff list may lag a promotion made on another server node
-// just before the join by up to the moderation check interval. And who is
+// just before the join, and an administrator made or unmade, by up to the
+// moderation check interval. And who is
 // online is known by name only (presence carries no guest flag): a guest
 // who kept its name when an account of that name was registered, and the
 // account made a moderator, would be marked as one.
 
-// The marks of the owner and moderators in the "Here" panel and /staff,
-// and the blank in their place before everyone else. Each name in the
+// The marks of the administrators, owner and moderators in the "Here"
+// panel and /staff (& as IRC's mark of an admin or protected user), and
+// the blank in their place before everyone else. Each name in the
 // panel comes after exactly one cell of mark: the panel's second column is
 // the mark, the name starts in the third. Staff are accounts, whose names
 // are a-z, 0-9, '-' and '_' starting with a letter (protocol.CheckUsername),
-// so no account's name starts with ~ or @, and the server refuses a
+// so no account's name starts with &, ~ or @, and the server refuses a
 // guest's display name that starts with @, ~ or # (internal/names,
 // Sigiled). A name from an older server may still, and never with a
 // space: a guest called "@grace" is shown as "  @grace", its @ in the
 // name column, one cell to the right of a moderator's mark.
 const (
+	adminMark     = "&"
 	ownerMark     = "~"
 	moderatorMark = "@"
 	noMark        = " "
 )
 
-// roleMark is the mark of role in the panel: ~ for the owner, @ for a
-// moderator, a blank for everyone else.
+// roleMark is the mark of role in the panel: & for an administrator, ~
+// for the owner, @ for a moderator, a blank for everyone else.
 func roleMark(role string) string {
 	switch role {
+	case protocol.RoleAdmin:
+		return adminMark
 	case protocol.RoleOwner:
 		return ownerMark
 	case protocol.RoleModerator:
@@ -62,20 +71,23 @@ func roleMark(role string) string {
 	return noMark
 }
 
-// roleRank orders the panel: the owner, the moderators, everyone else.
+// roleRank orders the panel: the administrators, the owner, the
+// moderators, everyone else.
 func roleRank(role string) int {
 	switch role {
-	case protocol.RoleOwner:
+	case protocol.RoleAdmin:
 		return 0
-	case protocol.RoleModerator:
+	case protocol.RoleOwner:
 		return 1
+	case protocol.RoleModerator:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // isStaff reports whether role is one the panel marks.
 func isStaff(role string) bool {
-	return role == protocol.RoleOwner || role == protocol.RoleModerator
+	return role == protocol.RoleAdmin || role == protocol.RoleOwner || role == protocol.RoleModerator
 }
 
 // changesRole reports whether an entry of kind may change a role: a role
@@ -126,9 +138,13 @@ func (w *window) roleEntry(msg *protocol.Message) {
 	}
 }
 
-// applyRole applies a role or kick entry to roles.
+// applyRole applies a role or kick entry to roles. An administrator's
+// mark stays: their rank is above any role in the room.
 func (w *window) applyRole(msg *protocol.Message) {
 	w.rolesSeq = max(w.rolesSeq, msg.Seq)
+	if w.roles[msg.User] == protocol.RoleAdmin {
+		return
+	}
 	switch msg.Kind {
 	case protocol.KindKick:
 		// A kick from a private room ends the account's membership, its
@@ -167,7 +183,8 @@ func (w *window) hereList() []string {
 	return list
 }
 
-// staff returns the owner and moderators, owner first, then by name.
+// staff returns the administrators, owner and moderators, in that order,
+// each group by name.
 func (w *window) staff() []string {
 	list := slices.Sorted(maps.Keys(w.roles))
 	slices.SortStableFunc(list, func(a, b string) int {
@@ -176,8 +193,9 @@ func (w *window) staff() []string {
 	return list
 }
 
-// listStaff answers /staff: the owner and moderators of the shown room,
-// online or not, with their marks.
+// listStaff answers /staff: the server's administrators (in a public
+// room), the owner and moderators of the shown room, online or not, with
+// their marks.
 func (m *Model) listStaff() {
 	w := m.current()
 	if !w.joined {
@@ -189,7 +207,11 @@ func (m *Model) listStaff() {
 		m.note(w.title() + " has no owner or moderators.")
 		return
 	}
-	m.note(fmt.Sprintf("Owner and moderators of %s (%d):", w.title(), len(staff)))
+	heading := "Owner and moderators"
+	if w.roles[staff[0]] == protocol.RoleAdmin { // ranked first
+		heading = "Administrators, owner and moderators"
+	}
+	m.note(fmt.Sprintf("%s of %s (%d):", heading, w.title(), len(staff)))
 	names := make([]string, len(staff))
 	width := 0
 	for i, u := range staff {

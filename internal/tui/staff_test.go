@@ -71,6 +71,7 @@ func TestStaffPanel(t *testing.T) {
 	owner := func(n string) protocol.Member { return protocol.Member{Name: n, Role: protocol.RoleOwner} }
 	mod := func(n string) protocol.Member { return protocol.Member{Name: n, Role: protocol.RoleModerator} }
 	member := func(n string) protocol.Member { return protocol.Member{Name: n, Role: protocol.RoleMember} }
+	admin := func(n string) protocol.Member { return protocol.Member{Name: n, Role: protocol.RoleAdmin} }
 	tests := []struct {
 		name      string
 		private   bool
@@ -89,6 +90,23 @@ func TestStaffPanel(t *testing.T) {
 				" ~grace", " @bea", " @linus", "  ada (you)", "  bob", "  zoe",
 			},
 			wantStaff: []string{"~grace", "@bea", "@linus"},
+		},
+		{
+			name:    "public room: administrators first, then the owner, moderators, everyone else",
+			staff:   []protocol.Member{admin("zed"), owner("grace"), mod("linus"), admin("root")},
+			members: []string{"zoe", "linus", "grace", "zed", "root", "bob"},
+			wantHere: []string{
+				" &root", " &zed", " ~grace", " @linus", "  ada (you)", "  bob", "  zoe",
+			},
+			wantStaff: []string{"&root", "&zed", "~grace", "@linus"},
+		},
+		{
+			name:      "an administrator's mark stays whatever the room's entries say",
+			staff:     []protocol.Member{owner("grace"), admin("root"), admin("zed")},
+			members:   []string{"root", "zed"},
+			events:    []client.Event{roleEv(1, "grace", "root", protocol.RoleModerator), roleEv(2, "grace", "zed", protocol.RoleMember), modEv(3, protocol.KindKick, "zed", "")},
+			wantHere:  []string{" &root", "  ada (you)"},
+			wantStaff: []string{"&root", "&zed", "~grace"},
 		},
 		{
 			// Guests may take names that start with a mark: the mark
@@ -258,6 +276,10 @@ func TestStaffCommand(t *testing.T) {
 		{Name: "grace", Role: protocol.RoleOwner}, {Name: "linus", Role: protocol.RoleModerator}, {Name: "b\x07ea", Role: protocol.RoleModerator},
 	}
 	f.addRoom("lobby", "", 0, "bob")
+	f.addRoom("hall", "", 0, "root")
+	f.rooms["hall"].info.Staff = []protocol.Member{
+		{Name: "grace", Role: protocol.RoleOwner}, {Name: "root", Role: protocol.RoleAdmin}, {Name: "zed", Role: protocol.RoleAdmin},
+	}
 	var roster []protocol.Member
 	for i := range protocol.MaxRoster {
 		roster = append(roster, protocol.Member{Name: fmt.Sprintf("user%04d", i), Role: protocol.RoleMember})
@@ -266,7 +288,7 @@ func TestStaffCommand(t *testing.T) {
 	f.addRoom("big", "", 0)
 	f.rooms["big"].info.Private = true
 	f.rooms["big"].roster = roster
-	h := newHarness(t, f, 100, 40, "ops", "lobby", "big")
+	h := newHarness(t, f, 100, 40, "ops", "lobby", "hall", "big")
 
 	tests := []struct {
 		room string // "" for the status window
@@ -279,6 +301,12 @@ func TestStaffCommand(t *testing.T) {
 			"  @linus  moderator, here",
 		}},
 		{"lobby", []string{"#lobby has no owner or moderators."}},
+		{"hall", []string{
+			"Administrators, owner and moderators of #hall (3):",
+			"  &root   admin, here",
+			"  &zed    admin",
+			"  ~grace  owner",
+		}},
 		{"big", []string{
 			"Owner and moderators of #big (1):",
 			"  ~user0007  owner",

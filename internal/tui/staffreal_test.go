@@ -171,3 +171,47 @@ func apiPost(t *testing.T, url, tok string, body []byte, want int) {
 		t.Fatalf("POST %s: %s, want %d", url, resp.Status, want)
 	}
 }
+
+// TestStaffAdminRealServer: with the real client and server, a server
+// administrator (hubbubd user admin, here the store's UpdateUser) is
+// marked & in a public room's Here panel, before its owner, and /staff
+// lists them as admin, online or not.
+func TestStaffAdminRealServer(t *testing.T) {
+	srv := servertest.Start(t, nil)
+	ctx := t.Context()
+	grace := dialReal(t, srv.WSURL, client.Options{Token: srv.SignUp(t, "grace")})
+	rootTok := srv.SignUp(t, "root")
+	srv.SignUp(t, "zed") // an administrator who is not online
+	adaTok := srv.SignUp(t, "ada")
+	for _, name := range []string{"root", "zed"} {
+		u, err := srv.Store.User(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Admin = true
+		if err := srv.Store.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := grace.Create(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client.Client{grace, dialReal(t, srv.WSURL, client.Options{Token: rootTok})} {
+		if _, _, err := c.Join(ctx, "ops"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	term := dialReal(t, srv.WSURL, client.Options{Token: adaTok})
+	h := newRealHarness(t, term, 100, 30, "ops")
+	h.pumpPanel(term, " &root", " ~grace", "  ada (you)")
+	want := []string{
+		"Administrators, owner and moderators of #ops (3):",
+		"  &root   admin, here",
+		"  &zed    admin",
+		"  ~grace  owner, here",
+	}
+	if diff := cmp.Diff(want, h.staffCmd()); diff != "" {
+		t.Errorf("/staff (-want +got):\n%s", diff)
+	}
+}

@@ -13,8 +13,9 @@ import (
 )
 
 // TestBrowserModeratorSparesStaff: in a public room a moderator learns the
-// owner and the other moderators from the join reply (info.staff). The
-// member list badges them, the member menu greys out Moderate… on them
+// owner, the other moderators and the server's administrators from the
+// join reply (info.staff). The member list badges them (an administrator
+// "admin"), the member menu greys out Moderate… on them
 // with the reason (clicking it says so, and opens nothing), and the Manage
 // dialog offers no Kick, Ban or Mute of them; an ordinary member stays
 // fully offered. Role entries keep it current: a member promoted is
@@ -24,8 +25,17 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 	n := startNode(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "hubbub.db"), false)
 	ctx := context.Background()
 	const pw = "correct horse battery"
-	for _, name := range []string{"sam", "moe", "max", "tom"} {
+	for _, name := range []string{"sam", "moe", "max", "tom", "root"} {
 		registerAccount(t, n, name, pw)
+	}
+	// root is a server administrator (hubbubd user admin root).
+	u, err := n.store.User(ctx, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Admin = true
+	if err := n.store.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
 	}
 	if err := n.store.CreateRoom(ctx, chat.Room{Name: "den", Owner: "sam"}); err != nil {
 		t.Fatal(err)
@@ -36,7 +46,7 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 		}
 	}
 	sam := dialAccount(t, n, "sam", pw)
-	for _, name := range []string{"max", "tom"} {
+	for _, name := range []string{"max", "tom", "root"} {
 		dialAccount(t, n, name, pw).join("den")
 	}
 	sam.join("den")
@@ -54,7 +64,7 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 		b, _ := json.Marshal(want)
 		return tags + ` === ` + js(string(b))
 	}
-	moe.wait("the staff badged", wantTags(map[string]string{"max": "mod", "moe": "you,mod", "sam": "owner", "tom": ""}))
+	moe.wait("the staff badged", wantTags(map[string]string{"max": "mod", "moe": "you,mod", "root": "admin", "sam": "owner", "tom": ""}))
 
 	// moderate opens the member menu on who and returns why Moderate… is
 	// greyed out ("" when it is offered).
@@ -108,6 +118,7 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 	}{
 		{"sam", "You may not moderate sam: they are the owner here.", all(false), "You may not do that to sam: they are the owner here."},
 		{"max", "You may not moderate max: they are a moderator here.", all(false), "You may not do that to max: they are a moderator here."},
+		{"root", "You may not moderate root: they are a server administrator here.", all(false), "You may not do that to root: they are a server administrator here."},
 		{"tom", "", all(true), ""},
 	}
 	for _, tt := range tests {
@@ -138,7 +149,9 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 	// Role entries keep it current.
 	sam.do(protocol.Command{Op: protocol.OpPromote, Room: "den", User: "tom"})
 	sam.do(protocol.Command{Op: protocol.OpDemote, Room: "den", User: "max"})
-	moe.wait("the badges moved", wantTags(map[string]string{"max": "", "moe": "you,mod", "sam": "owner", "tom": "mod"}))
+	// A role entry about an administrator leaves their badge as it is.
+	sam.do(protocol.Command{Op: protocol.OpPromote, Room: "den", User: "root"})
+	moe.wait("the badges moved", wantTags(map[string]string{"max": "", "moe": "you,mod", "root": "admin", "sam": "owner", "tom": "mod"}))
 	if got := moderate("tom"); got != "You may not moderate tom: they are a moderator here." {
 		t.Errorf("promoted tom: Moderate… greyed out for %q, want the moderator's reason", got)
 	}

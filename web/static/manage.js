@@ -173,21 +173,24 @@ export function initManage(app) {
 // ranks authority (internal/server/moderation.go, rank): an administrator
 // above the owner above moderators above members.
 const MOD_OPS = ["kick", "ban", "unban", "mute", "unmute"];
-const rankOf = (role) => ({ owner: 3, moderator: 2, member: 1 })[role] || 0;
+const rankOf = (role) => ({ admin: 4, owner: 3, moderator: 2, member: 1 })[role] || 0;
 
 // roleIn is the role of the account key in r as far as the client knows:
-// from the join reply (a private room's roster, a public room's owner and
-// staff) and the role entries since.
-const roleIn = (r, key) => r.roles.get(key) || (key === r.owner ? "owner" : "");
-const roleText = (role) => (role === "owner" ? "the owner" : `a ${role}`);
+// "admin" for a server administrator (a public room's staff names them),
+// else from the join reply (a private room's roster, a public room's owner
+// and staff) and the role entries since.
+const roleIn = (r, key) => (r.admins.has(key) ? "admin" : r.roles.get(key) || (key === r.owner ? "owner" : ""));
+const roleText = (role) => (role === "owner" ? "the owner" : role === "admin" ? "a server administrator" : `a ${role}`);
 
 // refused says why the user may not do op to target in r, by the server's
 // rules, or "" if they may as far as the client knows: nobody acts on
 // themselves, nor on anyone of their rank or above (a moderator on the
-// owner or another moderator), and nobody, an administrator included,
-// kicks or bans the owner. A role the client does not know (an
-// administrator's, a change made on another server node a moment ago) is
-// the server's to refuse, which it still does.
+// owner or another moderator; anyone, an administrator included, on an
+// administrator), and nobody, an administrator included, kicks or bans
+// the owner. A role the client does not know (an administrator in a
+// private room, whose roster does not name them; a change made on another
+// server node a moment ago) is the server's to refuse, which it still
+// does.
 export function refused(r, me, op, target) {
   const who = target.trim();
   if (!r || !who || !MOD_OPS.includes(op)) return "";

@@ -24,13 +24,13 @@ export function renderMembers() {
     (li, name) => {
       // A name is a button when there is something to do with it.
       const actionable = name !== me && (canMod || mayDM(name));
-      const role = room.roles.get(name) || "";
+      const role = room.admins.has(name) ? "admin" : room.roles.get(name) || "";
       const mutedUntil = room.muted.get(name) || 0;
       const away = !online.has(name);
       const tags = [
         name === me ? "you" : "",
         away ? "away" : "",
-        role === "owner" ? "owner" : role === "moderator" ? "mod" : "",
+        role === "admin" ? "admin" : role === "owner" ? "owner" : role === "moderator" ? "mod" : "",
         mutedUntil > Date.now() ? "muted" : "",
         name !== me && isBlocked(name) ? "blocked" : "",
       ].filter(Boolean);

@@ -64,6 +64,10 @@ export class Room {
     this.muted = new Map(); // user → mute end (as mutedUntil), as far as we saw it happen
     this.roles = new Map(); // user → role, as far as we saw them (our own from info)
     this.owner = ""; // the account that owns the room, from the join reply; "" for none
+    // The server's administrators, from a public room's join reply
+    // (info.staff, role "admin"): a rank above any role in the room, which
+    // no role entry changes. Empty for private rooms and DMs.
+    this.admins = new Set();
     this.pinned = true; // the view follows new messages
     this.scrollTop = 0;
 

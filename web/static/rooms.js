@@ -70,17 +70,21 @@ export async function joinRoom(room, sent = null) {
   // the owner, a private room's roster, a public room's staff; role
   // entries after baseSeq change them (roomnews.js).
   room.roles.clear();
+  room.admins.clear();
   state.applyInfo(room, ok.info);
   room.baseSeq = room.info.last_seq; // news up to here is in info and members
   room.members = new Set(Array.isArray(ok.members) ? ok.members : []);
   // Nobody may kick or ban the owner: Manage offers neither.
   room.owner = ok.info && typeof ok.info.owner === "string" ? ok.info.owner : "";
   if (room.owner) room.roles.set(room.owner, "owner");
-  // A public room's owner and moderators: the member list badges them,
-  // and a moderator is offered nothing the server refuses on them.
+  // A public room's owner and moderators, and the server's
+  // administrators: the member list badges them, and nobody is offered
+  // what the server refuses on them.
   if (ok.info && Array.isArray(ok.info.staff)) {
     for (const m of ok.info.staff) {
-      if (m && typeof m.name === "string" && (m.role === "owner" || m.role === "moderator")) room.roles.set(m.name, m.role);
+      if (!m || typeof m.name !== "string") continue;
+      if (m.role === "owner" || m.role === "moderator") room.roles.set(m.name, m.role);
+      else if (m.role === "admin") room.admins.add(m.name);
     }
   }
   // A private room's roster: who belongs to it, online or not, with roles.

@@ -68,12 +68,12 @@ func Check(name string) error {
 }
 
 // Sigils are the signs that clients show before names: @ before a mention
-// and a room's moderators, ~ before its owner (the terminal client's Here
-// panel), # before a room.
-const Sigils = "@~#"
+// and a room's moderators, ~ before its owner and & before a server
+// administrator (the terminal client's Here panel), # before a room.
+const Sigils = "@~#&"
 
 // Sigiled reports whether key, a Key, starts with one of Sigils: the name
-// it is the key of (@grace, its full-width ＠grace, ~ada, #lobby) would
+// it is the key of (@grace, its full-width ＠grace, ~ada, &root, #lobby) would
 // read as a mention, a role mark or a room beside the names that clients
 // mark so.
 func Sigiled(key string) bool {

@@ -115,6 +115,9 @@ func TestSigiled(t *testing.T) {
 		{"~ada", true},
 		{"\uff5eada", true}, // full-width tilde
 		{"#lobby", true},
+		{"&root", true},
+		{"\uff06root", true}, // full-width ampersand
+		{"r&b", false},
 		{"\uff03lobby", true}, // full-width number sign
 		{"grace@home", false},
 		{"a~b", false},

@@ -34,7 +34,7 @@ func (ss *session) claimGuestName(name string) error {
 	}
 	key := names.Key(name)
 	if names.Sigiled(key) {
-		return protocol.Errorf(protocol.CodeInvalidValue, "a guest's name may not start with @, ~ or # (signs that clients show before names)")
+		return protocol.Errorf(protocol.CodeInvalidValue, "a guest's name may not start with @, ~, & or # (signs that clients show before names)")
 	}
 	if err := ss.checkAccountName(name); err != nil {
 		if protocol.CodeOf(err) == protocol.CodeNameTaken {

@@ -220,8 +220,10 @@ func TestGuestNames(t *testing.T) {
 		{"@alicia", protocol.CodeInvalidValue},      // reads as a mention, or a moderator's mark
 		{"\uff20alicia", protocol.CodeInvalidValue}, // full-width @
 		{"~ben", protocol.CodeInvalidValue},         // an owner's mark
+		{"&ben", protocol.CodeInvalidValue},         // an administrator's mark
 		{"#lobby", protocol.CodeInvalidValue},
 		{"ben@home", ""},
+		{"r&b", ""},
 		{"Alicia", ""},
 	}
 	for _, tt := range tests {

@@ -46,7 +46,7 @@ import (
 // the mark, the name starts in the third. Staff are accounts, whose names
 // are a-z, 0-9, '-' and '_' starting with a letter (protocol.CheckUsername),
 // so no account's name starts with &, ~ or @, and the server refuses a
-// guest's display name that starts with @, ~ or # (internal/names,
+// guest's display name that starts with @, ~, & or # (internal/names,
 // Sigiled). A name from an older server may still, and never with a
 // space: a guest called "@grace" is shown as "  @grace", its @ in the
 // name column, one cell to the right of a moderator's mark.

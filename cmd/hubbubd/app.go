@@ -77,7 +77,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&m.StoreURL, "store", "", "shared store `URL` (postgres://…) for several nodes; empty: SQLite under --data")
 	fs.StringVar(&m.BrokerURL, "broker", "", "shared broker `URL` (redis://… or nats://…) for several nodes; empty: in-process")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` users open (scheme://host[:port]) when a reverse proxy is in front: its origin is allowed, and https makes cookies Secure and sends HSTS")
-	fs.DurationVar(&cfg.ModerationCheck, "moderation-check", 2*time.Second, "longest a node trusts its cached copy of bans, mutes, room rows and the roles shown in public rooms changed on other nodes")
+	fs.DurationVar(&cfg.ModerationCheck, "moderation-check", 2*time.Second, "longest a node trusts its cached copy of bans, mutes, room rows, and the roles and administrators shown in public rooms, changed on other nodes")
 	fs.IntVar(&cfg.LoginAccountFails, "login-account-fails", 50, "failed logins of one account, from all IPs, before the IPs that failed on it back off too")
 	fs.Var(&m.TrustedProxies, "trusted-proxy", "reverse proxy `address` or CIDR whose X-Forwarded-For is believed for per-address limits and guest bans; repeat or comma-separate")
 	fs.Var(&m.AllowedHosts, "allowed-host", "host `name` the server answers to (against DNS rebinding), besides IP addresses, localhost, the machine's name and the --public-url's; repeat or comma-separate; when given, every request must name one")

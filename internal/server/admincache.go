@@ -18,8 +18,8 @@ import (
 // at once (forget).
 //
 // It is never an authorisation: whether a user is an administrator, for
-// what they may do, is asked of the store with the user (SessionUser and
-// the session check).
+// what they may do or what may be done to them, is read with the user's
+// account (their session's, and a moderation target's, targets.go).
 //
 // Its methods are safe for concurrent use. A fresh list takes no lock
 // (an immutable snapshot behind an atomic pointer); concurrent askers of

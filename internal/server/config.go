@@ -59,8 +59,11 @@ type Config struct {
 	// its event never arrives. Room rows (topic, existence) are cached
 	// for as long: a topic set on another node shows in join replies here
 	// within this time. So are the roles a join reply or a room listing
-	// shows for public rooms (rolecache.go); what a role allows is always
-	// asked of the store.
+	// shows for public rooms (rolecache.go), and the server's
+	// administrators a public room's join reply shows (admincache.go);
+	// what a role allows is always asked of the store, and what an
+	// administrator may do follows their session's account, never this
+	// list.
 	ModerationCheck time.Duration
 
 	MsgRate          float64       // default 10: messages per second per connection (token bucket)

@@ -15,7 +15,7 @@ import (
 // TestBrowserModeratorSparesStaff: in a public room a moderator learns the
 // owner, the other moderators and the server's administrators from the
 // join reply (info.staff). The member list badges them (an administrator
-// "admin"), the member menu greys out Moderate… on them
+// "admin") and lists them first, the member menu greys out Moderate… on them
 // with the reason (clicking it says so, and opens nothing), and the Manage
 // dialog offers no Kick, Ban or Mute of them; an ordinary member stays
 // fully offered. Role entries keep it current: a member promoted is
@@ -56,15 +56,16 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 	moe.signIn(n.url(), "moe", pw)
 	moe.joinFromBrowse("den")
 
-	// tags is a JavaScript expression: the member list, each name with
-	// its tags.
-	const tags = `JSON.stringify(Object.fromEntries([...document.querySelectorAll("#member-list li")].map(li =>
-		[li.dataset.key, [...li.querySelectorAll(".tag")].map(t => t.textContent).join(",")])))`
-	wantTags := func(want map[string]string) string {
+	// tags is a JavaScript expression: the member list in its order, each
+	// name with its tags.
+	const tags = `JSON.stringify([...document.querySelectorAll("#member-list li")].map(li =>
+		[li.dataset.key, [...li.querySelectorAll(".tag")].map(t => t.textContent).join(",")]))`
+	wantTags := func(want ...[2]string) string {
 		b, _ := json.Marshal(want)
 		return tags + ` === ` + js(string(b))
 	}
-	moe.wait("the staff badged", wantTags(map[string]string{"max": "mod", "moe": "you,mod", "root": "admin", "sam": "owner", "tom": ""}))
+	// The staff first (administrators, owner, moderators), then by name.
+	moe.wait("the staff badged", wantTags([2]string{"root", "admin"}, [2]string{"sam", "owner"}, [2]string{"max", "mod"}, [2]string{"moe", "you,mod"}, [2]string{"tom", ""}))
 
 	// moderate opens the member menu on who and returns why Moderate… is
 	// greyed out ("" when it is offered).
@@ -151,7 +152,7 @@ func TestBrowserModeratorSparesStaff(t *testing.T) {
 	sam.do(protocol.Command{Op: protocol.OpDemote, Room: "den", User: "max"})
 	// A role entry about an administrator leaves their badge as it is.
 	sam.do(protocol.Command{Op: protocol.OpPromote, Room: "den", User: "root"})
-	moe.wait("the badges moved", wantTags(map[string]string{"max": "", "moe": "you,mod", "root": "admin", "sam": "owner", "tom": "mod"}))
+	moe.wait("the badges moved", wantTags([2]string{"root", "admin"}, [2]string{"sam", "owner"}, [2]string{"moe", "you,mod"}, [2]string{"tom", "mod"}, [2]string{"max", ""}))
 	if got := moderate("tom"); got != "You may not moderate tom: they are a moderator here." {
 		t.Errorf("promoted tom: Moderate… greyed out for %q, want the moderator's reason", got)
 	}

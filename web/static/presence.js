@@ -10,10 +10,11 @@ export function renderMembers() {
   const room = getActive();
   const me = getMe().name;
   // A private room lists everyone who belongs to it, online ones first;
-  // a public room, who is here.
+  // a public room, who is here. Each group lists the staff first, as IRC
+  // clients do: the server's administrators, the owner, the moderators.
   const online = room ? room.members : new Set();
   const names = room ? new Set([...online, ...(room.roster || [])]) : new Set();
-  const list = [...names].sort((a, b) => (online.has(b) - online.has(a)) || a.localeCompare(b));
+  const list = [...names].sort((a, b) => (online.has(b) - online.has(a)) || staffRank(room, a) - staffRank(room, b) || a.localeCompare(b));
   ui.memberCount.textContent = String(online.size);
   ui.memberCountNoun.textContent = online.size === 1 ? " person here" : " people here";
   const canMod = mayModerate(room);
@@ -50,6 +51,14 @@ export function renderMembers() {
       li.replaceChildren(avatar(name), label, ...tags.map((t) => el("span", { class: `tag tag-${t}`, text: t })));
     },
   );
+}
+
+// staffRank orders the member list: administrators, the owner, the
+// moderators, everyone else.
+function staffRank(room, name) {
+  if (room.admins.has(name)) return 0;
+  const role = room.roles.get(name);
+  return role === "owner" ? 1 : role === "moderator" ? 2 : 3;
 }
 
 export function renderTyping() {

@@ -125,6 +125,8 @@ func TestQueryPlans(t *testing.T) {
 		{"find cmid", `SELECT seq, guest, body, ts FROM messages
 			WHERE room = ? AND author = ? AND cmid = ? AND cmid <> ''`, []any{"r", "a", "c"}, "messages_cmid"},
 		{"room tail", roomTailSQL, []any{"r"}, "sqlite_autoindex_messages_1"},
+		// The few administrators, not every account, and in order.
+		{"admins", adminsSQL, []any{1000}, "users_admins"},
 		{"history after", `SELECT room, seq, author, guest, body, cmid, ts FROM messages
 			WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`, []any{"r", 1, 10}, "sqlite_autoindex_messages_1"},
 		{"history before", `SELECT room, seq, author, guest, body, cmid, ts FROM messages

@@ -57,7 +57,10 @@ type room struct {
 	name string // immutable
 
 	// The broker subscription, guarded by shard.mu. ready is closed when
-	// Subscribe returned, with cancel or subErr set.
+	// the first Subscribe returned: with cancel set, with subErr set (a
+	// closed broker: the join fails), or with neither (the broker is
+	// down: the room is served without, and resubscribe sets cancel once
+	// a retry succeeds).
 	ready  chan struct{}
 	cancel func()
 	subErr error
@@ -303,9 +306,10 @@ type Presence struct {
 }
 
 // Join adds m, speaking as user, to roomName and returns once the room's
-// broker subscription is in place: every message committed after Join
-// returns reaches m, from this node at once and from the others through
-// the broker (or, if the broker loses it, through Heal). Local events
+// broker subscription is in place, or has failed with the broker down:
+// every message committed after Join returns reaches m, from this node at
+// once and from the others through the broker (or, if the broker loses
+// it or could not subscribe, through Heal). Local events
 // reach m from the moment Join is called. The first local joiner of a room
 // starts the broker call, which runs outside every lock; joiners of other
 // rooms never wait for it, joiners of the same room do, until ctx ends.

@@ -27,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hubbub-chat/hubbub/internal/chat"
+	"github.com/hubbub-chat/hubbub/internal/ratelimit"
 )
 
 var (
@@ -70,6 +71,7 @@ type Broker struct {
 	prefix      string
 	subTimeout  time.Duration
 	log         *slog.Logger
+	unsubWarn   *ratelimit.Log // failed UNSUBSCRIBEs: one per room and retry while Redis is down
 	ps          *redis.PubSub
 	readerDone  chan struct{} // closed when readLoop returns
 	closing     chan struct{} // closed by Close
@@ -144,6 +146,7 @@ func New(client *redis.Client, cfg Config) *Broker {
 		prefix:     cfg.Prefix,
 		subTimeout: cfg.SubscribeTimeout,
 		log:        cfg.Logger,
+		unsubWarn:  ratelimit.NewLog(cfg.Logger, "redisbroker: unsubscribe failed", 10*time.Second),
 		ps:         client.Subscribe(context.Background()),
 		readerDone: make(chan struct{}),
 		closing:    make(chan struct{}),
@@ -285,7 +288,9 @@ func (b *Broker) unsubscribe(t *topic, s *subscription) {
 	if err := b.ps.Unsubscribe(ctx, t.channel); err != nil && !errors.Is(err, redis.ErrClosed) {
 		// go-redis forgot the channel anyway: a reconnect will not
 		// resubscribe it, and stray payloads find no topic.
-		b.log.Warn("redisbroker: unsubscribe", "channel", t.channel, "err", err)
+		// At most a line per 10 s: while Redis is down every room's
+		// failed subscription (and each retry of it) ends here.
+		b.unsubWarn.Add("", "channel", t.channel, "err", err)
 	}
 }
 
